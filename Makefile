@@ -1,0 +1,37 @@
+# ciamcheck — common tasks. `make test` is what CI runs (through .ci/run).
+GO ?= go
+PKGS := ./...
+# Packages whose code runs concurrently: tested again under the race detector.
+RACE_PKGS := ./nativeauth/... ./emulator/... ./loadgen/... ./scenarios/... ./otp/... ./target/... ./reports/...
+
+.PHONY: build test race lint bench fuzz demo clean
+
+build:
+	$(GO) build -o bin/ciamcheck ./cmd/ciamcheck
+
+test: lint
+	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -race $$($(GO) list $(RACE_PKGS) 2>/dev/null)
+
+race:
+	$(GO) test -count=1 -race $$($(GO) list $(RACE_PKGS) 2>/dev/null)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# Short fuzzing of every decoder of untrusted input (FUZZTIME per target).
+FUZZTIME ?= 10s
+fuzz:
+	@for spec in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for f in $$(grep -h '^func Fuzz' $$spec/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			echo "== $$spec $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$spec || exit 1; \
+		done; \
+	done
+
+clean:
+	rm -rf bin

@@ -1,0 +1,149 @@
+// Package reports owns the run record, the one output format of every
+// ciamcheck run, and the renderers and comparisons that read it.
+package reports
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// SchemaVersion is the version of the run record's JSON schema. Bump it on any
+// change a reader must know about.
+const SchemaVersion = "ciamcheck.run/v1"
+
+// Kind says what produced a record.
+type Kind string
+
+const (
+	KindConformance Kind = "conformance"
+	KindLoad        Kind = "load"
+)
+
+// Record is one run of conformance or load. Secrets never appear in it.
+type Record struct {
+	Schema      string       `json:"schema"`
+	Kind        Kind         `json:"kind"`
+	Tool        Tool         `json:"tool"`
+	Target      Target       `json:"target"`
+	StartedAt   time.Time    `json:"started_at"`
+	EndedAt     time.Time    `json:"ended_at"`
+	Conformance *Conformance `json:"conformance,omitempty"`
+	Load        *Load        `json:"load,omitempty"`
+}
+
+// Tool identifies the binary that wrote the record.
+type Tool struct {
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	GoVersion string `json:"go_version,omitempty"`
+}
+
+// Target describes the system under test with secrets removed.
+type Target struct {
+	Kind        string `json:"kind"` // "emulator" or "tenant"
+	BaseURL     string `json:"base_url"`
+	Tenant      string `json:"tenant"`
+	ClientID    string `json:"client_id"`
+	ProfileHash string `json:"profile_hash"` // sha256 of the profile file, hex
+}
+
+// Outcome of one catalog entry.
+type Outcome string
+
+const (
+	OutcomePassed  Outcome = "passed"
+	OutcomeFailed  Outcome = "failed"
+	OutcomeSkipped Outcome = "skipped"
+)
+
+// Conformance is the result of a conformance run: one row per catalog entry.
+type Conformance struct {
+	LabelFilter string        `json:"label_filter,omitempty"`
+	Entries     []EntryResult `json:"entries"`
+}
+
+// EntryResult is the verdict on one catalog entry.
+type EntryResult struct {
+	ID       string        `json:"id"`
+	Source   string        `json:"source"`
+	Outcome  Outcome       `json:"outcome"`
+	Reason   string        `json:"reason,omitempty"` // failure message or skip reason
+	Specs    []string      `json:"specs,omitempty"`  // spec texts that cover the entry
+	Duration time.Duration `json:"duration_ns"`
+	Evidence []Exchange    `json:"evidence,omitempty"`
+}
+
+// Exchange is one recorded HTTP request and answer, redacted.
+type Exchange struct {
+	Method     string            `json:"method"`
+	Path       string            `json:"path"`
+	Form       map[string]string `json:"form,omitempty"`
+	Status     int               `json:"status"`
+	Headers    map[string]string `json:"headers,omitempty"`
+	Body       string            `json:"body,omitempty"`
+	DurationNS time.Duration     `json:"duration_ns"`
+}
+
+// Load is the result of a load run.
+type Load struct {
+	Plan       json.RawMessage   `json:"plan"`
+	Scenarios  []ScenarioResult  `json:"scenarios"`
+	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
+	Aborted    string            `json:"aborted,omitempty"`
+}
+
+// ScenarioResult is one scenario of a load plan.
+type ScenarioResult struct {
+	Name       string        `json:"name"`
+	Flow       string        `json:"flow"`
+	Executor   string        `json:"executor"`
+	Iterations int64         `json:"iterations"`
+	Expected   int64         `json:"expected,omitempty"`
+	Failed     int64         `json:"failed"`
+	Dropped    int64         `json:"dropped"`
+	Throttled  int64         `json:"throttled"`
+	Duration   time.Duration `json:"duration_ns"`
+	FlowStats  *StepStats    `json:"flow_stats,omitempty"`
+	Steps      []StepStats   `json:"steps"`
+}
+
+// StepStats is one step's counters and histograms. Histograms are the
+// base64 compressed HdrHistogram encoding (hdrhistogram-go Encode), so they
+// merge exactly across runs and machines.
+type StepStats struct {
+	Step         string         `json:"step"`
+	Count        int64          `json:"count"`
+	Outcomes     []OutcomeCount `json:"outcomes"`
+	ServiceTime  Histogram      `json:"service_time"`
+	ResponseTime Histogram      `json:"response_time"`
+}
+
+// OutcomeCount counts results by HTTP status, error and suberror.
+type OutcomeCount struct {
+	HTTPStatus int    `json:"http_status"`
+	Error      string `json:"error,omitempty"`
+	Suberror   string `json:"suberror,omitempty"`
+	Redirect   bool   `json:"redirect,omitempty"`
+	Transport  bool   `json:"transport,omitempty"` // no HTTP answer
+	Count      int64  `json:"count"`
+}
+
+// Histogram is an encoded HdrHistogram with a few figures precomputed from it
+// (in microseconds) for readers that do not decode histograms.
+type Histogram struct {
+	Encoded string  `json:"encoded"`
+	Count   int64   `json:"count"`
+	P50     int64   `json:"p50_us"`
+	P90     int64   `json:"p90_us"`
+	P99     int64   `json:"p99_us"`
+	P999    int64   `json:"p999_us"`
+	Max     int64   `json:"max_us"`
+	Mean    float64 `json:"mean_us"`
+}
+
+// ThresholdResult is one evaluated threshold of the plan.
+type ThresholdResult struct {
+	Expr   string `json:"expr"`
+	Actual string `json:"actual"`
+	Passed bool   `json:"passed"`
+}
