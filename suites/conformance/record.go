@@ -1,0 +1,224 @@
+package conformance
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/ciamcheck/ciamcheck/reports"
+)
+
+// EntryRef is what the run record needs to know of a catalog entry.
+type EntryRef struct {
+	ID     string
+	Source string // "page § section", resolvable by a reader
+}
+
+// Report entry names this package attaches to specs.
+const (
+	reportEntryEvidence = "evidence"
+	reportEntryCatalog  = "catalog"
+)
+
+// catalogTag is how a spec names the catalog entries it covers, in its text,
+// so the mapping survives parallel runs, JUnit and --focus alike.
+var catalogTag = regexp.MustCompile(`\[catalog:([^\]]+)\]`)
+
+// Tag returns the text marker for ids, e.g. "[catalog:SU-START-01]".
+func Tag(ids ...string) string { return "[catalog:" + strings.Join(ids, ",") + "]" }
+
+// IDsInText returns the catalog IDs a spec text names.
+func IDsInText(text string) []string {
+	var out []string
+	for _, m := range catalogTag.FindAllStringSubmatch(text, -1) {
+		for _, id := range strings.Split(m[1], ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// RunMeta is the run metadata of a record.
+type RunMeta struct {
+	Tool        reports.Tool
+	Target      reports.Target
+	LabelFilter string
+	StartedAt   time.Time
+	EndedAt     time.Time
+}
+
+// BuildRecord turns a Ginkgo suite report into the run record: one row per
+// catalog entry, in catalog order. An entry is failed if any of its specs
+// failed, skipped only if all were skipped (with their reasons), passed
+// otherwise. An entry no spec names is failed, so a gap can never look like
+// a pass.
+func BuildRecord(report types.Report, entries []EntryRef, meta RunMeta) reports.Record {
+	type agg struct {
+		specs    []string
+		failed   []string
+		skipped  []string
+		passed   int
+		duration time.Duration
+		evidence []reports.Exchange
+	}
+	byID := map[string]*agg{}
+	for _, e := range entries {
+		byID[e.ID] = &agg{}
+	}
+	var orphans []string
+	for _, sr := range report.SpecReports {
+		if sr.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		text := sr.FullText()
+		ids := IDsInText(text)
+		for _, id := range ids {
+			a, ok := byID[id]
+			if !ok {
+				orphans = append(orphans, id)
+				continue
+			}
+			a.specs = append(a.specs, text)
+			a.duration += sr.RunTime
+			a.evidence = append(a.evidence, specEvidence(sr)...)
+			switch {
+			case sr.State.Is(types.SpecStatePassed):
+				a.passed++
+			case sr.State.Is(types.SpecStateSkipped | types.SpecStatePending):
+				a.skipped = append(a.skipped, skipReason(sr))
+			default:
+				a.failed = append(a.failed, failReason(sr))
+			}
+		}
+	}
+	conf := &reports.Conformance{LabelFilter: meta.LabelFilter}
+	for _, e := range entries {
+		a := byID[e.ID]
+		row := reports.EntryResult{ID: e.ID, Source: e.Source, Specs: a.specs, Duration: a.duration, Evidence: a.evidence}
+		switch {
+		case len(a.failed) > 0:
+			row.Outcome, row.Reason = reports.OutcomeFailed, strings.Join(dedupe(a.failed), "\n")
+		case len(a.specs) == 0:
+			row.Outcome, row.Reason = reports.OutcomeFailed, "no spec covers this catalog entry"
+		case a.passed == 0:
+			row.Outcome, row.Reason = reports.OutcomeSkipped, strings.Join(dedupe(a.skipped), "; ")
+		default:
+			row.Outcome = reports.OutcomePassed
+		}
+		conf.Entries = append(conf.Entries, row)
+	}
+	for _, id := range dedupe(orphans) {
+		conf.Entries = append(conf.Entries, reports.EntryResult{ID: id, Outcome: reports.OutcomeFailed,
+			Reason: "a spec names this ID but the catalog has no such entry"})
+	}
+	return reports.Record{
+		Schema:      reports.SchemaVersion,
+		Kind:        reports.KindConformance,
+		Tool:        meta.Tool,
+		Target:      meta.Target,
+		StartedAt:   meta.StartedAt,
+		EndedAt:     meta.EndedAt,
+		Conformance: conf,
+	}
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func skipReason(sr types.SpecReport) string {
+	if msg := strings.TrimSpace(sr.Failure.Message); msg != "" {
+		return msg
+	}
+	if sr.State.Is(types.SpecStatePending) {
+		return "pending"
+	}
+	return "not selected (label filter or focus)"
+}
+
+func failReason(sr types.SpecReport) string {
+	msg := strings.TrimSpace(sr.Failure.Message)
+	if msg == "" {
+		msg = sr.State.String()
+	}
+	for _, af := range sr.AdditionalFailures {
+		if m := strings.TrimSpace(af.Failure.Message); m != "" {
+			msg += "\n" + m
+		}
+	}
+	return fmt.Sprintf("%s: %s", strings.TrimSpace(catalogTag.ReplaceAllString(sr.LeafNodeText, "")), msg)
+}
+
+// specEvidence reads the evidence report entries of a spec. Entries keep
+// their raw value in a serial run and only their JSON across parallel
+// processes, so both are handled.
+func specEvidence(sr types.SpecReport) []reports.Exchange {
+	var out []reports.Exchange
+	for _, re := range sr.ReportEntries {
+		if re.Name != reportEntryEvidence {
+			continue
+		}
+		if v, ok := re.Value.GetRawValue().([]reports.Exchange); ok {
+			out = append(out, v...)
+			continue
+		}
+		var v []reports.Exchange
+		if err := json.Unmarshal([]byte(re.Value.AsJSON), &v); err == nil {
+			out = append(out, v...)
+		}
+	}
+	return out
+}
+
+// Summary counts a record's entries by outcome.
+type Summary struct {
+	Passed, Failed, Skipped int
+}
+
+// Summarize counts outcomes.
+func Summarize(rec reports.Record) Summary {
+	var s Summary
+	if rec.Conformance == nil {
+		return s
+	}
+	for _, e := range rec.Conformance.Entries {
+		switch e.Outcome {
+		case reports.OutcomePassed:
+			s.Passed++
+		case reports.OutcomeFailed:
+			s.Failed++
+		case reports.OutcomeSkipped:
+			s.Skipped++
+		}
+	}
+	return s
+}
+
+// FailedIDs lists the failed entries' IDs, sorted.
+func FailedIDs(rec reports.Record) []string {
+	var out []string
+	if rec.Conformance != nil {
+		for _, e := range rec.Conformance.Entries {
+			if e.Outcome == reports.OutcomeFailed {
+				out = append(out, e.ID)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,120 @@
+package conformance
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/ciamcheck/ciamcheck/reports"
+)
+
+func spec(text string, state types.SpecState, msg string, evidence ...reports.Exchange) types.SpecReport {
+	sr := types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: text, State: state, RunTime: time.Second}
+	sr.Failure.Message = msg
+	if len(evidence) > 0 {
+		sr.ReportEntries = append(sr.ReportEntries, types.ReportEntry{Name: reportEntryEvidence, Value: types.WrapEntryValue(evidence)})
+	}
+	return sr
+}
+
+func TestIDsInText(t *testing.T) {
+	tests := []struct {
+		text string
+		want string
+	}{
+		{"plain", ""},
+		{"[catalog:A] x", "A"},
+		{"x [catalog:A, B] y [catalog:C]", "A,B,C"},
+		{"[catalog:]", ""},
+		{Tag("X-1", "Y-2") + " text", "X-1,Y-2"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(IDsInText(tt.text), ","); got != tt.want {
+			t.Errorf("IDsInText(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestBuildRecord(t *testing.T) {
+	ex := reports.Exchange{Method: "POST", Path: "/signup/v1.0/start", Status: 400}
+	report := types.Report{SpecReports: types.SpecReports{
+		spec("[catalog:PASS] ok", types.SpecStatePassed, "", ex),
+		spec("[catalog:MIXED] one", types.SpecStatePassed, ""),
+		spec("[catalog:MIXED] two", types.SpecStateFailed, "status: want 400, got 500"),
+		spec("[catalog:SKIP] a", types.SpecStateSkipped, "needs a disabled client"),
+		spec("[catalog:SKIP] b", types.SpecStateSkipped, "needs a disabled client"),
+		spec("[catalog:HALF] a", types.SpecStateSkipped, "needs backdoor"),
+		spec("[catalog:HALF] b", types.SpecStatePassed, ""),
+		spec("[catalog:FILTERED] a", types.SpecStateSkipped, ""),
+		spec("[catalog:TIMEOUT] a", types.SpecStateTimedout, "timed out"),
+		spec("[catalog:GHOST] a", types.SpecStatePassed, ""),
+		{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStateFailed, LeafNodeText: "[catalog:PASS]"},
+	}}
+	entries := []EntryRef{{"PASS", "p § s"}, {"MIXED", ""}, {"SKIP", ""}, {"HALF", ""}, {"FILTERED", ""}, {"TIMEOUT", ""}, {"NONE", ""}}
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	rec := BuildRecord(report, entries, RunMeta{Tool: reports.Tool{Name: "ciamcheck", Version: "v1"}, LabelFilter: "flow:signup", StartedAt: start, EndedAt: start.Add(time.Minute)})
+
+	if rec.Schema != reports.SchemaVersion || rec.Kind != reports.KindConformance || rec.Tool.Version != "v1" || !rec.EndedAt.After(rec.StartedAt) {
+		t.Errorf("metadata = %+v", rec)
+	}
+	if rec.Conformance.LabelFilter != "flow:signup" {
+		t.Errorf("label filter = %q", rec.Conformance.LabelFilter)
+	}
+	want := map[string]struct {
+		outcome reports.Outcome
+		reason  string
+	}{
+		"PASS":     {reports.OutcomePassed, ""},
+		"MIXED":    {reports.OutcomeFailed, "two: status: want 400, got 500"},
+		"SKIP":     {reports.OutcomeSkipped, "needs a disabled client"},
+		"HALF":     {reports.OutcomePassed, ""},
+		"FILTERED": {reports.OutcomeSkipped, "not selected (label filter or focus)"},
+		"TIMEOUT":  {reports.OutcomeFailed, "a: timed out"},
+		"NONE":     {reports.OutcomeFailed, "no spec covers this catalog entry"},
+		"GHOST":    {reports.OutcomeFailed, "a spec names this ID but the catalog has no such entry"},
+	}
+	if len(rec.Conformance.Entries) != len(want) {
+		t.Fatalf("got %d rows, want %d", len(rec.Conformance.Entries), len(want))
+	}
+	for i, row := range rec.Conformance.Entries {
+		w := want[row.ID]
+		if row.Outcome != w.outcome || row.Reason != w.reason {
+			t.Errorf("%s: outcome %s reason %q, want %s %q", row.ID, row.Outcome, row.Reason, w.outcome, w.reason)
+		}
+		if i < len(entries) && row.ID != entries[i].ID {
+			t.Errorf("row %d = %s, want catalog order %s", i, row.ID, entries[i].ID)
+		}
+	}
+	pass := rec.Conformance.Entries[0]
+	if len(pass.Evidence) != 1 || pass.Evidence[0].Path != ex.Path || pass.Source != "p § s" || pass.Duration != time.Second || len(pass.Specs) != 1 {
+		t.Errorf("PASS row = %+v", pass)
+	}
+	if s := Summarize(rec); s != (Summary{Passed: 2, Failed: 4, Skipped: 2}) {
+		t.Errorf("Summarize = %+v", s)
+	}
+	if got := strings.Join(FailedIDs(rec), ","); got != "GHOST,MIXED,NONE,TIMEOUT" {
+		t.Errorf("FailedIDs = %s", got)
+	}
+}
+
+// Across parallel processes report entries arrive as JSON only.
+func TestSpecEvidenceFromJSON(t *testing.T) {
+	ex := []reports.Exchange{{Method: "POST", Path: "/x", Status: 200}}
+	sr := spec("[catalog:A] a", types.SpecStatePassed, "", ex...)
+	b, err := json.Marshal(sr.ReportEntries[0].Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v types.ReportEntryValue
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	sr.ReportEntries[0].Value = v
+	got := specEvidence(sr)
+	if len(got) != 1 || got[0].Path != "/x" {
+		t.Errorf("specEvidence = %+v", got)
+	}
+}
