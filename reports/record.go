@@ -7,8 +7,11 @@ import (
 	"time"
 )
 
-// SchemaVersion is the version of the run record's JSON schema. Bump it on any
-// change a reader must know about.
+// SchemaVersion is the version of the run record's JSON schema:
+// "ciamcheck.run/v<major>[.<minor>]". A minor version only adds optional
+// fields, so a reader accepts any minor of its major and ignores the fields it
+// does not know; a different major is refused (see Read). Bump the minor for
+// an added optional field, the major for anything a reader must understand.
 const SchemaVersion = "ciamcheck.run/v1"
 
 // Kind says what produced a record.
@@ -29,6 +32,9 @@ type Record struct {
 	EndedAt     time.Time    `json:"ended_at"`
 	Conformance *Conformance `json:"conformance,omitempty"`
 	Load        *Load        `json:"load,omitempty"`
+	// Integrity is the digest set by Seal over everything else in the record.
+	// It is last so the digest reads as a trailer in the file.
+	Integrity *Integrity `json:"integrity,omitempty"`
 }
 
 // Tool identifies the binary that wrote the record.
@@ -129,7 +135,9 @@ type OutcomeCount struct {
 }
 
 // Histogram is an encoded HdrHistogram with a few figures precomputed from it
-// (in microseconds) for readers that do not decode histograms.
+// for readers that do not decode histograms. Values recorded in the histogram
+// are microseconds, so the figures are too. Build one with EncodeHistogram so
+// figures and encoding agree; Read rejects a record where they do not.
 type Histogram struct {
 	Encoded string  `json:"encoded"`
 	Count   int64   `json:"count"`
