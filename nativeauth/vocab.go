@@ -68,6 +68,10 @@ const (
 	ErrAttributesRequired       ErrorCode = "attributes_required"
 	ErrCredentialRequired       ErrorCode = "credential_required"
 	ErrVerificationRequired     ErrorCode = "verification_required"
+	// ErrTemporarilyUnavailable is RFC 6749's error for a throttled or
+	// overloaded server (HTTP 429/503 with Retry-After); the pages do not
+	// list it, a loaded tenant answers it.
+	ErrTemporarilyUnavailable ErrorCode = "temporarily_unavailable"
 )
 
 // Suberror is the "suberror" member that refines an ErrorCode.
@@ -131,4 +135,6 @@ const (
 	CodeOTPPrompted            = 1002013 // sign-up error-code page, not an error
 	CodeKeepMeSignedIn         = 50140   // sign-up error-code page, not an error
 	CodePasswordTooWeak        = 399246  // page example
+	CodeThrottled              = 50196   // AADSTS50196, Entra's throttling code (MSAL docs), not on the pages
+	CodeServiceUnavailable     = 90033   // AADSTS90033, a transient error, not on the pages
 )
