@@ -1,0 +1,237 @@
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ciamcheck/ciamcheck/emulator/faults"
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+)
+
+// The backdoor is the test-only API under /emulator/v1/: read sent codes,
+// move the clock, reset, manage users, config and faults. Its errors use
+// the same JSON error body as the tenant endpoints.
+
+type outboxBody struct {
+	Username string          `json:"username"`
+	Messages []outboxMessage `json:"messages"`
+}
+
+type clockBody struct {
+	Now    time.Time `json:"now"`
+	Offset string    `json:"offset"`
+}
+
+type createUserBody struct {
+	Username   string            `json:"username"`
+	Password   string            `json:"password"`
+	Attributes map[string]string `json:"attributes"`
+}
+
+type userBody struct {
+	Username   string            `json:"username"`
+	ObjectID   string            `json:"object_id"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+func badBackdoor(status int, msg string) *apiError {
+	return &apiError{status: status, Error: nativeauth.ErrInvalidRequest, Code: codeMalformedRequest, Message: msg}
+}
+
+// readJSON decodes a bounded JSON body, refusing unknown fields.
+func readJSON(r *http.Request, v any) *apiError {
+	if r.Body == nil {
+		return badBackdoor(http.StatusBadRequest, "A JSON body is required.")
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badBackdoor(http.StatusBadRequest, "The body is not valid JSON for this call: "+sanitizeEcho(err.Error()))
+	}
+	return nil
+}
+
+func (e *Emulator) serveBackdoor(rc *reqCtx, p string) {
+	m := rc.r.Method
+	method := func(ms ...string) bool {
+		for _, x := range ms {
+			if x == m {
+				return true
+			}
+		}
+		rc.w.Header().Set("Allow", strings.Join(ms, ", "))
+		rc.fail(&apiError{status: http.StatusMethodNotAllowed, Error: nativeauth.ErrInvalidRequest,
+			Code: codeMethodNotAllowed, Message: "Method not allowed."})
+		return false
+	}
+	switch {
+	case p == "outbox":
+		if method(http.MethodGet) {
+			e.bdOutbox(rc)
+		}
+	case p == "clock":
+		if method(http.MethodGet, http.MethodPost) {
+			e.bdClock(rc)
+		}
+	case p == "reset":
+		if method(http.MethodPost) {
+			e.Reset()
+			rc.w.WriteHeader(http.StatusNoContent)
+		}
+	case p == "users":
+		if method(http.MethodPost) {
+			e.bdCreateUser(rc)
+		}
+	case strings.HasPrefix(p, "users/"):
+		if method(http.MethodGet) {
+			name, err := url.PathUnescape(strings.TrimPrefix(p, "users/"))
+			if err != nil {
+				rc.fail(badBackdoor(http.StatusBadRequest, "The username in the path is not valid."))
+				return
+			}
+			e.bdGetUser(rc, name)
+		}
+	case p == "config":
+		if method(http.MethodGet, http.MethodPut) {
+			e.bdConfig(rc)
+		}
+	case p == "faults":
+		if method(http.MethodGet, http.MethodPut) {
+			e.bdFaults(rc)
+		}
+	default:
+		rc.notFound()
+	}
+}
+
+func (e *Emulator) bdOutbox(rc *reqCtx) {
+	u := rc.r.URL.Query().Get("username")
+	if u == "" {
+		rc.fail(badBackdoor(http.StatusBadRequest, "The username query parameter is required."))
+		return
+	}
+	msgs, _ := rc.d.outbox.get(normalizeUsername(u))
+	out := outboxBody{Username: u, Messages: append([]outboxMessage{}, msgs...)}
+	rc.writeJSON(http.StatusOK, out)
+}
+
+func (e *Emulator) bdClock(rc *reqCtx) {
+	if rc.r.Method == http.MethodPost {
+		var in struct {
+			Advance string `json:"advance"`
+		}
+		if ae := readJSON(rc.r, &in); ae != nil {
+			rc.fail(ae)
+			return
+		}
+		d, err := time.ParseDuration(in.Advance)
+		if err != nil || d < 0 {
+			rc.fail(badBackdoor(http.StatusBadRequest, "advance must be a non-negative Go duration such as \"10m1s\"."))
+			return
+		}
+		e.clock.Advance(d)
+	}
+	rc.writeJSON(http.StatusOK, clockBody{Now: e.clock.Now(), Offset: e.clock.Offset().String()})
+}
+
+// Reset puts users, flows, outbox, refresh tokens, clock offset, faults
+// and tenant settings back to the config the emulator was created with.
+func (e *Emulator) Reset() {
+	t, err := compileTenant(e.initial)
+	if err != nil { // validated in New; cannot happen
+		e.log.Error("reset: initial config no longer valid", "err", err)
+		return
+	}
+	d := newStateData()
+	if err := e.seed(d, t); err != nil {
+		e.log.Error("reset: seed users", "err", err)
+	}
+	old := e.data.Swap(d)
+	e.tenant.Store(t)
+	e.clock.Reset()
+	e.injector.Set(t.cfg.Faults)
+	// Tokens of the old state must die even if a request still holds a
+	// flow pointer from it.
+	old.flows.sweep(func(f *flow) bool {
+		f.mu.Lock()
+		f.done = true
+		f.mu.Unlock()
+		return true
+	})
+}
+
+func (e *Emulator) bdCreateUser(rc *reqCtx) {
+	var in createUserBody
+	if ae := readJSON(rc.r, &in); ae != nil {
+		rc.fail(ae)
+		return
+	}
+	if !validUsername(in.Username) {
+		rc.fail(badBackdoor(http.StatusBadRequest, "username must be an email address."))
+		return
+	}
+	u, err := e.createUser(rc.d, in.Username, in.Password, in.Attributes)
+	if err != nil {
+		rc.fail(&apiError{status: http.StatusConflict, Error: nativeauth.ErrUserAlreadyExists,
+			Code: nativeauth.CodeUserAlreadyExists, Message: "The user already exists."})
+		return
+	}
+	rc.writeJSON(http.StatusCreated, userBody{Username: u.username, ObjectID: u.objectID})
+}
+
+func (e *Emulator) bdGetUser(rc *reqCtx, name string) {
+	u, ok := rc.d.userSnapshot(normalizeUsername(name))
+	if !ok {
+		rc.fail(&apiError{status: http.StatusNotFound, Error: nativeauth.ErrUserNotFound,
+			Code: nativeauth.CodeUserNotFound, Message: "The user does not exist."})
+		return
+	}
+	rc.writeJSON(http.StatusOK, userBody{Username: u.username, ObjectID: u.objectID, Attributes: u.attributes})
+}
+
+func (e *Emulator) bdConfig(rc *reqCtx) {
+	if rc.r.Method == http.MethodPut {
+		cfg := DefaultConfig()
+		if ae := readJSON(rc.r, &cfg); ae != nil {
+			rc.fail(ae)
+			return
+		}
+		t, err := compileTenant(cfg)
+		if err != nil {
+			rc.fail(badBackdoor(http.StatusBadRequest, "Invalid config: "+err.Error()))
+			return
+		}
+		e.tenant.Store(t)
+		e.injector.Set(cfg.Faults)
+		rc.t = t
+	}
+	out := rc.t.cfg
+	// Seeded users' passwords are secrets: the config is shown without them.
+	out.Users = make([]SeedUser, len(rc.t.cfg.Users))
+	for i, u := range rc.t.cfg.Users {
+		u.Password = ""
+		out.Users[i] = u
+	}
+	rc.writeJSON(http.StatusOK, out)
+}
+
+func (e *Emulator) bdFaults(rc *reqCtx) {
+	if rc.r.Method == http.MethodPut {
+		var s faults.Set
+		if ae := readJSON(rc.r, &s); ae != nil {
+			rc.fail(ae)
+			return
+		}
+		if err := s.Validate(); err != nil {
+			rc.fail(badBackdoor(http.StatusBadRequest, fmt.Sprintf("Invalid faults: %v", err)))
+			return
+		}
+		e.injector.Set(s)
+	}
+	rc.writeJSON(http.StatusOK, e.injector.Get())
+}

@@ -1,0 +1,202 @@
+package emulator
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+)
+
+func TestDefaultConfigIsValid(t *testing.T) {
+	c := DefaultConfig()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("default config invalid: %v", err)
+	}
+	if c.Tenant != "contoso" || c.SignUpMethod != SignUpMethodPassword || !c.SSPR.Enabled || len(c.Users) != 0 ||
+		c.OTP.CodeLength != 8 || c.Continuation.Lifetime.D() != 10*time.Minute || c.SSPR.PollInterval != 2 || c.OTP.Interval != 300 {
+		t.Errorf("default config differs from the contract: %+v", c)
+	}
+}
+
+func TestLoadConfigExample(t *testing.T) {
+	c, err := LoadConfig("testdata/tenant.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Tenant != "fabrikam" || len(c.Users) != 1 || c.PasswordPolicy.BannedWords[1] != "fabrikam" || len(c.Faults.Endpoints) != 1 {
+		t.Errorf("example not loaded as written: %+v", c)
+	}
+	h := newHarness(t, func(cfg *Config) { *cfg = c; cfg.Faults.Endpoints = nil })
+	h.base = h.srv.URL + "/fabrikam.onmicrosoft.com"
+	h.signInPassword("seeded@example.com", "Seeded#Pass1")
+}
+
+func TestParseConfig(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		errHas     string
+	}{
+		{"empty file is defaults", ``, ""},
+		{"partial", "signup_method: otp\n", ""},
+		{"json is yaml", `{"tenant":"woodgrove"}`, ""},
+		{"unknown key", "tenant: x\nflavour: mint\n", "flavour"},
+		{"unknown nested key", "otp:\n  digits: 6\n", "digits"},
+		{"bad method", "signup_method: sms\n", "signup_method"},
+		{"bad tenant", "tenant: Not Valid\n", "tenant"},
+		{"bad tenant id", "tenant_id: nope\n", "tenant_id"},
+		{"bad duration", "otp:\n  lifetime: soon\n", "duration"},
+		{"bad regex", "attributes:\n  - {name: a, regex: '('}\n", "regex"},
+		{"duplicate attribute", "attributes:\n  - {name: a}\n  - {name: a}\n", "twice"},
+		{"bad policy", "password_policy:\n  min_length: 10\n  max_length: 5\n", "max_length"},
+		{"bad classes", "password_policy:\n  min_character_classes: 5\n", "classes"},
+		{"poll without end", "sspr:\n  poll_sequence: [in_progress]\n", "end with"},
+		{"poll bad status", "sspr:\n  poll_sequence: [done]\n", "poll status"},
+		{"poll final in middle", "sspr:\n  poll_sequence: [succeeded, in_progress, failed]\n", "only come last"},
+		{"bad code length", "otp:\n  code_length: 2\n", "code_length"},
+		{"no apps", "apps: []\n", "apps"},
+		{"duplicate app", "apps:\n  - {client_id: 00000000-0000-4000-8000-00000000c1a0}\n  - {client_id: 00000000-0000-4000-8000-00000000C1A0}\n", "twice"},
+		{"bad seed user", "users:\n  - {username: nobody}\n", "users[0]"},
+		{"bad base url", "base_url: ftp://x\n", "base_url"},
+		{"not yaml", "{{{", "decode"},
+	}
+	for _, c := range cases {
+		_, err := ParseConfig([]byte(c.yaml))
+		switch {
+		case c.errHas == "" && err != nil:
+			t.Errorf("%s: unexpected error %v", c.name, err)
+		case c.errHas != "" && (err == nil || !strings.Contains(err.Error(), c.errHas)):
+			t.Errorf("%s: error %v, want one mentioning %q", c.name, err, c.errHas)
+		}
+	}
+}
+
+func TestDurationJSON(t *testing.T) {
+	var d Duration
+	if err := json.Unmarshal([]byte(`"1h2m"`), &d); err != nil || d.D() != time.Hour+2*time.Minute {
+		t.Fatalf("unmarshal: %v %v", d, err)
+	}
+	b, _ := json.Marshal(d)
+	if string(b) != `"1h2m0s"` {
+		t.Errorf("marshal %s", b)
+	}
+	if err := json.Unmarshal([]byte(`600`), &d); err == nil {
+		t.Error("a bare number must be refused")
+	}
+}
+
+func TestBackdoor(t *testing.T) {
+	h := newHarness(t, nil)
+	// Outbox: empty list, not 404.
+	r := h.backdoor(http.MethodGet, "outbox?username=none@example.com", nil)
+	if msgs, ok := r.body["messages"].([]any); r.status != 200 || !ok || len(msgs) != 0 || r.str("username") != "none@example.com" {
+		t.Errorf("empty outbox: %d %s", r.status, r.raw)
+	}
+	if r := h.backdoor(http.MethodGet, "outbox", nil); r.status != 400 {
+		t.Errorf("outbox without username: %d", r.status)
+	}
+	// Users: create, duplicate, read, unknown.
+	h.createUser("eve@example.com", goodPass, map[string]string{"displayName": "Eve"})
+	if r := h.backdoor(http.MethodPost, "users", map[string]any{"username": "EVE@example.com"}); r.status != http.StatusConflict {
+		t.Errorf("duplicate user: %d %s", r.status, r.raw)
+	}
+	if r := h.backdoor(http.MethodPost, "users", map[string]any{"username": "bad"}); r.status != 400 {
+		t.Errorf("bad username: %d", r.status)
+	}
+	if r := h.backdoor(http.MethodPost, "users", map[string]any{"username": "x@example.com", "pasword": "typo"}); r.status != 400 {
+		t.Errorf("unknown field: %d", r.status)
+	}
+	r = h.backdoor(http.MethodGet, "users/eve@example.com", nil)
+	if r.status != 200 || r.str("object_id") == "" || strings.Contains(string(r.raw), goodPass) || strings.Contains(string(r.raw), "password") {
+		t.Errorf("get user: %d %s", r.status, r.raw)
+	}
+	if r := h.backdoor(http.MethodGet, "users/ghost@example.com", nil); r.status != 404 {
+		t.Errorf("unknown user: %d", r.status)
+	}
+	// Clock.
+	r = h.backdoor(http.MethodGet, "clock", nil)
+	if r.status != 200 || r.str("offset") != "0s" {
+		t.Errorf("clock: %s", r.raw)
+	}
+	if r := h.backdoor(http.MethodPost, "clock", map[string]string{"advance": "-1m"}); r.status != 400 {
+		t.Errorf("negative advance: %d", r.status)
+	}
+	if r := h.backdoor(http.MethodPost, "clock", map[string]string{"advance": "1h2m"}); r.status != 200 || r.str("offset") != "1h2m0s" {
+		t.Errorf("advance: %s", r.raw)
+	}
+	// Config: read, invalid write, valid write.
+	r = h.backdoor(http.MethodGet, "config", nil)
+	if r.status != 200 || r.str("tenant") != "contoso" {
+		t.Errorf("config: %s", r.raw)
+	}
+	if r := h.backdoor(http.MethodPut, "config", map[string]any{"signup_method": "carrier-pigeon"}); r.status != 400 || !strings.Contains(r.str("error_description"), "signup_method") {
+		t.Errorf("invalid config: %d %s", r.status, r.raw)
+	}
+	if r := h.backdoor(http.MethodPut, "config", map[string]any{"sspr": map[string]any{"enabled": false, "poll_interval": 2, "poll_sequence": []string{"succeeded"}}}); r.status != 200 {
+		t.Fatalf("put config: %d %s", r.status, r.raw)
+	}
+	wantError(t, "sspr disabled", h.post(nativeauth.EndpointResetStart, vals("client_id", clientID, "username", "eve@example.com", "challenge_type", "oob redirect")), nativeauth.ErrInvalidRequest, "", codeSSPRDisabled)
+	// Faults: read and write.
+	if r := h.backdoor(http.MethodPut, "faults", map[string]any{"endpoints": map[string]any{"*": map[string]any{"latency": "1ms"}}}); r.status != 200 {
+		t.Errorf("put faults: %d %s", r.status, r.raw)
+	}
+	if r := h.backdoor(http.MethodGet, "faults", nil); r.status != 200 || !strings.Contains(string(r.raw), `"*"`) {
+		t.Errorf("get faults: %s", r.raw)
+	}
+	if r := h.backdoor(http.MethodDelete, "faults", nil); r.status != 405 {
+		t.Errorf("delete faults: %d", r.status)
+	}
+	// Reset: users, clock, config and faults back to the start.
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/emulator/v1/reset", nil)
+	if r := h.do(req); r.status != http.StatusNoContent {
+		t.Fatalf("reset: %d", r.status)
+	}
+	if r := h.backdoor(http.MethodGet, "users/eve@example.com", nil); r.status != 404 {
+		t.Errorf("user survived reset")
+	}
+	if r := h.backdoor(http.MethodGet, "clock", nil); r.str("offset") != "0s" {
+		t.Errorf("clock offset survived reset: %s", r.raw)
+	}
+	if !h.e.Config().SSPR.Enabled {
+		t.Error("config change survived reset")
+	}
+	if r := h.backdoor(http.MethodGet, "faults", nil); strings.Contains(string(r.raw), `"*"`) {
+		t.Errorf("faults survived reset: %s", r.raw)
+	}
+}
+
+func TestBackdoorDisabled(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Backdoor.Disabled = true })
+	if r := h.backdoor(http.MethodGet, "clock", nil); r.status != 404 {
+		t.Errorf("disabled backdoor answered %d", r.status)
+	}
+}
+
+func TestResetKillsTokens(t *testing.T) {
+	h := newHarness(t, nil)
+	ct := wantToken(t, "start", h.post(nativeauth.EndpointSignUpStart, vals("client_id", clientID, "username", "r@example.com", "challenge_type", "oob password redirect")))
+	h.e.Reset()
+	wantError(t, "after reset", h.post(nativeauth.EndpointSignUpChallenge, vals("client_id", clientID, "continuation_token", ct)), nativeauth.ErrInvalidGrant, "", nativeauth.CodeInvalidContinuation)
+}
+
+func TestSweepReclaimsExpiredState(t *testing.T) {
+	h := newHarness(t, nil)
+	for i := 0; i < 50; i++ {
+		wantToken(t, "start", h.post(nativeauth.EndpointSignUpStart, vals("client_id", clientID, "username", "s"+string(rune('a'+i%26))+string(rune('a'+i/26))+"@example.com", "challenge_type", "oob password redirect")))
+	}
+	if n := h.e.data.Load().flows.len(); n != 50 {
+		t.Fatalf("%d flows, want 50", n)
+	}
+	if f, _ := h.e.sweep(); f != 0 {
+		t.Errorf("swept %d live flows", f)
+	}
+	h.e.clock.Advance(11 * time.Minute)
+	if f, _ := h.e.sweep(); f != 50 {
+		t.Errorf("swept %d expired flows, want 50", f)
+	}
+	if n := h.e.data.Load().flows.len(); n != 0 {
+		t.Errorf("%d flows left", n)
+	}
+}

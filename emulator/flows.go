@@ -1,0 +1,262 @@
+package emulator
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"strings"
+	"time"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+)
+
+// continuationBody is a success answer carrying only a continuation token.
+type continuationBody struct {
+	ContinuationToken string `json:"continuation_token"`
+}
+
+// newFlow registers a flow record and returns it locked, with its first
+// token.
+func (rc *reqCtx) newFlow(kind flowKind, st step, username string, set challengeSet) (*flow, string) {
+	f := &flow{kind: kind, clientID: rc.app.ClientID, username: username, challenges: set}
+	var id flowID
+	for {
+		_, _ = rand.Read(id[:]) // crypto/rand.Read never fails (Go 1.24+)
+		if rc.d.flows.putIfAbsent(id, f) {
+			break
+		}
+	}
+	f.mu.Lock()
+	return f, rc.issue(f, id, st)
+}
+
+// issue moves a flow to st and mints the token for that step; every older
+// token of the flow stops working.
+func (rc *reqCtx) issue(f *flow, id flowID, st step) string {
+	f.nonce++
+	f.step = st
+	exp := rc.now.Add(rc.t.cfg.Continuation.Lifetime.D())
+	f.expires = exp.UnixMilli()
+	return rc.e.codec.seal(ctClaims{kind: f.kind, step: st, flow: id, nonce: f.nonce, expires: exp})
+}
+
+// loadFlow validates the request's continuation_token for a flow of kind
+// (0: any kind) and returns the record locked (caller unlocks) with its ID.
+// badErr is the error the endpoint's table documents for an invalid token.
+func (rc *reqCtx) loadFlow(kind flowKind, badErr nativeauth.ErrorCode) (*flow, flowID, *apiError) {
+	tok := rc.f.get("continuation_token")
+	if tok == "" {
+		return nil, flowID{}, errMissing("continuation_token")
+	}
+	cl, ok := rc.e.codec.open(tok)
+	if !ok {
+		return nil, flowID{}, errBadContinuation(badErr)
+	}
+	if !rc.now.Before(cl.expires) {
+		return nil, flowID{}, errExpiredContinuation()
+	}
+	f, ok := rc.d.flows.get(cl.flow)
+	if !ok {
+		return nil, flowID{}, errBadContinuation(badErr)
+	}
+	f.mu.Lock()
+	// One check for replay, another flow's or step's token, and another
+	// client: the nonce pins the newest token, kind and client the rest.
+	if f.done || f.nonce != cl.nonce || (kind != 0 && f.kind != kind) || cl.kind != f.kind || f.step != cl.step ||
+		!strings.EqualFold(f.clientID, rc.app.ClientID) {
+		f.mu.Unlock()
+		return nil, flowID{}, errBadContinuation(badErr)
+	}
+	return f, cl.flow, nil
+}
+
+// finish retires a flow: its tokens stop working and the record goes.
+func (rc *reqCtx) finish(f *flow, id flowID) {
+	f.done = true
+	rc.d.flows.remove(id)
+}
+
+// challengeList reads the optional challenge_type of a challenge call; a
+// call without it keeps the list the flow started with.
+func (rc *reqCtx) challengeList(f *flow) (challengeSet, *apiError) {
+	if strings.TrimSpace(rc.f.get("challenge_type")) == "" {
+		return f.challenges, nil
+	}
+	set, ae := parseChallengeTypes(rc.f.get("challenge_type"))
+	if ae != nil {
+		return 0, ae
+	}
+	f.challenges = set
+	return set, nil
+}
+
+// oobChallengeBody is the answer of a challenge that sent an OTP.
+type oobChallengeBody struct {
+	Interval             int                      `json:"interval,omitempty"`
+	ContinuationToken    string                   `json:"continuation_token"`
+	ChallengeType        nativeauth.ChallengeType `json:"challenge_type"`
+	BindingMethod        string                   `json:"binding_method"`
+	ChallengeChannel     string                   `json:"challenge_channel"`
+	ChallengeTargetLabel string                   `json:"challenge_target_label"`
+	CodeLength           int                      `json:"code_length"`
+}
+
+// passwordChallengeBody is the answer of a challenge asking for a password.
+type passwordChallengeBody struct {
+	ChallengeType     nativeauth.ChallengeType `json:"challenge_type"`
+	ContinuationToken string                   `json:"continuation_token"`
+}
+
+// sendOTP mints a fresh code for the flow (the previous one stops working)
+// and delivers it to the outbox.
+func (rc *reqCtx) sendOTP(f *flow, label string) {
+	cfg := rc.t.cfg.OTP
+	code := newOTP(cfg.CodeLength)
+	exp := rc.now.Add(cfg.Lifetime.D())
+	f.otp, f.otpExpires = code, exp.UnixMilli()
+	msg := outboxMessage{Code: code, Flow: label, IssuedAt: rc.now, Expires: exp}
+	rc.d.outbox.update(normalizeUsername(f.username), func(ms []outboxMessage, _ bool) ([]outboxMessage, bool) {
+		if len(ms) >= maxOutbox {
+			ms = append(ms[:0:0], ms[len(ms)-maxOutbox+1:]...)
+		}
+		return append(ms, msg), true
+	})
+}
+
+// oobBody builds the oob challenge answer.
+func (rc *reqCtx) oobBody(f *flow, tok string) oobChallengeBody {
+	return oobChallengeBody{
+		Interval:             rc.t.cfg.OTP.Interval,
+		ContinuationToken:    tok,
+		ChallengeType:        nativeauth.ChallengeTypeOOB,
+		BindingMethod:        nativeauth.BindingMethodPrompt,
+		ChallengeChannel:     nativeauth.ChallengeChannelEmail,
+		ChallengeTargetLabel: maskEmail(f.username),
+		CodeLength:           rc.t.cfg.OTP.CodeLength,
+	}
+}
+
+// checkOTP compares the oob value with the flow's current code.
+func (rc *reqCtx) checkOTP(f *flow) *apiError {
+	oob := rc.f.get("oob")
+	if oob == "" {
+		return errMissing("oob")
+	}
+	if f.otp == "" || subtle.ConstantTimeCompare([]byte(oob), []byte(f.otp)) != 1 {
+		return errOTP(false)
+	}
+	if rc.now.UnixMilli() >= f.otpExpires {
+		return errOTP(true)
+	}
+	f.otp = "" // a code verifies once
+	return nil
+}
+
+// newOTP draws n uniformly random decimal digits from crypto/rand.
+func newOTP(n int) string {
+	out := make([]byte, 0, n)
+	var buf [32]byte
+	for len(out) < n {
+		_, _ = rand.Read(buf[:])
+		for _, b := range buf {
+			if b < 250 && len(out) < n { // 250 = 25*10: rejection keeps digits uniform
+				out = append(out, '0'+b%10)
+			}
+		}
+	}
+	return string(out)
+}
+
+// maskEmail renders the challenge_target_label: "c***r@co***.com".
+func maskEmail(u string) string {
+	at := strings.LastIndexByte(u, '@')
+	if at < 1 {
+		return "***"
+	}
+	local, domain := u[:at], u[at+1:]
+	var b strings.Builder
+	b.WriteByte(local[0])
+	b.WriteString("***")
+	if len(local) > 1 {
+		b.WriteByte(local[len(local)-1])
+	}
+	b.WriteByte('@')
+	dot := strings.LastIndexByte(domain, '.')
+	if dot < 1 {
+		b.WriteString("***")
+		return b.String()
+	}
+	name := domain[:dot]
+	if len(name) > 2 {
+		b.WriteString(name[:2])
+	} else {
+		b.WriteString(name[:1])
+	}
+	b.WriteString("***")
+	b.WriteString(domain[dot:])
+	return b.String()
+}
+
+// validateAttributes checks submitted values against the configured
+// attributes and returns those that fail their regex. Names the tenant
+// does not collect are ignored, as the pages say.
+func (t *tenant) validateAttributes(attrs map[string]string) []nativeauth.AttributeSpec {
+	var bad []nativeauth.AttributeSpec
+	for _, a := range t.attrs {
+		v, ok := attrs[a.Name]
+		if !ok {
+			continue
+		}
+		if len(v) > 1024 || (a.re != nil && !a.re.MatchString(v)) {
+			bad = append(bad, nativeauth.AttributeSpec{Name: a.Name})
+		}
+	}
+	return bad
+}
+
+func errInvalidAttributes(bad []nativeauth.AttributeSpec) *apiError {
+	e := newErr(nativeauth.ErrInvalidGrant, nativeauth.CodeAttributesInvalid, "Some of the collected attributes were invalid.")
+	e.Suberror = nativeauth.SuberrorAttributeValidationFailed
+	e.InvalidAttributes = bad
+	return e
+}
+
+// keepKnown returns the submitted attributes the tenant collects;
+// requiredOnly narrows to required ones (after the email is verified the
+// pages accept only required attributes).
+func (t *tenant) keepKnown(attrs map[string]string, requiredOnly bool) map[string]string {
+	var out map[string]string
+	for k, v := range attrs {
+		a, ok := t.attrByName[k]
+		if !ok || (requiredOnly && !a.Required) {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string, len(attrs))
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// missingRequired lists the required attributes the flow still lacks.
+func (t *tenant) missingRequired(have map[string]string) []nativeauth.AttributeSpec {
+	var miss []nativeauth.AttributeSpec
+	for _, a := range t.attrs {
+		if !a.Required {
+			continue
+		}
+		if v, ok := have[a.Name]; !ok || strings.TrimSpace(v) == "" {
+			miss = append(miss, a.spec)
+		}
+	}
+	return miss
+}
+
+// expiresIn is the whole seconds from now to unix-ms t, at least 1.
+func expiresIn(now time.Time, t int64) int {
+	s := int(time.UnixMilli(t).Sub(now) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return s
+}

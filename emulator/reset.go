@@ -1,0 +1,252 @@
+package emulator
+
+import (
+	"net/http"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+)
+
+// maxResetExpiresIn is the pages' cap on expires_in from reset continue.
+const maxResetExpiresIn = 600
+
+type resetContinueBody struct {
+	ExpiresIn         int    `json:"expires_in"`
+	ContinuationToken string `json:"continuation_token"`
+}
+
+type resetSubmitBody struct {
+	ContinuationToken string `json:"continuation_token"`
+	PollInterval      int    `json:"poll_interval"`
+}
+
+type resetPollBody struct {
+	Status            nativeauth.PollStatus `json:"status"`
+	ContinuationToken string                `json:"continuation_token,omitempty"`
+}
+
+// resetStart: /resetpassword/v1.0/start.
+func (e *Emulator) resetStart(rc *reqCtx) {
+	if !rc.parse() {
+		return
+	}
+	username := rc.f.get("username")
+	if !validUsername(username) {
+		rc.fail(errInvalidUsername())
+		return
+	}
+	set, ae := parseChallengeTypes(rc.f.get("challenge_type"))
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	if !rc.t.cfg.SSPR.Enabled {
+		// The pages' reset tables: invalid_request when "the external tenant
+		// administrator hasn't enabled SSPR and email OTP for all users".
+		rc.fail(newErr(nativeauth.ErrInvalidRequest, codeSSPRDisabled,
+			"Self-service password reset is not enabled for the users of this tenant."))
+		return
+	}
+	if !set.has(chOOB) {
+		rc.redirect("Password reset needs an email one-time passcode, which the app does not support.")
+		return
+	}
+	u, ok := rc.d.userSnapshot(normalizeUsername(username))
+	if !ok {
+		rc.fail(errUserNotFound())
+		return
+	}
+	f, tok := rc.newFlow(kindReset, stepResetStarted, u.username, set)
+	f.mu.Unlock()
+	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
+}
+
+// resetChallenge: /resetpassword/v1.0/challenge sends an OTP.
+func (e *Emulator) resetChallenge(rc *reqCtx) {
+	if !rc.parse() {
+		return
+	}
+	f, id, ae := rc.loadFlow(kindReset, nativeauth.ErrInvalidRequest)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	defer f.mu.Unlock()
+	if f.step != stepResetStarted && f.step != stepResetOOBSent {
+		rc.fail(errBadContinuation(nativeauth.ErrInvalidRequest))
+		return
+	}
+	set, ae := rc.challengeList(f)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	if !set.has(chOOB) {
+		rc.redirect("Password reset needs an email one-time passcode, which the app does not support.")
+		return
+	}
+	rc.sendOTP(f, "sspr")
+	tok := rc.issue(f, id, stepResetOOBSent)
+	body := rc.oobBody(f, tok)
+	body.Interval = 0 // the reset challenge answer has no interval
+	rc.writeJSON(http.StatusOK, body)
+}
+
+// resetContinue: /resetpassword/v1.0/continue verifies the OTP.
+func (e *Emulator) resetContinue(rc *reqCtx) {
+	if !rc.parse() {
+		return
+	}
+	f, id, ae := rc.loadFlow(kindReset, nativeauth.ErrInvalidRequest)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	defer f.mu.Unlock()
+	gt := rc.f.get("grant_type")
+	if gt == "" {
+		rc.fail(errMissing("grant_type"))
+		return
+	}
+	if nativeauth.GrantType(gt) != nativeauth.GrantTypeOOB || f.step != stepResetOOBSent {
+		rc.fail(errWrongGrant(gt))
+		return
+	}
+	if ae := rc.checkOTP(f); ae != nil {
+		rc.fail(ae)
+		return
+	}
+	tok := rc.issue(f, id, stepResetVerified)
+	in := expiresIn(rc.now, f.expires)
+	if in > maxResetExpiresIn {
+		in = maxResetExpiresIn
+	}
+	rc.writeJSON(http.StatusOK, resetContinueBody{ExpiresIn: in, ContinuationToken: tok})
+}
+
+// resetSubmit: /resetpassword/v1.0/submit takes the new password.
+func (e *Emulator) resetSubmit(rc *reqCtx) {
+	if !rc.parse() {
+		return
+	}
+	f, id, ae := rc.loadFlow(kindReset, nativeauth.ErrInvalidRequest)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	defer f.mu.Unlock()
+	if f.step != stepResetVerified {
+		rc.fail(errBadContinuation(nativeauth.ErrInvalidRequest))
+		return
+	}
+	np := rc.f.get("new_password")
+	if np == "" {
+		rc.fail(errMissing("new_password"))
+		return
+	}
+	if sub := checkPassword(rc.t.cfg.PasswordPolicy, rc.t.banned, np); sub != "" {
+		rc.fail(errPassword(sub))
+		return
+	}
+	u, ok := rc.d.userSnapshot(normalizeUsername(f.username))
+	if !ok {
+		rc.finish(f, id)
+		rc.fail(errUserNotFound())
+		return
+	}
+	if recentlyUsed(u, np, rc.t.cfg.PasswordPolicy.History) {
+		rc.fail(errPassword(nativeauth.SuberrorPasswordRecentlyUsed))
+		return
+	}
+	f.password, f.pollIdx = np, 0
+	tok := rc.issue(f, id, stepResetPolling)
+	rc.writeJSON(http.StatusOK, resetSubmitBody{ContinuationToken: tok, PollInterval: rc.t.cfg.SSPR.PollInterval})
+}
+
+// recentlyUsed reports whether pw is the current password or one of the
+// history-1 before it.
+func recentlyUsed(u user, pw string, history int) bool {
+	if history <= 0 {
+		return false
+	}
+	h := hashPassword(u.salt[:], pw)
+	if u.hasPassword && h.equal(u.hash) {
+		return true
+	}
+	for i, old := range u.history {
+		if i >= history-1 {
+			break
+		}
+		if h.equal(old) {
+			return true
+		}
+	}
+	return false
+}
+
+// resetPoll: /resetpassword/v1.0/poll_completion walks the configured
+// status sequence, one status per poll.
+func (e *Emulator) resetPoll(rc *reqCtx) {
+	if !rc.parse() {
+		return
+	}
+	f, id, ae := rc.loadFlow(kindReset, nativeauth.ErrInvalidRequest)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	defer f.mu.Unlock()
+	if f.step != stepResetPolling {
+		rc.fail(errBadContinuation(nativeauth.ErrInvalidRequest))
+		return
+	}
+	seq := rc.t.cfg.SSPR.PollSequence
+	i := int(f.pollIdx)
+	if i >= len(seq) {
+		i = len(seq) - 1
+	}
+	status := seq[i]
+	if f.pollIdx < 255 {
+		f.pollIdx++
+	}
+	switch status {
+	case nativeauth.PollStatusSucceeded:
+		if !rc.applyNewPassword(f.username, f.password) {
+			rc.finish(f, id)
+			rc.fail(errUserNotFound())
+			return
+		}
+		f.password = ""
+		tok := rc.issue(f, id, stepResetDone)
+		rc.writeJSON(http.StatusOK, resetPollBody{Status: status, ContinuationToken: tok})
+	case nativeauth.PollStatusFailed:
+		// The app may submit a new password with this token.
+		f.password = ""
+		tok := rc.issue(f, id, stepResetVerified)
+		rc.writeJSON(http.StatusOK, resetPollBody{Status: status, ContinuationToken: tok})
+	default:
+		// Still working: the same token keeps polling.
+		rc.writeJSON(http.StatusOK, resetPollBody{Status: status, ContinuationToken: rc.f.get("continuation_token")})
+	}
+}
+
+// applyNewPassword replaces the user's password, keeping history.
+func (rc *reqCtx) applyNewPassword(username, pw string) bool {
+	found := false
+	keep := rc.t.cfg.PasswordPolicy.History - 1
+	rc.d.users.update(normalizeUsername(username), func(u *user, ok bool) (*user, bool) {
+		if !ok {
+			return nil, false
+		}
+		found = true
+		nu := *u
+		if u.hasPassword && keep > 0 {
+			nu.history = append([]passwordHash{u.hash}, u.history...)
+			if len(nu.history) > keep {
+				nu.history = nu.history[:keep]
+			}
+		}
+		nu.hash, nu.hasPassword = hashPassword(u.salt[:], pw), true
+		return &nu, true
+	})
+	return found
+}

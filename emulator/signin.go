@@ -1,0 +1,88 @@
+package emulator
+
+import (
+	"net/http"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+)
+
+// signInMethod is the credential a user signs in with: the password on a
+// password tenant (an OTP is not offered to password users), an OTP on an
+// OTP tenant or for an account that has no password.
+func (t *tenant) signInMethod(u user) challengeSet {
+	if t.passwordTenant() && u.hasPassword {
+		return chPassword
+	}
+	return chOOB
+}
+
+func errUserNotFound() *apiError {
+	return newErr(nativeauth.ErrUserNotFound, nativeauth.CodeUserNotFound,
+		"The user account does not exist in the directory.")
+}
+
+// signInInitiate: /oauth2/v2.0/initiate.
+func (e *Emulator) signInInitiate(rc *reqCtx) {
+	if !rc.parse() {
+		return
+	}
+	username := rc.f.get("username")
+	if !validUsername(username) {
+		rc.fail(errInvalidUsername())
+		return
+	}
+	set, ae := parseChallengeTypes(rc.f.get("challenge_type"))
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	u, ok := rc.d.userSnapshot(normalizeUsername(username))
+	if !ok {
+		rc.fail(errUserNotFound())
+		return
+	}
+	if !set.has(rc.t.signInMethod(u)) {
+		rc.redirect("The challenge_type list does not contain the method this user signs in with.")
+		return
+	}
+	f, tok := rc.newFlow(kindSignIn, stepSignInStarted, u.username, set)
+	f.mu.Unlock()
+	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
+}
+
+// signInChallenge: /oauth2/v2.0/challenge.
+func (e *Emulator) signInChallenge(rc *reqCtx) {
+	if !rc.parse() {
+		return
+	}
+	f, id, ae := rc.loadFlow(kindSignIn, nativeauth.ErrInvalidGrant)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	defer f.mu.Unlock()
+	set, ae := rc.challengeList(f)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	u, ok := rc.d.userSnapshot(normalizeUsername(f.username))
+	if !ok {
+		rc.finish(f, id)
+		rc.fail(errUserNotFound())
+		return
+	}
+	method := rc.t.signInMethod(u)
+	if !set.has(method) {
+		rc.redirect("The challenge_type list does not contain the method this user signs in with.")
+		return
+	}
+	if method == chPassword {
+		tok := rc.issue(f, id, stepSignInPasswordChallenged)
+		rc.writeJSON(http.StatusOK, passwordChallengeBody{ChallengeType: nativeauth.ChallengeTypePassword, ContinuationToken: tok})
+		return
+	}
+	rc.sendOTP(f, "signin")
+	tok := rc.issue(f, id, stepSignInOOBSent)
+	rc.writeJSON(http.StatusOK, rc.oobBody(f, tok))
+}

@@ -1,0 +1,247 @@
+package emulator
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+)
+
+// signUpNeeds is what the app's challenge_type list must hold for this
+// tenant's sign-up: oob to verify the email, and password on a password
+// tenant. Anything less is answered with a redirect.
+func (t *tenant) signUpNeeds() challengeSet {
+	if t.cfg.SignUpMethod == SignUpMethodPassword {
+		return chOOB | chPassword
+	}
+	return chOOB
+}
+
+func (t *tenant) passwordTenant() bool { return t.cfg.SignUpMethod == SignUpMethodPassword }
+
+// signUpStart: /signup/v1.0/start.
+func (e *Emulator) signUpStart(rc *reqCtx) {
+	if !rc.parse() {
+		return
+	}
+	username := rc.f.get("username")
+	if !validUsername(username) {
+		rc.fail(errInvalidUsername())
+		return
+	}
+	set, ae := parseChallengeTypes(rc.f.get("challenge_type"))
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	attrs, ae := parseAttributes(rc.f.get("attributes"))
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	if need := rc.t.signUpNeeds(); set&need != need {
+		rc.redirect("The challenge_type list does not contain every method this tenant's sign-up requires.")
+		return
+	}
+	if _, exists := rc.d.userSnapshot(normalizeUsername(username)); exists {
+		rc.fail(newErr(nativeauth.ErrUserAlreadyExists, nativeauth.CodeUserAlreadyExists,
+			"It looks like you may already have an account. Please sign in instead."))
+		return
+	}
+	var pw string
+	if rc.t.passwordTenant() {
+		pw = rc.f.get("password")
+		if pw != "" {
+			if sub := checkPassword(rc.t.cfg.PasswordPolicy, rc.t.banned, pw); sub != "" {
+				rc.fail(errPassword(sub))
+				return
+			}
+		}
+	}
+	known := rc.t.keepKnown(attrs, false)
+	if bad := rc.t.validateAttributes(known); len(bad) > 0 {
+		rc.fail(errInvalidAttributes(bad))
+		return
+	}
+	f, tok := rc.newFlow(kindSignUp, stepSignUpStarted, username, set)
+	f.password, f.attributes = pw, known
+	f.mu.Unlock()
+	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
+}
+
+// signUpChallenge: /signup/v1.0/challenge. Before the email is verified it
+// sends an OTP (oob); after, on a password tenant still lacking a password,
+// it asks for the password.
+func (e *Emulator) signUpChallenge(rc *reqCtx) {
+	if !rc.parse() {
+		return
+	}
+	f, id, ae := rc.loadFlow(kindSignUp, nativeauth.ErrInvalidGrant)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	defer f.mu.Unlock()
+	switch f.step {
+	case stepSignUpStarted, stepSignUpOOBSent, stepSignUpNeedCredential, stepSignUpPasswordChallenged:
+	default:
+		rc.fail(errBadContinuation(nativeauth.ErrInvalidGrant))
+		return
+	}
+	set, ae := rc.challengeList(f)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	if !f.verified {
+		if !set.has(chOOB) {
+			rc.redirect("The email must be verified with a one-time passcode, which the app does not support.")
+			return
+		}
+		rc.sendOTP(f, "signup")
+		tok := rc.issue(f, id, stepSignUpOOBSent)
+		rc.writeJSON(http.StatusOK, rc.oobBody(f, tok))
+		return
+	}
+	if !set.has(chPassword) {
+		rc.redirect("A password is required, which the app does not support.")
+		return
+	}
+	tok := rc.issue(f, id, stepSignUpPasswordChallenged)
+	rc.writeJSON(http.StatusOK, passwordChallengeBody{ChallengeType: nativeauth.ChallengeTypePassword, ContinuationToken: tok})
+}
+
+// signUpContinue: /signup/v1.0/continue with grant oob, password or
+// attributes.
+func (e *Emulator) signUpContinue(rc *reqCtx) {
+	if !rc.parse() {
+		return
+	}
+	f, id, ae := rc.loadFlow(kindSignUp, nativeauth.ErrInvalidRequest)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	defer f.mu.Unlock()
+	gt := rc.f.get("grant_type")
+	switch nativeauth.GrantType(gt) {
+	case "":
+		rc.fail(errMissing("grant_type"))
+	case nativeauth.GrantTypeOOB:
+		if f.step != stepSignUpOOBSent {
+			rc.fail(errWrongGrant(gt))
+			return
+		}
+		if ae := rc.checkOTP(f); ae != nil {
+			rc.fail(ae)
+			return
+		}
+		f.verified = true
+		rc.signUpNext(f, id)
+	case nativeauth.GrantTypePassword:
+		if !rc.t.passwordTenant() {
+			rc.fail(errWrongGrant(gt))
+			return
+		}
+		pw := rc.f.get("password")
+		if pw == "" {
+			rc.fail(errMissing("password"))
+			return
+		}
+		if sub := checkPassword(rc.t.cfg.PasswordPolicy, rc.t.banned, pw); sub != "" {
+			rc.fail(errPassword(sub))
+			return
+		}
+		switch {
+		case !f.verified:
+			f.password = pw
+			rc.verificationRequired(f, id)
+		case f.step == stepSignUpNeedCredential || f.step == stepSignUpPasswordChallenged:
+			f.password = pw
+			rc.signUpNext(f, id)
+		default:
+			rc.fail(errWrongGrant(gt))
+		}
+	case nativeauth.GrantTypeAttributes:
+		raw := rc.f.get("attributes")
+		if raw == "" {
+			rc.fail(errMissing("attributes"))
+			return
+		}
+		attrs, ae := parseAttributes(raw)
+		if ae != nil {
+			rc.fail(ae)
+			return
+		}
+		if f.verified && f.step != stepSignUpNeedAttributes {
+			rc.fail(errWrongGrant(gt))
+			return
+		}
+		// Before the email is verified optional attributes are welcome;
+		// after it, only required ones are (the pages' table).
+		known := rc.t.keepKnown(attrs, f.verified)
+		if bad := rc.t.validateAttributes(known); len(bad) > 0 {
+			rc.fail(errInvalidAttributes(bad))
+			return
+		}
+		if f.attributes == nil && len(known) > 0 {
+			f.attributes = make(map[string]string, len(known))
+		}
+		for k, v := range known {
+			f.attributes[k] = v
+		}
+		if !f.verified {
+			rc.verificationRequired(f, id)
+			return
+		}
+		rc.signUpNext(f, id)
+	default:
+		rc.fail(errWrongGrant(gt))
+	}
+}
+
+// verificationRequired keeps what was submitted and tells the app the
+// email must be verified first.
+func (rc *reqCtx) verificationRequired(f *flow, id flowID) {
+	tok := rc.issue(f, id, f.step)
+	ae := newErr(nativeauth.ErrVerificationRequired, codeVerificationRequired,
+		"The username must be verified with a one-time passcode before the account can be created.")
+	ae.ContinuationToken = tok
+	ae.UnverifiedAttributes = []nativeauth.AttributeSpec{{Name: "email"}}
+	rc.fail(ae)
+}
+
+// signUpNext answers what a verified sign-up still lacks, or creates the
+// account.
+func (rc *reqCtx) signUpNext(f *flow, id flowID) {
+	if rc.t.passwordTenant() && f.password == "" {
+		tok := rc.issue(f, id, stepSignUpNeedCredential)
+		ae := newErr(nativeauth.ErrCredentialRequired, nativeauth.CodeCredentialRequired, "Credential required.")
+		ae.ContinuationToken = tok
+		rc.fail(ae)
+		return
+	}
+	if miss := rc.t.missingRequired(f.attributes); len(miss) > 0 {
+		tok := rc.issue(f, id, stepSignUpNeedAttributes)
+		ae := newErr(nativeauth.ErrAttributesRequired, nativeauth.CodeAttributesRequired, "User attributes required.")
+		ae.ContinuationToken = tok
+		ae.RequiredAttributes = miss
+		rc.fail(ae)
+		return
+	}
+	if _, err := rc.e.createUser(rc.d, f.username, f.password, f.attributes); err != nil {
+		rc.finish(f, id)
+		if errors.Is(err, errUserExists) {
+			rc.fail(newErr(nativeauth.ErrUserAlreadyExists, nativeauth.CodeUserAlreadyExists,
+				"It looks like you may already have an account. Please sign in instead."))
+			return
+		}
+		rc.fail(newErr(nativeauth.ErrInvalidRequest, nativeauth.CodeUserCreationFailed, "User creation failed during self-service sign-up."))
+		return
+	}
+	// The account holds the secrets now; the flow keeps only what the
+	// token call checks.
+	f.password, f.attributes = "", nil
+	tok := rc.issue(f, id, stepSignUpDone)
+	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
+}

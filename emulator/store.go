@@ -1,0 +1,192 @@
+package emulator
+
+import (
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// shardCount spreads locks so parallel flows rarely contend.
+const shardCount = 64
+
+// shardedMap is a map split across independently locked shards.
+type shardedMap[K comparable, V any] struct {
+	seed   maphash.Seed
+	shards [shardCount]shard[K, V]
+}
+
+type shard[K comparable, V any] struct {
+	mu sync.RWMutex
+	m  map[K]V
+}
+
+func newShardedMap[K comparable, V any]() *shardedMap[K, V] {
+	s := &shardedMap[K, V]{seed: maphash.MakeSeed()}
+	for i := range s.shards {
+		s.shards[i].m = make(map[K]V)
+	}
+	return s
+}
+
+func (s *shardedMap[K, V]) shard(k K) *shard[K, V] {
+	return &s.shards[maphash.Comparable(s.seed, k)%shardCount]
+}
+
+func (s *shardedMap[K, V]) get(k K) (V, bool) {
+	sh := s.shard(k)
+	sh.mu.RLock()
+	v, ok := sh.m[k]
+	sh.mu.RUnlock()
+	return v, ok
+}
+
+// putIfAbsent stores v unless k is taken; it reports whether it stored.
+func (s *shardedMap[K, V]) putIfAbsent(k K, v V) bool {
+	sh := s.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if _, ok := sh.m[k]; ok {
+		return false
+	}
+	sh.m[k] = v
+	return true
+}
+
+func (s *shardedMap[K, V]) put(k K, v V) {
+	sh := s.shard(k)
+	sh.mu.Lock()
+	sh.m[k] = v
+	sh.mu.Unlock()
+}
+
+func (s *shardedMap[K, V]) remove(k K) {
+	sh := s.shard(k)
+	sh.mu.Lock()
+	delete(sh.m, k)
+	sh.mu.Unlock()
+}
+
+// update runs fn on k's value under the shard's write lock.
+func (s *shardedMap[K, V]) update(k K, fn func(v V, ok bool) (V, bool)) {
+	sh := s.shard(k)
+	sh.mu.Lock()
+	v, ok := sh.m[k]
+	if nv, keep := fn(v, ok); keep {
+		sh.m[k] = nv
+	} else if ok {
+		delete(sh.m, k)
+	}
+	sh.mu.Unlock()
+}
+
+// sweep deletes every entry for which drop is true, one shard at a time.
+func (s *shardedMap[K, V]) sweep(drop func(V) bool) int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for k, v := range sh.m {
+			if drop(v) {
+				delete(sh.m, k)
+				n++
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+func (s *shardedMap[K, V]) len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		n += len(sh.m)
+		sh.mu.RUnlock()
+	}
+	return n
+}
+
+// user is one account. Fields change only under the users shard lock;
+// readers take a copy with snapshot.
+type user struct {
+	username    string // as signed up
+	objectID    string
+	attributes  map[string]string
+	salt        [16]byte
+	hash        passwordHash
+	hasPassword bool
+	history     []passwordHash // earlier passwords, newest first
+}
+
+// flow is the server-side record of one sign-up, sign-in or reset in
+// progress. Kept small: a million of them must fit in well under 2 GiB.
+type flow struct {
+	mu         sync.Mutex
+	kind       flowKind
+	step       step
+	done       bool // consumed or reset: every token of it is dead
+	verified   bool // the email was proven with an OTP
+	challenges challengeSet
+	pollIdx    uint8
+	nonce      uint32
+	otpExpires int64 // unix ms
+	expires    int64 // unix ms, of the newest token
+	clientID   string
+	username   string // normalized
+	otp        string
+	password   string // sign-up: chosen password; reset: submitted new password
+	attributes map[string]string
+}
+
+// outboxMessage is one OTP "email".
+type outboxMessage struct {
+	Code     string    `json:"code"`
+	Flow     string    `json:"flow"`
+	IssuedAt time.Time `json:"issued_at"`
+	Expires  time.Time `json:"expires_at"`
+}
+
+// maxOutbox bounds the messages kept per username.
+const maxOutbox = 20
+
+// refreshGrant is what a refresh token stands for.
+type refreshGrant struct {
+	username string // normalized
+	clientID string
+	scopes   []string
+	expires  int64 // unix ms
+}
+
+// stateData is everything reset throws away, swapped as one pointer.
+type stateData struct {
+	users   *shardedMap[string, *user]
+	flows   *shardedMap[flowID, *flow]
+	outbox  *shardedMap[string, []outboxMessage]
+	refresh *shardedMap[string, *refreshGrant]
+}
+
+func newStateData() *stateData {
+	return &stateData{
+		users:   newShardedMap[string, *user](),
+		flows:   newShardedMap[flowID, *flow](),
+		outbox:  newShardedMap[string, []outboxMessage](),
+		refresh: newShardedMap[string, *refreshGrant](),
+	}
+}
+
+// clock is the emulator's time: the wall clock plus a backdoor offset, so
+// tests can expire codes and tokens without waiting.
+type clock struct {
+	offset atomic.Int64
+	wall   func() time.Time
+}
+
+func (c *clock) Now() time.Time { return c.wall().Add(time.Duration(c.offset.Load())) }
+
+func (c *clock) Offset() time.Duration { return time.Duration(c.offset.Load()) }
+
+func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
+
+func (c *clock) Reset() { c.offset.Store(0) }

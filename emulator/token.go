@@ -1,0 +1,298 @@
+package emulator
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/ciamcheck/ciamcheck/emulator/tokens"
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+)
+
+// codeInvalidRefreshToken: AADSTS70000, provided grant is invalid.
+const codeInvalidRefreshToken = 70000
+
+type tokenBody struct {
+	TokenType    string `json:"token_type"`
+	Scope        string `json:"scope"`
+	ExpiresIn    int    `json:"expires_in"`
+	ExtExpiresIn int    `json:"ext_expires_in"`
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+	ClientInfo   string `json:"client_info,omitempty"`
+}
+
+// scopeSet is a validated scope list and the resource it is for.
+type scopeSet struct {
+	list     []string
+	resource string // client ID of the API, "" when only OIDC scopes
+	openid   bool
+	offline  bool
+}
+
+// parseScopes accepts the OIDC scopes and scopes of one registered app's
+// API ("{clientID}/.default", "api://{clientID}/name"); anything else, or
+// scopes of two resources, is invalid_scope.
+func (t *tenant) parseScopes(s string) (scopeSet, *apiError) {
+	var out scopeSet
+	seen := map[string]bool{}
+	for _, sc := range strings.Fields(s) {
+		if seen[sc] {
+			continue
+		}
+		seen[sc] = true
+		res := ""
+		switch sc {
+		case nativeauth.ScopeOpenID:
+			out.openid = true
+		case nativeauth.ScopeOfflineAccess:
+			out.offline = true
+		case nativeauth.ScopeProfile, nativeauth.ScopeEmail:
+		default:
+			res = t.scopeResource(sc)
+			if res == "" {
+				return scopeSet{}, newErr(nativeauth.ErrInvalidScope, codeInvalidScope,
+					fmt.Sprintf("The provided value for the input parameter 'scope' is not valid. The scope '%s' does not exist.", sanitizeEcho(sc)))
+			}
+		}
+		if res != "" {
+			if out.resource != "" && !strings.EqualFold(out.resource, res) {
+				return scopeSet{}, newErr(nativeauth.ErrInvalidScope, codeInvalidScope,
+					"The provided value for the input parameter 'scope' is not valid. All scopes must be from a single resource.")
+			}
+			out.resource = res
+		}
+		out.list = append(out.list, sc)
+	}
+	if len(out.list) == 0 {
+		return scopeSet{}, errMissing("scope")
+	}
+	return out, nil
+}
+
+// scopeResource returns the registered client ID a resource scope names.
+func (t *tenant) scopeResource(sc string) string {
+	rest := strings.TrimPrefix(sc, "api://")
+	i := strings.IndexByte(rest, '/')
+	if i <= 0 || i == len(rest)-1 {
+		return ""
+	}
+	id, name := rest[:i], rest[i+1:]
+	app, ok := t.apps[strings.ToLower(id)]
+	if !ok {
+		return ""
+	}
+	if rest == sc && name != ".default" {
+		// Without api:// only the .default scope of an app ID is accepted.
+		return ""
+	}
+	return app.ClientID
+}
+
+// token: /oauth2/v2.0/token for the password, oob, continuation_token and
+// refresh_token grants.
+func (e *Emulator) token(rc *reqCtx) {
+	if !rc.parse() {
+		return
+	}
+	gt := nativeauth.GrantType(rc.f.get("grant_type"))
+	switch gt {
+	case "":
+		rc.fail(errMissing("grant_type"))
+		return
+	case nativeauth.GrantTypePassword, nativeauth.GrantTypeOOB, nativeauth.GrantTypeContinuationToken, nativeauth.GrantTypeRefreshToken:
+	default:
+		rc.fail(newErr(nativeauth.ErrUnsupportedGrantType, codeUnsupportedGrantType,
+			fmt.Sprintf("The grant type '%s' is not supported.", sanitizeEcho(string(gt)))))
+		return
+	}
+	if gt == nativeauth.GrantTypeRefreshToken {
+		e.refreshGrant(rc)
+		return
+	}
+	scopes, ae := rc.t.parseScopes(rc.f.get("scope"))
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	kind := kindSignIn
+	if gt == nativeauth.GrantTypeContinuationToken {
+		kind = 0 // sign-up or reset
+	}
+	f, id, ae := rc.loadFlow(kind, nativeauth.ErrInvalidGrant)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	defer f.mu.Unlock()
+	switch gt {
+	case nativeauth.GrantTypePassword:
+		if f.step != stepSignInPasswordChallenged {
+			rc.fail(errWrongGrant(string(gt)))
+			return
+		}
+		pw := rc.f.get("password")
+		if pw == "" {
+			rc.fail(errMissing("password"))
+			return
+		}
+		u, ok := rc.d.userSnapshot(normalizeUsername(f.username))
+		if !ok {
+			rc.finish(f, id)
+			rc.fail(errUserNotFound())
+			return
+		}
+		if !u.hasPassword || !hashPassword(u.salt[:], pw).equal(u.hash) {
+			// The flow stays open: the user may type the password again.
+			rc.fail(newErr(nativeauth.ErrInvalidGrant, nativeauth.CodeInvalidCredentials,
+				"Error validating credentials due to invalid username or password."))
+			return
+		}
+	case nativeauth.GrantTypeOOB:
+		if f.step != stepSignInOOBSent {
+			rc.fail(errWrongGrant(string(gt)))
+			return
+		}
+		if ae := rc.checkOTP(f); ae != nil {
+			rc.fail(ae)
+			return
+		}
+	case nativeauth.GrantTypeContinuationToken:
+		if f.step != stepSignUpDone && f.step != stepResetDone {
+			rc.fail(errWrongGrant(string(gt)))
+			return
+		}
+		un := rc.f.get("username")
+		if un == "" {
+			rc.fail(errMissing("username"))
+			return
+		}
+		if normalizeUsername(un) != normalizeUsername(f.username) {
+			rc.fail(newErr(nativeauth.ErrInvalidGrant, codeInvalidOrExpiredTokens,
+				"The username does not match the continuation_token."))
+			return
+		}
+	}
+	u, ok := rc.d.userSnapshot(normalizeUsername(f.username))
+	if !ok {
+		rc.finish(f, id)
+		rc.fail(errUserNotFound())
+		return
+	}
+	rc.finish(f, id)
+	rc.issueTokens(u, scopes)
+}
+
+// refreshGrant redeems a refresh token once and rotates it.
+func (e *Emulator) refreshGrant(rc *reqCtx) {
+	rt := rc.f.get("refresh_token")
+	if rt == "" {
+		rc.fail(errMissing("refresh_token"))
+		return
+	}
+	var g *refreshGrant
+	nowMs := rc.now.UnixMilli()
+	rc.d.refresh.update(rt, func(v *refreshGrant, ok bool) (*refreshGrant, bool) {
+		if ok && v.expires > nowMs && strings.EqualFold(v.clientID, rc.app.ClientID) {
+			g = v
+			return nil, false // used: rotation removes it
+		}
+		return v, ok
+	})
+	if g == nil {
+		rc.fail(newErr(nativeauth.ErrInvalidGrant, codeInvalidRefreshToken,
+			"Provided grant is invalid or malformed: the refresh token is unknown, expired, already used or for another client."))
+		return
+	}
+	raw := rc.f.get("scope")
+	if strings.TrimSpace(raw) == "" {
+		raw = strings.Join(g.scopes, " ")
+	}
+	scopes, ae := rc.t.parseScopes(raw)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	// offline_access carries over: the app holds a refresh token already.
+	scopes.offline = true
+	u, ok := rc.d.userSnapshot(g.username)
+	if !ok {
+		rc.fail(errUserNotFound())
+		return
+	}
+	rc.issueTokens(u, scopes)
+}
+
+// issueTokens answers a successful token call.
+func (rc *reqCtx) issueTokens(u user, sc scopeSet) {
+	base := rc.e.baseURL(rc.r, rc.t)
+	is, err := rc.e.issuerFor(base)
+	if err != nil {
+		rc.internal("token issuer", err)
+		return
+	}
+	ttl := rc.t.cfg.Tokens.AccessTokenLifetime.D()
+	claims := tokens.Claims{
+		Subject:           u.objectID,
+		ObjectID:          u.objectID,
+		TenantID:          rc.t.cfg.TenantID,
+		Audience:          rc.app.ClientID,
+		PreferredUsername: u.username,
+		Email:             u.username,
+		Name:              u.attributes["displayName"],
+		Scopes:            sc.list,
+	}
+	body := tokenBody{
+		TokenType:    "Bearer",
+		Scope:        strings.Join(sc.list, " "),
+		ExpiresIn:    int(ttl.Seconds()),
+		ExtExpiresIn: int(ttl.Seconds()),
+	}
+	if sc.openid {
+		if body.IDToken, err = is.IDToken(claims, rc.now, ttl); err != nil {
+			rc.internal("id token", err)
+			return
+		}
+	}
+	access := claims
+	if sc.resource != "" {
+		access.Audience = sc.resource
+	}
+	if body.AccessToken, err = is.AccessToken(access, rc.now, ttl); err != nil {
+		rc.internal("access token", err)
+		return
+	}
+	if sc.offline {
+		var b [32]byte
+		_, _ = rand.Read(b[:])
+		body.RefreshToken = base64.RawURLEncoding.EncodeToString(b[:])
+		rc.d.refresh.put(body.RefreshToken, &refreshGrant{
+			username: normalizeUsername(u.username),
+			clientID: rc.app.ClientID,
+			scopes:   sc.list,
+			expires:  rc.now.Add(rc.t.cfg.Tokens.RefreshTokenLifetime.D()).UnixMilli(),
+		})
+	}
+	if ci := rc.f.get("client_info"); ci == "1" || strings.EqualFold(ci, "true") {
+		b, _ := json.Marshal(struct {
+			UID  string `json:"uid"`
+			UTID string `json:"utid"`
+		}{u.objectID, rc.t.cfg.TenantID})
+		body.ClientInfo = base64.RawURLEncoding.EncodeToString(b)
+	}
+	h := rc.w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	rc.writeJSON(http.StatusOK, body)
+}
+
+// internal answers a failure of the emulator itself (never of input).
+func (rc *reqCtx) internal(what string, err error) {
+	rc.e.log.Error("internal error", "what", what, "err", err)
+	rc.fail(&apiError{status: http.StatusInternalServerError, Error: nativeauth.ErrInvalidRequest, Code: codeInternal,
+		Message: "An internal error occurred."})
+}
