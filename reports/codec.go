@@ -154,9 +154,13 @@ func Unmarshal(raw []byte) (*Record, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read run record: %w", err)
 		}
+		r.readChecked = true
 		switch err := checkDigest(r.Integrity, canon, recordKey()); {
-		case err == nil, errors.Is(err, ErrNoRecordKey):
+		case err == nil:
+		case errors.Is(err, ErrNoRecordKey):
+			r.readVerdict = err
 		case errors.Is(err, ErrTampered):
+			r.readVerdict = err
 			return &r, fmt.Errorf("read run record: %w", err)
 		default:
 			return nil, fmt.Errorf("read run record: %w", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -324,6 +325,8 @@ func FuzzRead(f *testing.F) {
 		if verr := Validate(r); verr != nil {
 			t.Fatalf("Read accepted an invalid record: %v", verr)
 		}
-		// RENDERCHECK
+		for _, render := range []func(io.Writer, *Record) error{RenderText, RenderMarkdown, RenderHTML, RenderJUnit} {
+			_ = render(io.Discard, r)
+		}
 	})
 }

@@ -70,6 +70,7 @@ func SealWithKey(r *Record, key []byte) error {
 		alg = AlgHMACSHA256
 	}
 	r.Integrity = &Integrity{Algorithm: alg, Digest: hex.EncodeToString(digest(alg, key, canon))}
+	r.readChecked, r.readVerdict = false, nil // the verdict of any earlier Read no longer applies
 	return nil
 }
 

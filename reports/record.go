@@ -35,6 +35,13 @@ type Record struct {
 	// Integrity is the digest set by Seal over everything else in the record.
 	// It is last so the digest reads as a trailer in the file.
 	Integrity *Integrity `json:"integrity,omitempty"`
+
+	// readChecked and readVerdict are Read's integrity verdict on the bytes
+	// as written (readVerdict nil when verified), kept so renderers report
+	// the file's verdict rather than re-deriving it from the struct, which
+	// lacks any member of a newer minor schema.
+	readChecked bool
+	readVerdict error
 }
 
 // Tool identifies the binary that wrote the record.

@@ -1,0 +1,117 @@
+package reports
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// RenderMarkdown writes r as GitHub-flavoured Markdown for a pull-request
+// comment or an audit file: the same content as RenderText, with the target
+// (credentials withheld), tool version, profile hash, times and integrity
+// digest in a header table.
+func RenderMarkdown(w io.Writer, r *Record) error {
+	v, err := buildView(r)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	if v.Tampered {
+		fmt.Fprint(bw, "> [!CAUTION]\n> **This record does not match its integrity digest: it was modified after it was written. Do not trust it.**\n\n")
+	}
+	fmt.Fprintf(bw, "## ciamcheck %s run\n\n", v.Kind)
+	fmt.Fprintln(bw, "| | |\n| --- | --- |")
+	for _, kv := range [][2]string{
+		{"Target", mdCell(v.Target)}, {"Tool", mdCell(v.Tool)}, {"Profile hash", code(v.ProfileHash)},
+		{"Started", v.Started}, {"Ended", mdCell(v.Ended + " (" + orNone(v.Elapsed) + ")")}, {"Integrity", code(v.Integrity)},
+	} {
+		fmt.Fprintf(bw, "| %s | %s |\n", kv[0], kv[1])
+	}
+	if c := v.Conf; c != nil {
+		fmt.Fprintln(bw)
+		if c.LabelFilter != "" {
+			fmt.Fprintf(bw, "Label filter: %s\n\n", code(c.LabelFilter))
+		}
+		fmt.Fprintf(bw, "**%d entries: %d passed, %d failed, %d skipped**\n", c.Total, c.Passed, c.Failed, c.Skipped)
+		if len(c.FailedEntries) > 0 {
+			fmt.Fprintln(bw, "\n### Failed\n\n| Entry | Source | Reason |\n| --- | --- | --- |")
+			for _, e := range c.FailedEntries {
+				fmt.Fprintf(bw, "| %s | %s | %s |\n", code(e.ID), mdCell(e.Source), mdCell(e.Reason))
+			}
+		}
+		if len(c.SkippedEntries) > 0 {
+			fmt.Fprintln(bw, "\n### Skipped\n\n| Entry | Reason |\n| --- | --- |")
+			for _, e := range c.SkippedEntries {
+				fmt.Fprintf(bw, "| %s | %s |\n", code(e.ID), mdCell(e.Reason))
+			}
+		}
+	}
+	if l := v.Load; l != nil {
+		for _, s := range l.Scenarios {
+			fmt.Fprintf(bw, "\n### Scenario %s\n\n", mdCell(s.Name))
+			fmt.Fprintf(bw, "Flow %s, executor %s, %s: %d iterations", code(s.Flow), code(s.Executor), s.Duration, s.Iterations)
+			if s.Expected > 0 {
+				fmt.Fprintf(bw, " of %d expected", s.Expected)
+			}
+			fmt.Fprintf(bw, ", %d failed, %d dropped, %d throttled.\n\n", s.Failed, s.Dropped, s.Throttled)
+			fmt.Fprintln(bw, "| Step | Count | Rate/s | Errors | p50 | p90 | p99 | p99.9 | max |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+			for _, st := range s.Steps {
+				fmt.Fprintf(bw, "| %s | %d | %.1f | %d (%s) | %s | %s | %s | %s | %s |\n", code(st.Step), st.Count, st.Rate, st.Errors, pct(st.ErrRate),
+					us(st.P50), us(st.P90), us(st.P99), us(st.P999), us(st.Max))
+			}
+			var errs []string
+			for _, st := range s.Steps {
+				for _, o := range st.Outcomes {
+					errs = append(errs, fmt.Sprintf("| %s | %s | %d |", code(st.Step), mdCell(o.Label()), o.Count))
+				}
+			}
+			if len(errs) > 0 {
+				fmt.Fprintln(bw, "\n| Step | Outcome | Count |\n| --- | --- | ---: |")
+				fmt.Fprintln(bw, strings.Join(errs, "\n"))
+			}
+		}
+		fmt.Fprintln(bw, "\nLatencies are response times, measured from the intended start.")
+		if len(l.Thresholds) > 0 {
+			fmt.Fprintln(bw, "\n### Thresholds\n\n| Result | Threshold | Actual |\n| --- | --- | --- |")
+			for _, t := range l.Thresholds {
+				fmt.Fprintf(bw, "| %s | %s | %s |\n", passFail(t.Passed), code(t.Expr), mdCell(t.Actual))
+			}
+		}
+		if l.Aborted != "" {
+			fmt.Fprintf(bw, "\n**Aborted:** %s\n", mdCell(l.Aborted))
+		}
+		fmt.Fprintf(bw, "\n**Result: %s**\n", passFail(l.Passed))
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("render markdown: %w", err)
+	}
+	return nil
+}
+
+// mdEscaper escapes what would otherwise become markup in a table cell.
+// HTML is escaped too: GitHub renders inline HTML in comments.
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`,
+	"<", "&lt;", ">", "&gt;", "&", "&amp;", "\r\n", "<br>", "\n", "<br>", "\r", "<br>",
+)
+
+func mdCell(s string) string { return mdEscaper.Replace(s) }
+
+// code wraps s in a code span long enough to hold any backticks in it; a
+// code span shows its content literally, so only the pipe needs escaping.
+func code(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	pad := ""
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		pad = " "
+	}
+	return fence + pad + strings.ReplaceAll(s, "|", `\|`) + pad + fence
+}

@@ -1,0 +1,183 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/xml"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./reports -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s differs from the golden file (go test ./reports -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// sealed returns r sealed without a key, so the digest in goldens is stable.
+func sealed(t *testing.T, r *Record) *Record {
+	t.Helper()
+	t.Setenv(RecordKeyEnv, "")
+	if err := Seal(r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestRenderGolden(t *testing.T) {
+	records := map[string]*Record{"conformance": sealed(t, conformanceRecord()), "load": sealed(t, loadRecord(t, 1))}
+	renderers := map[string]func(io.Writer, *Record) error{"txt": RenderText, "md": RenderMarkdown}
+	for rn, r := range records {
+		for ext, render := range renderers {
+			t.Run(rn+"."+ext, func(t *testing.T) {
+				var buf bytes.Buffer
+				if err := render(&buf, r); err != nil {
+					t.Fatal(err)
+				}
+				golden(t, rn+"."+ext, buf.Bytes())
+			})
+		}
+	}
+}
+
+func TestRenderFiguresComeFromHistograms(t *testing.T) {
+	r := loadRecord(t, 1)
+	// The precomputed figures are for readers that cannot decode; renderers
+	// must not trust them.
+	r.Load.Scenarios[0].Steps[0].ResponseTime.P99 = 1
+	var buf bytes.Buffer
+	if err := RenderText(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	h, err := DecodeHistogram(loadRecord(t, 1).Load.Scenarios[0].Steps[0].ResponseTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := (durationUS(h.ValueAtQuantile(99))).String()
+	if !strings.Contains(buf.String(), want) {
+		t.Fatalf("p99 %s from the histogram not in:\n%s", want, buf.String())
+	}
+	for _, s := range []string{"signup.challenge: 7 × 400 invalid_grant invalid_oob_value", "signup.start: 3 × 429", "FAIL  errors < 1%", "result: FAIL", "dropped 2, throttled 3"} {
+		if !strings.Contains(buf.String(), s) {
+			t.Errorf("text lacks %q", s)
+		}
+	}
+}
+
+func TestRenderTamperedIsLoud(t *testing.T) {
+	t.Setenv(RecordKeyEnv, "")
+	b, err := Marshal(conformanceRecord())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Unmarshal(bytes.Replace(b, []byte("needs the emulator"), []byte("needs an emulator"), 1))
+	if err == nil {
+		t.Fatal("forgery not detected")
+	}
+	for name, render := range map[string]func(io.Writer, *Record) error{"text": RenderText, "md": RenderMarkdown, "html": RenderHTML, "junit": RenderJUnit} {
+		var buf bytes.Buffer
+		if err := render(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.ToUpper(buf.String()), "TAMPERED") && !strings.Contains(buf.String(), "does not match its integrity digest") {
+			t.Errorf("%s rendering of a tampered record does not say so", name)
+		}
+	}
+}
+
+func TestRenderHTML(t *testing.T) {
+	var buf bytes.Buffer
+	if err := RenderHTML(&buf, sealed(t, conformanceRecord())); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, s := range []string{"<details>", "signup.start.user_already_exists", "&lt;script&gt;alert(1)&lt;/script&gt;", "needs the emulator clock backdoor", `class="failed"`, "password=[redacted]"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("HTML lacks %q", s)
+		}
+	}
+	for _, s := range []string{"<script>", "src=", "href=", "@import", "url("} {
+		if strings.Contains(out, s) {
+			t.Errorf("HTML is not self-contained or not escaped: found %q", s)
+		}
+	}
+	buf.Reset()
+	if err := RenderHTML(&buf, loadRecord(t, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "<code>signup.challenge</code>") || !strings.Contains(buf.String(), "NOT SEALED") {
+		t.Errorf("load HTML lacks step rows or the seal status:\n%s", buf.String())
+	}
+}
+
+func TestRenderJUnit(t *testing.T) {
+	var buf bytes.Buffer
+	if err := RenderJUnit(&buf, conformanceRecord()); err != nil {
+		t.Fatal(err)
+	}
+	var doc junitSuites
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("not XML: %v\n%s", err, buf.String())
+	}
+	if doc.Tests != 3 || doc.Failures != 1 || doc.Skipped != 1 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 3 {
+		t.Fatalf("counts: %+v", doc)
+	}
+	cases := doc.Suites[0].Cases
+	if cases[0].Failure != nil || cases[0].Skipped != nil || cases[0].Time != "0.120" {
+		t.Errorf("passed case: %+v", cases[0])
+	}
+	if f := cases[1].Failure; f == nil || !strings.Contains(f.Message, "want 400, got 500 <script>") || !strings.Contains(cases[1].SystemOut, "-> 500") {
+		t.Errorf("failed case: %+v", cases[1])
+	}
+	if s := cases[2].Skipped; s == nil || s.Message != "needs the emulator clock backdoor" {
+		t.Errorf("skipped case: %+v", cases[2])
+	}
+	if err := RenderJUnit(&buf, loadRecord(t, 1)); err == nil {
+		t.Error("JUnit of a load record should be refused")
+	}
+}
+
+func TestMarkdownEscaping(t *testing.T) {
+	tests := []struct{ in, cell, code string }{
+		{"a|b", `a\|b`, "`a\\|b`"},
+		{"<b>x</b>", "&lt;b&gt;x&lt;/b&gt;", "`<b>x</b>`"},
+		{"line1\nline2", "line1<br>line2", "`line1 line2`"},
+		{"a`b", "a\\`b", "``a`b``"},
+		{"*bold* _it_ [l](u)", `\*bold\* \_it\_ \[l\](u)`, "`*bold* _it_ [l](u)`"},
+	}
+	for _, tc := range tests {
+		if got := mdCell(tc.in); got != tc.cell {
+			t.Errorf("mdCell(%q) = %q, want %q", tc.in, got, tc.cell)
+		}
+		if got := code(tc.in); got != tc.code {
+			t.Errorf("code(%q) = %q, want %q", tc.in, got, tc.code)
+		}
+	}
+}
+
+func TestTargetLineWithholdsCredentials(t *testing.T) {
+	got := targetLine(Target{Kind: "tenant", BaseURL: "https://user:pa55@contoso.ciamlogin.com/path?sig=abc#f", Tenant: "contoso"})
+	if strings.Contains(got, "pa55") || strings.Contains(got, "sig=abc") || !strings.Contains(got, "https://contoso.ciamlogin.com/path") {
+		t.Fatalf("targetLine = %q", got)
+	}
+}

@@ -1,0 +1,103 @@
+package reports
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// RenderText writes r for a terminal: a header, then the conformance verdicts
+// (counts, every failure and skip with its reason) or the load figures (per
+// scenario and step: count, rate, errors by outcome, response-time
+// percentiles, dropped, throttled, thresholds).
+func RenderText(w io.Writer, r *Record) error {
+	v, err := buildView(r)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	if v.Tampered {
+		fmt.Fprintln(bw, "!!! WARNING: THIS RECORD DOES NOT MATCH ITS INTEGRITY DIGEST; IT WAS MODIFIED AFTER IT WAS WRITTEN !!!")
+	}
+	fmt.Fprintf(bw, "ciamcheck %s run\n", v.Kind)
+	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  target\t%s\n", v.Target)
+	fmt.Fprintf(tw, "  tool\t%s\n", v.Tool)
+	fmt.Fprintf(tw, "  profile\t%s\n", v.ProfileHash)
+	fmt.Fprintf(tw, "  started\t%s\n", v.Started)
+	fmt.Fprintf(tw, "  ended\t%s (%s)\n", v.Ended, orNone(v.Elapsed))
+	fmt.Fprintf(tw, "  integrity\t%s\n", v.Integrity)
+	tw.Flush()
+	if c := v.Conf; c != nil {
+		fmt.Fprintln(bw)
+		if c.LabelFilter != "" {
+			fmt.Fprintf(bw, "label filter: %s\n", c.LabelFilter)
+		}
+		fmt.Fprintf(bw, "%d entries: %d passed, %d failed, %d skipped\n", c.Total, c.Passed, c.Failed, c.Skipped)
+		if len(c.FailedEntries) > 0 {
+			fmt.Fprintln(bw, "\nFAILED")
+			for _, e := range c.FailedEntries {
+				fmt.Fprintf(bw, "  %s  (%s)\n", e.ID, orNone(e.Source))
+				fmt.Fprintf(bw, "%s\n", indent(e.Reason, "      "))
+			}
+		}
+		if len(c.SkippedEntries) > 0 {
+			fmt.Fprintln(bw, "\nSKIPPED")
+			for _, e := range c.SkippedEntries {
+				fmt.Fprintf(bw, "  %s: %s\n", e.ID, oneLine(e.Reason))
+			}
+		}
+	}
+	if l := v.Load; l != nil {
+		for _, s := range l.Scenarios {
+			fmt.Fprintf(bw, "\nscenario %s (flow %s, %s, %s)\n", s.Name, orNone(s.Flow), orNone(s.Executor), s.Duration)
+			fmt.Fprintf(bw, "  iterations %d", s.Iterations)
+			if s.Expected > 0 {
+				fmt.Fprintf(bw, " of %d expected", s.Expected)
+			}
+			fmt.Fprintf(bw, ", failed %d, dropped %d, throttled %d\n", s.Failed, s.Dropped, s.Throttled)
+			tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "  step\tcount\trate/s\terrors\tp50\tp90\tp99\tp99.9\tmax\t")
+			for _, st := range s.Steps {
+				fmt.Fprintf(tw, "  %s\t%d\t%.1f\t%d (%s)\t%s\t%s\t%s\t%s\t%s\t\n", st.Step, st.Count, st.Rate, st.Errors, pct(st.ErrRate),
+					us(st.P50), us(st.P90), us(st.P99), us(st.P999), us(st.Max))
+			}
+			tw.Flush()
+			for _, st := range s.Steps {
+				for _, o := range st.Outcomes {
+					fmt.Fprintf(bw, "  %s: %d × %s\n", st.Step, o.Count, o.Label())
+				}
+			}
+		}
+		fmt.Fprintln(bw, "\n(latencies are response times: from the intended start, so queueing behind a slow server counts)")
+		if len(l.Thresholds) > 0 {
+			fmt.Fprintln(bw, "\nthresholds")
+			for _, t := range l.Thresholds {
+				fmt.Fprintf(bw, "  %s  %s (actual %s)\n", passFail(t.Passed), t.Expr, t.Actual)
+			}
+		}
+		if l.Aborted != "" {
+			fmt.Fprintf(bw, "\nABORTED: %s\n", oneLine(l.Aborted))
+		}
+		fmt.Fprintf(bw, "\nresult: %s\n", passFail(l.Passed))
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("render text: %w", err)
+	}
+	return nil
+}
+
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
