@@ -1,0 +1,90 @@
+package otp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while Code writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestPromptAsksAgainOnBadInput(t *testing.T) {
+	in := strings.NewReader("nope\n1234\n  87654321  \n")
+	out := &syncBuffer{}
+	p := NewPrompt(in, out, 8)
+	code, err := p.Code(context.Background(), "a@example.com", time.Now())
+	if err != nil {
+		t.Fatalf("Code: %v", err)
+	}
+	if code.Reveal() != "87654321" {
+		t.Fatal("wrong code")
+	}
+	text := out.String()
+	if n := strings.Count(text, "a@example.com"); n != 3 {
+		t.Errorf("asked %d times, want 3:\n%s", n, text)
+	}
+	if !strings.Contains(text, "8-digit") {
+		t.Errorf("question does not say the code length:\n%s", text)
+	}
+	if strings.Contains(text, "87654321") || strings.Contains(text, "1234") {
+		t.Errorf("prompt echoes a code:\n%s", text)
+	}
+}
+
+func TestPromptEOF(t *testing.T) {
+	p := NewPrompt(strings.NewReader(""), io.Discard, 8)
+	_, err := p.Code(context.Background(), "a@example.com", time.Now())
+	if !errors.Is(err, io.EOF) {
+		t.Fatalf("err = %v, want EOF", err)
+	}
+	// Later calls see the end of input too, without blocking.
+	if _, err := p.Code(context.Background(), "a@example.com", time.Now()); !errors.Is(err, io.EOF) {
+		t.Fatalf("second call err = %v, want EOF", err)
+	}
+}
+
+func TestPromptCancelKeepsLateLine(t *testing.T) {
+	r, w := io.Pipe()
+	defer w.Close()
+	p := NewPrompt(r, io.Discard, 8)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := p.Code(ctx, "a@example.com", time.Now()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want DeadlineExceeded", err)
+	}
+	// The answer typed after the first call gave up serves the next call.
+	go func() { _, _ = io.WriteString(w, "12121212\n") }()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	code, err := p.Code(ctx2, "a@example.com", time.Now())
+	if err != nil || code.Reveal() != "12121212" {
+		t.Fatalf("Code = _, %v; want the late line", err)
+	}
+}
+
+func TestPromptUnconfigured(t *testing.T) {
+	if _, err := (&Prompt{}).Code(context.Background(), "u", time.Now()); err == nil {
+		t.Fatal("want an error without a terminal")
+	}
+}
