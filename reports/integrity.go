@@ -155,3 +155,18 @@ func canonicalJSON(b []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// canonicalAny re-encodes any JSON value generically (sorted keys, numbers as
+// written, no insignificant space).
+func canonicalAny(b []byte) ([]byte, error) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}

@@ -1,0 +1,340 @@
+package reports
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+)
+
+// Tolerance says how much worse a load figure may get before Compare calls
+// it a regression. The zero value means DefaultTolerance.
+type Tolerance struct {
+	// Latency is the allowed relative increase of p50 and p99 (0.10 = 10%).
+	Latency float64
+	// ErrorRate is the allowed absolute increase of a step's error rate
+	// (0.01 = one percentage point).
+	ErrorRate float64
+	// MinLatency ignores latency increases smaller than this, so a 40 µs p50
+	// becoming 50 µs is not a 25% regression.
+	MinLatency time.Duration
+}
+
+// DefaultTolerance: p50/p99 10% worse, error rate 1 point worse, changes
+// under 1 ms ignored.
+var DefaultTolerance = Tolerance{Latency: 0.10, ErrorRate: 0.01, MinLatency: time.Millisecond}
+
+// EntryChange is one conformance entry whose verdict differs between runs.
+// Old is empty for an added entry, New for a removed one.
+type EntryChange struct {
+	ID     string
+	Source string
+	Old    Outcome
+	New    Outcome
+	Reason string // the new reason (the old one for a removed entry)
+}
+
+// StepDelta compares one scenario step of two load runs. Figures are
+// response times from the decoded histograms.
+type StepDelta struct {
+	Scenario, Step         string
+	OldCount, NewCount     int64
+	OldP50, NewP50         time.Duration
+	OldP99, NewP99         time.Duration
+	OldErrRate, NewErrRate float64
+	Regressions            []string // why the step regressed, empty if it did not
+}
+
+// Comparison is what changed from an old run to a new one.
+type Comparison struct {
+	Kind      Kind
+	Tolerance Tolerance
+	// Problem is set when the records cannot be compared (different kinds,
+	// undecodable histograms); nothing else is then filled in.
+	Problem string
+	// Conformance.
+	Regressions     []EntryChange // passed or skipped → failed
+	Fixed           []EntryChange // failed → passed
+	NewlySkipped    []EntryChange // passed or failed → skipped
+	NoLongerSkipped []EntryChange // skipped → passed (skipped → failed is a regression)
+	Added           []EntryChange
+	Removed         []EntryChange
+	// Load.
+	PlanChanged  bool
+	Steps        []StepDelta
+	AddedSteps   []string // "scenario/step" only in the new run
+	RemovedSteps []string // "scenario/step" only in the old run
+}
+
+// Regressed reports whether the new run is worse: an entry that did not
+// fail now fails, or a load step's latency or error rate got worse beyond
+// the tolerance. Added, removed and newly skipped entries are reported but
+// are not regressions by themselves.
+func (c Comparison) Regressed() bool {
+	if len(c.Regressions) > 0 {
+		return true
+	}
+	for _, s := range c.Steps {
+		if len(s.Regressions) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Compare compares two records with DefaultTolerance.
+func Compare(old, new *Record) Comparison { return CompareWithTolerance(old, new, DefaultTolerance) }
+
+// CompareWithTolerance compares old with new.
+func CompareWithTolerance(old, new *Record, tol Tolerance) Comparison {
+	if tol == (Tolerance{}) {
+		tol = DefaultTolerance
+	}
+	c := Comparison{Tolerance: tol}
+	switch {
+	case old == nil || new == nil:
+		c.Problem = "a record is missing"
+		return c
+	case old.Kind != new.Kind:
+		c.Problem = fmt.Sprintf("cannot compare a %s run with a %s run", old.Kind, new.Kind)
+		return c
+	}
+	c.Kind = new.Kind
+	if old.Conformance != nil && new.Conformance != nil {
+		compareConformance(&c, old.Conformance, new.Conformance)
+	}
+	if old.Load != nil && new.Load != nil {
+		if err := compareLoad(&c, old.Load, new.Load); err != nil {
+			return Comparison{Kind: c.Kind, Tolerance: tol, Problem: err.Error()}
+		}
+	}
+	return c
+}
+
+func compareConformance(c *Comparison, old, new *Conformance) {
+	before := make(map[string]EntryResult, len(old.Entries))
+	for _, e := range old.Entries {
+		before[e.ID] = e
+	}
+	seen := make(map[string]bool, len(new.Entries))
+	for _, e := range new.Entries {
+		seen[e.ID] = true
+		o, ok := before[e.ID]
+		ch := EntryChange{ID: e.ID, Source: e.Source, Old: o.Outcome, New: e.Outcome, Reason: e.Reason}
+		switch {
+		case !ok:
+			c.Added = append(c.Added, ch)
+		case o.Outcome == e.Outcome:
+		case e.Outcome == OutcomeFailed:
+			c.Regressions = append(c.Regressions, ch)
+		case e.Outcome == OutcomeSkipped:
+			c.NewlySkipped = append(c.NewlySkipped, ch)
+		case o.Outcome == OutcomeFailed:
+			c.Fixed = append(c.Fixed, ch)
+		default: // skipped → passed
+			c.NoLongerSkipped = append(c.NoLongerSkipped, ch)
+		}
+	}
+	for _, e := range old.Entries {
+		if !seen[e.ID] {
+			c.Removed = append(c.Removed, EntryChange{ID: e.ID, Source: e.Source, Old: e.Outcome, Reason: e.Reason})
+		}
+	}
+}
+
+type stepKey struct{ scenario, step string }
+
+func stepsOf(l *Load) (map[stepKey]StepStats, []stepKey) {
+	m := map[stepKey]StepStats{}
+	var order []stepKey
+	for _, s := range l.Scenarios {
+		all := s.Steps
+		if s.FlowStats != nil {
+			all = append([]StepStats{*s.FlowStats}, s.Steps...)
+		}
+		for _, st := range all {
+			k := stepKey{s.Name, st.Step}
+			m[k] = st
+			order = append(order, k)
+		}
+	}
+	return m, order
+}
+
+func compareLoad(c *Comparison, old, new *Load) error {
+	c.PlanChanged = !samePlan(old.Plan, new.Plan)
+	before, _ := stepsOf(old)
+	after, order := stepsOf(new)
+	for _, k := range order {
+		n := after[k]
+		o, ok := before[k]
+		if !ok {
+			c.AddedSteps = append(c.AddedSteps, k.scenario+"/"+k.step)
+			continue
+		}
+		d := StepDelta{Scenario: k.scenario, Step: k.step, OldCount: o.Count, NewCount: n.Count}
+		var err error
+		if d.OldP50, d.OldP99, d.OldErrRate, err = stepFigures(o); err != nil {
+			return fmt.Errorf("old run %s/%s: %w", k.scenario, k.step, err)
+		}
+		if d.NewP50, d.NewP99, d.NewErrRate, err = stepFigures(n); err != nil {
+			return fmt.Errorf("new run %s/%s: %w", k.scenario, k.step, err)
+		}
+		tol := c.Tolerance
+		worse := func(name string, o, n time.Duration) {
+			if o > 0 && n-o >= tol.MinLatency && float64(n) > float64(o)*(1+tol.Latency) {
+				d.Regressions = append(d.Regressions, fmt.Sprintf("%s %s → %s (+%.0f%%, tolerance %.0f%%)", name, o, n, 100*(float64(n)/float64(o)-1), 100*tol.Latency))
+			}
+		}
+		worse("p50", d.OldP50, d.NewP50)
+		worse("p99", d.OldP99, d.NewP99)
+		if d.NewErrRate-d.OldErrRate > tol.ErrorRate {
+			d.Regressions = append(d.Regressions, fmt.Sprintf("error rate %s → %s (tolerance +%s)", pct(d.OldErrRate), pct(d.NewErrRate), pct(tol.ErrorRate)))
+		}
+		c.Steps = append(c.Steps, d)
+	}
+	var removed []string
+	for k := range before {
+		if _, ok := after[k]; !ok {
+			removed = append(removed, k.scenario+"/"+k.step)
+		}
+	}
+	sort.Strings(removed)
+	c.RemovedSteps = removed
+	return nil
+}
+
+func stepFigures(st StepStats) (p50, p99 time.Duration, errRate float64, err error) {
+	sv, err := buildStep(st, 0)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return sv.P50, sv.P99, sv.ErrRate, nil
+}
+
+// samePlan compares plans by canonical JSON, so formatting does not count.
+func samePlan(a, b []byte) bool {
+	ca, errA := canonicalAny(a)
+	cb, errB := canonicalAny(b)
+	if errA != nil || errB != nil {
+		return bytes.Equal(a, b)
+	}
+	return bytes.Equal(ca, cb)
+}
+
+// RenderComparisonText writes c for a terminal.
+func RenderComparisonText(w io.Writer, c Comparison) error {
+	return renderComparison(w, c, false)
+}
+
+// RenderComparisonMarkdown writes c as Markdown.
+func RenderComparisonMarkdown(w io.Writer, c Comparison) error {
+	return renderComparison(w, c, true)
+}
+
+func renderComparison(w io.Writer, c Comparison, md bool) error {
+	bw := bufio.NewWriter(w)
+	cell, id := func(s string) string { return oneLine(s) }, func(s string) string { return s }
+	heading := func(s string) { fmt.Fprintf(bw, "\n%s\n", s) }
+	if md {
+		cell, id = mdCell, code
+		heading = func(s string) { fmt.Fprintf(bw, "\n#### %s\n\n", s) }
+		fmt.Fprintln(bw, "### Comparison with the previous run")
+	} else {
+		fmt.Fprintln(bw, "comparison with the previous run")
+	}
+	if c.Problem != "" {
+		fmt.Fprintf(bw, "\ncannot compare: %s\n", cell(c.Problem))
+		return bw.Flush()
+	}
+	verdict := "no regression"
+	if c.Regressed() {
+		verdict = "REGRESSED"
+	}
+	if md {
+		fmt.Fprintf(bw, "\n**%s**\n", verdict)
+	} else {
+		fmt.Fprintf(bw, "  %s\n", verdict)
+	}
+	for _, group := range []struct {
+		title string
+		list  []EntryChange
+	}{
+		{"Regressions", c.Regressions}, {"Fixed", c.Fixed}, {"Newly skipped", c.NewlySkipped},
+		{"No longer skipped", c.NoLongerSkipped}, {"Added entries", c.Added}, {"Removed entries", c.Removed},
+	} {
+		if len(group.list) == 0 {
+			continue
+		}
+		heading(fmt.Sprintf("%s (%d)", group.title, len(group.list)))
+		if md {
+			fmt.Fprintln(bw, "| Entry | Was | Now | Reason |\n| --- | --- | --- | --- |")
+		}
+		for _, e := range group.list {
+			was, now := orDash(string(e.Old)), orDash(string(e.New))
+			if md {
+				fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", id(e.ID), was, now, cell(e.Reason))
+			} else {
+				fmt.Fprintf(bw, "  %s: %s → %s", e.ID, was, now)
+				if e.Reason != "" {
+					fmt.Fprintf(bw, " (%s)", cell(e.Reason))
+				}
+				fmt.Fprintln(bw)
+			}
+		}
+	}
+	if c.Kind == KindLoad {
+		if c.PlanChanged {
+			fmt.Fprintln(bw, "\nnote: the load plans differ, so figures may not be comparable")
+		}
+		heading("Steps")
+		if md {
+			fmt.Fprintln(bw, "| Step | p50 | p99 | Error rate | Verdict |\n| --- | --- | --- | --- | --- |")
+		}
+		for _, s := range c.Steps {
+			verdict := "ok"
+			if len(s.Regressions) > 0 {
+				verdict = "REGRESSED: " + joinSemi(s.Regressions)
+			}
+			name := s.Scenario + "/" + s.Step
+			p50 := fmt.Sprintf("%s → %s", us(s.OldP50), us(s.NewP50))
+			p99 := fmt.Sprintf("%s → %s", us(s.OldP99), us(s.NewP99))
+			er := fmt.Sprintf("%s → %s", pct(s.OldErrRate), pct(s.NewErrRate))
+			if md {
+				fmt.Fprintf(bw, "| %s | %s | %s | %s | %s |\n", id(name), p50, p99, er, cell(verdict))
+			} else {
+				fmt.Fprintf(bw, "  %s  p50 %s  p99 %s  errors %s  %s\n", name, p50, p99, er, verdict)
+			}
+		}
+		for _, s := range c.AddedSteps {
+			fmt.Fprintf(bw, "\nstep only in the new run: %s\n", s)
+		}
+		for _, s := range c.RemovedSteps {
+			fmt.Fprintf(bw, "\nstep only in the previous run: %s\n", s)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("render comparison: %w", err)
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func joinSemi(s []string) string {
+	var b bytes.Buffer
+	for i, x := range s {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(x)
+	}
+	return b.String()
+}

@@ -1,0 +1,178 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+func TestCompareConformance(t *testing.T) {
+	old := conformanceRecord()
+	old.Conformance.Entries = append(old.Conformance.Entries,
+		EntryResult{ID: "gone", Outcome: OutcomePassed},
+		EntryResult{ID: "was.failing", Outcome: OutcomeFailed, Reason: "x"},
+		EntryResult{ID: "was.skipped", Outcome: OutcomeSkipped, Reason: "y"})
+	nw := conformanceRecord()
+	nw.Conformance.Entries[0].Outcome, nw.Conformance.Entries[0].Reason = OutcomeFailed, "status: want 200, got 400"
+	nw.Conformance.Entries[1].Outcome = OutcomeSkipped
+	nw.Conformance.Entries = append(nw.Conformance.Entries,
+		EntryResult{ID: "new", Outcome: OutcomePassed},
+		EntryResult{ID: "was.failing", Outcome: OutcomePassed},
+		EntryResult{ID: "was.skipped", Outcome: OutcomePassed})
+	c := Compare(old, nw)
+	ids := func(l []EntryChange) string {
+		var s []string
+		for _, e := range l {
+			s = append(s, e.ID)
+		}
+		return strings.Join(s, ",")
+	}
+	for name, tc := range map[string]struct{ got, want string }{
+		"regressions":       {ids(c.Regressions), "signup.start.ok"},
+		"fixed":             {ids(c.Fixed), "was.failing"},
+		"newly skipped":     {ids(c.NewlySkipped), "signup.start.user_already_exists"},
+		"no longer skipped": {ids(c.NoLongerSkipped), "was.skipped"},
+		"added":             {ids(c.Added), "new"},
+		"removed":           {ids(c.Removed), "gone"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s = %q, want %q", name, tc.got, tc.want)
+		}
+	}
+	if !c.Regressed() {
+		t.Error("Regressed() = false")
+	}
+	if Compare(old, old).Regressed() {
+		t.Error("a record regressed against itself")
+	}
+	var buf bytes.Buffer
+	if err := RenderComparisonMarkdown(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "**REGRESSED**") || !strings.Contains(buf.String(), "| `signup.start.ok` | passed | failed | status: want 200, got 400 |") {
+		t.Errorf("markdown comparison:\n%s", buf.String())
+	}
+	if c := Compare(old, loadRecord(t, 1)); c.Problem == "" {
+		t.Error("comparing a conformance with a load record should be a problem")
+	}
+}
+
+func TestCompareLoad(t *testing.T) {
+	base := loadRecord(t, 1)
+	tests := []struct {
+		name      string
+		new       *Record
+		tol       Tolerance
+		regressed bool
+		want      string
+	}{
+		{"same run", loadRecord(t, 1), DefaultTolerance, false, ""},
+		{"twice as slow", loadRecord(t, 2), DefaultTolerance, true, "p99 "},
+		{"twice as slow, tolerance 150%", loadRecord(t, 2), Tolerance{Latency: 1.5, ErrorRate: 0.01}, false, ""},
+		{"more errors", func() *Record {
+			r := loadRecord(t, 1)
+			o := r.Load.Scenarios[0].Steps[0].Outcomes
+			o[0].Count, o[1].Count = 480, 20
+			return r
+		}(), DefaultTolerance, true, "error rate 0.60% → 4.00%"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := CompareWithTolerance(base, tc.new, tc.tol)
+			if c.Problem != "" {
+				t.Fatal(c.Problem)
+			}
+			if c.Regressed() != tc.regressed {
+				t.Fatalf("Regressed() = %v, steps %+v", c.Regressed(), c.Steps)
+			}
+			var buf bytes.Buffer
+			if err := RenderComparisonText(&buf, c); err != nil {
+				t.Fatal(err)
+			}
+			if tc.want != "" && !strings.Contains(buf.String(), tc.want) {
+				t.Fatalf("comparison lacks %q:\n%s", tc.want, buf.String())
+			}
+		})
+	}
+}
+
+func TestMerge(t *testing.T) {
+	a, b := loadRecord(t, 1), loadRecord(t, 2)
+	b.StartedAt = a.StartedAt.Add(-5e9)
+	b.Load.Plan = json.RawMessage("{\n  \"scenarios\": [{\"name\":\"signup\",\"flow\":\"signup\",\"executor\":\"constant-arrival-rate\",\"rate\":50}]}")
+	m, err := Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Load.Scenarios[0]
+	if s.Iterations != 1000 || s.Failed != 14 || s.Dropped != 4 || s.Throttled != 6 || !m.StartedAt.Equal(b.StartedAt) {
+		t.Fatalf("counters: %+v", s)
+	}
+	st := s.Steps[1]
+	if st.Count != 994 || st.ResponseTime.Count != 994 || len(st.Outcomes) != 2 || st.Outcomes[1].Count != 14 {
+		t.Fatalf("step: %+v", st)
+	}
+	// Exact: the merged histogram equals one that recorded both runs' values.
+	want := hdrhistogram.New(1, 3_600_000_000, 3)
+	for _, r := range []*Record{a, b} {
+		h, err := DecodeHistogram(r.Load.Scenarios[0].Steps[1].ResponseTime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.Merge(h)
+	}
+	got, err := DecodeHistogram(st.ResponseTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equals(want) || st.ResponseTime.P99 != want.ValueAtQuantile(99) {
+		t.Fatal("merged histogram is not the exact union")
+	}
+	if len(m.Load.Thresholds) != 0 {
+		t.Error("thresholds of the parts were carried into the merge")
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, m); err != nil {
+		t.Fatalf("merged record does not write: %v", err)
+	}
+
+	other := loadRecord(t, 1)
+	other.Load.Plan = json.RawMessage(`{"scenarios":[]}`)
+	for name, tc := range map[string]struct {
+		recs []*Record
+		want string
+	}{
+		"different plan": {[]*Record{a, other}, "different plan"},
+		"conformance":    {[]*Record{a, conformanceRecord()}, "not a load record"},
+		"none":           {nil, "no records"},
+	} {
+		if _, err := Merge(tc.recs...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: want %q, got %v", name, tc.want, err)
+		}
+	}
+}
+
+func TestMergeWidensRanges(t *testing.T) {
+	narrow := hdrhistogram.New(1, 10_000, 2)
+	wide := hdrhistogram.New(1, 10_000_000, 3)
+	_ = narrow.RecordValue(5_000)
+	_ = wide.RecordValue(5_000_000)
+	a, b := loadRecord(t, 1), loadRecord(t, 1)
+	var err error
+	if a.Load.Scenarios[0].Steps[0].ServiceTime, err = EncodeHistogram(narrow); err != nil {
+		t.Fatal(err)
+	}
+	if b.Load.Scenarios[0].Steps[0].ServiceTime, err = EncodeHistogram(wide); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Load.Scenarios[0].Steps[0].ServiceTime; got.Count != 2 || got.Max < 4_990_000 {
+		t.Fatalf("merged: %+v", got)
+	}
+}
