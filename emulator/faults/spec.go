@@ -104,6 +104,10 @@ func (s Spec) Validate() error {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("%s: %v is negative", d.name, d.v))
 		}
+		// A latency beyond every client timeout is a typo, not a rehearsal.
+		if d.name != "retry_after" && d.v.D() > maxLatency {
+			errs = append(errs, fmt.Errorf("%s: %v exceeds the %v limit", d.name, d.v, maxLatency))
+		}
 	}
 	if s.Latency != 0 && (s.LatencyP50 != 0 || s.LatencyP99 != 0) {
 		errs = append(errs, errors.New("latency: set either a fixed latency or latency_p50/latency_p99, not both"))

@@ -1,0 +1,237 @@
+package faults
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+func ms(n int) Duration { return Duration(time.Duration(n) * time.Millisecond) }
+
+func TestSpecValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec Spec
+		want []string // substrings of the error; nil means valid
+	}{
+		{"zero", Spec{}, nil},
+		{"fixed latency", Spec{Latency: ms(50)}, nil},
+		{"distribution", Spec{LatencyP50: ms(20), LatencyP99: ms(200)}, nil},
+		{"degenerate distribution", Spec{LatencyP50: ms(20), LatencyP99: ms(20)}, nil},
+		{"all rates summing to one", Spec{Rate429: 0.5, Rate503: 0.25, DropRate: 0.25}, nil},
+		{"rate one", Spec{Rate429: 1, RetryAfter: Duration(30 * time.Second)}, nil},
+		{"negative latency", Spec{Latency: ms(-1)}, []string{"latency", "negative"}},
+		{"negative retry_after", Spec{Rate429: 0.1, RetryAfter: ms(-5)}, []string{"retry_after", "negative"}},
+		{"rate above one", Spec{Rate503: 1.5}, []string{"rate_503", "outside [0,1]"}},
+		{"negative rate", Spec{DropRate: -0.1}, []string{"drop_rate", "outside [0,1]"}},
+		{"NaN rate", Spec{Rate429: math.NaN()}, []string{"rate_429", "outside [0,1]"}},
+		{"infinite rate", Spec{Rate429: math.Inf(1)}, []string{"rate_429"}},
+		{"sum above one", Spec{Rate429: 0.6, Rate503: 0.3, DropRate: 0.2}, []string{"rate_429+rate_503+drop_rate", "exceeds 1"}},
+		{"p99 below p50", Spec{LatencyP50: ms(100), LatencyP99: ms(50)}, []string{"latency_p99", "below latency_p50"}},
+		{"p99 without p50", Spec{LatencyP99: ms(100)}, []string{"latency_p50", "positive"}},
+		{"p50 without p99", Spec{LatencyP50: ms(100)}, []string{"latency_p99", "below"}},
+		{"fixed and distribution", Spec{Latency: ms(5), LatencyP50: ms(10), LatencyP99: ms(20)}, []string{"latency", "not both"}},
+		{"latency above limit", Spec{Latency: Duration(time.Hour)}, []string{"latency", "exceeds"}},
+		{"p99 above limit", Spec{LatencyP50: ms(1), LatencyP99: Duration(time.Hour)}, []string{"latency_p99", "exceeds"}},
+		{"long retry_after is fine", Spec{Rate503: 1, RetryAfter: Duration(time.Hour)}, nil},
+		{"two problems at once", Spec{Latency: ms(-1), Rate429: 2}, []string{"latency", "rate_429"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.spec.Validate()
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate() = nil, want an error mentioning %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate() = %q, want it to mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestSetValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  Set
+		want []string
+	}{
+		{"empty", Set{}, nil},
+		{"wildcard and endpoint", Set{Endpoints: map[string]Spec{
+			"*": {Latency: ms(5)}, "/oauth2/v2.0/token": {Rate429: 0.1},
+		}}, nil},
+		{"names the endpoint and field", Set{Endpoints: map[string]Spec{
+			"/oauth2/v2.0/token": {Rate429: 1.1},
+		}}, []string{`endpoint "/oauth2/v2.0/token"`, "rate_429"}},
+		{"bad key", Set{Endpoints: map[string]Spec{"oauth2/v2.0/token": {}}}, []string{`endpoint "oauth2/v2.0/token"`, "key must be"}},
+		{"every bad endpoint reported", Set{Endpoints: map[string]Spec{
+			"*":                  {DropRate: 2},
+			"/signup/v1.0/start": {LatencyP50: ms(10), LatencyP99: ms(1)},
+		}}, []string{`endpoint "*"`, "drop_rate", `endpoint "/signup/v1.0/start"`, "latency_p99"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.set.Validate()
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate() = nil, want an error mentioning %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate() = %q, want it to mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestSetFor(t *testing.T) {
+	token := Spec{Rate429: 0.5}
+	star := Spec{Latency: ms(10)}
+	both := Set{Endpoints: map[string]Spec{"/oauth2/v2.0/token": token, "*": star}}
+	exactOnly := Set{Endpoints: map[string]Spec{"/oauth2/v2.0/token": token}}
+	for _, tc := range []struct {
+		name     string
+		set      Set
+		endpoint string
+		want     Spec
+		ok       bool
+	}{
+		{"exact wins over wildcard", both, "/oauth2/v2.0/token", token, true},
+		{"wildcard for others", both, "/signup/v1.0/start", star, true},
+		{"no wildcard, other endpoint", exactOnly, "/signup/v1.0/start", Spec{}, false},
+		{"nil map", Set{}, "/oauth2/v2.0/token", Spec{}, false},
+		{"match is exact, not prefix", exactOnly, "/oauth2/v2.0/token/x", Spec{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := tc.set.For(tc.endpoint)
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("For(%q) = %+v, %v; want %+v, %v", tc.endpoint, got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+func TestDurationJSON(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    Duration
+		wantErr bool
+	}{
+		{`"50ms"`, ms(50), false},
+		{`"1.5s"`, Duration(1500 * time.Millisecond), false},
+		{`" 2m "`, Duration(2 * time.Minute), false},
+		{`"0"`, 0, false},
+		{`50`, 0, true},
+		{`"fast"`, 0, true},
+		{`null`, 0, true},
+		{`{}`, 0, true},
+	} {
+		var d Duration
+		err := json.Unmarshal([]byte(tc.in), &d)
+		if (err != nil) != tc.wantErr || (!tc.wantErr && d != tc.want) {
+			t.Errorf("Unmarshal(%s) = %v, %v; want %v, error %v", tc.in, d, err, tc.want, tc.wantErr)
+		}
+	}
+	b, err := json.Marshal(Spec{Latency: ms(50), RetryAfter: Duration(2 * time.Second), Rate429: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"latency":"50ms","rate_429":0.1,"retry_after":"2s"}`; string(b) != want {
+		t.Errorf("Marshal = %s, want %s", b, want)
+	}
+}
+
+func TestSetYAMLRoundTrip(t *testing.T) {
+	src := `
+endpoints:
+  "*":
+    latency_p50: 20ms
+    latency_p99: 250ms
+  /oauth2/v2.0/token:
+    latency: 0
+    rate_429: 0.05
+    retry_after: 1500ms
+    rate_503: 0.01
+    drop_rate: 0.001
+`
+	var s Set
+	if err := yaml.Unmarshal([]byte(src), &s); err != nil {
+		t.Fatalf("yaml.Unmarshal: %v", err)
+	}
+	want := Set{Endpoints: map[string]Spec{
+		"*":                  {LatencyP50: ms(20), LatencyP99: ms(250)},
+		"/oauth2/v2.0/token": {Rate429: 0.05, RetryAfter: ms(1500), Rate503: 0.01, DropRate: 0.001},
+	}}
+	if len(s.Endpoints) != len(want.Endpoints) {
+		t.Fatalf("decoded %+v, want %+v", s, want)
+	}
+	for k, v := range want.Endpoints {
+		if s.Endpoints[k] != v {
+			t.Errorf("endpoint %q = %+v, want %+v", k, s.Endpoints[k], v)
+		}
+	}
+	out, err := yaml.Marshal(s)
+	if err != nil {
+		t.Fatalf("yaml.Marshal: %v", err)
+	}
+	var again Set
+	if err := yaml.Unmarshal(out, &again); err != nil {
+		t.Fatalf("re-read %s: %v", out, err)
+	}
+	for k, v := range want.Endpoints {
+		if again.Endpoints[k] != v {
+			t.Errorf("round trip endpoint %q = %+v, want %+v", k, again.Endpoints[k], v)
+		}
+	}
+	for _, bad := range []string{"latency: 50", "latency: fast", "latency: [1]"} {
+		var sp Spec
+		if err := yaml.Unmarshal([]byte(bad), &sp); err == nil {
+			t.Errorf("yaml %q decoded to %+v, want an error", bad, sp)
+		}
+	}
+}
+
+// FuzzSetJSON feeds arbitrary JSON to the Set decoder and Validate: neither
+// may panic, and a Set that validates must be usable by For and latency.
+func FuzzSetJSON(f *testing.F) {
+	f.Add([]byte(`{"endpoints":{"*":{"latency":"50ms","rate_429":0.1}}}`))
+	f.Add([]byte(`{"endpoints":{"/oauth2/v2.0/token":{"latency_p50":"1ms","latency_p99":"10m","drop_rate":1}}}`))
+	f.Add([]byte(`{"endpoints":{"x":{"rate_503":-1,"retry_after":"-1s"}}}`))
+	f.Add([]byte(`{"endpoints":null}`))
+	f.Add([]byte(`{"endpoints":{"*":{"latency":50}}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var s Set
+		if err := json.Unmarshal(b, &s); err != nil {
+			return
+		}
+		if err := s.Validate(); err != nil {
+			return
+		}
+		for k := range s.Endpoints {
+			sp, ok := s.For(k)
+			if !ok {
+				t.Fatalf("For(%q) missed a key of the set", k)
+			}
+			for _, z := range []float64{-40, 0, 40} {
+				if d := sp.latency(z); d < 0 || d > maxLatency {
+					t.Fatalf("latency(%v) = %v for valid spec %+v", z, d, sp)
+				}
+			}
+		}
+	})
+}
