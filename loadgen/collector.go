@@ -1,0 +1,379 @@
+package loadgen
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ciamcheck/ciamcheck/reports"
+)
+
+// cumSeries is a series' state across the run, owned by the collector.
+type cumSeries struct {
+	key                   seriesKey
+	service, response     *hdrhistogram.Histogram // whole run
+	iService, iResponse   *hdrhistogram.Histogram // current interval
+	outcomes              map[outcomeKey]int64
+	serviceTag, responseT string
+}
+
+// collector swaps the recorder's lanes every interval, merges them into
+// interval and cumulative histograms, writes the interval log and feeds
+// the progress display. Only its goroutine touches its state (mu guards
+// the final collection against a late tick).
+type collector struct {
+	r        *run
+	mu       sync.Mutex
+	series   map[seriesKey]*cumSeries
+	order    []seriesKey
+	last     time.Time
+	file     *os.File
+	buf      *bufio.Writer
+	hlog     *hdrhistogram.HistogramLogWriter
+	hlogErr  error
+	progress progressSink
+	lastIter []int64
+
+	mergeDropped, clamped, invalid int64
+}
+
+func newCollector(r *run) (*collector, error) {
+	c := &collector{r: r, series: map[seriesKey]*cumSeries{}, lastIter: make([]int64, len(r.scs))}
+	if r.opts.HlogPath != "" {
+		f, buf, err := openHlog(r.opts.HlogPath)
+		if err != nil {
+			return nil, err
+		}
+		c.file, c.buf = f, buf
+		c.hlog = hdrhistogram.NewHistogramLogWriter(buf)
+	}
+	c.progress = newProgress(r.opts.Progress, r.scs)
+	return c, nil
+}
+
+func (c *collector) start(now time.Time) {
+	c.last = now
+	if c.hlog == nil {
+		return
+	}
+	ms := now.UnixMilli()
+	c.hlog.SetBaseTime(ms)
+	c.hlogErr = firstErr(
+		c.hlog.OutputComment(fmt.Sprintf("[ciamcheck load plan %q; values in microseconds; tags scenario/step/{response,service}]", c.r.plan.Name)),
+		c.hlog.OutputLogFormatVersion(),
+		c.hlog.OutputStartTime(ms),
+		c.hlog.OutputBaseTime(ms),
+		c.hlog.OutputLegend(),
+	)
+	c.flush()
+}
+
+// loop ticks every interval until stop, checking throttling each tick.
+func (c *collector) loop(stop context.Context, policy *ThrottlePolicy) {
+	tick := c.r.opts.Interval
+	var mon *throttleMonitor
+	if policy != nil {
+		mon = newThrottleMonitor(policy)
+		tick = min(tick, max(policy.Window/10, 10*time.Millisecond))
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	lastCollect := time.Now()
+	for {
+		select {
+		case <-stop.Done():
+			return
+		case now := <-t.C:
+			if mon != nil {
+				if reason := mon.check(now, c.r.answers.Load(), c.r.tooMany.Load()); reason != "" {
+					c.r.abort(reason)
+				}
+			}
+			if now.Sub(lastCollect) >= c.r.opts.Interval-tick/2 {
+				lastCollect = now
+				c.collect(c.r.opts.Now())
+			}
+		}
+	}
+}
+
+// collect closes the current interval.
+func (c *collector) collect(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.r.rec.swap(func(ls *laneSet) {
+		c.clamped += ls.clamped
+		c.invalid += ls.invalid
+		for k, s := range ls.series {
+			if s.service.TotalCount() == 0 && s.response.TotalCount() == 0 && len(s.outcomes) == 0 {
+				continue
+			}
+			cs := c.get(k)
+			c.mergeDropped += s.service.MergeInto(cs.iService)
+			c.mergeDropped += s.response.MergeInto(cs.iResponse)
+			for o, n := range s.outcomes {
+				cs.outcomes[o] += n
+			}
+		}
+	})
+	startMs, endMs := c.last.UnixMilli(), now.UnixMilli()
+	c.last = now
+	for _, k := range c.order {
+		cs := c.series[k]
+		for _, h := range []struct {
+			interval, cum *hdrhistogram.Histogram
+			tag           string
+		}{{cs.iResponse, cs.response, cs.responseT}, {cs.iService, cs.service, cs.serviceTag}} {
+			if c.hlog != nil && c.hlogErr == nil {
+				h.interval.SetTag(h.tag)
+				h.interval.SetStartTimeMs(startMs)
+				h.interval.SetEndTimeMs(endMs)
+				c.hlogErr = c.hlog.OutputIntervalHistogram(h.interval)
+			}
+		}
+	}
+	c.flush()
+	c.report(now)
+	for _, k := range c.order {
+		cs := c.series[k]
+		c.mergeDropped += cs.response.Merge(cs.iResponse) + cs.service.Merge(cs.iService)
+		cs.iResponse.Reset()
+		cs.iService.Reset()
+	}
+}
+
+// report sends the interval's figures to the progress display.
+func (c *collector) report(now time.Time) {
+	if c.progress == nil {
+		return
+	}
+	secs := c.r.opts.Interval.Seconds()
+	snaps := make([]scenarioSnapshot, len(c.r.scs))
+	for i, sc := range c.r.scs {
+		it := sc.iterations.Load()
+		snap := scenarioSnapshot{
+			Name: sc.cfg.Name, Done: it, Expected: sc.cfg.expected(),
+			Failed: sc.failed.Load(), Dropped: sc.dropped.Load(), Throttled: sc.throttled.Load(),
+			Rate: float64(it-c.lastIter[i]) / secs,
+		}
+		c.lastIter[i] = it
+		if cs := c.series[seriesKey{scenario: i, flow: true}]; cs != nil && cs.iResponse.TotalCount() > 0 {
+			snap.P99 = time.Duration(cs.iResponse.ValueAtPercentile(99)) * time.Microsecond
+		}
+		snaps[i] = snap
+	}
+	c.progress.update(now, snaps)
+}
+
+func (c *collector) finishProgress() {
+	if c.progress != nil {
+		c.progress.finish()
+	}
+}
+
+func (c *collector) get(k seriesKey) *cumSeries {
+	if cs := c.series[k]; cs != nil {
+		return cs
+	}
+	name := c.r.scs[k.scenario].cfg.Name
+	step := tagSafe(string(k.step))
+	if k.flow {
+		step = flowStep
+	}
+	cs := &cumSeries{
+		key: k, service: newHistogram(), response: newHistogram(),
+		iService: newHistogram(), iResponse: newHistogram(), outcomes: map[outcomeKey]int64{},
+		serviceTag: name + "/" + step + "/service", responseT: name + "/" + step + "/response",
+	}
+	c.series[k] = cs
+	c.order = append(c.order, k)
+	return cs
+}
+
+// tagSafe keeps a step name from breaking the log's comma-separated lines.
+func tagSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ',', ' ', '\t', '\n', '\r', '"':
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+func (c *collector) flush() {
+	if c.buf == nil || c.hlogErr != nil {
+		return
+	}
+	c.hlogErr = c.buf.Flush()
+}
+
+// close flushes and closes the log; it is safe to call twice.
+func (c *collector) close() error {
+	if c.file == nil {
+		return c.hlogErr
+	}
+	c.flush()
+	err := firstErr(c.hlogErr, c.file.Close())
+	c.file, c.buf = nil, nil
+	c.hlogErr = err
+	return err
+}
+
+// scenarioResult builds one scenario's part of the record.
+func (c *collector) scenarioResult(sc *scenarioRun) (reports.ScenarioResult, error) {
+	res := reports.ScenarioResult{
+		Name: sc.cfg.Name, Flow: sc.cfg.Flow, Executor: sc.cfg.Executor,
+		Iterations: sc.iterations.Load(), Expected: sc.cfg.expected(),
+		Failed: sc.failed.Load(), Dropped: sc.dropped.Load(), Throttled: sc.throttled.Load(),
+		Duration: time.Duration(sc.duration.Load()),
+		Steps:    []reports.StepStats{},
+	}
+	keys := slices.Clone(c.order)
+	// Steps in the order the flow first ran them.
+	seen := c.r.rec.reg.snapshot()
+	slices.SortStableFunc(keys, func(a, b seriesKey) int { return seen[a] - seen[b] })
+	for _, k := range keys {
+		if k.scenario != sc.idx {
+			continue
+		}
+		st, err := c.stepStats(c.series[k])
+		if err != nil {
+			return res, err
+		}
+		if k.flow {
+			st.Step = flowStep
+			res.FlowStats = &st
+			continue
+		}
+		res.Steps = append(res.Steps, st)
+	}
+	return res, nil
+}
+
+func (c *collector) stepStats(cs *cumSeries) (reports.StepStats, error) {
+	st := reports.StepStats{Step: string(cs.key.step), Count: cs.response.TotalCount()}
+	var err error
+	if st.ServiceTime, err = encodeHistogram(cs.service); err != nil {
+		return st, fmt.Errorf("step %s: service time: %w", cs.key.step, err)
+	}
+	if st.ResponseTime, err = encodeHistogram(cs.response); err != nil {
+		return st, fmt.Errorf("step %s: response time: %w", cs.key.step, err)
+	}
+	st.Outcomes = outcomeCounts(cs.outcomes)
+	return st, nil
+}
+
+func outcomeCounts(m map[outcomeKey]int64) []reports.OutcomeCount {
+	out := make([]reports.OutcomeCount, 0, len(m))
+	for k, n := range m {
+		out = append(out, reports.OutcomeCount{
+			HTTPStatus: k.status, Error: k.err, Suberror: k.suberror,
+			Redirect: k.redirect, Transport: k.transport, Count: n,
+		})
+	}
+	slices.SortFunc(out, func(a, b reports.OutcomeCount) int {
+		if a.Count != b.Count {
+			return int(b.Count - a.Count)
+		}
+		return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+	})
+	return out
+}
+
+// integrity reports measurement problems as results so they cannot go
+// unnoticed: lost histogram counts fail the run, clamped values warn.
+func (c *collector) integrity() []reports.ThresholdResult {
+	var out []reports.ThresholdResult
+	if c.mergeDropped != 0 || c.invalid != 0 {
+		out = append(out, reports.ThresholdResult{
+			Expr:   "integrity: no histogram values lost",
+			Actual: fmt.Sprintf("%d dropped by merge, %d refused", c.mergeDropped, c.invalid),
+		})
+	}
+	if c.clamped != 0 {
+		out = append(out, reports.ThresholdResult{
+			Expr:   "integrity: values above 60s are clamped to 60s (warning)",
+			Actual: fmt.Sprintf("%d clamped", c.clamped), Passed: true,
+		})
+	}
+	var stuck int64
+	for _, sc := range c.r.scs {
+		stuck += sc.stuck.Load()
+	}
+	if stuck != 0 {
+		out = append(out, reports.ThresholdResult{
+			Expr:   "integrity: every flow returned after cancellation",
+			Actual: fmt.Sprintf("%d flows still running at the end", stuck),
+		})
+	}
+	return out
+}
+
+// encodeHistogram is the record's histogram form: the base64 compressed V2
+// encoding plus precomputed figures in microseconds.
+func encodeHistogram(h *hdrhistogram.Histogram) (reports.Histogram, error) {
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return reports.Histogram{}, fmt.Errorf("encode histogram: %w", err)
+	}
+	out := reports.Histogram{Encoded: string(b), Count: h.TotalCount()}
+	if out.Count > 0 {
+		v := h.ValueAtPercentiles([]float64{50, 90, 99, 99.9})
+		out.P50, out.P90, out.P99, out.P999 = v[50], v[90], v[99], v[99.9]
+		out.Max, out.Mean = h.Max(), h.Mean()
+	}
+	return out, nil
+}
+
+// throttleMonitor keeps cumulative (answers, 429s) samples over the window.
+type throttleMonitor struct {
+	policy  *ThrottlePolicy
+	samples []throttleSample
+}
+
+type throttleSample struct {
+	at               time.Time
+	answers, tooMany int64
+}
+
+func newThrottleMonitor(p *ThrottlePolicy) *throttleMonitor { return &throttleMonitor{policy: p} }
+
+// check returns an abort reason when the 429 ratio over a full window
+// reaches the policy's ratio.
+func (m *throttleMonitor) check(now time.Time, answers, tooMany int64) string {
+	m.samples = append(m.samples, throttleSample{now, answers, tooMany})
+	// Keep the newest sample at least a window old as the baseline.
+	for len(m.samples) > 1 && now.Sub(m.samples[1].at) >= m.policy.Window {
+		m.samples = m.samples[1:]
+	}
+	base := m.samples[0]
+	if now.Sub(base.at) < m.policy.Window {
+		return ""
+	}
+	da, dt := answers-base.answers, tooMany-base.tooMany
+	if da < m.policy.MinRequests || da == 0 {
+		return ""
+	}
+	if ratio := float64(dt) / float64(da); ratio >= m.policy.Ratio {
+		return fmt.Sprintf("sustained throttling: %d of %d answers (%.0f%%) were 429 over the last %s (abort_on_throttle ratio %.0f%%)",
+			dt, da, ratio*100, m.policy.Window, m.policy.Ratio*100)
+	}
+	return ""
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}

@@ -1,0 +1,305 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ciamcheck/ciamcheck/scenarios"
+)
+
+// scenarioRun is one scenario's executor state and counters.
+type scenarioRun struct {
+	idx  int
+	cfg  *ScenarioConfig
+	flow scenarios.Flow
+	run  *run
+
+	iterations, failed, interrupted atomic.Int64
+	dropped, throttled, tooMany     atomic.Int64
+	stepErrors                      atomic.Int64
+	inFlight                        atomic.Int64
+	pauseUntil                      atomic.Int64 // monotonic ns since run.begin; Retry-After
+	nextSlot                        atomic.Int64 // ns since begin; closed-model rate cap
+	maxLag                          atomic.Int64 // worst start delay behind schedule, ns
+	stuck                           atomic.Int64 // flows still running after shutdown
+
+	begin    time.Time
+	duration atomic.Int64 // ns the scenario scheduled new iterations
+}
+
+// ObserveStep records a step result; it is the Iteration.Observer of every
+// iteration of the scenario and safe for concurrent use.
+func (sc *scenarioRun) ObserveStep(res scenarios.StepResult) {
+	r := sc.run
+	r.rec.observe(sc.idx, &res)
+	if res.Err != nil {
+		sc.stepErrors.Add(1)
+	}
+	if res.HTTPStatus != 0 {
+		r.answers.Add(1)
+		if res.HTTPStatus == 429 {
+			r.tooMany.Add(1)
+			sc.tooMany.Add(1)
+		}
+	}
+	if res.RetryAfter > 0 {
+		// Pause new arrivals of this scenario until the server's deadline.
+		until := int64(res.Done.Sub(r.begin) + res.RetryAfter)
+		for {
+			cur := sc.pauseUntil.Load()
+			if until <= cur || sc.pauseUntil.CompareAndSwap(cur, until) {
+				break
+			}
+		}
+	}
+}
+
+func (sc *scenarioRun) paused() bool {
+	return int64(time.Since(sc.run.begin)) < sc.pauseUntil.Load()
+}
+
+// execute runs the scenario until its schedule ends or stop is cancelled,
+// then lets in-flight iterations finish within the graceful stop.
+func (sc *scenarioRun) execute(stop, parent context.Context) {
+	// Flows outlive stop (Ctrl-C) by the graceful stop, so their context
+	// is detached from it and cancelled by us.
+	flowCtx, cancelFlows := context.WithCancel(context.WithoutCancel(parent))
+	defer cancelFlows()
+	var wg sync.WaitGroup
+	sc.begin = time.Now()
+	if sc.cfg.isOpen() {
+		sc.runOpen(stop.Done(), flowCtx, &wg)
+	} else {
+		sc.runClosed(stop.Done(), flowCtx, &wg)
+	}
+	sc.duration.Store(int64(time.Since(sc.begin)))
+
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	grace := time.NewTimer(sc.run.plan.GracefulStop)
+	defer grace.Stop()
+	select {
+	case <-done:
+		return
+	case <-grace.C:
+	}
+	n := sc.inFlight.Load()
+	sc.run.log.Warn("graceful stop expired; cancelling in-flight iterations", "scenario", sc.cfg.Name, "in_flight", n)
+	cancelFlows()
+	hard := time.NewTimer(maxShutdown)
+	defer hard.Stop()
+	select {
+	case <-done:
+	case <-hard.C:
+		sc.stuck.Store(sc.inFlight.Load())
+		sc.run.log.Error("flows ignore cancellation; giving up on them", "scenario", sc.cfg.Name, "stuck", sc.stuck.Load())
+	}
+}
+
+// iterate runs one iteration and records the whole flow.
+func (sc *scenarioRun) iterate(ctx context.Context, intended time.Time) {
+	seq := sc.run.seq.Add(1)
+	started := time.Now()
+	if lag := int64(started.Sub(intended)); lag > sc.maxLag.Load() {
+		sc.maxLag.Store(lag) // a racy max is fine: it is a diagnostic
+	}
+	err := sc.runFlow(ctx, scenarios.Iteration{IntendedStart: intended, Seq: seq, Observer: sc})
+	done := time.Now()
+	var o outcomeKey
+	if err != nil {
+		sc.failed.Add(1)
+		o.err = LabelFlowFailed
+		if ctx.Err() != nil {
+			sc.interrupted.Add(1)
+			o.err = LabelInterrupted
+		}
+	}
+	sc.run.rec.observeFlow(sc.idx, intended, started, done, o)
+	sc.iterations.Add(1)
+}
+
+// runFlow turns a flow's panic into its error so one bad iteration cannot
+// take the run and its record down.
+func (sc *scenarioRun) runFlow(ctx context.Context, it scenarios.Iteration) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("flow %s panicked: %v", sc.cfg.Flow, p)
+			sc.run.log.Error("flow panicked", "scenario", sc.cfg.Name, "panic", fmt.Sprint(p))
+		}
+	}()
+	return sc.flow.Run(ctx, it)
+}
+
+// runOpen starts iterations on the pacer's schedule, whether or not earlier
+// ones have finished. An arrival that finds max_in_flight iterations
+// running is dropped, one that falls in a Retry-After pause is throttled;
+// neither is started late.
+func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg *sync.WaitGroup) {
+	pacer := sc.cfg.pacer()
+	sched, _ := pacer.(Scheduler)
+	end := sc.cfg.length()
+	limit := uint64(sc.cfg.Iterations)
+	maxInFlight := int64(sc.cfg.MaxInFlight)
+	begin := sc.begin
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for hits := uint64(0); limit == 0 || hits < limit; {
+		elapsed := time.Since(begin)
+		if elapsed >= end {
+			return
+		}
+		wait, done := pacer.Pace(elapsed, hits)
+		if done {
+			return
+		}
+		if wait > 0 {
+			timer.Reset(min(wait, end-elapsed))
+			select {
+			case <-stop:
+				return
+			case <-timer.C:
+			}
+			continue
+		}
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		intended := begin.Add(elapsed)
+		if sched != nil {
+			at, ok := sched.HitAt(hits)
+			if !ok || at >= end {
+				return
+			}
+			intended = begin.Add(at)
+		}
+		hits++
+		if sc.paused() {
+			sc.throttled.Add(1)
+			continue
+		}
+		if sc.inFlight.Load() >= maxInFlight {
+			sc.dropped.Add(1)
+			continue
+		}
+		sc.inFlight.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer sc.inFlight.Add(-1)
+			sc.iterate(flowCtx, intended)
+		}()
+	}
+}
+
+// runClosed runs virtual users: each starts its next iteration when the
+// previous one (plus think time) is over. A ramp adds VUs or retires the
+// highest-numbered ones after their current iteration.
+func (sc *scenarioRun) runClosed(stop <-chan struct{}, flowCtx context.Context, wg *sync.WaitGroup) {
+	cfg := sc.cfg
+	end := cfg.length()
+	maxVUs := cfg.VUs
+	target := func(time.Duration) int { return cfg.VUs }
+	if cfg.Executor == ExecRampingVUs {
+		maxVUs = cfg.StartVUs
+		for _, st := range cfg.Stages {
+			maxVUs = max(maxVUs, int(st.Target))
+		}
+		target = func(e time.Duration) int {
+			return int(math.Floor(rampValue(float64(cfg.StartVUs), cfg.Stages, e) + 1e-9))
+		}
+	}
+	var claimed atomic.Int64
+	// sleep waits d or until stop or the end; false means stop.
+	sleep := func(t *time.Timer, d time.Duration) bool {
+		left := end - time.Since(sc.begin)
+		if left <= 0 {
+			return false
+		}
+		t.Reset(min(d, left))
+		select {
+		case <-stop:
+			return false
+		case <-t.C:
+			return true
+		}
+	}
+	for vu := range maxVUs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTimer(time.Hour)
+			t.Stop()
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				elapsed := time.Since(sc.begin)
+				if elapsed >= end {
+					return
+				}
+				if vu >= target(elapsed) {
+					if !sleep(t, 50*time.Millisecond) {
+						return
+					}
+					continue
+				}
+				if sc.paused() {
+					sc.throttled.Add(1)
+					wait := time.Duration(sc.pauseUntil.Load()) - time.Since(sc.run.begin)
+					if !sleep(t, max(wait, time.Millisecond)) {
+						return
+					}
+					continue
+				}
+				if d := sc.reserveSlot(); d > 0 && !sleep(t, d) {
+					return
+				}
+				if cfg.Iterations > 0 && claimed.Add(1) > cfg.Iterations {
+					return
+				}
+				sc.inFlight.Add(1)
+				sc.iterate(flowCtx, time.Now())
+				sc.inFlight.Add(-1)
+				if cfg.ThinkTime > 0 && !sleep(t, cfg.ThinkTime) {
+					return
+				}
+			}
+		}()
+	}
+	// The executor's own loop ends with the scenario, not with the VUs.
+	t := time.NewTimer(end)
+	defer t.Stop()
+	select {
+	case <-stop:
+	case <-t.C:
+	}
+}
+
+// reserveSlot enforces the plan's max_rate on closed-model scenarios: it
+// books the next start slot 1/max_rate after the previous one and returns
+// how long to wait for it.
+func (sc *scenarioRun) reserveSlot() time.Duration {
+	rate := sc.run.rateCap
+	if rate <= 0 {
+		return 0
+	}
+	step := int64(float64(time.Second) / rate)
+	for {
+		now := int64(time.Since(sc.begin))
+		cur := sc.nextSlot.Load()
+		slot := max(cur, now)
+		if sc.nextSlot.CompareAndSwap(cur, slot+step) {
+			return time.Duration(slot - now)
+		}
+	}
+}

@@ -1,0 +1,242 @@
+// Package loadgen drives scenario flows under load — open model (arrival
+// rate) and closed model (virtual users) — and records a coordinated-
+// omission-correct HdrHistogram per step into the run record.
+package loadgen
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ciamcheck/ciamcheck/reports"
+	"github.com/ciamcheck/ciamcheck/scenarios"
+)
+
+// FlowFactory returns the flow a scenario names.
+type FlowFactory func(flow string) (scenarios.Flow, error)
+
+// Setupper is implemented by flows that need preparation (a pool of users
+// to sign in or reset) before they are measured.
+type Setupper interface {
+	Setup(ctx context.Context, n int) error
+}
+
+// Options are the run's environment; the zero value is usable except for
+// TargetURL, which decides the safety rules.
+type Options struct {
+	// TargetURL is the base URL of the system under test. Unless its host is
+	// a loopback address, the plan must set max_rate.
+	TargetURL string
+	// HlogPath, if set, receives interval histograms in the HdrHistogram
+	// log format, flushed after every interval.
+	HlogPath string
+	// Progress receives live progress: bars on a terminal, one line per
+	// scenario per interval otherwise. Nil means none.
+	Progress io.Writer
+	// Interval between progress updates and .hlog entries; default 1s.
+	Interval time.Duration
+	// Now stamps the record and the log; default time.Now. The engine's
+	// pacing always uses the monotonic clock.
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Lanes is the number of recording lanes; 0 picks 2×GOMAXPROCS+1.
+	Lanes int
+}
+
+// ErrUnsafeTarget is returned when a plan would load a non-loopback target
+// without a max_rate.
+var ErrUnsafeTarget = errors.New("target is not on loopback and the plan sets no max_rate")
+
+// maxShutdown bounds how long Run waits for flows that ignore cancellation.
+const maxShutdown = 5 * time.Second
+
+// Run executes the plan and returns the load section of the run record. A
+// run stopped by ctx (Ctrl-C) or aborted for throttling still returns its
+// result, with Aborted saying why. Thresholds are evaluated into the result;
+// Passed tells whether the run gates green.
+func Run(ctx context.Context, plan *Plan, flows FlowFactory, opts Options) (*reports.Load, error) {
+	if plan == nil || flows == nil {
+		return nil, errors.New("loadgen: nil plan or flow factory")
+	}
+	if err := plan.Validate(); err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = time.Second
+	}
+	if opts.Interval < 10*time.Millisecond {
+		opts.Interval = 10 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	loopback, err := isLoopback(opts.TargetURL)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	if !loopback && plan.MaxRate <= 0 {
+		return nil, fmt.Errorf("loadgen: %w (%q)", ErrUnsafeTarget, opts.TargetURL)
+	}
+	planJSON, err := json.Marshal(plan)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: encode plan: %w", err)
+	}
+
+	r := &run{plan: plan, opts: opts, log: opts.Logger, rec: newRecorder(opts.Lanes)}
+	for i := range plan.Scenarios {
+		cfg := &plan.Scenarios[i]
+		f, err := flows(cfg.Flow)
+		if err != nil {
+			return nil, fmt.Errorf("loadgen: scenario %s: flow %q: %w", cfg.Name, cfg.Flow, err)
+		}
+		sc := &scenarioRun{idx: i, cfg: cfg, flow: f, run: r}
+		r.scs = append(r.scs, sc)
+	}
+	for _, sc := range r.scs {
+		if sc.cfg.Setup == nil || sc.cfg.Setup.Users == 0 {
+			continue
+		}
+		s, ok := sc.flow.(Setupper)
+		if !ok {
+			return nil, fmt.Errorf("loadgen: scenario %s: flow %q has no setup but the plan asks for %d users", sc.cfg.Name, sc.cfg.Flow, sc.cfg.Setup.Users)
+		}
+		r.log.Info("setup", "scenario", sc.cfg.Name, "users", sc.cfg.Setup.Users)
+		if err := s.Setup(ctx, sc.cfg.Setup.Users); err != nil {
+			return nil, fmt.Errorf("loadgen: scenario %s: setup: %w", sc.cfg.Name, err)
+		}
+	}
+
+	col, err := newCollector(r)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	defer col.close()
+
+	stopCtx, stopAll := context.WithCancel(ctx)
+	defer stopAll()
+	r.stopAll = stopAll
+	if !loopback || plan.MaxRate > 0 {
+		r.rateCap = plan.MaxRate
+	}
+
+	r.begin = time.Now()
+	col.start(opts.Now())
+	var wg sync.WaitGroup
+	for _, sc := range r.scs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc.execute(stopCtx, ctx)
+		}()
+	}
+	collectorDone := make(chan struct{})
+	go func() {
+		defer close(collectorDone)
+		col.loop(stopCtx, r.plan.AbortOnThrottle)
+	}()
+	wg.Wait()
+	stopAll()
+	<-collectorDone
+	col.collect(opts.Now())
+	col.finishProgress()
+
+	load := &reports.Load{Plan: planJSON}
+	if reason := r.abortReason.Load(); reason != nil {
+		load.Aborted = *reason
+	} else if ctx.Err() != nil {
+		load.Aborted = fmt.Sprintf("interrupted: %v", context.Cause(ctx))
+	}
+	for _, sc := range r.scs {
+		res, err := col.scenarioResult(sc)
+		if err != nil {
+			return nil, fmt.Errorf("loadgen: %w", err)
+		}
+		load.Scenarios = append(load.Scenarios, res)
+	}
+	for _, th := range plan.thresholds {
+		load.Thresholds = append(load.Thresholds, th.Evaluate(load))
+	}
+	load.Thresholds = append(load.Thresholds, col.integrity()...)
+	if err := col.close(); err != nil {
+		return load, fmt.Errorf("loadgen: hlog: %w", err)
+	}
+	return load, nil
+}
+
+// Passed says whether a load result gates green: not aborted and every
+// threshold passed.
+func Passed(l *reports.Load) bool {
+	if l == nil || l.Aborted != "" {
+		return false
+	}
+	for _, t := range l.Thresholds {
+		if !t.Passed {
+			return false
+		}
+	}
+	return true
+}
+
+// isLoopback reports whether the target URL's host is a loopback address.
+// An empty or unparsable URL is not loopback: the safe default.
+func isLoopback(target string) (bool, error) {
+	if target == "" {
+		return false, nil
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return false, fmt.Errorf("target URL: %w", err)
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return true, nil
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback(), nil
+}
+
+// run is the state shared by the scenarios of one Run.
+type run struct {
+	plan        *Plan
+	opts        Options
+	log         *slog.Logger
+	rec         *recorder
+	scs         []*scenarioRun
+	seq         atomic.Uint64
+	begin       time.Time
+	rateCap     float64
+	stopAll     context.CancelFunc
+	abortReason atomic.Pointer[string]
+	// Answers and 429s across the run, for abort_on_throttle.
+	answers, tooMany atomic.Int64
+}
+
+func (r *run) abort(reason string) {
+	if r.abortReason.CompareAndSwap(nil, &reason) {
+		r.log.Warn("aborting run", "reason", reason)
+	}
+	r.stopAll()
+}
+
+// openHlog creates the interval log file.
+func openHlog(path string) (*os.File, *bufio.Writer, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	return f, bufio.NewWriter(f), nil
+}

@@ -1,0 +1,137 @@
+package loadgen
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const goodPlan = `
+name: unit
+max_rate: 50
+graceful_stop: 2s
+abort_on_throttle: {window: 10s, ratio: 0.5}
+scenarios:
+  - flow: signup-otp
+    executor: constant-arrival-rate
+    rate: 5
+    duration: 10s
+  - name: ramp
+    flow: signin-password
+    executor: ramping-arrival-rate
+    start_rate: 1
+    stages: [{duration: 5s, target: 10}, {duration: 5s, target: 0}]
+    max_in_flight: 20
+    setup: {users: 10}
+  - flow: sspr
+    executor: constant-vus
+    vus: 2
+    duration: 3s
+    think_time: 100ms
+    iterations: 10
+  - name: vus-ramp
+    flow: sspr
+    executor: ramping-vus
+    stages: [{duration: 2s, target: 3}]
+thresholds:
+  - signup-otp error_rate < 1%
+  - ramp flow p95 < 2s
+  - dropped == 0
+`
+
+func TestParsePlan(t *testing.T) {
+	p, err := ParsePlan([]byte(goodPlan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Scenarios[0].Name != "signup-otp" || p.Scenarios[0].MaxInFlight != defaultInFlight {
+		t.Errorf("defaults not filled: %+v", p.Scenarios[0])
+	}
+	if p.AbortOnThrottle.MinRequests != defaultThrottleMn || len(p.thresholds) != 3 {
+		t.Errorf("plan %+v", p)
+	}
+	if got := p.Scenarios[0].expected(); got != 50 {
+		t.Errorf("constant 5/s for 10s: expected %d, want 50", got)
+	}
+	if got := p.Scenarios[1].expected(); got != 53 { // ∫ = 27.5 + 25 = 52.5
+		t.Errorf("ramp 1→10→0 over 10s: expected %d, want 53", got)
+	}
+	if got := p.Scenarios[2].expected(); got != 10 {
+		t.Errorf("vus with iterations 10: expected %d", got)
+	}
+}
+
+func TestParsePlanErrors(t *testing.T) {
+	base := func(sc string) string {
+		return "scenarios:\n  - " + strings.ReplaceAll(strings.TrimSpace(sc), "\n", "\n    ") + "\n"
+	}
+	cases := []struct{ name, yaml, wantErr string }{
+		{"empty", "", "empty plan"},
+		{"unknown top key", "nope: 1\n" + base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s"), "field nope not found"},
+		{"unknown scenario key", base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s\nrps: 3"), "field rps not found"},
+		{"no scenarios", "name: x\n", "no scenarios"},
+		{"no flow", base("executor: constant-vus\nvus: 1\nduration: 1s"), "flow is required"},
+		{"no executor", base("flow: a"), "executor is required"},
+		{"bad executor", base("flow: a\nexecutor: shared-iterations"), "unknown executor"},
+		{"zero rate", base("flow: a\nexecutor: constant-arrival-rate\nduration: 1s"), "rate 0"},
+		{"no duration", base("flow: a\nexecutor: constant-arrival-rate\nrate: 1"), "needs duration or iterations"},
+		{"bad duration", base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: soon"), "decode plan"},
+		{"negative duration", base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: -1s"), "duration -1s"},
+		{"vus on open", base("flow: a\nexecutor: constant-arrival-rate\nrate: 1\nduration: 1s\nvus: 3"), "vus does not apply"},
+		{"ramp no stages", base("flow: a\nexecutor: ramping-arrival-rate"), "needs stages"},
+		{"ramp with duration", base("flow: a\nexecutor: ramping-arrival-rate\nduration: 1s\nstages: [{duration: 1s, target: 1}]"), "stages set it"},
+		{"stage zero", base("flow: a\nexecutor: ramping-vus\nstages: [{duration: 0s, target: 1}]"), "stage 1: duration"},
+		{"fractional vus", base("flow: a\nexecutor: ramping-vus\nstages: [{duration: 1s, target: 1.5}]"), "whole number of VUs"},
+		{"dup names", "scenarios:\n  - {flow: a, executor: constant-vus, vus: 1, duration: 1s}\n  - {flow: a, executor: constant-vus, vus: 1, duration: 1s}\n", "duplicate name"},
+		{"bad name", base("name: Bad Name\nflow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s"), "name \"Bad Name\""},
+		{"over max_rate", "max_rate: 10\n" + base("flow: a\nexecutor: constant-arrival-rate\nrate: 11\nduration: 1s"), "exceeds the plan's max_rate"},
+		{"ramp over max_rate", "max_rate: 10\n" + base("flow: a\nexecutor: ramping-arrival-rate\nstages: [{duration: 1s, target: 20}]"), "exceeds the plan's max_rate"},
+		{"bad threshold", base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s") + "thresholds: [\"a p99 < soon\"]", "want a duration"},
+		{"threshold unknown scenario", base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s") + "thresholds: [\"b p99 < 1s\"]", "no scenario named"},
+		{"throttle ratio", "abort_on_throttle: {window: 1s, ratio: 2}\n" + base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s"), "ratio"},
+		{"throttle window", "abort_on_throttle: {window: 1ms, ratio: 0.5}\n" + base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s"), "window"},
+		{"two docs", base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s") + "---\nname: b\n", "more than one"},
+		{"grace too long", "graceful_stop: 1h\n" + base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s"), "graceful_stop"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParsePlan([]byte(c.yaml))
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Fatalf("err = %v, want it to mention %q", err, c.wantErr)
+			}
+		})
+	}
+}
+
+func TestIterationsOnlyIsBoundedInTime(t *testing.T) {
+	p, err := ParsePlan([]byte(strings.TrimSpace(`
+scenarios:
+  - {flow: a, executor: constant-arrival-rate, rate: 10, iterations: 20}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Scenarios[0].Duration; d != 3*time.Second {
+		t.Errorf("duration %s, want 3s (20 at 10/s plus a second)", d)
+	}
+}
+
+func FuzzParsePlan(f *testing.F) {
+	f.Add([]byte(goodPlan))
+	f.Add([]byte("scenarios: [{flow: a, executor: constant-vus, vus: 1, duration: 1s}]"))
+	f.Add([]byte("scenarios: [{flow: a, executor: ramping-arrival-rate, stages: [{duration: 1s, target: 5}]}]"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParsePlan(b)
+		if err != nil {
+			return
+		}
+		for i := range p.Scenarios {
+			sc := &p.Scenarios[i]
+			if sc.length() <= 0 || sc.length() > 2*maxPlanDuration {
+				t.Fatalf("valid plan with unbounded scenario length %s", sc.length())
+			}
+			if sc.isOpen() && sc.MaxInFlight <= 0 {
+				t.Fatal("open scenario without max_in_flight")
+			}
+		}
+	})
+}

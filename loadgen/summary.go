@@ -1,0 +1,98 @@
+package loadgen
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ciamcheck/ciamcheck/reports"
+)
+
+// WriteSummary writes the end-of-run table: per scenario, its flow and each
+// step with count, rate, errors by error/suberror, and response-time
+// percentiles; then the thresholds. It reads only the record.
+func WriteSummary(w io.Writer, l *reports.Load) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCENARIO/STEP\tCOUNT\tRATE\tERRORS\tP50\tP90\tP99\tP99.9\tMAX\tSERVICE P99")
+	for _, sc := range l.Scenarios {
+		secs := sc.Duration.Seconds()
+		head := fmt.Sprintf("%s (%s, %s)", sc.Name, sc.Flow, sc.Executor)
+		fmt.Fprintf(tw, "%s\titerations %d/%d\t\tfailed %d, dropped %d, throttled %d\t\t\t\t\t\t\n",
+			head, sc.Iterations, sc.Expected, sc.Failed, sc.Dropped, sc.Throttled)
+		if sc.FlowStats != nil {
+			writeRow(tw, "  flow", *sc.FlowStats, secs)
+		}
+		for _, st := range sc.Steps {
+			writeRow(tw, "  "+st.Step, st, secs)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	if l.Aborted != "" {
+		fmt.Fprintf(w, "\nABORTED: %s\n", l.Aborted)
+	}
+	if len(l.Thresholds) > 0 {
+		fmt.Fprintln(w, "\nTHRESHOLDS")
+		for _, t := range l.Thresholds {
+			verdict := "ok  "
+			if !t.Passed {
+				verdict = "FAIL"
+			}
+			fmt.Fprintf(w, "  %s %s  (actual %s)\n", verdict, t.Expr, t.Actual)
+		}
+	}
+	_, err := fmt.Fprintf(w, "\nresult: %s\n", map[bool]string{true: "PASS", false: "FAIL"}[Passed(l)])
+	return err
+}
+
+func writeRow(w io.Writer, name string, st reports.StepStats, secs float64) {
+	rate := "-"
+	if secs > 0 {
+		rate = fmt.Sprintf("%.1f/s", float64(st.Count)/secs)
+	}
+	rt := st.ResponseTime
+	fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, st.Count, rate, errorSummary(st.Outcomes),
+		us(rt.P50, rt.Count), us(rt.P90, rt.Count), us(rt.P99, rt.Count), us(rt.P999, rt.Count), us(rt.Max, rt.Count),
+		us(st.ServiceTime.P99, st.ServiceTime.Count))
+}
+
+func us(v, count int64) string {
+	if count == 0 {
+		return "-"
+	}
+	return formatMicros(float64(v))
+}
+
+// errorSummary lists failed outcomes as "status error/suberror×n".
+func errorSummary(os []reports.OutcomeCount) string {
+	var parts []string
+	for _, o := range os {
+		if !outcomeIsError(o) {
+			continue
+		}
+		label := o.Error
+		if o.Suberror != "" {
+			label += "/" + o.Suberror
+		}
+		switch {
+		case o.Transport:
+			label = "transport"
+		case o.HTTPStatus != 0:
+			label = fmt.Sprintf("%d %s", o.HTTPStatus, label)
+		}
+		parts = append(parts, fmt.Sprintf("%s×%d", strings.TrimSpace(label), o.Count))
+	}
+	for _, o := range os {
+		if o.Redirect {
+			parts = append(parts, fmt.Sprintf("redirect×%d", o.Count))
+		}
+	}
+	if len(parts) == 0 {
+		return "0"
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
