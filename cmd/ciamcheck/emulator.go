@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ciamcheck/ciamcheck/emulator"
+)
+
+func init() { subcommands = append(subcommands, newEmulatorCmd) }
+
+// emulatorOptions are the flags of `ciamcheck emulator`.
+type emulatorOptions struct {
+	Addr       string
+	Tenant     string
+	ConfigPath string
+	NoBackdoor bool
+}
+
+func newEmulatorCmd() *cobra.Command {
+	var o emulatorOptions
+	cmd := &cobra.Command{
+		Use:   "emulator",
+		Short: "Serve the embedded External ID tenant emulator over HTTP",
+		Long: `Serve the embedded emulator of the native authentication API, so apps, SDKs
+and ciamcheck itself can run against it. Stops on SIGINT or SIGTERM.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			return runEmulator(cmd.Context(), o, cmd.OutOrStdout(), logger, nil)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&o.Tenant, "tenant", "", "tenant subdomain (default: the config's, \"contoso\")")
+	f.StringVar(&o.ConfigPath, "config", "", "tenant YAML file (default: built-in tenant)")
+	f.BoolVar(&o.NoBackdoor, "no-backdoor", false, "disable the /emulator/v1/ test API")
+	return cmd
+}
+
+// runEmulator serves until ctx is cancelled, then shuts down gracefully.
+// ready, when set, is called with the bound address once listening.
+func runEmulator(ctx context.Context, o emulatorOptions, out io.Writer, logger *slog.Logger, ready func(addr string)) error {
+	cfg := emulator.DefaultConfig()
+	if o.ConfigPath != "" {
+		var err error
+		if cfg, err = emulator.LoadConfig(o.ConfigPath); err != nil {
+			return err
+		}
+	}
+	if o.Tenant != "" {
+		cfg.Tenant = o.Tenant
+	}
+	if o.NoBackdoor {
+		cfg.Backdoor.Disabled = true
+	}
+	em, err := emulator.New(cfg)
+	if err != nil {
+		return fmt.Errorf("start emulator: %w", err)
+	}
+	defer em.Close()
+	em.SetLogger(logger)
+
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.Addr, err)
+	}
+	addr := ln.Addr().String()
+	printEmulatorBanner(out, cfg, addr)
+
+	srv := &http.Server{
+		Handler:           logRequests(logger, em),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(addr)
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("emulator server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("emulator shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("emulator shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("emulator server: %w", err)
+	}
+	return nil
+}
+
+func printEmulatorBanner(out io.Writer, cfg emulator.Config, addr string) {
+	host := "http://" + addr
+	base := host + "/" + cfg.Tenant + ".onmicrosoft.com"
+	fmt.Fprintf(out, "ciamcheck emulator: tenant %s (%s), sign-up method %s\n", cfg.Tenant, cfg.TenantID, cfg.SignUpMethod)
+	fmt.Fprintf(out, "  base URL:  %s\n", base)
+	fmt.Fprintf(out, "  issuer:    %s/v2.0\n", base)
+	for _, a := range cfg.Apps {
+		fmt.Fprintf(out, "  client %-13s %s (public=%v native_auth=%v)\n", a.Name+":", a.ClientID, a.PublicClient, a.NativeAuth)
+	}
+	if cfg.Backdoor.Disabled {
+		fmt.Fprintln(out, "  backdoor:  disabled")
+	} else {
+		fmt.Fprintf(out, "  backdoor:  %s/emulator/v1/ (outbox, clock, reset, users, config, faults)\n", host)
+	}
+	client := emulator.DefaultNativeClientID
+	for _, a := range cfg.Apps {
+		if a.PublicClient && a.NativeAuth {
+			client = a.ClientID
+			break
+		}
+	}
+	fmt.Fprintf(out, `
+Point ciamcheck at it with a target profile such as:
+
+  name: local-emulator
+  base_url: %s
+  client_id: %s
+  tenant:
+    signup_method: %s
+    sspr: %v
+  otp:
+    source: emulator
+    url: %s/emulator/v1/outbox
+
+`, base, client, cfg.SignUpMethod, cfg.SSPR.Enabled, host)
+}
+
+// statusRecorder keeps the status code for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// logRequests logs method, path, status and duration: never bodies, query
+// strings or headers, where passwords, codes and tokens travel.
+func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration", time.Since(start).Round(time.Microsecond), "request_id", w.Header().Get("x-ms-request-id"))
+	})
+}
