@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ciamcheck/ciamcheck/reports"
+)
+
+func init() { subcommands = append(subcommands, newReportCmd) }
+
+type reportFlags struct {
+	format           string
+	out              string
+	compare          string
+	failOnRegression bool
+	latencyTolerance float64
+	errorTolerance   float64
+}
+
+// Exit codes of `ciamcheck report`.
+const (
+	exitRegression = 1 // --fail-on-regression and Compare found one
+	exitBadRecord  = 2 // unreadable, invalid or tampered record
+)
+
+func newReportCmd() *cobra.Command {
+	var f reportFlags
+	cmd := &cobra.Command{
+		Use:   "report RUN.json",
+		Short: "Render a run record as text, Markdown, HTML, JUnit or JSON, and compare it with a previous run",
+		Long: `report reads a run record written by "ciamcheck conformance" or "ciamcheck load"
+and renders it. It never re-runs anything.
+
+The record's integrity digest is checked on reading: a record modified after
+it was written is refused (exit 2). If CIAMCHECK_RECORD_KEY is set, records
+are verified (and, by "report merge", signed) with HMAC-SHA256 under that key.
+
+With --compare, the previous record is read too and the differences are
+added to the report (text and Markdown; other formats print them on stderr).
+--fail-on-regression then exits 1 when an entry that did not fail now fails,
+or a load step's p50/p99 or error rate got worse beyond the tolerance.`,
+		Example: `  ciamcheck report run.json
+  ciamcheck report run.json --format markdown --compare previous.json > comment.md
+  ciamcheck report run.json --format html --out report.html
+  ciamcheck report run.json --format junit --out junit.xml
+  ciamcheck report run.json --compare main.json --fail-on-regression --latency-tolerance 0.2
+  ciamcheck report merge worker1.json worker2.json --out merged.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runReport(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.format, "format", "text", "output format: text, markdown, html, junit or json")
+	fl.StringVarP(&f.out, "out", "o", "", "write to this file instead of stdout")
+	fl.StringVar(&f.compare, "compare", "", "previous run record to compare with")
+	fl.BoolVar(&f.failOnRegression, "fail-on-regression", false, "exit 1 when the comparison finds a regression (needs --compare)")
+	fl.Float64Var(&f.latencyTolerance, "latency-tolerance", reports.DefaultTolerance.Latency, "allowed relative p50/p99 increase before a load step regresses (0.1 = 10%)")
+	fl.Float64Var(&f.errorTolerance, "error-tolerance", reports.DefaultTolerance.ErrorRate, "allowed absolute error-rate increase before a load step regresses (0.01 = 1 point)")
+	cmd.AddCommand(newReportMergeCmd())
+	return cmd
+}
+
+func newReportMergeCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "merge RUN.json RUN.json... --out MERGED.json",
+		Short: "Merge load records of one plan run on several machines",
+		Long: `merge combines load records of the same plan: histograms are merged exactly,
+counters summed. Records of different plans or kinds are refused. Thresholds
+are not carried over: evaluate them again on the merged record.`,
+		Example: `  ciamcheck report merge worker1.json worker2.json worker3.json --out merged.json`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runReportMerge(cmd.OutOrStdout(), args, out)
+		},
+	}
+	cmd.Flags().StringVarP(&out, "out", "o", "", "merged record path (required)")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+// readRecordForReport reads a record, turning every failure into exit 2.
+func readRecordForReport(path string) (*reports.Record, error) {
+	r, err := reports.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, reports.ErrTampered) {
+			return nil, &exitError{code: exitBadRecord, err: fmt.Errorf("refusing a tampered record: %w", err)}
+		}
+		return nil, &exitError{code: exitBadRecord, err: err}
+	}
+	return r, nil
+}
+
+func runReport(stdout, stderr io.Writer, path string, f reportFlags) error {
+	render, ok := map[string]func(io.Writer, *reports.Record) error{
+		"text": reports.RenderText, "markdown": reports.RenderMarkdown, "md": reports.RenderMarkdown,
+		"html": reports.RenderHTML, "junit": reports.RenderJUnit, "json": reports.Write,
+	}[f.format]
+	if !ok {
+		return fmt.Errorf("--format %q: want text, markdown, html, junit or json", f.format)
+	}
+	if f.failOnRegression && f.compare == "" {
+		return errors.New("--fail-on-regression needs --compare PREVIOUS.json")
+	}
+	rec, err := readRecordForReport(path)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := render(&buf, rec); err != nil {
+		return fmt.Errorf("render %s: %w", path, err)
+	}
+	var cmp *reports.Comparison
+	if f.compare != "" {
+		prev, err := readRecordForReport(f.compare)
+		if err != nil {
+			return err
+		}
+		c := reports.CompareWithTolerance(prev, rec, reports.Tolerance{Latency: f.latencyTolerance, ErrorRate: f.errorTolerance, MinLatency: reports.DefaultTolerance.MinLatency})
+		if c.Problem != "" {
+			return &exitError{code: exitBadRecord, err: fmt.Errorf("compare %s with %s: %s", f.compare, path, c.Problem)}
+		}
+		cmp = &c
+		switch f.format {
+		case "text":
+			buf.WriteString("\n")
+			err = reports.RenderComparisonText(&buf, c)
+		case "markdown", "md":
+			buf.WriteString("\n")
+			err = reports.RenderComparisonMarkdown(&buf, c)
+		default:
+			err = reports.RenderComparisonText(stderr, c)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if f.out == "" {
+		if _, err := stdout.Write(buf.Bytes()); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	} else if err := writeFileAtomic(f.out, buf.Bytes()); err != nil {
+		return err
+	}
+	if f.failOnRegression && cmp.Regressed() {
+		return &exitError{code: exitRegression, err: fmt.Errorf("%s regressed against %s", path, f.compare)}
+	}
+	return nil
+}
+
+func runReportMerge(stdout io.Writer, paths []string, out string) error {
+	recs := make([]*reports.Record, 0, len(paths))
+	for _, p := range paths {
+		r, err := readRecordForReport(p)
+		if err != nil {
+			return err
+		}
+		recs = append(recs, r)
+	}
+	merged, err := reports.Merge(recs...)
+	if err != nil {
+		return err
+	}
+	if err := reports.WriteFile(out, merged); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "merged %d records into %s\n", len(recs), out)
+	return err
+}
+
+// writeFileAtomic writes a rendered report so a reader never sees half of it.
+func writeFileAtomic(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ciamcheck/ciamcheck/reports"
+)
+
+var reportT0 = time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
+
+func conformanceRun(outcome reports.Outcome) *reports.Record {
+	r := reports.NewRecord(reports.KindConformance, reports.Tool{Name: "ciamcheck", Version: "test"}, reports.Target{Kind: "emulator", BaseURL: "http://127.0.0.1:1"})
+	r.StartedAt, r.EndedAt = reportT0, reportT0.Add(time.Minute)
+	reason := ""
+	if outcome != reports.OutcomePassed {
+		reason = "status: want 400, got 200"
+	}
+	r.Conformance.Entries = []reports.EntryResult{
+		{ID: "signup.start.ok", Source: "native-auth-email-password-api.txt", Outcome: reports.OutcomePassed, Duration: time.Second,
+			Evidence: []reports.Exchange{{Method: "POST", Path: "/signup/v1.0/start", Form: map[string]string{"password": "[redacted]"}, Status: 200, Body: `{"continuation_token":"[redacted]"}`}}},
+		{ID: "signup.start.weak_password", Source: "signup-error-codes.txt", Outcome: outcome, Reason: reason},
+		{ID: "signup.challenge.expired", Outcome: reports.OutcomeSkipped, Reason: "needs the emulator clock"},
+	}
+	return r
+}
+
+func loadRun(t *testing.T, latencyUS int64) *reports.Record {
+	t.Helper()
+	h := hdrhistogram.New(1, 3_600_000_000, 3)
+	for i := int64(0); i < 200; i++ {
+		if err := h.RecordValue(latencyUS + i*latencyUS/100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enc, err := reports.EncodeHistogram(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := reports.NewRecord(reports.KindLoad, reports.Tool{Name: "ciamcheck", Version: "test"}, reports.Target{Kind: "emulator"})
+	r.StartedAt, r.EndedAt = reportT0, reportT0.Add(10*time.Second)
+	r.Load.Plan = json.RawMessage(`{"scenarios":[{"name":"signin"}]}`)
+	r.Load.Scenarios = []reports.ScenarioResult{{Name: "signin", Flow: "signin", Executor: "constant-vus", Iterations: 200, Duration: 10 * time.Second,
+		Steps: []reports.StepStats{{Step: "signin.token", Count: 200, Outcomes: []reports.OutcomeCount{{HTTPStatus: 200, Count: 200}}, ServiceTime: enc, ResponseTime: enc}}}}
+	return r
+}
+
+func writeRun(t *testing.T, name string, r *reports.Record) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := reports.WriteFile(p, r); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func runCLI(args ...string) (stdout, stderr string, err error) {
+	var o, e bytes.Buffer
+	root := newRootCmd()
+	root.SetOut(&o)
+	root.SetErr(&e)
+	root.SetArgs(args)
+	err = root.Execute()
+	return o.String(), e.String(), err
+}
+
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+func TestReportFormats(t *testing.T) {
+	t.Setenv(reports.RecordKeyEnv, "")
+	conf := writeRun(t, "conf.json", conformanceRun(reports.OutcomeFailed))
+	load := writeRun(t, "load.json", loadRun(t, 1000))
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"report", conf}, []string{"3 entries: 1 passed, 1 failed, 1 skipped", "signup.start.weak_password", "needs the emulator clock", "verified sha256"}},
+		{[]string{"report", conf, "--format", "markdown"}, []string{"### Failed", "| `signup.start.weak_password` |"}},
+		{[]string{"report", conf, "--format", "html"}, []string{"<!DOCTYPE html>", "<details>"}},
+		{[]string{"report", conf, "--format", "junit"}, []string{`<testsuites name="ciamcheck" tests="3" failures="1" skipped="1"`, `<skipped message="needs the emulator clock">`}},
+		{[]string{"report", conf, "--format", "json"}, []string{`"schema": "ciamcheck.run/v1"`, `"integrity"`}},
+		{[]string{"report", load}, []string{"signin.token", "p99", "result: PASS"}},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args[2:], " "), func(t *testing.T) {
+			out, _, err := runCLI(tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestReportOutFile(t *testing.T) {
+	conf := writeRun(t, "conf.json", conformanceRun(reports.OutcomePassed))
+	out := filepath.Join(t.TempDir(), "r.html")
+	stdout, _, err := runCLI("report", conf, "--format", "html", "--out", out)
+	if err != nil || stdout != "" {
+		t.Fatalf("err %v, stdout %q", err, stdout)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || !bytes.Contains(b, []byte("signup.start.ok")) {
+		t.Fatalf("report file: %v", err)
+	}
+}
+
+func TestReportBadRecords(t *testing.T) {
+	t.Setenv(reports.RecordKeyEnv, "")
+	dir := t.TempDir()
+	good := writeRun(t, "good.json", conformanceRun(reports.OutcomeFailed))
+	b, _ := os.ReadFile(good)
+	tampered := filepath.Join(dir, "tampered.json")
+	os.WriteFile(tampered, bytes.Replace(b, []byte(`"outcome": "failed"`), []byte(`"outcome": "passed"`), 1), 0o644)
+	garbage := filepath.Join(dir, "garbage.json")
+	os.WriteFile(garbage, []byte("not json"), 0o644)
+	v2 := filepath.Join(dir, "v2.json")
+	os.WriteFile(v2, bytes.Replace(b, []byte("ciamcheck.run/v1"), []byte("ciamcheck.run/v2"), 1), 0o644)
+	for name, tc := range map[string]struct {
+		args []string
+		code int
+		want string
+	}{
+		"tampered":                 {[]string{"report", tampered}, exitBadRecord, "tampered"},
+		"garbage":                  {[]string{"report", garbage}, exitBadRecord, "not a JSON object"},
+		"missing":                  {[]string{"report", filepath.Join(dir, "nope.json")}, exitBadRecord, "no such file"},
+		"v2":                       {[]string{"report", v2}, exitBadRecord, "major version 2"},
+		"bad format":               {[]string{"report", good, "--format", "pdf"}, 1, "--format"},
+		"junit load":               {[]string{"report", writeRun(t, "l.json", loadRun(t, 1000)), "--format", "junit"}, 1, "only conformance"},
+		"fail-on-regression alone": {[]string{"report", good, "--fail-on-regression"}, 1, "needs --compare"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := runCLI(tc.args...)
+			if exitCode(err) != tc.code || err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want exit %d with %q, got %d: %v", tc.code, tc.want, exitCode(err), err)
+			}
+		})
+	}
+}
+
+func TestReportCompare(t *testing.T) {
+	t.Setenv(reports.RecordKeyEnv, "")
+	prev := writeRun(t, "prev.json", conformanceRun(reports.OutcomePassed))
+	now := writeRun(t, "now.json", conformanceRun(reports.OutcomeFailed))
+	out, _, err := runCLI("report", now, "--compare", prev, "--fail-on-regression")
+	if exitCode(err) != exitRegression {
+		t.Fatalf("want exit 1, got %v", err)
+	}
+	if !strings.Contains(out, "REGRESSED") || !strings.Contains(out, "signup.start.weak_password: passed → failed") {
+		t.Fatalf("comparison missing:\n%s", out)
+	}
+	if _, _, err := runCLI("report", prev, "--compare", now, "--fail-on-regression"); err != nil {
+		t.Fatalf("a fix is not a regression: %v", err)
+	}
+	// Load: twice as slow regresses, unless the tolerance allows it.
+	fast := writeRun(t, "fast.json", loadRun(t, 2000))
+	slow := writeRun(t, "slow.json", loadRun(t, 4000))
+	if _, _, err := runCLI("report", slow, "--compare", fast, "--fail-on-regression"); exitCode(err) != exitRegression {
+		t.Fatalf("slow vs fast: %v", err)
+	}
+	if _, _, err := runCLI("report", slow, "--compare", fast, "--fail-on-regression", "--latency-tolerance", "1.5"); err != nil {
+		t.Fatalf("within tolerance: %v", err)
+	}
+	_, stderr, err := runCLI("report", slow, "--compare", fast, "--format", "html")
+	if err != nil || !strings.Contains(stderr, "REGRESSED") {
+		t.Fatalf("html compare: %v, stderr %q", err, stderr)
+	}
+	if _, _, err := runCLI("report", slow, "--compare", prev); exitCode(err) != exitBadRecord {
+		t.Fatalf("load vs conformance: %v", err)
+	}
+}
+
+func TestReportMerge(t *testing.T) {
+	t.Setenv(reports.RecordKeyEnv, "")
+	a := writeRun(t, "a.json", loadRun(t, 1000))
+	b := writeRun(t, "b.json", loadRun(t, 3000))
+	out := filepath.Join(t.TempDir(), "merged.json")
+	stdout, _, err := runCLI("report", "merge", a, b, "--out", out)
+	if err != nil || !strings.Contains(stdout, "merged 2 records") {
+		t.Fatalf("merge: %v %q", err, stdout)
+	}
+	m, err := reports.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := m.Load.Scenarios[0].Steps[0]
+	if st.Count != 400 || st.ResponseTime.Count != 400 || st.ResponseTime.Max < 5900 {
+		t.Fatalf("merged step: %+v", st)
+	}
+	if _, _, err := runCLI("report", "merge", a, writeRun(t, "c.json", conformanceRun(reports.OutcomePassed)), "--out", out); err == nil || !strings.Contains(err.Error(), "not a load record") {
+		t.Fatalf("merging a conformance record: %v", err)
+	}
+	if _, _, err := runCLI("report", "merge", a); err == nil || !strings.Contains(err.Error(), "out") {
+		t.Fatalf("--out is required: %v", err)
+	}
+}
+
+func TestReportHelp(t *testing.T) {
+	out, _, err := runCLI("report", "--help")
+	if err != nil || !strings.Contains(out, "--fail-on-regression") || !strings.Contains(out, "ciamcheck report merge") {
+		t.Fatalf("help: %v\n%s", err, out)
+	}
+}
