@@ -31,6 +31,9 @@ type createUserBody struct {
 	Username   string            `json:"username"`
 	Password   string            `json:"password"`
 	Attributes map[string]string `json:"attributes"`
+	// PasswordResetRequired makes password sign-in fail with 50142 until
+	// the user completes a password reset.
+	PasswordResetRequired bool `json:"password_reset_required"`
 }
 
 type userBody struct {
@@ -154,7 +157,9 @@ func (e *Emulator) Reset() {
 	old := e.data.Swap(d)
 	e.tenant.Store(t)
 	e.clock.Reset()
-	e.injector.Set(t.cfg.Faults)
+	if err := e.injector.Set(t.cfg.Faults); err != nil {
+		e.log.Error("reset: faults", "err", err)
+	}
 	// Tokens of the old state must die even if a request still holds a
 	// flow pointer from it.
 	old.flows.sweep(func(f *flow) bool {
@@ -176,6 +181,16 @@ func (e *Emulator) bdCreateUser(rc *reqCtx) {
 		return
 	}
 	u, err := e.createUser(rc.d, in.Username, in.Password, in.Attributes)
+	if err == nil && in.PasswordResetRequired {
+		rc.d.users.update(normalizeUsername(in.Username), func(cur *user, ok bool) (*user, bool) {
+			if !ok {
+				return nil, false
+			}
+			nu := *cur
+			nu.resetRequired = true
+			return &nu, true
+		})
+	}
 	if err != nil {
 		rc.fail(&apiError{status: http.StatusConflict, Error: nativeauth.ErrUserAlreadyExists,
 			Code: nativeauth.CodeUserAlreadyExists, Message: "The user already exists."})
@@ -206,8 +221,11 @@ func (e *Emulator) bdConfig(rc *reqCtx) {
 			rc.fail(badBackdoor(http.StatusBadRequest, "Invalid config: "+err.Error()))
 			return
 		}
+		if err := e.injector.Set(cfg.Faults); err != nil { // validated with the config
+			rc.fail(badBackdoor(http.StatusBadRequest, "Invalid config: faults: "+err.Error()))
+			return
+		}
 		e.tenant.Store(t)
-		e.injector.Set(cfg.Faults)
 		rc.t = t
 	}
 	out := rc.t.cfg
@@ -227,11 +245,10 @@ func (e *Emulator) bdFaults(rc *reqCtx) {
 			rc.fail(ae)
 			return
 		}
-		if err := s.Validate(); err != nil {
+		if err := e.injector.Set(s); err != nil {
 			rc.fail(badBackdoor(http.StatusBadRequest, fmt.Sprintf("Invalid faults: %v", err)))
 			return
 		}
-		e.injector.Set(s)
 	}
 	rc.writeJSON(http.StatusOK, e.injector.Get())
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ciamcheck/ciamcheck/emulator/faults"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -198,5 +199,29 @@ func TestSweepReclaimsExpiredState(t *testing.T) {
 	}
 	if n := h.e.data.Load().flows.len(); n != 0 {
 		t.Errorf("%d flows left", n)
+	}
+}
+
+func TestFaultsApplyToTenantEndpointsOnly(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.Faults.Endpoints = map[string]faults.Spec{string(nativeauth.EndpointToken): {Rate503: 1}}
+	})
+	r := h.post(nativeauth.EndpointToken, vals("client_id", clientID, "grant_type", "password", "scope", "openid"))
+	if r.status != http.StatusServiceUnavailable {
+		t.Errorf("token with rate_503=1: %d %s", r.status, r.raw)
+	}
+	wantError(t, "initiate untouched", h.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", "ghost@example.com", "challenge_type", "password redirect")), nativeauth.ErrUserNotFound, "", 0)
+	// Every endpoint, but never the backdoor.
+	if r := h.backdoor(http.MethodPut, "faults", map[string]any{"endpoints": map[string]any{"*": map[string]any{"rate_429": 1}}}); r.status != 200 {
+		t.Fatalf("put faults: %d %s", r.status, r.raw)
+	}
+	if r := h.post(nativeauth.EndpointSignUpStart, vals("client_id", clientID)); r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Errorf("signup start with rate_429=1: %d %v", r.status, r.header)
+	}
+	if r := h.backdoor(http.MethodGet, "clock", nil); r.status != 200 {
+		t.Errorf("backdoor faulted: %d", r.status)
+	}
+	if r := h.backdoor(http.MethodPut, "faults", map[string]any{"endpoints": map[string]any{"*": map[string]any{"rate_429": 2}}}); r.status != 400 {
+		t.Errorf("invalid faults accepted: %d", r.status)
 	}
 }

@@ -277,3 +277,24 @@ func TestSSPRPollFailedThenResubmit(t *testing.T) {
 	}
 	h.signInPassword(u, goodPass)
 }
+
+func TestPasswordResetRequired(t *testing.T) {
+	h := newHarness(t, nil)
+	const u = "forced@example.com"
+	if r := h.backdoor(http.MethodPost, "users", map[string]any{"username": u, "password": goodPass, "password_reset_required": true}); r.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	ct := wantToken(t, "initiate", h.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", u, "challenge_type", "password redirect")))
+	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct)))
+	wantError(t, "forced reset", h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid")),
+		nativeauth.ErrInvalidGrant, "", nativeauth.CodePasswordResetRequired)
+	// After SSPR the new password signs in.
+	ct = wantToken(t, "reset start", h.post(nativeauth.EndpointResetStart, vals("client_id", clientID, "username", u, "challenge_type", "oob redirect")))
+	ct = wantToken(t, "reset challenge", h.post(nativeauth.EndpointResetChallenge, vals("client_id", clientID, "continuation_token", ct)))
+	ct = wantToken(t, "reset continue", h.post(nativeauth.EndpointResetContinue, vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", h.lastCode(u))))
+	ct = wantToken(t, "submit", h.post(nativeauth.EndpointResetSubmit, vals("client_id", clientID, "continuation_token", ct, "new_password", otherPass)))
+	for i := 0; i < 3; i++ {
+		ct = wantToken(t, "poll", h.post(nativeauth.EndpointResetPollCompletion, vals("client_id", clientID, "continuation_token", ct)))
+	}
+	h.signInPassword(u, otherPass)
+}

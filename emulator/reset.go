@@ -245,7 +245,7 @@ func (rc *reqCtx) applyNewPassword(username, pw string) bool {
 				nu.history = nu.history[:keep]
 			}
 		}
-		nu.hash, nu.hasPassword = hashPassword(u.salt[:], pw), true
+		nu.hash, nu.hasPassword, nu.resetRequired = hashPassword(u.salt[:], pw), true, false
 		return &nu, true
 	})
 	return found

@@ -118,6 +118,9 @@ type user struct {
 	hash        passwordHash
 	hasPassword bool
 	history     []passwordHash // earlier passwords, newest first
+	// resetRequired makes a correct password fail with 50142 until the
+	// user resets it (an administrator-forced reset).
+	resetRequired bool
 }
 
 // flow is the server-side record of one sign-up, sign-in or reset in

@@ -152,6 +152,11 @@ func (e *Emulator) token(rc *reqCtx) {
 				"Error validating credentials due to invalid username or password."))
 			return
 		}
+		if u.resetRequired {
+			rc.fail(newErr(nativeauth.ErrInvalidGrant, nativeauth.CodePasswordResetRequired,
+				"The password must be reset before the user can sign in."))
+			return
+		}
 	case nativeauth.GrantTypeOOB:
 		if f.step != stepSignInOOBSent {
 			rc.fail(errWrongGrant(string(gt)))
