@@ -261,8 +261,11 @@ func (sc *scenarioRun) runClosed(stop <-chan struct{}, flowCtx context.Context, 
 					}
 					continue
 				}
-				if d := sc.reserveSlot(); d > 0 && !sleep(t, d) {
-					return
+				if d := sc.reserveSlot(); d > 0 {
+					// A slot past the end is not taken: sleep stops at the end.
+					if !sleep(t, d) || time.Since(sc.begin) >= end {
+						return
+					}
 				}
 				if cfg.Iterations > 0 && claimed.Add(1) > cfg.Iterations {
 					return

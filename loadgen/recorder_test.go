@@ -1,0 +1,83 @@
+package loadgen
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ciamcheck/ciamcheck/scenarios"
+)
+
+// TestRecorderSwapLosesNothing records from many goroutines while the
+// reader swaps continuously; every value must land in exactly one interval.
+func TestRecorderSwapLosesNothing(t *testing.T) {
+	rec := newRecorder(3)
+	const writers, per = 8, 5000
+	base := time.Now()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range per {
+				d := time.Duration(i%1000+1) * time.Microsecond
+				res := scenarios.StepResult{Step: "s", IntendedStart: base, Sent: base, Done: base.Add(d), HTTPStatus: 200 + w%2}
+				rec.observe(0, &res)
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	var total, outcomes int64
+	drain := func(ls *laneSet) {
+		for _, s := range ls.series {
+			total += s.response.TotalCount()
+			for _, n := range s.outcomes {
+				outcomes += n
+			}
+		}
+	}
+	for loop := true; loop; {
+		select {
+		case <-done:
+			loop = false
+		default:
+			rec.swap(drain)
+		}
+	}
+	rec.swap(drain)
+	if total != writers*per || outcomes != writers*per {
+		t.Errorf("recorded %d values and %d outcomes, want %d", total, outcomes, writers*per)
+	}
+}
+
+func TestClampAndOutcome(t *testing.T) {
+	ls := newLaneSet(&registry{seq: map[seriesKey]int{}})
+	s := ls.get(seriesKey{step: "x"})
+	ls.record(s.response, 2*time.Minute)
+	ls.record(s.response, -time.Second)
+	if ls.clamped != 1 || ls.invalid != 1 || s.response.TotalCount() != 2 {
+		t.Errorf("clamped %d invalid %d count %d", ls.clamped, ls.invalid, s.response.TotalCount())
+	}
+	cases := []struct {
+		res  scenarios.StepResult
+		want outcomeKey
+	}{
+		{scenarios.StepResult{HTTPStatus: 200}, outcomeKey{status: 200}},
+		{scenarios.StepResult{HTTPStatus: 400, Error: "invalid_grant", Suberror: "password_too_weak", Err: errTest}, outcomeKey{status: 400, err: "invalid_grant", suberror: "password_too_weak"}},
+		{scenarios.StepResult{Err: errTest}, outcomeKey{transport: true}},
+		{scenarios.StepResult{HTTPStatus: 200, Err: errTest}, outcomeKey{status: 200, err: LabelUnexpected}},
+		{scenarios.StepResult{HTTPStatus: 200, Redirect: true}, outcomeKey{status: 200, redirect: true}},
+	}
+	for _, c := range cases {
+		if got := outcomeOf(&c.res); got != c.want {
+			t.Errorf("outcomeOf(%+v) = %+v, want %+v", c.res, got, c.want)
+		}
+	}
+}
+
+var errTest = errorString("boom")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }

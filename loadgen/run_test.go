@@ -1,0 +1,439 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/reports"
+	"github.com/ciamcheck/ciamcheck/scenarios"
+)
+
+// httpFlow is a synthetic one-step flow: GET the server, report the step.
+type httpFlow struct {
+	name   string
+	url    string
+	client *http.Client
+}
+
+func (f *httpFlow) Name() string { return f.name }
+
+func (f *httpFlow) Run(ctx context.Context, it scenarios.Iteration) error {
+	res := scenarios.StepResult{Flow: f.name, Step: "probe.get", IntendedStart: it.IntendedStart, Sent: time.Now()}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := f.client.Do(req)
+	res.Done = time.Now()
+	if err != nil {
+		res.Err = err
+	} else {
+		resp.Body.Close()
+		res.HTTPStatus = resp.StatusCode
+		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil {
+			res.RetryAfter = time.Duration(s) * time.Second
+		}
+		if resp.StatusCode >= 400 {
+			res.Error = nativeauth.ErrorCode(resp.Header.Get("X-Error"))
+			res.Err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+	}
+	if it.Observer != nil {
+		it.Observer.ObserveStep(res)
+	}
+	return res.Err
+}
+
+func factoryFor(flows ...scenarios.Flow) FlowFactory {
+	return func(name string) (scenarios.Flow, error) {
+		for _, f := range flows {
+			if f.Name() == name {
+				return f, nil
+			}
+		}
+		return nil, fmt.Errorf("no flow %q", name)
+	}
+}
+
+func mustPlan(t *testing.T, y string) *Plan {
+	t.Helper()
+	p, err := ParsePlan([]byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func decode(t *testing.T, h reports.Histogram) *hdrhistogram.Histogram {
+	t.Helper()
+	d, err := hdrhistogram.Decode([]byte(h.Encoded))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func newClient() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1000}}
+}
+
+// stallServer answers at once, except that the first request after `after`
+// freezes the server for `stall`: every request that arrives meanwhile waits
+// until the freeze ends, as behind a GC pause or a full queue.
+func stallServer(t *testing.T, after, stall time.Duration) *httptest.Server {
+	start := time.Now()
+	var mu sync.Mutex
+	var until time.Time
+	var stalled bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		now := time.Now()
+		if !stalled && now.Sub(start) >= after {
+			stalled, until = true, now.Add(stall)
+		}
+		wait := until.Sub(now)
+		mu.Unlock()
+		if wait > 0 {
+			time.Sleep(wait)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestCoordinatedOmission: a one-second freeze during a 100/s open-model run
+// must show in the response-time p99, whereas a naive closed loop (one
+// user, measuring from its own send) hides it beyond p99.
+func TestCoordinatedOmission(t *testing.T) {
+	srv := stallServer(t, time.Second, time.Second)
+	flow := &httpFlow{name: "probe", url: srv.URL, client: newClient()}
+	open := mustPlan(t, `
+scenarios:
+  - {flow: probe, executor: constant-arrival-rate, rate: 100, duration: 3s, max_in_flight: 500}`)
+	l, err := Run(context.Background(), open, factoryFor(flow), Options{TargetURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := l.Scenarios[0]
+	if sc.Iterations != 300 || sc.Dropped != 0 || sc.Expected != 300 {
+		t.Fatalf("iterations %d dropped %d expected %d, want 300/0/300", sc.Iterations, sc.Dropped, sc.Expected)
+	}
+	p99 := time.Duration(sc.Steps[0].ResponseTime.P99) * time.Microsecond
+	if p99 < 800*time.Millisecond || p99 > 1300*time.Millisecond {
+		t.Errorf("open model response p99 = %s, want about 1s", p99)
+	}
+	if fp99 := time.Duration(sc.FlowStats.ResponseTime.P99) * time.Microsecond; fp99 < 800*time.Millisecond {
+		t.Errorf("flow response p99 = %s, want about 1s", fp99)
+	}
+
+	srv2 := stallServer(t, time.Second, time.Second)
+	flow2 := &httpFlow{name: "probe", url: srv2.URL, client: newClient()}
+	closed := mustPlan(t, `
+scenarios:
+  - {flow: probe, executor: constant-vus, vus: 1, duration: 3s, think_time: 10ms}`)
+	l2, err := Run(context.Background(), closed, factoryFor(flow2), Options{TargetURL: srv2.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := l2.Scenarios[0].Steps[0]
+	if svc := time.Duration(st.ServiceTime.P99) * time.Microsecond; svc > 200*time.Millisecond {
+		t.Errorf("closed loop service p99 = %s; the naive measure should hide the stall", svc)
+	}
+	if mx := time.Duration(st.ServiceTime.Max) * time.Microsecond; mx < 900*time.Millisecond {
+		t.Errorf("closed loop max = %s, want the one stalled request (~1s)", mx)
+	}
+}
+
+// sleepFlow takes a fixed time and makes no request.
+type sleepFlow struct {
+	name string
+	d    time.Duration
+}
+
+func (f *sleepFlow) Name() string { return f.name }
+func (f *sleepFlow) Run(ctx context.Context, it scenarios.Iteration) error {
+	sent := time.Now()
+	t := time.NewTimer(f.d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+	}
+	it.Observer.ObserveStep(scenarios.StepResult{Flow: f.name, Step: "sleep", IntendedStart: it.IntendedStart, Sent: sent, Done: time.Now(), HTTPStatus: 200})
+	return nil
+}
+
+func TestDroppedIterations(t *testing.T) {
+	// Arrivals every 100ms for 1s; each flow takes 250ms; one may run at a
+	// time: arrivals at 0, 300, 600 and 900ms start, the six others drop.
+	p := mustPlan(t, `
+scenarios:
+  - {flow: slow, executor: constant-arrival-rate, rate: 10, duration: 1s, max_in_flight: 1}`)
+	l, err := Run(context.Background(), p, factoryFor(&sleepFlow{"slow", 250 * time.Millisecond}), Options{TargetURL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := l.Scenarios[0]
+	if sc.Expected != 10 || sc.Iterations != 4 || sc.Dropped != 6 || sc.Failed != 0 {
+		t.Errorf("expected/iterations/dropped/failed = %d/%d/%d/%d, want 10/4/6/0", sc.Expected, sc.Iterations, sc.Dropped, sc.Failed)
+	}
+}
+
+func TestRetryAfterPausesArrivals(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}
+	}))
+	defer srv.Close()
+	p := mustPlan(t, `
+scenarios:
+  - {flow: probe, executor: constant-arrival-rate, rate: 20, duration: 2s}`)
+	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}), Options{TargetURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := l.Scenarios[0]
+	// The first answer (t≈0) pauses arrivals for 1s: those at 50..~950ms
+	// are throttled, never started.
+	if sc.Throttled < 17 || sc.Throttled > 21 {
+		t.Errorf("throttled %d, want about 19", sc.Throttled)
+	}
+	if sc.Iterations+sc.Throttled+sc.Dropped != sc.Expected || sc.Expected != 40 {
+		t.Errorf("iterations %d + throttled %d + dropped %d != expected %d", sc.Iterations, sc.Throttled, sc.Dropped, sc.Expected)
+	}
+	var got429 int64
+	for _, o := range sc.Steps[0].Outcomes {
+		if o.HTTPStatus == 429 {
+			got429 += o.Count
+		}
+	}
+	if got429 != 1 {
+		t.Errorf("429 outcomes %d, want 1 (%+v)", got429, sc.Steps[0].Outcomes)
+	}
+}
+
+func TestAbortOnSustainedThrottling(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	p := mustPlan(t, `
+graceful_stop: 1s
+abort_on_throttle: {window: 500ms, ratio: 0.5, min_requests: 10}
+scenarios:
+  - {flow: probe, executor: constant-arrival-rate, rate: 100, duration: 20s}`)
+	start := time.Now()
+	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}), Options{TargetURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("run took %s; it should abort after about 0.5s", took)
+	}
+	if !strings.Contains(l.Aborted, "sustained throttling") || Passed(l) {
+		t.Errorf("aborted = %q, passed = %v", l.Aborted, Passed(l))
+	}
+}
+
+func TestKilledRunLeavesReadableHlog(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "run.hlog")
+	p := mustPlan(t, `
+name: killed
+scenarios:
+  - {flow: probe, executor: constant-arrival-rate, rate: 50, duration: 30s}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	var midRun []*hdrhistogram.Histogram
+	go func() {
+		time.Sleep(550 * time.Millisecond)
+		// A kill now would leave the file as it is: it must already read back.
+		b, err := os.ReadFile(path)
+		if err == nil {
+			midRun, _ = readHlog(b)
+		}
+		cancel()
+	}()
+	l, err := Run(ctx, p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}), Options{TargetURL: srv.URL, HlogPath: path, Interval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(l.Aborted, "interrupted") || l.Scenarios[0].Iterations == 0 {
+		t.Fatalf("aborted %q iterations %d", l.Aborted, l.Scenarios[0].Iterations)
+	}
+	if len(midRun) < 4 {
+		t.Errorf("mid-run log held %d interval histograms, want several", len(midRun))
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := readHlog(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flowCount int64
+	tags := map[string]bool{}
+	for _, h := range hs {
+		tags[h.Tag()] = true
+		if h.Tag() == "probe/flow/response" {
+			flowCount += h.TotalCount()
+		}
+	}
+	for _, tag := range []string{"probe/flow/response", "probe/flow/service", "probe/probe.get/response", "probe/probe.get/service"} {
+		if !tags[tag] {
+			t.Errorf("no %s in the log (tags %v)", tag, tags)
+		}
+	}
+	if flowCount != l.Scenarios[0].Iterations {
+		t.Errorf("log holds %d flow samples, the result %d iterations", flowCount, l.Scenarios[0].Iterations)
+	}
+}
+
+func readHlog(b []byte) ([]*hdrhistogram.Histogram, error) {
+	r := hdrhistogram.NewHistogramLogReader(bytes.NewReader(b))
+	var out []*hdrhistogram.Histogram
+	for range 100_000 {
+		h, err := r.NextIntervalHistogram()
+		if err != nil {
+			return out, err
+		}
+		if h == nil {
+			return out, nil
+		}
+		out = append(out, h)
+	}
+	return out, errors.New("log too long")
+}
+
+// blockFlow never finishes by itself.
+type blockFlow struct{ name string }
+
+func (f *blockFlow) Name() string { return f.name }
+func (f *blockFlow) Run(ctx context.Context, it scenarios.Iteration) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestGracefulStopInterruptsInFlight(t *testing.T) {
+	p := mustPlan(t, `
+graceful_stop: 200ms
+scenarios:
+  - {flow: block, executor: constant-vus, vus: 2, duration: 100ms}`)
+	start := time.Now()
+	l, err := Run(context.Background(), p, factoryFor(&blockFlow{"block"}), Options{TargetURL: "http://localhost:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("took %s", took)
+	}
+	sc := l.Scenarios[0]
+	if sc.Iterations != 2 || sc.Failed != 2 {
+		t.Fatalf("iterations %d failed %d, want 2/2", sc.Iterations, sc.Failed)
+	}
+	if o := sc.FlowStats.Outcomes; len(o) != 1 || o[0].Error != LabelInterrupted || o[0].Count != 2 {
+		t.Errorf("flow outcomes %+v, want 2 interrupted", o)
+	}
+}
+
+func TestUnsafeTargetNeedsMaxRate(t *testing.T) {
+	p := mustPlan(t, `
+scenarios:
+  - {flow: block, executor: constant-vus, vus: 1, duration: 100ms}`)
+	for _, target := range []string{"https://contoso.ciamlogin.com/contoso.onmicrosoft.com", ""} {
+		_, err := Run(context.Background(), p, factoryFor(&blockFlow{"block"}), Options{TargetURL: target})
+		if !errors.Is(err, ErrUnsafeTarget) {
+			t.Errorf("%q: err = %v, want ErrUnsafeTarget", target, err)
+		}
+	}
+}
+
+// TestClosedModelRateCap: with max_rate, even fast VUs start at most that.
+func TestClosedModelRateCap(t *testing.T) {
+	p := mustPlan(t, `
+max_rate: 20
+scenarios:
+  - {flow: fast, executor: constant-vus, vus: 4, duration: 1s}`)
+	l, err := Run(context.Background(), p, factoryFor(&sleepFlow{"fast", time.Millisecond}), Options{TargetURL: "https://tenant.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := l.Scenarios[0].Iterations; it < 15 || it > 22 {
+		t.Errorf("%d iterations in 1s at max_rate 20", it)
+	}
+}
+
+type setupFlow struct {
+	sleepFlow
+	users int
+}
+
+func (f *setupFlow) Setup(ctx context.Context, n int) error { f.users = n; return nil }
+
+func TestRampingVUsSetupThresholdsAndSummary(t *testing.T) {
+	p := mustPlan(t, `
+scenarios:
+  - name: ramp
+    flow: s
+    executor: ramping-vus
+    start_vus: 1
+    stages: [{duration: 500ms, target: 3}]
+    setup: {users: 7}
+  - {name: arr, flow: s, executor: ramping-arrival-rate, start_rate: 10, stages: [{duration: 500ms, target: 30}]}
+thresholds:
+  - ramp flow p99 < 5s
+  - arr sleep p50 < 1ms
+  - dropped == 0
+`)
+	f := &setupFlow{sleepFlow: sleepFlow{"s", 20 * time.Millisecond}}
+	var progress bytes.Buffer
+	l, err := Run(context.Background(), p, factoryFor(f), Options{TargetURL: "http://[::1]:1", Progress: &progress, Interval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.users != 7 {
+		t.Errorf("setup got %d users", f.users)
+	}
+	if l.Scenarios[1].Expected != 10 { // ∫ = (10+30)/2 × 0.5
+		t.Errorf("ramp expected %d, want 10", l.Scenarios[1].Expected)
+	}
+	if got := []bool{l.Thresholds[0].Passed, l.Thresholds[1].Passed, l.Thresholds[2].Passed}; !got[0] || got[1] || !got[2] {
+		t.Errorf("thresholds %+v", l.Thresholds)
+	}
+	if Passed(l) {
+		t.Error("a breached threshold must fail the run")
+	}
+	if !strings.Contains(progress.String(), "ramp ") || !strings.Contains(progress.String(), "/s") {
+		t.Errorf("progress lines: %q", progress.String())
+	}
+	var out bytes.Buffer
+	if err := WriteSummary(&out, l); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{"ramp (s, ramping-vus)", "  flow", "  sleep", "FAIL arr sleep p50 < 1ms", "ok   dropped == 0", "result: FAIL", "P99.9"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+}
