@@ -161,11 +161,13 @@ func (e *Emulator) Reset() {
 		e.log.Error("reset: faults", "err", err)
 	}
 	// Tokens of the old state must die even if a request still holds a
-	// flow pointer from it.
+	// flow pointer from it. TryLock for the same reason as in sweep: a
+	// flow busy now belongs to a request that began before the reset.
 	old.flows.sweep(func(f *flow) bool {
-		f.mu.Lock()
-		f.done = true
-		f.mu.Unlock()
+		if f.mu.TryLock() {
+			f.done = true
+			f.mu.Unlock()
+		}
 		return true
 	})
 }

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -223,5 +224,51 @@ func TestFaultsApplyToTenantEndpointsOnly(t *testing.T) {
 	}
 	if r := h.backdoor(http.MethodPut, "faults", map[string]any{"endpoints": map[string]any{"*": map[string]any{"rate_429": 2}}}); r.status != 400 {
 		t.Errorf("invalid faults accepted: %d", r.status)
+	}
+}
+
+// TestConcurrentFlowsWithSweeps runs flows in parallel while the janitor's
+// sweep runs continuously: under -race this checks locking, and the test
+// finishing checks that sweep and handlers cannot deadlock.
+func TestConcurrentFlowsWithSweeps(t *testing.T) {
+	h := newHarness(t, nil)
+	h.createUser("par@example.com", goodPass, nil)
+	stop := make(chan struct{})
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				h.e.sweep()
+			}
+		}
+	}()
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 15; i++ {
+				ct := ctOf(direct(t, h.e, nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", "par@example.com", "challenge_type", "password redirect")))
+				ct = ctOf(direct(t, h.e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct)))
+				r := direct(t, h.e, nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", clientID+"/.default"))
+				if r["access_token"] == nil {
+					errs <- fmt.Errorf("flow %d: %v", i, r)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	close(stop)
+	<-swept
+	if n := h.e.data.Load().flows.len(); n != 0 {
+		t.Errorf("%d finished flows still stored", n)
 	}
 }

@@ -177,7 +177,12 @@ func (e *Emulator) sweep() (flows, refresh int) {
 	d := e.data.Load()
 	now := e.clock.Now().UnixMilli()
 	flows = d.flows.sweep(func(f *flow) bool {
-		f.mu.Lock()
+		// TryLock: a handler holding f.mu may be waiting for this shard's
+		// lock (finish removes the flow), so blocking here could deadlock.
+		// A flow in use is not idle; the next sweep looks again.
+		if !f.mu.TryLock() {
+			return false
+		}
 		defer f.mu.Unlock()
 		return f.done || f.expires < now
 	})
