@@ -1,0 +1,35 @@
+package loadgen
+
+import (
+	"testing"
+
+	"github.com/ciamcheck/ciamcheck/scenarios/plans"
+)
+
+// The shipped plans must parse, and smoke must fit well under a minute.
+func TestEmbeddedPlans(t *testing.T) {
+	names := plans.Names()
+	if len(names) != 4 {
+		t.Fatalf("embedded plans %v", names)
+	}
+	for _, n := range names {
+		b, err := plans.Get(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := ParsePlan(b)
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if n == "smoke" {
+			for _, sc := range p.Scenarios {
+				if sc.length()+p.GracefulStop > 45e9 {
+					t.Errorf("smoke scenario %s lasts %s", sc.Name, sc.length())
+				}
+			}
+		}
+	}
+	if _, err := plans.Get("nope"); err == nil {
+		t.Error("unknown plan must fail")
+	}
+}
