@@ -235,3 +235,24 @@ func FuzzSetJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSetYAML is FuzzSetJSON for fault files written in YAML.
+func FuzzSetYAML(f *testing.F) {
+	f.Add([]byte("endpoints:\n  \"*\":\n    latency: 50ms\n    rate_429: 0.1\n"))
+	f.Add([]byte("endpoints:\n  /oauth2/v2.0/token: {latency_p50: 1ms, latency_p99: 2s, retry_after: 3s}\n"))
+	f.Add([]byte("endpoints:\n  x: {latency: [1, 2]}\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var s Set
+		if err := yaml.Unmarshal(b, &s); err != nil {
+			return
+		}
+		if err := s.Validate(); err != nil {
+			return
+		}
+		for k := range s.Endpoints {
+			if _, ok := s.For(k); !ok {
+				t.Fatalf("For(%q) missed a key of the set", k)
+			}
+		}
+	})
+}

@@ -17,6 +17,23 @@
 //
 //	provider, _ := oidc.NewProvider(ctx, issuer.Issuer())
 //	idToken, err := provider.Verifier(&oidc.Config{ClientID: clientID}).Verify(ctx, raw)
+//
+// # Audiences
+//
+// An ID token's "aud" is the client ID. An access token's "aud" is the
+// resource its scopes belong to; Resource derives it from the requested
+// scopes ("api://app/read" → "api://app"), and falls back to the client ID
+// for openid/profile/email/offline_access-only requests.
+//
+// # Cost
+//
+// Each token is one RSA-2048 PKCS#1 v1.5 signature, about 0.75ms of one core
+// on the reference machine; JSON and JOSE add under 2% to it (see
+// BenchmarkIssue). A token answer with an ID and an access token therefore
+// costs ~1.5ms of CPU, which caps a 2-core emulator near 1,300 answers/s. A
+// load rehearsal that needs more can hand NewIssuer a 1024-bit key (~2.7x
+// faster); such tokens still verify with go-oidc but are not what a tenant
+// issues, so conformance runs keep the 2048-bit default.
 package tokens
 
 import (
