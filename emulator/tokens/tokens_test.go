@@ -524,3 +524,20 @@ func BenchmarkIssue(b *testing.B) {
 		})
 	}
 }
+
+// TestSmallKeyVerifies backs the package doc's claim that a 1024-bit key
+// (load rehearsal only) still yields tokens go-oidc accepts.
+func TestSmallKeyVerifies(t *testing.T) {
+	k, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, _ := tenantServer(t, k)
+	raw, err := is.IDToken(testClaims(), time.Now(), time.Hour)
+	if err != nil {
+		t.Fatalf("IDToken: %v", err)
+	}
+	if _, err := provider(t, is).Verifier(&oidc.Config{ClientID: testClientID}).Verify(context.Background(), raw); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+}
