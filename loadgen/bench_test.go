@@ -156,10 +156,13 @@ scenarios:
 		sc := l.Scenarios[0]
 		rt := sc.Steps[0].ResponseTime
 		behind := sc.Dropped > 0 || time.Duration(f.maxLag.Load()) > 10*time.Millisecond
-		t.Logf("%-8d %-9s %10.0f %8v %10s %10s   (dropped %d, max start lag %s)", rate, "ciamcheck",
+		st := sc.Steps[0].ServiceTime
+		t.Logf("%-8d %-9s %10.0f %8v %10s %10s   (service p50 %s p99 %s; dropped %d, max start lag %s)", rate, "ciamcheck",
 			float64(sc.Iterations)/sc.Duration.Seconds(), behind, time.Duration(rt.P50)*time.Microsecond, time.Duration(rt.P99)*time.Microsecond,
+			time.Duration(st.P50)*time.Microsecond, time.Duration(st.P99)*time.Microsecond,
 			sc.Dropped, time.Duration(f.maxLag.Load()).Round(time.Microsecond))
 		client.CloseIdleConnections()
+		srv.CloseClientConnections()
 
 		atk := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Connections(10000), vegeta.MaxWorkers(10000))
 		tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: srv.URL})
@@ -171,5 +174,6 @@ scenarios:
 		vbehind := m.Rate < 0.99*float64(rate)
 		t.Logf("%-8d %-9s %10.0f %8v %10s %10s   (success %.1f%%)", rate, "vegeta", m.Rate, vbehind,
 			m.Latencies.P50.Round(time.Microsecond), m.Latencies.P99.Round(time.Microsecond), m.Success*100)
+		srv.CloseClientConnections()
 	}
 }
