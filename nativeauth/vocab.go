@@ -1,5 +1,3 @@
-// Package nativeauth is a typed client for the Microsoft Entra External ID
-// native authentication API, and the one place its wire vocabulary is written.
 package nativeauth
 
 // Endpoint is a path below the tenant base URL

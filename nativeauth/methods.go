@@ -1,0 +1,234 @@
+package nativeauth
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+)
+
+// Every typed method returns either a result or an error, never both. The
+// error is an *Error for an error answer of the API, a *ProtocolError for an
+// answer that breaks the contract, or a transport or context error.
+
+func (c *Client) continuation(ctx context.Context, ep Endpoint, form url.Values) (*ContinuationResult, error) {
+	w, redirect, resp, err := c.exchange(ctx, ep, form, true)
+	if err != nil {
+		return nil, err
+	}
+	if redirect != nil {
+		return &ContinuationResult{Redirect: redirect, Response: resp}, nil
+	}
+	if err := missing(resp, member{"continuation_token", w.ContinuationToken != ""}); err != nil {
+		return nil, err
+	}
+	return &ContinuationResult{ContinuationToken: w.ContinuationToken, Response: resp}, nil
+}
+
+func (c *Client) challenge(ctx context.Context, ep Endpoint, req ChallengeRequest) (*ChallengeResult, error) {
+	form := url.Values{}
+	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
+	setIf(form, "challenge_type", joinChallengeTypes(req.ChallengeTypes))
+	w, redirect, resp, err := c.exchange(ctx, ep, form, true)
+	if err != nil {
+		return nil, err
+	}
+	if redirect != nil {
+		return &ChallengeResult{Redirect: redirect, Response: resp}, nil
+	}
+	if err := missing(resp,
+		member{"challenge_type", w.ChallengeType != ""},
+		member{"continuation_token", w.ContinuationToken != ""},
+	); err != nil {
+		return nil, err
+	}
+	return &ChallengeResult{
+		ChallengeType:        w.ChallengeType,
+		ContinuationToken:    w.ContinuationToken,
+		Interval:             intOr0(w.Interval),
+		BindingMethod:        w.BindingMethod,
+		ChallengeChannel:     w.ChallengeChannel,
+		ChallengeTargetLabel: w.ChallengeTargetLabel,
+		CodeLength:           intOr0(w.CodeLength),
+		Response:             resp,
+	}, nil
+}
+
+// SignUpStart calls /signup/v1.0/start. Callers must check result.Redirect
+// first: when set, the tenant wants a web-based flow and nothing else in the
+// result is filled.
+func (c *Client) SignUpStart(ctx context.Context, req SignUpStartRequest) (*ContinuationResult, error) {
+	form := url.Values{}
+	setIf(form, "username", req.Username)
+	setIf(form, "challenge_type", joinChallengeTypes(req.ChallengeTypes))
+	setIf(form, "password", req.Password.Reveal())
+	attrs, err := encodeAttributes(req.Attributes)
+	if err != nil {
+		return nil, fmt.Errorf("nativeauth: %s: %w", EndpointSignUpStart, err)
+	}
+	setIf(form, "attributes", attrs)
+	return c.continuation(ctx, EndpointSignUpStart, form)
+}
+
+// SignUpChallenge calls /signup/v1.0/challenge. Callers must check
+// result.Redirect first; otherwise ChallengeType says whether an OTP was
+// sent (oob) or a password is expected.
+func (c *Client) SignUpChallenge(ctx context.Context, req ChallengeRequest) (*ChallengeResult, error) {
+	return c.challenge(ctx, EndpointSignUpChallenge, req)
+}
+
+// SignUpContinue calls /signup/v1.0/continue with the grant req.GrantType
+// (oob, password or attributes). Callers must check result.Redirect first.
+// An attributes_required, credential_required or verification_required
+// answer is an *Error carrying the continuation token to go on with.
+func (c *Client) SignUpContinue(ctx context.Context, req SignUpContinueRequest) (*ContinuationResult, error) {
+	form := url.Values{}
+	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
+	setIf(form, "grant_type", string(req.GrantType))
+	setIf(form, "oob", req.OOB.Reveal())
+	setIf(form, "password", req.Password.Reveal())
+	attrs, err := encodeAttributes(req.Attributes)
+	if err != nil {
+		return nil, fmt.Errorf("nativeauth: %s: %w", EndpointSignUpContinue, err)
+	}
+	setIf(form, "attributes", attrs)
+	return c.continuation(ctx, EndpointSignUpContinue, form)
+}
+
+// SignInInitiate calls /oauth2/v2.0/initiate. Callers must check
+// result.Redirect first.
+func (c *Client) SignInInitiate(ctx context.Context, req InitiateRequest) (*ContinuationResult, error) {
+	form := url.Values{}
+	setIf(form, "username", req.Username)
+	setIf(form, "challenge_type", joinChallengeTypes(req.ChallengeTypes))
+	return c.continuation(ctx, EndpointSignInInitiate, form)
+}
+
+// SignInChallenge calls /oauth2/v2.0/challenge. Callers must check
+// result.Redirect first.
+func (c *Client) SignInChallenge(ctx context.Context, req ChallengeRequest) (*ChallengeResult, error) {
+	return c.challenge(ctx, EndpointSignInChallenge, req)
+}
+
+// Token calls /oauth2/v2.0/token with any grant type: password and oob
+// (sign-in), continuation_token (after sign-up or reset) and refresh_token.
+// The pages define no redirect here; one is a *ProtocolError.
+func (c *Client) Token(ctx context.Context, req TokenRequest) (*TokenResult, error) {
+	form := url.Values{}
+	setIf(form, "grant_type", string(req.GrantType))
+	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
+	setIf(form, "username", req.Username)
+	setIf(form, "password", req.Password.Reveal())
+	setIf(form, "oob", req.OOB.Reveal())
+	setIf(form, "refresh_token", req.RefreshToken.Reveal())
+	setIf(form, "scope", joinScopes(req.Scopes))
+	if req.ClientInfo {
+		form.Set("client_info", "1")
+	}
+	w, _, resp, err := c.exchange(ctx, EndpointToken, form, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := missing(resp,
+		member{"token_type", w.TokenType != ""},
+		member{"access_token", w.AccessToken != ""},
+	); err != nil {
+		return nil, err
+	}
+	return &TokenResult{
+		TokenType:    w.TokenType,
+		Scope:        w.Scope,
+		ExpiresIn:    intOr0(w.ExpiresIn),
+		ExtExpiresIn: intOr0(w.ExtExpiresIn),
+		AccessToken:  w.AccessToken,
+		RefreshToken: w.RefreshToken,
+		IDToken:      w.IDToken,
+		ClientInfo:   w.ClientInfo,
+		Response:     resp,
+	}, nil
+}
+
+// ResetStart calls /resetpassword/v1.0/start. Callers must check
+// result.Redirect first.
+func (c *Client) ResetStart(ctx context.Context, req ResetStartRequest) (*ContinuationResult, error) {
+	form := url.Values{}
+	setIf(form, "username", req.Username)
+	setIf(form, "challenge_type", joinChallengeTypes(req.ChallengeTypes))
+	return c.continuation(ctx, EndpointResetStart, form)
+}
+
+// ResetChallenge calls /resetpassword/v1.0/challenge. Callers must check
+// result.Redirect first.
+func (c *Client) ResetChallenge(ctx context.Context, req ChallengeRequest) (*ChallengeResult, error) {
+	return c.challenge(ctx, EndpointResetChallenge, req)
+}
+
+// ResetContinue calls /resetpassword/v1.0/continue with grant_type oob.
+// The pages define no redirect here; one is a *ProtocolError.
+func (c *Client) ResetContinue(ctx context.Context, req ResetContinueRequest) (*ResetContinueResult, error) {
+	form := url.Values{}
+	form.Set("grant_type", string(GrantTypeOOB))
+	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
+	setIf(form, "oob", req.OOB.Reveal())
+	w, _, resp, err := c.exchange(ctx, EndpointResetContinue, form, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := missing(resp,
+		member{"continuation_token", w.ContinuationToken != ""},
+		member{"expires_in", w.ExpiresIn != nil},
+	); err != nil {
+		return nil, err
+	}
+	return &ResetContinueResult{ContinuationToken: w.ContinuationToken, ExpiresIn: *w.ExpiresIn, Response: resp}, nil
+}
+
+// ResetSubmit calls /resetpassword/v1.0/submit with the new password. The
+// pages define no redirect here; one is a *ProtocolError.
+func (c *Client) ResetSubmit(ctx context.Context, req ResetSubmitRequest) (*ResetSubmitResult, error) {
+	form := url.Values{}
+	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
+	setIf(form, "new_password", req.NewPassword.Reveal())
+	w, _, resp, err := c.exchange(ctx, EndpointResetSubmit, form, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := missing(resp,
+		member{"continuation_token", w.ContinuationToken != ""},
+		member{"poll_interval", w.PollInterval != nil},
+	); err != nil {
+		return nil, err
+	}
+	return &ResetSubmitResult{ContinuationToken: w.ContinuationToken, PollInterval: *w.PollInterval, Response: resp}, nil
+}
+
+// ResetPollCompletion calls /resetpassword/v1.0/poll_completion. Status may
+// be not_started or in_progress: poll again after PollInterval. The
+// continuation token is present once the status is succeeded.
+func (c *Client) ResetPollCompletion(ctx context.Context, req PollRequest) (*PollResult, error) {
+	form := url.Values{}
+	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
+	w, _, resp, err := c.exchange(ctx, EndpointResetPollCompletion, form, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := missing(resp, member{"status", w.Status != ""}); err != nil {
+		return nil, err
+	}
+	return &PollResult{Status: w.Status, ContinuationToken: w.ContinuationToken, Response: resp}, nil
+}
+
+// IsRedirect reports whether the answer was a redirect to a web-based flow.
+func (r *ContinuationResult) IsRedirect() bool { return r != nil && r.Redirect != nil }
+
+// IsRedirect reports whether the answer was a redirect to a web-based flow.
+func (r *ChallengeResult) IsRedirect() bool { return r != nil && r.Redirect != nil }
+
+func joinScopes(scopes []string) string {
+	var out []string
+	for _, s := range scopes {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return joinSpace(out)
+}
