@@ -116,8 +116,8 @@ func (c *Client) httpClient() *http.Client {
 // its status. Unlike the typed methods it adds nothing to the form, not even
 // client_id, so conformance checks can send missing or malformed parameters.
 // The error is non-nil only when no complete answer arrived: the request
-// could not be sent, the connection failed, ctx ended, or the body exceeded
-// MaxBodyBytes (a *ProtocolError). The Response, with its timing, is returned
+// could not be sent, the connection failed, ctx ended, or the body broke off
+// or exceeded MaxBodyBytes (both a *ProtocolError). The Response, with its timing, is returned
 // alongside such an error whenever the exchange got that far.
 func (c *Client) Do(ctx context.Context, ep Endpoint, form url.Values) (*Response, error) {
 	if c.BaseURL == "" && c.Tenant == "" {
@@ -160,7 +160,11 @@ func (c *Client) roundTrip(ctx context.Context, ep Endpoint, form url.Values) (*
 	resp.Body = body
 	resp.Timing = tr.done()
 	if err != nil {
-		return resp, fmt.Errorf("nativeauth: %s: HTTP %d: reading body: %w", ep, hres.StatusCode, err)
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return resp, fmt.Errorf("nativeauth: %s: HTTP %d: reading body: %w", ep, hres.StatusCode, errors.Join(ctxErr, err))
+		}
+		// The answer began but broke off: the server sent a truncated body.
+		return resp, newProtocolError(resp, "truncated body", err)
 	}
 	if int64(len(body)) > limit {
 		resp.Body = body[:limit]
