@@ -1,0 +1,230 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/otp"
+)
+
+// Step names. Reports and thresholds key on them; never change a meaning.
+const (
+	StepSignUpStart              StepName = "signup.start"
+	StepSignUpChallenge          StepName = "signup.challenge"
+	StepOTPWait                  StepName = "otp.wait"
+	StepSignUpContinueOOB        StepName = "signup.continue.oob"
+	StepSignUpChallengePassword  StepName = "signup.challenge.password"
+	StepSignUpContinuePassword   StepName = "signup.continue.password"
+	StepSignUpContinueAttributes StepName = "signup.continue.attributes"
+	StepTokenContinuation        StepName = "token.continuation"
+	StepSignInInitiate           StepName = "signin.initiate"
+	StepSignInChallenge          StepName = "signin.challenge"
+	StepTokenPassword            StepName = "token.password"
+	StepTokenOOB                 StepName = "token.oob"
+	StepSSPRStart                StepName = "sspr.start"
+	StepSSPRChallenge            StepName = "sspr.challenge"
+	StepSSPRContinue             StepName = "sspr.continue"
+	StepSSPRSubmit               StepName = "sspr.submit"
+	StepSSPRPoll                 StepName = "sspr.poll"
+	StepTokenRefresh             StepName = "token.refresh"
+)
+
+// Flow names.
+const (
+	FlowSignUpOTP              = "signup-otp"
+	FlowSignUpPassword         = "signup-password"
+	FlowSignUpPasswordContinue = "signup-password-continue"
+	FlowSignInPassword         = "signin-password"
+	FlowSignInOTP              = "signin-otp"
+	FlowSSPR                   = "sspr"
+	FlowSSPRResend             = "sspr-resend"
+)
+
+// UsernameSource makes usernames nobody has used (target.Users is one).
+type UsernameSource interface {
+	New(tag string) string
+}
+
+// Config is what the flows need of the target.
+type Config struct {
+	Client *nativeauth.Client
+	OTP    otp.Source
+	Users  UsernameSource
+	// Attributes are values for the tenant's required attributes.
+	Attributes nativeauth.Attributes
+	// Scopes asked for at the token endpoint (default openid
+	// offline_access).
+	Scopes []string
+	// ChallengeTypes overrides, per flow name, the challenge_type list the
+	// flow advertises (defaults: DefaultChallengeTypes).
+	ChallengeTypes map[string][]nativeauth.ChallengeType
+	// Pool holds users for sign-in and reset; Setup fills it. Flows that
+	// need it create an empty one when nil.
+	Pool *UserPool
+	// Password is the policy generated passwords satisfy.
+	Password PasswordPolicy
+	// OTPTimeout bounds otp.wait (default 60s).
+	OTPTimeout time.Duration
+	// PollInterval, when > 0, replaces the poll_interval the API asks for
+	// between sspr.poll calls. Only for emulator runs: a real tenant must be
+	// polled no faster than it asks.
+	PollInterval time.Duration
+	// MaxPolls bounds sspr.poll calls per reset (default 30).
+	MaxPolls int
+	// SetupConcurrency is how many sign-ups Setup runs at once (default 4).
+	SetupConcurrency int
+}
+
+// DefaultChallengeTypes is what each flow advertises, as the reference
+// pages show for it; every list includes redirect, as the pages require.
+var DefaultChallengeTypes = map[string][]nativeauth.ChallengeType{
+	FlowSignUpOTP:              {nativeauth.ChallengeTypeOOB, nativeauth.ChallengeTypeRedirect},
+	FlowSignUpPassword:         {nativeauth.ChallengeTypeOOB, nativeauth.ChallengeTypePassword, nativeauth.ChallengeTypeRedirect},
+	FlowSignUpPasswordContinue: {nativeauth.ChallengeTypeOOB, nativeauth.ChallengeTypePassword, nativeauth.ChallengeTypeRedirect},
+	FlowSignInPassword:         {nativeauth.ChallengeTypePassword, nativeauth.ChallengeTypeRedirect},
+	FlowSignInOTP:              {nativeauth.ChallengeTypeOOB, nativeauth.ChallengeTypeRedirect},
+	FlowSSPR:                   {nativeauth.ChallengeTypeOOB, nativeauth.ChallengeTypeRedirect},
+	FlowSSPRResend:             {nativeauth.ChallengeTypeOOB, nativeauth.ChallengeTypeRedirect},
+}
+
+var constructors = map[string]func(*Config) Flow{
+	FlowSignUpOTP:      func(c *Config) Flow { return &signUp{cfg: c, name: FlowSignUpOTP} },
+	FlowSignUpPassword: func(c *Config) Flow { return &signUp{cfg: c, name: FlowSignUpPassword, passwordAtStart: true} },
+	FlowSignUpPasswordContinue: func(c *Config) Flow {
+		return &signUp{cfg: c, name: FlowSignUpPasswordContinue, passwordAtContinue: true}
+	},
+	FlowSignInPassword: func(c *Config) Flow { return &signIn{cfg: c, name: FlowSignInPassword, password: true} },
+	FlowSignInOTP:      func(c *Config) Flow { return &signIn{cfg: c, name: FlowSignInOTP} },
+	FlowSSPR:           func(c *Config) Flow { return &sspr{cfg: c, name: FlowSSPR} },
+	FlowSSPRResend:     func(c *Config) Flow { return &sspr{cfg: c, name: FlowSSPRResend, resend: true} },
+}
+
+// Names lists the known flow names, sorted.
+func Names() []string {
+	out := make([]string, 0, len(constructors))
+	for n := range constructors {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// New returns the named flow. Flows that sign in or reset also implement
+// Setup(ctx, n) to fill the pool through sign-up, unmeasured.
+func New(name string, cfg Config) (Flow, error) {
+	mk, ok := constructors[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown flow %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	if cfg.Client == nil {
+		return nil, fmt.Errorf("flow %s: no API client", name)
+	}
+	if cfg.OTP == nil {
+		return nil, fmt.Errorf("flow %s: no OTP source", name)
+	}
+	if cfg.Users == nil {
+		return nil, fmt.Errorf("flow %s: no username source", name)
+	}
+	if len(cfg.Scopes) == 0 {
+		cfg.Scopes = []string{nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess}
+	}
+	if cfg.OTPTimeout <= 0 {
+		cfg.OTPTimeout = 60 * time.Second
+	}
+	if cfg.MaxPolls <= 0 {
+		cfg.MaxPolls = 30
+	}
+	if cfg.SetupConcurrency <= 0 {
+		cfg.SetupConcurrency = 4
+	}
+	if cfg.Pool == nil {
+		cfg.Pool = NewUserPool()
+	}
+	for flow, types := range cfg.ChallengeTypes {
+		if _, ok := constructors[flow]; !ok {
+			return nil, fmt.Errorf("flow %s: challenge types for unknown flow %q", name, flow)
+		}
+		if len(types) == 0 {
+			return nil, fmt.Errorf("flow %s: empty challenge type list for %s", name, flow)
+		}
+	}
+	c := cfg
+	return mk(&c), nil
+}
+
+func (c *Config) challengeTypes(flow string) []nativeauth.ChallengeType {
+	if t, ok := c.ChallengeTypes[flow]; ok {
+		return t
+	}
+	return DefaultChallengeTypes[flow]
+}
+
+// waitOTP is the otp.wait step: it shows how long delivery took.
+func (r *iter) waitOTP(ctx context.Context, src otp.Source, timeout time.Duration, username string, since time.Time) (nativeauth.Secret, error) {
+	var code nativeauth.Secret
+	err := r.do(ctx, StepOTPWait, func(ctx context.Context) (outcome, error) {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		var err error
+		code, err = src.Code(ctx, username, since)
+		return outcome{}, err
+	})
+	return code, err
+}
+
+// setupPool fills the pool to n users by running sign-up, unobserved.
+func setupPool(ctx context.Context, cfg *Config, signUpFlow string, n int) error {
+	need := n - cfg.Pool.Total()
+	if need <= 0 {
+		return nil
+	}
+	su := constructors[signUpFlow](cfg).(*signUp)
+	su.keep = true
+	sem := make(chan struct{}, cfg.SetupConcurrency)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for i := 0; i < need; i++ {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := su.Run(ctx, Iteration{}); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return fmt.Errorf("set up %d users through %s: %w", need, signUpFlow, firstErr)
+	}
+	if err := ctx.Err(); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("set up users: %w", err)
+	}
+	if got := cfg.Pool.Total(); got < n {
+		return fmt.Errorf("set up users: pool has %d of %d users: %w", got, n, context.Cause(ctx))
+	}
+	return nil
+}

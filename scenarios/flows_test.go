@@ -1,0 +1,308 @@
+package scenarios_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ciamcheck/ciamcheck/emulator"
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/otp"
+	"github.com/ciamcheck/ciamcheck/scenarios"
+)
+
+// recorder keeps every step result, in order.
+type recorder struct {
+	mu    sync.Mutex
+	steps []scenarios.StepResult
+}
+
+func (r *recorder) ObserveStep(s scenarios.StepResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.steps = append(r.steps, s)
+}
+
+func (r *recorder) names() []scenarios.StepName {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []scenarios.StepName
+	for _, s := range r.steps {
+		out = append(out, s.Step)
+	}
+	return out
+}
+
+type seqUsers struct{ n atomic.Uint64 }
+
+func (u *seqUsers) New(tag string) string {
+	return fmt.Sprintf("ciam+%s-%d@example.com", tag, u.n.Add(1))
+}
+
+const pollEvery = 5 * time.Millisecond
+
+// newEmulator serves an emulator tenant (default config, changed by mutate)
+// on loopback and returns a flow config for it.
+func newEmulator(t *testing.T, mutate func(*emulator.Config)) scenarios.Config {
+	t.Helper()
+	cfg := emulator.DefaultConfig()
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	emu, err := emulator.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = emu.Close()
+	})
+	return scenarios.Config{
+		Client: &nativeauth.Client{
+			Tenant: cfg.Tenant, ClientID: emulator.DefaultNativeClientID,
+			BaseURL: srv.URL + "/" + cfg.Tenant + ".onmicrosoft.com", HTTPClient: srv.Client(),
+		},
+		OTP:          &otp.Outbox{BaseURL: srv.URL, HTTPClient: srv.Client(), CodeLength: cfg.OTP.CodeLength},
+		Users:        &seqUsers{},
+		Attributes:   nativeauth.Attributes{"displayName": "Test User"},
+		Password:     scenarios.PasswordPolicy{MinLength: 8, MaxLength: 256, Banned: cfg.PasswordPolicy.BannedWords},
+		OTPTimeout:   5 * time.Second,
+		PollInterval: pollEvery,
+	}
+}
+
+func otpTenant(c *emulator.Config) { c.SignUpMethod = emulator.SignUpMethodOTP }
+
+func TestFlowsEndToEnd(t *testing.T) {
+	tests := []struct {
+		flow   string
+		tenant func(*emulator.Config)
+		steps  []scenarios.StepName
+		// status 400 steps: the documented interruptions.
+		interrupted map[scenarios.StepName]nativeauth.ErrorCode
+	}{
+		{
+			flow:  scenarios.FlowSignUpPassword,
+			steps: []scenarios.StepName{"signup.start", "signup.challenge", "otp.wait", "signup.continue.oob", "token.continuation"},
+		},
+		{
+			flow: scenarios.FlowSignUpPasswordContinue,
+			steps: []scenarios.StepName{"signup.start", "signup.challenge", "otp.wait", "signup.continue.oob",
+				"signup.challenge.password", "signup.continue.password", "signup.continue.attributes", "token.continuation"},
+			interrupted: map[scenarios.StepName]nativeauth.ErrorCode{
+				"signup.continue.oob":      nativeauth.ErrCredentialRequired,
+				"signup.continue.password": nativeauth.ErrAttributesRequired,
+			},
+		},
+		{
+			flow:        scenarios.FlowSignUpOTP,
+			tenant:      otpTenant,
+			steps:       []scenarios.StepName{"signup.start", "signup.challenge", "otp.wait", "signup.continue.oob", "signup.continue.attributes", "token.continuation"},
+			interrupted: map[scenarios.StepName]nativeauth.ErrorCode{"signup.continue.oob": nativeauth.ErrAttributesRequired},
+		},
+		{
+			flow:  scenarios.FlowSignInPassword,
+			steps: []scenarios.StepName{"signin.initiate", "signin.challenge", "token.password", "token.refresh"},
+		},
+		{
+			flow:   scenarios.FlowSignInOTP,
+			tenant: otpTenant,
+			steps:  []scenarios.StepName{"signin.initiate", "signin.challenge", "otp.wait", "token.oob", "token.refresh"},
+		},
+		{
+			flow:  scenarios.FlowSSPR,
+			steps: []scenarios.StepName{"sspr.start", "sspr.challenge", "otp.wait", "sspr.continue", "sspr.submit", "sspr.poll", "sspr.poll", "sspr.poll", "token.continuation"},
+		},
+		{
+			flow:  scenarios.FlowSSPRResend,
+			steps: []scenarios.StepName{"sspr.start", "sspr.challenge", "sspr.challenge", "otp.wait", "sspr.continue", "sspr.submit", "sspr.poll", "sspr.poll", "sspr.poll", "token.continuation"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.flow, func(t *testing.T) {
+			cfg := newEmulator(t, tt.tenant)
+			cfg.Pool = scenarios.NewUserPool()
+			f, err := scenarios.New(tt.flow, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if s, ok := f.(interface {
+				Setup(context.Context, int) error
+			}); ok {
+				if err := s.Setup(ctx, 2); err != nil {
+					t.Fatalf("Setup: %v", err)
+				}
+				if cfg.Pool.Len() != 2 {
+					t.Fatalf("Setup left %d users in the pool, want 2", cfg.Pool.Len())
+				}
+			}
+			rec := &recorder{}
+			intended := time.Now().Add(-50 * time.Millisecond) // a late start, as under load
+			if err := f.Run(ctx, scenarios.Iteration{IntendedStart: intended, Seq: 1, Observer: rec}); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if got := rec.names(); !slices.Equal(got, tt.steps) {
+				t.Fatalf("steps\n got %v\nwant %v", got, tt.steps)
+			}
+			checkTimeline(t, rec.steps, intended)
+			for _, s := range rec.steps {
+				if s.Flow != tt.flow || s.Err != nil || s.Redirect {
+					t.Errorf("%s: %+v", s.Step, s)
+				}
+				want, status := tt.interrupted[s.Step], 200
+				if want != "" {
+					status = 400
+				}
+				if s.Step == scenarios.StepOTPWait {
+					status = 0
+				}
+				if s.HTTPStatus != status || s.Error != want {
+					t.Errorf("%s: HTTP %d error %q, want %d %q", s.Step, s.HTTPStatus, s.Error, status, want)
+				}
+			}
+		})
+	}
+}
+
+// checkTimeline asserts the coordinated-omission contract: the first step
+// is intended at the iteration's start, each later one at the previous
+// step's Done (plus a deliberate poll pause), and instants never go back.
+func checkTimeline(t *testing.T, steps []scenarios.StepResult, intended time.Time) {
+	t.Helper()
+	for i, s := range steps {
+		want := intended
+		if i > 0 {
+			want = steps[i-1].Done
+			if s.Step == scenarios.StepSSPRPoll && steps[i-1].Step == scenarios.StepSSPRPoll {
+				want = want.Add(pollEvery)
+			}
+		}
+		if !s.IntendedStart.Equal(want) {
+			t.Errorf("step %d %s: IntendedStart %v, want %v", i, s.Step, s.IntendedStart, want)
+		}
+		if s.Sent.Before(s.IntendedStart) || s.Done.Before(s.Sent) {
+			t.Errorf("step %d %s: intended %v sent %v done %v out of order", i, s.Step, s.IntendedStart, s.Sent, s.Done)
+		}
+	}
+}
+
+func TestSSPRKeepsPoolConsistent(t *testing.T) {
+	cfg := newEmulator(t, nil)
+	cfg.Pool = scenarios.NewUserPool()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	reset, err := scenarios.New(scenarios.FlowSSPR, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn, err := scenarios.New(scenarios.FlowSignInPassword, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reset.(interface {
+		Setup(context.Context, int) error
+	}).Setup(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := cfg.Pool.Take()
+	cfg.Pool.Put(before)
+	// Reset twice, signing in after each: the pool must follow the password.
+	for i := range 2 {
+		if err := reset.Run(ctx, scenarios.Iteration{}); err != nil {
+			t.Fatalf("reset %d: %v", i, err)
+		}
+		if err := signIn.Run(ctx, scenarios.Iteration{}); err != nil {
+			t.Fatalf("sign-in after reset %d: %v", i, err)
+		}
+	}
+	after, ok := cfg.Pool.Take()
+	if !ok || after.Username != before.Username || after.Password == before.Password {
+		t.Fatalf("pool holds %v (changed password: %v), want the same user with a new password", after.Username, after.Password != before.Password)
+	}
+}
+
+func TestFlowFailures(t *testing.T) {
+	t.Run("wrong code", func(t *testing.T) {
+		cfg := newEmulator(t, nil)
+		cfg.OTP = otp.SourceFunc(func(context.Context, string, time.Time) (nativeauth.Secret, error) { return "00000000", nil })
+		rec := &recorder{}
+		f, _ := scenarios.New(scenarios.FlowSignUpPassword, cfg)
+		err := f.Run(context.Background(), scenarios.Iteration{Observer: rec})
+		var se *scenarios.StepError
+		if !errors.As(err, &se) || se.Step != scenarios.StepSignUpContinueOOB || se.Flow != scenarios.FlowSignUpPassword {
+			t.Fatalf("err = %v, want a StepError at signup.continue.oob", err)
+		}
+		last := rec.steps[len(rec.steps)-1]
+		if last.Step != scenarios.StepSignUpContinueOOB || last.HTTPStatus != 400 || last.Error != nativeauth.ErrInvalidGrant || last.Suberror != nativeauth.SuberrorInvalidOOBValue || last.Err == nil {
+			t.Fatalf("last step = %+v", last)
+		}
+		if strings.Contains(err.Error(), "00000000") {
+			t.Errorf("error leaks the code: %v", err)
+		}
+	})
+	t.Run("redirect", func(t *testing.T) {
+		cfg := newEmulator(t, nil)
+		cfg.Pool = scenarios.NewUserPool()
+		ok, _ := scenarios.New(scenarios.FlowSignInPassword, cfg)
+		if err := ok.(interface {
+			Setup(context.Context, int) error
+		}).Setup(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
+		// An app that cannot do passwords is sent to the web.
+		cfg.ChallengeTypes = map[string][]nativeauth.ChallengeType{scenarios.FlowSignInPassword: {nativeauth.ChallengeTypeOOB, nativeauth.ChallengeTypeRedirect}}
+		f, _ := scenarios.New(scenarios.FlowSignInPassword, cfg)
+		rec := &recorder{}
+		err := f.Run(context.Background(), scenarios.Iteration{Observer: rec})
+		if !errors.Is(err, scenarios.ErrRedirect) {
+			t.Fatalf("err = %v, want ErrRedirect", err)
+		}
+		last := rec.steps[len(rec.steps)-1]
+		if !last.Redirect || last.HTTPStatus != 200 || last.Err == nil {
+			t.Fatalf("last step = %+v", last)
+		}
+		if cfg.Pool.Len() != 1 {
+			t.Fatalf("user not returned to the pool after a failed sign-in")
+		}
+	})
+	t.Run("otp sign-up on a password tenant", func(t *testing.T) {
+		cfg := newEmulator(t, nil)
+		f, _ := scenarios.New(scenarios.FlowSignUpOTP, cfg)
+		// The app advertises oob redirect only; the tenant needs a password.
+		err := f.Run(context.Background(), scenarios.Iteration{})
+		var se *scenarios.StepError
+		if !errors.Is(err, scenarios.ErrRedirect) || !errors.As(err, &se) || se.Step != scenarios.StepSignUpStart {
+			t.Fatalf("err = %v, want a redirect at signup.start", err)
+		}
+	})
+	t.Run("empty pool", func(t *testing.T) {
+		cfg := newEmulator(t, nil)
+		f, _ := scenarios.New(scenarios.FlowSSPR, cfg)
+		if err := f.Run(context.Background(), scenarios.Iteration{}); !errors.Is(err, scenarios.ErrPoolEmpty) {
+			t.Fatalf("err = %v, want ErrPoolEmpty", err)
+		}
+	})
+	t.Run("otp timeout", func(t *testing.T) {
+		cfg := newEmulator(t, nil)
+		cfg.OTPTimeout = 30 * time.Millisecond
+		cfg.OTP = otp.SourceFunc(func(ctx context.Context, _ string, _ time.Time) (nativeauth.Secret, error) {
+			<-ctx.Done()
+			return "", ctx.Err()
+		})
+		f, _ := scenarios.New(scenarios.FlowSignUpPassword, cfg)
+		err := f.Run(context.Background(), scenarios.Iteration{})
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "otp.wait") {
+			t.Fatalf("err = %v, want a deadline at otp.wait", err)
+		}
+	})
+}

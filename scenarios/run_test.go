@@ -1,0 +1,74 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/otp"
+)
+
+func TestNewValidates(t *testing.T) {
+	good := Config{Client: &nativeauth.Client{}, OTP: otp.SourceFunc(nil), Users: usersFunc(func(string) string { return "" })}
+	if _, err := New("signin-magic", good); err == nil || !strings.Contains(err.Error(), "signup-password-continue") {
+		t.Fatalf("unknown flow err = %v, want the known names listed", err)
+	}
+	bad := good
+	bad.Client = nil
+	if _, err := New(FlowSSPR, bad); err == nil {
+		t.Fatal("no client: want an error")
+	}
+	bad = good
+	bad.ChallengeTypes = map[string][]nativeauth.ChallengeType{"nope": {"oob"}}
+	if _, err := New(FlowSSPR, bad); err == nil {
+		t.Fatal("challenge types for an unknown flow: want an error")
+	}
+	for _, n := range Names() {
+		f, err := New(n, good)
+		if err != nil || f.Name() != n {
+			t.Fatalf("New(%s) = %v, %v", n, f, err)
+		}
+	}
+	if len(Names()) != 7 {
+		t.Fatalf("Names = %v", Names())
+	}
+}
+
+type usersFunc func(string) string
+
+func (f usersFunc) New(tag string) string { return f(tag) }
+
+func TestStepRecordsRedirectAndChain(t *testing.T) {
+	var got []StepResult
+	start := time.Now().Add(-time.Second)
+	r := newIter("x", Iteration{IntendedStart: start, Observer: ObserverFunc(func(s StepResult) { got = append(got, s) })})
+	err := r.do(context.Background(), "a.one", func(context.Context) (outcome, error) {
+		return outcome{resp: &nativeauth.Response{HTTPStatus: 200}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.do(context.Background(), "a.two", func(context.Context) (outcome, error) {
+		return outcome{resp: &nativeauth.Response{HTTPStatus: 200}, redirect: &nativeauth.Redirect{}}, nil
+	})
+	var se *StepError
+	if !errors.As(err, &se) || se.Step != "a.two" || !errors.Is(err, ErrRedirect) {
+		t.Fatalf("err = %v, want a redirect StepError at a.two", err)
+	}
+	if len(got) != 2 || !got[0].IntendedStart.Equal(start) || !got[1].IntendedStart.Equal(got[0].Done) {
+		t.Fatalf("IntendedStart chain broken: %+v", got)
+	}
+	if !got[1].Redirect || got[1].Err == nil || got[0].Redirect {
+		t.Fatalf("redirect not recorded: %+v", got[1])
+	}
+	if err := r.pause(context.Background(), 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	_ = r.do(context.Background(), "a.three", func(context.Context) (outcome, error) { return outcome{}, nil })
+	if want := got[1].Done.Add(10 * time.Millisecond); !got[2].IntendedStart.Equal(want) {
+		t.Fatalf("a pause moved IntendedStart to %v, want %v", got[2].IntendedStart, want)
+	}
+}

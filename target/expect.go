@@ -1,0 +1,155 @@
+package target
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/ciamcheck/ciamcheck/emulator"
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+)
+
+// Expectations is the configuration the tenant is expected to have. Many
+// specs depend on it: which sign-up method, which attributes are required,
+// what the password policy refuses.
+type Expectations struct {
+	SignUpMethod   string          `yaml:"signup_method" json:"signup_method"`
+	SSPR           bool            `yaml:"sspr" json:"sspr"`
+	Attributes     []AttributeSpec `yaml:"attributes,omitempty" json:"attributes,omitempty"`
+	PasswordPolicy PasswordPolicy  `yaml:"password_policy" json:"password_policy"`
+	CodeLength     int             `yaml:"code_length" json:"code_length"`
+}
+
+// AttributeSpec is one attribute the sign-up user flow collects. Value, when
+// set, is what test users get; otherwise one is made to fit Regex.
+type AttributeSpec struct {
+	Name     string `yaml:"name" json:"name"`
+	Required bool   `yaml:"required" json:"required"`
+	Type     string `yaml:"type,omitempty" json:"type,omitempty"`
+	Regex    string `yaml:"regex,omitempty" json:"regex,omitempty"`
+	Value    string `yaml:"value,omitempty" json:"value,omitempty"`
+}
+
+// PasswordPolicy is the tenant's expected password rules.
+type PasswordPolicy struct {
+	MinLength int      `yaml:"min_length" json:"min_length"`
+	MaxLength int      `yaml:"max_length" json:"max_length"`
+	Banned    []string `yaml:"banned,omitempty" json:"banned,omitempty"`
+	History   int      `yaml:"history" json:"history"`
+}
+
+func (e *Expectations) applyDefaults() {
+	if e.SignUpMethod == "" {
+		e.SignUpMethod = SignUpPassword
+	}
+	// Entra's documented limits: "fewer than 8", "longer than 256".
+	if e.PasswordPolicy.MinLength == 0 {
+		e.PasswordPolicy.MinLength = 8
+	}
+	if e.PasswordPolicy.MaxLength == 0 {
+		e.PasswordPolicy.MaxLength = 256
+	}
+	if e.CodeLength == 0 {
+		e.CodeLength = 8
+	}
+	for i := range e.Attributes {
+		if e.Attributes[i].Type == "" {
+			e.Attributes[i].Type = "string"
+		}
+	}
+}
+
+func (e *Expectations) validate(field string) []error {
+	var errs []error
+	bad := func(f, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s.%s: %s", field, f, fmt.Sprintf(format, args...)))
+	}
+	if e.SignUpMethod != SignUpPassword && e.SignUpMethod != SignUpOTP {
+		bad("signup_method", "%q is not %q or %q", e.SignUpMethod, SignUpPassword, SignUpOTP)
+	}
+	pp := e.PasswordPolicy
+	if pp.MinLength < 1 || pp.MaxLength < pp.MinLength {
+		bad("password_policy", "min_length %d and max_length %d do not make a range", pp.MinLength, pp.MaxLength)
+	}
+	if pp.History < 0 {
+		bad("password_policy.history", "must not be negative")
+	}
+	if e.CodeLength < 4 || e.CodeLength > 12 {
+		bad("code_length", "%d is outside 4..12", e.CodeLength)
+	}
+	seen := map[string]bool{}
+	for i, a := range e.Attributes {
+		f := fmt.Sprintf("attributes[%d]", i)
+		if a.Name == "" {
+			bad(f+".name", "required")
+			continue
+		}
+		if seen[a.Name] {
+			bad(f+".name", "%q listed twice", a.Name)
+		}
+		seen[a.Name] = true
+		if a.Regex != "" {
+			re, err := regexp.Compile(a.Regex)
+			if err != nil {
+				bad(f+".regex", "%v", err)
+			} else if a.Value != "" && !re.MatchString(a.Value) {
+				bad(f+".value", "%q does not match the attribute's regex", a.Value)
+			}
+		}
+	}
+	return errs
+}
+
+// ValidValue returns a value the tenant must accept for the attribute: the
+// profile's Value, or one made for the known regexes, or a plain string.
+func (a AttributeSpec) ValidValue() string {
+	if a.Value != "" {
+		return a.Value
+	}
+	if a.Regex != "" {
+		re, err := regexp.Compile(a.Regex)
+		if err == nil {
+			for _, v := range []string{"42", "Test User", "test@example.com", "ciamcheck", "1", "a", "A1"} {
+				if re.MatchString(v) {
+					return v
+				}
+			}
+		}
+	}
+	if strings.Contains(strings.ToLower(a.Name), "age") {
+		return "42"
+	}
+	return "ciamcheck " + a.Name
+}
+
+// RequiredAttributes returns a valid value for every required attribute.
+func (e Expectations) RequiredAttributes() nativeauth.Attributes {
+	out := nativeauth.Attributes{}
+	for _, a := range e.Attributes {
+		if a.Required {
+			out[a.Name] = a.ValidValue()
+		}
+	}
+	return out
+}
+
+// expectationsFromEmulator reads what the embedded emulator is configured
+// to do, so kind emulator needs no expect block.
+func expectationsFromEmulator(c emulator.Config) Expectations {
+	e := Expectations{
+		SignUpMethod: c.SignUpMethod,
+		SSPR:         c.SSPR.Enabled,
+		PasswordPolicy: PasswordPolicy{
+			MinLength: c.PasswordPolicy.MinLength,
+			MaxLength: c.PasswordPolicy.MaxLength,
+			Banned:    append([]string(nil), c.PasswordPolicy.BannedWords...),
+			History:   c.PasswordPolicy.History,
+		},
+		CodeLength: c.OTP.CodeLength,
+	}
+	for _, a := range c.Attributes {
+		e.Attributes = append(e.Attributes, AttributeSpec{Name: a.Name, Required: a.Required, Type: a.Type, Regex: a.Regex})
+	}
+	e.applyDefaults()
+	return e
+}
