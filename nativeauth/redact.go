@@ -35,7 +35,7 @@ var (
 	// bare value up to the next delimiter.
 	jsonSecretRE = regexp.MustCompile(`(?i)("\s*(?:` + secretKeyAlt + `)\s*"\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)`)
 	// A form field, as in an echoed or reflected request body.
-	formSecretRE = regexp.MustCompile(`(?i)((?:^|[&?;\s])(?:` + secretKeyAlt + `)=)[^&\s]*`)
+	formSecretRE = regexp.MustCompile(`(?i)((?:^|[^a-z0-9_])(?:` + secretKeyAlt + `)=)[^&\s]*`)
 )
 
 // Redact replaces secret values in a JSON or form-encoded text with
