@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -220,11 +219,9 @@ func setupPool(ctx context.Context, cfg *Config, signUpFlow string, n int) error
 	if firstErr != nil {
 		return fmt.Errorf("set up %d users through %s: %w", need, signUpFlow, firstErr)
 	}
-	if err := ctx.Err(); err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("set up users: %w", err)
-	}
 	if got := cfg.Pool.Total(); got < n {
-		return fmt.Errorf("set up users: pool has %d of %d users: %w", got, n, context.Cause(ctx))
+		// Only an ended ctx stops the loop early.
+		return fmt.Errorf("set up users: pool has %d of %d users: %w", got, n, ctx.Err())
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ciamcheck/ciamcheck/emulator"
+	"github.com/ciamcheck/ciamcheck/emulator/faults"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/otp"
 	"github.com/ciamcheck/ciamcheck/scenarios"
@@ -50,7 +51,7 @@ const pollEvery = 5 * time.Millisecond
 
 // newEmulator serves an emulator tenant (default config, changed by mutate)
 // on loopback and returns a flow config for it.
-func newEmulator(t *testing.T, mutate func(*emulator.Config)) scenarios.Config {
+func newEmulator(t testing.TB, mutate func(*emulator.Config)) scenarios.Config {
 	t.Helper()
 	cfg := emulator.DefaultConfig()
 	if mutate != nil {
@@ -305,4 +306,65 @@ func TestFlowFailures(t *testing.T) {
 			t.Fatalf("err = %v, want a deadline at otp.wait", err)
 		}
 	})
+}
+
+func withFault(endpoint nativeauth.Endpoint, spec faults.Spec) func(*emulator.Config) {
+	return func(c *emulator.Config) {
+		c.Faults = faults.Set{Endpoints: map[string]faults.Spec{string(endpoint): spec}}
+	}
+}
+
+func TestThrottledStepRecordsRetryAfter(t *testing.T) {
+	cfg := newEmulator(t, withFault(nativeauth.EndpointSignUpStart, faults.Spec{Rate429: 1, RetryAfter: faults.Duration(3 * time.Second)}))
+	f, _ := scenarios.New(scenarios.FlowSignUpPassword, cfg)
+	rec := &recorder{}
+	if err := f.Run(context.Background(), scenarios.Iteration{Observer: rec}); err == nil {
+		t.Fatal("want the 429 to fail the flow")
+	}
+	if len(rec.steps) != 1 {
+		t.Fatalf("steps = %v, want only signup.start", rec.names())
+	}
+	s := rec.steps[0]
+	if s.HTTPStatus != 429 || s.RetryAfter != 3*time.Second || s.Err == nil {
+		t.Fatalf("step = %+v, want HTTP 429 with Retry-After 3s", s)
+	}
+}
+
+func TestSSPRDropsUserWhenOutcomeUnknown(t *testing.T) {
+	// Submit succeeds, every poll fails: the password may or may not have
+	// changed, so the user must not go back to the pool.
+	cfg := newEmulator(t, withFault(nativeauth.EndpointResetPollCompletion, faults.Spec{Rate503: 1}))
+	cfg.Pool = scenarios.NewUserPool()
+	f, _ := scenarios.New(scenarios.FlowSSPR, cfg)
+	ctx := context.Background()
+	if err := f.(interface {
+		Setup(context.Context, int) error
+	}).Setup(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	err := f.Run(ctx, scenarios.Iteration{Observer: rec})
+	var se *scenarios.StepError
+	if !errors.As(err, &se) || se.Step != scenarios.StepSSPRPoll {
+		t.Fatalf("err = %v, want a failure at sspr.poll", err)
+	}
+	if last := rec.steps[len(rec.steps)-1]; last.HTTPStatus != 503 {
+		t.Fatalf("last step = %+v, want HTTP 503", last)
+	}
+	if cfg.Pool.Len() != 1 || cfg.Pool.Total() != 1 {
+		t.Fatalf("pool Len %d Total %d, want the reset user dropped (1 1)", cfg.Pool.Len(), cfg.Pool.Total())
+	}
+}
+
+func TestSetupStopsWithContext(t *testing.T) {
+	cfg := newEmulator(t, nil)
+	cfg.Pool = scenarios.NewUserPool()
+	f, _ := scenarios.New(scenarios.FlowSignInPassword, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := f.(interface {
+		Setup(context.Context, int) error
+	}).Setup(ctx, 50); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want Canceled", err)
+	}
 }

@@ -66,3 +66,16 @@ func TestUsersShape(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkUsersNew(b *testing.B) {
+	u, err := NewUsers("ciam", "example.com")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_ = u.New("signup-password")
+		}
+	})
+}
