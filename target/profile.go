@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -57,6 +58,11 @@ type Profile struct {
 	OTP                  OTPSpec       `yaml:"otp" json:"otp"`
 	Expect               *Expectations `yaml:"expect,omitempty" json:"expect,omitempty"`
 	Capabilities         CapsSpec      `yaml:"capabilities" json:"capabilities"`
+
+	// dir is the profile file's directory: relative paths in the profile
+	// (emulator_config, otp.command) are relative to it, so a profile and
+	// its scripts can live together wherever the run starts.
+	dir string
 }
 
 // UsersSpec says how test usernames are made and which users already exist.
@@ -149,6 +155,7 @@ func Load(path string) (*Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target profile %s: %w", path, err)
 	}
+	p.dir = filepath.Dir(path)
 	return p, nil
 }
 
@@ -306,6 +313,14 @@ func (p *Profile) Hash() string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// path resolves a path written in the profile.
+func (p *Profile) path(s string) string {
+	if s == "" || filepath.IsAbs(s) || p.dir == "" {
+		return s
+	}
+	return filepath.Join(p.dir, s)
 }
 
 // Summary is what a run record says about the target, with anything that

@@ -82,7 +82,7 @@ func Open(ctx context.Context, p *Profile) (*Target, error) {
 	t := &Target{
 		Profile:    p,
 		Users:      users,
-		HTTPClient: &http.Client{Timeout: 60 * time.Second},
+		HTTPClient: newHTTPClient(),
 	}
 	for i, u := range p.Users.Existing {
 		pw, ok := os.LookupEnv(u.PasswordEnv)
@@ -124,11 +124,25 @@ func Open(ctx context.Context, p *Profile) (*Target, error) {
 	case OTPOutbox:
 		t.OTP = &otp.Outbox{BaseURL: host, HTTPClient: t.HTTPClient, CodeLength: t.Expect.CodeLength}
 	case OTPExec:
-		t.OTP = &otp.Exec{Command: p.OTP.Command, Timeout: p.OTP.Timeout.D(), CodeLength: t.Expect.CodeLength}
+		// The command runs in the profile's directory, so
+		// [./read-mailbox.sh] means the script beside the profile.
+		t.OTP = &otp.Exec{Command: p.OTP.Command, Timeout: p.OTP.Timeout.D(), CodeLength: t.Expect.CodeLength, Dir: p.dir}
 	case OTPPrompt:
 		t.OTP = otp.NewPrompt(os.Stdin, os.Stderr, t.Expect.CodeLength)
 	}
 	return t, nil
+}
+
+// newHTTPClient is the client every call to the target goes through. Load
+// runs hold hundreds of concurrent flows against one host; the default
+// transport keeps only two idle connections per host and would reconnect
+// on almost every call.
+func newHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 1024
+	tr.MaxIdleConnsPerHost = 512
+	tr.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Timeout: 60 * time.Second, Transport: tr}
 }
 
 // hostOf returns scheme://host of a URL: the backdoor sits at the root of
@@ -152,7 +166,7 @@ func (t *Target) startEmulator(ctx context.Context) error {
 	cfg := emulator.DefaultConfig()
 	if p.EmulatorConfig != "" {
 		var err error
-		if cfg, err = emulator.LoadConfig(p.EmulatorConfig); err != nil {
+		if cfg, err = emulator.LoadConfig(p.path(p.EmulatorConfig)); err != nil {
 			return fmt.Errorf("open target: %w", err)
 		}
 	}
@@ -244,6 +258,9 @@ func (t *Target) Close() error {
 		err = cerr
 	}
 	t.srv = nil
+	if tr, ok := t.HTTPClient.Transport.(*http.Transport); ok {
+		tr.CloseIdleConnections()
+	}
 	if err != nil {
 		return fmt.Errorf("close target: %w", err)
 	}

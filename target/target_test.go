@@ -222,3 +222,21 @@ func TestOpenTenantNeedsPasswordEnv(t *testing.T) {
 		t.Errorf("client = %+v", tg.Client)
 	}
 }
+
+func TestOpenEmulatorConfigBesideProfile(t *testing.T) {
+	p, err := Load("testdata/emulator-otp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := Open(context.Background(), p)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer tg.Close()
+	if tg.Expect.SignUpMethod != SignUpOTP || tg.Expect.CodeLength != 6 {
+		t.Fatalf("Expect = %+v, want the emulator config's otp sign-up with 6-digit codes", tg.Expect)
+	}
+	if ok, _ := tg.Require(NeedSignUpOTP); !ok {
+		t.Fatal("Require(signup:otp) false on an otp tenant")
+	}
+}
