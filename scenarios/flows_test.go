@@ -368,3 +368,44 @@ func TestSetupStopsWithContext(t *testing.T) {
 		t.Fatalf("err = %v, want Canceled", err)
 	}
 }
+
+// TestConcurrentResetAndSignIn runs resets and sign-ins on a shared pool at
+// once: every sign-in must find the password the last reset set.
+func TestConcurrentResetAndSignIn(t *testing.T) {
+	cfg := newEmulator(t, nil)
+	cfg.Pool = scenarios.NewUserPool()
+	reset, _ := scenarios.New(scenarios.FlowSSPR, cfg)
+	signIn, _ := scenarios.New(scenarios.FlowSignInPassword, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := reset.(interface {
+		Setup(context.Context, int) error
+	}).Setup(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 4 {
+				f := signIn
+				if (w+i)%2 == 0 {
+					f = reset
+				}
+				if err := f.Run(ctx, scenarios.Iteration{Seq: uint64(w*4 + i)}); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if cfg.Pool.Len() != 4 {
+		t.Fatalf("pool has %d free users after the run, want 4", cfg.Pool.Len())
+	}
+}
