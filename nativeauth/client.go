@@ -221,22 +221,13 @@ func (tr *tracer) done() Timing {
 	return tr.t
 }
 
-// exchange is the typed methods' path: send with client_id, then decode.
-// Exactly one of body, redirect and err is non-nil.
-func (c *Client) exchange(ctx context.Context, ep Endpoint, form url.Values, allowRedirect bool) (*wireBody, *Redirect, *Response, error) {
+// send is the typed methods' path: Do with client_id added.
+func (c *Client) send(ctx context.Context, ep Endpoint, form url.Values) (*Response, error) {
 	if c.ClientID == "" {
-		return nil, nil, nil, fmt.Errorf("nativeauth: %s: client has no ClientID", ep)
+		return nil, fmt.Errorf("nativeauth: %s: client has no ClientID", ep)
 	}
 	form.Set("client_id", c.ClientID)
-	resp, err := c.Do(ctx, ep, form)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	body, redirect, err := decode(resp, allowRedirect)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return body, redirect, resp, nil
+	return c.Do(ctx, ep, form)
 }
 
 // setIf sets key only when value is non-empty: the pages send optional

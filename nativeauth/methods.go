@@ -11,7 +11,15 @@ import (
 // answer that breaks the contract, or a transport or context error.
 
 func (c *Client) continuation(ctx context.Context, ep Endpoint, form url.Values) (*ContinuationResult, error) {
-	w, redirect, resp, err := c.exchange(ctx, ep, form, true)
+	resp, err := c.send(ctx, ep, form)
+	if err != nil {
+		return nil, err
+	}
+	return decodeContinuation(resp)
+}
+
+func decodeContinuation(resp *Response) (*ContinuationResult, error) {
+	w, redirect, err := decode(resp, true)
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +36,15 @@ func (c *Client) challenge(ctx context.Context, ep Endpoint, req ChallengeReques
 	form := url.Values{}
 	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
 	setIf(form, "challenge_type", joinChallengeTypes(req.ChallengeTypes))
-	w, redirect, resp, err := c.exchange(ctx, ep, form, true)
+	resp, err := c.send(ctx, ep, form)
+	if err != nil {
+		return nil, err
+	}
+	return decodeChallenge(resp)
+}
+
+func decodeChallenge(resp *Response) (*ChallengeResult, error) {
+	w, redirect, err := decode(resp, true)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +140,16 @@ func (c *Client) Token(ctx context.Context, req TokenRequest) (*TokenResult, err
 	if req.ClientInfo {
 		form.Set("client_info", "1")
 	}
-	w, _, resp, err := c.exchange(ctx, EndpointToken, form, false)
+	resp, err := c.send(ctx, EndpointToken, form)
+	if err != nil {
+		return nil, err
+	}
+	return decodeToken(resp)
+}
+
+// decodeToken allows no redirect: the pages define none for this endpoint.
+func decodeToken(resp *Response) (*TokenResult, error) {
+	w, _, err := decode(resp, false)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +194,16 @@ func (c *Client) ResetContinue(ctx context.Context, req ResetContinueRequest) (*
 	form.Set("grant_type", string(GrantTypeOOB))
 	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
 	setIf(form, "oob", req.OOB.Reveal())
-	w, _, resp, err := c.exchange(ctx, EndpointResetContinue, form, false)
+	resp, err := c.send(ctx, EndpointResetContinue, form)
+	if err != nil {
+		return nil, err
+	}
+	return decodeResetContinue(resp)
+}
+
+// decodeResetContinue allows no redirect: the pages define none for this endpoint.
+func decodeResetContinue(resp *Response) (*ResetContinueResult, error) {
+	w, _, err := decode(resp, false)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +222,16 @@ func (c *Client) ResetSubmit(ctx context.Context, req ResetSubmitRequest) (*Rese
 	form := url.Values{}
 	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
 	setIf(form, "new_password", req.NewPassword.Reveal())
-	w, _, resp, err := c.exchange(ctx, EndpointResetSubmit, form, false)
+	resp, err := c.send(ctx, EndpointResetSubmit, form)
+	if err != nil {
+		return nil, err
+	}
+	return decodeResetSubmit(resp)
+}
+
+// decodeResetSubmit allows no redirect: the pages define none for this endpoint.
+func decodeResetSubmit(resp *Response) (*ResetSubmitResult, error) {
+	w, _, err := decode(resp, false)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +250,16 @@ func (c *Client) ResetSubmit(ctx context.Context, req ResetSubmitRequest) (*Rese
 func (c *Client) ResetPollCompletion(ctx context.Context, req PollRequest) (*PollResult, error) {
 	form := url.Values{}
 	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
-	w, _, resp, err := c.exchange(ctx, EndpointResetPollCompletion, form, false)
+	resp, err := c.send(ctx, EndpointResetPollCompletion, form)
+	if err != nil {
+		return nil, err
+	}
+	return decodePoll(resp)
+}
+
+// decodePoll allows no redirect: the pages define none for this endpoint.
+func decodePoll(resp *Response) (*PollResult, error) {
+	w, _, err := decode(resp, false)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,91 @@
+package nativeauth
+
+import (
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// decoders are every typed decoding path, by name.
+var decoders = map[string]func(*Response) (any, error){
+	"continuation":   func(r *Response) (any, error) { return nilIfErr(decodeContinuation(r)) },
+	"challenge":      func(r *Response) (any, error) { return nilIfErr(decodeChallenge(r)) },
+	"token":          func(r *Response) (any, error) { return nilIfErr(decodeToken(r)) },
+	"reset continue": func(r *Response) (any, error) { return nilIfErr(decodeResetContinue(r)) },
+	"reset submit":   func(r *Response) (any, error) { return nilIfErr(decodeResetSubmit(r)) },
+	"poll":           func(r *Response) (any, error) { return nilIfErr(decodePoll(r)) },
+}
+
+// checkDecode runs every decoder on one answer and checks the invariants:
+// no panic, result XOR error, *Error only for 4xx/5xx with a code, a result
+// only for 200, and error messages never showing a secret value.
+func checkDecode(t *testing.T, status int, contentType string, body []byte) {
+	h := http.Header{}
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	for name, dec := range decoders {
+		resp := &Response{Endpoint: EndpointToken, HTTPStatus: status, Header: h, Body: body}
+		res, err := dec(resp)
+		if (res == nil) == (err == nil) {
+			t.Fatalf("%s: result %v and error %v", name, res, err)
+		}
+		if err == nil {
+			if status != 200 {
+				t.Fatalf("%s: result for HTTP %d", name, status)
+			}
+			continue
+		}
+		msg := err.Error()
+		var e *Error
+		var pe *ProtocolError
+		switch {
+		case errors.As(err, &e):
+			if status < 400 || e.Code == "" || e.Response != resp {
+				t.Fatalf("%s: *Error %q for HTTP %d", name, msg, status)
+			}
+			if e.ContinuationToken != "" && strings.Contains(msg, e.ContinuationToken.Reveal()) {
+				t.Fatalf("%s: message shows the continuation token: %s", name, msg)
+			}
+		case errors.As(err, &pe):
+			if pe.Response != resp || pe.Reason == "" {
+				t.Fatalf("%s: ProtocolError without response or reason: %s", name, msg)
+			}
+		default:
+			t.Fatalf("%s: error of type %T: %v", name, err, err)
+		}
+	}
+}
+
+func addPageSeeds(f *testing.F, kind string, status int) {
+	files, _ := filepath.Glob("testdata/pages/*" + kind + "*.json")
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(status, "application/json", b)
+	}
+}
+
+func FuzzDecodeError(f *testing.F) {
+	addPageSeeds(f, "_error_", 400)
+	f.Add(429, "application/json; charset=utf-8", []byte(`{"error":"temporarily_unavailable","error_codes":[50196]}`))
+	f.Add(500, "text/html", []byte(`<html>oops</html>`))
+	f.Add(401, "application/json", []byte(`{"error":5}`))
+	f.Add(400, "application/json", []byte(`{"error":"invalid_grant","required_attributes":[{"name":1}]}`))
+	f.Fuzz(checkDecode)
+}
+
+func FuzzDecodeSuccess(f *testing.F) {
+	addPageSeeds(f, "_success", 200)
+	addPageSeeds(f, "_redirect", 200)
+	f.Add(200, "application/json", []byte(`{"continuation_token":"a","expires_in":600,"poll_interval":2,"status":"succeeded","token_type":"Bearer","access_token":"x","challenge_type":"oob"}`))
+	f.Add(200, "application/json", []byte(`null`))
+	f.Add(302, "", []byte(nil))
+	f.Add(200, "application/json;;", []byte(`{}`))
+	f.Fuzz(checkDecode)
+}
