@@ -26,8 +26,12 @@
 // *ProtocolError whose Reason says "invalid JSON". String values are kept
 // exactly as sent: leading or trailing spaces inside a value (as in the
 // pages' " AQABAAEAAAAty...") are data, not trimmed. Unknown members are
-// ignored, so the service may add fields. Member names are matched as
-// encoding/json does (case-insensitively).
+// ignored, so the service may add fields; a member name with a stray space,
+// as the pages' "challenge_target_label " key, is such an unknown member and
+// leaves its field empty. Member names are otherwise matched as
+// encoding/json does (case-insensitively). An error status whose body has
+// no non-empty "error" member (the pages show "error": "") is a
+// *ProtocolError: there is no code to act on.
 //
 // # Secrets
 //

@@ -265,3 +265,48 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxBodyBytesConfigurable(t *testing.T) {
+	body := []byte(`{"continuation_token":"0123456789"}`)
+	srv := serveBody(t, 200, "application/json", body)
+	c := testClient(srv)
+	c.MaxBodyBytes = int64(len(body))
+	if _, err := c.SignInInitiate(t.Context(), InitiateRequest{}); err != nil {
+		t.Fatalf("body of exactly MaxBodyBytes rejected: %v", err)
+	}
+	c.MaxBodyBytes = int64(len(body)) - 1
+	resp, err := c.Do(t.Context(), EndpointSignInInitiate, nil)
+	var pe *ProtocolError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Reason, "exceeds") || resp == nil || int64(len(resp.Body)) != c.MaxBodyBytes {
+		t.Fatalf("Do over the limit: %v, body %d bytes", err, len(resp.Body))
+	}
+}
+
+// TestConcurrentUse: one Client shared by many goroutines, as the load
+// generator does; run with -race.
+func TestConcurrentUse(t *testing.T) {
+	srv, _ := formServer(t)
+	c := testClient(srv)
+	var calls atomic.Int64
+	c.OnResponse = func(*Response) { calls.Add(1) }
+	errs := make(chan error, 16)
+	for range 16 {
+		go func() {
+			var err error
+			for range 10 {
+				if _, err = c.SignInInitiate(t.Context(), InitiateRequest{Username: "u"}); err != nil {
+					break
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if calls.Load() != 160 {
+		t.Errorf("OnResponse saw %d exchanges, want 160", calls.Load())
+	}
+}
