@@ -310,3 +310,19 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("OnResponse saw %d exchanges, want 160", calls.Load())
 	}
 }
+
+func TestTimingTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"continuation_token":"ct"}`)
+	}))
+	defer srv.Close()
+	res, err := testClient(srv).SignInInitiate(t.Context(), InitiateRequest{Username: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := res.Response.Timing
+	if tm.TLSStart.IsZero() || tm.TLSDone.Before(tm.TLSStart) || tm.TLSStart.Before(tm.ConnectDone) || tm.WroteRequest.Before(tm.TLSDone) {
+		t.Errorf("TLS timing out of order: %+v", tm)
+	}
+}
