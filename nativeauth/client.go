@@ -117,8 +117,9 @@ func (c *Client) httpClient() *http.Client {
 // client_id, so conformance checks can send missing or malformed parameters.
 // The error is non-nil only when no complete answer arrived: the request
 // could not be sent, the connection failed, ctx ended, or the body broke off
-// or exceeded MaxBodyBytes (both a *ProtocolError). The Response, with its timing, is returned
-// alongside such an error whenever the exchange got that far.
+// or exceeded MaxBodyBytes (both a *ProtocolError). The Response, with its
+// timing, is returned alongside such an error whenever the exchange got that
+// far.
 func (c *Client) Do(ctx context.Context, ep Endpoint, form url.Values) (*Response, error) {
 	if c.BaseURL == "" && c.Tenant == "" {
 		return nil, errors.New("nativeauth: client has neither BaseURL nor Tenant")
