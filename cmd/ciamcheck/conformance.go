@@ -1,0 +1,106 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ciamcheck/ciamcheck/reports"
+	"github.com/ciamcheck/ciamcheck/suites/conformance"
+)
+
+func init() { subcommands = append(subcommands, newConformanceCmd) }
+
+// conformanceFlags are the flags of `ciamcheck conformance`.
+type conformanceFlags struct {
+	target      string
+	labelFilter string
+	focus       string
+	junit       string
+	out         string
+	listLabels  bool
+	verbose     bool
+	timeout     time.Duration
+}
+
+func newConformanceCmd() *cobra.Command {
+	var f conformanceFlags
+	cmd := &cobra.Command{
+		Use:   "conformance",
+		Short: "Check a tenant (or the embedded emulator) against every documented behaviour",
+		Long: `conformance runs one spec per catalog entry of documented behaviour of the
+native authentication API, plus the documented flows end to end, and writes a
+run record listing every entry as passed, failed or skipped with the reason.
+
+With no --target it starts the embedded emulator on a loopback port. A case
+the target cannot reach (no disabled client, no clock backdoor) is skipped
+with the reason, never passed. Exit status is 1 when any entry failed.`,
+		Example: `  ciamcheck conformance
+  ciamcheck conformance --out run.json --junit-report junit.xml
+  ciamcheck conformance --target staging.yaml --label-filter 'flow:signup && !slow'
+  ciamcheck conformance --list-labels`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.listLabels {
+				return listLabels(cmd.OutOrStdout())
+			}
+			return runConformance(cmd.OutOrStdout(), f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.target, "target", "", "target profile YAML (default: the embedded emulator)")
+	fl.StringVar(&f.labelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'flow:signup && !needs:backdoor' (see --list-labels)")
+	fl.StringVar(&f.focus, "focus", "", "run only specs whose text matches this regular expression (e.g. a catalog ID)")
+	fl.StringVar(&f.junit, "junit-report", "", "write a JUnit XML report to this file")
+	fl.StringVar(&f.out, "out", "", "write the run record (JSON) to this file")
+	fl.BoolVar(&f.listLabels, "list-labels", false, "print the label vocabulary and exit")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every spec as it runs")
+	fl.DurationVar(&f.timeout, "timeout", time.Hour, "bound on the whole run")
+	return cmd
+}
+
+func listLabels(w io.Writer) error {
+	for _, l := range conformance.LabelVocabulary() {
+		if _, err := fmt.Fprintln(w, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runConformance(w io.Writer, f conformanceFlags) error {
+	opts := conformance.Options{
+		Config: conformance.Config{
+			ProfilePath: f.target,
+			Out:         f.out,
+			Tool:        reports.Tool{Name: "ciamcheck", Version: toolVersion(), GoVersion: runtime.Version()},
+		},
+		LabelFilter: f.labelFilter,
+		FocusString: f.focus,
+		JUnitReport: f.junit,
+		Verbose:     f.verbose,
+		Timeout:     f.timeout,
+	}
+	rec, passed, err := conformance.Run(opts)
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("conformance: %w", err)}
+	}
+	s := conformance.Summarize(rec)
+	total := s.Passed + s.Failed + s.Skipped
+	fmt.Fprintf(w, "\nconformance: %d catalog entries: %d passed, %d failed, %d skipped\n", total, s.Passed, s.Failed, s.Skipped)
+	if ids := conformance.FailedIDs(rec); len(ids) > 0 {
+		fmt.Fprintf(w, "failed: %s\n", strings.Join(ids, ", "))
+	}
+	if f.out != "" {
+		fmt.Fprintf(w, "run record: %s\n", f.out)
+	}
+	if !passed || s.Failed > 0 {
+		return &exitError{code: 1, err: errors.New("conformance: the target deviates from the documented behaviour")}
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+// Package conformance holds the ciamcheck conformance specs, generated from
+// the catalog of documented behaviours, and runs them from `go test`, from
+// the ginkgo CLI or from the ciamcheck binary with no Go toolchain: the specs
+// live in this ordinary package and RunSpecs is called programmatically.
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+
+	"github.com/ciamcheck/ciamcheck/reports"
+)
+
+// SuiteDescription names the suite in reports and JUnit.
+const SuiteDescription = "ciamcheck conformance"
+
+// Config says what a run targets and where its record goes. The zero value
+// runs against the embedded emulator and writes no record.
+type Config struct {
+	// ProfilePath is a target profile YAML; empty means the embedded emulator.
+	ProfilePath string
+	// WrapHandler wraps the embedded emulator's handler. The project's own
+	// tests use it to prove the suite fails against a deviating server.
+	WrapHandler func(http.Handler) http.Handler
+	// Out is where the run record (JSON) is written; empty writes none.
+	Out string
+	// Tool identifies the binary in the record.
+	Tool reports.Tool
+}
+
+var (
+	cfgMu   sync.Mutex
+	cfg     Config
+	lastRec *reports.Record
+	started time.Time
+)
+
+// Configure sets the configuration the next RunSpecs uses. Call it before
+// RunSpecs (the CLI's Run does; suite_test.go does for `go test`).
+func Configure(c Config) {
+	cfgMu.Lock()
+	defer cfgMu.Unlock()
+	if c.Tool.Name == "" {
+		c.Tool.Name = "ciamcheck"
+	}
+	if c.Tool.Version == "" {
+		c.Tool.Version = "dev"
+	}
+	cfg = c
+	started = time.Now()
+}
+
+func currentConfig() Config {
+	cfgMu.Lock()
+	defer cfgMu.Unlock()
+	return cfg
+}
+
+// ConfigFromEnv reads the configuration `go test` and `ginkgo` runs take
+// from the environment: CIAMCHECK_TARGET (profile path) and CIAMCHECK_OUT
+// (record path).
+func ConfigFromEnv() Config {
+	return Config{ProfilePath: os.Getenv("CIAMCHECK_TARGET"), Out: os.Getenv("CIAMCHECK_OUT")}
+}
+
+// Options are the knobs of a run from the CLI.
+type Options struct {
+	Config
+	LabelFilter string
+	FocusString string
+	JUnitReport string
+	Verbose     bool
+	// Timeout bounds the whole run; zero means one hour.
+	Timeout time.Duration
+}
+
+// failRecorder is the GinkgoTestingT of a run outside `go test`.
+type failRecorder struct{ failed bool }
+
+func (f *failRecorder) Fail() { f.failed = true }
+
+// Run runs the conformance specs in this process and returns the run record
+// and whether every selected spec passed. Ginkgo runs a suite once per
+// process, so Run may be called once.
+func Run(opts Options) (reports.Record, bool, error) {
+	if opts.LabelFilter != "" {
+		if _, err := types.ParseLabelFilter(opts.LabelFilter); err != nil {
+			return reports.Record{}, false, fmt.Errorf("label filter %q: %w", opts.LabelFilter, err)
+		}
+	}
+	Configure(opts.Config)
+	suiteCfg, repCfg := GinkgoConfiguration()
+	suiteCfg.LabelFilter = opts.LabelFilter
+	if opts.FocusString != "" {
+		suiteCfg.FocusStrings = []string{opts.FocusString}
+	}
+	suiteCfg.Timeout = opts.Timeout
+	if suiteCfg.Timeout == 0 {
+		suiteCfg.Timeout = time.Hour
+	}
+	repCfg.JUnitReport = opts.JUnitReport
+	repCfg.Verbose = opts.Verbose
+	repCfg.Succinct = !opts.Verbose
+	gomega.RegisterFailHandler(Fail)
+	t := &failRecorder{}
+	passed := RunSpecs(t, SuiteDescription, suiteCfg, repCfg)
+	cfgMu.Lock()
+	rec := lastRec
+	cfgMu.Unlock()
+	if rec == nil {
+		return reports.Record{}, false, errors.New("conformance: the suite ended without a run record")
+	}
+	return *rec, passed && !t.failed, nil
+}
+
+// LastRecord returns the record of the run that ended in this process, if
+// any (for `go test` callers).
+func LastRecord() (reports.Record, bool) {
+	cfgMu.Lock()
+	defer cfgMu.Unlock()
+	if lastRec == nil {
+		return reports.Record{}, false
+	}
+	return *lastRec, true
+}
+
+// The record is built once, on the process that sees the whole report
+// (process 1 under ginkgo -p).
+var _ = ReportAfterSuite("ciamcheck run record", func(report types.Report) {
+	c := currentConfig()
+	start := report.StartTime
+	if start.IsZero() {
+		start = started
+	}
+	meta := RunMeta{
+		Tool:        c.Tool,
+		Target:      describeTarget(c),
+		LabelFilter: report.SuiteConfig.LabelFilter,
+		StartedAt:   start.UTC(),
+		EndedAt:     report.EndTime.UTC(),
+	}
+	if meta.EndedAt.IsZero() {
+		meta.EndedAt = time.Now().UTC()
+	}
+	rec := BuildRecord(report, catalogRefs(), meta)
+	cfgMu.Lock()
+	lastRec = &rec
+	cfgMu.Unlock()
+	if c.Out != "" {
+		if err := reports.WriteFile(c.Out, &rec); err != nil {
+			Fail(err.Error())
+		}
+	}
+})
+
+// Every spec carries the exchanges it made, redacted, as its evidence.
+var _ = AfterEach(func() {
+	if env == nil || env.Recorder == nil {
+		return
+	}
+	if ex := env.Recorder.Take(); len(ex) > 0 {
+		AddReportEntry(reportEntryEvidence, ex, ReportEntryVisibilityNever)
+	}
+})

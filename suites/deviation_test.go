@@ -1,0 +1,162 @@
+package suites_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/otp"
+	"github.com/ciamcheck/ciamcheck/reports"
+	"github.com/ciamcheck/ciamcheck/suites/conformance"
+)
+
+// outboxCode reads the newest code the wrapped emulator sent to username
+// through its backdoor, for the deviation that accepts any code.
+func outboxCode(inner http.Handler, username string) (string, bool) {
+	req := httptest.NewRequest(http.MethodGet, otp.OutboxPath+"?"+url.Values{"username": {username}}.Encode(), nil)
+	rec := httptest.NewRecorder()
+	inner.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		return "", false
+	}
+	a, err := otp.DecodeOutbox(rec.Body.Bytes())
+	if err != nil {
+		return "", false
+	}
+	m, ok := a.Newest(time.Time{})
+	return m.Code.Reveal(), ok
+}
+
+// expectation is what a deviation must make the suite report: the catalog
+// entries that must fail, each naming the broken field.
+type expectation struct {
+	field string // the Failure field the reason must name
+	cases func(conformance.Case) bool
+	// flows are flow keys whose specs must fail too.
+	flows []string
+}
+
+var expectations = map[string]expectation{
+	"missing-suberror": {field: "body.suberror", cases: func(c conformance.Case) bool {
+		return c.Want.Suberror != ""
+	}},
+	"wrong-status": {field: "status", cases: func(c conformance.Case) bool {
+		return c.Want.Error == nativeauth.ErrInvalidClient
+	}},
+	"cors": {field: "header Access-Control-Allow-Origin", cases: func(c conformance.Case) bool {
+		return !c.Slow
+	}},
+	"bad-signature": {field: "body.id_token", cases: func(c conformance.Case) bool {
+		return c.Endpoint == nativeauth.EndpointToken && c.Want.Error == "" && !c.Redirect
+	}},
+	"wrong-otp-accepted": {field: "status", cases: func(c conformance.Case) bool {
+		return c.Trigger == "oob_wrong"
+	}, flows: []string{"signup.new-challenge-invalidates-code"}},
+	"missing-continuation-token": {field: "body.continuation_token", cases: func(c conformance.Case) bool {
+		return c.Endpoint == nativeauth.EndpointSignUpStart && c.Want.Error == "" && !c.Redirect
+	}},
+}
+
+// TestDeviations re-runs the suite in a subprocess against the emulator
+// wrapped with each deviation and checks, in the run record, that exactly
+// the entries the deviation breaks failed and name the broken field. Only
+// the specs that could notice are run, to keep this test to seconds.
+func TestDeviations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the suite; skipped with -short")
+	}
+	if os.Getenv(deviationEnv) != "" {
+		t.Skip("inside a deviation run")
+	}
+	if sc, _ := GinkgoConfiguration(); sc.ParallelTotal > 1 {
+		t.Skip("run once, not in every ginkgo -p process")
+	}
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2) // the machine has two cores
+	for name, exp := range expectations {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			checkDeviation(t, dir, name, exp)
+		}()
+	}
+	wg.Wait()
+}
+
+func checkDeviation(t *testing.T, dir, name string, exp expectation) {
+	var want []string
+	for _, c := range conformance.Cases() {
+		if exp.cases(c) {
+			want = append(want, c.ID)
+		}
+	}
+	for _, f := range exp.flows {
+		if id := conformance.FlowID(f); id != "" {
+			want = append(want, id)
+		}
+	}
+	slices.Sort(want)
+	want = slices.Compact(want)
+	if len(want) == 0 {
+		t.Errorf("%s: the catalog has no entry this deviation breaks", name)
+		return
+	}
+	var focus []string
+	for _, id := range want {
+		focus = append(focus, regexp.QuoteMeta(conformance.Tag(id)))
+	}
+	out := filepath.Join(dir, name+".json")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", "^TestConformance$", "-ginkgo.focus", strings.Join(focus, "|"), "-ginkgo.no-color")
+	cmd.Env = append(os.Environ(), deviationEnv+"="+name, "CIAMCHECK_OUT="+out, "CIAMCHECK_TARGET=")
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stdout
+	err := cmd.Run()
+	if err == nil {
+		t.Errorf("%s: the suite passed a server with this deviation", name)
+	}
+	rec, rerr := reports.ReadFile(out)
+	if rerr != nil {
+		t.Errorf("%s: no run record: %v\n%s", name, rerr, tail(stdout.String()))
+		return
+	}
+	rows := map[string]reports.EntryResult{}
+	for _, e := range rec.Conformance.Entries {
+		rows[e.ID] = e
+	}
+	for _, id := range want {
+		row := rows[id]
+		if row.Outcome != reports.OutcomeFailed {
+			t.Errorf("%s: entry %s is %s (%s), want failed", name, id, row.Outcome, row.Reason)
+			continue
+		}
+		if !strings.Contains(row.Reason, exp.field) {
+			t.Errorf("%s: entry %s failed without naming %q:\n%s", name, id, exp.field, row.Reason)
+		}
+	}
+}
+
+func tail(s string) string {
+	if len(s) > 4000 {
+		return "…" + s[len(s)-4000:]
+	}
+	return s
+}

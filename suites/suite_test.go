@@ -1,0 +1,32 @@
+// Package suites_test runs the conformance specs with `go test ./suites/...`
+// or `ginkgo -p ./suites` against the target in CIAMCHECK_TARGET (default:
+// the embedded emulator), and proves the suite catches a deviating server.
+package suites_test
+
+import (
+	"os"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/ciamcheck/ciamcheck/suites/conformance"
+	"github.com/ciamcheck/ciamcheck/suites/internal/deviation"
+)
+
+// deviationEnv selects a deviation for a re-executed test binary.
+const deviationEnv = "CIAMCHECK_DEVIATION"
+
+func TestConformance(t *testing.T) {
+	RegisterFailHandler(Fail)
+	cfg := conformance.ConfigFromEnv()
+	if name := os.Getenv(deviationEnv); name != "" {
+		mw, ok := deviation.All(outboxCode)[name]
+		if !ok {
+			t.Fatalf("%s=%q: no such deviation (have %v)", deviationEnv, name, deviation.Names())
+		}
+		cfg.WrapHandler = mw
+	}
+	conformance.Configure(cfg)
+	RunSpecs(t, conformance.SuiteDescription)
+}
