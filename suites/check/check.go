@@ -273,6 +273,9 @@ func ParseTimestamp(s string) (time.Time, error) {
 type ErrorWant struct {
 	HTTPStatus int
 	Error      nativeauth.ErrorCode
+	// AlsoAccept are other error values accepted where the pages
+	// contradict themselves.
+	AlsoAccept []nativeauth.ErrorCode
 	Suberror   nativeauth.Suberror
 	ErrorCodes []int
 }
@@ -288,7 +291,7 @@ func Error(resp *nativeauth.Response, want ErrorWant) (Body, error) {
 	if b == nil {
 		return nil, errors.Join(errs...)
 	}
-	errs = append(errs, b.Equals("error", string(want.Error)))
+	errs = append(errs, b.errorValue(want))
 	if want.Suberror != "" {
 		errs = append(errs, b.Equals("suberror", string(want.Suberror)))
 	}
@@ -297,6 +300,21 @@ func Error(resp *nativeauth.Response, want ErrorWant) (Body, error) {
 		errs = append(errs, b.ErrorCodes(want.ErrorCodes))
 	}
 	return b, errors.Join(errs...)
+}
+
+func (b Body) errorValue(want ErrorWant) error {
+	got := nativeauth.ErrorCode(b.String("error"))
+	if got == want.Error || (got != "" && slices.Contains(want.AlsoAccept, got)) {
+		return nil
+	}
+	wantText := fmt.Sprintf("%q", want.Error)
+	if len(want.AlsoAccept) > 0 {
+		wantText = fmt.Sprintf("one of %q", append([]nativeauth.ErrorCode{want.Error}, want.AlsoAccept...))
+	}
+	if _, ok := b["error"]; !ok {
+		return fail("body.error", wantText, "absent")
+	}
+	return fail("body.error", wantText, short(b["error"]))
 }
 
 // ErrorDiagnostics checks the members every error body documents:
