@@ -83,8 +83,9 @@ type Env struct {
 	AdvanceClock func(ctx context.Context, d time.Duration) error
 	// Now is the target's clock (moved by AdvanceClock).
 	Now func() time.Time
-	// ContinuationLifetime is how long a continuation token lives.
-	ContinuationLifetime time.Duration
+	// ContinuationLifetime is how long a continuation token lives,
+	// OTPLifetime how long a one-time passcode does.
+	ContinuationLifetime, OTPLifetime time.Duration
 	// Has reports whether the target offers a capability, with the reason
 	// when it does not.
 	Has func(need string) (bool, string)

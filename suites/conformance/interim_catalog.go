@@ -169,7 +169,7 @@ func Cases() []Case {
 	add(caseFor(rsub, "password-recently-used", "the current password again: invalid_grant / password_recently_used", "password_recently_used", 400, nativeauth.ErrInvalidGrant, nativeauth.SuberrorPasswordRecentlyUsed, LabelMethodPassword))
 	add(caseFor(sc, "wrong-oob", "a wrong one-time passcode: invalid_grant / invalid_oob_value", "oob_wrong", 400, nativeauth.ErrInvalidGrant, nativeauth.SuberrorInvalidOOBValue, LabelMethodOTP))
 	add(caseFor(sc, "unknown-grant-type", "an unknown grant_type: invalid_grant", "grant_type_unknown", 400, nativeauth.ErrInvalidGrant, ""))
-	add(caseFor(sc, "replayed-continuation-token", "the previous step's continuation token again: invalid_request", "continuation_token_replayed", 400, nativeauth.ErrInvalidRequest, ""))
+	add(caseFor(sc, "replayed-continuation-token", "the same continuation token twice: invalid_request", "continuation_token_replayed", 400, nativeauth.ErrInvalidRequest, ""))
 	add(caseFor(nativeauth.EndpointSignInInitiate, "user-not-found", "an unknown username: user_not_found", "username_unknown", 400, nativeauth.ErrUserNotFound, ""))
 	wp := caseFor(tok, "wrong-password", "a wrong password: invalid_grant", "password_wrong", 400, nativeauth.ErrInvalidGrant, "", LabelMethodPassword)
 	wp.Want.ErrorCodes = []int{nativeauth.CodeInvalidCredentials}
@@ -179,7 +179,35 @@ func Cases() []Case {
 	add(caseFor(tok, "replayed-continuation-token", "the challenge's continuation token used twice: invalid_grant", "continuation_token_replayed", 400, nativeauth.ErrInvalidGrant, ""))
 	add(caseFor(rs, "user-not-found", "an unknown username: user_not_found", "username_unknown", 400, nativeauth.ErrUserNotFound, ""))
 	add(caseFor(rc, "wrong-oob", "a wrong one-time passcode: invalid_grant / invalid_oob_value", "oob_wrong", 400, nativeauth.ErrInvalidGrant, nativeauth.SuberrorInvalidOOBValue, LabelMethodOTP))
-	add(caseFor(poll, "replayed-continuation-token", "the submit's continuation token again: invalid_request", "continuation_token_replayed", 400, nativeauth.ErrInvalidRequest, ""))
+	add(caseFor(poll, "other-step-continuation-token", "the continue step's token instead of the submit's: invalid_request", "continuation_token_other_step", 400, nativeauth.ErrInvalidRequest, ""))
+	cr := caseFor(sc, "credential-required", "no password at start: credential_required with a continuation token", "credential_not_submitted", 400, nativeauth.ErrCredentialRequired, "", LabelMethodPassword)
+	cr.Want.ErrorCodes = []int{nativeauth.CodeCredentialRequired}
+	cr.Rules = []check.FieldRule{{Name: "continuation_token", JSONType: "string", Required: true}}
+	add(cr)
+	ar := caseFor(sc, "attributes-required", "required attributes not sent: attributes_required with required_attributes", "attributes_missing", 400, nativeauth.ErrAttributesRequired, "")
+	ar.Rules = []check.FieldRule{{Name: "continuation_token", JSONType: "string", Required: true}, {Name: "required_attributes", JSONType: "array", Required: true, Constraint: "non-empty"}}
+	add(ar)
+	add(caseFor(su, "attribute-invalid", "an attribute value its regex refuses: invalid_grant / attribute_validation_failed", "attribute_invalid", 400, nativeauth.ErrInvalidGrant, nativeauth.SuberrorAttributeValidationFailed))
+	add(caseFor(sc, "attribute-invalid", "an attribute value its regex refuses on continue: invalid_grant / attribute_validation_failed", "attribute_invalid", 400, nativeauth.ErrInvalidGrant, nativeauth.SuberrorAttributeValidationFailed))
+	add(caseFor(su, "attribute-unknown", "an attribute the tenant does not define is ignored", "attribute_unknown", 200, "", ""))
+	add(caseFor(sc, "submit-password", "the password after credential_required continues the sign-up", "submit_password", 200, "", "", LabelMethodPassword))
+	add(caseFor(sc, "submit-attributes", "the required attributes after attributes_required continue the sign-up", "submit_attributes", 200, "", ""))
+	add(caseFor(nativeauth.EndpointSignUpChallenge, "password-challenge", "challenge after credential_required selects the password", "challenge_after_credential_required", 200, "", "", LabelMethodPassword))
+	add(caseFor(sc, "superseded-oob", "the code of a challenge that a newer one replaced: invalid_grant / invalid_oob_value", "oob_superseded", 400, nativeauth.ErrInvalidGrant, nativeauth.SuberrorInvalidOOBValue, LabelMethodOTP))
+	add(caseFor(sc, "user-registered-meanwhile", "the email was registered by another sign-up meanwhile: user_already_exists", "username_registered_meanwhile", 400, nativeauth.ErrUserAlreadyExists, ""))
+	add(caseFor(tok, "after-signup", "continuation_token grant after sign-up issues tokens", "token_after_signup", 200, "", ""))
+	add(caseFor(tok, "after-sspr", "continuation_token grant after a reset issues tokens", "token_after_sspr", 200, "", ""))
+	add(caseFor(tok, "refresh", "a refresh token issued with offline_access is usable", "refresh_token_grant", 200, "", ""))
+	add(caseFor(tok, "no-offline-access", "without offline_access: no refresh_token", "scope_without_offline_access", 200, "", ""))
+	add(caseFor(tok, "no-openid", "without openid: no id_token", "scope_without_openid", 200, "", ""))
+	cors := caseFor(su, "cors-origin", "a cross-site Origin gets no Access-Control-* header", "cors_origin", 200, "", "")
+	cors.Kind, cors.Flow, cors.Labels = KindProtocol, "protocol", []string{LabelFlowProtocol}
+	cors.Headers = []check.HeaderRule{{Name: "Access-Control-", Absent: true, Prefix: true}}
+	add(cors)
+	pre := caseFor(su, "cors-preflight", "a CORS preflight gets no Access-Control-* header", "cors_preflight", 0, "", "")
+	pre.Kind, pre.Flow, pre.Labels = KindProtocol, "protocol", []string{LabelFlowProtocol}
+	pre.Headers = []check.HeaderRule{{Name: "Access-Control-", Absent: true, Prefix: true}}
+	add(pre)
 	return out
 }
 

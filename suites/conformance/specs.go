@@ -15,24 +15,72 @@ import (
 	"github.com/ciamcheck/ciamcheck/suites/check"
 )
 
+// Kinds of answer a case documents (the catalog's vocabulary).
+const (
+	KindSuccess  = "success"
+	KindRedirect = "redirect"
+	KindError    = "error"
+	KindStatus   = "status"
+	KindCode     = "code"
+	KindProtocol = "protocol"
+)
+
+// Aspects of an answer the catalog may make normative or illustrative.
+const (
+	AspectStatus     = "http_status"
+	AspectError      = "error"
+	AspectSuberror   = "suberror"
+	AspectErrorCodes = "error_codes"
+	AspectFields     = "fields"
+	AspectHeaders    = "headers"
+	AspectPollStatus = "poll_status"
+)
+
 // Case is the part of a catalog entry a spec runs: where, how to provoke
 // it, and what the answer must be.
 type Case struct {
 	ID       string
 	Title    string
 	Flow     string // signup, signin, sspr, protocol
+	Kind     string // success, redirect, error, status, code, protocol
 	Endpoint nativeauth.Endpoint
 	Trigger  string
-	// Want is the documented error; Want.Error empty means a 200 success.
+	// Want is the documented error (Kind error); its ErrorCodes are checked
+	// only when normative.
 	Want check.ErrorWant
 	// Redirect says the documented answer is {"challenge_type":"redirect"}.
 	Redirect bool
 	// Fields are body members the answer must carry, with their JSON kind.
-	Fields map[string]check.Kind
-	Needs  []string
-	Labels []string
-	Source string
-	Slow   bool
+	Fields           map[string]check.Kind
+	Rules            []check.FieldRule
+	Absent           []string
+	Headers          []check.HeaderRule
+	AbsentErrorCodes []int
+	PollStatus       nativeauth.PollStatus
+	// Normative lists the aspects a failure is reported on; nil means all.
+	Normative []string
+	Needs     []string
+	Labels    []string
+	Source    string
+	Slow      bool
+}
+
+// kind is the case's kind, derived for cases that do not say.
+func (c Case) kind() string {
+	switch {
+	case c.Kind != "":
+		return c.Kind
+	case c.Redirect:
+		return KindRedirect
+	case c.Want.Error != "":
+		return KindError
+	}
+	return KindSuccess
+}
+
+// normative reports whether a failure on aspect fails the case.
+func (c Case) normative(aspect string) bool {
+	return c.Normative == nil || slices.Contains(c.Normative, aspect)
 }
 
 // LabelSlow marks specs that may wait minutes in real time.
@@ -85,19 +133,34 @@ func runCase(ctx SpecContext, c Case) {
 		}
 	}
 	trigger, found := triggers[c.Trigger]
-	Expect(found).To(BeTrue(), "[catalog:%s] no driver for trigger %q", c.ID, c.Trigger)
-	reached, err := env.Reach(ctx, c.Endpoint)
-	Expect(err).NotTo(HaveOccurred(), "[catalog:%s] setup: reach %s", c.ID, c.Endpoint)
+	raw, rawFound := rawTriggers[c.Trigger]
+	Expect(found || rawFound).To(BeTrue(), "[catalog:%s] no driver for trigger %q", c.ID, c.Trigger)
+	ep := c.Endpoint
+	if ep == "" {
+		// Protocol entries hold at every endpoint; sign-up start shows them.
+		ep = nativeauth.EndpointSignUpStart
+	}
+	reached, err := env.Reach(ctx, ep)
+	Expect(err).NotTo(HaveOccurred(), "[catalog:%s] setup: reach %s", c.ID, ep)
 	reached.Slow = c.Slow
-	form, skip, err := trigger(ctx, env, reached)
+	var resp *nativeauth.Response
+	form := reached.Form
+	var skip string
+	if rawFound {
+		resp, skip, err = raw(ctx, env, reached)
+	} else {
+		form, skip, err = trigger(ctx, env, reached)
+	}
 	if skip != "" {
 		Skip(skip)
 	}
 	Expect(err).NotTo(HaveOccurred(), "[catalog:%s] setup: trigger %s", c.ID, c.Trigger)
-	resp, err := env.Post(ctx, c.Endpoint, form)
-	Expect(err).NotTo(HaveOccurred(), "[catalog:%s] %s", c.ID, c.Endpoint)
-	must(c.ID, Answer(c, resp, reached.Username))
-	if c.Want.Error == "" && !c.Redirect && c.Endpoint == nativeauth.EndpointToken {
+	if !rawFound {
+		resp, err = env.Post(ctx, ep, form)
+		Expect(err).NotTo(HaveOccurred(), "[catalog:%s] %s", c.ID, ep)
+	}
+	must(c.ID, Answer(c, resp, reached.Username, strings.Fields(form.Get("scope"))))
+	if c.kind() == KindSuccess && ep == nativeauth.EndpointToken {
 		b, _ := check.Decode(resp.Body)
 		if raw := b.String("id_token"); raw != "" && env.IDTokens != nil {
 			_, err := env.IDTokens.Verify(ctx, raw)
@@ -106,27 +169,61 @@ func runCase(ctx SpecContext, c Case) {
 	}
 }
 
-// Answer checks one answer against a case: the documented error, or the
-// documented success shape of the endpoint, plus the entry's fields.
-func Answer(c Case, resp *nativeauth.Response, username string) error {
+// Answer checks one answer against a case: the envelope every answer
+// has, then what the case's kind documents, on its normative aspects only.
+// scopes are the scopes the request asked for (token answers).
+func Answer(c Case, resp *nativeauth.Response, username string, scopes []string) error {
 	var b check.Body
 	var err error
-	switch {
-	case c.Redirect:
+	switch c.kind() {
+	case KindRedirect:
 		b, err = check.Redirect(resp)
-	case c.Want.Error != "":
+	case KindError:
 		want := c.Want
 		if want.HTTPStatus == 0 {
 			want.HTTPStatus = http.StatusBadRequest
 		}
+		if !c.normative(AspectStatus) {
+			want.HTTPStatus = 0
+		}
+		if !c.normative(AspectSuberror) {
+			want.Suberror = ""
+		}
+		if !c.normative(AspectErrorCodes) {
+			want.ErrorCodes = nil
+		}
 		b, err = check.Error(resp, want)
+		if err != nil && !c.normative(AspectError) {
+			err = dropFields(err, "body.error")
+		}
+	case KindStatus:
+		b, err = check.Poll(resp)
+		if b != nil && c.PollStatus != "" {
+			err = errors.Join(err, b.Equals("status", string(c.PollStatus)))
+		}
+	case KindCode, KindProtocol:
+		b, err = check.Envelope(resp)
 	default:
-		b, err = success(c.Endpoint, resp, username, c.Fields)
+		b, err = success(c.Endpoint, resp, username, scopes)
 	}
 	errs := []error{err}
+	for _, h := range c.Headers {
+		errs = append(errs, check.Header(resp, h))
+	}
 	if b != nil {
 		for _, name := range sortedKeys(c.Fields) {
 			errs = append(errs, b.Field(name, c.Fields[name]))
+		}
+		if c.normative(AspectFields) {
+			for _, r := range c.Rules {
+				errs = append(errs, b.Rule(r, username))
+			}
+			for _, name := range c.Absent {
+				errs = append(errs, b.Absent(name))
+			}
+		}
+		if len(c.AbsentErrorCodes) > 0 {
+			errs = append(errs, b.AbsentErrorCodes(c.AbsentErrorCodes))
 		}
 		if c.Want.Suberror == nativeauth.SuberrorAttributeValidationFailed {
 			errs = append(errs, b.AttributeList("invalid_attributes"))
@@ -141,7 +238,18 @@ func Answer(c Case, resp *nativeauth.Response, username string) error {
 	return errors.Join(errs...)
 }
 
-func success(ep nativeauth.Endpoint, resp *nativeauth.Response, username string, fields map[string]check.Kind) (check.Body, error) {
+// dropFields removes the Failures on field from err.
+func dropFields(err error, field string) error {
+	var keep []error
+	for _, f := range check.Failures(err) {
+		if f.Field != field {
+			keep = append(keep, f)
+		}
+	}
+	return errors.Join(keep...)
+}
+
+func success(ep nativeauth.Endpoint, resp *nativeauth.Response, username string, scopes []string) (check.Body, error) {
 	switch ep {
 	case nativeauth.EndpointSignUpChallenge, nativeauth.EndpointSignInChallenge, nativeauth.EndpointResetChallenge:
 		b, err := check.Decode(resp.Body)
@@ -150,7 +258,7 @@ func success(ep nativeauth.Endpoint, resp *nativeauth.Response, username string,
 		}
 		return check.OOBChallenge(resp, username)
 	case nativeauth.EndpointToken:
-		return check.Token(resp, check.TokenWant{Scopes: scopesOf(resp)})
+		return check.Token(resp, check.TokenWant{Scopes: scopes})
 	case nativeauth.EndpointResetContinue:
 		return check.ResetContinue(resp)
 	case nativeauth.EndpointResetSubmit:
@@ -160,10 +268,6 @@ func success(ep nativeauth.Endpoint, resp *nativeauth.Response, username string,
 	}
 	return check.Continuation(resp)
 }
-
-// scopesOf is the scope the spec asked for (every token case asks
-// env.Scope(), which Reach uses).
-func scopesOf(*nativeauth.Response) []string { return strings.Fields(env.Scope()) }
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

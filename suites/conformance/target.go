@@ -62,6 +62,7 @@ func newEnv(ctx context.Context, t *target.Target, wrap func(http.Handler) http.
 		Recorder:             rec,
 		NewUsername:          t.Users.New,
 		ContinuationLifetime: 10 * time.Minute,
+		OTPLifetime:          10 * time.Minute,
 		Has:                  func(need string) (bool, string) { return t.Require(need) },
 	}
 	e.Tenant = Tenant{

@@ -178,13 +178,18 @@ func wrongGrant(_ context.Context, _ *Env, r *Reached) (url.Values, string, erro
 	return set(r.Form, "grant_type", "refresh_token"), "", nil
 }
 
-// replayed sends the continuation token of the previous step again: the
-// pages make each token good for the next request only.
-func replayed(_ context.Context, _ *Env, r *Reached) (url.Values, string, error) {
-	if r.Previous == "" {
-		return nil, "", fmt.Errorf("continuation_token_replayed on %s: no previous token recorded", r.Endpoint)
+// replayed makes the valid request once, then sends the same continuation
+// token to the same call again: the pages make each token good for one
+// subsequent request.
+func replayed(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	first, err := e.call(ctx, r.Endpoint, r.Form)
+	if err != nil {
+		return nil, "", fmt.Errorf("setup: first use of the token: %w", err)
 	}
-	return set(r.Form, "continuation_token", r.Previous), "", nil
+	if first.Resp.HTTPStatus != 200 {
+		return nil, "", fmt.Errorf("setup: first use of the token answered %d %s", first.Resp.HTTPStatus, first.Error())
+	}
+	return r.Form, "", nil
 }
 
 // otherFlowToken sends a valid continuation token issued by another flow:

@@ -1,0 +1,455 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+)
+
+// A RawTrigger makes the request itself, for cases a form cannot express
+// (another HTTP method, an Origin header).
+type RawTrigger func(ctx context.Context, e *Env, r *Reached) (resp *nativeauth.Response, skip string, err error)
+
+// rawTriggers are looked up before triggers.
+var rawTriggers = map[string]RawTrigger{
+	"cors_origin":    corsRequest(http.MethodPost),
+	"cors_preflight": corsRequest(http.MethodOptions),
+}
+
+func init() {
+	for name, t := range map[string]Trigger{
+		"start_with_password_and_attributes":  startWithPasswordAndAttributes,
+		"submit_oob":                          valid,
+		"submit_password":                     submitPassword,
+		"submit_attributes":                   submitAttributes,
+		"challenge_after_credential_required": challengeAfterCredentialRequired,
+		"token_after_signup":                  tokenAfterSignUp,
+		"token_after_sspr":                    tokenAfterSSPR,
+		"refresh_token_grant":                 refreshTokenGrant,
+		"poll_after_submit":                   valid,
+		"scope_without_openid":                scopeWithout(nativeauth.ScopeOpenID),
+		"scope_without_offline_access":        scopeWithout(nativeauth.ScopeOfflineAccess),
+		"attribute_unknown":                   attributeUnknown,
+		"attribute_invalid":                   attributeInvalid,
+		"attributes_missing":                  attributesMissing,
+		"credential_not_submitted":            credentialNotSubmitted,
+		"verification_skipped":                verificationSkipped,
+		"username_registered_meanwhile":       registeredMeanwhile,
+		"continuation_token_other_step":       otherStep,
+		"oob_superseded":                      oobSuperseded,
+		"oob_expired":                         oobExpired,
+		"any_request":                         valid,
+		"any_error":                           mutate("client_id", ""),
+		"signup_complete":                     tokenAfterSignUp,
+	} {
+		triggers[name] = t
+	}
+}
+
+func valid(_ context.Context, _ *Env, r *Reached) (url.Values, string, error) {
+	return r.Form, "", nil
+}
+
+func needPassword(e *Env) string {
+	if e.Tenant.SignUpMethod != "password" {
+		return "the tenant is expected to sign up with email one-time passcode; this case needs a password tenant"
+	}
+	return ""
+}
+
+// signUpToOOB runs start (with the given password and attributes) and
+// challenge for a fresh user and returns the oob form for continue.
+func (e *Env) signUpToOOB(ctx context.Context, tag string, withPassword bool, attrs nativeauth.Attributes) (*SignUp, url.Values, error) {
+	su, err := e.SignUpStart(ctx, tag, withPassword, attrs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := e.SignUpChallenge(ctx, su); err != nil {
+		return nil, nil, err
+	}
+	code, err := e.Code(ctx, su.Username, su.Since)
+	if err != nil {
+		return nil, nil, err
+	}
+	return su, e.Form("continuation_token", su.CT, "grant_type", "oob", "oob", code), nil
+}
+
+func startWithPasswordAndAttributes(_ context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if skip := needPassword(e); skip != "" {
+		return nil, skip, nil
+	}
+	if r.Endpoint != nativeauth.EndpointSignUpStart {
+		return nil, "", fmt.Errorf("start_with_password_and_attributes on %s", r.Endpoint)
+	}
+	return set(r.Form, "password", e.NewPassword(), "attributes", attributesJSON(e.Tenant.RequiredAttributes())), "", nil
+}
+
+// credentialNotSubmitted: start without a password, then submit the code.
+func credentialNotSubmitted(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if skip := needPassword(e); skip != "" {
+		return nil, skip, nil
+	}
+	su, form, err := e.signUpToOOB(ctx, "nocred", false, e.Tenant.RequiredAttributes())
+	if err != nil {
+		return nil, "", err
+	}
+	r.Username = su.Username
+	return form, "", nil
+}
+
+// toCredentialRequired walks a password-at-continue sign-up up to the
+// credential_required answer and returns its continuation token.
+func (e *Env) toCredentialRequired(ctx context.Context, r *Reached) (*SignUp, error) {
+	su, form, err := e.signUpToOOB(ctx, "cred", false, e.Tenant.RequiredAttributes())
+	if err != nil {
+		return nil, err
+	}
+	r.Username = su.Username
+	s, err := e.call(ctx, nativeauth.EndpointSignUpContinue, form)
+	if err != nil {
+		return nil, err
+	}
+	if s.Error() != string(nativeauth.ErrCredentialRequired) || s.CT() == "" {
+		return nil, fmt.Errorf("setup: continue without a password answered %d %q, want credential_required with a continuation_token", s.Resp.HTTPStatus, s.Error())
+	}
+	su.CT = s.CT()
+	return su, nil
+}
+
+func challengeAfterCredentialRequired(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if skip := needPassword(e); skip != "" {
+		return nil, skip, nil
+	}
+	su, err := e.toCredentialRequired(ctx, r)
+	if err != nil {
+		return nil, "", err
+	}
+	return e.Form("continuation_token", su.CT, "challenge_type", "password redirect"), "", nil
+}
+
+func submitPassword(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if skip := needPassword(e); skip != "" {
+		return nil, skip, nil
+	}
+	su, err := e.toCredentialRequired(ctx, r)
+	if err != nil {
+		return nil, "", err
+	}
+	s, err := e.expectOK(ctx, "sign-up password challenge", nativeauth.EndpointSignUpChallenge, e.Form("continuation_token", su.CT, "challenge_type", "password redirect"))
+	if err != nil {
+		return nil, "", err
+	}
+	// Attributes go at start so that the password is the last step.
+	return e.Form("continuation_token", s.CT(), "grant_type", "password", "password", e.NewPassword()), "", nil
+}
+
+// toAttributesRequired walks a sign-up without attributes to the
+// attributes_required answer.
+func (e *Env) toAttributesRequired(ctx context.Context, r *Reached) (Step, error) {
+	if len(e.Tenant.RequiredAttributes()) == 0 {
+		return Step{}, errNoRequiredAttributes
+	}
+	su, form, err := e.signUpToOOB(ctx, "attrs", e.Tenant.SignUpMethod == "password", nil)
+	if err != nil {
+		return Step{}, err
+	}
+	r.Username = su.Username
+	r.Previous = su.CT
+	return e.call(ctx, nativeauth.EndpointSignUpContinue, form)
+}
+
+var errNoRequiredAttributes = fmt.Errorf("the tenant is expected to have no required attribute")
+
+func submitAttributes(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	s, err := e.toAttributesRequired(ctx, r)
+	if err == errNoRequiredAttributes {
+		return nil, err.Error(), nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if s.Error() != string(nativeauth.ErrAttributesRequired) || s.CT() == "" {
+		return nil, "", fmt.Errorf("setup: continue without attributes answered %d %q, want attributes_required", s.Resp.HTTPStatus, s.Error())
+	}
+	return e.Form("continuation_token", s.CT(), "grant_type", "attributes", "attributes", attributesJSON(e.Tenant.RequiredAttributes())), "", nil
+}
+
+// attributesMissing: the request whose answer is attributes_required.
+func attributesMissing(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if len(e.Tenant.RequiredAttributes()) == 0 {
+		return nil, errNoRequiredAttributes.Error(), nil
+	}
+	su, form, err := e.signUpToOOB(ctx, "attrs", e.Tenant.SignUpMethod == "password", nil)
+	if err != nil {
+		return nil, "", err
+	}
+	r.Username = su.Username
+	return form, "", nil
+}
+
+func attributeUnknown(_ context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	attrs := e.Tenant.RequiredAttributes()
+	attrs["extension_00000000000000000000000000000000_ciamcheckUnknown"] = "x"
+	return set(r.Form, "attributes", attributesJSON(attrs)), "", nil
+}
+
+// attributeInvalid sends a value its regex refuses, at start or on
+// continue with grant_type=attributes.
+func attributeInvalid(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	var bad *Attribute
+	for i, a := range e.Tenant.Attributes {
+		if a.Regex != "" {
+			bad = &e.Tenant.Attributes[i]
+			break
+		}
+	}
+	if bad == nil {
+		return nil, "the tenant is expected to have no attribute with a validation regex", nil
+	}
+	attrs := e.Tenant.RequiredAttributes()
+	attrs[bad.Name] = invalidFor(bad.Regex)
+	if r.Endpoint != nativeauth.EndpointSignUpStart && !bad.Required {
+		return nil, "the attribute with a validation regex (" + bad.Name + ") is optional, and the pages' table does not take optional attributes on continue after verification", nil
+	}
+	if r.Endpoint == nativeauth.EndpointSignUpStart {
+		return set(r.Form, "attributes", attributesJSON(attrs)), "", nil
+	}
+	s, err := e.toAttributesRequired(ctx, r)
+	if err == errNoRequiredAttributes {
+		return nil, err.Error(), nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return e.Form("continuation_token", s.CT(), "grant_type", "attributes", "attributes", attributesJSON(attrs)), "", nil
+}
+
+// invalidFor returns a value the regex rejects.
+func invalidFor(regex string) string {
+	for _, v := range []string{"!not valid!", "", "0", "a", "@@"} {
+		if re, err := compileRegex(regex); err == nil && !re.MatchString(v) {
+			return v
+		}
+	}
+	return "!not valid!"
+}
+
+// verificationSkipped sends the password (or attributes) to continue
+// before the code is verified.
+func verificationSkipped(_ context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if e.Tenant.SignUpMethod == "password" {
+		return set(r.Form, "grant_type", "password", "oob", "", "password", e.NewPassword()), "", nil
+	}
+	return set(r.Form, "grant_type", "attributes", "oob", "", "attributes", attributesJSON(e.Tenant.RequiredAttributes())), "", nil
+}
+
+// registeredMeanwhile completes another sign-up of the same email before
+// this flow's request.
+func registeredMeanwhile(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if r.Username == "" {
+		return nil, "", fmt.Errorf("username_registered_meanwhile on %s: no username", r.Endpoint)
+	}
+	other := *e
+	other.NewUsername = func(string) string { return r.Username }
+	if _, err := other.CompleteSignUp(ctx, "meanwhile"); err != nil {
+		return nil, "", fmt.Errorf("setup: the concurrent sign-up: %w", err)
+	}
+	return r.Form, "", nil
+}
+
+// otherStep sends this flow's token of the step before.
+func otherStep(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if r.Previous == "" {
+		// The flow's first token: start a flow of the same kind and send
+		// its start token to a later step it was not issued for.
+		return nil, "", fmt.Errorf("continuation_token_other_step on %s: no earlier token", r.Endpoint)
+	}
+	return set(r.Form, "continuation_token", r.Previous), "", nil
+}
+
+// challengeOf is the challenge endpoint of the flow an oob-taking endpoint
+// belongs to.
+func challengeOf(ep nativeauth.Endpoint) nativeauth.Endpoint {
+	switch ep {
+	case nativeauth.EndpointSignUpContinue:
+		return nativeauth.EndpointSignUpChallenge
+	case nativeauth.EndpointResetContinue:
+		return nativeauth.EndpointResetChallenge
+	}
+	return nativeauth.EndpointSignInChallenge
+}
+
+// oobSuperseded challenges again, then submits the first code with the new
+// token.
+func oobSuperseded(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	first := r.Form.Get("oob")
+	if first == "" {
+		return nil, "the target's sign-in uses a password: no code to supersede", nil
+	}
+	types := resetChallengeTypes
+	if r.Endpoint != nativeauth.EndpointResetContinue {
+		types = "oob redirect"
+		if r.Endpoint == nativeauth.EndpointSignUpContinue {
+			types = signUpChallengeTypes
+		}
+	}
+	since := e.Now()
+	s, err := e.expectOK(ctx, "second challenge", challengeOf(r.Endpoint), e.Form("continuation_token", r.Form.Get("continuation_token"), "challenge_type", types))
+	if err != nil {
+		return nil, "", err
+	}
+	second, err := e.Code(ctx, r.Username, since)
+	if err != nil {
+		return nil, "", err
+	}
+	if second == first {
+		return nil, "the target sent the same code twice; a superseded code cannot be told apart", nil
+	}
+	return set(r.Form, "continuation_token", s.CT()), "", nil
+}
+
+// oobExpired moves the clock past the code's lifetime.
+func oobExpired(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if e.AdvanceClock == nil {
+		return nil, "the target has no clock backdoor to let the code expire", nil
+	}
+	if err := e.AdvanceClock(ctx, e.OTPLifetime+time.Second); err != nil {
+		return nil, "", fmt.Errorf("advance clock: %w", err)
+	}
+	return r.Form, "", nil
+}
+
+func tokenAfterSignUp(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	su, err := e.CompleteSignUp(ctx, "tok")
+	if err != nil {
+		return nil, "", err
+	}
+	r.Username = su.Username
+	return e.Form("continuation_token", su.CT, "grant_type", "continuation_token", "username", su.Username,
+		"scope", e.Scope(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)), "", nil
+}
+
+func tokenAfterSSPR(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if !e.Tenant.SSPR {
+		return nil, "the tenant is expected to have self-service password reset disabled", nil
+	}
+	ct, user, err := e.resetToSucceeded(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	r.Username = user
+	return e.Form("continuation_token", ct, "grant_type", "continuation_token", "username", user,
+		"scope", e.Scope(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)), "", nil
+}
+
+// resetToSucceeded runs a whole reset for a fresh user and returns the
+// continuation token of the succeeded poll.
+func (e *Env) resetToSucceeded(ctx context.Context) (string, string, error) {
+	su, err := e.CompleteSignUp(ctx, "reset")
+	if err != nil {
+		return "", "", err
+	}
+	rs, err := e.ResetTo(ctx, su.Username, "continue")
+	if err != nil {
+		return "", "", err
+	}
+	s, err := e.expectOK(ctx, "reset submit", nativeauth.EndpointResetSubmit, e.Form("continuation_token", rs.CT, "new_password", e.NewPassword()))
+	if err != nil {
+		return "", "", err
+	}
+	interval, _ := s.Body.Int("poll_interval")
+	ct := s.CT()
+	for range 30 {
+		p, err := e.call(ctx, nativeauth.EndpointResetPollCompletion, e.Form("continuation_token", ct))
+		if err != nil {
+			return "", "", err
+		}
+		if p.CT() != "" {
+			ct = p.CT()
+		}
+		switch nativeauth.PollStatus(p.Body.String("status")) {
+		case nativeauth.PollStatusSucceeded:
+			return ct, su.Username, nil
+		case nativeauth.PollStatusFailed:
+			return "", "", fmt.Errorf("setup: the reset failed")
+		}
+		select {
+		case <-ctx.Done():
+			return "", "", ctx.Err()
+		case <-time.After(time.Duration(max(interval, 0)) * time.Second):
+		}
+	}
+	return "", "", fmt.Errorf("setup: the reset did not complete in 30 polls")
+}
+
+func refreshTokenGrant(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if r.Endpoint != nativeauth.EndpointToken {
+		return nil, "", fmt.Errorf("refresh_token_grant on %s", r.Endpoint)
+	}
+	first := set(r.Form, "scope", e.Scope(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess))
+	s, err := e.call(ctx, nativeauth.EndpointToken, first)
+	if err != nil {
+		return nil, "", err
+	}
+	rt := s.Body.String("refresh_token")
+	if rt == "" {
+		return nil, "", fmt.Errorf("setup: token with offline_access answered %d without a refresh_token", s.Resp.HTTPStatus)
+	}
+	return e.Form("grant_type", "refresh_token", "refresh_token", rt, "scope", e.Scope(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)), "", nil
+}
+
+func scopeWithout(scope string) Trigger {
+	return func(_ context.Context, e *Env, r *Reached) (url.Values, string, error) {
+		var keep []string
+		for _, s := range strings.Fields(e.Scope(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)) {
+			if s != scope {
+				keep = append(keep, s)
+			}
+		}
+		return set(r.Form, "scope", strings.Join(keep, " ")), "", nil
+	}
+}
+
+// corsRequest sends the valid request (or its preflight) with an Origin of
+// another site, as a browser would.
+func corsRequest(method string) RawTrigger {
+	return func(ctx context.Context, e *Env, r *Reached) (*nativeauth.Response, string, error) {
+		var body io.Reader
+		if method == http.MethodPost {
+			body = strings.NewReader(r.Form.Encode())
+		}
+		req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(e.BaseURL, "/")+string(r.Endpoint), body)
+		if err != nil {
+			return nil, "", err
+		}
+		req.Header.Set("Origin", "https://app.ciamcheck.example")
+		if method == http.MethodPost {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		} else {
+			req.Header.Set("Access-Control-Request-Method", http.MethodPost)
+			req.Header.Set("Access-Control-Request-Headers", "content-type")
+		}
+		start := time.Now()
+		resp, err := e.HTTP.Do(req)
+		if err != nil {
+			return nil, "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err != nil {
+			return nil, "", err
+		}
+		return &nativeauth.Response{Endpoint: r.Endpoint, HTTPStatus: resp.StatusCode, Header: resp.Header, Body: b,
+			Timing: nativeauth.Timing{Start: start, Done: time.Now()}}, "", nil
+	}
+}
+
+// compileRegex compiles a tenant's attribute regex.
+func compileRegex(s string) (*regexp.Regexp, error) { return regexp.Compile(s) }
