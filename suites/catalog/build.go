@@ -1,0 +1,209 @@
+package catalog
+
+import "github.com/ciamcheck/ciamcheck/nativeauth"
+
+// Section paths of the pages, heading lines joined by " / ". The two pages
+// spell the sign-up heading differently ("Sign-up" and "Sign up").
+const (
+	pwSignUp        = "Sign-up API reference"
+	pwSUStart       = pwSignUp + " / Step 1: Request to start the sign-up flow"
+	pwSUChallenge   = pwSignUp + " / Step 2: Select an authentication method"
+	pwSUOOB         = pwSignUp + " / Step 3: Submit one-time passcode"
+	pwSUPassword    = pwSignUp + " / Step 4: Authenticate and get token to sign in"
+	pwSUAttributes  = pwSignUp + " / Submit user attributes"
+	pwSUToken       = pwSignUp + " / Step 5: Request for security tokens"
+	pwSignIn        = "Sign-in API reference"
+	pwSIInitiate    = pwSignIn + " / Step 1: Request to start the sign-in flow"
+	pwSIChallenge   = pwSignIn + " / Step 2: Select an authentication method"
+	pwSIToken       = pwSignIn + " / Step 3: Request for security tokens"
+	pwSSPR          = "Self-service password reset (SSPR)"
+	pwSSPRStart     = pwSSPR + " / Step 1: Request to start the self-service password reset flow"
+	pwSSPRChallenge = pwSSPR + " / Step 2: Select an authentication method"
+	pwSSPRContinue  = pwSSPR + " / Step 3: Submit one-time passcode"
+	pwSSPRSubmit    = pwSSPR + " / Step 4: Submit a new password"
+	pwSSPRPoll      = pwSSPR + " / Step 5: Poll for password reset status"
+
+	otpSignUp      = "Sign up API reference"
+	otpSUStart     = otpSignUp + " / Step 1: Request to start the sign-up flow"
+	otpSUChallenge = otpSignUp + " / Step 2: Select an authentication method"
+	otpSUOOB       = otpSignUp + " / Step 3: Submit OTP"
+	// The OTP page titles its attributes step "Authenticate and get token
+	// to sign in", the password page's title for submitting a password.
+	otpSUAttributes = otpSignUp + " / Step 4: Authenticate and get token to sign in"
+	otpSUToken      = otpSignUp + " / Step 5: Request for security tokens"
+	otpSignIn       = "Sign-in API reference"
+	otpSIInitiate   = otpSignIn + " / Step 1: Request to start the sign-in flow"
+	otpSIChallenge  = otpSignIn + " / Step 2: Select an authentication method"
+	otpSIToken      = otpSignIn + " / Step 3: Request for security tokens"
+
+	success  = " / Success response"
+	errResp  = " / Error response"
+	tokenOK  = " / Successful response"
+	redirect = `"challenge_type": "redirect"`
+	ctRow    = "continuation_token Continuation token that Microsoft Entra returns."
+)
+
+// Table rows quoted by several entries.
+const (
+	rowInvalidClient          = "invalid_client The client ID that the app includes in the request is for an app that lacks native authentication configuration, such as it isn't a public client or isn't enabled for native authentication."
+	rowDisabled               = "nativeauthapi_disabled The client ID for an app that isn't enable for native authentication."
+	rowUnauthorizedClient     = "unauthorized_client The client ID used in the request has a valid client ID format, but doesn't exist in the external tenant or is incorrect."
+	rowUnsupportedChallenge   = "unsupported_challenge_type The challenge_type parameter value doesn't include the redirect challenge type."
+	rowUserNotFound           = "user_not_found The username doesn't exist."
+	rowExpiredShort           = "expired_token The continuation token is expired."
+	rowExpiredLong            = "expired_token The continuation token included in the request is expired."
+	rowInvalidRequestCTInvald = "invalid_request Request parameter validation failed such as when the challenge_type parameter includes an invalid challenge type"
+)
+
+func pw(section, quote string) Source {
+	return Source{Page: PagePassword, Section: section, Quote: quote}
+}
+func otp(section, quote string) Source { return Source{Page: PageOTP, Section: section, Quote: quote} }
+func codePage(section, quote string) Source {
+	return Source{Page: PageErrorCodes, Section: section, Quote: quote}
+}
+
+// Field constructors.
+func str(name string) Field { return Field{Name: name, JSONType: JSONString, Required: true} }
+func strC(name, constraint string) Field {
+	return Field{Name: name, JSONType: JSONString, Required: true, Constraint: constraint}
+}
+func val(name, value string) Field {
+	return Field{Name: name, JSONType: JSONString, Required: true, Value: value}
+}
+func num(name, constraint string) Field {
+	return Field{Name: name, JSONType: JSONNumber, Required: true, Constraint: constraint}
+}
+func arr(name, constraint string) Field {
+	return Field{Name: name, JSONType: JSONArray, Required: true, Constraint: constraint}
+}
+
+var ctField = strC("continuation_token", "non-empty")
+
+// oobChallengeFields are the members of an oob challenge answer. The
+// sign-up examples carry interval; the sign-in and SSPR examples do not.
+func oobChallengeFields(interval bool) []Field {
+	fs := []Field{
+		ctField,
+		val("challenge_type", string(nativeauth.ChallengeTypeOOB)),
+		val("binding_method", nativeauth.BindingMethodPrompt),
+		val("challenge_channel", nativeauth.ChallengeChannelEmail),
+		strC("challenge_target_label", "masked email of the user"),
+		num("code_length", "integer > 0"),
+	}
+	if interval {
+		fs = append(fs, num("interval", "integer >= 0, seconds before a resend"))
+	}
+	return fs
+}
+
+// tokenFields are the members of a token answer when the request asked for
+// "openid offline_access" plus the API scopes.
+func tokenFields() []Field {
+	return []Field{
+		val("token_type", "Bearer"),
+		strC("scope", "space-separated granted scopes"),
+		num("expires_in", "integer > 0, seconds"),
+		strC("access_token", "non-empty"),
+		strC("refresh_token", "present because offline_access was requested"),
+		strC("id_token", "JWT signed by the tenant; present because openid was requested"),
+	}
+}
+
+var redirectFields = []Field{val("challenge_type", string(nativeauth.ChallengeTypeRedirect))}
+
+// opt adjusts an entry under construction.
+type opt func(*Entry)
+
+func src(s ...Source) opt       { return func(e *Entry) { e.Source = append(e.Source, s...) } }
+func needs(c ...Capability) opt { return func(e *Entry) { e.Needs = append(e.Needs, c...) } }
+func methods(m ...Method) opt   { return func(e *Entry) { e.Methods = append(e.Methods, m...) } }
+func flows(f ...Flow) opt       { return func(e *Entry) { e.Flows = append(e.Flows, f...) } }
+func fields(f ...Field) opt {
+	return func(e *Entry) { e.Expect.Fields = append(e.Expect.Fields, f...) }
+}
+func absent(n ...string) opt {
+	return func(e *Entry) { e.Expect.Absent = append(e.Expect.Absent, n...) }
+}
+func note(s string) opt        { return func(e *Entry) { e.Notes = s } }
+func normNote(s string) opt    { return func(e *Entry) { e.Normative.Note = s } }
+func triggerSays(s string) opt { return func(e *Entry) { e.Trigger.Description = s } }
+func codes(c ...int) opt {
+	return func(e *Entry) { e.Expect.ErrorCodes = append(e.Expect.ErrorCodes, c...) }
+}
+func accept(alt ...nativeauth.ErrorCode) opt {
+	return func(e *Entry) { e.Expect.AlsoAccept = append(e.Expect.AlsoAccept, alt...) }
+}
+func normativeCodes(c ...int) opt {
+	return func(e *Entry) {
+		e.Expect.ErrorCodes = append(e.Expect.ErrorCodes, c...)
+		e.Expect.ErrorCodesNormative = true
+	}
+}
+
+func endpointFlow(ep nativeauth.Endpoint) Flow {
+	switch ep {
+	case nativeauth.EndpointSignUpStart, nativeauth.EndpointSignUpChallenge, nativeauth.EndpointSignUpContinue:
+		return FlowSignUp
+	case nativeauth.EndpointResetStart, nativeauth.EndpointResetChallenge, nativeauth.EndpointResetContinue,
+		nativeauth.EndpointResetSubmit, nativeauth.EndpointResetPollCompletion:
+		return FlowSSPR
+	}
+	return FlowSignIn
+}
+
+// entry builds an entry of any kind. The flow defaults to the endpoint's.
+func entry(id, title string, kind Kind, ep nativeauth.Endpoint, t TriggerName, opts ...opt) Entry {
+	e := Entry{ID: id, Title: title, Kind: kind, Endpoint: ep, Trigger: Trigger{Name: t}}
+	for _, o := range opts {
+		o(&e)
+	}
+	if len(e.Flows) == 0 {
+		e.Flows = []Flow{endpointFlow(ep)}
+	}
+	return e
+}
+
+// errEntry builds an error entry from an endpoint's table.
+func errEntry(id, title string, ep nativeauth.Endpoint, er nativeauth.ErrorCode, sub nativeauth.Suberror, t TriggerName, opts ...opt) Entry {
+	e := entry(id, title, KindError, ep, t, opts...)
+	e.Expect.Error = er
+	e.Expect.Suberror = sub
+	return e
+}
+
+// passwordSuberrors are the six password-policy suberrors of invalid_grant,
+// with the trigger that provokes each, the capability it needs beyond the
+// flow's, and the table row (its common prefix on every page).
+var passwordSuberrors = []struct {
+	sub   nativeauth.Suberror
+	t     TriggerName
+	needs []Capability
+	row   string
+	title string
+}{
+	{nativeauth.SuberrorPasswordTooWeak, TriggerPasswordTooWeak, nil,
+		"password_too_weak Password is too weak as it doesn't meet complexity requirements.", "a password that misses the complexity rules"},
+	{nativeauth.SuberrorPasswordTooShort, TriggerPasswordTooShort, nil,
+		"password_too_short New password is fewer than 8 characters.", "a password of fewer than 8 characters"},
+	{nativeauth.SuberrorPasswordTooLong, TriggerPasswordTooLong, nil,
+		"password_too_long New password is longer than 256 characters.", "a password of more than 256 characters"},
+	{nativeauth.SuberrorPasswordRecentlyUsed, TriggerPasswordRecentlyUsed, []Capability{CapPasswordHistory},
+		"password_recently_used The new password must not be the same as one recently used.", "a recently used password"},
+	{nativeauth.SuberrorPasswordBanned, TriggerPasswordBanned, []Capability{CapBannedPasswords},
+		"password_banned New password contains a word, phrase, or pattern that is banned.", "a password with a banned word"},
+	{nativeauth.SuberrorPasswordIsInvalid, TriggerPasswordInvalidChars, nil,
+		"password_is_invalid Password is invalid, for example because it uses disallowed characters.", "a password with disallowed characters"},
+}
+
+// passwordPolicyEntries are the six suberror entries of one endpoint.
+func passwordPolicyEntries(prefix string, ep nativeauth.Endpoint, section string, base ...opt) []Entry {
+	var out []Entry
+	for _, p := range passwordSuberrors {
+		opts := append([]opt{src(pw(section, p.row)), needs(p.needs...)}, base...)
+		out = append(out, errEntry(prefix+".error.invalid_grant."+string(p.sub),
+			"invalid_grant/"+string(p.sub)+" for "+p.title,
+			ep, nativeauth.ErrInvalidGrant, p.sub, p.t, opts...))
+	}
+	return out
+}

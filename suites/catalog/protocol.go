@@ -1,0 +1,99 @@
+package catalog
+
+import (
+	"net/http"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+)
+
+const (
+	pwTitle  = "Native authentication with email and password API reference"
+	otpTitle = "Native authentication with email one-time passcode API reference"
+	ctHead   = "Continuation token"
+	noCORS   = "Currently, the native authentication API endpoints don't support Cross-Origin Resource Sharing (CORS)."
+)
+
+func proto(o ...opt) []opt { return append([]opt{flows(FlowProtocol)}, o...) }
+
+func protocolEntries() []Entry {
+	return []Entry{
+		entry("protocol.content_type_json", "every answer is JSON with Content-Type application/json", KindProtocol, "", TriggerAnyRequest,
+			proto(src(pw(pwTitle, "All responses from the API are in a JSON format."), otp(otpTitle, "All responses from the API are in a JSON format."),
+				pw(pwSUStart+success, "Content-Type: application/json")),
+				headers(Header{Name: "Content-Type", Value: "application/json"}),
+				note("Applies to success, redirect and error answers of every endpoint; the media type is compared, parameters such as charset are allowed."))...),
+		entry("protocol.no_cors", "no CORS headers on answers to a cross-origin request", KindProtocol, "", TriggerCORSOrigin,
+			proto(src(pw(pwTitle+" / Note", noCORS), otp(otpTitle+" / Note", noCORS)),
+				headers(Header{Name: "Access-Control-", Absent: true, Prefix: true}))...),
+		entry("protocol.no_cors.preflight", "no CORS headers on a preflight OPTIONS request", KindProtocol, "", TriggerCORSPreflight,
+			proto(src(pw(pwTitle+" / Note", noCORS), otp(otpTitle+" / Note", noCORS)),
+				headers(Header{Name: "Access-Control-", Absent: true, Prefix: true}),
+				note("The pages do not say what status a preflight gets; only the absence of Access-Control-* headers is checked, so no browser may call the API."))...),
+		entry("protocol.error_body", "every error body carries error, error_description, error_codes, timestamp, trace_id and correlation_id", KindProtocol, "", TriggerAnyError,
+			proto(src(pw(pwSUStart+errResp, "trace_id A unique identifier for the request that can help you to diagnose errors."),
+				otp(otpSUStart+errResp, "correlation_id A unique identifier for the request that can help in diagnostics across components.")),
+				status(http.StatusBadRequest),
+				fields(strC("error", "one of the error values of the endpoint's table"), str("error_description"),
+					arr("error_codes", "list of integers"), strC("timestamp", "date and time"),
+					strC("trace_id", "GUID"), strC("correlation_id", "GUID")),
+				note("The examples elide the GUIDs (\"b386ad47-...-0000\") and write timestamps as \"yyyy-mm-dd 10:15:00Z\" or \"yy-mm-dd 02:37:33Z\"; the GUID format follows the full \"Trace ID: b386ad47-23ae-4092-...\" in the descriptions, and the timestamp is only checked to be a date and time. The OTP page's attributes example has \"error\": \"\", which this entry rejects."))...),
+		entry("protocol.redirect_shape", "a redirect answer is HTTP 200 with challenge_type redirect and no continuation token", KindProtocol, "", TriggerRedirectOnly,
+			proto(src(pw(pwSUStart+success, "This response is considered successful, but the app is required to switch to a web-based authentication flow."),
+				otp(otpSUStart+success, "This response is considered successful, but the app is required to switch to a web-based authentication flow.")),
+				status(http.StatusOK), fields(redirectFields...), absent("continuation_token", "error"),
+				note("Every redirect example is exactly {\"challenge_type\": \"redirect\"}, so the flow ends there: the Continuation token section's \"the endpoint includes a continuation token in its response\" does not hold for redirects."))...),
+		entry("protocol.token.id_token_only_with_openid", "no id_token without the openid scope", KindProtocol, token, TriggerScopeWithoutOpenID,
+			proto(src(pw(pwSUToken+tokenOK, "Note: Only issued if openid scope is requested."), otp(otpSIToken+tokenOK, "Note: Only issued if openid scope was requested.")),
+				flows(FlowSignIn), needs(CapExistingUser), status(http.StatusOK),
+				fields(val("token_type", "Bearer"), strC("access_token", "non-empty")), absent("id_token"))...),
+		entry("protocol.token.refresh_token_only_with_offline_access", "no refresh_token without the offline_access scope", KindProtocol, token, TriggerScopeWithoutOffline,
+			proto(src(pw(pwSUToken+tokenOK, "Note: Only issued if offline_access scope was requested."), pw(pwSIToken+tokenOK, "Note: Only issued if offline_access scope is requested.")),
+				flows(FlowSignIn), needs(CapExistingUser), status(http.StatusOK),
+				fields(val("token_type", "Bearer"), strC("access_token", "non-empty")), absent("refresh_token"))...),
+		entry("protocol.continuation_token.other_flow", "a continuation token of another flow is refused", KindProtocol, "", TriggerTokenOtherFlow,
+			proto(src(pw(ctHead, "can only be used for the subsequent requests within the same flow."), otp(ctHead, "can only be used for the subsequent requests within the same flow.")),
+				errorIs(nativeauth.ErrInvalidRequest, nativeauth.ErrInvalidGrant),
+				note("The pages say a token is only good within its flow but not which error refuses it; the tables call a token that fails validation invalid_request on most endpoints and invalid_grant on some, so either is accepted. The spec posts a sign-in token to each sign-up and SSPR endpoint and back."))...),
+		entry("protocol.continuation_token.other_step", "a continuation token of another step of the same flow is refused", KindProtocol, "", TriggerTokenOtherStep,
+			proto(src(pw(ctHead, "You must include this token in the subsequent requests in the same flow."), otp(ctHead, "You must include this token in the subsequent requests in the same flow.")),
+				errorIs(nativeauth.ErrInvalidRequest, nativeauth.ErrInvalidGrant),
+				note("Inferred: each answer's token is for \"the subsequent requests\", so a token meant for a later step (for example the reset submit token at /continue, or a sign-up start token at /token) must be refused. The error is not documented; invalid_request and invalid_grant are accepted."))...),
+		entry("protocol.continuation_token.tampered", "a tampered continuation token is refused", KindProtocol, "", TriggerTokenTampered,
+			proto(src(pw(ctHead, "The continuation token is a unique identifier Microsoft Entra ID uses to maintain state between calls to different endpoints within the same flow."),
+				otp(ctHead, "The continuation token is a unique identifier Microsoft Entra ID uses to maintain state between calls to different endpoints within the same flow.")),
+				errorIs(nativeauth.ErrInvalidRequest, nativeauth.ErrInvalidGrant),
+				note("Every endpoint that takes a continuation token has a per-endpoint entry for this trigger; this entry states the rule for all of them, so a token is integrity-protected and cannot be forged."))...),
+		entry("protocol.continuation_token.expired", "an expired continuation token gives expired_token", KindProtocol, "", TriggerTokenExpired,
+			proto(src(pw(ctHead, "Each continuation token is valid for a specific period"), otp(ctHead, "Each continuation token is valid for a specific period")),
+				needs(CapClock), errorIs(nativeauth.ErrExpiredToken),
+				note("The sign-up /token table is the only continuation-token table without expired_token; the rule is taken to hold there too."))...),
+		entry("protocol.oob.superseded", "a new challenge invalidates the one-time passcode sent before", KindProtocol, token, TriggerOOBSuperseded,
+			proto(src(otp(otpSignIn+" / Sign-in flow protocol details", "When Microsoft Entra resends a one-time passcode, it invalidates the previously sent code.")),
+				flows(FlowSignIn), methods(MethodOTP), needs(CapSignInOTP),
+				errorIs(nativeauth.ErrInvalidGrant), suberror(nativeauth.SuberrorInvalidOOBValue))...),
+		entry("protocol.oob.superseded.signup", "a new sign-up challenge invalidates the passcode sent before", KindProtocol, suContinue, TriggerOOBSuperseded,
+			proto(src(pw(pwSUOOB, "To resend a one-time passcode, the app needs to make a request to the /signup/v1.0/challenge endpoint again."),
+				otp(otpSignIn+" / Sign-in flow protocol details", "When Microsoft Entra resends a one-time passcode, it invalidates the previously sent code.")),
+				flows(FlowSignUp), errorIs(nativeauth.ErrInvalidGrant), suberror(nativeauth.SuberrorInvalidOOBValue),
+				note("Inferred: the pages state the invalidation only for sign-in; for sign-up they only say a resend is a new challenge call. Listed because accepting two live codes would double the guessing window."))...),
+		entry("protocol.attributes.unknown_ignored", "an attribute the tenant does not define is ignored", KindProtocol, suStart, TriggerAttributeUnknown,
+			proto(src(pw(pwSUStart, "Microsoft Entra ignores any attributes that you submit, which don't exist.")),
+				flows(FlowSignUp), status(http.StatusOK), fields(ctField))...),
+	}
+}
+
+func headers(h ...Header) opt {
+	return func(e *Entry) { e.Expect.Headers = append(e.Expect.Headers, h...) }
+}
+func status(code int) opt                { return func(e *Entry) { e.Expect.HTTPStatus = code } }
+func suberror(s nativeauth.Suberror) opt { return func(e *Entry) { e.Expect.Suberror = s } }
+
+// errorIs sets the expected error (the first) and the alternatives the
+// pages leave open, with status 400.
+func errorIs(first nativeauth.ErrorCode, also ...nativeauth.ErrorCode) opt {
+	return func(e *Entry) {
+		e.Expect.HTTPStatus = http.StatusBadRequest
+		e.Expect.Error = first
+		e.Expect.AlsoAccept = append(e.Expect.AlsoAccept, also...)
+	}
+}
