@@ -226,3 +226,13 @@ func ParseFlow(s string) (Flow, error) {
 	}
 	return "", fmt.Errorf("unknown flow %q (want one of signup, signin, sspr, protocol)", s)
 }
+
+// ParseLabel checks a label against the frozen vocabulary, so a mistyped
+// filter fails instead of selecting nothing.
+func ParseLabel(s string) (string, error) {
+	t := strings.TrimSpace(s)
+	if slices.Contains(labelVocabulary, t) {
+		return t, nil
+	}
+	return "", fmt.Errorf("unknown label %q (want one of %s)", s, strings.Join(Labels(), ", "))
+}

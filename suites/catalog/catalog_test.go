@@ -471,3 +471,19 @@ func ExampleByID() {
 	fmt.Println(e.Endpoint, e.Expect.HTTPStatus, e.Expect.Error, e.Normative.Illustrative)
 	// Output: /signup/v1.0/start 400 user_already_exists [error_codes]
 }
+
+func TestParseLabel(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"flow:signup", "flow:signup", true}, {" needs:backdoor ", "needs:backdoor", true},
+		{"flow:signups", "", false}, {"", "", false}, {"needs:backdoor:clock", "", false},
+	}
+	for _, tt := range tests {
+		got, err := ParseLabel(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseLabel(%q) = %q, %v; want %q ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
