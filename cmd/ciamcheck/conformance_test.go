@@ -40,7 +40,7 @@ func TestConformanceRun(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "run.json")
 	junit := filepath.Join(dir, "junit.xml")
-	stdout, _, err := runCLI("conformance", "--label-filter", "flow:sspr", "--out", out, "--junit-report", junit)
+	stdout, _, err := runCLI("conformance", "--label-filter", "flow:sspr && !needs:tenant-sspr-disabled", "--out", out, "--junit-report", junit)
 	if err != nil {
 		t.Fatalf("conformance failed: %v\n%s", err, stdout)
 	}

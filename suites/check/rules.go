@@ -32,8 +32,6 @@ const (
 	ConstraintNonEmpty     = "non-empty"
 )
 
-var comparison = regexp.MustCompile(`^\s*(<=|>=|<|>|==)\s*(-?\d+)\s*$`)
-
 // Rule checks one FieldRule. username is the user the answer is about, for
 // the masking rule. An unknown constraint is a Failure: a rule the suite
 // cannot check must not pass silently.
@@ -71,44 +69,98 @@ func scalarText(v any) string {
 	}
 }
 
+// constraint checks a catalog constraint written in words. It recognises
+// the phrases the catalog uses ("masked email", "GUID", "integer > 0",
+// "<= 600", "non-empty list of {name…}", "list of integers", "date and
+// time", "JWT…"); words that only explain ("seconds", "present because …")
+// need no check. A constraint with no recognised phrase is a Failure, so a
+// rule the suite cannot check never passes silently.
 func (b Body) constraint(name, c string, v any, username string) error {
-	c = strings.TrimSpace(c)
-	switch {
-	case c == "":
+	text := strings.ToLower(strings.TrimSpace(c))
+	if text == "" {
 		return nil
-	case strings.EqualFold(c, ConstraintMasked):
+	}
+	field := "body." + name
+	known := false
+	var errs []error
+	has := func(phrase string) bool {
+		if strings.Contains(text, phrase) {
+			known = true
+			return true
+		}
+		return false
+	}
+	if has("masked email") {
 		if s, _ := v.(string); !IsMasked(s, username) {
-			return fail("body."+name, "a masked email", short(v))
+			errs = append(errs, fail(field, "a masked email", short(v)))
 		}
-	case strings.EqualFold(c, ConstraintGUID):
+	}
+	if has("guid") {
 		if s, _ := v.(string); !IsGUID(s) {
-			return fail("body."+name, "a GUID", short(v))
+			errs = append(errs, fail(field, "a GUID", short(v)))
 		}
-	case strings.EqualFold(c, ConstraintPositiveInt):
-		return b.positiveInt(name, 1, 0)
-	case strings.EqualFold(c, ConstraintNonEmpty):
-		if s, isStr := v.(string); isStr && s == "" {
-			return fail("body."+name, "non-empty", `""`)
-		}
-		if a, isArr := v.([]any); isArr && len(a) == 0 {
-			return fail("body."+name, "non-empty", "[]")
-		}
-	case comparison.MatchString(c):
-		m := comparison.FindStringSubmatch(c)
+	}
+	for _, m := range comparisons.FindAllStringSubmatch(text, -1) {
+		known = true
 		limit, _ := strconv.ParseInt(m[2], 10, 64)
 		n, ok := b.Int(name)
 		if !ok {
-			return fail("body."+name, "an integer "+c, short(v))
+			errs = append(errs, fail(field, "an integer "+m[1]+" "+m[2], short(v)))
+			continue
 		}
 		holds := map[string]bool{"<=": n <= limit, ">=": n >= limit, "<": n < limit, ">": n > limit, "==": n == limit}[m[1]]
 		if !holds {
-			return fail("body."+name, c, fmt.Sprint(n))
+			errs = append(errs, fail(field, m[1]+" "+m[2], fmt.Sprint(n)))
 		}
-	default:
-		return fail("body."+name, "a constraint the suite knows", fmt.Sprintf("%q (catalog constraint not implemented)", c))
 	}
-	return nil
+	if !strings.Contains(text, "list of integers") && has("integer") && len(errs) == 0 {
+		if _, ok := b.Int(name); !ok {
+			errs = append(errs, fail(field, "an integer", short(v)))
+		}
+	}
+	if has("non-empty") {
+		if s, isStr := v.(string); isStr && s == "" {
+			errs = append(errs, fail(field, "non-empty", `""`))
+		}
+		if a, isArr := v.([]any); isArr && len(a) == 0 {
+			errs = append(errs, fail(field, "non-empty", "[]"))
+		}
+	}
+	if has("list of {name") {
+		errs = append(errs, b.AttributeList(name))
+	}
+	if has("list of integers") {
+		arr, _ := v.([]any)
+		for i, x := range arr {
+			if kindOf(x) != KindInteger {
+				errs = append(errs, fail(fmt.Sprintf("%s[%d]", field, i), "integer", short(x)))
+			}
+		}
+	}
+	if has("date and time") {
+		if s, _ := v.(string); s == "" {
+			errs = append(errs, fail(field, "a date and time", short(v)))
+		} else if _, err := ParseTimestamp(s); err != nil {
+			errs = append(errs, fail(field, "a date and time", short(v)))
+		}
+	}
+	if has("jwt") {
+		if s, _ := v.(string); len(strings.Split(s, ".")) != 3 {
+			errs = append(errs, fail(field, "a compact JWT", "not three dot-separated parts"))
+		}
+	}
+	// Phrases that describe rather than constrain: presence and scope
+	// rules are checked by Token, the error value by Error.
+	for _, p := range []string{"present because", "scopes", "error values of the endpoint", "only when error is", "seconds"} {
+		has(p)
+	}
+	if !known {
+		return fail(field, "a constraint the suite knows", fmt.Sprintf("%q (catalog constraint not implemented)", c))
+	}
+	return errors.Join(errs...)
 }
+
+var comparisons = regexp.MustCompile(`(<=|>=|<|>|==)\s*(-?\d+)`)
 
 // HeaderRule is a rule on a response header: an exact value (media type for
 // Content-Type), or absence; Prefix applies it to every header whose name

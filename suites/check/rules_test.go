@@ -7,7 +7,7 @@ import (
 )
 
 func TestRule(t *testing.T) {
-	body := `{"expires_in":600,"long":601,"label":"c***r@co**o**o.com","plain":"c@x.com","id":"` + guid1 + `","n":0,"s":"","arr":[],"binding_method":"prompt","flag":true}`
+	body := `{"expires_in":600,"long":601,"label":"c***r@co**o**o.com","plain":"c@x.com","id":"` + guid1 + `","n":0,"s":"","arr":[],"binding_method":"prompt","flag":true,"attrs":[{"type":"x"}],"codes":[1,"2"],"ts":"2025-01-02 10:15:00Z"}`
 	b, err := Decode([]byte(body))
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +33,15 @@ func TestRule(t *testing.T) {
 		{"optional absent", FieldRule{Name: "missing", JSONType: "string"}, nil},
 		{"wrong type", FieldRule{Name: "expires_in", JSONType: "string"}, []string{"body.expires_in"}},
 		{"unknown constraint fails", FieldRule{Name: "expires_in", JSONType: "number", Constraint: "prime"}, []string{"body.expires_in"}},
+		{"range phrase", FieldRule{Name: "expires_in", JSONType: "number", Constraint: "integer > 0 and <= 600"}, nil},
+		{"range phrase broken", FieldRule{Name: "long", JSONType: "number", Constraint: "integer > 0 and <= 600"}, []string{"body.long"}},
+		{"masked phrase", FieldRule{Name: "label", JSONType: "string", Constraint: "masked email of the user"}, nil},
+		{"attribute list phrase", FieldRule{Name: "attrs", JSONType: "array", Constraint: "non-empty list of {name, type, required, options.regex}"}, []string{"body.attrs[0].name"}},
+		{"integers phrase", FieldRule{Name: "codes", JSONType: "array", Constraint: "list of integers"}, []string{"body.codes[1]"}},
+		{"date phrase", FieldRule{Name: "ts", JSONType: "string", Constraint: "date and time"}, nil},
+		{"date phrase broken", FieldRule{Name: "plain", JSONType: "string", Constraint: "date and time"}, []string{"body.plain"}},
+		{"jwt phrase", FieldRule{Name: "plain", JSONType: "string", Constraint: "JWT signed by the tenant"}, []string{"body.plain"}},
+		{"descriptive phrase", FieldRule{Name: "plain", JSONType: "string", Constraint: "present because openid was requested"}, nil},
 	}
 	for _, tt := range tests {
 		sameFields(t, tt.name, b.Rule(tt.r, "contoso@contoso.com"), tt.fail)

@@ -79,6 +79,9 @@ type Env struct {
 	// ExistingUser returns a user with a known password that can sign in
 	// and reset (created by sign-up when the profile names none).
 	ExistingUser func(ctx context.Context) (username, password string, err error)
+	// SetTenantConfig edits the target's tenant configuration (emulator
+	// backdoor) and returns how to restore it; nil when it cannot.
+	SetTenantConfig func(ctx context.Context, edit func(cfg map[string]any)) (restore func(context.Context) error, err error)
 	// AdvanceClock moves the target's clock; nil when it cannot.
 	AdvanceClock func(ctx context.Context, d time.Duration) error
 	// Now is the target's clock (moved by AdvanceClock).

@@ -19,6 +19,8 @@ type Reached struct {
 	Previous string
 	// Slow is set for the variant of a spec that may wait in real time.
 	Slow bool
+	// PollInterval is the poll_interval the reset submit answered.
+	PollInterval int64
 }
 
 // Reach walks the flow that leads to ep with fresh or existing users and
@@ -141,6 +143,7 @@ func (e *Env) reachReset(ctx context.Context, r *Reached) (*Reached, error) {
 			return nil, err
 		}
 		r.Form = e.Form("continuation_token", s.CT())
+		r.PollInterval, _ = s.Body.Int("poll_interval")
 	}
 	return r, nil
 }

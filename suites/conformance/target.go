@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -63,7 +64,6 @@ func newEnv(ctx context.Context, t *target.Target, wrap func(http.Handler) http.
 		NewUsername:          t.Users.New,
 		ContinuationLifetime: 10 * time.Minute,
 		OTPLifetime:          10 * time.Minute,
-		Has:                  func(need string) (bool, string) { return t.Require(need) },
 	}
 	e.Tenant = Tenant{
 		SignUpMethod:      t.Expect.SignUpMethod,
@@ -75,6 +75,7 @@ func newEnv(ctx context.Context, t *target.Target, wrap func(http.Handler) http.
 	for _, a := range t.Expect.Attributes {
 		e.Tenant.Attributes = append(e.Tenant.Attributes, Attribute{Name: a.Name, Required: a.Required, Regex: a.Regex, Valid: a.ValidValue()})
 	}
+	e.Has = func(need string) (bool, string) { return hasCapability(t, e, need) }
 	// The target's clock: the emulator's own, or wall time plus what this
 	// process moved it by through the backdoor.
 	var offset atomic.Int64
@@ -89,6 +90,11 @@ func newEnv(ctx context.Context, t *target.Target, wrap func(http.Handler) http.
 			}
 			offset.Add(int64(d))
 			return nil
+		}
+	}
+	if t.Backdoor != nil && t.Caps.Backdoor {
+		e.SetTenantConfig = func(ctx context.Context, edit func(cfg map[string]any)) (func(context.Context) error, error) {
+			return editConfig(ctx, t.Backdoor, edit)
 		}
 	}
 	if t.OTP != nil {
@@ -134,4 +140,67 @@ func describeTarget(Config) reports.Target {
 	}
 	s := opened.Summary()
 	return reports.Target{Kind: s.Kind, BaseURL: s.BaseURL, Tenant: s.Tenant, ClientID: s.ClientID, ProfileHash: s.ProfileHash}
+}
+
+// hasCapability answers a catalog capability from the target's own
+// Require vocabulary, or from what the suite can do itself.
+func hasCapability(t *target.Target, e *Env, need string) (bool, string) {
+	switch need {
+	case "backdoor:clock":
+		return t.Require(target.NeedClock)
+	case "backdoor:poll":
+		if e.SetTenantConfig == nil {
+			return false, "the target has no backdoor to hold or fail a password reset"
+		}
+		return true, ""
+	case "backdoor:faults":
+		return false, "the suite does not drive the emulator's fault injector yet (redirect and user-creation failures)"
+	case "signin:password":
+		return t.Require(target.NeedSignUpPassword)
+	case "signin:otp":
+		return t.Require(target.NeedSignUpOTP)
+	case "password-policy:banned":
+		return t.Require(target.NeedBannedPassword)
+	case "existing-user":
+		// Users are made by sign-up when the profile names none.
+		if len(t.Existing) > 0 || t.OTP != nil {
+			return true, ""
+		}
+		return false, "the profile names no existing user and has no OTP source to sign one up"
+	case "scope:unconsented":
+		return false, "the target profile names no API scope the client has no consent for"
+	case "tenant:email-otp-disabled":
+		return false, "the target is a tenant with email one-time passcode enabled; the case needs one where it is not"
+	case "tenant:sspr-disabled":
+		if !t.Expect.SSPR {
+			return true, ""
+		}
+		if e.SetTenantConfig == nil {
+			return false, "the tenant has self-service password reset enabled and no backdoor to turn it off"
+		}
+		return true, ""
+	}
+	return t.Require(need)
+}
+
+// editConfig changes the emulator's tenant configuration through the
+// backdoor and returns a function that puts the old one back.
+func editConfig(ctx context.Context, b *target.Backdoor, edit func(map[string]any)) (func(context.Context) error, error) {
+	old, err := b.Config(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read tenant config: %w", err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(old, &cfg); err != nil {
+		return nil, fmt.Errorf("decode tenant config: %w", err)
+	}
+	edit(cfg)
+	changed, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("encode tenant config: %w", err)
+	}
+	if err := b.SetConfig(ctx, changed); err != nil {
+		return nil, fmt.Errorf("set tenant config: %w", err)
+	}
+	return func(ctx context.Context) error { return b.SetConfig(ctx, old) }, nil
 }

@@ -148,6 +148,9 @@ func passwordField(pw func(*Env) string) Trigger {
 }
 
 func recentlyUsed(_ context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if r.Endpoint == nativeauth.EndpointSignUpStart || r.Endpoint == nativeauth.EndpointSignUpContinue {
+		return nil, "a user who is signing up has no previous password, so no request can provoke password_recently_used at sign-up (the pages list it there anyway)", nil
+	}
 	if r.Endpoint != nativeauth.EndpointResetSubmit || r.Password == "" {
 		return nil, "", fmt.Errorf("password_recently_used needs a reset submit for a user with a known password")
 	}

@@ -246,3 +246,11 @@ func (r *Recorder) Take() []reports.Exchange {
 	r.exchanges = nil
 	return out
 }
+
+// Peek returns a copy of the exchanges recorded since the last Take,
+// keeping them.
+func (r *Recorder) Peek() []reports.Exchange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]reports.Exchange(nil), r.exchanges...)
+}

@@ -130,6 +130,9 @@ func TestRecorder(t *testing.T) {
 		t.Errorf("caller must see the real body, got %q", body)
 	}
 
+	if peek := rec.Peek(); len(peek) != 1 {
+		t.Fatalf("Peek() returned %d exchanges, want 1", len(peek))
+	}
 	got := rec.Take()
 	if len(got) != 1 {
 		t.Fatalf("Take() returned %d exchanges, want 1", len(got))
