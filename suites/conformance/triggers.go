@@ -151,7 +151,10 @@ func recentlyUsed(_ context.Context, e *Env, r *Reached) (url.Values, string, er
 	if r.Endpoint == nativeauth.EndpointSignUpStart || r.Endpoint == nativeauth.EndpointSignUpContinue {
 		return nil, "a user who is signing up has no previous password, so no request can provoke password_recently_used at sign-up (the pages list it there anyway)", nil
 	}
-	if r.Endpoint != nativeauth.EndpointResetSubmit || r.Password == "" {
+	if r.Endpoint == nativeauth.EndpointResetSubmit && r.Password == "" {
+		return nil, "the user signed up with email one-time passcode and has no password to reuse", nil
+	}
+	if r.Endpoint != nativeauth.EndpointResetSubmit {
 		return nil, "", fmt.Errorf("password_recently_used needs a reset submit for a user with a known password")
 	}
 	return set(r.Form, "new_password", r.Password), "", nil
