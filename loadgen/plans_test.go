@@ -3,13 +3,14 @@ package loadgen
 import (
 	"testing"
 
+	"github.com/ciamcheck/ciamcheck/scenarios"
 	"github.com/ciamcheck/ciamcheck/scenarios/plans"
 )
 
 // The shipped plans must parse, and smoke must fit well under a minute.
 func TestEmbeddedPlans(t *testing.T) {
 	names := plans.Names()
-	if len(names) != 4 {
+	if len(names) != 6 {
 		t.Fatalf("embedded plans %v", names)
 	}
 	for _, n := range names {
@@ -21,7 +22,16 @@ func TestEmbeddedPlans(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", n, err)
 		}
-		if n == "smoke" {
+		// A tenant has one sign-up method, so a plan mixing the methods
+		// could not run anywhere.
+		methods := map[string]bool{}
+		for _, sc := range p.Scenarios {
+			methods[scenarios.Method(sc.Flow)] = true
+		}
+		if len(methods) != 1 {
+			t.Errorf("%s mixes sign-up methods %v", n, methods)
+		}
+		if n == "smoke" || n == "smoke-otp" {
 			for _, sc := range p.Scenarios {
 				if sc.length()+p.GracefulStop > 45e9 {
 					t.Errorf("smoke scenario %s lasts %s", sc.Name, sc.length())

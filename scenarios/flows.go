@@ -63,6 +63,10 @@ type Config struct {
 	// ChallengeTypes overrides, per flow name, the challenge_type list the
 	// flow advertises (defaults: DefaultChallengeTypes).
 	ChallengeTypes map[string][]nativeauth.ChallengeType
+	// SignUpMethod is the tenant's sign-up method (MethodPassword or
+	// MethodOTP), when known. A flow built for the other method is refused
+	// up front: the tenant would answer every iteration with a redirect.
+	SignUpMethod string
 	// Pool holds users for sign-in and reset; Setup fills it. Flows that
 	// need it create an empty one when nil.
 	Pool *UserPool
@@ -104,6 +108,28 @@ var constructors = map[string]func(*Config) Flow{
 	FlowSSPRResend:     func(c *Config) Flow { return &sspr{cfg: c, name: FlowSSPRResend, resend: true} },
 }
 
+// Sign-up methods of a tenant. A tenant's user flow offers one of them, and
+// sign-in and password reset follow it.
+const (
+	MethodPassword = "password" // email with password
+	MethodOTP      = "otp"      // email one-time passcode
+)
+
+// flowMethods is the sign-up method each flow needs of the tenant. Reset
+// needs users with a password, so it belongs to password tenants.
+var flowMethods = map[string]string{
+	FlowSignUpOTP:              MethodOTP,
+	FlowSignInOTP:              MethodOTP,
+	FlowSignUpPassword:         MethodPassword,
+	FlowSignUpPasswordContinue: MethodPassword,
+	FlowSignInPassword:         MethodPassword,
+	FlowSSPR:                   MethodPassword,
+	FlowSSPRResend:             MethodPassword,
+}
+
+// Method is the sign-up method flow needs of the tenant.
+func Method(flow string) string { return flowMethods[flow] }
+
 // Names lists the known flow names, sorted.
 func Names() []string {
 	out := make([]string, 0, len(constructors))
@@ -120,6 +146,9 @@ func New(name string, cfg Config) (Flow, error) {
 	mk, ok := constructors[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown flow %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	if want := flowMethods[name]; cfg.SignUpMethod != "" && cfg.SignUpMethod != want {
+		return nil, fmt.Errorf("flow %s needs a tenant whose sign-up method is %q; this one's is %q", name, want, cfg.SignUpMethod)
 	}
 	if cfg.Client == nil {
 		return nil, fmt.Errorf("flow %s: no API client", name)

@@ -37,6 +37,29 @@ func TestNewValidates(t *testing.T) {
 	}
 }
 
+// A flow for the other sign-up method is refused before any request: the
+// tenant would answer each iteration with a redirect.
+func TestNewRefusesFlowsOfTheOtherMethod(t *testing.T) {
+	base := Config{Client: &nativeauth.Client{}, OTP: otp.SourceFunc(nil), Users: usersFunc(func(string) string { return "" })}
+	for _, method := range []string{MethodPassword, MethodOTP} {
+		cfg := base
+		cfg.SignUpMethod = method
+		for _, n := range Names() {
+			want := Method(n)
+			if want == "" {
+				t.Fatalf("flow %s has no sign-up method", n)
+			}
+			_, err := New(n, cfg)
+			if want == method && err != nil {
+				t.Errorf("%s on a %s tenant: %v", n, method, err)
+			}
+			if want != method && (err == nil || !strings.Contains(err.Error(), want)) {
+				t.Errorf("%s on a %s tenant: err = %v, want it refused naming %q", n, method, err, want)
+			}
+		}
+	}
+}
+
 type usersFunc func(string) string
 
 func (f usersFunc) New(tag string) string { return f(tag) }

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ciamcheck/ciamcheck/loadgen"
+	"github.com/ciamcheck/ciamcheck/reports"
+	"github.com/ciamcheck/ciamcheck/scenarios"
+	"github.com/ciamcheck/ciamcheck/scenarios/plans"
+	"github.com/ciamcheck/ciamcheck/target"
+)
+
+func init() { subcommands = append(subcommands, newLoadCmd) }
+
+// loadFlags are the flags of `ciamcheck load`.
+type loadFlags struct {
+	target       string
+	plan         string
+	out          string
+	hlog         string
+	users        string
+	interval     time.Duration
+	pollInterval time.Duration
+	quiet        bool
+	listPlans    bool
+}
+
+const defaultPlan = "smoke"
+
+func newLoadCmd() *cobra.Command {
+	var f loadFlags
+	cmd := &cobra.Command{
+		Use:   "load",
+		Short: "Drive concurrent full flows and measure every step (HdrHistogram per step)",
+		Long: `load runs a load plan: scenarios of full flows (sign-up, sign-in, password
+reset), each driven by an executor — open model (constant-arrival-rate,
+ramping-arrival-rate: iterations start on schedule whether or not earlier ones
+finished) or closed model (constant-vus, ramping-vus). Every step's latency is
+recorded in an HdrHistogram twice: service time (request sent → response) and
+response time (intended start → response), so a stalled server shows in the
+percentiles instead of hiding behind a slower send rate.
+
+--plan takes a plan file or the name of a built-in plan (see --list-plans);
+the default is the smoke plan, which runs every flow at a low rate for about
+20 seconds. With no --target it starts the embedded emulator on a loopback
+port. Against a target off loopback the plan must set max_rate.
+
+Live progress is drawn as bars on a terminal and as one line per scenario per
+interval otherwise (CI). At the end a summary table per scenario and step is
+printed, the plan's thresholds are evaluated, and the run record is written.
+Exit status: 0 when every threshold passed, 1 when one failed or the run was
+aborted (e.g. sustained throttling), 2 when the run could not start.`,
+		Example: `  ciamcheck load
+  ciamcheck load --plan baseline --out load.json --hlog load.hlog
+  ciamcheck load --target staging.yaml --plan my-plan.yaml --users users.csv
+  ciamcheck load --list-plans
+  ciamcheck report load.json --compare previous-load.json --fail-on-regression`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.listPlans {
+				return listPlans(cmd.OutOrStdout())
+			}
+			return runLoad(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.target, "target", "", "target profile YAML (default: the embedded emulator)")
+	fl.StringVar(&f.plan, "plan", defaultPlan, "load plan: a YAML file, or a built-in plan name ("+strings.Join(plans.Names(), ", ")+")")
+	fl.StringVar(&f.out, "out", "", "write the run record (JSON) to this file")
+	fl.StringVar(&f.hlog, "hlog", "", "write interval histograms to this file in the HdrHistogram log format")
+	fl.StringVar(&f.users, "users", "", "users for sign-in and reset flows: JSON lines or CSV (username,password); setup tops the pool up to the plan's setup.users")
+	fl.DurationVar(&f.interval, "interval", time.Second, "progress and .hlog interval")
+	fl.DurationVar(&f.pollInterval, "poll-interval", 0, "emulator targets only: poll password-reset completion this often instead of the poll_interval the API asks for")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress")
+	fl.BoolVar(&f.listPlans, "list-plans", false, "print the built-in plans and exit")
+	return cmd
+}
+
+func listPlans(w io.Writer) error {
+	for _, name := range plans.Names() {
+		raw, err := plans.Get(name)
+		if err != nil {
+			return fmt.Errorf("built-in plan %s: %w", name, err)
+		}
+		p, err := loadgen.ParsePlan(raw)
+		if err != nil {
+			return fmt.Errorf("built-in plan %s: %w", name, err)
+		}
+		if _, err := fmt.Fprintf(w, "%-10s %s\n", name, p.Description); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readPlan takes a file path, or the name of a built-in plan when no file
+// of that name exists.
+func readPlan(arg string) (*loadgen.Plan, error) {
+	if _, err := os.Stat(arg); err == nil {
+		return loadgen.LoadPlan(arg)
+	}
+	raw, err := plans.Get(strings.TrimSuffix(arg, ".yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("plan %q is neither a file nor a built-in plan (%s): %w", arg, strings.Join(plans.Names(), ", "), err)
+	}
+	return loadgen.ParsePlan(raw)
+}
+
+func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
+	startFail := func(err error) error { return &exitError{code: 2, err: fmt.Errorf("load: %w", err)} }
+	plan, err := readPlan(f.plan)
+	if err != nil {
+		return startFail(err)
+	}
+	profile := target.Default()
+	if f.target != "" {
+		if profile, err = target.Load(f.target); err != nil {
+			return startFail(err)
+		}
+	}
+	if f.pollInterval > 0 && profile.Kind != target.KindEmulator {
+		return startFail(errors.New("--poll-interval is for emulator targets only: a tenant must be polled no faster than it asks"))
+	}
+	var shared *scenarios.UserPool
+	if f.users != "" {
+		shared = scenarios.NewUserPool()
+		n, err := shared.LoadFile(f.users)
+		if err != nil {
+			return startFail(err)
+		}
+		fmt.Fprintf(stderr, "load: %d users from %s\n", n, f.users)
+	}
+
+	tgt, err := target.Open(ctx, profile)
+	if err != nil {
+		return startFail(err)
+	}
+	defer tgt.Close()
+
+	s := tgt.Summary()
+	rec := reports.NewRecord(reports.KindLoad,
+		reports.Tool{Name: "ciamcheck", Version: toolVersion(), GoVersion: runtime.Version()},
+		reports.Target{Kind: s.Kind, BaseURL: s.BaseURL, Tenant: s.Tenant, ClientID: s.ClientID, ProfileHash: s.ProfileHash})
+
+	fmt.Fprintf(stderr, "load: plan %s against %s (%s)\n", plan.Name, s.BaseURL, s.Kind)
+	opts := loadgen.Options{
+		TargetURL: tgt.BaseURL,
+		HlogPath:  f.hlog,
+		Interval:  f.interval,
+		Logger:    slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	if !f.quiet {
+		opts.Progress = stdout
+	}
+	result, err := loadgen.Run(ctx, plan, flowFactory(tgt, shared, f.pollInterval), opts)
+	if err != nil {
+		return startFail(err)
+	}
+	rec.Load = result
+	rec.EndedAt = time.Now().UTC()
+
+	fmt.Fprintln(stdout)
+	if err := loadgen.WriteSummary(stdout, result); err != nil {
+		return fmt.Errorf("load: summary: %w", err)
+	}
+	if f.out != "" {
+		if err := reports.WriteFile(f.out, rec); err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		fmt.Fprintf(stdout, "run record: %s\n", f.out)
+	}
+	if f.hlog != "" {
+		fmt.Fprintf(stdout, "interval histograms: %s\n", f.hlog)
+	}
+	if !loadgen.Passed(result) {
+		why := "a threshold failed"
+		if result.Aborted != "" {
+			why = "the run was aborted: " + result.Aborted
+		}
+		return &exitError{code: 1, err: fmt.Errorf("load: %s", why)}
+	}
+	return nil
+}
+
+// flowFactory builds each scenario's flow on the opened target. Every
+// scenario gets its own user pool, filled by its setup, unless users came
+// from a file: then all scenarios share that pool, which hands each user to
+// one iteration at a time.
+func flowFactory(tgt *target.Target, shared *scenarios.UserPool, pollInterval time.Duration) loadgen.FlowFactory {
+	pp := tgt.Expect.PasswordPolicy
+	return func(name string) (scenarios.Flow, error) {
+		pool := shared
+		if pool == nil {
+			pool = scenarios.NewUserPool()
+		}
+		return scenarios.New(name, scenarios.Config{
+			Client:       tgt.Client,
+			OTP:          tgt.OTP,
+			Users:        tgt.Users,
+			Attributes:   tgt.Expect.RequiredAttributes(),
+			Scopes:       tgt.Profile.Scopes,
+			Pool:         pool,
+			Password:     scenarios.PasswordPolicy{MinLength: pp.MinLength, MaxLength: pp.MaxLength, Banned: pp.Banned},
+			PollInterval: pollInterval,
+			SignUpMethod: tgt.Expect.SignUpMethod,
+		})
+	}
+}
