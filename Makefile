@@ -33,5 +33,16 @@ fuzz:
 		done; \
 	done
 
+# The whole product against the embedded emulator, no tenant needed:
+# conformance, a smoke load run, and their reports, all under demo/.
+DEMO ?= demo
+demo:
+	@mkdir -p $(DEMO)
+	$(GO) run ./cmd/ciamcheck conformance --out $(DEMO)/conformance.json --junit-report $(DEMO)/junit.xml
+	$(GO) run ./cmd/ciamcheck load --plan smoke --out $(DEMO)/load.json --hlog $(DEMO)/load.hlog
+	$(GO) run ./cmd/ciamcheck report $(DEMO)/conformance.json --format html --out $(DEMO)/conformance.html
+	$(GO) run ./cmd/ciamcheck report $(DEMO)/load.json --format html --out $(DEMO)/load.html
+	@echo "demo: records, JUnit, .hlog and HTML reports in $(DEMO)/"
+
 clean:
-	rm -rf bin
+	rm -rf bin demo
