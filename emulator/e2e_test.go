@@ -252,6 +252,25 @@ func TestSSPRThenDirectSignIn(t *testing.T) {
 	h.signInPassword(u, otherPass)
 }
 
+// An administrator who turns SSPR off stops resets already under way: the
+// password page's /continue table names this case (invalid_request).
+func TestSSPRDisabledMidFlow(t *testing.T) {
+	h := newHarness(t, nil)
+	const u = "dora@example.com"
+	h.createUser(u, goodPass, nil)
+	ct := wantToken(t, "start", h.post(nativeauth.EndpointResetStart, vals("client_id", clientID, "username", u, "challenge_type", "oob redirect")))
+	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointResetChallenge, vals("client_id", clientID, "continuation_token", ct, "challenge_type", "oob redirect")))
+	if r := h.backdoor(http.MethodPut, "config", map[string]any{"sspr": map[string]any{"enabled": false, "poll_interval": 2, "poll_sequence": []string{"succeeded"}}}); r.status != 200 {
+		t.Fatalf("put config: %d %s", r.status, r.raw)
+	}
+	r := h.post(nativeauth.EndpointResetContinue, vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", h.lastCode(u)))
+	wantError(t, "continue with SSPR off", r, nativeauth.ErrInvalidRequest, "", codeSSPRDisabled)
+	if !strings.Contains(r.str("error_description"), "not enabled") {
+		t.Errorf("error_description %q does not say why", r.str("error_description"))
+	}
+	wantError(t, "start with SSPR off", h.post(nativeauth.EndpointResetStart, vals("client_id", clientID, "username", u, "challenge_type", "oob redirect")), nativeauth.ErrInvalidRequest, "", codeSSPRDisabled)
+}
+
 func TestSSPRPollFailedThenResubmit(t *testing.T) {
 	h := newHarness(t, func(c *Config) {
 		c.SSPR.PollSequence = []nativeauth.PollStatus{nativeauth.PollStatusInProgress, nativeauth.PollStatusFailed}

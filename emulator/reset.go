@@ -39,11 +39,7 @@ func (e *Emulator) resetStart(rc *reqCtx) {
 		rc.fail(ae)
 		return
 	}
-	if !rc.t.cfg.SSPR.Enabled {
-		// The pages' reset tables: invalid_request when "the external tenant
-		// administrator hasn't enabled SSPR and email OTP for all users".
-		rc.fail(newErr(nativeauth.ErrInvalidRequest, codeSSPRDisabled,
-			"Self-service password reset is not enabled for the users of this tenant."))
+	if rc.ssprDisabled() {
 		return
 	}
 	if !set.has(chOOB) {
@@ -93,7 +89,7 @@ func (e *Emulator) resetChallenge(rc *reqCtx) {
 
 // resetContinue: /resetpassword/v1.0/continue verifies the OTP.
 func (e *Emulator) resetContinue(rc *reqCtx) {
-	if !rc.parse() {
+	if !rc.parse() || rc.ssprDisabled() {
 		return
 	}
 	f, id, ae := rc.loadFlow(kindReset, nativeauth.ErrInvalidRequest)
@@ -121,6 +117,20 @@ func (e *Emulator) resetContinue(rc *reqCtx) {
 		in = maxResetExpiresIn
 	}
 	rc.writeJSON(http.StatusOK, resetContinueBody{ExpiresIn: in, ContinuationToken: tok})
+}
+
+// ssprDisabled answers invalid_request when the tenant does not offer
+// self-service password reset, and says so. The password page's table puts
+// this under /continue ("the external tenant administrator hasn't enabled
+// SSPR and email OTP for all tenant users"); start refuses too, so a reset
+// begun before an administrator turned SSPR off stops at the next check.
+func (rc *reqCtx) ssprDisabled() bool {
+	if rc.t.cfg.SSPR.Enabled {
+		return false
+	}
+	rc.fail(newErr(nativeauth.ErrInvalidRequest, codeSSPRDisabled,
+		"Self-service password reset is not enabled for the users of this tenant."))
+	return true
 }
 
 // resetSubmit: /resetpassword/v1.0/submit takes the new password.
