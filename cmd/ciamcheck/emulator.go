@@ -8,11 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ciamcheck/ciamcheck/emulator"
+	"github.com/ciamcheck/ciamcheck/target"
 )
 
 func init() { subcommands = append(subcommands, newEmulatorCmd) }
@@ -23,6 +26,8 @@ type emulatorOptions struct {
 	Tenant     string
 	ConfigPath string
 	NoBackdoor bool
+	// ProfilePath receives the target profile for this emulator.
+	ProfilePath string
 }
 
 func newEmulatorCmd() *cobra.Command {
@@ -31,7 +36,17 @@ func newEmulatorCmd() *cobra.Command {
 		Use:   "emulator",
 		Short: "Serve the embedded External ID tenant emulator over HTTP",
 		Long: `Serve the embedded emulator of the native authentication API, so apps, SDKs
-and ciamcheck itself can run against it. Stops on SIGINT or SIGTERM.`,
+and ciamcheck itself can run against it. It prints the base URL, the apps
+and a target profile that points ciamcheck at it (--write-profile saves
+it). Stops on SIGINT or SIGTERM.
+
+conformance and load do not need it: with no --target they start the same
+emulator in-process. Serve it to test your own app or SDK, to share one
+emulator between processes, or to watch its request log.`,
+		Example: `  ciamcheck emulator
+  ciamcheck emulator --addr 127.0.0.1:9000 --config tenant.yaml
+  ciamcheck emulator --write-profile local.yaml   # then: ciamcheck conformance --target local.yaml
+  ciamcheck emulator --no-backdoor                # no outbox, clock or config API: like a real tenant`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
@@ -43,6 +58,7 @@ and ciamcheck itself can run against it. Stops on SIGINT or SIGTERM.`,
 	f.StringVar(&o.Tenant, "tenant", "", "tenant subdomain (default: the config's, \"contoso\")")
 	f.StringVar(&o.ConfigPath, "config", "", "tenant YAML file (default: built-in tenant)")
 	f.BoolVar(&o.NoBackdoor, "no-backdoor", false, "disable the /emulator/v1/ test API")
+	f.StringVar(&o.ProfilePath, "write-profile", "", "write a target profile for this emulator to this file (for ciamcheck --target)")
 	return cmd
 }
 
@@ -74,7 +90,10 @@ func runEmulator(ctx context.Context, o emulatorOptions, out io.Writer, logger *
 		return fmt.Errorf("listen on %s: %w", o.Addr, err)
 	}
 	addr := ln.Addr().String()
-	printEmulatorBanner(out, cfg, addr)
+	if err := printEmulatorBanner(out, em.Config(), addr, o.ProfilePath); err != nil {
+		_ = ln.Close()
+		return err
+	}
 
 	srv := &http.Server{
 		Handler:           logRequests(logger, em),
@@ -104,7 +123,10 @@ func runEmulator(ctx context.Context, o emulatorOptions, out io.Writer, logger *
 	return nil
 }
 
-func printEmulatorBanner(out io.Writer, cfg emulator.Config, addr string) {
+// printEmulatorBanner says where the emulator is and gives the target
+// profile that points ciamcheck (or a teammate's machine) at it, written to
+// profilePath when set.
+func printEmulatorBanner(out io.Writer, cfg emulator.Config, addr, profilePath string) error {
 	host := "http://" + addr
 	base := host + "/" + cfg.Tenant + ".onmicrosoft.com"
 	fmt.Fprintf(out, "ciamcheck emulator: tenant %s (%s), sign-up method %s\n", cfg.Tenant, cfg.TenantID, cfg.SignUpMethod)
@@ -118,27 +140,24 @@ func printEmulatorBanner(out io.Writer, cfg emulator.Config, addr string) {
 	} else {
 		fmt.Fprintf(out, "  backdoor:  %s/emulator/v1/ (outbox, clock, reset, users, config, faults)\n", host)
 	}
-	client := emulator.DefaultNativeClientID
-	for _, a := range cfg.Apps {
-		if a.PublicClient && a.NativeAuth {
-			client = a.ClientID
-			break
-		}
+	prof, err := target.EmulatorProfile(base, cfg).YAML()
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(out, `
-Point ciamcheck at it with a target profile such as:
-
-  name: local-emulator
-  base_url: %s
-  client_id: %s
-  tenant:
-    signup_method: %s
-    sspr: %v
-  otp:
-    source: emulator
-    url: %s/emulator/v1/outbox
-
-`, base, client, cfg.SignUpMethod, cfg.SSPR.Enabled, host)
+	if profilePath != "" {
+		if err := os.WriteFile(profilePath, prof, 0o644); err != nil {
+			return fmt.Errorf("write the target profile: %w", err)
+		}
+		fmt.Fprintf(out, "\nTarget profile written to %s; from another terminal:\n\n  ciamcheck conformance --target %s\n  ciamcheck load --target %s\n\n", profilePath, profilePath, profilePath)
+		return nil
+	}
+	fmt.Fprintf(out, "\nTarget profile for it (save it, or start with --write-profile FILE), then\n`ciamcheck conformance --target FILE`:\n\n")
+	for _, line := range strings.SplitAfter(strings.TrimRight(string(prof), "\n"), "\n") {
+		fmt.Fprint(out, "  "+line)
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintln(out)
+	return nil
 }
 
 // statusRecorder keeps the status code for the request log.

@@ -7,9 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/target"
 )
 
 func TestRunEmulatorServesAndStops(t *testing.T) {
@@ -62,4 +67,117 @@ func TestRunEmulatorBadConfig(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "tenant.yaml") {
 		t.Fatalf("want a config error naming the file, got %v", err)
 	}
+}
+
+// startEmulator serves runEmulator until the test ends and returns its
+// address.
+func startEmulator(t *testing.T, o emulatorOptions, out io.Writer) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- runEmulator(ctx, o, out, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { addrc <- a })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("runEmulator: %v", err)
+		}
+	})
+	select {
+	case addr := <-addrc:
+		return addr
+	case err := <-errc:
+		t.Fatalf("runEmulator returned early: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("emulator did not start")
+	}
+	return ""
+}
+
+// The profile the banner prints, and the one --write-profile writes, open
+// as a target and reach the running emulator: a sign-up starts and its
+// passcode arrives through the outbox the profile names.
+func TestEmulatorProfileOpens(t *testing.T) {
+	var out syncBuffer
+	path := filepath.Join(t.TempDir(), "local.yaml")
+	addr := startEmulator(t, emulatorOptions{Addr: "127.0.0.1:0", ProfilePath: path}, &out)
+	if !strings.Contains(out.String(), "--target "+path) {
+		t.Errorf("banner does not say how to use the written profile:\n%s", out.String())
+	}
+	p, err := target.Load(path)
+	if err != nil {
+		t.Fatalf("written profile: %v", err)
+	}
+	checkProfileReaches(t, p, addr)
+
+	// Without --write-profile the profile is printed, indented.
+	var printed syncBuffer
+	addr2 := startEmulator(t, emulatorOptions{Addr: "127.0.0.1:0"}, &printed)
+	_, yamlPart, ok := strings.Cut(printed.String(), "--target FILE`:\n\n")
+	if !ok {
+		t.Fatalf("no profile printed:\n%s", printed.String())
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(yamlPart, "\n"), "\n") {
+		lines = append(lines, strings.TrimPrefix(l, "  "))
+	}
+	p2, err := target.Parse([]byte(strings.Join(lines, "\n")))
+	if err != nil {
+		t.Fatalf("printed profile: %v\n%s", err, yamlPart)
+	}
+	checkProfileReaches(t, p2, addr2)
+}
+
+func checkProfileReaches(t *testing.T, p *target.Profile, addr string) {
+	t.Helper()
+	if p.Kind != target.KindTenant || !strings.Contains(p.BaseURL, addr) || p.Expect == nil || !p.Capabilities.Backdoor {
+		t.Fatalf("profile = %+v", p)
+	}
+	ctx := context.Background()
+	tgt, err := target.Open(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close()
+	if tgt.Caps.DisabledClientID == "" || tgt.Caps.ConfidentialClientID == "" || tgt.Backdoor == nil {
+		t.Errorf("capabilities %+v, backdoor %v", tgt.Caps, tgt.Backdoor)
+	}
+	user := tgt.Users.New("profile")
+	since := time.Now().Add(-time.Second)
+	start, err := tgt.Client.SignUpStart(ctx, nativeauth.SignUpStartRequest{Username: user, ChallengeTypes: []nativeauth.ChallengeType{"oob", "password", "redirect"}})
+	if err != nil {
+		t.Fatalf("sign-up start through the profile: %v", err)
+	}
+	if start.Redirect != nil {
+		t.Fatalf("redirect: %+v", start.Redirect)
+	}
+	if _, err := tgt.Client.SignUpChallenge(ctx, nativeauth.ChallengeRequest{ContinuationToken: start.ContinuationToken, ChallengeTypes: []nativeauth.ChallengeType{"oob", "password", "redirect"}}); err != nil {
+		t.Fatalf("sign-up challenge: %v", err)
+	}
+	octx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if code, err := tgt.OTP.Code(octx, user, since); err != nil || len(code.Reveal()) != 8 {
+		t.Fatalf("passcode through the profile's outbox: %v", err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the emulator goroutine writing
+// while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
