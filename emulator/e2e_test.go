@@ -32,6 +32,19 @@ func (h *harness) verifyTokens(r resp, wantID, wantRefresh bool, username string
 	if r.str("access_token") == "" || r.str("scope") == "" {
 		h.t.Errorf("access_token or scope missing: %s", r.raw)
 	}
+	// Whatever the audience (this app, or an API of the tenant), azp is
+	// the app the token was issued to.
+	if parts := strings.Split(r.str("access_token"), "."); len(parts) == 3 {
+		payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+		var at struct {
+			AZP string `json:"azp"`
+		}
+		if err != nil || json.Unmarshal(payload, &at) != nil || at.AZP != clientID {
+			h.t.Errorf("access_token azp = %q (%v), want %s", at.AZP, err, clientID)
+		}
+	} else {
+		h.t.Errorf("access_token is not a JWS: %d parts", len(parts))
+	}
 	if r.header.Get("Cache-Control") != "no-store" || r.header.Get("Pragma") != "no-cache" {
 		h.t.Errorf("cache headers %q %q", r.header.Get("Cache-Control"), r.header.Get("Pragma"))
 	}
@@ -316,4 +329,25 @@ func TestPasswordResetRequired(t *testing.T) {
 		ct = wantToken(t, "poll", h.post(nativeauth.EndpointResetPollCompletion, vals("client_id", clientID, "continuation_token", ct)))
 	}
 	h.signInPassword(u, otherPass)
+}
+
+// An access token for another registered app's API has that API as its
+// audience and this app as azp, as a resource server checks.
+func TestAccessTokenForAnAPI(t *testing.T) {
+	h := newHarness(t, nil)
+	const u = "api@example.com"
+	h.createUser(u, goodPass, nil)
+	ct := wantToken(t, "initiate", h.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", u, "challenge_type", "password redirect")))
+	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct, "challenge_type", "password redirect")))
+	api := "api://" + DefaultConfidentialClient + "/read"
+	r := h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid "+api))
+	h.verifyTokens(r, true, false, u)
+	parts := strings.Split(r.str("access_token"), ".")
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	var at struct {
+		Aud string `json:"aud"`
+	}
+	if err := json.Unmarshal(payload, &at); err != nil || at.Aud == clientID || !strings.Contains(at.Aud, DefaultConfidentialClient) {
+		t.Errorf("access token aud = %q (%v), want the API %s", at.Aud, err, DefaultConfidentialClient)
+	}
 }

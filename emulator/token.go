@@ -246,6 +246,7 @@ func (rc *reqCtx) issueTokens(u user, sc scopeSet) {
 		ObjectID:          u.objectID,
 		TenantID:          rc.t.cfg.TenantID,
 		Audience:          rc.app.ClientID,
+		ClientID:          rc.app.ClientID,
 		PreferredUsername: u.username,
 		Email:             u.username,
 		Name:              u.attributes["displayName"],
