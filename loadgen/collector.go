@@ -161,7 +161,8 @@ func (c *collector) report(now time.Time) {
 		snap := scenarioSnapshot{
 			Name: sc.cfg.Name, Done: it, Expected: sc.cfg.expected(),
 			Failed: sc.failed.Load(), Dropped: sc.dropped.Load(), Throttled: sc.throttled.Load(),
-			Rate: float64(it-c.lastIter[i]) / secs,
+			Rate:    float64(it-c.lastIter[i]) / secs,
+			Elapsed: time.Since(c.r.begin),
 		}
 		c.lastIter[i] = it
 		if cs := c.series[seriesKey{scenario: i, flow: true}]; cs != nil && cs.iResponse.TotalCount() > 0 {
@@ -261,10 +262,10 @@ func (c *collector) scenarioResult(sc *scenarioRun) (reports.ScenarioResult, err
 func (c *collector) stepStats(cs *cumSeries) (reports.StepStats, error) {
 	st := reports.StepStats{Step: string(cs.key.step), Count: cs.response.TotalCount()}
 	var err error
-	if st.ServiceTime, err = encodeHistogram(cs.service); err != nil {
+	if st.ServiceTime, err = reports.EncodeHistogram(cs.service); err != nil {
 		return st, fmt.Errorf("step %s: service time: %w", cs.key.step, err)
 	}
-	if st.ResponseTime, err = encodeHistogram(cs.response); err != nil {
+	if st.ResponseTime, err = reports.EncodeHistogram(cs.response); err != nil {
 		return st, fmt.Errorf("step %s: response time: %w", cs.key.step, err)
 	}
 	st.Outcomes = outcomeCounts(cs.outcomes)
@@ -315,22 +316,6 @@ func (c *collector) integrity() []reports.ThresholdResult {
 		})
 	}
 	return out
-}
-
-// encodeHistogram is the record's histogram form: the base64 compressed V2
-// encoding plus precomputed figures in microseconds.
-func encodeHistogram(h *hdrhistogram.Histogram) (reports.Histogram, error) {
-	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
-	if err != nil {
-		return reports.Histogram{}, fmt.Errorf("encode histogram: %w", err)
-	}
-	out := reports.Histogram{Encoded: string(b), Count: h.TotalCount()}
-	if out.Count > 0 {
-		v := h.ValueAtPercentiles([]float64{50, 90, 99, 99.9})
-		out.P50, out.P90, out.P99, out.P999 = v[50], v[90], v[99], v[99.9]
-		out.Max, out.Mean = h.Max(), h.Mean()
-	}
-	return out, nil
 }
 
 // throttleMonitor keeps cumulative (answers, 429s) samples over the window.

@@ -20,6 +20,7 @@ type scenarioSnapshot struct {
 	Failed, Dropped, Throttled int64
 	Rate                       float64       // iterations/s over the last interval
 	P99                        time.Duration // flow response time, last interval
+	Elapsed                    time.Duration // since the run began
 }
 
 func (s scenarioSnapshot) info() string {
@@ -41,15 +42,31 @@ func newProgress(w io.Writer, scs []*scenarioRun) progressSink {
 	if w == nil {
 		return nil
 	}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !strings.EqualFold(os.Getenv("CI"), "true") {
-		return newBars(f, scs)
+	width := 0
+	lengths := make([]time.Duration, len(scs))
+	for i, sc := range scs {
+		width = max(width, len(sc.cfg.Name))
+		lengths[i] = sc.cfg.length()
 	}
-	return &lines{w: w}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !strings.EqualFold(os.Getenv("CI"), "true") {
+		return newBars(f, scs, width, lengths)
+	}
+	return &lines{w: w, width: width}
+}
+
+// counts is "done/expected", or "done" when the scenario has no expected
+// count (the closed model runs as many iterations as the target allows).
+func (s scenarioSnapshot) counts() string {
+	if s.Expected > 0 {
+		return fmt.Sprintf("%d/%d", s.Done, s.Expected)
+	}
+	return fmt.Sprintf("%d", s.Done)
 }
 
 // lines writes one line per scenario per interval.
 type lines struct {
 	w     io.Writer
+	width int
 	start time.Time
 }
 
@@ -58,58 +75,86 @@ func (l *lines) update(now time.Time, snaps []scenarioSnapshot) {
 		l.start = now
 	}
 	for _, s := range snaps {
-		exp := "?"
-		if s.Expected > 0 {
-			exp = fmt.Sprint(s.Expected)
-		}
-		fmt.Fprintf(l.w, "[%6.1fs] %-20s %d/%s  %s\n", now.Sub(l.start).Seconds(), s.Name, s.Done, exp, s.info())
+		fmt.Fprintf(l.w, "[%6.1fs] %-*s %12s  %s\n", now.Sub(l.start).Seconds(), l.width, s.Name, s.counts(), s.info())
 	}
 }
 
 func (l *lines) finish() {}
 
-// bars shows an mpb bar per scenario.
+// bars shows an mpb bar per scenario: iterations done of those expected, or,
+// for a scenario with no expected count, the time elapsed of its length.
 type bars struct {
-	p    *mpb.Progress
-	bars []*mpb.Bar
-	info []*atomic.Pointer[string]
+	p       *mpb.Progress
+	bars    []*mpb.Bar
+	info    []*atomic.Pointer[string]
+	counts  []*atomic.Pointer[string]
+	lengths []time.Duration
+	// elapsed is the run's age at the last update, seen at updated.
+	elapsed time.Duration
+	updated time.Time
 }
 
-func newBars(w io.Writer, scs []*scenarioRun) *bars {
-	b := &bars{p: mpb.New(mpb.WithOutput(w), mpb.WithRefreshRate(250*time.Millisecond), mpb.WithWidth(30))}
-	width := 0
-	for _, sc := range scs {
-		width = max(width, len(sc.cfg.Name))
+func newBars(w io.Writer, scs []*scenarioRun, width int, lengths []time.Duration) *bars {
+	b := &bars{p: mpb.New(mpb.WithOutput(w), mpb.WithRefreshRate(250*time.Millisecond), mpb.WithWidth(30)), lengths: lengths}
+	text := func(init string) *atomic.Pointer[string] {
+		p := &atomic.Pointer[string]{}
+		p.Store(&init)
+		return p
 	}
-	for _, sc := range scs {
-		info := &atomic.Pointer[string]{}
-		empty := ""
-		info.Store(&empty)
+	for i, sc := range scs {
+		info, counts := text(""), text("0")
 		total := sc.cfg.expected()
+		if total <= 0 {
+			total = lengths[i].Milliseconds()
+		}
 		bar := b.p.AddBar(max(total, 1),
-			mpb.PrependDecorators(decor.Name(sc.cfg.Name, decor.WC{W: width + 1, C: decor.DindentRight}), decor.CountersNoUnit("%d/%d")),
+			mpb.PrependDecorators(
+				decor.Name(sc.cfg.Name, decor.WC{W: width + 1, C: decor.DindentRight}),
+				decor.Any(func(decor.Statistics) string { return *counts.Load() }, decor.WC{W: 12}),
+			),
 			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return *info.Load() })),
 		)
 		b.bars = append(b.bars, bar)
 		b.info = append(b.info, info)
+		b.counts = append(b.counts, counts)
 	}
 	return b
 }
 
 func (b *bars) update(_ time.Time, snaps []scenarioSnapshot) {
+	b.updated = time.Now()
 	for i, s := range snaps {
-		txt := s.info()
+		b.elapsed = s.Elapsed
+		txt, cnt := s.info(), s.counts()
 		b.info[i].Store(&txt)
-		if s.Expected <= 0 || s.Done > s.Expected {
-			b.bars[i].SetTotal(s.Done+1, false)
+		b.counts[i].Store(&cnt)
+		switch {
+		case s.Expected > 0:
+			if s.Done > s.Expected {
+				b.bars[i].SetTotal(s.Done, false)
+			}
+			b.bars[i].SetCurrent(s.Done)
+		default:
+			b.bars[i].SetCurrent(min(s.Elapsed, b.lengths[i]).Milliseconds())
 		}
-		b.bars[i].SetCurrent(s.Done)
 	}
 }
 
+// finish ends every bar so Wait returns: a bar whose total was given
+// completes only by reaching it (mpb ignores SetTotal then), so a scenario
+// that ended short of its expected count, or was interrupted, is aborted and
+// stays on screen as it stood.
 func (b *bars) finish() {
+	if !b.updated.IsZero() {
+		elapsed := b.elapsed + time.Since(b.updated)
+		for i, bar := range b.bars {
+			if b.lengths[i] > 0 {
+				bar.SetCurrent(min(elapsed, b.lengths[i]).Milliseconds())
+			}
+		}
+	}
 	for _, bar := range b.bars {
-		bar.SetTotal(-1, true)
+		bar.Abort(false)
 	}
 	b.p.Wait()
 }

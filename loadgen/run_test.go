@@ -426,12 +426,20 @@ thresholds:
 	if !strings.Contains(progress.String(), "ramp ") || !strings.Contains(progress.String(), "/s") {
 		t.Errorf("progress lines: %q", progress.String())
 	}
+	// The closed model has no expected count: lines show iterations done,
+	// never "n/0"; the open model shows done/expected.
+	if strings.Contains(progress.String(), "/0 ") || !strings.Contains(progress.String(), "/10 ") {
+		t.Errorf("progress counts: %q", progress.String())
+	}
 	var out bytes.Buffer
 	if err := WriteSummary(&out, l); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()
-	for _, want := range []string{"ramp (s, ramping-vus)", "  flow", "  sleep", "FAIL arr sleep p50 < 1ms", "ok   dropped == 0", "result: FAIL", "P99.9"} {
+	if strings.Contains(s, "/0") || !strings.Contains(s, fmt.Sprintf("iterations %d of 10", l.Scenarios[1].Iterations)) {
+		t.Errorf("summary iteration counts:\n%s", s)
+	}
+	for _, want := range []string{"ramp (s, ramping-vus)", "  flow", "  sleep", "FAIL arr sleep p50 < 1ms", "ok   dropped == 0", "result: FAIL", "P99.9", "SERVICE P99: request sent"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary lacks %q:\n%s", want, s)
 		}

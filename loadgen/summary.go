@@ -19,8 +19,12 @@ func WriteSummary(w io.Writer, l *reports.Load) error {
 	for _, sc := range l.Scenarios {
 		secs := sc.Duration.Seconds()
 		head := fmt.Sprintf("%s (%s, %s)", sc.Name, sc.Flow, sc.Executor)
-		fmt.Fprintf(tw, "%s\titerations %d/%d\t\tfailed %d, dropped %d, throttled %d\t\t\t\t\t\t\n",
-			head, sc.Iterations, sc.Expected, sc.Failed, sc.Dropped, sc.Throttled)
+		iterations := fmt.Sprintf("iterations %d", sc.Iterations)
+		if sc.Expected > 0 {
+			iterations += fmt.Sprintf(" of %d", sc.Expected)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t\tfailed %d, dropped %d, throttled %d\t\t\t\t\t\t\n",
+			head, iterations, sc.Failed, sc.Dropped, sc.Throttled)
 		if sc.FlowStats != nil {
 			writeRow(tw, "  flow", *sc.FlowStats, secs)
 		}
@@ -31,6 +35,7 @@ func WriteSummary(w io.Writer, l *reports.Load) error {
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
+	fmt.Fprintln(w, "\nERRORS counts error answers by status, error and suberror, also those a flow expects\n(credential_required, attributes_required); failed iterations are on each scenario's line.\nP50…MAX: response time (intended start → response); SERVICE P99: request sent → response.")
 	if l.Aborted != "" {
 		fmt.Fprintf(w, "\nABORTED: %s\n", l.Aborted)
 	}

@@ -93,11 +93,11 @@ func sampleLoad(t testing.TB) *reports.Load {
 			t.Fatal(err)
 		}
 	}
-	fe, err := encodeHistogram(flow)
+	fe, err := reports.EncodeHistogram(flow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	se, err := encodeHistogram(step)
+	se, err := reports.EncodeHistogram(step)
 	if err != nil {
 		t.Fatal(err)
 	}
