@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/suites/conformance"
@@ -73,6 +75,13 @@ func listLabels(w io.Writer) error {
 	return nil
 }
 
+// colorTerminal says whether w is a terminal that wants colours: not a
+// pipe or a file, not CI=true, and NO_COLOR unset (no-color.org).
+func colorTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd())) && !strings.EqualFold(os.Getenv("CI"), "true") && os.Getenv("NO_COLOR") == ""
+}
+
 func runConformance(w io.Writer, f conformanceFlags) error {
 	opts := conformance.Options{
 		Config: conformance.Config{
@@ -84,6 +93,7 @@ func runConformance(w io.Writer, f conformanceFlags) error {
 		FocusString: f.focus,
 		JUnitReport: f.junit,
 		Verbose:     f.verbose,
+		NoColor:     !colorTerminal(w),
 		Timeout:     f.timeout,
 	}
 	rec, passed, err := conformance.Run(opts)

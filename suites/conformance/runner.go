@@ -78,6 +78,8 @@ type Options struct {
 	FocusString string
 	JUnitReport string
 	Verbose     bool
+	// NoColor turns off ANSI colours (for logs, files and CI).
+	NoColor bool
 	// Timeout bounds the whole run; zero means one hour.
 	Timeout time.Duration
 }
@@ -109,6 +111,7 @@ func Run(opts Options) (reports.Record, bool, error) {
 	repCfg.JUnitReport = opts.JUnitReport
 	repCfg.Verbose = opts.Verbose
 	repCfg.Succinct = !opts.Verbose
+	repCfg.NoColor = opts.NoColor
 	gomega.RegisterFailHandler(Fail)
 	t := &failRecorder{}
 	passed := RunSpecs(t, SuiteDescription, suiteCfg, repCfg)
