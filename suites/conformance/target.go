@@ -105,23 +105,33 @@ func newEnv(ctx context.Context, t *target.Target, wrap func(http.Handler) http.
 			return code.Reveal(), err
 		}
 	}
-	var once sync.Once
-	var user, password string
-	var userErr error
+	// A user signed up under one sign-up method cannot stand in for the
+	// other (a passcode user has no password), and specs may switch the
+	// emulator's method: one user is made per method, when first needed.
+	type existing struct {
+		user, password string
+		err            error
+	}
+	var usersMu sync.Mutex
+	users := map[string]existing{}
 	e.ExistingUser = func(ctx context.Context) (string, string, error) {
-		once.Do(func() {
-			if len(t.Existing) > 0 {
-				user, password = t.Existing[0].Username, t.Existing[0].Password.Reveal()
-				return
-			}
-			su, err := e.CompleteSignUp(ctx, "existing")
-			if err != nil {
-				userErr = fmt.Errorf("create the existing user by sign-up: %w", err)
-				return
-			}
-			user, password = su.Username, su.Password
-		})
-		return user, password, userErr
+		if len(t.Existing) > 0 {
+			return t.Existing[0].Username, t.Existing[0].Password.Reveal(), nil
+		}
+		usersMu.Lock()
+		defer usersMu.Unlock()
+		method := e.Tenant.SignUpMethod
+		if u, ok := users[method]; ok {
+			return u.user, u.password, u.err
+		}
+		var u existing
+		if su, err := e.CompleteSignUp(ctx, "existing"); err != nil {
+			u.err = fmt.Errorf("create the existing user by sign-up: %w", err)
+		} else {
+			u.user, u.password = su.Username, su.Password
+		}
+		users[method] = u
+		return u.user, u.password, u.err
 	}
 	v, err := check.NewIDTokenVerifier(ctx, e.HTTP, t.BaseURL+"/v2.0/.well-known/openid-configuration", t.ClientID, e.Now)
 	if err != nil {
@@ -156,9 +166,9 @@ func hasCapability(t *target.Target, e *Env, need string) (bool, string) {
 	case "backdoor:faults":
 		return false, "the suite does not drive the emulator's fault injector yet (redirect and user-creation failures)"
 	case "signin:password":
-		return t.Require(target.NeedSignUpPassword)
+		return signUpMethod(t, e, target.SignUpPassword, target.NeedSignUpPassword)
 	case "signin:otp":
-		return t.Require(target.NeedSignUpOTP)
+		return signUpMethod(t, e, target.SignUpOTP, target.NeedSignUpOTP)
 	case "password-policy:banned":
 		return t.Require(target.NeedBannedPassword)
 	case "existing-user":
@@ -181,6 +191,24 @@ func hasCapability(t *target.Target, e *Env, need string) (bool, string) {
 		return true, ""
 	}
 	return t.Require(need)
+}
+
+// signUpMethod answers a need for a tenant whose sign-up method is method.
+// A tenant of the other method with a configuration backdoor (the emulator)
+// is switched to it for the rest of the spec, and switched back after.
+func signUpMethod(t *target.Target, e *Env, method, need string) (bool, string) {
+	ok, reason := t.Require(need)
+	if ok || e.SetTenantConfig == nil || e.Tenant.SignUpMethod == method {
+		return ok, reason
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := withTenant(ctx, e, func(cfg map[string]any) { cfg["signup_method"] = method },
+		func(t *Tenant) { t.SignUpMethod = method })
+	if err != nil {
+		return false, fmt.Sprintf("%s; switching the tenant to sign-up method %s through the backdoor failed: %v", reason, method, err)
+	}
+	return true, ""
 }
 
 // editConfig changes the emulator's tenant configuration through the

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -220,11 +221,34 @@ func attributeInvalid(ctx context.Context, e *Env, r *Reached) (url.Values, stri
 	if bad == nil {
 		return nil, "the tenant is expected to have no attribute with a validation regex", nil
 	}
+	if r.Endpoint != nativeauth.EndpointSignUpStart && !bad.Required {
+		if e.SetTenantConfig == nil {
+			return nil, "the attribute with a validation regex (" + bad.Name + ") is optional, and the pages' table does not take optional attributes on continue after verification", nil
+		}
+		// Through the backdoor the attribute becomes required for this
+		// spec, so continue asks for it and validates it.
+		name := bad.Name
+		err := withTenant(ctx, e, func(cfg map[string]any) {
+			attrs, _ := cfg["attributes"].([]any)
+			for _, a := range attrs {
+				if m, ok := a.(map[string]any); ok && m["name"] == name {
+					m["required"] = true
+				}
+			}
+		}, func(t *Tenant) {
+			for i := range t.Attributes {
+				if t.Attributes[i].Name == name {
+					t.Attributes[i].Required = true
+				}
+			}
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		bad = &Attribute{Name: name, Required: true, Regex: bad.Regex}
+	}
 	attrs := e.Tenant.RequiredAttributes()
 	attrs[bad.Name] = invalidFor(bad.Regex)
-	if r.Endpoint != nativeauth.EndpointSignUpStart && !bad.Required {
-		return nil, "the attribute with a validation regex (" + bad.Name + ") is optional, and the pages' table does not take optional attributes on continue after verification", nil
-	}
 	if r.Endpoint == nativeauth.EndpointSignUpStart {
 		return set(r.Form, "attributes", attributesJSON(attrs)), "", nil
 	}
@@ -470,6 +494,24 @@ func init() {
 }
 
 // withConfig edits the tenant configuration for the rest of the spec.
+// withTenant is withConfig that also changes what the suite expects of the
+// tenant (e.Tenant) for the rest of the spec, so the flows reach the
+// endpoint the way the edited tenant wants. Specs in one process run one
+// at a time, and each ginkgo -p process has its own embedded emulator.
+func withTenant(ctx context.Context, e *Env, editConfig func(map[string]any), editTenant func(*Tenant)) error {
+	if err := withConfig(ctx, e, editConfig); err != nil {
+		return err
+	}
+	old := e.Tenant
+	changed := old
+	changed.Attributes = slices.Clone(old.Attributes)
+	changed.Banned = slices.Clone(old.Banned)
+	editTenant(&changed)
+	e.Tenant = changed
+	DeferCleanup(func() { e.Tenant = old })
+	return nil
+}
+
 func withConfig(ctx context.Context, e *Env, edit func(map[string]any)) error {
 	if e.SetTenantConfig == nil {
 		return fmt.Errorf("the target has no tenant configuration backdoor")
