@@ -97,8 +97,13 @@ type Config struct {
 	Continuation   Continuation   `json:"continuation_token" yaml:"continuation_token"`
 	Tokens         TokenConfig    `json:"tokens" yaml:"tokens"`
 	Users          []SeedUser     `json:"users,omitempty" yaml:"users,omitempty"`
-	Faults         faults.Set     `json:"faults" yaml:"faults"`
-	Backdoor       Backdoor       `json:"backdoor" yaml:"backdoor"`
+	// FailUserCreation makes every account creation at the end of sign-up
+	// fail with 399279 ("User creation failed during self-service
+	// sign-up", the sign-up error-code page), to rehearse an app's
+	// handling of it.
+	FailUserCreation bool       `json:"fail_user_creation,omitempty" yaml:"fail_user_creation,omitempty"`
+	Faults           faults.Set `json:"faults" yaml:"faults"`
+	Backdoor         Backdoor   `json:"backdoor" yaml:"backdoor"`
 }
 
 // App is one app registration.
@@ -150,6 +155,10 @@ type OTPConfig struct {
 	Lifetime   Duration `json:"lifetime" yaml:"lifetime"`
 	// Interval is the resend interval (seconds) an oob challenge announces.
 	Interval int `json:"interval" yaml:"interval"`
+	// EmailDisabled is a tenant whose administrator has not enabled email
+	// one-time passcode for all users: sign-up continue answers
+	// invalid_request, as both pages' tables say.
+	EmailDisabled bool `json:"email_disabled,omitempty" yaml:"email_disabled,omitempty"`
 }
 
 // Continuation shapes continuation tokens.

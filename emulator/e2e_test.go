@@ -351,3 +351,57 @@ func TestAccessTokenForAnAPI(t *testing.T) {
 		t.Errorf("access token aud = %q (%v), want the API %s", at.Aud, err, DefaultConfidentialClient)
 	}
 }
+
+// A sign-up begun on a passcode tenant with "oob redirect" that the
+// administrator switches to email with password before the code is
+// submitted falls back to the web at continue: the app never said it
+// could give a password.
+func TestSignUpRedirectWhenTheMethodChangesMidFlow(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.SignUpMethod = SignUpMethodOTP })
+	const u = "switch@example.com"
+	attrs := `{"displayName":"Switch"}`
+	ct := wantToken(t, "start", h.post(nativeauth.EndpointSignUpStart, vals("client_id", clientID, "username", u, "challenge_type", "oob redirect", "attributes", attrs)))
+	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointSignUpChallenge, vals("client_id", clientID, "continuation_token", ct, "challenge_type", "oob redirect")))
+	cfg := DefaultConfig() // email with password
+	if r := h.backdoor(http.MethodPut, "config", cfg); r.status != 200 {
+		t.Fatalf("put config: %d %s", r.status, r.raw)
+	}
+	r := h.post(nativeauth.EndpointSignUpContinue, vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", h.lastCode(u)))
+	if r.status != 200 || r.str("challenge_type") != "redirect" || r.str("redirect_reason") == "" || r.str("continuation_token") != "" {
+		t.Fatalf("continue after the switch: %d %s", r.status, r.raw)
+	}
+}
+
+// The two tenant settings that rehearse failures: email OTP not enabled
+// (invalid_request at continue, both pages' tables) and account creation
+// failing (399279, the sign-up error-code page).
+func TestSignUpContinueTenantFailures(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		code   int
+	}{
+		{"email OTP disabled", func(c *Config) { c.OTP.EmailDisabled = true }, codeEmailOTPDisabled},
+		{"user creation fails", func(c *Config) { c.FailUserCreation = true }, nativeauth.CodeUserCreationFailed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			const u = "fail@example.com"
+			ct := wantToken(t, "start", h.post(nativeauth.EndpointSignUpStart, vals("client_id", clientID, "username", u, "challenge_type", "oob password redirect",
+				"password", goodPass, "attributes", `{"displayName":"Fail"}`)))
+			ct = wantToken(t, "challenge", h.post(nativeauth.EndpointSignUpChallenge, vals("client_id", clientID, "continuation_token", ct, "challenge_type", "oob password redirect")))
+			cfg := DefaultConfig()
+			tc.mutate(&cfg)
+			if r := h.backdoor(http.MethodPut, "config", cfg); r.status != 200 {
+				t.Fatalf("put config: %d %s", r.status, r.raw)
+			}
+			r := h.post(nativeauth.EndpointSignUpContinue, vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", h.lastCode(u)))
+			wantError(t, tc.name, r, nativeauth.ErrInvalidRequest, "", tc.code)
+			// No account was made: the username is still free.
+			if r := h.backdoor(http.MethodGet, "users/"+u, nil); r.status != http.StatusNotFound {
+				t.Errorf("user after a failed sign-up: %d %s", r.status, r.raw)
+			}
+		})
+	}
+}

@@ -123,6 +123,13 @@ func (e *Emulator) signUpContinue(rc *reqCtx) {
 		return
 	}
 	defer f.mu.Unlock()
+	if rc.t.cfg.OTP.EmailDisabled {
+		// Both pages' continue tables: invalid_request when "the tenant
+		// administrator hasn't enabled email OTP for all tenant users".
+		rc.fail(newErr(nativeauth.ErrInvalidRequest, codeEmailOTPDisabled,
+			"Email one-time passcode is not enabled for the users of this tenant."))
+		return
+	}
 	gt := rc.f.get("grant_type")
 	switch nativeauth.GrantType(gt) {
 	case "":
@@ -214,6 +221,15 @@ func (rc *reqCtx) verificationRequired(f *flow, id flowID) {
 // signUpNext answers what a verified sign-up still lacks, or creates the
 // account.
 func (rc *reqCtx) signUpNext(f *flow, id flowID) {
+	// The tenant may have changed its method since start (an administrator
+	// switched the user flow to email with password): an app whose
+	// challenge_type list cannot give what it now needs falls back to the
+	// web, as the pages' continue examples show.
+	if rc.t.passwordTenant() && f.password == "" && !f.challenges.has(chPassword) {
+		rc.finish(f, id)
+		rc.redirect("The tenant's sign-up now needs a method the app did not list in challenge_type.")
+		return
+	}
 	if rc.t.passwordTenant() && f.password == "" {
 		tok := rc.issue(f, id, stepSignUpNeedCredential)
 		ae := newErr(nativeauth.ErrCredentialRequired, nativeauth.CodeCredentialRequired, "Credential required.")
@@ -227,6 +243,11 @@ func (rc *reqCtx) signUpNext(f *flow, id flowID) {
 		ae.ContinuationToken = tok
 		ae.RequiredAttributes = miss
 		rc.fail(ae)
+		return
+	}
+	if rc.t.cfg.FailUserCreation {
+		rc.finish(f, id)
+		rc.fail(newErr(nativeauth.ErrInvalidRequest, nativeauth.CodeUserCreationFailed, "User creation failed during self-service sign-up."))
 		return
 	}
 	if _, err := rc.e.createUser(rc.d, f.username, f.password, f.attributes); err != nil {

@@ -586,6 +586,80 @@ func signUpComplete(ctx context.Context, e *Env, r *Reached) (*nativeauth.Respon
 	return t.Resp, "", nil
 }
 
+// noConfigBackdoor is the reason a case that changes the tenant mid-flow
+// skips on a target without the emulator's configuration backdoor.
+const noConfigBackdoor = "the case changes the tenant's configuration mid-flow, which needs the emulator's configuration backdoor"
+
+// setMethod is an edit of the tenant to sign-up method m, config and
+// expectations alike.
+func setMethod(ctx context.Context, e *Env, m string) error {
+	return withTenant(ctx, e, func(cfg map[string]any) { cfg["signup_method"] = m }, func(t *Tenant) { t.SignUpMethod = m })
+}
+
+// redirectForced starts a sign-up whose challenge_type list suits a
+// passcode tenant ("oob redirect"), verifies the email, then switches the
+// tenant to email with password: at continue the tenant needs a password
+// the app never said it could give, and must fall back to the web.
+func redirectForced(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if e.SetTenantConfig == nil {
+		return nil, noConfigBackdoor, nil
+	}
+	if err := setMethod(ctx, e, "otp"); err != nil {
+		return nil, "", err
+	}
+	r.Username = e.NewUsername("redirect")
+	since := e.Now().Add(-time.Second)
+	s, err := e.expectOK(ctx, "sign-up start", nativeauth.EndpointSignUpStart, e.Form(
+		"username", r.Username, "challenge_type", "oob redirect", "attributes", attributesJSON(e.Tenant.RequiredAttributes())))
+	if err != nil {
+		return nil, "", err
+	}
+	if s, err = e.expectOK(ctx, "sign-up challenge", nativeauth.EndpointSignUpChallenge, e.Form(
+		"continuation_token", s.CT(), "challenge_type", "oob redirect")); err != nil {
+		return nil, "", err
+	}
+	code, err := e.Code(ctx, r.Username, since)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := setMethod(ctx, e, "password"); err != nil {
+		return nil, "", err
+	}
+	return e.Form("continuation_token", s.CT(), "grant_type", "oob", "oob", code), "", nil
+}
+
+// userCreationFails makes the tenant fail the account creation that the
+// reached continue (the last step of the sign-up) would do.
+func userCreationFails(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if e.SetTenantConfig == nil {
+		return nil, noConfigBackdoor, nil
+	}
+	if err := withConfig(ctx, e, func(cfg map[string]any) { cfg["fail_user_creation"] = true }); err != nil {
+		return nil, "", err
+	}
+	return r.Form, "", nil
+}
+
+// emailOTPDisabled turns email one-time passcode off for the tenant's
+// users before the reached continue.
+func emailOTPDisabled(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if e.SetTenantConfig == nil {
+		return nil, noConfigBackdoor, nil
+	}
+	err := withConfig(ctx, e, func(cfg map[string]any) {
+		otp, _ := cfg["otp"].(map[string]any)
+		if otp == nil {
+			otp = map[string]any{}
+			cfg["otp"] = otp
+		}
+		otp["email_disabled"] = true
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return r.Form, "", nil
+}
+
 // notReachable is the driver of a trigger no target the suite knows can
 // provoke yet; the spec skips with the reason, and the report counts it.
 func notReachable(reason string) Trigger {
@@ -593,9 +667,9 @@ func notReachable(reason string) Trigger {
 }
 
 func init() {
-	triggers["redirect_forced"] = notReachable("forcing a redirect needs the emulator's fault injector, which the suite does not drive yet")
-	triggers["user_creation_fails"] = notReachable("failing user creation needs the emulator's fault injector, which the suite does not drive yet")
-	triggers["email_otp_disabled"] = notReachable("needs a tenant with email one-time passcode disabled; neither the emulator nor the profile offers one")
+	triggers["redirect_forced"] = redirectForced
+	triggers["user_creation_fails"] = userCreationFails
+	triggers["email_otp_disabled"] = emailOTPDisabled
 	triggers["scope_not_consented"] = notReachable("needs an API scope the client has no consent for; the target profile names none")
 }
 
