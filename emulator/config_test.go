@@ -250,8 +250,18 @@ func TestConcurrentFlowsWithSweeps(t *testing.T) {
 	for g := 0; g < 8; g++ {
 		go func() {
 			for i := 0; i < 15; i++ {
-				ct := ctOf(direct(t, h.e, nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", "par@example.com", "challenge_type", "password redirect")))
-				ct = ctOf(direct(t, h.e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct)))
+				init := direct(t, h.e, nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", "par@example.com", "challenge_type", "password redirect"))
+				ct := ctOf(init)
+				if ct == "" {
+					errs <- fmt.Errorf("flow %d: initiate %v", i, init)
+					return
+				}
+				ch := direct(t, h.e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct))
+				ct = ctOf(ch)
+				if ct == "" {
+					errs <- fmt.Errorf("flow %d: challenge %v", i, ch)
+					return
+				}
 				r := direct(t, h.e, nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", clientID+"/.default"))
 				if r["access_token"] == nil {
 					errs <- fmt.Errorf("flow %d: %v", i, r)

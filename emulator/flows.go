@@ -18,6 +18,9 @@ type continuationBody struct {
 // token.
 func (rc *reqCtx) newFlow(kind flowKind, st step, username string, set challengeSet) (*flow, string) {
 	f := &flow{kind: kind, clientID: rc.app.ClientID, username: username, challenges: set}
+	// Locked before it is stored: the janitor must not see the new flow
+	// before issue sets its expiry (an expiry of zero looks long expired).
+	f.mu.Lock()
 	var id flowID
 	for {
 		_, _ = rand.Read(id[:]) // crypto/rand.Read never fails (Go 1.24+)
@@ -25,7 +28,6 @@ func (rc *reqCtx) newFlow(kind flowKind, st step, username string, set challenge
 			break
 		}
 	}
-	f.mu.Lock()
 	return f, rc.issue(f, id, st)
 }
 
