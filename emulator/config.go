@@ -115,6 +115,10 @@ type App struct {
 	PublicClient bool `json:"public_client" yaml:"public_client"`
 	// NativeAuth false answers invalid_client/nativeauthapi_disabled.
 	NativeAuth bool `json:"native_auth" yaml:"native_auth"`
+	// NoConsent are API scopes (of the tenant's apps) this app has no
+	// consent for: asking for one at token answers invalid_request, as the
+	// pages' sign-up token tables say.
+	NoConsent []string `json:"no_consent,omitempty" yaml:"no_consent,omitempty"`
 }
 
 // SSPRConfig turns self-service password reset on or off and scripts the
@@ -192,7 +196,8 @@ func DefaultConfig() Config {
 		TenantID:        DefaultTenantID,
 		ExtensionsAppID: DefaultExtensionsAppID,
 		Apps: []App{
-			{Name: "native", ClientID: DefaultNativeClientID, PublicClient: true, NativeAuth: true},
+			{Name: "native", ClientID: DefaultNativeClientID, PublicClient: true, NativeAuth: true,
+				NoConsent: []string{"api://" + DefaultConfidentialClient + "/admin"}},
 			{Name: "disabled", ClientID: DefaultDisabledClientID, PublicClient: true, NativeAuth: false},
 			{Name: "confidential", ClientID: DefaultConfidentialClient, PublicClient: false, NativeAuth: true},
 		},

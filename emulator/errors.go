@@ -23,6 +23,7 @@ const (
 	codeInvalidScope           = 70011   // scope is not valid
 	codeSSPRDisabled           = 500222  // emulator's choice: SSPR not enabled for the tenant
 	codeEmailOTPDisabled       = 500223  // emulator's choice: email OTP not enabled for the tenant
+	codeConsentRequired        = 65001   // Entra's AADSTS65001: no consent for the scope
 	codeVerificationRequired   = 55102   // emulator's choice, next to 55103/55106 used by SDKs
 	codeInvalidChallengeType   = 55101   // emulator's choice: unknown challenge_type value
 	codeNotFound               = 90056   // emulator's choice: unknown path

@@ -197,6 +197,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 		{"unknown scope", vals("client_id", clientID, "grant_type", "password", "continuation_token", signIn, "password", "x", "scope", "openid User.Read"), nativeauth.ErrInvalidScope, codeInvalidScope},
 		{"foreign api", vals("client_id", clientID, "grant_type", "password", "continuation_token", signIn, "password", "x", "scope", "api://99999999-2222-4333-8444-555555555555/read"), nativeauth.ErrInvalidScope, codeInvalidScope},
 		{"two resources", vals("client_id", clientID, "grant_type", "password", "continuation_token", signIn, "password", "x", "scope", DefaultNativeClientID+"/.default api://"+DefaultConfidentialClient+"/read"), nativeauth.ErrInvalidScope, codeInvalidScope},
+		{"no consent", vals("client_id", clientID, "grant_type", "password", "continuation_token", signIn, "password", "x", "scope", "openid api://"+DefaultConfidentialClient+"/Admin"), nativeauth.ErrInvalidRequest, codeConsentRequired},
 		{"no refresh token", vals("client_id", clientID, "grant_type", "refresh_token"), nativeauth.ErrInvalidRequest, codeMissingParameter},
 		{"unknown refresh token", vals("client_id", clientID, "grant_type", "refresh_token", "refresh_token", "nope"), nativeauth.ErrInvalidGrant, codeInvalidRefreshToken},
 	}

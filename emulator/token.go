@@ -74,6 +74,21 @@ func (t *tenant) parseScopes(s string) (scopeSet, *apiError) {
 	return out, nil
 }
 
+// checkConsent refuses scopes the app has no consent for: invalid_request
+// ("the client/app doesn't have consent for the requested scopes", the
+// sign-up token tables) with Entra's consent code 65001.
+func (rc *reqCtx) checkConsent(s scopeSet) *apiError {
+	for _, sc := range s.list {
+		for _, no := range rc.app.NoConsent {
+			if strings.EqualFold(sc, no) {
+				return newErr(nativeauth.ErrInvalidRequest, codeConsentRequired,
+					fmt.Sprintf("The user or administrator has not consented to use the application with ID '%s' for the scope '%s'.", rc.app.ClientID, sanitizeEcho(sc)))
+			}
+		}
+	}
+	return nil
+}
+
 // scopeResource returns the registered client ID a resource scope names.
 func (t *tenant) scopeResource(sc string) string {
 	rest := strings.TrimPrefix(sc, "api://")
@@ -115,6 +130,9 @@ func (e *Emulator) token(rc *reqCtx) {
 		return
 	}
 	scopes, ae := rc.t.parseScopes(rc.f.get("scope"))
+	if ae == nil {
+		ae = rc.checkConsent(scopes)
+	}
 	if ae != nil {
 		rc.fail(ae)
 		return
@@ -218,6 +236,9 @@ func (e *Emulator) refreshGrant(rc *reqCtx) {
 		raw = strings.Join(g.scopes, " ")
 	}
 	scopes, ae := rc.t.parseScopes(raw)
+	if ae == nil {
+		ae = rc.checkConsent(scopes)
+	}
 	if ae != nil {
 		rc.fail(ae)
 		return

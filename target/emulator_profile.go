@@ -38,6 +38,7 @@ func EmulatorProfile(baseURL string, cfg emulator.Config) *Profile {
 			p.ConfidentialClientID = a.ClientID
 		}
 	}
+	p.UnconsentedScope = unconsentedScope(cfg, p.ClientID)
 	return p
 }
 

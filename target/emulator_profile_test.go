@@ -32,8 +32,8 @@ func TestEmulatorProfileRoundTrips(t *testing.T) {
 			if p.Kind != KindTenant || p.BaseURL != base || p.Tenant != cfg.Tenant || p.OTP.Source != tc.otp || p.Capabilities.Backdoor != tc.backdoor {
 				t.Errorf("profile = %+v", p)
 			}
-			if p.ClientID != emulator.DefaultNativeClientID || p.DisabledClientID == "" || p.ConfidentialClientID == "" {
-				t.Errorf("clients %q %q %q", p.ClientID, p.DisabledClientID, p.ConfidentialClientID)
+			if p.ClientID != emulator.DefaultNativeClientID || p.DisabledClientID == "" || p.ConfidentialClientID == "" || p.UnconsentedScope != cfg.Apps[0].NoConsent[0] {
+				t.Errorf("clients %q %q %q, unconsented scope %q", p.ClientID, p.DisabledClientID, p.ConfidentialClientID, p.UnconsentedScope)
 			}
 			if p.Expect.SignUpMethod != SignUpOTP || p.Expect.CodeLength != cfg.OTP.CodeLength || len(p.Expect.Attributes) != len(cfg.Attributes) {
 				t.Errorf("expectations %+v", p.Expect)

@@ -47,17 +47,20 @@ type Profile struct {
 	Kind string `yaml:"kind" json:"kind"`
 	// EmulatorConfig is a YAML tenant file for the embedded emulator
 	// (kind emulator only); empty means the emulator's defaults.
-	EmulatorConfig       string        `yaml:"emulator_config,omitempty" json:"emulator_config,omitempty"`
-	BaseURL              string        `yaml:"base_url,omitempty" json:"base_url,omitempty"`
-	Tenant               string        `yaml:"tenant,omitempty" json:"tenant,omitempty"`
-	ClientID             string        `yaml:"client_id,omitempty" json:"client_id,omitempty"`
-	DisabledClientID     string        `yaml:"disabled_client_id,omitempty" json:"disabled_client_id,omitempty"`
-	ConfidentialClientID string        `yaml:"confidential_client_id,omitempty" json:"confidential_client_id,omitempty"`
-	Scopes               []string      `yaml:"scopes,omitempty" json:"scopes,omitempty"`
-	Users                UsersSpec     `yaml:"users" json:"users"`
-	OTP                  OTPSpec       `yaml:"otp" json:"otp"`
-	Expect               *Expectations `yaml:"expect,omitempty" json:"expect,omitempty"`
-	Capabilities         CapsSpec      `yaml:"capabilities" json:"capabilities"`
+	EmulatorConfig       string `yaml:"emulator_config,omitempty" json:"emulator_config,omitempty"`
+	BaseURL              string `yaml:"base_url,omitempty" json:"base_url,omitempty"`
+	Tenant               string `yaml:"tenant,omitempty" json:"tenant,omitempty"`
+	ClientID             string `yaml:"client_id,omitempty" json:"client_id,omitempty"`
+	DisabledClientID     string `yaml:"disabled_client_id,omitempty" json:"disabled_client_id,omitempty"`
+	ConfidentialClientID string `yaml:"confidential_client_id,omitempty" json:"confidential_client_id,omitempty"`
+	// UnconsentedScope is an API scope the client has no consent for, for
+	// the token spec that expects invalid_request; optional.
+	UnconsentedScope string        `yaml:"unconsented_scope,omitempty" json:"unconsented_scope,omitempty"`
+	Scopes           []string      `yaml:"scopes,omitempty" json:"scopes,omitempty"`
+	Users            UsersSpec     `yaml:"users" json:"users"`
+	OTP              OTPSpec       `yaml:"otp" json:"otp"`
+	Expect           *Expectations `yaml:"expect,omitempty" json:"expect,omitempty"`
+	Capabilities     CapsSpec      `yaml:"capabilities" json:"capabilities"`
 
 	// dir is the profile file's directory: relative paths in the profile
 	// (emulator_config, otp.command) are relative to it, so a profile and

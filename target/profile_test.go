@@ -35,7 +35,7 @@ func TestLoadFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Kind != KindTenant || p.Tenant != "contoso" || p.OTP.Source != OTPExec || p.OTP.Timeout.D() != 90*time.Second {
+		if p.Kind != KindTenant || p.Tenant != "contoso" || p.OTP.Source != OTPExec || p.OTP.Timeout.D() != 90*time.Second || p.UnconsentedScope != "api://11111111-2222-4333-8444-888888888888/admin" {
 			t.Fatalf("got %+v", p)
 		}
 		if got := strings.Join(p.OTP.Command, "|"); got != "./read-mailbox.sh|--imap" {

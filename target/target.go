@@ -27,6 +27,9 @@ type Capabilities struct {
 	DisabledClientID string
 	// ConfidentialClientID is a confidential client; "" if none.
 	ConfidentialClientID string
+	// UnconsentedScope is an API scope the client has no consent for; ""
+	// if none is known.
+	UnconsentedScope string
 	// ExistingUsers is how many users with known passwords the profile
 	// names (others are made by sign-up).
 	ExistingUsers int
@@ -107,6 +110,7 @@ func Open(ctx context.Context, p *Profile) (*Target, error) {
 			Clock:                p.Capabilities.Backdoor,
 			DisabledClientID:     p.DisabledClientID,
 			ConfidentialClientID: p.ConfidentialClientID,
+			UnconsentedScope:     p.UnconsentedScope,
 		}
 		if p.Capabilities.Backdoor {
 			host, err = hostOf(t.BaseURL)
@@ -219,7 +223,19 @@ func (t *Target) startEmulator(ctx context.Context) error {
 		_ = t.Close()
 		return fmt.Errorf("open target: the emulator config has no public client with native auth")
 	}
+	t.Caps.UnconsentedScope = unconsentedScope(cfg, t.ClientID)
 	return nil
+}
+
+// unconsentedScope is the first scope the emulator's app clientID has no
+// consent for, or "".
+func unconsentedScope(cfg emulator.Config, clientID string) string {
+	for _, a := range cfg.Apps {
+		if strings.EqualFold(a.ClientID, clientID) && len(a.NoConsent) > 0 {
+			return a.NoConsent[0]
+		}
+	}
+	return ""
 }
 
 // ClientFor returns an API client of this target for another client ID

@@ -63,7 +63,8 @@ func TestOpenEmulator(t *testing.T) {
 	if c := tg.ClientFor(tg.Caps.DisabledClientID); c.ClientID != emulator.DefaultDisabledClientID || c.HTTPClient != tg.HTTPClient {
 		t.Fatalf("ClientFor = %+v", c)
 	}
-	want := Capabilities{Backdoor: true, Clock: true, DisabledClientID: emulator.DefaultDisabledClientID, ConfidentialClientID: emulator.DefaultConfidentialClient}
+	want := Capabilities{Backdoor: true, Clock: true, DisabledClientID: emulator.DefaultDisabledClientID, ConfidentialClientID: emulator.DefaultConfidentialClient,
+		UnconsentedScope: "api://" + emulator.DefaultConfidentialClient + "/admin"}
 	if tg.Caps != want {
 		t.Errorf("Caps = %+v, want %+v", tg.Caps, want)
 	}

@@ -64,8 +64,11 @@ type Env struct {
 	// auth turned off, ConfidentialClientID is not a public client. Empty
 	// when the profile does not name one.
 	ClientID, DisabledClientID, ConfidentialClientID string
-	Scopes                                           []string
-	Tenant                                           Tenant
+	// UnconsentedScope is an API scope the client has no consent for; ""
+	// when the target names none.
+	UnconsentedScope string
+	Scopes           []string
+	Tenant           Tenant
 	// Raw sends every API call, form exactly as given; HTTP is its client,
 	// whose transport records evidence.
 	Raw      *nativeauth.Client

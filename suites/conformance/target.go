@@ -58,6 +58,7 @@ func newEnv(ctx context.Context, t *target.Target, wrap func(http.Handler) http.
 		ClientID:             t.ClientID,
 		DisabledClientID:     t.Caps.DisabledClientID,
 		ConfidentialClientID: t.Caps.ConfidentialClientID,
+		UnconsentedScope:     t.Caps.UnconsentedScope,
 		Scopes:               t.Profile.Scopes,
 		HTTP:                 &http.Client{Transport: rec, Timeout: t.HTTPClient.Timeout},
 		Recorder:             rec,
@@ -183,7 +184,10 @@ func hasCapability(t *target.Target, e *Env, need string) (bool, string) {
 		}
 		return false, "the profile names no existing user and has no OTP source to sign one up"
 	case "scope:unconsented":
-		return false, "the target profile names no API scope the client has no consent for"
+		if e.UnconsentedScope == "" {
+			return false, "the target profile names no API scope the client has no consent for (unconsented_scope)"
+		}
+		return true, ""
 	case "tenant:email-otp-disabled":
 		if e.SetTenantConfig == nil {
 			return false, "the target is a tenant with email one-time passcode enabled and no backdoor to turn it off; the case needs one where it is not"

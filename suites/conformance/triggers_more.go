@@ -660,17 +660,26 @@ func emailOTPDisabled(ctx context.Context, e *Env, r *Reached) (url.Values, stri
 	return r.Form, "", nil
 }
 
-// notReachable is the driver of a trigger no target the suite knows can
-// provoke yet; the spec skips with the reason, and the report counts it.
-func notReachable(reason string) Trigger {
-	return func(context.Context, *Env, *Reached) (url.Values, string, error) { return nil, reason, nil }
+// scopeNotConsented completes a sign-up and asks for tokens with a scope
+// the client has no consent for.
+func scopeNotConsented(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
+	if e.UnconsentedScope == "" {
+		return nil, "the target profile names no API scope the client has no consent for (unconsented_scope)", nil
+	}
+	su, err := e.CompleteSignUp(ctx, "consent")
+	if err != nil {
+		return nil, "", err
+	}
+	r.Username = su.Username
+	return e.Form("continuation_token", su.CT, "grant_type", "continuation_token", "username", su.Username,
+		"scope", nativeauth.ScopeOpenID+" "+e.UnconsentedScope), "", nil
 }
 
 func init() {
 	triggers["redirect_forced"] = redirectForced
 	triggers["user_creation_fails"] = userCreationFails
 	triggers["email_otp_disabled"] = emailOTPDisabled
-	triggers["scope_not_consented"] = notReachable("needs an API scope the client has no consent for; the target profile names none")
+	triggers["scope_not_consented"] = scopeNotConsented
 }
 
 func init() { rawTriggers["poll_after_submit"] = pollUntilFinal }
