@@ -98,6 +98,10 @@ func NewIssuer(issuer string, key *rsa.PrivateKey) (*Issuer, error) {
 	if err := key.Validate(); err != nil {
 		return nil, fmt.Errorf("tokens: invalid RSA key: %w", err)
 	}
+	// Generated and parsed keys come precomputed; one assembled from its
+	// parts does not, and crypto/rsa would then rebuild and re-check the CRT
+	// values on every signature. Precompute is a no-op when already done.
+	key.Precompute()
 	pub := jose.JSONWebKey{Key: &key.PublicKey, Algorithm: string(jose.RS256), Use: "sig"}
 	thumb, err := pub.Thumbprint(crypto.SHA256)
 	if err != nil {

@@ -541,3 +541,20 @@ func TestSmallKeyVerifies(t *testing.T) {
 		t.Fatalf("Verify: %v", err)
 	}
 }
+
+// A key assembled from its parts (no CRT values) is precomputed once by
+// NewIssuer, not on every signature.
+func TestNewIssuerPrecomputesKey(t *testing.T) {
+	k := testKey()
+	bare := &rsa.PrivateKey{PublicKey: k.PublicKey, D: k.D, Primes: k.Primes}
+	is, err := NewIssuer("https://login.example/t/v2.0", bare)
+	if err != nil {
+		t.Fatalf("NewIssuer: %v", err)
+	}
+	if bare.Precomputed.Dp == nil || bare.Precomputed.Qinv == nil {
+		t.Fatal("key not precomputed by NewIssuer")
+	}
+	if _, err := is.AccessToken(testClaims(), time.Now(), time.Hour); err != nil {
+		t.Fatalf("AccessToken: %v", err)
+	}
+}
