@@ -23,6 +23,7 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	CIAMCHECK_BENCH_VEGETA=1 $(GO) test -count=1 -run '^TestVegetaComparison$$' -v ./loadgen/
 
 # Short fuzzing of every decoder of untrusted input (FUZZTIME per target).
 FUZZTIME ?= 10s

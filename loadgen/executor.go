@@ -148,6 +148,19 @@ func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	// Arrivals go to a pool of workers that grows when none is idle (never
+	// beyond max_in_flight, which the check below enforces) and lives for
+	// the scenario: a goroutine per arrival would pay for its creation and
+	// for growing its stack through the HTTP client on every iteration.
+	arrivals := make(chan time.Time)
+	defer close(arrivals)
+	worker := func() {
+		defer wg.Done()
+		for intended := range arrivals {
+			sc.iterate(flowCtx, intended)
+			sc.inFlight.Add(-1)
+		}
+	}
 	for hits := uint64(0); limit == 0 || hits < limit; {
 		elapsed := time.Since(begin)
 		if elapsed >= end {
@@ -189,12 +202,13 @@ func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg
 			continue
 		}
 		sc.inFlight.Add(1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer sc.inFlight.Add(-1)
-			sc.iterate(flowCtx, intended)
-		}()
+		select {
+		case arrivals <- intended:
+		default:
+			wg.Add(1)
+			go worker()
+			arrivals <- intended
+		}
 	}
 }
 
