@@ -48,6 +48,8 @@ type benchStep struct {
 	name string // sub-benchmark name suffix, "" for the plain endpoint
 	ep   nativeauth.Endpoint
 	prep func(tb testing.TB, e *Emulator, i int) url.Values
+	// mutate changes the tenant for this step, nil for the default.
+	mutate func(*Config)
 }
 
 func ctOf(m map[string]any) string { s, _ := m["continuation_token"].(string); return s }
@@ -75,48 +77,53 @@ func benchSteps() []benchStep {
 	return []benchStep{
 		{"", nativeauth.EndpointSignUpStart, func(tb testing.TB, e *Emulator, i int) url.Values {
 			return vals("client_id", clientID, "username", fmt.Sprintf("s%d@example.com", i), "challenge_type", "oob password redirect")
-		}},
+		}, nil},
 		{"", nativeauth.EndpointSignUpChallenge, func(tb testing.TB, e *Emulator, i int) url.Values {
 			return vals("client_id", clientID, "continuation_token", signUpStart(tb, e, i))
-		}},
+		}, nil},
 		{"", nativeauth.EndpointSignUpContinue, func(tb testing.TB, e *Emulator, i int) url.Values {
 			ct := signUpChallenge(tb, e, i)
 			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", lastOTP(e, fmt.Sprintf("p%d@example.com", i)))
-		}},
+		}, nil},
 		{"", nativeauth.EndpointSignInInitiate, func(tb testing.TB, e *Emulator, i int) url.Values {
 			return vals("client_id", clientID, "username", user, "challenge_type", "password redirect")
-		}},
+		}, nil},
 		{"", nativeauth.EndpointSignInChallenge, func(tb testing.TB, e *Emulator, i int) url.Values {
 			return vals("client_id", clientID, "continuation_token", initiate(tb, e))
-		}},
+		}, nil},
 		{"", nativeauth.EndpointToken, func(tb testing.TB, e *Emulator, i int) url.Values {
 			ct := ctOf(direct(tb, e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", initiate(tb, e))))
 			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid offline_access")
-		}},
+		}, nil},
+		// tokens.key_bits 1024: for load tests of the harness only.
+		{"key1024", nativeauth.EndpointToken, func(tb testing.TB, e *Emulator, i int) url.Values {
+			ct := ctOf(direct(tb, e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", initiate(tb, e))))
+			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid offline_access")
+		}, func(c *Config) { c.Tokens.KeyBits = 1024 }},
 		// Access token only: one RS256 signature instead of two. Each
 		// RSA-2048 signature costs ~0.7 ms of CPU on the 2-core reference
 		// machine, which bounds the token rate.
 		{"access_only", nativeauth.EndpointToken, func(tb testing.TB, e *Emulator, i int) url.Values {
 			ct := ctOf(direct(tb, e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", initiate(tb, e))))
 			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", clientID+"/.default")
-		}},
+		}, nil},
 		{"", nativeauth.EndpointResetStart, func(tb testing.TB, e *Emulator, i int) url.Values {
 			return vals("client_id", clientID, "username", user, "challenge_type", "oob redirect")
-		}},
+		}, nil},
 		{"", nativeauth.EndpointResetChallenge, func(tb testing.TB, e *Emulator, i int) url.Values {
 			return vals("client_id", clientID, "continuation_token", resetStart(tb, e))
-		}},
+		}, nil},
 		{"", nativeauth.EndpointResetContinue, func(tb testing.TB, e *Emulator, i int) url.Values {
 			ct := ctOf(direct(tb, e, nativeauth.EndpointResetChallenge, vals("client_id", clientID, "continuation_token", resetStart(tb, e))))
 			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", lastOTP(e, user))
-		}},
+		}, nil},
 		{"", nativeauth.EndpointResetSubmit, func(tb testing.TB, e *Emulator, i int) url.Values {
 			return vals("client_id", clientID, "continuation_token", resetVerified(tb, e), "new_password", otherPass)
-		}},
+		}, nil},
 		{"", nativeauth.EndpointResetPollCompletion, func(tb testing.TB, e *Emulator, i int) url.Values {
 			ct := ctOf(direct(tb, e, nativeauth.EndpointResetSubmit, vals("client_id", clientID, "continuation_token", resetVerified(tb, e), "new_password", otherPass)))
 			return vals("client_id", clientID, "continuation_token", ct)
-		}},
+		}, nil},
 	}
 }
 
@@ -129,7 +136,7 @@ func BenchmarkEndpoints(b *testing.B) {
 			name += "_" + st.name
 		}
 		b.Run(name, func(b *testing.B) {
-			h := newHarness(b, nil)
+			h := newHarness(b, st.mutate)
 			h.createUser("bench@example.com", goodPass, nil)
 			bodies := make([]string, b.N)
 			for i := range bodies {

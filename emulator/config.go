@@ -174,6 +174,19 @@ type Continuation struct {
 type TokenConfig struct {
 	AccessTokenLifetime  Duration `json:"access_token_lifetime" yaml:"access_token_lifetime"`
 	RefreshTokenLifetime Duration `json:"refresh_token_lifetime" yaml:"refresh_token_lifetime"`
+	// KeyBits is the size of the RS256 signing key: 2048 (a tenant's, the
+	// default) or 3072/4096. 1024 roughly triples token answers per
+	// second for load tests of the harness itself; no tenant issues such
+	// tokens, so conformance results against it say nothing about one.
+	KeyBits int `json:"key_bits,omitempty" yaml:"key_bits,omitempty"`
+}
+
+// keyBits is the signing key size Validate accepts, defaulted.
+func (t TokenConfig) keyBits() int {
+	if t.KeyBits == 0 {
+		return 2048
+	}
+	return t.KeyBits
 }
 
 // SeedUser is a user that exists when the emulator starts or is reset.
@@ -286,6 +299,11 @@ func (c Config) Validate() error {
 	}
 	if len(c.Apps) == 0 {
 		return errors.New("apps: at least one app registration is needed")
+	}
+	switch c.Tokens.keyBits() {
+	case 1024, 2048, 3072, 4096:
+	default:
+		return fmt.Errorf("tokens.key_bits %d: want 2048 (the default), 3072, 4096, or 1024 for load tests of the harness", c.Tokens.KeyBits)
 	}
 	seen := map[string]bool{}
 	for i, a := range c.Apps {

@@ -63,6 +63,9 @@ func TestParseConfig(t *testing.T) {
 		{"bad seed user", "users:\n  - {username: nobody}\n", "users[0]"},
 		{"bad base url", "base_url: ftp://x\n", "base_url"},
 		{"not yaml", "{{{", "decode"},
+		{"small key for harness load tests", "tokens:\n  key_bits: 1024\n", ""},
+		{"key too small", "tokens:\n  key_bits: 512\n", "key_bits"},
+		{"odd key size", "tokens:\n  key_bits: 2000\n", "key_bits"},
 	}
 	for _, c := range cases {
 		_, err := ParseConfig([]byte(c.yaml))
@@ -72,6 +75,26 @@ func TestParseConfig(t *testing.T) {
 		case c.errHas != "" && (err == nil || !strings.Contains(err.Error(), c.errHas)):
 			t.Errorf("%s: error %v, want one mentioning %q", c.name, err, c.errHas)
 		}
+	}
+}
+
+// The signing key has the configured size, 2048 bits unless told.
+func TestTokenKeyBits(t *testing.T) {
+	for _, bits := range []int{0, 1024} {
+		cfg := DefaultConfig()
+		cfg.Tokens.KeyBits = bits
+		e, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := bits
+		if want == 0 {
+			want = 2048
+		}
+		if got := e.key.N.BitLen(); got != want {
+			t.Errorf("key_bits %d: key has %d bits, want %d", bits, got, want)
+		}
+		e.Close()
 	}
 }
 

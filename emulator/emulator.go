@@ -107,7 +107,7 @@ func New(cfg Config) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulator config: %w", err)
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := rsa.GenerateKey(rand.Reader, cfg.Tokens.keyBits())
 	if err != nil {
 		return nil, fmt.Errorf("generate signing key: %w", err)
 	}
