@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/scenarios/plans"
@@ -166,5 +169,34 @@ func TestLoadUsersFile(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "0 users from") {
 		t.Errorf("stderr = %q", stderr)
+	}
+}
+
+// Ctrl-C (the context) stops the run the graceful way: the record is still
+// written, says the run was interrupted, and the exit status is 1.
+func TestLoadInterruptedStillWritesRecord(t *testing.T) {
+	t.Setenv(reports.RecordKeyEnv, "")
+	out := filepath.Join(t.TempDir(), "load.json")
+	plan := filepath.Join(t.TempDir(), "long.yaml")
+	if err := os.WriteFile(plan, []byte("name: long\ngraceful_stop: 1s\nscenarios:\n  - {flow: signup-password, executor: constant-arrival-rate, rate: 5, duration: 1m, max_in_flight: 20}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	err := runLoad(ctx, &stdout, &stderr, loadFlags{plan: plan, out: out, interval: time.Second, quiet: true})
+	if exitCode(err) != 1 {
+		t.Fatalf("err = %v, want exit 1\n%s", err, stdout.String())
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("the interrupted run took %s to stop", took)
+	}
+	rec, rerr := reports.ReadFile(out)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if rec.Load.Aborted == "" || rec.Load.Scenarios[0].Iterations == 0 {
+		t.Errorf("record: aborted %q, %d iterations", rec.Load.Aborted, rec.Load.Scenarios[0].Iterations)
 	}
 }
