@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -47,10 +48,28 @@ type StepDelta struct {
 	Regressions            []string // why the step regressed, empty if it did not
 }
 
+// RunRef identifies a compared run in a comparison report, so a reader
+// can tell which two records were compared.
+type RunRef struct {
+	Started time.Time
+	Tool    string
+	Target  string // as in the report header: credentials withheld
+	Digest  string // integrity digest, empty when the record is unsealed
+}
+
+func runRef(r *Record) RunRef {
+	ref := RunRef{Started: r.StartedAt, Tool: strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version), Target: targetLine(r.Target)}
+	if r.Integrity != nil {
+		ref.Digest = r.Integrity.Algorithm + " " + r.Integrity.Digest
+	}
+	return ref
+}
+
 // Comparison is what changed from an old run to a new one.
 type Comparison struct {
 	Kind      Kind
 	Tolerance Tolerance
+	Old, New  RunRef
 	// Problem is set when the records cannot be compared (different kinds,
 	// undecodable histograms); nothing else is then filled in.
 	Problem string
@@ -102,12 +121,13 @@ func CompareWithTolerance(old, new *Record, tol Tolerance) Comparison {
 		return c
 	}
 	c.Kind = new.Kind
+	c.Old, c.New = runRef(old), runRef(new)
 	if old.Conformance != nil && new.Conformance != nil {
 		compareConformance(&c, old.Conformance, new.Conformance)
 	}
 	if old.Load != nil && new.Load != nil {
 		if err := compareLoad(&c, old.Load, new.Load); err != nil {
-			return Comparison{Kind: c.Kind, Tolerance: tol, Problem: err.Error()}
+			return Comparison{Kind: c.Kind, Tolerance: tol, Old: c.Old, New: c.New, Problem: err.Error()}
 		}
 	}
 	return c
@@ -185,7 +205,7 @@ func compareLoad(c *Comparison, old, new *Load) error {
 		tol := c.Tolerance
 		worse := func(name string, o, n time.Duration) {
 			if o > 0 && n-o >= tol.MinLatency && float64(n) > float64(o)*(1+tol.Latency) {
-				d.Regressions = append(d.Regressions, fmt.Sprintf("%s %s → %s (+%.0f%%, tolerance %.0f%%)", name, o, n, 100*(float64(n)/float64(o)-1), 100*tol.Latency))
+				d.Regressions = append(d.Regressions, fmt.Sprintf("%s %s → %s (+%.0f%%, tolerance %.0f%%)", name, us(o), us(n), 100*(float64(n)/float64(o)-1), 100*tol.Latency))
 			}
 		}
 		worse("p50", d.OldP50, d.NewP50)
@@ -211,7 +231,7 @@ func stepFigures(st StepStats) (p50, p99 time.Duration, errRate float64, err err
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	return sv.P50, sv.P99, sv.ErrRate, nil
+	return sv.Response.P50, sv.Response.P99, sv.ErrRate, nil
 }
 
 // samePlan compares plans by canonical JSON, so formatting does not count.

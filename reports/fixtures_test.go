@@ -28,7 +28,7 @@ func conformanceRecord() *Record {
 			Reason:   "status: want 400, got 500 <script>alert(1)</script>",
 			Duration: 80 * time.Millisecond,
 			Evidence: []Exchange{{Method: "POST", Path: "/contoso.onmicrosoft.com/signup/v1.0/start", Status: 500,
-				Body: `{"error":"server_error","error_description":"AADSTS500011 & <oops>"}`, DurationNS: 2 * time.Millisecond}}},
+				Body: `{"error":"server_error","error_description":"AADSTS500011 & <oops><script>alert('evidence')</script>"}`, DurationNS: 2 * time.Millisecond}}},
 		{ID: "signup.challenge.expired", Source: "native-auth-email-otp-api.txt#expired-token", Outcome: OutcomeSkipped,
 			Reason: "needs the emulator clock backdoor"},
 	}

@@ -46,32 +46,47 @@ func RenderMarkdown(w io.Writer, r *Record) error {
 				fmt.Fprintf(bw, "| %s | %s |\n", code(e.ID), mdCell(e.Reason))
 			}
 		}
+		if len(c.Entries) > 0 {
+			// Collapsed, so a pull-request comment stays short; sources and
+			// evidence are in the HTML report.
+			fmt.Fprintf(bw, "\n<details><summary>All %d entries</summary>\n\n| Entry | Outcome | Duration |\n| --- | --- | ---: |\n", c.Total)
+			for _, e := range c.Entries {
+				fmt.Fprintf(bw, "| %s | %s | %s |\n", code(e.ID), e.Outcome, us(e.Duration))
+			}
+			fmt.Fprintln(bw, "\n</details>")
+		}
 	}
 	if l := v.Load; l != nil {
+		fmt.Fprintf(bw, "\n**Result: %s**", passFail(l.Passed))
+		if len(l.Thresholds) > 0 {
+			fmt.Fprintf(bw, " (%d of %d thresholds failed)", l.ThresholdsFailed, len(l.Thresholds))
+		}
+		if l.Aborted != "" {
+			fmt.Fprint(bw, " (aborted)")
+		}
+		fmt.Fprintln(bw)
 		for _, s := range l.Scenarios {
 			fmt.Fprintf(bw, "\n### Scenario %s\n\n", mdCell(s.Name))
-			fmt.Fprintf(bw, "Flow %s, executor %s, %s: %d iterations", code(s.Flow), code(s.Executor), s.Duration, s.Iterations)
+			fmt.Fprintf(bw, "Flow %s, executor %s, %s: %d iterations", code(s.Flow), code(s.Executor), roundDuration(s.Duration), s.Iterations)
 			if s.Expected > 0 {
 				fmt.Fprintf(bw, " of %d expected", s.Expected)
 			}
 			fmt.Fprintf(bw, ", %d failed, %d dropped, %d throttled.\n\n", s.Failed, s.Dropped, s.Throttled)
-			fmt.Fprintln(bw, "| Step | Count | Rate/s | Errors | p50 | p90 | p99 | p99.9 | max |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+			fmt.Fprintln(bw, "| Step | Count | Rate/s | Errors | Latency | p50 | p90 | p99 | p99.9 | max |\n| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
 			for _, st := range s.Steps {
-				fmt.Fprintf(bw, "| %s | %d | %.1f | %d (%s) | %s | %s | %s | %s | %s |\n", code(st.Step), st.Count, st.Rate, st.Errors, pct(st.ErrRate),
-					us(st.P50), us(st.P90), us(st.P99), us(st.P999), us(st.Max))
+				fmt.Fprintf(bw, "| %s | %d | %.1f | %d (%s) | response | %s |\n", code(st.Step), st.Count, st.Rate, st.Errors, pct(st.ErrRate), latencyCells(st.Response, " | "))
+				fmt.Fprintf(bw, "| | | | | service | %s |\n", latencyCells(st.Service, " | "))
 			}
-			var errs []string
-			for _, st := range s.Steps {
-				for _, o := range st.Outcomes {
-					errs = append(errs, fmt.Sprintf("| %s | %s | %d |", code(st.Step), mdCell(o.Label()), o.Count))
+			if hasOutcomes(s.Steps) {
+				fmt.Fprintln(bw, "\nErrors by step, status, error and suberror:\n\n| Step | Status | Error | Suberror | Count |\n| --- | --- | --- | --- | ---: |")
+				for _, st := range s.Steps {
+					for _, o := range st.Outcomes {
+						fmt.Fprintf(bw, "| %s | %s | %s | %s | %d |\n", code(st.Step), o.StatusLabel(), orDash(code(o.Error)), orDash(code(o.Suberror)), o.Count)
+					}
 				}
 			}
-			if len(errs) > 0 {
-				fmt.Fprintln(bw, "\n| Step | Outcome | Count |\n| --- | --- | ---: |")
-				fmt.Fprintln(bw, strings.Join(errs, "\n"))
-			}
 		}
-		fmt.Fprintln(bw, "\nLatencies are response times, measured from the intended start.")
+		fmt.Fprintf(bw, "\n- %s\n- %s\n", mdCell(oneLine(legendLatency)), mdCell(oneLine(legendErrors)))
 		if len(l.Thresholds) > 0 {
 			fmt.Fprintln(bw, "\n### Thresholds\n\n| Result | Threshold | Actual |\n| --- | --- | --- |")
 			for _, t := range l.Thresholds {

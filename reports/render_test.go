@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -77,7 +78,7 @@ func TestRenderFiguresComeFromHistograms(t *testing.T) {
 	if !strings.Contains(buf.String(), want) {
 		t.Fatalf("p99 %s from the histogram not in:\n%s", want, buf.String())
 	}
-	for _, s := range []string{"signup.challenge: 7 × 400 invalid_grant invalid_oob_value", "signup.start: 3 × 429", "FAIL  errors < 1%", "result: FAIL", "dropped 2, throttled 3"} {
+	for _, s := range []string{"signup.challenge  400  invalid_grant  invalid_oob_value  × 7", "signup.start      429  -              -                  × 3", "FAIL  errors < 1%", "result: FAIL", "dropped 2, throttled 3"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("text lacks %q", s)
 		}
@@ -105,29 +106,116 @@ func TestRenderTamperedIsLoud(t *testing.T) {
 	}
 }
 
+// htmlOut writes the HTML renderings of the fixtures to a folder, to look
+// at them in a browser: go test ./reports -run TestRenderHTML -htmlout /tmp/r
+var htmlOut = flag.String("htmlout", "", "write the fixture HTML reports to this folder")
+
+// checkSelfContainedHTML fails when page could fetch anything or run
+// script: no script, no external reference, every in-page link resolves.
+func checkSelfContainedHTML(t *testing.T, page string) {
+	t.Helper()
+	lower := strings.ToLower(page)
+	for _, s := range []string{"<script", "<link", "<img", "<iframe", "<object", "<embed", "src=", "@import", "url(", "http-equiv", "javascript:"} {
+		if strings.Contains(lower, s) {
+			t.Errorf("HTML is not self-contained or not escaped: found %q", s)
+		}
+	}
+	for _, m := range hrefRE.FindAllStringSubmatch(page, -1) {
+		if !strings.HasPrefix(m[1], "#") {
+			t.Errorf("HTML links outside the page: href=%q", m[1])
+		} else if !strings.Contains(page, `id="`+m[1][1:]+`"`) {
+			t.Errorf("in-page link %q has no target", m[1])
+		}
+	}
+}
+
+var hrefRE = regexp.MustCompile(`(?i)href\s*=\s*"([^"]*)"`)
+
+func writeHTMLOut(t *testing.T, name, page string) {
+	t.Helper()
+	if *htmlOut == "" {
+		return
+	}
+	if err := os.MkdirAll(*htmlOut, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(*htmlOut, name), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRenderHTML(t *testing.T) {
 	var buf bytes.Buffer
 	if err := RenderHTML(&buf, sealed(t, conformanceRecord())); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, s := range []string{"<details>", "signup.start.user_already_exists", "&lt;script&gt;alert(1)&lt;/script&gt;", "needs the emulator clock backdoor", `class="failed"`, "password=[redacted]"} {
+	writeHTMLOut(t, "conformance.html", out)
+	for _, s := range []string{
+		"<details>", "<details open>", "signup.start.user_already_exists", "needs the emulator clock backdoor", `class="failed"`, "password=[redacted]",
+		// The failure reason and the evidence body, both with markup in
+		// them, shown as text.
+		"&lt;script&gt;alert(1)&lt;/script&gt;",
+		`AADSTS500011 &amp; &lt;oops&gt;&lt;script&gt;alert(&#39;evidence&#39;)&lt;/script&gt;`,
+		// Failed and skipped entries are listed first with their reasons
+		// and link to their evidence.
+		`<h3>Failed</h3>`, `<h3>Skipped</h3>`, `href="#entry-2"`, `id="entry-2"`,
+	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("HTML lacks %q", s)
 		}
 	}
-	for _, s := range []string{"<script>", "src=", "href=", "@import", "url("} {
-		if strings.Contains(out, s) {
-			t.Errorf("HTML is not self-contained or not escaped: found %q", s)
-		}
-	}
+	checkSelfContainedHTML(t, out)
+
 	buf.Reset()
 	if err := RenderHTML(&buf, loadRecord(t, 1)); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "<code>signup.challenge</code>") || !strings.Contains(buf.String(), "NOT SEALED") {
-		t.Errorf("load HTML lacks step rows or the seal status:\n%s", buf.String())
+	out = buf.String()
+	writeHTMLOut(t, "load.html", out)
+	for _, s := range []string{"<code>signup.challenge</code>", "NOT SEALED", "<td>response</td>", "<td>service</td>",
+		"<code>invalid_oob_value</code>", "<td>429</td>", "1 of 2 thresholds failed", "<code>errors &lt; 1%</code>"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("load HTML lacks %q", s)
+		}
 	}
+	checkSelfContainedHTML(t, out)
+}
+
+func TestRenderHTMLComparison(t *testing.T) {
+	t.Setenv(RecordKeyEnv, "")
+	old, cur := sealed(t, conformanceRecord()), conformanceRecord()
+	cur.Conformance.Entries[0].Outcome, cur.Conformance.Entries[0].Reason = OutcomeFailed, "missing suberror <b>"
+	cur = sealed(t, cur)
+	var buf bytes.Buffer
+	if err := RenderHTMLComparison(&buf, cur, Compare(old, cur)); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	writeHTMLOut(t, "conformance-compared.html", out)
+	if strings.Contains(out, "TAMPERED") || !strings.Contains(out, cur.Integrity.Digest) {
+		t.Error("comparison HTML does not show the new run as verified")
+	}
+	for _, s := range []string{"Changes since the previous run", "REGRESSED", "Regressions (1)", "missing suberror &lt;b&gt;", old.Integrity.Digest} {
+		if !strings.Contains(out, s) {
+			t.Errorf("comparison HTML lacks %q", s)
+		}
+	}
+	checkSelfContainedHTML(t, out)
+
+	buf.Reset()
+	slow := loadRecord(t, 2)
+	if err := RenderHTMLComparison(&buf, slow, Compare(loadRecord(t, 1), slow)); err != nil {
+		t.Fatal(err)
+	}
+	out = buf.String()
+	writeHTMLOut(t, "load-compared.html", out)
+	for _, s := range []string{"REGRESSED", "<code>signup/signup.start</code>", "p99 3.087ms → 6.183ms", "tolerance: p50/p99 response time +10.00%"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("load comparison HTML lacks %q", s)
+		}
+	}
+	checkSelfContainedHTML(t, out)
 }
 
 func TestRenderJUnit(t *testing.T) {

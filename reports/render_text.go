@@ -52,26 +52,31 @@ func RenderText(w io.Writer, r *Record) error {
 	}
 	if l := v.Load; l != nil {
 		for _, s := range l.Scenarios {
-			fmt.Fprintf(bw, "\nscenario %s (flow %s, %s, %s)\n", s.Name, orNone(s.Flow), orNone(s.Executor), s.Duration)
+			fmt.Fprintf(bw, "\nscenario %s (flow %s, %s, %s)\n", s.Name, orNone(s.Flow), orNone(s.Executor), roundDuration(s.Duration))
 			fmt.Fprintf(bw, "  iterations %d", s.Iterations)
 			if s.Expected > 0 {
 				fmt.Fprintf(bw, " of %d expected", s.Expected)
 			}
 			fmt.Fprintf(bw, ", failed %d, dropped %d, throttled %d\n", s.Failed, s.Dropped, s.Throttled)
 			tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "  step\tcount\trate/s\terrors\tp50\tp90\tp99\tp99.9\tmax\t")
+			fmt.Fprintln(tw, "  step\tcount\trate/s\terrors\tlatency\tp50\tp90\tp99\tp99.9\tmax\t")
 			for _, st := range s.Steps {
-				fmt.Fprintf(tw, "  %s\t%d\t%.1f\t%d (%s)\t%s\t%s\t%s\t%s\t%s\t\n", st.Step, st.Count, st.Rate, st.Errors, pct(st.ErrRate),
-					us(st.P50), us(st.P90), us(st.P99), us(st.P999), us(st.Max))
+				fmt.Fprintf(tw, "  %s\t%d\t%.1f\t%d (%s)\tresponse\t%s\t\n", st.Step, st.Count, st.Rate, st.Errors, pct(st.ErrRate), latencyCells(st.Response, "\t"))
+				fmt.Fprintf(tw, "\t\t\t\tservice\t%s\t\n", latencyCells(st.Service, "\t"))
 			}
 			tw.Flush()
-			for _, st := range s.Steps {
-				for _, o := range st.Outcomes {
-					fmt.Fprintf(bw, "  %s: %d × %s\n", st.Step, o.Count, o.Label())
+			if hasOutcomes(s.Steps) {
+				fmt.Fprintln(bw, "  errors by step, status, error and suberror:")
+				tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+				for _, st := range s.Steps {
+					for _, o := range st.Outcomes {
+						fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t× %d\n", st.Step, o.StatusLabel(), orDash(o.Error), orDash(o.Suberror), o.Count)
+					}
 				}
+				tw.Flush()
 			}
 		}
-		fmt.Fprintln(bw, "\n(latencies are response times: from the intended start, so queueing behind a slow server counts)")
+		fmt.Fprintln(bw, "\n"+latencyLegend)
 		if len(l.Thresholds) > 0 {
 			fmt.Fprintln(bw, "\nthresholds")
 			for _, t := range l.Thresholds {
@@ -101,3 +106,28 @@ func indent(s, prefix string) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// latencyLegend says what the two latencies and the error counts are.
+const latencyLegend = legendLatency + "\n" + legendErrors
+
+const (
+	legendLatency = `latency: response = intended start → response, so queueing behind a slow server
+counts (coordinated omission corrected); service = request sent → response.`
+	legendErrors = `errors: answers with HTTP status ≥ 400, redirects and transport failures,
+including error answers a flow expects (e.g. credential_required); failed
+iterations are on each scenario's line.`
+)
+
+// latencyCells formats p50, p90, p99, p99.9 and max joined by sep.
+func latencyCells(l latencyView, sep string) string {
+	return strings.Join([]string{us(l.P50), us(l.P90), us(l.P99), us(l.P999), us(l.Max)}, sep)
+}
+
+func hasOutcomes(steps []stepView) bool {
+	for _, st := range steps {
+		if len(st.Outcomes) > 0 {
+			return true
+		}
+	}
+	return false
+}

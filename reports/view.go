@@ -29,16 +29,25 @@ type confView struct {
 	LabelFilter             string
 	Total                   int
 	Passed, Failed, Skipped int
-	FailedEntries           []EntryResult
-	SkippedEntries          []EntryResult
-	Entries                 []EntryResult
+	FailedEntries           []entryView
+	SkippedEntries          []entryView
+	Entries                 []entryView
+}
+
+// entryView is an entry with its position, from which the HTML report
+// derives the entry's anchor (catalog IDs are not guaranteed to be valid
+// fragment identifiers).
+type entryView struct {
+	EntryResult
+	Anchor string
 }
 
 type loadView struct {
-	Scenarios  []scenarioView
-	Thresholds []ThresholdResult
-	Aborted    string
-	Passed     bool // every threshold passed and the run was not aborted
+	Scenarios        []scenarioView
+	Thresholds       []ThresholdResult
+	ThresholdsFailed int
+	Aborted          string
+	Passed           bool // every threshold passed and the run was not aborted
 }
 
 type scenarioView struct {
@@ -53,9 +62,31 @@ type stepView struct {
 	Errors   int64
 	ErrRate  float64 // fraction of Count
 	Outcomes []OutcomeCount
-	// Response-time percentiles from the decoded histogram (coordinated
-	// omission corrected for open-model executors).
+	// Response is the response time (intended start → response, so
+	// coordinated omission corrected for open-model executors) and Service
+	// the service time (request sent → response), both from the decoded
+	// histograms, never from the precomputed figures.
+	Response, Service latencyView
+}
+
+// latencyView is the percentiles of one decoded histogram.
+type latencyView struct {
+	Count                    int64
 	P50, P90, P99, P999, Max time.Duration
+}
+
+func latencyOf(hist Histogram) (latencyView, error) {
+	h, err := DecodeHistogram(hist)
+	if err != nil {
+		return latencyView{}, err
+	}
+	lv := latencyView{Count: h.TotalCount()}
+	if lv.Count > 0 {
+		at := func(q float64) time.Duration { return durationUS(h.ValueAtQuantile(q)) }
+		lv.P50, lv.P90, lv.P99, lv.P999 = at(50), at(90), at(99), at(99.9)
+		lv.Max = durationUS(h.Max())
+	}
+	return lv, nil
 }
 
 // Failure is whether an outcome is not a success: an HTTP error, a transport
@@ -103,8 +134,11 @@ func buildView(r *Record) (*view, error) {
 	}
 	v.Integrity, v.Tampered = integrityLine(r)
 	if r.Conformance != nil {
-		c := &confView{LabelFilter: r.Conformance.LabelFilter, Entries: r.Conformance.Entries, Total: len(r.Conformance.Entries)}
-		for _, e := range r.Conformance.Entries {
+		c := &confView{LabelFilter: r.Conformance.LabelFilter, Total: len(r.Conformance.Entries)}
+		c.Entries = make([]entryView, len(r.Conformance.Entries))
+		for i, res := range r.Conformance.Entries {
+			e := entryView{EntryResult: res, Anchor: fmt.Sprintf("entry-%d", i+1)}
+			c.Entries[i] = e
 			switch e.Outcome {
 			case OutcomePassed:
 				c.Passed++
@@ -121,7 +155,10 @@ func buildView(r *Record) (*view, error) {
 	if r.Load != nil {
 		l := &loadView{Thresholds: r.Load.Thresholds, Aborted: r.Load.Aborted, Passed: r.Load.Aborted == ""}
 		for _, t := range r.Load.Thresholds {
-			l.Passed = l.Passed && t.Passed
+			if !t.Passed {
+				l.ThresholdsFailed++
+				l.Passed = false
+			}
 		}
 		for _, s := range r.Load.Scenarios {
 			sv := scenarioView{ScenarioResult: s}
@@ -144,11 +181,14 @@ func buildView(r *Record) (*view, error) {
 }
 
 func buildStep(st StepStats, d time.Duration) (stepView, error) {
-	h, err := DecodeHistogram(st.ResponseTime)
-	if err != nil {
-		return stepView{}, err
-	}
 	sv := stepView{Step: st.Step, Count: st.Count}
+	var err error
+	if sv.Response, err = latencyOf(st.ResponseTime); err != nil {
+		return stepView{}, fmt.Errorf("response time: %w", err)
+	}
+	if sv.Service, err = latencyOf(st.ServiceTime); err != nil {
+		return stepView{}, fmt.Errorf("service time: %w", err)
+	}
 	if d > 0 {
 		sv.Rate = float64(st.Count) / d.Seconds()
 	}
@@ -161,11 +201,6 @@ func buildStep(st StepStats, d time.Duration) (stepView, error) {
 	sort.SliceStable(sv.Outcomes, func(i, j int) bool { return sv.Outcomes[i].Count > sv.Outcomes[j].Count })
 	if st.Count > 0 {
 		sv.ErrRate = float64(sv.Errors) / float64(st.Count)
-	}
-	if h.TotalCount() > 0 {
-		us := func(q float64) time.Duration { return durationUS(h.ValueAtQuantile(q)) }
-		sv.P50, sv.P90, sv.P99, sv.P999 = us(50), us(90), us(99), us(99.9)
-		sv.Max = durationUS(h.Max())
 	}
 	return sv, nil
 }
@@ -222,11 +257,44 @@ func timeOrUnknown(t time.Time) string {
 
 func pct(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
 
+// us formats a latency for a report: "-" for none, whole microseconds
+// (histograms hold microseconds) under a millisecond, then milliseconds or
+// seconds with three decimals, so figures in a column line up.
 func us(d time.Duration) string {
-	if d == 0 {
+	switch d = roundDuration(d); {
+	case d == 0:
 		return "-"
+	case d < time.Millisecond && d > -time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < time.Second && d > -time.Second:
+		return fmt.Sprintf("%.3fms", float64(d)/float64(time.Millisecond))
 	}
-	return d.String()
+	return fmt.Sprintf("%.3fs", d.Seconds())
+}
+
+// roundDuration keeps what a reader can use: microseconds below a second,
+// milliseconds from a second on (15.001s, not 15.001317481s).
+func roundDuration(d time.Duration) time.Duration {
+	if d >= time.Second || d <= -time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+// StatusLabel is the outcome's HTTP status as a reader wants it: the
+// number, "redirect" or "transport error" (no HTTP answer).
+func (o OutcomeCount) StatusLabel() string {
+	switch {
+	case o.Transport:
+		return "transport error"
+	case o.Redirect && o.HTTPStatus != 0:
+		return fmt.Sprintf("%d redirect", o.HTTPStatus)
+	case o.Redirect:
+		return "redirect"
+	case o.HTTPStatus == 0:
+		return "unknown"
+	}
+	return fmt.Sprint(o.HTTPStatus)
 }
 
 func sortedKeys(m map[string]string) []string {

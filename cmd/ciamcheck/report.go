@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,6 +23,7 @@ type reportFlags struct {
 	failOnRegression bool
 	latencyTolerance float64
 	errorTolerance   float64
+	minLatency       time.Duration
 }
 
 // Exit codes of `ciamcheck report`.
@@ -42,15 +44,29 @@ The record's integrity digest is checked on reading: a record modified after
 it was written is refused (exit 2). If CIAMCHECK_RECORD_KEY is set, records
 are verified (and, by "report merge", signed) with HMAC-SHA256 under that key.
 
-With --compare, the previous record is read too and the differences are
-added to the report (text and Markdown; other formats print them on stderr).
---fail-on-regression then exits 1 when an entry that did not fail now fails,
-or a load step's p50/p99 or error rate got worse beyond the tolerance.`,
+With --compare, the previous record is read too and what changed is added
+to the report (text, Markdown and HTML; JUnit and JSON print it on stderr).
+Conformance: entries that now fail, are fixed, newly skipped, added or
+removed. Load: per scenario and step, the response-time p50 and p99 (from the
+intended start, from the decoded histograms) and the error rate of both runs.
+
+A load step regresses when its p50 or p99 rose by more than
+--latency-tolerance (relative, 0.1 = 10%) AND by at least --min-latency
+(absolute, so 40µs → 60µs is not a regression), or when its error rate rose
+by more than --error-tolerance (absolute, 0.01 = one percentage point).
+A conformance run regresses when an entry that did not fail now fails.
+--fail-on-regression then exits 1; an unreadable, invalid or tampered record
+exits 2. Setting all three tolerances to 0 flags any increase.
+
+Example: the previous p99 of signin-password/token.password was 40ms. With
+--latency-tolerance 0.2 --min-latency 5ms, a p99 of 47ms passes (+17.5%), and
+49ms regresses (+22.5%, and 9ms ≥ 5ms).`,
 		Example: `  ciamcheck report run.json
   ciamcheck report run.json --format markdown --compare previous.json > comment.md
   ciamcheck report run.json --format html --out report.html
   ciamcheck report run.json --format junit --out junit.xml
-  ciamcheck report run.json --compare main.json --fail-on-regression --latency-tolerance 0.2
+  ciamcheck report run.json --format html --compare previous.json --out report.html
+  ciamcheck report load.json --compare main-load.json --fail-on-regression --latency-tolerance 0.2 --min-latency 5ms --error-tolerance 0.005
   ciamcheck report merge worker1.json worker2.json --out merged.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -62,8 +78,9 @@ or a load step's p50/p99 or error rate got worse beyond the tolerance.`,
 	fl.StringVarP(&f.out, "out", "o", "", "write to this file instead of stdout")
 	fl.StringVar(&f.compare, "compare", "", "previous run record to compare with")
 	fl.BoolVar(&f.failOnRegression, "fail-on-regression", false, "exit 1 when the comparison finds a regression (needs --compare)")
-	fl.Float64Var(&f.latencyTolerance, "latency-tolerance", reports.DefaultTolerance.Latency, "allowed relative p50/p99 increase before a load step regresses (0.1 = 10%)")
-	fl.Float64Var(&f.errorTolerance, "error-tolerance", reports.DefaultTolerance.ErrorRate, "allowed absolute error-rate increase before a load step regresses (0.01 = 1 point)")
+	fl.Float64Var(&f.latencyTolerance, "latency-tolerance", reports.DefaultTolerance.Latency, "allowed relative increase of a load step's response-time p50 or p99 (0.1 = 10%)")
+	fl.DurationVar(&f.minLatency, "min-latency", reports.DefaultTolerance.MinLatency, "ignore latency increases smaller than this, whatever the percentage")
+	fl.Float64Var(&f.errorTolerance, "error-tolerance", reports.DefaultTolerance.ErrorRate, "allowed absolute increase of a load step's error rate (0.01 = 1 percentage point)")
 	cmd.AddCommand(newReportMergeCmd())
 	return cmd
 }
@@ -110,13 +127,13 @@ func runReport(stdout, stderr io.Writer, path string, f reportFlags) error {
 	if f.failOnRegression && f.compare == "" {
 		return errors.New("--fail-on-regression needs --compare PREVIOUS.json")
 	}
-	rec, err := readRecordForReport(path)
+	tol, err := f.tolerance()
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := render(&buf, rec); err != nil {
-		return fmt.Errorf("render %s: %w", path, err)
+	rec, err := readRecordForReport(path)
+	if err != nil {
+		return err
 	}
 	var cmp *reports.Comparison
 	if f.compare != "" {
@@ -124,20 +141,32 @@ func runReport(stdout, stderr io.Writer, path string, f reportFlags) error {
 		if err != nil {
 			return err
 		}
-		c := reports.CompareWithTolerance(prev, rec, reports.Tolerance{Latency: f.latencyTolerance, ErrorRate: f.errorTolerance, MinLatency: reports.DefaultTolerance.MinLatency})
+		c := reports.CompareWithTolerance(prev, rec, tol)
 		if c.Problem != "" {
 			return &exitError{code: exitBadRecord, err: fmt.Errorf("compare %s with %s: %s", f.compare, path, c.Problem)}
 		}
 		cmp = &c
+	}
+	var buf bytes.Buffer
+	if cmp != nil && f.format == "html" {
+		err = reports.RenderHTMLComparison(&buf, rec, *cmp)
+	} else {
+		err = render(&buf, rec)
+	}
+	if err != nil {
+		return fmt.Errorf("render %s: %w", path, err)
+	}
+	if cmp != nil {
 		switch f.format {
 		case "text":
 			buf.WriteString("\n")
-			err = reports.RenderComparisonText(&buf, c)
+			err = reports.RenderComparisonText(&buf, *cmp)
 		case "markdown", "md":
 			buf.WriteString("\n")
-			err = reports.RenderComparisonMarkdown(&buf, c)
-		default:
-			err = reports.RenderComparisonText(stderr, c)
+			err = reports.RenderComparisonMarkdown(&buf, *cmp)
+		case "html":
+		default: // JUnit and JSON have no place for it
+			err = reports.RenderComparisonText(stderr, *cmp)
 		}
 		if err != nil {
 			return err
@@ -154,6 +183,26 @@ func runReport(stdout, stderr io.Writer, path string, f reportFlags) error {
 		return &exitError{code: exitRegression, err: fmt.Errorf("%s regressed against %s", path, f.compare)}
 	}
 	return nil
+}
+
+// tolerance is the comparison tolerance the flags ask for.
+func (f reportFlags) tolerance() (reports.Tolerance, error) {
+	switch {
+	case f.latencyTolerance < 0:
+		return reports.Tolerance{}, fmt.Errorf("--latency-tolerance %v: must not be negative", f.latencyTolerance)
+	case f.errorTolerance < 0 || f.errorTolerance > 1:
+		return reports.Tolerance{}, fmt.Errorf("--error-tolerance %v: want a fraction from 0 to 1", f.errorTolerance)
+	case f.minLatency < 0:
+		return reports.Tolerance{}, fmt.Errorf("--min-latency %v: must not be negative", f.minLatency)
+	}
+	tol := reports.Tolerance{Latency: f.latencyTolerance, ErrorRate: f.errorTolerance, MinLatency: f.minLatency}
+	if tol == (reports.Tolerance{}) {
+		// The zero Tolerance means DefaultTolerance to CompareWithTolerance;
+		// all three flags at zero mean "any change": 1 ns is below the
+		// histograms' microsecond resolution.
+		tol.MinLatency = time.Nanosecond
+	}
+	return tol, nil
 }
 
 func runReportMerge(stdout io.Writer, paths []string, out string) error {

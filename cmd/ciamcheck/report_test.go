@@ -182,12 +182,51 @@ func TestReportCompare(t *testing.T) {
 	if _, _, err := runCLI("report", slow, "--compare", fast, "--fail-on-regression", "--latency-tolerance", "1.5"); err != nil {
 		t.Fatalf("within tolerance: %v", err)
 	}
-	_, stderr, err := runCLI("report", slow, "--compare", fast, "--format", "html")
-	if err != nil || !strings.Contains(stderr, "REGRESSED") {
+	// An increase under --min-latency is not a regression, whatever its
+	// percentage; all tolerances at zero flag any increase.
+	if _, _, err := runCLI("report", slow, "--compare", fast, "--fail-on-regression", "--min-latency", "1s"); err != nil {
+		t.Fatalf("under --min-latency: %v", err)
+	}
+	slightly := writeRun(t, "slightly.json", loadRun(t, 2100))
+	if _, _, err := runCLI("report", slightly, "--compare", fast, "--fail-on-regression"); err != nil {
+		t.Fatalf("+5%% within the default tolerance: %v", err)
+	}
+	if _, _, err := runCLI("report", slightly, "--compare", fast, "--fail-on-regression", "--latency-tolerance", "0", "--error-tolerance", "0", "--min-latency", "0"); exitCode(err) != exitRegression {
+		t.Fatalf("zero tolerances: %v", err)
+	}
+	if _, _, err := runCLI("report", slow, "--compare", fast, "--latency-tolerance", "-1"); err == nil || !strings.Contains(err.Error(), "--latency-tolerance") {
+		t.Fatalf("negative tolerance: %v", err)
+	}
+	// HTML carries the comparison in the page; JUnit has no place for it.
+	html, stderr, err := runCLI("report", slow, "--compare", fast, "--format", "html")
+	if err != nil || stderr != "" || !strings.Contains(html, "Changes since the previous run") || !strings.Contains(html, "REGRESSED") {
 		t.Fatalf("html compare: %v, stderr %q", err, stderr)
+	}
+	_, stderr, err = runCLI("report", now, "--compare", prev, "--format", "junit")
+	if err != nil || !strings.Contains(stderr, "REGRESSED") {
+		t.Fatalf("junit compare: %v, stderr %q", err, stderr)
 	}
 	if _, _, err := runCLI("report", slow, "--compare", prev); exitCode(err) != exitBadRecord {
 		t.Fatalf("load vs conformance: %v", err)
+	}
+}
+
+// TestReportLoadSummary: the end-of-run summary of a load record, per
+// scenario and step, with both latencies and the errors by error/suberror.
+func TestReportLoadSummary(t *testing.T) {
+	t.Setenv(reports.RecordKeyEnv, "")
+	r := loadRun(t, 1000)
+	st := &r.Load.Scenarios[0].Steps[0]
+	st.Outcomes = []reports.OutcomeCount{{HTTPStatus: 200, Count: 190}, {HTTPStatus: 400, Error: "invalid_grant", Suberror: "password_too_weak", Count: 10}}
+	out, _, err := runCLI("report", writeRun(t, "load.json", r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"scenario signin (flow signin, constant-vus, 10s)", "step  count  rate/s", "p50", "p90", "p99", "p99.9", "max",
+		"10 (5.00%)", "response", "service", "signin.token  400  invalid_grant  password_too_weak  × 10", "result: PASS"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("summary lacks %q:\n%s", w, out)
+		}
 	}
 }
 
