@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -329,4 +330,81 @@ func FuzzRead(f *testing.F) {
 			_ = render(io.Discard, r)
 		}
 	})
+}
+
+// FuzzDecodeHistogram: an encoded histogram from an untrusted record either
+// decodes to the count it claims, and then encodes and decodes back to an
+// equal histogram, or is refused with an error; it never panics.
+func FuzzDecodeHistogram(f *testing.F) {
+	for _, n := range []int64{0, 1, 500} {
+		h := hist(f, 1000, 4000, n)
+		if n == 0 {
+			h = Histogram{}
+		}
+		f.Add(h.Encoded, h.Count)
+	}
+	good := hist(f, 1, 60_000_000, 1000)
+	f.Add(good.Encoded[:len(good.Encoded)/2], good.Count)
+	f.Add("HISTFAAAACB4nJNpmSzMwMDAzQABzFCaEUzOmTJZ", int64(0))
+	f.Add("HISTFAAAAAB4nAMAAAAAAQ==", int64(1))
+	f.Add("not base64 at all", int64(3))
+	f.Fuzz(func(t *testing.T, encoded string, count int64) {
+		h, err := DecodeHistogram(Histogram{Encoded: encoded, Count: count})
+		if err != nil {
+			if h != nil {
+				t.Fatal("histogram returned with an error")
+			}
+			return
+		}
+		if h.TotalCount() != count {
+			t.Fatalf("decoded %d values, record said %d", h.TotalCount(), count)
+		}
+		again, err := EncodeHistogram(h)
+		if err != nil {
+			t.Fatalf("a decoded histogram does not encode: %v", err)
+		}
+		back, err := DecodeHistogram(again)
+		if err != nil {
+			t.Fatalf("a re-encoded histogram does not decode: %v", err)
+		}
+		if !back.Equals(h) {
+			t.Fatal("re-encoded histogram differs")
+		}
+	})
+}
+
+func TestDecodeHistogramGeometryLimit(t *testing.T) {
+	// 60 bytes that would make the decoder allocate 47 MiB.
+	wide := hdrhistogram.New(1, 1<<62, 5)
+	if err := wide.RecordValue(5); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := EncodeHistogram(wide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeHistogram(enc); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("wide geometry: %v", err)
+	}
+	// The geometries ciamcheck writes, and some wider, still decode; and
+	// countsLen agrees with the library.
+	for _, g := range []struct {
+		lo, hi int64
+		digits int
+	}{{1, 60_000_000, 3}, {1, 3_600_000_000, 3}, {1, math.MaxInt64, 3}, {1, 3_600_000_000, 4}, {1, 3_600_000_000, 5}, {1000, 1 << 40, 2}, {1, 1 << 20, 1}, {3, 1 << 30, 1}, {1, 2, 3}} {
+		h := hdrhistogram.New(g.lo, g.hi, g.digits)
+		if err := h.RecordValue(g.lo * 7); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := countsLen(g.lo, g.hi, int32(g.digits)), int64(len(h.Export().Counts)); got != want {
+			t.Errorf("countsLen(%d, %d, %d) = %d, library %d", g.lo, g.hi, g.digits, got, want)
+		}
+		enc, err := EncodeHistogram(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := DecodeHistogram(enc); err != nil {
+			t.Errorf("geometry %+v: %v", g, err)
+		}
+	}
 }

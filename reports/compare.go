@@ -226,12 +226,23 @@ func compareLoad(c *Comparison, old, new *Load) error {
 	return nil
 }
 
+// stepFigures decodes only the response-time histogram: it is the one
+// Compare judges.
 func stepFigures(st StepStats) (p50, p99 time.Duration, errRate float64, err error) {
-	sv, err := buildStep(st, 0)
+	lv, err := latencyOf(st.ResponseTime)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	return sv.Response.P50, sv.Response.P99, sv.ErrRate, nil
+	var errs int64
+	for _, o := range st.Outcomes {
+		if o.Failure() {
+			errs += o.Count
+		}
+	}
+	if st.Count > 0 {
+		errRate = float64(errs) / float64(st.Count)
+	}
+	return lv.P50, lv.P99, errRate, nil
 }
 
 // samePlan compares plans by canonical JSON, so formatting does not count.

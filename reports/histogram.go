@@ -1,8 +1,14 @@
 package reports
 
 import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -56,6 +62,9 @@ func DecodeHistogram(hist Histogram) (*hdrhistogram.Histogram, error) {
 	if len(hist.Encoded) > maxEncodedHistogram {
 		return nil, fmt.Errorf("decode histogram: encoding is %d bytes, limit %d", len(hist.Encoded), maxEncodedHistogram)
 	}
+	if err := checkGeometry(hist.Encoded); err != nil {
+		return nil, fmt.Errorf("decode histogram: %w", err)
+	}
 	h, err := decodeNoPanic([]byte(hist.Encoded))
 	if err != nil {
 		return nil, fmt.Errorf("decode histogram: %w", err)
@@ -81,4 +90,74 @@ func decodeNoPanic(b []byte) (h *hdrhistogram.Histogram, err error) {
 // 1 µs to 1 h at three significant digits, wide enough for any latency.
 func newEmptyHistogram() *hdrhistogram.Histogram {
 	return hdrhistogram.New(1, 3_600_000_000, 3)
+}
+
+// maxCountsLen bounds the counts array a decoded histogram may allocate
+// (16 MiB). The encoding is a few bytes for any geometry, but decoding
+// allocates the geometry's whole counts array: 60 bytes claiming 1 to 2^62
+// at five significant digits would cost 47 MiB, so a crafted record could
+// exhaust memory. Three digits over any range needs under 70,000 counts;
+// five digits fit up to a range of about 2^33 (2.4 hours in µs).
+const maxCountsLen = 1 << 21
+
+// checkGeometry reads the header of a V2 compressed encoding (base64 of
+// cookie, length, then zlib of cookie, payload length, normalizing offset,
+// significant digits, lowest and highest trackable values, conversion
+// ratio) and refuses a geometry whose counts array exceeds maxCountsLen.
+// It leaves every other malformation to the decoder.
+func checkGeometry(encoded string) error {
+	// Only the first bytes are needed: 8 of envelope and the start of the
+	// zlib stream; 4/3 for base64, rounded to whole quanta.
+	head := encoded
+	if len(head) > 512 {
+		head = head[:512]
+	}
+	raw, err := base64.StdEncoding.DecodeString(head)
+	if err != nil || len(raw) < 8 {
+		return nil
+	}
+	z, err := zlib.NewReader(bytes.NewReader(raw[8:]))
+	if err != nil {
+		return nil
+	}
+	defer z.Close()
+	var hdr struct {
+		Cookie, PayloadLen, Offset, Digits int32
+		Lowest, Highest                    int64
+	}
+	if err := binary.Read(io.LimitReader(z, 32), binary.BigEndian, &hdr); err != nil {
+		return nil
+	}
+	if n := countsLen(hdr.Lowest, hdr.Highest, hdr.Digits); n > maxCountsLen {
+		return fmt.Errorf("geometry %d..%d at %d significant digits needs %d counts, limit %d", hdr.Lowest, hdr.Highest, hdr.Digits, n, maxCountsLen)
+	}
+	return nil
+}
+
+// countsLen is the length of the counts array hdrhistogram-go allocates
+// when it decodes a histogram of this geometry (its wireGeometry and
+// newExactGeometry); 0 for a geometry the decoder refuses.
+func countsLen(lowest, highest int64, digits int32) int64 {
+	if digits < 0 || digits > 5 {
+		return 0
+	}
+	lowest = max(lowest, 1)
+	subBucketCountMagnitude := int64(math.Ceil(math.Log2(2 * math.Pow10(int(digits)))))
+	halfMagnitude := max(subBucketCountMagnitude, 1) - 1
+	unitMagnitude := int64(math.Floor(math.Log2(float64(lowest))))
+	if unitMagnitude+halfMagnitude > 61 {
+		return 0
+	}
+	subBucketCount := int64(1) << (halfMagnitude + 1)
+	smallestUntrackable := subBucketCount << unitMagnitude
+	buckets := int64(1)
+	for smallestUntrackable <= highest {
+		if smallestUntrackable > math.MaxInt64/2 {
+			buckets++
+			break
+		}
+		smallestUntrackable <<= 1
+		buckets++
+	}
+	return (buckets + 1) * (subBucketCount / 2)
 }
