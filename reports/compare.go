@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -21,11 +22,35 @@ type Tolerance struct {
 	// MinLatency ignores latency increases smaller than this, so a 40 µs p50
 	// becoming 50 µs is not a 25% regression.
 	MinLatency time.Duration
+	// MinTail is how many values both runs must have beyond a percentile for
+	// it to be judged: a percentile q needs MinTail/(1-q) values (p50 2×,
+	// p99 100× MinTail). Below that the percentile is one or two samples, so
+	// noise, and the step says it was not judged. 0 judges every percentile.
+	MinTail int
 }
 
 // DefaultTolerance: p50/p99 10% worse, error rate 1 point worse, changes
-// under 1 ms ignored.
-var DefaultTolerance = Tolerance{Latency: 0.10, ErrorRate: 0.01, MinLatency: time.Millisecond}
+// under 1 ms ignored, percentiles judged with at least 5 values beyond them
+// (p50 from 10 values, p99 from 500).
+var DefaultTolerance = Tolerance{Latency: 0.10, ErrorRate: 0.01, MinLatency: time.Millisecond, MinTail: 5}
+
+// String states the tolerance for a report.
+func (t Tolerance) String() string {
+	s := fmt.Sprintf("response-time p50/p99 +%.4g%% (changes under %s ignored", 100*t.Latency, t.MinLatency)
+	if t.MinTail > 0 {
+		s += fmt.Sprintf("; p50 judged from %d values, p99 from %d", t.MinSamples(50), t.MinSamples(99))
+	}
+	return s + fmt.Sprintf("), error rate +%.4g points", 100*t.ErrorRate)
+}
+
+// MinSamples is how many values a run needs for the percentile q (0..100)
+// to be judged under t.
+func (t Tolerance) MinSamples(q float64) int64 {
+	if t.MinTail <= 0 || q >= 100 {
+		return 0
+	}
+	return int64(math.Ceil(float64(t.MinTail)*100/(100-q) - 1e-9)) // 1e-9: 100-99.9 is not exactly 0.1
+}
 
 // EntryChange is one conformance entry whose verdict differs between runs.
 // Old is empty for an added entry, New for a removed one.
@@ -46,6 +71,9 @@ type StepDelta struct {
 	OldP99, NewP99         time.Duration
 	OldErrRate, NewErrRate float64
 	Regressions            []string // why the step regressed, empty if it did not
+	// Unjudged names the percentiles not compared for want of values (see
+	// Tolerance.MinTail), e.g. "p99 not judged: 30 and 31 values, needs 500".
+	Unjudged []string
 }
 
 // RunRef identifies a compared run in a comparison report, so a reader
@@ -195,21 +223,28 @@ func compareLoad(c *Comparison, old, new *Load) error {
 			continue
 		}
 		d := StepDelta{Scenario: k.scenario, Step: k.step, OldCount: o.Count, NewCount: n.Count}
-		var err error
-		if d.OldP50, d.OldP99, d.OldErrRate, err = stepFigures(o); err != nil {
+		ol, oer, err := stepFigures(o)
+		if err != nil {
 			return fmt.Errorf("old run %s/%s: %w", k.scenario, k.step, err)
 		}
-		if d.NewP50, d.NewP99, d.NewErrRate, err = stepFigures(n); err != nil {
+		nl, ner, err := stepFigures(n)
+		if err != nil {
 			return fmt.Errorf("new run %s/%s: %w", k.scenario, k.step, err)
 		}
+		d.OldP50, d.OldP99, d.OldErrRate = ol.P50, ol.P99, oer
+		d.NewP50, d.NewP99, d.NewErrRate = nl.P50, nl.P99, ner
 		tol := c.Tolerance
-		worse := func(name string, o, n time.Duration) {
+		worse := func(name string, q float64, o, n time.Duration) {
+			if need := tol.MinSamples(q); ol.Count < need || nl.Count < need {
+				d.Unjudged = append(d.Unjudged, fmt.Sprintf("%s not judged: %d and %d values, needs %d", name, ol.Count, nl.Count, need))
+				return
+			}
 			if o > 0 && n-o >= tol.MinLatency && float64(n) > float64(o)*(1+tol.Latency) {
-				d.Regressions = append(d.Regressions, fmt.Sprintf("%s %s → %s (+%.0f%%, tolerance %.0f%%)", name, us(o), us(n), 100*(float64(n)/float64(o)-1), 100*tol.Latency))
+				d.Regressions = append(d.Regressions, fmt.Sprintf("%s %s → %s (+%.0f%%, tolerance %.4g%%)", name, us(o), us(n), 100*(float64(n)/float64(o)-1), 100*tol.Latency))
 			}
 		}
-		worse("p50", d.OldP50, d.NewP50)
-		worse("p99", d.OldP99, d.NewP99)
+		worse("p50", 50, d.OldP50, d.NewP50)
+		worse("p99", 99, d.OldP99, d.NewP99)
 		if d.NewErrRate-d.OldErrRate > tol.ErrorRate {
 			d.Regressions = append(d.Regressions, fmt.Sprintf("error rate %s → %s (tolerance +%s)", pct(d.OldErrRate), pct(d.NewErrRate), pct(tol.ErrorRate)))
 		}
@@ -228,10 +263,9 @@ func compareLoad(c *Comparison, old, new *Load) error {
 
 // stepFigures decodes only the response-time histogram: it is the one
 // Compare judges.
-func stepFigures(st StepStats) (p50, p99 time.Duration, errRate float64, err error) {
-	lv, err := latencyOf(st.ResponseTime)
-	if err != nil {
-		return 0, 0, 0, err
+func stepFigures(st StepStats) (lat latencyView, errRate float64, err error) {
+	if lat, err = latencyOf(st.ResponseTime); err != nil {
+		return latencyView{}, 0, err
 	}
 	var errs int64
 	for _, o := range st.Outcomes {
@@ -242,7 +276,7 @@ func stepFigures(st StepStats) (p50, p99 time.Duration, errRate float64, err err
 	if st.Count > 0 {
 		errRate = float64(errs) / float64(st.Count)
 	}
-	return lv.P50, lv.P99, errRate, nil
+	return lat, errRate, nil
 }
 
 // samePlan compares plans by canonical JSON, so formatting does not count.
@@ -317,6 +351,11 @@ func renderComparison(w io.Writer, c Comparison, md bool) error {
 		}
 	}
 	if c.Kind == KindLoad {
+		if md {
+			fmt.Fprintf(bw, "\nTolerance: %s.\n", cell(c.Tolerance.String()))
+		} else {
+			fmt.Fprintf(bw, "  tolerance: %s\n", c.Tolerance)
+		}
 		if c.PlanChanged {
 			fmt.Fprintln(bw, "\nnote: the load plans differ, so figures may not be comparable")
 		}
@@ -328,6 +367,9 @@ func renderComparison(w io.Writer, c Comparison, md bool) error {
 			verdict := "ok"
 			if len(s.Regressions) > 0 {
 				verdict = "REGRESSED: " + joinSemi(s.Regressions)
+			}
+			if len(s.Unjudged) > 0 {
+				verdict += " (" + joinSemi(s.Unjudged) + ")"
 			}
 			name := s.Scenario + "/" + s.Step
 			p50 := fmt.Sprintf("%s → %s", us(s.OldP50), us(s.NewP50))

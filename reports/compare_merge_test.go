@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -174,5 +175,56 @@ func TestMergeWidensRanges(t *testing.T) {
 	}
 	if got := m.Load.Scenarios[0].Steps[0].ServiceTime; got.Count != 2 || got.Max < 4_990_000 {
 		t.Fatalf("merged: %+v", got)
+	}
+}
+
+// TestCompareLoadFewSamples: with few values a p99 is the slowest sample,
+// so it is reported as not judged rather than flagged.
+func TestCompareLoadFewSamples(t *testing.T) {
+	few := func(slowest int64) *Record {
+		r := loadRecord(t, 1)
+		s := &r.Load.Scenarios[0]
+		s.FlowStats = nil
+		s.Steps = s.Steps[:1]
+		st := &s.Steps[0]
+		st.Count, st.Outcomes = 30, []OutcomeCount{{HTTPStatus: 200, Count: 30}}
+		h := hdrhistogram.New(1, 3_600_000_000, 3)
+		for i := int64(0); i < 29; i++ {
+			if err := h.RecordValue(2000 + 10*i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := h.RecordValue(slowest); err != nil {
+			t.Fatal(err)
+		}
+		enc, err := EncodeHistogram(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.ServiceTime, st.ResponseTime = enc, enc
+		return r
+	}
+	old, cur := few(5000), few(50_000) // one slow outlier
+	c := Compare(old, cur)
+	if c.Regressed() {
+		t.Fatalf("an outlier in 30 values regressed: %+v", c.Steps)
+	}
+	if len(c.Steps) != 1 || len(c.Steps[0].Unjudged) != 1 || c.Steps[0].Unjudged[0] != "p99 not judged: 30 and 30 values, needs 500" {
+		t.Fatalf("unjudged: %+v", c.Steps)
+	}
+	var buf bytes.Buffer
+	if err := RenderComparisonText(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"no regression", "p99 not judged", "p50 judged from 10 values, p99 from 500"} {
+		if !strings.Contains(buf.String(), s) {
+			t.Errorf("comparison lacks %q:\n%s", s, buf.String())
+		}
+	}
+	if c := CompareWithTolerance(old, cur, Tolerance{Latency: 0.1, MinLatency: time.Millisecond}); !c.Regressed() {
+		t.Fatal("MinTail 0 should judge every percentile")
+	}
+	if got := DefaultTolerance.MinSamples(99.9); got != 5000 {
+		t.Errorf("MinSamples(99.9) = %d", got)
 	}
 }

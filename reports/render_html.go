@@ -66,7 +66,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:now
 table.entries{table-layout:fixed}
 table.entries col.outcome{width:6.5em}table.entries col.entry{width:34%}
 table.load{table-layout:fixed}table.load col.step{width:24%}table.load col.errs{width:9em}
-table.cmp{table-layout:fixed}table.cmp col.step{width:22%}table.cmp col.n{width:8.5em}table.cmp col.lat{width:12.5em}
+table.cmp{table-layout:fixed}table.cmp col.step{width:22%}table.cmp col.n{width:8.5em}table.cmp col.lat{width:12.5em}table.cmp col.er{width:11em}
 table.load tr.svc td{color:#57606a;border-top-style:dashed}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;padding:.5em;margin:.3em 0}
@@ -163,13 +163,13 @@ a{color:#0969da}
 <tr><th>This run</th><td>{{time .New.Started}}, {{.New.Tool}}, {{.New.Target}}{{if .New.Digest}}<br><code>{{.New.Digest}}</code>{{else}} (unsealed){{end}}</td></tr>
 </table>
 {{if .Problem}}<p class="verdict bad">Cannot compare: {{.Problem}}</p>{{else}}
-<p class="verdict{{if .Regressed}} bad{{end}}">{{if .Regressed}}<span class="failed">REGRESSED</span>{{else}}<span class="passed">No regression</span>{{end}}{{if eq .Kind "load"}} (tolerance: p50/p99 response time +{{pct .Tolerance.Latency}}, changes under {{.Tolerance.MinLatency}} ignored; error rate +{{pct .Tolerance.ErrorRate}}){{end}}</p>
+<p class="verdict{{if .Regressed}} bad{{end}}">{{if .Regressed}}<span class="failed">REGRESSED</span>{{else}}<span class="passed">No regression</span>{{end}}{{if eq .Kind "load"}} (tolerance: {{.Tolerance}}){{end}}</p>
 {{template "changes" (changeGroup "Regressions" .Regressions)}}{{template "changes" (changeGroup "Fixed" .Fixed)}}{{template "changes" (changeGroup "Newly skipped" .NewlySkipped)}}{{template "changes" (changeGroup "No longer skipped" .NoLongerSkipped)}}{{template "changes" (changeGroup "Added entries" .Added)}}{{template "changes" (changeGroup "Removed entries" .Removed)}}
 {{if and (eq .Kind "conformance") (not .Regressions) (not .Fixed) (not .NewlySkipped) (not .NoLongerSkipped) (not .Added) (not .Removed)}}<p>Every entry has the same outcome as in the previous run.</p>{{end}}
 {{if eq .Kind "load"}}{{if .PlanChanged}}<p class="skipped">The load plans differ, so figures may not be comparable.</p>{{end}}
-<table class="cmp"><colgroup><col class="step"><col class="n"><col class="lat"><col class="lat"><col class="n"><col></colgroup>
+<table class="cmp"><colgroup><col class="step"><col class="n"><col class="lat"><col class="lat"><col class="er"><col></colgroup>
 <tr><th>Scenario / step</th><th class="num">Count</th><th class="num">p50</th><th class="num">p99</th><th class="num">Error rate</th><th>Verdict</th></tr>
-{{range .Steps}}<tr><td><code>{{.Scenario}}/{{.Step}}</code></td><td class="num">{{.OldCount}} → {{.NewCount}}</td><td class="num">{{us .OldP50}} → {{us .NewP50}}</td><td class="num">{{us .OldP99}} → {{us .NewP99}}</td><td class="num">{{pct .OldErrRate}} → {{pct .NewErrRate}}</td><td>{{if .Regressions}}<span class="failed">REGRESSED</span>: {{join .Regressions}}{{else}}ok{{end}}</td></tr>
+{{range .Steps}}<tr><td><code>{{.Scenario}}/{{.Step}}</code></td><td class="num">{{.OldCount}} → {{.NewCount}}</td><td class="num">{{us .OldP50}} → {{us .NewP50}}</td><td class="num">{{us .OldP99}} → {{us .NewP99}}</td><td class="num">{{pct .OldErrRate}} → {{pct .NewErrRate}}</td><td>{{if .Regressions}}<span class="failed">REGRESSED</span>: {{join .Regressions}}{{else}}ok{{end}}{{if .Unjudged}}<div class="src">{{join .Unjudged}}</div>{{end}}</td></tr>
 {{end}}</table>
 {{range .AddedSteps}}<p>Step only in this run: <code>{{.}}</code></p>{{end}}{{range .RemovedSteps}}<p>Step only in the previous run: <code>{{.}}</code></p>{{end}}{{end}}
 {{end}}

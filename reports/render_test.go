@@ -210,7 +210,7 @@ func TestRenderHTMLComparison(t *testing.T) {
 	}
 	out = buf.String()
 	writeHTMLOut(t, "load-compared.html", out)
-	for _, s := range []string{"REGRESSED", "<code>signup/signup.start</code>", "p99 3.087ms → 6.183ms", "tolerance: p50/p99 response time +10.00%"} {
+	for _, s := range []string{"REGRESSED", "<code>signup/signup.start</code>", "p99 3.087ms → 6.183ms", "tolerance: response-time p50/p99 &#43;10% (changes under 1ms ignored; p50 judged from 10 values, p99 from 500)"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("load comparison HTML lacks %q", s)
 		}

@@ -24,6 +24,7 @@ type reportFlags struct {
 	latencyTolerance float64
 	errorTolerance   float64
 	minLatency       time.Duration
+	minTail          int
 }
 
 // Exit codes of `ciamcheck report`.
@@ -54,13 +55,17 @@ A load step regresses when its p50 or p99 rose by more than
 --latency-tolerance (relative, 0.1 = 10%) AND by at least --min-latency
 (absolute, so 40µs → 60µs is not a regression), or when its error rate rose
 by more than --error-tolerance (absolute, 0.01 = one percentage point).
+A percentile is judged only when both runs have at least --min-tail values
+beyond it (default 5: p50 from 10 values, p99 from 500); with fewer, p99 is
+the slowest sample or two, so noise, and the step says "not judged".
 A conformance run regresses when an entry that did not fail now fails.
 --fail-on-regression then exits 1; an unreadable, invalid or tampered record
-exits 2. Setting all three tolerances to 0 flags any increase.
+exits 2. Setting all four to 0 flags any increase.
 
 Example: the previous p99 of signin-password/token.password was 40ms. With
 --latency-tolerance 0.2 --min-latency 5ms, a p99 of 47ms passes (+17.5%), and
-49ms regresses (+22.5%, and 9ms ≥ 5ms).`,
+49ms regresses (+22.5%, and 9ms ≥ 5ms), provided both runs recorded at
+least 500 values of that step.`,
 		Example: `  ciamcheck report run.json
   ciamcheck report run.json --format markdown --compare previous.json > comment.md
   ciamcheck report run.json --format html --out report.html
@@ -80,6 +85,7 @@ Example: the previous p99 of signin-password/token.password was 40ms. With
 	fl.BoolVar(&f.failOnRegression, "fail-on-regression", false, "exit 1 when the comparison finds a regression (needs --compare)")
 	fl.Float64Var(&f.latencyTolerance, "latency-tolerance", reports.DefaultTolerance.Latency, "allowed relative increase of a load step's response-time p50 or p99 (0.1 = 10%)")
 	fl.DurationVar(&f.minLatency, "min-latency", reports.DefaultTolerance.MinLatency, "ignore latency increases smaller than this, whatever the percentage")
+	fl.IntVar(&f.minTail, "min-tail", reports.DefaultTolerance.MinTail, "judge a percentile only when both runs have this many values beyond it (p50 needs 2×, p99 100×); 0 judges all")
 	fl.Float64Var(&f.errorTolerance, "error-tolerance", reports.DefaultTolerance.ErrorRate, "allowed absolute increase of a load step's error rate (0.01 = 1 percentage point)")
 	cmd.AddCommand(newReportMergeCmd())
 	return cmd
@@ -194,12 +200,14 @@ func (f reportFlags) tolerance() (reports.Tolerance, error) {
 		return reports.Tolerance{}, fmt.Errorf("--error-tolerance %v: want a fraction from 0 to 1", f.errorTolerance)
 	case f.minLatency < 0:
 		return reports.Tolerance{}, fmt.Errorf("--min-latency %v: must not be negative", f.minLatency)
+	case f.minTail < 0:
+		return reports.Tolerance{}, fmt.Errorf("--min-tail %d: must not be negative", f.minTail)
 	}
-	tol := reports.Tolerance{Latency: f.latencyTolerance, ErrorRate: f.errorTolerance, MinLatency: f.minLatency}
+	tol := reports.Tolerance{Latency: f.latencyTolerance, ErrorRate: f.errorTolerance, MinLatency: f.minLatency, MinTail: f.minTail}
 	if tol == (reports.Tolerance{}) {
 		// The zero Tolerance means DefaultTolerance to CompareWithTolerance;
-		// all three flags at zero mean "any change": 1 ns is below the
-		// histograms' microsecond resolution.
+		// all flags at zero mean "any change": 1 ns is below the histograms'
+		// microsecond resolution.
 		tol.MinLatency = time.Nanosecond
 	}
 	return tol, nil

@@ -191,7 +191,7 @@ func TestReportCompare(t *testing.T) {
 	if _, _, err := runCLI("report", slightly, "--compare", fast, "--fail-on-regression"); err != nil {
 		t.Fatalf("+5%% within the default tolerance: %v", err)
 	}
-	if _, _, err := runCLI("report", slightly, "--compare", fast, "--fail-on-regression", "--latency-tolerance", "0", "--error-tolerance", "0", "--min-latency", "0"); exitCode(err) != exitRegression {
+	if _, _, err := runCLI("report", slightly, "--compare", fast, "--fail-on-regression", "--latency-tolerance", "0", "--error-tolerance", "0", "--min-latency", "0", "--min-tail", "0"); exitCode(err) != exitRegression {
 		t.Fatalf("zero tolerances: %v", err)
 	}
 	if _, _, err := runCLI("report", slow, "--compare", fast, "--latency-tolerance", "-1"); err == nil || !strings.Contains(err.Error(), "--latency-tolerance") {
