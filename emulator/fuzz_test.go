@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -73,22 +72,18 @@ func FuzzContinuationToken(f *testing.F) {
 	})
 }
 
-var (
-	fuzzOnce sync.Once
-	fuzzEm   *Emulator
-)
-
 // FuzzHandler throws random methods, paths, content types and bodies at
 // the whole handler: it must never answer 5xx or panic, and every answer
 // must be JSON without CORS headers.
 func FuzzHandler(f *testing.F) {
-	fuzzOnce.Do(func() {
-		var err error
-		if fuzzEm, err = New(DefaultConfig()); err != nil {
-			f.Fatal(err)
-		}
-		fuzzEm.log = fuzzEm.log.With("fuzz", true)
-	})
+	// One emulator for every input of this run (each fuzz worker process
+	// runs FuzzHandler once), closed with the run so its janitor stops.
+	fuzzEm, err := New(DefaultConfig())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { fuzzEm.Close() })
+	fuzzEm.log = fuzzEm.log.With("fuzz", true)
 	form := "application/x-www-form-urlencoded"
 	for _, ep := range nativeauth.Endpoints {
 		f.Add("POST", "/contoso.onmicrosoft.com"+string(ep), form, "client_id="+clientID+"&username=a@b.co&challenge_type=oob+password+redirect&continuation_token=AQAB&grant_type=oob&oob=1&scope=openid")
