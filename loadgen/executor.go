@@ -135,9 +135,11 @@ func (sc *scenarioRun) runFlow(ctx context.Context, it scenarios.Iteration) (err
 }
 
 // runOpen starts iterations on the pacer's schedule, whether or not earlier
-// ones have finished. An arrival that finds max_in_flight iterations
-// running is dropped, one that falls in a Retry-After pause is throttled;
-// neither is started late.
+// ones have finished, waiting for each on an arrivalClock. An arrival that
+// finds max_in_flight iterations running is dropped, one that falls in a
+// Retry-After pause is throttled; neither is started late. When the engine
+// itself runs behind, arrivals already due start at once, stamped with their
+// scheduled instant.
 func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg *sync.WaitGroup) {
 	pacer := sc.cfg.pacer()
 	sched, _ := pacer.(Scheduler)
@@ -145,9 +147,8 @@ func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg
 	limit := uint64(sc.cfg.Iterations)
 	maxInFlight := int64(sc.cfg.MaxInFlight)
 	begin := sc.begin
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
+	clock := newArrivalClock(stop)
+	defer clock.close()
 	// Arrivals go to a pool of workers that grows when none is idle (never
 	// beyond max_in_flight, which the check below enforces) and lives for
 	// the scenario: a goroutine per arrival would pay for its creation and
@@ -163,34 +164,40 @@ func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg
 	}
 	for hits := uint64(0); limit == 0 || hits < limit; {
 		elapsed := time.Since(begin)
-		if elapsed >= end {
-			return
-		}
-		wait, done := pacer.Pace(elapsed, hits)
-		if done {
-			return
-		}
-		if wait > 0 {
-			timer.Reset(min(wait, end-elapsed))
-			select {
-			case <-stop:
+		var intended time.Time
+		if sched != nil {
+			// The schedule says when each arrival is due. Arrivals due
+			// before the end are started even when the engine runs late, so
+			// every arrival of the window is started, dropped or throttled,
+			// and lateness shows in response times instead of vanishing.
+			at, ok := sched.HitAt(hits)
+			if !ok || at >= end {
 				return
-			case <-timer.C:
 			}
-			continue
+			if at > elapsed && !clock.waitUntil(begin.Add(at)) {
+				return
+			}
+			intended = begin.Add(at)
+		} else {
+			if elapsed >= end {
+				return
+			}
+			wait, done := pacer.Pace(elapsed, hits)
+			if done {
+				return
+			}
+			if wait > 0 {
+				if !clock.waitUntil(begin.Add(min(elapsed+wait, end))) {
+					return
+				}
+				continue
+			}
+			intended = begin.Add(elapsed)
 		}
 		select {
 		case <-stop:
 			return
 		default:
-		}
-		intended := begin.Add(elapsed)
-		if sched != nil {
-			at, ok := sched.HitAt(hits)
-			if !ok || at >= end {
-				return
-			}
-			intended = begin.Add(at)
 		}
 		hits++
 		if sc.paused() {

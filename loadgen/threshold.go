@@ -302,14 +302,11 @@ func outcomeIsError(o reports.OutcomeCount) bool {
 func mergeStats(stats []*reports.StepStats, service bool) (*hdrhistogram.Histogram, error) {
 	out := newHistogram()
 	for _, st := range stats {
-		enc := st.ResponseTime.Encoded
+		hist := st.ResponseTime
 		if service {
-			enc = st.ServiceTime.Encoded
+			hist = st.ServiceTime
 		}
-		if enc == "" {
-			continue
-		}
-		h, err := hdrhistogram.Decode([]byte(enc))
+		h, err := reports.DecodeHistogram(hist)
 		if err != nil {
 			return nil, fmt.Errorf("decode histogram of %s: %w", st.Step, err)
 		}
