@@ -1,0 +1,404 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/ciamcheck/ciamcheck/reports"
+	"github.com/ciamcheck/ciamcheck/scenarios"
+)
+
+// The generator's own ceiling, side by side with Vegeta: a single-step
+// constant-rate run against a trivial loopback handler at each rate of a
+// ladder, both tools in the same process, one after the other, for
+// cmpRoundCount rounds per rate with the order alternating from round to
+// round. Each tool runs as it normally does: ciamcheck through Run with its
+// recorder and run record; Vegeta through Attack, its results read from its
+// channel.
+//
+// Equal footing:
+//   - The same HTTP client settings for both (cmpClient, a fresh one per
+//     run): keep-alive on, at most cmpMaxConns connections to the server, all
+//     of them kept idle between requests (MaxIdleConnsPerHost = MaxConnsPerHost
+//     = cmpMaxConns), 10 s timeout. Vegeta gets it through vegeta.Client, so
+//     neither tool opens a connection per request, and neither can run out of
+//     file descriptors (ulimit -n is 20,000 here; without a cap a burst opens
+//     a connection per in-flight request on both ends of loopback).
+//   - The same bound on concurrency: max_in_flight for ciamcheck, MaxWorkers
+//     for Vegeta, both cmpMaxInFlight.
+//   - The same measures, computed the same way into HdrHistograms of the same
+//     geometry (µs, 3 significant digits):
+//     service time: request start → response (Vegeta's own Latency; the
+//     step's service time in ciamcheck's record);
+//     response time: intended start → response, where the intended start is
+//     the arrival's place on the schedule (coordinated-omission-correct; the
+//     step's response time in ciamcheck's record; for Vegeta its schedule,
+//     hit n due n+1 intervals after its start, which it does not report, so
+//     the start is taken just after Attack returns: if anything late, so
+//     Vegeta's response times are if anything understated);
+//     start lag: request start − intended start.
+//     CPU per request is the whole process's (tool and server) over the run.
+//   - Per request, Vegeta also reads the (empty) body and sets two headers;
+//     ciamcheck closes the body unread.
+//
+// Sustained, for both tools: every arrival due in the window was sent (at
+// least 99% of the due count, i.e. achieved ≥ 99% of the target rate),
+// nothing failed or was dropped, and the tool was on schedule at the end:
+// the median start lag of the arrivals due in the last 10% of the window is
+// at most maxEndLag. A tool that falls behind either misses arrivals (a
+// lower achieved rate) or sends them late (a growing start lag), so this
+// catches both. A tool sustains a rate if it did in most rounds; latency
+// figures are medians over the rounds, so that one noisy round does not
+// decide a ratio.
+const (
+	cmpDuration    = 2 * time.Second
+	cmpMaxConns    = 1000
+	cmpMaxInFlight = 10000
+	sustainedShare = 0.99
+	cmpRoundCount  = 3
+	maxEndLag      = 10 * time.Millisecond
+)
+
+// cmpRates is the ladder; CIAMCHECK_BENCH_RATES=5000,10000 overrides it.
+func cmpRates() []int {
+	rates := []int{5000, 10000, 20000, 30000}
+	if s := os.Getenv("CIAMCHECK_BENCH_RATES"); s != "" {
+		rates = rates[:0]
+		for f := range strings.SplitSeq(s, ",") {
+			if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+				rates = append(rates, n)
+			}
+		}
+	}
+	return rates
+}
+
+// cmpClient is the HTTP client both tools use.
+func cmpClient() *http.Client {
+	return &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{
+			DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        cmpMaxConns,
+			MaxIdleConnsPerHost: cmpMaxConns,
+			MaxConnsPerHost:     cmpMaxConns,
+			IdleConnTimeout:     90 * time.Second,
+		},
+	}
+}
+
+// cmpResult is one tool's run at one rate.
+type cmpResult struct {
+	due, started, failed int64
+	endLag               time.Duration
+	cpu                  time.Duration           // user+system CPU of the process (both tool and server)
+	service, response    *hdrhistogram.Histogram // µs
+	// Pooled rounds (see add): whether every round sustained the rate.
+	rounds       int
+	allSustained bool
+}
+
+func (r *cmpResult) achievedShare() float64 { return float64(r.started) / float64(r.due) }
+
+func (r *cmpResult) sustained() bool {
+	return r.achievedShare() >= sustainedShare && r.failed == 0 && r.endLag <= maxEndLag
+}
+
+// cmpRounds is one tool's runs at one rate. Machines are noisy, so the
+// figures are medians over the rounds, and the tool sustains the rate if it
+// did in most rounds.
+type cmpRounds []*cmpResult
+
+func (rs cmpRounds) sustainedIn() int {
+	n := 0
+	for _, r := range rs {
+		if r.sustained() {
+			n++
+		}
+	}
+	return n
+}
+
+func (rs cmpRounds) sustained() bool { return 2*rs.sustainedIn() > len(rs) }
+
+func (rs cmpRounds) median(f func(*cmpResult) float64) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func (rs cmpRounds) achievedShare() float64 { return rs.median((*cmpResult).achievedShare) }
+
+func (rs cmpRounds) endLag() time.Duration {
+	return time.Duration(rs.median(func(r *cmpResult) float64 { return float64(r.endLag) }))
+}
+
+// pct is the median over rounds of percentile q of service or response
+// time, in µs.
+func (rs cmpRounds) pct(response bool, q float64) float64 {
+	return rs.median(func(r *cmpResult) float64 {
+		if response {
+			return float64(r.response.ValueAtQuantile(q))
+		}
+		return float64(r.service.ValueAtQuantile(q))
+	})
+}
+
+// cpuPerRequest is the process's CPU time per request over all rounds.
+func (rs cmpRounds) cpuPerRequest() time.Duration {
+	var cpu time.Duration
+	var n int64
+	for _, r := range rs {
+		cpu += r.cpu
+		n += r.started
+	}
+	return cpu / time.Duration(max(n, 1))
+}
+
+func micros(d time.Duration) int64 { return max(int64(d/time.Microsecond), 0) }
+
+// lagSample is one request's intended start, relative to the start of the
+// schedule, and its start lag.
+type lagSample struct{ intended, lag time.Duration }
+
+// endLag is the median start lag of the arrivals intended in the last 10%
+// of the window.
+func endLag(samples []lagSample, window time.Duration) time.Duration {
+	var tail []time.Duration
+	for _, s := range samples {
+		if s.intended >= window*9/10 {
+			tail = append(tail, s.lag)
+		}
+	}
+	if len(tail) == 0 {
+		// Nothing at all was sent at the end: as far behind as it gets.
+		return window
+	}
+	slices.Sort(tail)
+	return tail[len(tail)/2]
+}
+
+// startFlow is one GET per iteration that also notes when each iteration
+// was intended and when it started, in a slot per iteration (Seq is unique
+// and dense, so writers never share a slot and need no lock).
+type startFlow struct {
+	httpFlow
+	base     time.Time
+	intended []atomic.Int64 // ns since base
+	started  []atomic.Int64
+}
+
+func (f *startFlow) Run(ctx context.Context, it scenarios.Iteration) error {
+	if i := it.Seq - 1; i < uint64(len(f.intended)) {
+		f.intended[i].Store(int64(it.IntendedStart.Sub(f.base)))
+		f.started[i].Store(int64(time.Since(f.base)))
+	}
+	return f.httpFlow.Run(ctx, it)
+}
+
+func runCiamcheck(url string, rate int, dur time.Duration) (*cmpResult, error) {
+	client := cmpClient()
+	defer client.CloseIdleConnections()
+	p, err := ParsePlan(fmt.Appendf(nil, `
+scenarios:
+  - {flow: probe, executor: constant-arrival-rate, rate: %d, duration: %s, max_in_flight: %d}`, rate, dur, cmpMaxInFlight))
+	if err != nil {
+		return nil, err
+	}
+	due := p.Scenarios[0].expected()
+	f := &startFlow{httpFlow: httpFlow{name: "probe", url: url, client: client},
+		intended: make([]atomic.Int64, due), started: make([]atomic.Int64, due)}
+	cpu0 := cpuTime()
+	f.base = time.Now()
+	l, err := Run(context.Background(), p, func(string) (scenarios.Flow, error) { return f, nil }, Options{TargetURL: url})
+	if err != nil {
+		return nil, err
+	}
+	cpu := cpuTime() - cpu0
+	sc := l.Scenarios[0]
+	if len(sc.Steps) != 1 {
+		return nil, fmt.Errorf("ciamcheck: %d steps recorded, want 1", len(sc.Steps))
+	}
+	res := &cmpResult{due: sc.Expected, started: sc.Iterations, failed: sc.Failed + sc.Dropped + sc.Throttled, cpu: cpu}
+	if res.service, err = reports.DecodeHistogram(sc.Steps[0].ServiceTime); err != nil {
+		return nil, err
+	}
+	if res.response, err = reports.DecodeHistogram(sc.Steps[0].ResponseTime); err != nil {
+		return nil, err
+	}
+	n := min(sc.Iterations, int64(len(f.intended)))
+	samples := make([]lagSample, 0, n)
+	first := time.Duration(1<<63 - 1)
+	for i := range n {
+		first = min(first, time.Duration(f.intended[i].Load()))
+	}
+	for i := range n {
+		in := time.Duration(f.intended[i].Load())
+		samples = append(samples, lagSample{intended: in - first, lag: time.Duration(f.started[i].Load()) - in})
+	}
+	res.endLag = endLag(samples, dur)
+	return res, nil
+}
+
+func runVegeta(url string, rate int, dur time.Duration) (*cmpResult, error) {
+	client := cmpClient()
+	defer client.CloseIdleConnections()
+	atk := vegeta.NewAttacker(vegeta.Client(client), vegeta.MaxWorkers(cmpMaxInFlight))
+	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: url})
+	pacer := vegeta.ConstantPacer{Freq: rate, Per: time.Second}
+	cpu0 := cpuTime()
+	results := atk.Attack(tr, pacer, dur, "bench")
+	// Vegeta's start is a little before this; see the comment at the top.
+	began := time.Now()
+	interval := time.Duration(int64(time.Second) / int64(rate)) // as Vegeta's pacer computes it
+	res := &cmpResult{due: int64(dur / interval), service: newHistogram(), response: newHistogram()}
+	var samples []lagSample
+	for r := range results {
+		res.started++
+		if r.Error != "" || r.Code != http.StatusOK {
+			res.failed++
+		}
+		intended := time.Duration(r.Seq+1) * interval
+		lag := r.Timestamp.Sub(began) - intended
+		if err := res.service.RecordValue(micros(r.Latency)); err != nil {
+			return nil, err
+		}
+		if err := res.response.RecordValue(micros(lag + r.Latency)); err != nil {
+			return nil, err
+		}
+		samples = append(samples, lagSample{intended: intended, lag: lag})
+	}
+	res.cpu = cpuTime() - cpu0
+	res.endLag = endLag(samples, dur)
+	return res, nil
+}
+
+// BenchmarkVegetaComparison reports, at each rate of the ladder, for each
+// tool: achieved/target, sustained (1 or 0) and in how many rounds, the
+// start lag at the end, p50 and p99 of service and response time in µs, the
+// process's CPU per request, and the ratios ciamcheck/vegeta of each
+// percentile; then the highest sustained rate of each tool. Each rate runs
+// cmpRoundCount rounds of both tools (CIAMCHECK_BENCH_ROUNDS overrides), the
+// order alternating from round to round; figures are medians over rounds.
+// About a minute on the default ladder:
+//
+//	go test -run '^$' -bench VegetaComparison -benchtime 1x ./loadgen/
+func BenchmarkVegetaComparison(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	rates := cmpRates()
+	rounds := cmpRoundCount
+	if n, err := strconv.Atoi(os.Getenv("CIAMCHECK_BENCH_ROUNDS")); err == nil && n > 0 {
+		rounds = n
+	}
+	highest := map[string]int{}
+	flag := func(ok bool) float64 {
+		if ok {
+			return 1
+		}
+		return 0
+	}
+	ratio := func(x, y float64) float64 {
+		if y == 0 {
+			return 0
+		}
+		return x / y
+	}
+	for i, rate := range rates {
+		b.Run(fmt.Sprintf("rate=%d", rate), func(b *testing.B) {
+			var c, v cmpRounds
+			// The whole comparison runs once however large b.N is.
+			for round := range rounds {
+				run := func(into *cmpRounds, tool func(string, int, time.Duration) (*cmpResult, error)) {
+					r, err := tool(srv.URL, rate, cmpDuration)
+					if err != nil {
+						b.Fatal(err)
+					}
+					*into = append(*into, r)
+					srv.CloseClientConnections()
+					runtime.GC()
+					time.Sleep(200 * time.Millisecond)
+				}
+				if (i+round)%2 == 0 {
+					run(&c, runCiamcheck)
+					run(&v, runVegeta)
+				} else {
+					run(&v, runVegeta)
+					run(&c, runCiamcheck)
+				}
+			}
+			tools := []struct {
+				name string
+				rs   cmpRounds
+			}{{"ciamcheck", c}, {"vegeta", v}}
+			table := fmt.Sprintf("%-9s %8s %-9s %9s %9s %9s %9s %9s %7s", "tool", "achieved", "sustained", "end lag", "svc p50", "svc p99", "resp p50", "resp p99", "cpu/req")
+			for _, t := range tools {
+				b.ReportMetric(t.rs.achievedShare(), t.name+"-achieved/target")
+				b.ReportMetric(flag(t.rs.sustained()), t.name+"-sustained")
+				b.ReportMetric(float64(t.rs.sustainedIn()), t.name+"-sustained-rounds")
+				b.ReportMetric(float64(micros(t.rs.endLag())), t.name+"-end-lag-µs")
+				b.ReportMetric(float64(t.rs.cpuPerRequest())/1e3, t.name+"-cpu-µs/req")
+				b.ReportMetric(t.rs.pct(false, 50), t.name+"-svc-p50-µs")
+				b.ReportMetric(t.rs.pct(false, 99), t.name+"-svc-p99-µs")
+				b.ReportMetric(t.rs.pct(true, 50), t.name+"-resp-p50-µs")
+				b.ReportMetric(t.rs.pct(true, 99), t.name+"-resp-p99-µs")
+				if t.rs.sustained() {
+					highest[t.name] = max(highest[t.name], rate)
+				}
+				us := func(v float64) time.Duration { return time.Duration(v) * time.Microsecond }
+				table += fmt.Sprintf("\n%-9s %8.3f %-9s %9s %9s %9s %9s %9s %7s", t.name,
+					t.rs.achievedShare(), fmt.Sprintf("%v %d/%d", t.rs.sustained(), t.rs.sustainedIn(), len(t.rs)),
+					t.rs.endLag().Round(time.Microsecond),
+					us(t.rs.pct(false, 50)), us(t.rs.pct(false, 99)), us(t.rs.pct(true, 50)), us(t.rs.pct(true, 99)),
+					t.rs.cpuPerRequest().Round(100*time.Nanosecond))
+			}
+			ratios := []struct {
+				name string
+				x, y float64
+			}{
+				{"svc-p50-ratio", c.pct(false, 50), v.pct(false, 50)},
+				{"svc-p99-ratio", c.pct(false, 99), v.pct(false, 99)},
+				{"resp-p50-ratio", c.pct(true, 50), v.pct(true, 50)},
+				{"resp-p99-ratio", c.pct(true, 99), v.pct(true, 99)},
+				// ciamcheck's coordinated-omission-correct response time
+				// against Vegeta's own latency figure, which leaves out how
+				// late Vegeta sent each request.
+				{"resp/vegeta-latency-p50-ratio", c.pct(true, 50), v.pct(false, 50)},
+				{"resp/vegeta-latency-p99-ratio", c.pct(true, 99), v.pct(false, 99)},
+			}
+			table += "\nciamcheck/vegeta:"
+			for _, r := range ratios {
+				b.ReportMetric(ratio(r.x, r.y), r.name)
+				table += fmt.Sprintf(" %s %.2f", strings.TrimSuffix(r.name, "-ratio"), ratio(r.x, r.y))
+			}
+			b.Logf("%d/s, %d rounds of %s, medians over rounds\n%s", rate, rounds, cmpDuration, table)
+		})
+	}
+	b.Run("highest-sustained", func(b *testing.B) {
+		b.ReportMetric(float64(highest["ciamcheck"]), "ciamcheck-rate/s")
+		b.ReportMetric(float64(highest["vegeta"]), "vegeta-rate/s")
+		if b.N == 1 {
+			b.Logf("highest sustained rate of %v: ciamcheck %d/s, vegeta %d/s", rates, highest["ciamcheck"], highest["vegeta"])
+		}
+	})
+}
