@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -38,7 +39,7 @@ func tokenChecks(ctx SpecContext, id string, s Step, scopes ...string) {
 // names the catalog entries its steps prove. Steps share state, so a failed
 // step skips the rest of its flow.
 var _ = Describe("flow", func() {
-	Describe("sign-up with password at start", Ordered, flowLabels("signup", "password"), func() {
+	Describe("sign-up with password at start", Ordered, Serial, flowLabels("signup", "password"), func() {
 		var su *SignUp
 		BeforeAll(func() { needMethod("password") })
 		It(flowText("signup.password-at-start", "starts, is challenged by email and continues to tokens"), func(ctx SpecContext) {
@@ -65,7 +66,7 @@ var _ = Describe("flow", func() {
 		})
 	})
 
-	Describe("sign-up with password at continue", Ordered, flowLabels("signup", "password"), func() {
+	Describe("sign-up with password at continue", Ordered, Serial, flowLabels("signup", "password"), func() {
 		It(flowText("signup.credential-required", "asks for the credential after email verification, then attributes"), func(ctx SpecContext) {
 			needMethod("password")
 			id := flowID("signup.credential-required")
@@ -178,7 +179,7 @@ var _ = Describe("flow", func() {
 		})
 	})
 
-	Describe("sign-in", flowLabels("signin", ""), func() {
+	Describe("sign-in", Serial, flowLabels("signin", ""), func() {
 		It(flowText("signin.refresh", "refresh_token only with offline_access, and usable"), func(ctx SpecContext) {
 			id := flowID("signin.refresh")
 			needMethod("password")
@@ -216,7 +217,7 @@ var _ = Describe("flow", func() {
 		})
 	})
 
-	Describe("self-service password reset", Ordered, flowLabels("sspr", "password"), func() {
+	Describe("self-service password reset", Ordered, Serial, flowLabels("sspr", "password"), func() {
 		var su *SignUp
 		var newPassword, pollCT string
 		BeforeAll(func(ctx SpecContext) {
@@ -311,11 +312,20 @@ func signInWithPassword(ctx SpecContext, id, username, password string) Step {
 	return t
 }
 
-// needMethod skips a spec written for one sign-up method on a tenant
-// expected to use the other.
+// needMethod switches a tenant of the other sign-up method to method
+// through the configuration backdoor for the rest of the spec (or of its
+// Ordered container, from a BeforeAll), and skips the spec on a tenant
+// expected to use the other method that has no backdoor. Flows that call it
+// are Serial: the switch holds for the whole tenant.
 func needMethod(method string) {
 	GinkgoHelper()
-	if env.Tenant.SignUpMethod != method {
+	if env.Tenant.SignUpMethod == method {
+		return
+	}
+	if env.SetTenantConfig == nil {
 		Skip("the tenant is expected to use " + env.Tenant.SignUpMethod + " sign-up; this case needs " + method)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ok(setMethod(ctx, env, method))
 }

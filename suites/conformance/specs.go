@@ -92,10 +92,48 @@ func (c Case) specTimeout() time.Duration {
 }
 
 // decorators are what every catalog spec carries: its labels, checked
-// against the frozen vocabulary, and its timeout. One place, so a
-// --label-filter means the same thing for every spec.
+// against the frozen vocabulary, its timeout, and Serial when it may change
+// the tenant for every spec. One place, so a --label-filter means the same
+// thing for every spec.
 func (c Case) decorators() []any {
-	return []any{Label(c.Labels...), SpecTimeout(c.specTimeout())}
+	d := []any{Label(c.Labels...), SpecTimeout(c.specTimeout())}
+	if c.changesTenant() {
+		d = append(d, Serial)
+	}
+	return d
+}
+
+// tenantWideNeeds are the capabilities a spec may meet by changing the
+// whole tenant through the backdoor: its configuration (sign-up method,
+// attributes, SSPR, email OTP, poll script, failures) or its clock.
+var tenantWideNeeds = []string{
+	"backdoor:clock", "backdoor:poll", "backdoor:faults",
+	"tenant:email-otp-disabled", "tenant:sspr-disabled",
+	"signin:otp", "signin:password", "attribute-regex",
+}
+
+// changesTenant reports whether the case may change the tenant for every
+// spec. Such specs are Serial: under ginkgo -p against one shared target
+// (an emulator elsewhere, with its backdoor) Ginkgo runs them alone, after
+// the parallel specs, so no other spec sees the change. With the embedded
+// emulator each process has its own, and Serial costs little.
+func (c Case) changesTenant() bool {
+	for _, n := range c.Needs {
+		if slices.Contains(tenantWideNeeds, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayChangeTenant is the guard of every tenant-wide change (configuration
+// or clock): the running spec must be Serial, or parallel specs on a shared
+// target would see the change.
+func mayChangeTenant(what string) error {
+	if r := CurrentSpecReport(); !r.IsSerial {
+		return fmt.Errorf("%s changes the tenant for every spec, but the spec %q is not Serial (add its need to tenantWideNeeds, or Serial to the flow)", what, r.FullText())
+	}
+	return nil
 }
 
 // UnknownLabels returns the labels of cases that are not in the vocabulary.

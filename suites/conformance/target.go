@@ -86,6 +86,9 @@ func newEnv(ctx context.Context, t *target.Target, wrap func(http.Handler) http.
 	}
 	if t.Caps.Clock && t.Backdoor != nil {
 		e.AdvanceClock = func(ctx context.Context, d time.Duration) error {
+			if err := mayChangeTenant("moving the target's clock"); err != nil {
+				return err
+			}
 			if _, err := t.Backdoor.AdvanceClock(ctx, d); err != nil {
 				return err
 			}

@@ -497,7 +497,9 @@ func init() {
 // withTenant is withConfig that also changes what the suite expects of the
 // tenant (e.Tenant) for the rest of the spec, so the flows reach the
 // endpoint the way the edited tenant wants. Specs in one process run one
-// at a time, and each ginkgo -p process has its own embedded emulator.
+// at a time, and each ginkgo -p process has its own embedded emulator; a
+// target shared by ginkgo -p processes is safe because only Serial specs
+// may edit it (mayChangeTenant).
 func withTenant(ctx context.Context, e *Env, editConfig func(map[string]any), editTenant func(*Tenant)) error {
 	if err := withConfig(ctx, e, editConfig); err != nil {
 		return err
@@ -515,6 +517,9 @@ func withTenant(ctx context.Context, e *Env, editConfig func(map[string]any), ed
 func withConfig(ctx context.Context, e *Env, edit func(map[string]any)) error {
 	if e.SetTenantConfig == nil {
 		return fmt.Errorf("the target has no tenant configuration backdoor")
+	}
+	if err := mayChangeTenant("editing the tenant configuration"); err != nil {
+		return err
 	}
 	restore, err := e.SetTenantConfig(ctx, edit)
 	if err != nil {
