@@ -77,23 +77,39 @@ func newEnv(ctx context.Context, t *target.Target, wrap func(http.Handler) http.
 		e.Tenant.Attributes = append(e.Tenant.Attributes, Attribute{Name: a.Name, Required: a.Required, Regex: a.Regex, Valid: a.ValidValue()})
 	}
 	e.Has = func(need string) (bool, string) { return hasCapability(t, e, need) }
-	// The target's clock: the emulator's own, or wall time plus what this
-	// process moved it by through the backdoor.
+	// The target's clock: the embedded emulator's own, or wall time plus
+	// the offset the backdoor reports (an emulator elsewhere may have been
+	// moved by an earlier run or another process).
 	var offset atomic.Int64
 	e.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 	if em := t.Emulator(); em != nil {
 		e.Now = em.Now
 	}
 	if t.Caps.Clock && t.Backdoor != nil {
+		setOffset := func(c target.Clock) error {
+			d, err := time.ParseDuration(c.Offset)
+			if err != nil {
+				return fmt.Errorf("the clock backdoor's offset %q: %w", c.Offset, err)
+			}
+			offset.Store(int64(d))
+			return nil
+		}
+		c, err := t.Backdoor.Clock(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read the target's clock: %w", err)
+		}
+		if err := setOffset(c); err != nil {
+			return nil, err
+		}
 		e.AdvanceClock = func(ctx context.Context, d time.Duration) error {
 			if err := mayChangeTenant("moving the target's clock"); err != nil {
 				return err
 			}
-			if _, err := t.Backdoor.AdvanceClock(ctx, d); err != nil {
+			c, err := t.Backdoor.AdvanceClock(ctx, d)
+			if err != nil {
 				return err
 			}
-			offset.Add(int64(d))
-			return nil
+			return setOffset(c)
 		}
 	}
 	if t.Backdoor != nil && t.Caps.Backdoor {
