@@ -66,8 +66,12 @@
 //     unknown unauthorized_client 700016; confidential invalid_client
 //     7000218 (no suberror); native auth off invalid_client with suberror
 //     nativeauthapi_disabled.
-//   - SSPR disabled: invalid_request at reset start (the reset tables'
-//     "administrator hasn't enabled SSPR" case).
+//   - SSPR disabled: invalid_request (500222) at reset continue, the one
+//     table that lists it ("the external tenant administrator hasn't
+//     enabled SSPR and email OTP for all tenant users"), and at reset
+//     start, whose invalid_request covers any failed validation. The
+//     challenge, submit and poll_completion tables do not list it: a reset
+//     past continue when SSPR is turned off finishes.
 //   - A sign-up whose username was taken while in progress ends with
 //     user_already_exists at the continue call that would create it.
 //
