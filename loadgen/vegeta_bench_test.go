@@ -65,11 +65,11 @@ import (
 // figures are medians over the rounds, so that one noisy round does not
 // decide a ratio.
 const (
-	cmpDuration    = 2 * time.Second
+	cmpDuration    = time.Second
 	cmpMaxConns    = 1000
 	cmpMaxInFlight = 10000
 	sustainedShare = 0.99
-	cmpRoundCount  = 3
+	cmpRoundCount  = 5
 	maxEndLag      = 10 * time.Millisecond
 )
 
