@@ -103,11 +103,15 @@ func runConformance(w io.Writer, f conformanceFlags) error {
 	s := conformance.Summarize(rec)
 	total := s.Passed + s.Failed + s.Skipped
 	fmt.Fprintf(w, "\nconformance: %d catalog entries: %d passed, %d failed, %d skipped\n", total, s.Passed, s.Failed, s.Skipped)
-	if ids := conformance.FailedIDs(rec); len(ids) > 0 {
+	why, setupFailed := conformance.SetupFailure(rec)
+	if ids := conformance.FailedIDs(rec); len(ids) > 0 && !setupFailed {
 		fmt.Fprintf(w, "failed: %s\n", strings.Join(ids, ", "))
 	}
 	if f.out != "" {
 		fmt.Fprintf(w, "run record: %s\n", f.out)
+	}
+	if setupFailed {
+		return &exitError{code: 1, err: fmt.Errorf("conformance: could not set up against the target, no entry was checked: %s", why)}
 	}
 	if !passed || s.Failed > 0 {
 		return &exitError{code: 1, err: errors.New("conformance: the target deviates from the documented behaviour")}

@@ -73,10 +73,17 @@ func BuildRecord(report types.Report, entries []EntryRef, meta RunMeta) reports.
 		byID[e.ID] = &agg{}
 	}
 	var orphans []string
+	// setup is why the suite setup failed; it explains the rows only when
+	// no spec reported at all.
+	setup, its := "", 0
 	for _, sr := range report.SpecReports {
+		if sr.LeafNodeType.Is(types.NodeTypeBeforeSuite|types.NodeTypeSynchronizedBeforeSuite) && sr.State.Is(types.SpecStateFailureStates) && setup == "" {
+			setup = SetupFailedPrefix + strings.TrimSpace(sr.Failure.Message)
+		}
 		if sr.LeafNodeType != types.NodeTypeIt {
 			continue
 		}
+		its++
 		text := sr.FullText()
 		ids := IDsInText(text)
 		for _, id := range ids {
@@ -105,6 +112,8 @@ func BuildRecord(report types.Report, entries []EntryRef, meta RunMeta) reports.
 		switch {
 		case len(a.failed) > 0:
 			row.Outcome, row.Reason = reports.OutcomeFailed, strings.Join(dedupe(a.failed), "\n")
+		case len(a.specs) == 0 && its == 0 && setup != "":
+			row.Outcome, row.Reason = reports.OutcomeFailed, setup
 		case len(a.specs) == 0:
 			row.Outcome, row.Reason = reports.OutcomeFailed, "no spec covers this catalog entry"
 		case a.passed == 0:
@@ -127,6 +136,23 @@ func BuildRecord(report types.Report, entries []EntryRef, meta RunMeta) reports.
 		EndedAt:     meta.EndedAt,
 		Conformance: conf,
 	}
+}
+
+// SetupFailedPrefix starts the reason of every entry of a run whose suite
+// setup (opening the target) failed, so no spec ran.
+const SetupFailedPrefix = "the suite setup failed, so no spec ran: "
+
+// SetupFailure returns why the suite setup failed, when it did: then no
+// entry was checked, and the target did not so much deviate as go unreached.
+func SetupFailure(rec reports.Record) (string, bool) {
+	if rec.Conformance == nil || len(rec.Conformance.Entries) == 0 {
+		return "", false
+	}
+	reason := rec.Conformance.Entries[0].Reason
+	if !strings.HasPrefix(reason, SetupFailedPrefix) {
+		return "", false
+	}
+	return strings.TrimPrefix(reason, SetupFailedPrefix), true
 }
 
 func dedupe(in []string) []string {

@@ -100,6 +100,27 @@ func TestBuildRecord(t *testing.T) {
 	}
 }
 
+// A run whose BeforeSuite failed (the target could not be opened) has no
+// spec at all: every row says so, with the setup's failure, instead of
+// claiming the catalog entry has no spec.
+func TestBuildRecordSetupFailed(t *testing.T) {
+	bs := types.SpecReport{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStateFailed}
+	bs.Failure.Message = "open target: dial tcp 127.0.0.1:1: connection refused"
+	rec := BuildRecord(types.Report{SpecReports: types.SpecReports{bs}}, []EntryRef{{"A", ""}, {"B", ""}}, RunMeta{})
+	for _, row := range rec.Conformance.Entries {
+		if row.Outcome != reports.OutcomeFailed || !strings.HasPrefix(row.Reason, SetupFailedPrefix) || !strings.Contains(row.Reason, "connection refused") {
+			t.Errorf("%s: %s %q", row.ID, row.Outcome, row.Reason)
+		}
+	}
+	if why, ok := SetupFailure(rec); !ok || !strings.Contains(why, "connection refused") {
+		t.Errorf("SetupFailure = %q, %v", why, ok)
+	}
+	plain := BuildRecord(types.Report{SpecReports: types.SpecReports{spec("[catalog:A] a", types.SpecStatePassed, "")}}, []EntryRef{{"A", ""}, {"B", ""}}, RunMeta{})
+	if why, ok := SetupFailure(plain); ok {
+		t.Errorf("SetupFailure of a run that ran = %q", why)
+	}
+}
+
 // Across parallel processes report entries arrive as JSON only.
 func TestSpecEvidenceFromJSON(t *testing.T) {
 	ex := []reports.Exchange{{Method: "POST", Path: "/x", Status: 200}}
