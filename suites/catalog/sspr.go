@@ -82,7 +82,15 @@ func ssprEntries() []Entry {
 			sspr(src(pw(pwSSPRSubmit+errResp, rowExpiredShort)), needs(CapClock),
 				note("The continue answer promises the token lives expires_in (<= 600) seconds; a clock moved past that must give expired_token."))...),
 	)
-	out = append(out, passwordPolicyEntries("sspr.submit", rsSubmit, pwSSPRSubmit+errResp, ssprBase...)...)
+	submit := passwordPolicyEntries("sspr.submit", rsSubmit, pwSSPRSubmit+errResp, ssprBase...)
+	for i := range submit {
+		// Only a user with a password has one to reuse: on a passcode
+		// tenant the reset needs a password user.
+		if submit[i].ID == "sspr.submit.error.invalid_grant."+string(nativeauth.SuberrorPasswordRecentlyUsed) {
+			submit[i].Needs = append(submit[i].Needs, CapSignInPassword)
+		}
+	}
+	out = append(out, submit...)
 
 	pollSection := pwSSPRPoll + success
 	out = append(out,

@@ -109,7 +109,8 @@ func (c Case) decorators() []any {
 var tenantWideNeeds = []string{
 	"backdoor:clock", "backdoor:poll", "backdoor:faults",
 	"tenant:email-otp-disabled", "tenant:sspr-disabled",
-	"signin:otp", "signin:password", "attribute-regex",
+	"signin:otp", "signin:password", "signup:otp", "signup:password",
+	"attribute-regex",
 }
 
 // changesTenant reports whether the case may change the tenant for every

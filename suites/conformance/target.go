@@ -190,9 +190,9 @@ func hasCapability(t *target.Target, e *Env, need string) (bool, string) {
 			return false, "the target has no backdoor to make the tenant change its method mid-flow or fail an account creation"
 		}
 		return true, ""
-	case "signin:password":
+	case "signin:password", "signup:password":
 		return signUpMethod(t, e, target.SignUpPassword, target.NeedSignUpPassword)
-	case "signin:otp":
+	case "signin:otp", "signup:otp":
 		return signUpMethod(t, e, target.SignUpOTP, target.NeedSignUpOTP)
 	case "password-policy:banned":
 		return t.Require(target.NeedBannedPassword)
