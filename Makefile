@@ -21,9 +21,12 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
+# Every benchmark, including BenchmarkVegetaComparison (ciamcheck and Vegeta
+# side by side on one ladder of rates, ratios printed as metrics).
+# BENCH narrows it, e.g. make bench BENCH=VegetaComparison.
+BENCH ?= .
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
-	CIAMCHECK_BENCH_VEGETA=1 $(GO) test -count=1 -run '^TestVegetaComparison$$' -v ./loadgen/
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(PKGS)
 
 # Short fuzzing of every decoder of untrusted input (FUZZTIME per target).
 FUZZTIME ?= 10s
