@@ -277,7 +277,7 @@ func outcomeCounts(m map[outcomeKey]int64) []reports.OutcomeCount {
 	for k, n := range m {
 		out = append(out, reports.OutcomeCount{
 			HTTPStatus: k.status, Error: k.err, Suberror: k.suberror,
-			Redirect: k.redirect, Transport: k.transport, Count: n,
+			Redirect: k.redirect, Transport: k.transport, Expected: k.expected, Count: n,
 		})
 	}
 	slices.SortFunc(out, func(a, b reports.OutcomeCount) int {

@@ -39,6 +39,7 @@ type outcomeKey struct {
 	suberror  string
 	redirect  bool
 	transport bool
+	expected  bool // a documented turn of the flow, not a failure
 }
 
 // series is the state of one seriesKey within one lane phase. Lanes use
@@ -236,7 +237,7 @@ const (
 )
 
 func outcomeOf(res *scenarios.StepResult) outcomeKey {
-	k := outcomeKey{status: res.HTTPStatus, err: string(res.Error), suberror: string(res.Suberror), redirect: res.Redirect}
+	k := outcomeKey{status: res.HTTPStatus, err: string(res.Error), suberror: string(res.Suberror), redirect: res.Redirect, expected: res.Expected && res.Err == nil}
 	if res.Err != nil && res.HTTPStatus == 0 && res.Error == "" {
 		k.transport = true
 	} else if res.Err != nil && res.Error == "" && res.HTTPStatus < 400 {

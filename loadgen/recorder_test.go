@@ -68,6 +68,9 @@ func TestClampAndOutcome(t *testing.T) {
 		{scenarios.StepResult{Err: errTest}, outcomeKey{transport: true}},
 		{scenarios.StepResult{HTTPStatus: 200, Err: errTest}, outcomeKey{status: 200, err: LabelUnexpected}},
 		{scenarios.StepResult{HTTPStatus: 200, Redirect: true}, outcomeKey{status: 200, redirect: true}},
+		{scenarios.StepResult{HTTPStatus: 400, Error: "credential_required", Expected: true}, outcomeKey{status: 400, err: "credential_required", expected: true}},
+		// Expected with an error is contradictory: the failure wins.
+		{scenarios.StepResult{HTTPStatus: 400, Error: "credential_required", Expected: true, Err: errTest}, outcomeKey{status: 400, err: "credential_required"}},
 	}
 	for _, c := range cases {
 		if got := outcomeOf(&c.res); got != c.want {

@@ -35,7 +35,18 @@ func WriteSummary(w io.Writer, l *reports.Load) error {
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
-	fmt.Fprintln(w, "\nERRORS counts error answers by status, error and suberror, also those a flow expects\n(credential_required, attributes_required); failed iterations are on each scenario's line.\nP50…MAX: response time (intended start → response); SERVICE P99: request sent → response.")
+	var expected []string
+	for _, sc := range l.Scenarios {
+		for _, st := range sc.Steps {
+			if e := expectedSummary(st.Outcomes); e != "" {
+				expected = append(expected, fmt.Sprintf("  %s %s: %s", sc.Name, st.Step, e))
+			}
+		}
+	}
+	if len(expected) > 0 {
+		fmt.Fprintf(w, "\nEXPECTED answers (documented turns of the flow, not errors)\n%s\n", strings.Join(expected, "\n"))
+	}
+	fmt.Fprintln(w, "\nERRORS counts failed answers by status, error and suberror (redirects and transport\nfailures too); error answers a flow asks for next (credential_required, attributes_required)\nare not errors: they are listed under EXPECTED. Failed iterations are on each scenario's line.\nP50…MAX: response time (intended start → response); SERVICE P99: request sent → response.")
 	if l.Aborted != "" {
 		fmt.Fprintf(w, "\nABORTED: %s\n", l.Aborted)
 	}
@@ -71,11 +82,25 @@ func us(v, count int64) string {
 	return formatMicros(float64(v))
 }
 
-// errorSummary lists failed outcomes as "status error/suberror×n".
+// errorSummary lists failed outcomes as "status error/suberror×n"; an
+// outcome the flow expected (credential_required, attributes_required) is
+// not a failure and is listed by expectedSummary instead.
 func errorSummary(os []reports.OutcomeCount) string {
+	parts := outcomeParts(os, reports.OutcomeCount.Failure)
+	if len(parts) == 0 {
+		return "0"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func expectedSummary(os []reports.OutcomeCount) string {
+	return strings.Join(outcomeParts(os, func(o reports.OutcomeCount) bool { return o.Expected }), ", ")
+}
+
+func outcomeParts(os []reports.OutcomeCount, keep func(reports.OutcomeCount) bool) []string {
 	var parts []string
 	for _, o := range os {
-		if !outcomeIsError(o) {
+		if !keep(o) {
 			continue
 		}
 		label := o.Error
@@ -85,19 +110,13 @@ func errorSummary(os []reports.OutcomeCount) string {
 		switch {
 		case o.Transport:
 			label = "transport"
+		case o.Redirect:
+			label = "redirect"
 		case o.HTTPStatus != 0:
 			label = fmt.Sprintf("%d %s", o.HTTPStatus, label)
 		}
 		parts = append(parts, fmt.Sprintf("%s×%d", strings.TrimSpace(label), o.Count))
 	}
-	for _, o := range os {
-		if o.Redirect {
-			parts = append(parts, fmt.Sprintf("redirect×%d", o.Count))
-		}
-	}
-	if len(parts) == 0 {
-		return "0"
-	}
 	sort.Strings(parts)
-	return strings.Join(parts, ", ")
+	return parts
 }

@@ -250,7 +250,7 @@ func (t Threshold) actual(l *reports.Load) (float64, string, error) {
 			for _, st := range stats {
 				total += st.Count
 				for _, o := range st.Outcomes {
-					if outcomeIsError(o) {
+					if o.Failure() {
 						bad += o.Count
 					}
 				}
@@ -292,11 +292,6 @@ func (t Threshold) actual(l *reports.Load) (float64, string, error) {
 		return count(sum(func(s reports.ScenarioResult) int64 { return s.Throttled }))
 	}
 	return 0, "", fmt.Errorf("unknown metric %q", t.Metric)
-}
-
-// outcomeIsError says whether a counted outcome is a failed step.
-func outcomeIsError(o reports.OutcomeCount) bool {
-	return o.Transport || o.Error != "" || o.HTTPStatus >= 400
 }
 
 func mergeStats(stats []*reports.StepStats, service bool) (*hdrhistogram.Histogram, error) {

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -106,7 +107,7 @@ func sampleLoad(t testing.TB) *reports.Load {
 		Iterations: 100, Expected: 102, Failed: 2, Dropped: 2, Duration: 2 * time.Second,
 		FlowStats: &reports.StepStats{Step: "flow", Count: 100, ResponseTime: fe, ServiceTime: fe},
 		Steps: []reports.StepStats{{Step: "token.password", Count: 100, ResponseTime: se, ServiceTime: se,
-			Outcomes: []reports.OutcomeCount{{HTTPStatus: 200, Count: 97}, {HTTPStatus: 400, Error: "invalid_grant", Count: 3}}}},
+			Outcomes: []reports.OutcomeCount{{HTTPStatus: 200, Count: 87}, {HTTPStatus: 400, Error: "credential_required", Expected: true, Count: 10}, {HTTPStatus: 400, Error: "invalid_grant", Count: 3}}}},
 	}}}
 }
 
@@ -139,6 +140,30 @@ func TestThresholdEvaluate(t *testing.T) {
 		got := th.Evaluate(l)
 		if got.Passed != c.pass || !strings.Contains(got.Actual, c.actual) || got.Expr != c.expr {
 			t.Errorf("%s: got %+v, want passed=%v actual~%q", c.expr, got, c.pass, c.actual)
+		}
+	}
+}
+
+// The summary lists a flow's documented turns apart from its errors: the
+// step's ERRORS cell counts only the failures.
+func TestSummaryExpectedAnswers(t *testing.T) {
+	var out bytes.Buffer
+	if err := WriteSummary(&out, sampleLoad(t)); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{
+		"400 invalid_grant×3",
+		"EXPECTED answers",
+		"signin-password token.password: 400 credential_required×10",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(line, "  token.password") && strings.Contains(line, "credential_required") {
+			t.Errorf("expected answer in the ERRORS cell: %q", line)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,7 +77,7 @@ func TestCompareLoad(t *testing.T) {
 		{"more errors", func() *Record {
 			r := loadRecord(t, 1)
 			o := r.Load.Scenarios[0].Steps[0].Outcomes
-			o[0].Count, o[1].Count = 480, 20
+			o[0].Count, o[2].Count = 470, 20 // o[1] is the expected answer
 			return r
 		}(), DefaultTolerance, true, "error rate 0.60% → 4.00%"},
 	}
@@ -226,5 +227,82 @@ func TestCompareLoadFewSamples(t *testing.T) {
 	}
 	if got := DefaultTolerance.MinSamples(99.9); got != 5000 {
 		t.Errorf("MinSamples(99.9) = %d", got)
+	}
+}
+
+func TestOutcomeFailure(t *testing.T) {
+	cases := []struct {
+		o    OutcomeCount
+		want bool
+	}{
+		{OutcomeCount{HTTPStatus: 200}, false},
+		{OutcomeCount{HTTPStatus: 400, Error: "invalid_grant", Suberror: "invalid_oob_value"}, true},
+		{OutcomeCount{HTTPStatus: 429}, true},
+		{OutcomeCount{HTTPStatus: 500}, true},
+		{OutcomeCount{Transport: true}, true},
+		{OutcomeCount{HTTPStatus: 200, Redirect: true}, true},
+		// A 200 the flow could not use (synthetic label) is a failure.
+		{OutcomeCount{HTTPStatus: 200, Error: "ciamcheck:unexpected"}, true},
+		// A documented turn the flow asked for is not.
+		{OutcomeCount{HTTPStatus: 400, Error: "credential_required", Expected: true}, false},
+	}
+	for _, c := range cases {
+		if got := c.o.Failure(); got != c.want {
+			t.Errorf("%+v.Failure() = %v, want %v", c.o, got, c.want)
+		}
+	}
+}
+
+// An expected answer is listed in a step's outcomes but counted neither in
+// its errors nor in the error rate Compare judges; merging keeps expected
+// and failed outcomes of the same status and error apart.
+func TestExpectedOutcomesAreNotErrors(t *testing.T) {
+	r := loadRecord(t, 1)
+	v, err := buildView(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st stepView
+	for _, s := range v.Load.Scenarios[0].Steps {
+		if s.Step == "signup.start" {
+			st = s
+		}
+	}
+	if st.Step != "signup.start" || st.Errors != 3 {
+		t.Fatalf("%s errors = %d, want 3 (the 429s, not the 10 expected)", st.Step, st.Errors)
+	}
+	var labels []string
+	for _, o := range st.Outcomes {
+		labels = append(labels, o.StatusLabel())
+	}
+	if !slices.Contains(labels, "400 (expected)") || !slices.Contains(labels, "429") {
+		t.Errorf("outcomes %v, want the expected 400 and the 429", labels)
+	}
+	_, rate, err := stepFigures(r.Load.Scenarios[0].Steps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rate != 3.0/500 {
+		t.Errorf("error rate %v, want %v", rate, 3.0/500)
+	}
+
+	a, b := loadRecord(t, 1), loadRecord(t, 1)
+	b.Load.Scenarios[0].Steps[0].Outcomes = []OutcomeCount{{HTTPStatus: 200, Count: 487}, {HTTPStatus: 400, Error: "attributes_required", Count: 10}, {HTTPStatus: 429, Count: 3}}
+	m, err := Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var expected, failed int64
+	for _, o := range m.Load.Scenarios[0].Steps[0].Outcomes {
+		if o.Error == "attributes_required" {
+			if o.Expected {
+				expected += o.Count
+			} else {
+				failed += o.Count
+			}
+		}
+	}
+	if expected != 10 || failed != 10 {
+		t.Errorf("merged attributes_required: expected %d failed %d, want 10 and 10", expected, failed)
 	}
 }

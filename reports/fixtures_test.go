@@ -65,7 +65,7 @@ func loadRecord(t testing.TB, scale int64) *Record {
 		FlowStats: &StepStats{Step: "flow", Count: 500, Outcomes: []OutcomeCount{{HTTPStatus: 200, Count: 493}, {HTTPStatus: 400, Error: "invalid_grant", Suberror: "invalid_oob_value", Count: 7}},
 			ServiceTime: hist(t, 9000*scale, 4000*scale, 500), ResponseTime: hist(t, 9500*scale, 4000*scale, 500)},
 		Steps: []StepStats{
-			{Step: "signup.start", Count: 500, Outcomes: []OutcomeCount{{HTTPStatus: 200, Count: 497}, {HTTPStatus: 429, Count: 3}},
+			{Step: "signup.start", Count: 500, Outcomes: []OutcomeCount{{HTTPStatus: 200, Count: 487}, {HTTPStatus: 400, Error: "attributes_required", Expected: true, Count: 10}, {HTTPStatus: 429, Count: 3}},
 				ServiceTime: hist(t, 2000*scale, 1000*scale, 500), ResponseTime: hist(t, 2100*scale, 1000*scale, 500)},
 			{Step: "signup.challenge", Count: 497, Outcomes: []OutcomeCount{{HTTPStatus: 200, Count: 490}, {HTTPStatus: 400, Error: "invalid_grant", Suberror: "invalid_oob_value", Count: 7}},
 				ServiceTime: hist(t, 3000*scale, 2000*scale, 497), ResponseTime: hist(t, 3100*scale, 2000*scale, 497)},

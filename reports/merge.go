@@ -144,7 +144,7 @@ func (a *stepAcc) add(st StepStats) error {
 		found := false
 		for i := range a.outcomes {
 			x := &a.outcomes[i]
-			if x.HTTPStatus == o.HTTPStatus && x.Error == o.Error && x.Suberror == o.Suberror && x.Redirect == o.Redirect && x.Transport == o.Transport {
+			if x.HTTPStatus == o.HTTPStatus && x.Error == o.Error && x.Suberror == o.Suberror && x.Redirect == o.Redirect && x.Transport == o.Transport && x.Expected == o.Expected {
 				x.Count += o.Count
 				found = true
 				break

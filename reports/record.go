@@ -138,7 +138,10 @@ type OutcomeCount struct {
 	Suberror   string `json:"suberror,omitempty"`
 	Redirect   bool   `json:"redirect,omitempty"`
 	Transport  bool   `json:"transport,omitempty"` // no HTTP answer
-	Count      int64  `json:"count"`
+	// Expected marks an error answer the flow asks for as a documented turn
+	// (credential_required, attributes_required): counted, never a failure.
+	Expected bool  `json:"expected,omitempty"`
+	Count    int64 `json:"count"`
 }
 
 // Histogram is an encoded HdrHistogram with a few figures precomputed from it

@@ -149,7 +149,7 @@ a{color:#0969da}
 <td>response</td>{{with .Response}}<td class="num">{{us .P50}}</td><td class="num">{{us .P90}}</td><td class="num">{{us .P99}}</td><td class="num">{{us .P999}}</td><td class="num">{{us .Max}}</td>{{end}}</tr>
 <tr class="svc"><td>service</td>{{with .Service}}<td class="num">{{us .P50}}</td><td class="num">{{us .P90}}</td><td class="num">{{us .P99}}</td><td class="num">{{us .P999}}</td><td class="num">{{us .Max}}</td>{{end}}</tr>
 {{end}}</table>
-{{$errs := false}}{{range .Steps}}{{if .Outcomes}}{{$errs = true}}{{end}}{{end}}{{if $errs}}<h3>Errors by step, status, error and suberror</h3>
+{{$errs := false}}{{range .Steps}}{{if .Outcomes}}{{$errs = true}}{{end}}{{end}}{{if $errs}}<h3>Errors and expected answers by step, status, error and suberror</h3>
 <table><tr><th>Step</th><th>Status</th><th>Error</th><th>Suberror</th><th class="num">Count</th></tr>
 {{range $st := .Steps}}{{range .Outcomes}}<tr><td><code>{{$st.Step}}</code></td><td>{{.StatusLabel}}</td><td><code>{{orDash .Error}}</code></td><td><code>{{orDash .Suberror}}</code></td><td class="num">{{.Count}}</td></tr>
 {{end}}{{end}}</table>{{end}}

@@ -78,7 +78,7 @@ func RenderMarkdown(w io.Writer, r *Record) error {
 				fmt.Fprintf(bw, "| | | | | service | %s |\n", latencyCells(st.Service, " | "))
 			}
 			if hasOutcomes(s.Steps) {
-				fmt.Fprintln(bw, "\nErrors by step, status, error and suberror:\n\n| Step | Status | Error | Suberror | Count |\n| --- | --- | --- | --- | ---: |")
+				fmt.Fprintln(bw, "\nErrors and expected answers by step, status, error and suberror:\n\n| Step | Status | Error | Suberror | Count |\n| --- | --- | --- | --- | ---: |")
 				for _, st := range s.Steps {
 					for _, o := range st.Outcomes {
 						fmt.Fprintf(bw, "| %s | %s | %s | %s | %d |\n", code(st.Step), o.StatusLabel(), orDash(code(o.Error)), orDash(code(o.Suberror)), o.Count)

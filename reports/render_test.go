@@ -78,7 +78,7 @@ func TestRenderFiguresComeFromHistograms(t *testing.T) {
 	if !strings.Contains(buf.String(), want) {
 		t.Fatalf("p99 %s from the histogram not in:\n%s", want, buf.String())
 	}
-	for _, s := range []string{"signup.challenge  400  invalid_grant  invalid_oob_value  × 7", "signup.start      429  -              -                  × 3", "FAIL  errors < 1%", "result: FAIL", "dropped 2, throttled 3"} {
+	for _, s := range []string{"signup.challenge  400             invalid_grant        invalid_oob_value  × 7", "signup.start      429             -                    -                  × 3", "signup.start      400 (expected)  attributes_required  -                  × 10", "signup.start    500    50.0  3 (0.60%)", "FAIL  errors < 1%", "result: FAIL", "dropped 2, throttled 3"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("text lacks %q", s)
 		}

@@ -66,7 +66,7 @@ func RenderText(w io.Writer, r *Record) error {
 			}
 			tw.Flush()
 			if hasOutcomes(s.Steps) {
-				fmt.Fprintln(bw, "  errors by step, status, error and suberror:")
+				fmt.Fprintln(bw, "  errors and expected answers by step, status, error and suberror:")
 				tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 				for _, st := range s.Steps {
 					for _, o := range st.Outcomes {
@@ -113,9 +113,10 @@ const latencyLegend = legendLatency + "\n" + legendErrors
 const (
 	legendLatency = `latency: response = intended start → response, so queueing behind a slow server
 counts (coordinated omission corrected); service = request sent → response.`
-	legendErrors = `errors: answers with HTTP status ≥ 400, redirects and transport failures,
-including error answers a flow expects (e.g. credential_required); failed
-iterations are on each scenario's line.`
+	legendErrors = `errors: answers with HTTP status ≥ 400, redirects and transport failures;
+an error answer the flow asks for next (credential_required, attributes_required)
+is listed as "(expected)" and is not an error; failed iterations are on each
+scenario's line.`
 )
 
 // latencyCells formats p50, p90, p99, p99.9 and max joined by sep.

@@ -56,11 +56,13 @@ type scenarioView struct {
 }
 
 type stepView struct {
-	Step     string
-	Count    int64
-	Rate     float64 // per second over the scenario's duration
-	Errors   int64
-	ErrRate  float64 // fraction of Count
+	Step    string
+	Count   int64
+	Rate    float64 // per second over the scenario's duration
+	Errors  int64
+	ErrRate float64 // fraction of Count
+	// Outcomes are the failed outcomes and those the flow expected (marked
+	// Expected, not in Errors), most frequent first.
 	Outcomes []OutcomeCount
 	// Response is the response time (intended start → response, so
 	// coordinated omission corrected for open-model executors) and Service
@@ -90,8 +92,15 @@ func latencyOf(hist Histogram) (latencyView, error) {
 }
 
 // Failure is whether an outcome is not a success: an HTTP error, a transport
-// failure or a redirect to the browser (the flow cannot continue natively).
-func (o OutcomeCount) Failure() bool { return o.HTTPStatus >= 400 || o.Transport || o.Redirect }
+// failure, a redirect to the browser (the flow cannot continue natively) or
+// an answer the flow could not use, unless the flow expected that error as a
+// documented turn (credential_required, attributes_required).
+func (o OutcomeCount) Failure() bool {
+	if o.Expected {
+		return false
+	}
+	return o.HTTPStatus >= 400 || o.Transport || o.Redirect || o.Error != ""
+}
 
 // Label names the outcome as a reader wants to see it.
 func (o OutcomeCount) Label() string {
@@ -113,6 +122,9 @@ func (o OutcomeCount) Label() string {
 	}
 	if len(parts) == 0 {
 		return "unknown"
+	}
+	if o.Expected {
+		parts = append(parts, "(expected)")
 	}
 	return strings.Join(parts, " ")
 }
@@ -193,8 +205,13 @@ func buildStep(st StepStats, d time.Duration) (stepView, error) {
 		sv.Rate = float64(st.Count) / d.Seconds()
 	}
 	for _, o := range st.Outcomes {
-		if o.Failure() {
+		switch {
+		case o.Failure():
 			sv.Errors += o.Count
+			sv.Outcomes = append(sv.Outcomes, o)
+		case o.Expected:
+			// Listed so the reader sees the flow's documented turns, but
+			// not counted as errors.
 			sv.Outcomes = append(sv.Outcomes, o)
 		}
 	}
@@ -284,6 +301,14 @@ func roundDuration(d time.Duration) time.Duration {
 // StatusLabel is the outcome's HTTP status as a reader wants it: the
 // number, "redirect" or "transport error" (no HTTP answer).
 func (o OutcomeCount) StatusLabel() string {
+	label := o.statusLabel()
+	if o.Expected {
+		label += " (expected)"
+	}
+	return label
+}
+
+func (o OutcomeCount) statusLabel() string {
 	switch {
 	case o.Transport:
 		return "transport error"

@@ -170,6 +170,9 @@ func TestFlowsEndToEnd(t *testing.T) {
 				if s.HTTPStatus != status || s.Error != want {
 					t.Errorf("%s: HTTP %d error %q, want %d %q", s.Step, s.HTTPStatus, s.Error, status, want)
 				}
+				if s.Expected != (want != "") {
+					t.Errorf("%s: Expected = %v, want %v (a documented interruption is expected, nothing else)", s.Step, s.Expected, want != "")
+				}
 			}
 		})
 	}

@@ -73,6 +73,7 @@ func (r *iter) do(ctx context.Context, step StepName, call func(ctx context.Cont
 		for _, c := range out.expected {
 			if c == ae.code {
 				err = nil
+				res.Expected = true
 			}
 		}
 	}

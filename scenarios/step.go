@@ -34,6 +34,10 @@ type StepResult struct {
 	Redirect bool
 	// RetryAfter is the server's Retry-After on a 429/503, zero otherwise.
 	RetryAfter time.Duration
+	// Expected is set when Error is a documented turn of this flow
+	// (credential_required, attributes_required answered where the flow
+	// asks for them next), not a failure: Err is then nil.
+	Expected bool
 	// Err is any failure of the step: an API error, a protocol error, a
 	// transport error or an unexpected outcome. Nil means the step succeeded.
 	Err error
