@@ -82,11 +82,10 @@ var expectations = map[string]expectation{
 	}},
 }
 
-// TestDeviations re-runs the suite in a subprocess against the emulator
-// wrapped with each deviation and checks, in the run record, that exactly
-// the entries the deviation breaks failed and name the broken field. Only
-// the specs that could notice are run, to keep this test to seconds.
-func TestDeviations(t *testing.T) {
+// skipUnlessOuterRun skips tests that re-execute the suite: with -short,
+// inside such a re-execution, and in all but one ginkgo -p process.
+func skipUnlessOuterRun(t *testing.T) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("re-executes the suite; skipped with -short")
 	}
@@ -96,6 +95,14 @@ func TestDeviations(t *testing.T) {
 	if sc, _ := GinkgoConfiguration(); sc.ParallelTotal > 1 {
 		t.Skip("run once, not in every ginkgo -p process")
 	}
+}
+
+// TestDeviations re-runs the suite in a subprocess against the emulator
+// wrapped with each deviation and checks, in the run record, that exactly
+// the entries the deviation breaks failed and name the broken field. Only
+// the specs that could notice are run, to keep this test to seconds.
+func TestDeviations(t *testing.T) {
+	skipUnlessOuterRun(t)
 	dir := t.TempDir()
 	// The plain emulator first: it must pass with zero failures, and what
 	// it skips (a case the target cannot reach) no deviation can fail.
@@ -152,15 +159,7 @@ func checkReached(t *testing.T, what string, rec *reports.Record) map[string]boo
 // the other method switch it through the backdoor, so every entry is
 // reached there too.
 func TestReachedOnOTPEmulator(t *testing.T) {
-	if testing.Short() {
-		t.Skip("re-executes the suite; skipped with -short")
-	}
-	if os.Getenv(deviationEnv) != "" {
-		t.Skip("inside a deviation run")
-	}
-	if sc, _ := GinkgoConfiguration(); sc.ParallelTotal > 1 {
-		t.Skip("run once, not in every ginkgo -p process")
-	}
+	skipUnlessOuterRun(t)
 	profile, err := filepath.Abs(filepath.Join("testdata", "emulator-otp.yaml"))
 	if err != nil {
 		t.Fatal(err)
