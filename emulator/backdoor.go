@@ -137,7 +137,10 @@ func (e *Emulator) bdClock(rc *reqCtx) {
 			rc.fail(badBackdoor(http.StatusBadRequest, "advance must be a non-negative Go duration such as \"10m1s\"."))
 			return
 		}
-		e.clock.Advance(d)
+		if !e.clock.Advance(d) {
+			rc.fail(badBackdoor(http.StatusBadRequest, fmt.Sprintf("advance would move the clock more than %v past the wall clock; reset it first.", maxClockOffset)))
+			return
+		}
 	}
 	rc.writeJSON(http.StatusOK, clockBody{Now: e.clock.Now(), Offset: e.clock.Offset().String()})
 }

@@ -305,3 +305,28 @@ func TestConcurrentFlowsWithSweeps(t *testing.T) {
 		t.Errorf("%d finished flows still stored", n)
 	}
 }
+
+// TestClockAdvanceNeverWraps: advances that would overflow the offset are
+// refused; before, two advances of 2562047h wrapped the int64 offset and
+// moved the clock back, reviving expired codes and tokens.
+func TestClockAdvanceNeverWraps(t *testing.T) {
+	h := newHarness(t, nil)
+	for i := 0; i < 3; i++ {
+		r := h.backdoor(http.MethodPost, "clock", map[string]string{"advance": "2562047h"})
+		if r.status != http.StatusBadRequest {
+			t.Fatalf("advance 2562047h #%d: %d %s", i, r.status, r.raw)
+		}
+	}
+	if r := h.backdoor(http.MethodPost, "clock", map[string]string{"advance": maxClockOffset.String()}); r.status != http.StatusOK {
+		t.Fatalf("advance to the bound: %d %s", r.status, r.raw)
+	}
+	if r := h.backdoor(http.MethodPost, "clock", map[string]string{"advance": "1ms"}); r.status != http.StatusBadRequest {
+		t.Fatalf("advance past the bound: %d %s", r.status, r.raw)
+	}
+	if got := h.e.clock.Offset(); got != maxClockOffset {
+		t.Errorf("offset %v after a refused advance, want %v", got, maxClockOffset)
+	}
+	if !h.e.Now().After(time.Now().Add(maxClockOffset - time.Hour)) {
+		t.Errorf("clock %v went backwards", h.e.Now())
+	}
+}

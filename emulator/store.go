@@ -190,6 +190,24 @@ func (c *clock) Now() time.Time { return c.wall().Add(time.Duration(c.offset.Loa
 
 func (c *clock) Offset() time.Duration { return time.Duration(c.offset.Load()) }
 
-func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
+// maxClockOffset bounds how far the backdoor may move the clock. Without a
+// bound, repeated advances overflow the int64 offset and the clock jumps
+// back ~292 years, un-expiring every code and token; a century is far more
+// than any lifetime a test needs to outrun.
+const maxClockOffset = 100 * 365 * 24 * time.Hour
+
+// Advance moves the clock forward by d (d >= 0). It reports false, moving
+// nothing, when the offset would exceed maxClockOffset.
+func (c *clock) Advance(d time.Duration) bool {
+	for {
+		cur := c.offset.Load()
+		if d < 0 || d > maxClockOffset-time.Duration(cur) {
+			return false
+		}
+		if c.offset.CompareAndSwap(cur, cur+int64(d)) {
+			return true
+		}
+	}
+}
 
 func (c *clock) Reset() { c.offset.Store(0) }
