@@ -222,6 +222,28 @@ func TestSignInPasswordAndRefresh(t *testing.T) {
 	wantError(t, "reused refresh token", r3, nativeauth.ErrInvalidGrant, "", codeInvalidRefreshToken)
 }
 
+// TestRefreshTokenSurvivesRefusedRequest: a refresh request the tenant
+// refuses (here an unknown scope) leaves the refresh token usable; before,
+// the token was redeemed before the scope was checked and the app lost its
+// session to a typo.
+func TestRefreshTokenSurvivesRefusedRequest(t *testing.T) {
+	h := newHarness(t, nil)
+	const u = "rita@example.com"
+	h.createUser(u, goodPass, map[string]string{"displayName": "Rita"})
+	ct := wantToken(t, "initiate", h.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", u, "challenge_type", "password redirect")))
+	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct)))
+	r := h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid offline_access"))
+	rt := r.str("refresh_token")
+	if r.status != http.StatusOK || rt == "" {
+		t.Fatalf("sign-in: %d %s", r.status, r.raw)
+	}
+	bad := h.post(nativeauth.EndpointToken, vals("client_id", clientID, "grant_type", "refresh_token", "refresh_token", rt, "scope", "openid no-such-scope"))
+	wantError(t, "unknown scope", bad, nativeauth.ErrInvalidScope, "", codeInvalidScope)
+	h.verifyTokens(h.post(nativeauth.EndpointToken, vals("client_id", clientID, "grant_type", "refresh_token", "refresh_token", rt)), true, true, u)
+	wantError(t, "reused refresh token", h.post(nativeauth.EndpointToken, vals("client_id", clientID, "grant_type", "refresh_token", "refresh_token", rt)),
+		nativeauth.ErrInvalidGrant, "", codeInvalidRefreshToken)
+}
+
 func TestSSPRThenDirectSignIn(t *testing.T) {
 	h := newHarness(t, nil)
 	const u = "carol@example.com"

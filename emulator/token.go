@@ -217,20 +217,17 @@ func (e *Emulator) refreshGrant(rc *reqCtx) {
 		rc.fail(errMissing("refresh_token"))
 		return
 	}
-	var g *refreshGrant
-	nowMs := rc.now.UnixMilli()
-	rc.d.refresh.update(rt, func(v *refreshGrant, ok bool) (*refreshGrant, bool) {
-		if ok && v.expires > nowMs && strings.EqualFold(v.clientID, rc.app.ClientID) {
-			g = v
-			return nil, false // used: rotation removes it
-		}
-		return v, ok
-	})
-	if g == nil {
+	invalid := func() {
 		rc.fail(newErr(nativeauth.ErrInvalidGrant, codeInvalidRefreshToken,
 			"Provided grant is invalid or malformed: the refresh token is unknown, expired, already used or for another client."))
+	}
+	g, ok := rc.d.refresh.get(rt)
+	if !ok || g.expires <= rc.now.UnixMilli() || !strings.EqualFold(g.clientID, rc.app.ClientID) {
+		invalid()
 		return
 	}
+	// The request is checked before the grant is redeemed: a request the
+	// tenant refuses (a mistyped scope) must not cost the app its session.
 	raw := rc.f.get("scope")
 	if strings.TrimSpace(raw) == "" {
 		raw = strings.Join(g.scopes, " ")
@@ -248,6 +245,20 @@ func (e *Emulator) refreshGrant(rc *reqCtx) {
 	u, ok := rc.d.userSnapshot(g.username)
 	if !ok {
 		rc.fail(errUserNotFound())
+		return
+	}
+	// Redeem: rotation removes the grant, and only one of two concurrent
+	// requests with the same token may win it.
+	redeemed := false
+	rc.d.refresh.update(rt, func(v *refreshGrant, ok bool) (*refreshGrant, bool) {
+		if ok && v == g {
+			redeemed = true
+			return nil, false
+		}
+		return v, ok
+	})
+	if !redeemed {
+		invalid()
 		return
 	}
 	rc.issueTokens(u, scopes)
