@@ -96,16 +96,14 @@ func FuzzHandler(f *testing.F) {
 	f.Add("OPTIONS", "/contoso.onmicrosoft.com/oauth2/v2.0/token", "", "")
 	f.Add("POST", "/contoso.onmicrosoft.com/signup/v1.0/start", form+"; charset=\"", "attributes=%7B")
 	f.Fuzz(func(t *testing.T, method, path, ct, body string) {
-		if strings.HasPrefix(path, "/emulator/v1/") && method != http.MethodGet {
-			// Writes to the backdoor would change faults or the clock for
-			// every later input; they are exercised with fixed bodies.
-			if path == "/emulator/v1/faults" || path == "/emulator/v1/config" || path == "/emulator/v1/reset" || path == "/emulator/v1/clock" {
-				return
-			}
-		}
 		req, err := http.NewRequest(method, "http://127.0.0.1"+path, bytes.NewReader([]byte(body)))
 		if err != nil {
 			return // not a request a client could send
+		}
+		if backdoorWrite(req) {
+			// Writes to the backdoor would change faults or the clock for
+			// every later input; they are exercised with fixed bodies.
+			return
 		}
 		if ct != "" {
 			req.Header.Set("Content-Type", ct)
@@ -124,4 +122,40 @@ func FuzzHandler(f *testing.F) {
 			t.Fatalf("%s %s: body is not JSON: %q", method, path, rec.Body.Bytes())
 		}
 	})
+}
+
+// backdoorWrite reports whether req would change tenant-wide backdoor state.
+// It looks at the parsed path the handler routes on, not the fuzzed string:
+// "/emulator/v1/faults?x" is the faults call too, and letting it through
+// made later, unrelated inputs fail with the 503s it switched on.
+func backdoorWrite(req *http.Request) bool {
+	if req.Method == http.MethodGet || !strings.HasPrefix(req.URL.Path, backdoorPrefix) {
+		return false
+	}
+	switch strings.TrimPrefix(req.URL.Path, backdoorPrefix) {
+	case "faults", "config", "reset", "clock":
+		return true
+	}
+	return false
+}
+
+func TestBackdoorWriteGuard(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/emulator/v1/faults":        true,
+		"/emulator/v1/faults?x=1":    true,
+		"/emulator/v1/config#frag":   true,
+		"/emulator/v1/%63lock":       true,
+		"/emulator/v1/reset":         true,
+		"/emulator/v1/users":         false,
+		"/emulator/v1/faults/":       false,
+		"/contoso.onmicrosoft.com/x": false,
+	} {
+		req, err := http.NewRequest(http.MethodPut, "http://127.0.0.1"+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := backdoorWrite(req); got != want {
+			t.Errorf("%s: backdoorWrite %v, want %v", path, got, want)
+		}
+	}
 }
