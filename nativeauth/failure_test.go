@@ -326,3 +326,30 @@ func TestTimingTLS(t *testing.T) {
 		t.Errorf("TLS timing out of order: %+v", tm)
 	}
 }
+
+// TestPollSucceededWithoutToken: succeeded is the one status the pages tie
+// to a continuation token (it signs the user in at token), so an answer
+// without it is a ProtocolError, not a result the caller must re-check.
+func TestPollSucceededWithoutToken(t *testing.T) {
+	for body, wantErr := range map[string]bool{
+		`{"status":"succeeded"}`:                          true,
+		`{"status":"succeeded","continuation_token":""}`:  true,
+		`{"status":"succeeded","continuation_token":"c"}`: false,
+		`{"status":"in_progress"}`:                        false,
+		`{"status":"not_started"}`:                        false,
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, body)
+		}))
+		res, err := testClient(srv).ResetPollCompletion(t.Context(), PollRequest{ContinuationToken: "ct"})
+		srv.Close()
+		var pe *ProtocolError
+		switch {
+		case wantErr && (res != nil || !errors.As(err, &pe) || !strings.Contains(pe.Reason, `"continuation_token"`)):
+			t.Errorf("%s: want a ProtocolError naming continuation_token, got %+v, %v", body, res, err)
+		case !wantErr && (err != nil || res == nil || res.Status == ""):
+			t.Errorf("%s: want a result, got %+v, %v", body, res, err)
+		}
+	}
+}

@@ -246,7 +246,8 @@ func decodeResetSubmit(resp *Response) (*ResetSubmitResult, error) {
 
 // ResetPollCompletion calls /resetpassword/v1.0/poll_completion. Status may
 // be not_started or in_progress: poll again after PollInterval. The
-// continuation token is present once the status is succeeded.
+// continuation token is present once the status is succeeded: a succeeded
+// answer without one is a *ProtocolError.
 func (c *Client) ResetPollCompletion(ctx context.Context, req PollRequest) (*PollResult, error) {
 	form := url.Values{}
 	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
@@ -263,7 +264,12 @@ func decodePoll(resp *Response) (*PollResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := missing(resp, member{"status", w.Status != ""}); err != nil {
+	// A succeeded reset is worth only its continuation token (it signs the
+	// user in at token); without one the answer is half a success.
+	if err := missing(resp,
+		member{"status", w.Status != ""},
+		member{"continuation_token", w.Status != PollStatusSucceeded || w.ContinuationToken != ""},
+	); err != nil {
 		return nil, err
 	}
 	return &PollResult{Status: w.Status, ContinuationToken: w.ContinuationToken, Response: resp}, nil
