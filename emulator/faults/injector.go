@@ -179,9 +179,14 @@ func retryAfterSeconds(d Duration) string {
 	return strconv.FormatInt(int64(secs), 10)
 }
 
-// clientRequestID is the client's client-request-id when it is safe to echo.
+// clientRequestID is the client's client-request-id when it is safe to echo:
+// the header, or the query parameter MSAL puts on token calls, the same
+// sources the emulator reads, so a faulted answer correlates like any other.
 func clientRequestID(r *http.Request) string {
 	v := r.Header.Get("client-request-id")
+	if v == "" {
+		v = r.URL.Query().Get("client-request-id")
+	}
 	if v == "" || len(v) > 128 {
 		return ""
 	}

@@ -435,3 +435,20 @@ func BenchmarkWrapDecide(b *testing.B) {
 		}
 	})
 }
+
+// TestErrorAnswerCorrelatesQueryID: MSAL sends client-request-id in the
+// token URL's query; a faulted answer echoes it as the emulator does.
+func TestErrorAnswerCorrelatesQueryID(t *testing.T) {
+	in, _ := newTestInjector(t, tokenSet(Spec{Rate429: 1}), 1)
+	const id = "9a8b7c6d-1111-2222-3333-444455556666"
+	r := post(tokenPath + "?client-request-id=" + id)
+	w := httptest.NewRecorder()
+	in.Wrap(tokenPath, w, r, ok)
+	var body map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if body["correlation_id"] != id || w.Result().Header.Get("client-request-id") != id {
+		t.Errorf("correlation_id = %v, client-request-id header %q; want %s", body["correlation_id"], w.Result().Header.Get("client-request-id"), id)
+	}
+}
