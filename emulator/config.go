@@ -354,6 +354,13 @@ func (c Config) Validate() error {
 		if _, err := regexp.Compile(a.Regex); err != nil {
 			return fmt.Errorf("attributes[%d] %q regex: %w", i, a.Name, err)
 		}
+		switch a.InputType {
+		case "", "TextBox", "SingleRadioSelect", "CheckboxMultiSelect":
+		default:
+			// The pages' three User Input Types; a typo would otherwise be
+			// accepted and silently mean nothing.
+			return fmt.Errorf("attributes[%d] %q input_type %q: want TextBox, SingleRadioSelect or CheckboxMultiSelect", i, a.Name, a.InputType)
+		}
 	}
 	p := c.PasswordPolicy
 	switch {

@@ -51,6 +51,8 @@ func TestParseConfig(t *testing.T) {
 		{"bad tenant id", "tenant_id: nope\n", "tenant_id"},
 		{"bad duration", "otp:\n  lifetime: soon\n", "duration"},
 		{"bad regex", "attributes:\n  - {name: a, regex: '('}\n", "regex"},
+		{"bad input type", "attributes:\n  - {name: a, input_type: Textbox}\n", "input_type"},
+		{"multi-select input type", "attributes:\n  - {name: hobbies, input_type: CheckboxMultiSelect}\n", ""},
 		{"duplicate attribute", "attributes:\n  - {name: a}\n  - {name: a}\n", "twice"},
 		{"bad policy", "password_policy:\n  min_length: 10\n  max_length: 5\n", "max_length"},
 		{"bad classes", "password_policy:\n  min_character_classes: 5\n", "classes"},
