@@ -92,7 +92,7 @@ func (c *collector) loop(stop context.Context, policy *ThrottlePolicy) {
 			return
 		case now := <-t.C:
 			if mon != nil {
-				if reason := mon.check(now, c.r.answers.Load(), c.r.tooMany.Load()); reason != "" {
+				if reason := mon.check(now, c.r.answers.Load(), c.r.tooMany.Load(), c.r.heldBack()); reason != "" {
 					c.r.abort(reason)
 				}
 			}
@@ -318,23 +318,28 @@ func (c *collector) integrity() []reports.ThresholdResult {
 	return out
 }
 
-// throttleMonitor keeps cumulative (answers, 429s) samples over the window.
+// throttleMonitor keeps cumulative (answers, 429s, held-back arrivals)
+// samples over the window.
 type throttleMonitor struct {
 	policy  *ThrottlePolicy
 	samples []throttleSample
 }
 
 type throttleSample struct {
-	at               time.Time
-	answers, tooMany int64
+	at                     time.Time
+	answers, tooMany, held int64
 }
 
 func newThrottleMonitor(p *ThrottlePolicy) *throttleMonitor { return &throttleMonitor{policy: p} }
 
-// check returns an abort reason when the 429 ratio over a full window
-// reaches the policy's ratio.
-func (m *throttleMonitor) check(now time.Time, answers, tooMany int64) string {
-	m.samples = append(m.samples, throttleSample{now, answers, tooMany})
+// check returns an abort reason when, over a full window, the throttled
+// share of the work reaches the policy's ratio. Arrivals held back by a
+// Retry-After pause count as throttled work: honouring Retry-After sends
+// few requests, so a tenant that answers every one with 429 and a long
+// Retry-After would otherwise never reach min_requests answers in a window,
+// and a run throttled from start to end would never abort.
+func (m *throttleMonitor) check(now time.Time, answers, tooMany, held int64) string {
+	m.samples = append(m.samples, throttleSample{now, answers, tooMany, held})
 	// Keep the newest sample at least a window old as the baseline.
 	for len(m.samples) > 1 && now.Sub(m.samples[1].at) >= m.policy.Window {
 		m.samples = m.samples[1:]
@@ -343,13 +348,14 @@ func (m *throttleMonitor) check(now time.Time, answers, tooMany int64) string {
 	if now.Sub(base.at) < m.policy.Window {
 		return ""
 	}
-	da, dt := answers-base.answers, tooMany-base.tooMany
-	if da < m.policy.MinRequests || da == 0 {
+	da, dt, dh := answers-base.answers, tooMany-base.tooMany, held-base.held
+	total := da + dh
+	if total < m.policy.MinRequests || total == 0 {
 		return ""
 	}
-	if ratio := float64(dt) / float64(da); ratio >= m.policy.Ratio {
-		return fmt.Sprintf("sustained throttling: %d of %d answers (%.0f%%) were 429 over the last %s (abort_on_throttle ratio %.0f%%)",
-			dt, da, ratio*100, m.policy.Window, m.policy.Ratio*100)
+	if ratio := float64(dt+dh) / float64(total); ratio >= m.policy.Ratio {
+		return fmt.Sprintf("sustained throttling: over the last %s, %d of %d answers were 429 and %d arrivals were held back by Retry-After (%.0f%% throttled; abort_on_throttle ratio %.0f%%)",
+			m.policy.Window, dt, da, dh, ratio*100, m.policy.Ratio*100)
 	}
 	return ""
 }

@@ -32,6 +32,14 @@ type Setupper interface {
 	Setup(ctx context.Context, n int) error
 }
 
+// Readier is implemented by flows that can tell before the run that every
+// iteration would fail at once (a sign-in flow whose user pool is empty).
+// Such a run measures nothing, and each closed-model user would loop
+// through failures as fast as the processor allows.
+type Readier interface {
+	Ready() error
+}
+
 // Options are the run's environment; the zero value is usable except for
 // TargetURL, which decides the safety rules.
 type Options struct {
@@ -117,6 +125,14 @@ func Run(ctx context.Context, plan *Plan, flows FlowFactory, opts Options) (*rep
 		r.log.Info("setup", "scenario", sc.cfg.Name, "users", sc.cfg.Setup.Users)
 		if err := s.Setup(ctx, sc.cfg.Setup.Users); err != nil {
 			return nil, fmt.Errorf("loadgen: scenario %s: setup: %w", sc.cfg.Name, err)
+		}
+	}
+
+	for _, sc := range r.scs {
+		if rd, ok := sc.flow.(Readier); ok {
+			if err := rd.Ready(); err != nil {
+				return nil, fmt.Errorf("loadgen: scenario %s: flow %q cannot run: %w (give the scenario setup: {users: N}, or users from a file)", sc.cfg.Name, sc.cfg.Flow, err)
+			}
 		}
 	}
 
@@ -223,6 +239,16 @@ type run struct {
 	abortReason atomic.Pointer[string]
 	// Answers and 429s across the run, for abort_on_throttle.
 	answers, tooMany atomic.Int64
+}
+
+// heldBack is the number of arrivals (open model) and VU starts (closed
+// model) that a Retry-After pause kept from starting, across the run.
+func (r *run) heldBack() int64 {
+	var n int64
+	for _, sc := range r.scs {
+		n += sc.throttled.Load()
+	}
+	return n
 }
 
 func (r *run) abort(reason string) {

@@ -32,6 +32,9 @@ const (
 	maxGracefulStop   = 10 * time.Minute
 	maxSetupUsers     = 1_000_000
 	defaultThrottleMn = 20
+	// The policy of a plan that sets no abort_on_throttle.
+	defaultThrottleWindow = 30 * time.Second
+	defaultThrottleRatio  = 0.5
 )
 
 // Plan is a load plan: scenarios that run concurrently, safety limits and
@@ -53,7 +56,10 @@ type Plan struct {
 }
 
 // ThrottlePolicy aborts the run when, over the last Window, at least Ratio
-// of the answers were 429 and there were at least MinRequests answers.
+// of the work was throttled and there was at least MinRequests of it. Work
+// is answers plus arrivals held back by a Retry-After pause; throttled work
+// is 429 answers plus those held-back arrivals. A plan without
+// abort_on_throttle gets a window of 30s and a ratio of 0.5.
 type ThrottlePolicy struct {
 	Window      time.Duration `yaml:"window" json:"window_ns"`
 	Ratio       float64       `yaml:"ratio" json:"ratio"`
@@ -139,6 +145,11 @@ func (p *Plan) Validate() error {
 	}
 	if p.GracefulStop == 0 {
 		p.GracefulStop = defaultGraceStop
+	}
+	if p.AbortOnThrottle == nil {
+		// Safety toward real tenants: a plan that says nothing still stops
+		// hammering a tenant that throttles it for a sustained period.
+		p.AbortOnThrottle = &ThrottlePolicy{Window: defaultThrottleWindow, Ratio: defaultThrottleRatio}
 	}
 	if t := p.AbortOnThrottle; t != nil {
 		if t.Window < 100*time.Millisecond || t.Window > time.Hour {

@@ -135,3 +135,16 @@ func FuzzParsePlan(f *testing.F) {
 		}
 	})
 }
+
+// TestDefaultThrottlePolicy: a plan that says nothing about throttling
+// still aborts on sustained 429s (safety toward real tenants).
+func TestDefaultThrottlePolicy(t *testing.T) {
+	p, err := ParsePlan([]byte("scenarios: [{flow: a, executor: constant-vus, vus: 1, duration: 1s}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.AbortOnThrottle
+	if got == nil || got.Window != defaultThrottleWindow || got.Ratio != defaultThrottleRatio || got.MinRequests != defaultThrottleMn {
+		t.Errorf("default abort_on_throttle = %+v", got)
+	}
+}

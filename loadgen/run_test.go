@@ -254,6 +254,58 @@ scenarios:
 	}
 }
 
+// TestAbortWhenRetryAfterHoldsArrivals: a tenant that answers every
+// request with 429 and Retry-After gets few requests, since arrivals wait
+// out the pause; the run must abort all the same, counting the held-back
+// arrivals as throttled work, and it must not pass.
+func TestAbortWhenRetryAfterHoldsArrivals(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	p := mustPlan(t, `
+graceful_stop: 1s
+abort_on_throttle: {window: 1s, ratio: 0.5, min_requests: 10}
+scenarios:
+  - {flow: probe, executor: constant-arrival-rate, rate: 20, duration: 20s}`)
+	start := time.Now()
+	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}), Options{TargetURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 6*time.Second {
+		t.Errorf("run took %s; it should abort after about a window: %q %+v", took, l.Aborted, l.Scenarios[0].Steps[0].Outcomes)
+	}
+	if !strings.Contains(l.Aborted, "held back by Retry-After") || Passed(l) {
+		t.Errorf("aborted = %q, passed = %v", l.Aborted, Passed(l))
+	}
+}
+
+func TestThrottleMonitor(t *testing.T) {
+	m := newThrottleMonitor(&ThrottlePolicy{Window: time.Second, Ratio: 0.5, MinRequests: 10})
+	t0 := time.Now()
+	if r := m.check(t0, 0, 0, 0); r != "" {
+		t.Fatalf("first sample: %q", r)
+	}
+	// Two answers, both 429, and 18 arrivals held back: throttled.
+	if r := m.check(t0.Add(time.Second), 2, 2, 18); !strings.Contains(r, "2 of 2 answers were 429 and 18 arrivals") {
+		t.Errorf("held-back arrivals: %q", r)
+	}
+	m = newThrottleMonitor(&ThrottlePolicy{Window: time.Second, Ratio: 0.5, MinRequests: 10})
+	m.check(t0, 0, 0, 0)
+	// 100 answers, 10 of them 429, nothing held back: 10% is not sustained.
+	if r := m.check(t0.Add(time.Second), 100, 10, 0); r != "" {
+		t.Errorf("10%% throttled: %q", r)
+	}
+	// Too little work in the window to judge.
+	m = newThrottleMonitor(&ThrottlePolicy{Window: time.Second, Ratio: 0.5, MinRequests: 10})
+	m.check(t0, 0, 0, 0)
+	if r := m.check(t0.Add(time.Second), 3, 3, 3); r != "" {
+		t.Errorf("6 of min 10: %q", r)
+	}
+}
+
 func TestKilledRunLeavesReadableHlog(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
@@ -353,6 +405,47 @@ scenarios:
 	}
 	if o := sc.FlowStats.Outcomes; len(o) != 1 || o[0].Error != LabelInterrupted || o[0].Count != 2 {
 		t.Errorf("flow outcomes %+v, want 2 interrupted", o)
+	}
+}
+
+// emptyPoolFlow fails at once, as a sign-in flow with no user does.
+type emptyPoolFlow struct {
+	name  string
+	users atomic.Int64
+	runs  atomic.Int64
+}
+
+func (f *emptyPoolFlow) Name() string { return f.name }
+func (f *emptyPoolFlow) Run(context.Context, scenarios.Iteration) error {
+	f.runs.Add(1)
+	return scenarios.ErrPoolEmpty
+}
+func (f *emptyPoolFlow) Setup(_ context.Context, n int) error { f.users.Add(int64(n)); return nil }
+func (f *emptyPoolFlow) Ready() error {
+	if f.users.Load() == 0 {
+		return scenarios.ErrPoolEmpty
+	}
+	return nil
+}
+
+// TestNotReadyFlowRefused: a flow that says every iteration would fail
+// (no users to sign in) is refused before the run, not run for its whole
+// duration at millions of failures a second.
+func TestNotReadyFlowRefused(t *testing.T) {
+	f := &emptyPoolFlow{name: "signin"}
+	p := mustPlan(t, `
+scenarios:
+  - {flow: signin, executor: constant-vus, vus: 2, duration: 1s}`)
+	_, err := Run(context.Background(), p, factoryFor(f), Options{TargetURL: "http://127.0.0.1:1"})
+	if !errors.Is(err, scenarios.ErrPoolEmpty) || f.runs.Load() != 0 {
+		t.Fatalf("err = %v after %d iterations, want ErrPoolEmpty before any", err, f.runs.Load())
+	}
+	// Setup makes it ready.
+	p = mustPlan(t, `
+scenarios:
+  - {flow: signin, executor: constant-vus, vus: 1, duration: 50ms, think_time: 10ms, setup: {users: 3}}`)
+	if _, err := Run(context.Background(), p, factoryFor(f), Options{TargetURL: "http://127.0.0.1:1"}); err != nil {
+		t.Fatalf("after setup: %v", err)
 	}
 }
 

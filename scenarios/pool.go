@@ -76,6 +76,14 @@ func (p *UserPool) Drop() {
 	}
 }
 
+// ready is nil when the pool knows at least one user, free or in use.
+func (p *UserPool) ready() error {
+	if p.Total() == 0 {
+		return fmt.Errorf("%w: the pool holds no user", ErrPoolEmpty)
+	}
+	return nil
+}
+
 // Len is how many users are free.
 func (p *UserPool) Len() int {
 	p.mu.Lock()

@@ -95,3 +95,37 @@ func TestStepRecordsRedirectAndChain(t *testing.T) {
 		t.Fatalf("a pause moved IntendedStart to %v, want %v", got[2].IntendedStart, want)
 	}
 }
+
+// Flows that take users from the pool say up front that an empty pool
+// would fail every iteration; sign-up flows need no pool.
+func TestReadyNeedsUsers(t *testing.T) {
+	type readier interface{ Ready() error }
+	for _, n := range []string{FlowSignInPassword, FlowSignInOTP, FlowSSPR, FlowSSPRResend} {
+		cfg := Config{Client: &nativeauth.Client{}, OTP: otp.SourceFunc(nil), Users: usersFunc(func(string) string { return "" })}
+		f, err := New(n, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, ok := f.(readier)
+		if !ok {
+			t.Fatalf("%s has no Ready", n)
+		}
+		if err := r.Ready(); !errors.Is(err, ErrPoolEmpty) {
+			t.Errorf("%s with an empty pool: Ready = %v, want ErrPoolEmpty", n, err)
+		}
+		pool := NewUserPool(Credential{Username: "a@example.com", Password: "pw"})
+		cfg.Pool = pool
+		f, _ = New(n, cfg)
+		if _, ok := pool.Take(); !ok {
+			t.Fatal("take")
+		}
+		// A user in use is still a user: the pool is not empty.
+		if err := f.(readier).Ready(); err != nil {
+			t.Errorf("%s with one user: Ready = %v", n, err)
+		}
+	}
+	f, _ := New(FlowSignUpPassword, Config{Client: &nativeauth.Client{}, OTP: otp.SourceFunc(nil), Users: usersFunc(func(string) string { return "" })})
+	if _, ok := f.(readier); ok {
+		t.Error("sign-up needs no pool, so no Ready")
+	}
+}

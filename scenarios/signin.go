@@ -27,6 +27,10 @@ func (f *signIn) Setup(ctx context.Context, n int) error {
 	return setupPool(ctx, f.cfg, FlowSignUpOTP, n)
 }
 
+// Ready fails when the pool has no user: every iteration would fail
+// without sending a request.
+func (f *signIn) Ready() error { return f.cfg.Pool.ready() }
+
 func (f *signIn) Run(ctx context.Context, it Iteration) error {
 	cfg := f.cfg
 	r := newIter(f.name, it)

@@ -26,6 +26,10 @@ func (f *sspr) Setup(ctx context.Context, n int) error {
 	return setupPool(ctx, f.cfg, FlowSignUpPassword, n)
 }
 
+// Ready fails when the pool has no user: every iteration would fail
+// without sending a request.
+func (f *sspr) Ready() error { return f.cfg.Pool.ready() }
+
 func (f *sspr) Run(ctx context.Context, it Iteration) error {
 	cfg := f.cfg
 	r := newIter(f.name, it)
