@@ -204,13 +204,26 @@ func runCase(ctx SpecContext, c Case) {
 			}
 		}
 	}
-	if c.kind() == KindSuccess && ep == nativeauth.EndpointToken {
+	// Every token answer's id_token is verified, not only the success
+	// entries': protocol and code entries end in token answers too, and a
+	// badly signed id_token is a deviation wherever it appears.
+	if isTokenAnswer(ep, resp) {
 		b, _ := check.Decode(resp.Body)
 		if raw := b.String("id_token"); raw != "" && env.IDTokens != nil {
 			_, err := env.IDTokens.Verify(ctx, raw)
 			must(c.ID, err)
 		}
 	}
+}
+
+// isTokenAnswer reports whether resp is a 200 answer of the token endpoint
+// (sent to ep, or, for a raw trigger that walks a flow, to the token
+// endpoint itself).
+func isTokenAnswer(ep nativeauth.Endpoint, resp *nativeauth.Response) bool {
+	if resp == nil || resp.HTTPStatus != http.StatusOK {
+		return false
+	}
+	return ep == nativeauth.EndpointToken || resp.Endpoint == nativeauth.EndpointToken
 }
 
 // Answer checks one answer against a case: the envelope every answer
@@ -253,6 +266,12 @@ func Answer(c Case, resp *nativeauth.Response, username string, scopes []string)
 		b, err = check.Envelope(resp)
 		if resp != nil && resp.HTTPStatus == http.StatusOK && c.Endpoint != "" {
 			b, err = success(c.Endpoint, resp, username, scopes)
+		}
+		// Entries that name no error may still make the status normative
+		// (an expired passcode, a failed account creation: only "a 400");
+		// without this a server that accepts them would pass.
+		if c.Want.HTTPStatus != 0 && c.normative(AspectStatus) {
+			err = errors.Join(err, check.Status(resp, c.Want.HTTPStatus))
 		}
 	default:
 		b, err = success(c.Endpoint, resp, username, scopes)

@@ -1,0 +1,80 @@
+package conformance
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/suites/check"
+)
+
+func answerResp(status int, body string) *nativeauth.Response {
+	h := http.Header{}
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	return &nativeauth.Response{HTTPStatus: status, Header: h, Body: []byte(body)}
+}
+
+// A well-formed success and a well-formed error, each with every member a
+// wrong-status answer could carry, so only the status is wrong.
+const (
+	okBody  = `{"continuation_token":"ct","challenge_type":"redirect","status":"succeeded","token_type":"Bearer","access_token":"a","expires_in":3600,"scope":"openid"}`
+	errBody = `{"error":"invalid_request","error_description":"d","error_codes":[90014],"timestamp":"2025-01-02 10:15:00Z","trace_id":"b386ad47-23ae-4092-8d0c-6c1a5a5e1000","correlation_id":"72f57f26-1c2d-4b3a-9f00-aa00bb113fa6"}`
+)
+
+// TestAnswerChecksNormativeStatus: for every catalog entry whose HTTP
+// status is normative, an answer with another status fails the entry and
+// names the status. A server that accepts an expired passcode (200 where
+// the catalog says 400) must not pass.
+func TestAnswerChecksNormativeStatus(t *testing.T) {
+	n := 0
+	for _, c := range Cases() {
+		if !c.normative(AspectStatus) {
+			continue
+		}
+		want := c.Want.HTTPStatus
+		if want == 0 && c.kind() == KindError {
+			want = http.StatusBadRequest
+		}
+		if want == 0 {
+			continue
+		}
+		wrong := answerResp(http.StatusOK, okBody)
+		if want == http.StatusOK {
+			wrong = answerResp(http.StatusBadRequest, errBody)
+		}
+		n++
+		err := Answer(c, wrong, "someone@example.com", []string{"openid"})
+		if err == nil {
+			t.Errorf("%s: an answer %d passed where the catalog says %d", c.ID, wrong.HTTPStatus, want)
+			continue
+		}
+		if !slices.ContainsFunc(check.Failures(err), func(f *check.Failure) bool { return f.Field == "status" }) {
+			t.Errorf("%s: an answer %d failed without naming the status: %v", c.ID, wrong.HTTPStatus, err)
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d entries with a normative status; the catalog has more", n)
+	}
+}
+
+// TestAnswerCodeEntryStatus spells out the two code entries whose only
+// normative aspect is the status: the right status passes, a success fails.
+func TestAnswerCodeEntryStatus(t *testing.T) {
+	for _, id := range []string{"codes.50182", "codes.399279"} {
+		i := slices.IndexFunc(Cases(), func(c Case) bool { return c.ID == id })
+		if i < 0 {
+			t.Fatalf("no catalog entry %s", id)
+		}
+		c := Cases()[i]
+		if err := Answer(c, answerResp(http.StatusBadRequest, errBody), "u@example.com", nil); err != nil {
+			t.Errorf("%s: a documented 400 error failed: %v", id, err)
+		}
+		err := Answer(c, answerResp(http.StatusOK, `{"continuation_token":"ct"}`), "u@example.com", nil)
+		if err == nil || !strings.Contains(err.Error(), "status") {
+			t.Errorf("%s: a 200 success passed or failed without naming the status: %v", id, err)
+		}
+	}
+}
