@@ -427,3 +427,23 @@ func TestSignUpContinueTenantFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestOOBIntervalZeroIsSent: otp.interval 0 (resend at once) is a valid
+// setting, and the sign-up oob challenge still carries the interval member
+// the pages show; the reset challenge, whose example has none, still omits
+// it. Before, 0 was dropped as an empty value.
+func TestOOBIntervalZeroIsSent(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.OTP.Interval = 0 })
+	const u = "ivan@example.com"
+	ct := wantToken(t, "start", h.post(nativeauth.EndpointSignUpStart, vals("client_id", clientID, "username", u, "challenge_type", "oob password redirect")))
+	r := h.post(nativeauth.EndpointSignUpChallenge, vals("client_id", clientID, "continuation_token", ct))
+	if v, ok := r.body["interval"]; r.status != http.StatusOK || !ok || v != float64(0) {
+		t.Errorf("sign-up oob challenge: interval %v (present %v), want 0: %s", v, ok, r.raw)
+	}
+	h.createUser("ria@example.com", goodPass, nil)
+	ct = wantToken(t, "reset start", h.post(nativeauth.EndpointResetStart, vals("client_id", clientID, "username", "ria@example.com", "challenge_type", "oob redirect")))
+	r = h.post(nativeauth.EndpointResetChallenge, vals("client_id", clientID, "continuation_token", ct))
+	if _, ok := r.body["interval"]; r.status != http.StatusOK || ok {
+		t.Errorf("reset challenge carries interval: %s", r.raw)
+	}
+}

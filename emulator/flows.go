@@ -93,7 +93,10 @@ func (rc *reqCtx) challengeList(f *flow) (challengeSet, *apiError) {
 
 // oobChallengeBody is the answer of a challenge that sent an OTP.
 type oobChallengeBody struct {
-	Interval             int                      `json:"interval,omitempty"`
+	// Interval is a pointer so that 0 (resend at once, a valid config) is
+	// still sent where the pages show the member, and nil leaves it out
+	// where they do not (reset challenge).
+	Interval             *int                     `json:"interval,omitempty"`
 	ContinuationToken    string                   `json:"continuation_token"`
 	ChallengeType        nativeauth.ChallengeType `json:"challenge_type"`
 	BindingMethod        string                   `json:"binding_method"`
@@ -127,7 +130,7 @@ func (rc *reqCtx) sendOTP(f *flow, label string) {
 // oobBody builds the oob challenge answer.
 func (rc *reqCtx) oobBody(f *flow, tok string) oobChallengeBody {
 	return oobChallengeBody{
-		Interval:             rc.t.cfg.OTP.Interval,
+		Interval:             &rc.t.cfg.OTP.Interval,
 		ContinuationToken:    tok,
 		ChallengeType:        nativeauth.ChallengeTypeOOB,
 		BindingMethod:        nativeauth.BindingMethodPrompt,

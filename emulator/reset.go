@@ -83,7 +83,7 @@ func (e *Emulator) resetChallenge(rc *reqCtx) {
 	rc.sendOTP(f, "sspr")
 	tok := rc.issue(f, id, stepResetOOBSent)
 	body := rc.oobBody(f, tok)
-	body.Interval = 0 // the reset challenge answer has no interval
+	body.Interval = nil // the reset challenge answer has no interval
 	rc.writeJSON(http.StatusOK, body)
 }
 
