@@ -64,12 +64,17 @@ func (c *collector) start(now time.Time) {
 		return
 	}
 	ms := now.UnixMilli()
-	c.hlog.SetBaseTime(ms)
+	// hdrhistogram-go writes the BaseTime header in whole seconds but
+	// stamps intervals relative to the base it was given: a base with
+	// milliseconds would put every interval up to a second early for any
+	// reader. A whole-second base keeps header and stamps in agreement.
+	base := ms - ms%1000
+	c.hlog.SetBaseTime(base)
 	c.hlogErr = firstErr(
 		c.hlog.OutputComment(fmt.Sprintf("[ciamcheck load plan %q; values in microseconds; tags scenario/step/{response,service}]", c.r.plan.Name)),
 		c.hlog.OutputLogFormatVersion(),
 		c.hlog.OutputStartTime(ms),
-		c.hlog.OutputBaseTime(ms),
+		c.hlog.OutputBaseTime(base),
 		c.hlog.OutputLegend(),
 	)
 	c.flush()

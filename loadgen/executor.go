@@ -27,8 +27,14 @@ type scenarioRun struct {
 	maxLag                          atomic.Int64 // worst start delay behind schedule, ns
 	stuck                           atomic.Int64 // flows still running after shutdown
 
-	begin    time.Time
-	duration atomic.Int64 // ns the scenario scheduled new iterations
+	begin time.Time
+	// duration is the window the scenario's iterations belong to, in ns:
+	// for the open model the schedule's (up to the end, or to when the
+	// arrival after the iteration limit was due), since the loop returns
+	// at its last arrival and that would overstate the rate; for the
+	// closed model the time until its VUs stopped. A stopped run covered
+	// the time elapsed.
+	duration atomic.Int64
 }
 
 // ObserveStep records a step result; it is the Iteration.Observer of every
@@ -71,12 +77,14 @@ func (sc *scenarioRun) execute(stop, parent context.Context) {
 	defer cancelFlows()
 	var wg sync.WaitGroup
 	sc.begin = time.Now()
+	var window time.Duration
 	if sc.cfg.isOpen() {
-		sc.runOpen(stop.Done(), flowCtx, &wg)
+		window = sc.runOpen(stop.Done(), flowCtx, &wg)
 	} else {
 		sc.runClosed(stop.Done(), flowCtx, &wg)
+		window = time.Since(sc.begin)
 	}
-	sc.duration.Store(int64(time.Since(sc.begin)))
+	sc.duration.Store(int64(window))
 
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -139,8 +147,9 @@ func (sc *scenarioRun) runFlow(ctx context.Context, it scenarios.Iteration) (err
 // finds max_in_flight iterations running is dropped, one that falls in a
 // Retry-After pause is throttled; neither is started late. When the engine
 // itself runs behind, arrivals already due start at once, stamped with their
-// scheduled instant.
-func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg *sync.WaitGroup) {
+// scheduled instant. It returns the window the schedule covered (see
+// scenarioRun.duration); a stopped run covered only the time elapsed.
+func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg *sync.WaitGroup) time.Duration {
 	pacer := sc.cfg.pacer()
 	sched, _ := pacer.(Scheduler)
 	end := sc.cfg.length()
@@ -162,7 +171,9 @@ func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg
 			sc.inFlight.Add(-1)
 		}
 	}
-	for hits := uint64(0); limit == 0 || hits < limit; {
+	stopped := func() time.Duration { return time.Since(begin) }
+	hits := uint64(0)
+	for limit == 0 || hits < limit {
 		elapsed := time.Since(begin)
 		var intended time.Time
 		if sched != nil {
@@ -172,23 +183,23 @@ func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg
 			// and lateness shows in response times instead of vanishing.
 			at, ok := sched.HitAt(hits)
 			if !ok || at >= end {
-				return
+				return end
 			}
 			if at > elapsed && !clock.waitUntil(begin.Add(at)) {
-				return
+				return stopped()
 			}
 			intended = begin.Add(at)
 		} else {
 			if elapsed >= end {
-				return
+				return end
 			}
 			wait, done := pacer.Pace(elapsed, hits)
 			if done {
-				return
+				return elapsed
 			}
 			if wait > 0 {
 				if !clock.waitUntil(begin.Add(min(elapsed+wait, end))) {
-					return
+					return stopped()
 				}
 				continue
 			}
@@ -196,7 +207,7 @@ func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg
 		}
 		select {
 		case <-stop:
-			return
+			return stopped()
 		default:
 		}
 		hits++
@@ -217,6 +228,15 @@ func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg
 			arrivals <- intended
 		}
 	}
+	// The iteration limit ended the schedule: its window runs to when the
+	// next arrival would have been due.
+	if sched != nil {
+		if at, ok := sched.HitAt(hits); ok && at < end {
+			return at
+		}
+		return end
+	}
+	return time.Since(begin)
 }
 
 // runClosed runs virtual users: each starts its next iteration when the
@@ -237,6 +257,9 @@ func (sc *scenarioRun) runClosed(stop <-chan struct{}, flowCtx context.Context, 
 		}
 	}
 	var claimed atomic.Int64
+	// vus lets the executor end with its VUs when the iteration limit
+	// retires them all before the duration.
+	var vus sync.WaitGroup
 	// sleep waits d or until stop or the end; false means stop.
 	sleep := func(t *time.Timer, d time.Duration) bool {
 		left := end - time.Since(sc.begin)
@@ -253,8 +276,10 @@ func (sc *scenarioRun) runClosed(stop <-chan struct{}, flowCtx context.Context, 
 	}
 	for vu := range maxVUs {
 		wg.Add(1)
+		vus.Add(1)
 		go func() {
 			defer wg.Done()
+			defer vus.Done()
 			t := time.NewTimer(time.Hour)
 			t.Stop()
 			defer t.Stop()
@@ -300,12 +325,16 @@ func (sc *scenarioRun) runClosed(stop <-chan struct{}, flowCtx context.Context, 
 			}
 		}()
 	}
-	// The executor's own loop ends with the scenario, not with the VUs.
+	// The executor ends at the end of the scenario, or earlier when every
+	// VU has retired (iteration limit); a VU in its think time is not done.
+	vusDone := make(chan struct{})
+	go func() { vus.Wait(); close(vusDone) }()
 	t := time.NewTimer(end)
 	defer t.Stop()
 	select {
 	case <-stop:
 	case <-t.C:
+	case <-vusDone:
 	}
 }
 

@@ -63,19 +63,16 @@ func (s scenarioSnapshot) counts() string {
 	return fmt.Sprintf("%d", s.Done)
 }
 
-// lines writes one line per scenario per interval.
+// lines writes one line per scenario per interval, stamped with the run's
+// age (the first line comes an interval in, not at 0s).
 type lines struct {
 	w     io.Writer
 	width int
-	start time.Time
 }
 
-func (l *lines) update(now time.Time, snaps []scenarioSnapshot) {
-	if l.start.IsZero() {
-		l.start = now
-	}
+func (l *lines) update(_ time.Time, snaps []scenarioSnapshot) {
 	for _, s := range snaps {
-		fmt.Fprintf(l.w, "[%6.1fs] %-*s %12s  %s\n", now.Sub(l.start).Seconds(), l.width, s.Name, s.counts(), s.info())
+		fmt.Fprintf(l.w, "[%6.1fs] %-*s %12s  %s\n", s.Elapsed.Seconds(), l.width, s.Name, s.counts(), s.info())
 	}
 }
 

@@ -1,10 +1,12 @@
 package loadgen
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 )
 
@@ -84,3 +86,38 @@ var errTest = errorString("boom")
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// TestIntegrityFailsTheRun: lost histogram values and flows that never
+// returned fail the run; clamped values only warn.
+func TestIntegrityFailsTheRun(t *testing.T) {
+	c := &collector{r: &run{scs: []*scenarioRun{{}}}}
+	if got := c.integrity(); len(got) != 0 {
+		t.Fatalf("clean run: %+v", got)
+	}
+	c.mergeDropped, c.invalid, c.clamped = 2, 1, 4
+	c.r.scs[0].stuck.Store(3)
+	got := c.integrity()
+	if len(got) != 3 {
+		t.Fatalf("integrity = %+v, want 3 results", got)
+	}
+	for _, want := range []struct {
+		actual string
+		passed bool
+	}{{"2 dropped by merge, 1 refused", false}, {"4 clamped", true}, {"3 flows still running", false}} {
+		found := false
+		for _, r := range got {
+			if strings.Contains(r.Actual, want.actual) {
+				found = true
+				if r.Passed != want.passed {
+					t.Errorf("%s: passed %v, want %v", r.Expr, r.Passed, want.passed)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no result saying %q in %+v", want.actual, got)
+		}
+	}
+	if Passed(&reports.Load{Thresholds: got}) {
+		t.Error("lost values must fail the run")
+	}
+}

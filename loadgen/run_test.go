@@ -538,3 +538,87 @@ thresholds:
 		}
 	}
 }
+
+// TestScenarioDuration: an open-model scenario's duration is its schedule's
+// window, not the instant of its last arrival, so the rate it reports is the
+// rate it ran (30 arrivals of a 2/s plan over 15s are 2/s, not 30/14.5s);
+// a closed-model scenario whose iteration limit retires every VU ends then,
+// instead of idling until its duration.
+func TestScenarioDuration(t *testing.T) {
+	p := mustPlan(t, `
+scenarios:
+  - {name: timed, flow: fast, executor: constant-arrival-rate, rate: 20, duration: 1s}
+  - {name: counted, flow: fast, executor: constant-arrival-rate, rate: 10, iterations: 5}
+  - {name: ramp, flow: fast, executor: ramping-arrival-rate, start_rate: 10, stages: [{duration: 500ms, target: 30}, {duration: 500ms, target: 0}]}
+  - {name: vus, flow: fast, executor: constant-vus, vus: 2, duration: 20s, iterations: 6}
+thresholds:
+  - timed rate == 20/s
+  - counted rate == 10/s
+`)
+	start := time.Now()
+	l, err := Run(context.Background(), p, factoryFor(&sleepFlow{"fast", 5 * time.Millisecond}), Options{TargetURL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("run took %s: the closed scenario should end with its 6 iterations", took)
+	}
+	want := []time.Duration{time.Second, 500 * time.Millisecond, time.Second}
+	for i, w := range want {
+		if sc := l.Scenarios[i]; sc.Duration != w || sc.Iterations != sc.Expected {
+			t.Errorf("%s: duration %s, iterations %d of %d; want %s", sc.Name, sc.Duration, sc.Iterations, sc.Expected, w)
+		}
+	}
+	if sc := l.Scenarios[3]; sc.Iterations != 6 || sc.Duration > 2*time.Second {
+		t.Errorf("vus: %d iterations in %s, want 6 well before the 20s duration", sc.Iterations, sc.Duration)
+	}
+	for _, th := range l.Thresholds {
+		if !th.Passed {
+			t.Errorf("threshold %s: actual %s", th.Expr, th.Actual)
+		}
+	}
+}
+
+// TestHlogTimestamps: readers rebuild each interval's start from the
+// BaseTime header, which hdrhistogram-go writes in whole seconds; the
+// intervals must still start when the run did, to the millisecond.
+func TestHlogTimestamps(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "run.hlog")
+	p := mustPlan(t, `
+scenarios:
+  - {flow: probe, executor: constant-arrival-rate, rate: 20, duration: 300ms}`)
+	base, t0 := time.UnixMilli(1_700_000_000_789), time.Now()
+	now := func() time.Time { return base.Add(time.Since(t0)) }
+	if _, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}), Options{TargetURL: srv.URL, HlogPath: path, Interval: 100 * time.Millisecond, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := readHlog(b)
+	if err != nil || len(hs) == 0 {
+		t.Fatalf("%d histograms, %v", len(hs), err)
+	}
+	// t0 is taken before Run starts the log, a few ms at most.
+	if got := hs[0].StartTimeMs() - base.UnixMilli(); got < -1 || got > 50 {
+		t.Errorf("first interval starts %d ms after the run began, want about 0\n%s", got, b[:min(len(b), 400)])
+	}
+	// The last arrival is due at 250ms; the run ends when its flow does.
+	if end := hs[len(hs)-1].EndTimeMs() - base.UnixMilli(); end < 250 || end > 2000 {
+		t.Errorf("last interval ends %d ms after the run began, want a little over 250", end)
+	}
+}
+
+// TestProgressLinesShowRunAge: a plain progress line says how long the run
+// has been going, so the first one, an interval in, does not say 0s.
+func TestProgressLinesShowRunAge(t *testing.T) {
+	var b bytes.Buffer
+	l := &lines{w: &b, width: 4}
+	l.update(time.Now(), []scenarioSnapshot{{Name: "a", Done: 3, Expected: 30, Elapsed: 1500 * time.Millisecond}})
+	if got := b.String(); !strings.HasPrefix(got, "[   1.5s] a ") {
+		t.Errorf("first line %q, want it stamped 1.5s", got)
+	}
+}
