@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -95,7 +96,10 @@ func (c *Client) EndpointURL(ep Endpoint) string {
 
 func (c *Client) maxBody() int64 {
 	if c.MaxBodyBytes > 0 {
-		return c.MaxBodyBytes
+		// One byte is read past the limit to detect an oversized body;
+		// math.MaxInt64 ("no limit") would overflow that to a negative
+		// read limit and every body would arrive empty.
+		return min(c.MaxBodyBytes, math.MaxInt64-1)
 	}
 	return DefaultMaxBodyBytes
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -273,6 +274,11 @@ func TestMaxBodyBytesConfigurable(t *testing.T) {
 	c.MaxBodyBytes = int64(len(body))
 	if _, err := c.SignInInitiate(t.Context(), InitiateRequest{}); err != nil {
 		t.Fatalf("body of exactly MaxBodyBytes rejected: %v", err)
+	}
+	// The largest limit means "no limit", not an overflowed read of nothing.
+	c.MaxBodyBytes = math.MaxInt64
+	if res, err := c.SignInInitiate(t.Context(), InitiateRequest{}); err != nil || res.ContinuationToken != "0123456789" {
+		t.Fatalf("MaxBodyBytes math.MaxInt64: %+v, %v", res, err)
 	}
 	c.MaxBodyBytes = int64(len(body)) - 1
 	resp, err := c.Do(t.Context(), EndpointSignInInitiate, nil)
