@@ -260,3 +260,40 @@ func tail(s string) string {
 	}
 	return s
 }
+
+// TestProfileScopesWithoutOfflineAccess runs the token endpoint's entries
+// against the plain emulator with a profile whose scopes leave out
+// offline_access: the entries that document a refresh_token must still ask
+// for it, so a conforming target passes every one.
+func TestProfileScopesWithoutOfflineAccess(t *testing.T) {
+	skipUnlessOuterRun(t)
+	profile, err := filepath.Abs(filepath.Join("testdata", "emulator-openid-only.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range conformance.Cases() {
+		if c.Endpoint == nativeauth.EndpointToken {
+			ids = append(ids, c.ID)
+		}
+	}
+	rec, _ := runSuiteOn(t, t.TempDir(), profile, "", ids)
+	if rec == nil {
+		t.Fatal("the run left no record")
+	}
+	passed := 0
+	for _, e := range rec.Conformance.Entries {
+		if !slices.Contains(ids, e.ID) {
+			continue
+		}
+		switch e.Outcome {
+		case reports.OutcomeFailed:
+			t.Errorf("%s failed against the plain emulator: %s", e.ID, e.Reason)
+		case reports.OutcomePassed:
+			passed++
+		}
+	}
+	if passed == 0 {
+		t.Error("no token entry passed")
+	}
+}

@@ -86,15 +86,19 @@ func (e *Env) Reach(ctx context.Context, ep nativeauth.Endpoint) (*Reached, erro
 		if _, err := e.SignInChallenge(ctx, si, types); err != nil {
 			return nil, err
 		}
+		// The token entries document a refresh_token and an id_token as
+		// present because offline_access and openid were asked: ask for
+		// them whatever the profile's scopes, or a conforming tenant fails.
+		scope := e.Scope(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)
 		if e.Tenant.SignUpMethod == "password" {
-			r.Form = e.Form("continuation_token", si.CT, "grant_type", "password", "password", p, "scope", e.Scope())
+			r.Form = e.Form("continuation_token", si.CT, "grant_type", "password", "password", p, "scope", scope)
 			return r, nil
 		}
 		code, err := e.Code(ctx, u, si.Since)
 		if err != nil {
 			return nil, err
 		}
-		r.Form = e.Form("continuation_token", si.CT, "grant_type", "oob", "oob", code, "scope", e.Scope())
+		r.Form = e.Form("continuation_token", si.CT, "grant_type", "oob", "oob", code, "scope", scope)
 		return r, nil
 	case nativeauth.EndpointResetStart, nativeauth.EndpointResetChallenge, nativeauth.EndpointResetContinue,
 		nativeauth.EndpointResetSubmit, nativeauth.EndpointResetPollCompletion:
