@@ -78,3 +78,21 @@ func TestAnswerCodeEntryStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckLabelFilter: a filter that selects no spec (a typo) is an error,
+// not a run that skips every entry and exits 0.
+func TestCheckLabelFilter(t *testing.T) {
+	for _, f := range []string{"", "flow:signup", "flow:signup && !slow", "slow", "method:otp || needs:disabled-client", "!needs:backdoor", "Serial"} {
+		if err := CheckLabelFilter(f); err != nil {
+			t.Errorf("CheckLabelFilter(%q) = %v, want nil", f, err)
+		}
+	}
+	for _, f := range []string{"flow:sigup", "flow:signup && flow:sspr && kind:code", "((", "endpoint:signup.start && endpoint:token"} {
+		if err := CheckLabelFilter(f); err == nil {
+			t.Errorf("CheckLabelFilter(%q) = nil, want an error", f)
+		}
+	}
+	if _, _, err := Run(Options{LabelFilter: "flow:sigup"}); err == nil || !strings.Contains(err.Error(), "selects no spec") {
+		t.Errorf("Run with a filter that selects nothing: err = %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -93,10 +94,8 @@ func (f *failRecorder) Fail() { f.failed = true }
 // and whether every selected spec passed. Ginkgo runs a suite once per
 // process, so Run may be called once.
 func Run(opts Options) (reports.Record, bool, error) {
-	if opts.LabelFilter != "" {
-		if _, err := types.ParseLabelFilter(opts.LabelFilter); err != nil {
-			return reports.Record{}, false, fmt.Errorf("label filter %q: %w", opts.LabelFilter, err)
-		}
+	if err := CheckLabelFilter(opts.LabelFilter); err != nil {
+		return reports.Record{}, false, err
 	}
 	Configure(opts.Config)
 	suiteCfg, repCfg := GinkgoConfiguration()
@@ -122,6 +121,32 @@ func Run(opts Options) (reports.Record, bool, error) {
 		return reports.Record{}, false, errors.New("conformance: the suite ended without a run record")
 	}
 	return *rec, passed && !t.failed, nil
+}
+
+// CheckLabelFilter refuses a label filter that does not parse or that no
+// spec matches. A typo such as flow:sigup would otherwise select nothing,
+// skip every entry and exit 0: a CI gate that passes having checked
+// nothing.
+func CheckLabelFilter(filter string) error {
+	if filter == "" {
+		return nil
+	}
+	lf, err := types.ParseLabelFilter(filter)
+	if err != nil {
+		return fmt.Errorf("label filter %q: %w", filter, err)
+	}
+	for _, c := range Cases() {
+		// Flow containers carry flow: and method: labels, which cases
+		// carry too; Ginkgo adds "Serial" to Serial specs.
+		labels := slices.Clone(c.Labels)
+		if c.changesTenant() {
+			labels = append(labels, "Serial")
+		}
+		if lf(labels) || lf(append(labels, LabelSlow)) {
+			return nil
+		}
+	}
+	return fmt.Errorf("label filter %q selects no spec; see --list-labels for the vocabulary", filter)
 }
 
 // LastRecord returns the record of the run that ended in this process, if
