@@ -226,6 +226,14 @@ func (e *Emulator) bdConfig(rc *reqCtx) {
 			rc.fail(badBackdoor(http.StatusBadRequest, "Invalid config: "+err.Error()))
 			return
 		}
+		if bits := cfg.Tokens.keyBits(); bits != e.key.N.BitLen() {
+			// The signing key is made once, in New; accepting the change
+			// would show key_bits the tokens are not signed with.
+			rc.fail(badBackdoor(http.StatusBadRequest, fmt.Sprintf(
+				"Invalid config: tokens.key_bits %d cannot change while the emulator runs (the key has %d bits); restart it with the new config.",
+				bits, e.key.N.BitLen())))
+			return
+		}
 		if err := e.injector.Set(cfg.Faults); err != nil { // validated with the config
 			rc.fail(badBackdoor(http.StatusBadRequest, "Invalid config: faults: "+err.Error()))
 			return

@@ -332,3 +332,23 @@ func TestClockAdvanceNeverWraps(t *testing.T) {
 		t.Errorf("clock %v went backwards", h.e.Now())
 	}
 }
+
+// TestPutConfigKeepsKeyBits: the signing key is made at start, so a PUT
+// config that changes tokens.key_bits is refused instead of being shown
+// by GET config while tokens stay signed with the old key.
+func TestPutConfigKeepsKeyBits(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Tokens.KeyBits = 1024 })
+	cfg := h.e.Config()
+	cfg.Tokens.KeyBits = 3072
+	if r := h.backdoor(http.MethodPut, "config", cfg); r.status != http.StatusBadRequest || !strings.Contains(r.str("error_description"), "key_bits") {
+		t.Errorf("PUT config with new key_bits: %d %s", r.status, r.raw)
+	}
+	if got := h.e.Config().Tokens.KeyBits; got != 1024 {
+		t.Errorf("key_bits in force %d, want 1024", got)
+	}
+	cfg.Tokens.KeyBits = 1024
+	cfg.OTP.Interval = 60
+	if r := h.backdoor(http.MethodPut, "config", cfg); r.status != http.StatusOK {
+		t.Errorf("PUT config with the same key_bits: %d %s", r.status, r.raw)
+	}
+}
