@@ -22,7 +22,6 @@ type scenarioRun struct {
 	dropped, throttled, tooMany     atomic.Int64
 	stepErrors                      atomic.Int64
 	inFlight                        atomic.Int64
-	pauseUntil                      atomic.Int64 // monotonic ns since run.begin; Retry-After
 	nextSlot                        atomic.Int64 // ns since begin; closed-model rate cap
 	maxLag                          atomic.Int64 // worst start delay behind schedule, ns
 	stuck                           atomic.Int64 // flows still running after shutdown
@@ -53,11 +52,14 @@ func (sc *scenarioRun) ObserveStep(res scenarios.StepResult) {
 		}
 	}
 	if res.RetryAfter > 0 {
-		// Pause new arrivals of this scenario until the server's deadline.
+		// Pause new arrivals of every scenario until the server's
+		// deadline: they share the tenant, its client and its throttling,
+		// so one scenario waiting while the others go on at full rate
+		// would not honour what the tenant asked.
 		until := int64(res.Done.Sub(r.begin) + res.RetryAfter)
 		for {
-			cur := sc.pauseUntil.Load()
-			if until <= cur || sc.pauseUntil.CompareAndSwap(cur, until) {
+			cur := r.pauseUntil.Load()
+			if until <= cur || r.pauseUntil.CompareAndSwap(cur, until) {
 				break
 			}
 		}
@@ -65,7 +67,7 @@ func (sc *scenarioRun) ObserveStep(res scenarios.StepResult) {
 }
 
 func (sc *scenarioRun) paused() bool {
-	return int64(time.Since(sc.run.begin)) < sc.pauseUntil.Load()
+	return int64(time.Since(sc.run.begin)) < sc.run.pauseUntil.Load()
 }
 
 // execute runs the scenario until its schedule ends or stop is cancelled,
@@ -301,7 +303,7 @@ func (sc *scenarioRun) runClosed(stop <-chan struct{}, flowCtx context.Context, 
 				}
 				if sc.paused() {
 					sc.throttled.Add(1)
-					wait := time.Duration(sc.pauseUntil.Load()) - time.Since(sc.run.begin)
+					wait := time.Duration(sc.run.pauseUntil.Load()) - time.Since(sc.run.begin)
 					if !sleep(t, max(wait, time.Millisecond)) {
 						return
 					}

@@ -239,6 +239,9 @@ type run struct {
 	abortReason atomic.Pointer[string]
 	// Answers and 429s across the run, for abort_on_throttle.
 	answers, tooMany atomic.Int64
+	// pauseUntil is the latest Retry-After deadline, in monotonic ns
+	// since begin: no scenario starts an iteration before it.
+	pauseUntil atomic.Int64
 }
 
 // heldBack is the number of arrivals (open model) and VU starts (closed

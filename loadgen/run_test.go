@@ -231,6 +231,35 @@ scenarios:
 	}
 }
 
+// TestRetryAfterPausesEveryScenario: scenarios share the tenant, so a
+// Retry-After one of them receives holds back the others' arrivals too.
+func TestRetryAfterPausesEveryScenario(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}
+	}))
+	defer srv.Close()
+	p := mustPlan(t, `
+scenarios:
+  - {flow: probe, executor: constant-arrival-rate, rate: 20, duration: 2s}
+  - {flow: other, executor: constant-arrival-rate, rate: 20, duration: 2s}`)
+	flows := factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}, &sleepFlow{"other", time.Millisecond})
+	l, err := Run(context.Background(), p, flows, Options{TargetURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The 429 comes at t≈0: each scenario's arrivals of the next second
+	// are held back.
+	for _, sc := range l.Scenarios {
+		if sc.Throttled < 16 || sc.Throttled > 21 {
+			t.Errorf("%s: throttled %d, want about 19", sc.Name, sc.Throttled)
+		}
+	}
+}
+
 func TestAbortOnSustainedThrottling(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusTooManyRequests)

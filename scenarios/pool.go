@@ -79,7 +79,7 @@ func (p *UserPool) Drop() {
 // ready is nil when the pool knows at least one user, free or in use.
 func (p *UserPool) ready() error {
 	if p.Total() == 0 {
-		return fmt.Errorf("%w: the pool holds no user", ErrPoolEmpty)
+		return fmt.Errorf("%w: it is empty", ErrPoolEmpty)
 	}
 	return nil
 }
