@@ -56,6 +56,11 @@ func readJSON(r *http.Request, v any) *apiError {
 	if err := dec.Decode(v); err != nil {
 		return badBackdoor(http.StatusBadRequest, "The body is not valid JSON for this call: "+sanitizeEcho(err.Error()))
 	}
+	// One value only: `{"advance":"1h"} {"advance":"9h"}` is a client bug
+	// that taking the first value would hide.
+	if _, err := dec.Token(); err != io.EOF {
+		return badBackdoor(http.StatusBadRequest, "The body is not valid JSON for this call: data after the JSON value.")
+	}
 	return nil
 }
 

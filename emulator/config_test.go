@@ -352,3 +352,25 @@ func TestPutConfigKeepsKeyBits(t *testing.T) {
 		t.Errorf("PUT config with the same key_bits: %d %s", r.status, r.raw)
 	}
 }
+
+// TestBackdoorRefusesTrailingData: a backdoor body is one JSON value; the
+// second value of '{"advance":"1h"} {"advance":"9h"}' used to be ignored.
+func TestBackdoorRefusesTrailingData(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, body := range []string{`{"advance":"1h"} {"advance":"9h"}`, `{"advance":"1h"}x`, `{"advance":"1h"}]`} {
+		req, err := http.NewRequest(http.MethodPost, h.srv.URL+"/emulator/v1/clock", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := h.do(req); r.status != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", body, r.status, r.raw)
+		}
+	}
+	if got := h.e.clock.Offset(); got != 0 {
+		t.Errorf("clock moved by %v", got)
+	}
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/emulator/v1/clock", strings.NewReader("{\"advance\":\"1h\"}\n"))
+	if r := h.do(req); r.status != http.StatusOK {
+		t.Errorf("one value with a trailing newline: %d %s", r.status, r.raw)
+	}
+}
