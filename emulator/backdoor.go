@@ -263,7 +263,11 @@ func (e *Emulator) bdFaults(rc *reqCtx) {
 			rc.fail(ae)
 			return
 		}
-		if err := e.injector.Set(s); err != nil {
+		err := validateFaultKeys(s)
+		if err == nil {
+			err = e.injector.Set(s)
+		}
+		if err != nil {
 			rc.fail(badBackdoor(http.StatusBadRequest, fmt.Sprintf("Invalid faults: %v", err)))
 			return
 		}

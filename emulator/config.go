@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -398,5 +399,34 @@ func (c Config) Validate() error {
 	if err := c.Faults.Validate(); err != nil {
 		return fmt.Errorf("faults: %w", err)
 	}
+	if err := validateFaultKeys(c.Faults); err != nil {
+		return fmt.Errorf("faults: %w", err)
+	}
 	return nil
+}
+
+// servedPath reports whether p, below the tenant base URL, is a path the
+// emulator routes (the flow endpoints, discovery and keys).
+func servedPath(p string) bool {
+	return slices.Contains(nativeauth.Endpoints, nativeauth.Endpoint(p)) ||
+		p == string(nativeauth.EndpointOpenIDConfiguration) || p == pathJWKS
+}
+
+// validateFaultKeys refuses a fault key that names no path the tenant
+// serves: such a key (a typo, or the "/{tenant}.onmicrosoft.com" prefix
+// written in) injects nothing, and a resilience rehearsal would pass
+// without having rehearsed anything.
+func validateFaultKeys(s faults.Set) error {
+	var errs []error
+	for k := range s.Endpoints {
+		if k == faults.Wildcard {
+			continue
+		}
+		if !servedPath(k) {
+			errs = append(errs, fmt.Errorf("endpoint %q is not a path the tenant serves (want e.g. %q, below the tenant base URL, or %q)",
+				k, nativeauth.EndpointToken, faults.Wildcard))
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
 }

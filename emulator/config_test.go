@@ -374,3 +374,45 @@ func TestBackdoorRefusesTrailingData(t *testing.T) {
 		t.Errorf("one value with a trailing newline: %d %s", r.status, r.raw)
 	}
 }
+
+// TestFaultKeysMustNameServedPaths: a fault key that names no endpoint
+// (a typo, or the tenant prefix written in) would inject nothing, so a
+// rehearsal would pass without rehearsing; it is refused in the config
+// file and through the backdoor.
+func TestFaultKeysMustNameServedPaths(t *testing.T) {
+	h := newHarness(t, nil)
+	for key, want := range map[string]int{
+		"/oauth2/v2.0/token":                     http.StatusOK,
+		"*":                                      http.StatusOK,
+		"/discovery/v2.0/keys":                   http.StatusOK,
+		"/v2.0/.well-known/openid-configuration": http.StatusOK,
+		"/oauth2/v2.0/tokn":                      http.StatusBadRequest,
+		"/contoso.onmicrosoft.com/oauth2/v2.0/token": http.StatusBadRequest,
+		"/signup/v1.0/start/":                        http.StatusBadRequest,
+	} {
+		r := h.backdoor(http.MethodPut, "faults", map[string]any{"endpoints": map[string]any{key: map[string]any{"latency": "1ms"}}})
+		if r.status != want {
+			t.Errorf("PUT faults %q: %d %s, want %d", key, r.status, r.raw, want)
+		}
+	}
+	if _, err := ParseConfig([]byte("faults:\n  endpoints:\n    /oauth2/v2.0/tokn: {rate_503: 0.5}\n")); err == nil || !strings.Contains(err.Error(), "tokn") {
+		t.Errorf("config with a fault key naming no endpoint: %v", err)
+	}
+	// servedPath and the router agree, so a new route cannot be left
+	// out of the fault keys.
+	e := h.e
+	for _, p := range append([]string{pathJWKS, string(nativeauth.EndpointOpenIDConfiguration), "/x", "/oauth2/v2.0/authorize"}, endpointStrings()...) {
+		handler, _ := e.route(p)
+		if (handler != nil) != servedPath(p) {
+			t.Errorf("%s: routed %v, servedPath %v", p, handler != nil, servedPath(p))
+		}
+	}
+}
+
+func endpointStrings() []string {
+	var out []string
+	for _, ep := range nativeauth.Endpoints {
+		out = append(out, string(ep))
+	}
+	return out
+}
