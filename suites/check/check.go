@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/suites/evidence"
 )
 
 // Failure is one broken expectation on one field of one answer.
@@ -105,16 +106,30 @@ func Decode(body []byte) (Body, error) {
 	return b, nil
 }
 
+// short renders a value for a Failure, with any JWT in it redacted: the
+// reason of a failed entry goes into the run record and the JUnit report
+// next to evidence that is redacted, and must not undo that.
 func short(v any) string {
 	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("%v", v)
-	}
 	s := string(b)
+	if err != nil {
+		s = fmt.Sprintf("%v", v)
+	}
+	s = evidence.RedactString(s)
 	if len(s) > 120 {
 		s = s[:120] + "…"
 	}
 	return s
+}
+
+// shown renders member name's value for a Failure: redacted when the
+// member is a secret (a continuation token a deviating server leaves in a
+// redirect answer), short(v) otherwise.
+func shown(name string, v any) string {
+	if evidence.IsSecretField(name) {
+		return evidence.Redacted
+	}
+	return short(v)
 }
 
 // Envelope checks what every answer of the API must satisfy, success or
@@ -199,7 +214,7 @@ func (b Body) Field(name string, kind Kind) error {
 	}
 	got := kindOf(v)
 	if got != kind && !(kind == KindNumber && got == KindInteger) {
-		return fail("body."+name, string(kind), string(got)+" "+short(v))
+		return fail("body."+name, string(kind), string(got)+" "+shown(name, v))
 	}
 	if kind == KindString && v.(string) == "" {
 		return fail("body."+name, "a non-empty string", `""`)
@@ -230,7 +245,7 @@ func (b Body) Equals(name, want string) error {
 		return fail("body."+name, fmt.Sprintf("%q", want), "absent")
 	}
 	if s, isStr := v.(string); !isStr || s != want {
-		return fail("body."+name, fmt.Sprintf("%q", want), short(v))
+		return fail("body."+name, fmt.Sprintf("%q", want), shown(name, v))
 	}
 	return nil
 }
@@ -238,7 +253,7 @@ func (b Body) Equals(name, want string) error {
 // Absent checks that member name is not in the body.
 func (b Body) Absent(name string) error {
 	if v, ok := b[name]; ok {
-		return fail("body."+name, "absent", short(v))
+		return fail("body."+name, "absent", shown(name, v))
 	}
 	return nil
 }

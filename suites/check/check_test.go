@@ -1,6 +1,7 @@
 package check
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -216,4 +217,32 @@ func FuzzDecode(f *testing.F) {
 		_, _ = Poll(r)
 		_, _ = Token(r, TokenWant{Scopes: []string{"openid", "offline_access"}})
 	})
+}
+
+// TestFailuresRedactSecrets: a Failure's Got goes into the run record and
+// the JUnit report, so it must not carry a token the evidence redacts.
+func TestFailuresRedactSecrets(t *testing.T) {
+	const ct = "AQEBsecret-continuation-token"
+	const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl"
+	b := Body{"continuation_token": ct, "refresh_token": json.Number("42"), "challenge_type": "oob " + jwt}
+	errs := []error{
+		b.Absent("continuation_token"),
+		b.Equals("continuation_token", "x"),
+		b.Field("refresh_token", KindString),
+		b.Rule(FieldRule{Name: "continuation_token", Value: "x"}, ""),
+		b.Equals("challenge_type", "redirect"),
+	}
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("check %d passed", i)
+			continue
+		}
+		msg := err.Error()
+		if strings.Contains(msg, ct) || strings.Contains(msg, "42") || strings.Contains(msg, jwt) {
+			t.Errorf("check %d reveals a secret: %s", i, msg)
+		}
+	}
+	if msg := b.Field("refresh_token", KindString).Error(); !strings.Contains(msg, "integer") {
+		t.Errorf("a kind mismatch no longer names the kind: %s", msg)
+	}
 }

@@ -52,7 +52,7 @@ func (b Body) Rule(r FieldRule, username string) error {
 	}
 	if r.Value != "" {
 		if got := scalarText(v); got != r.Value {
-			return fail("body."+r.Name, fmt.Sprintf("%q", r.Value), short(v))
+			return fail("body."+r.Name, fmt.Sprintf("%q", r.Value), shown(r.Name, v))
 		}
 	}
 	return b.constraint(r.Name, r.Constraint, v, username)
