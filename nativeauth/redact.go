@@ -1,6 +1,7 @@
 package nativeauth
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
@@ -30,13 +31,31 @@ const (
 
 var (
 	secretKeyAlt = strings.Join(SecretKeys, "|")
-	// A JSON member: the key (whitespace tolerated, as in the pages), then
-	// a string value (possibly unterminated, as in a truncated body) or a
-	// bare value up to the next delimiter.
-	jsonSecretRE = regexp.MustCompile(`(?i)("\s*(?:` + secretKeyAlt + `)\s*"\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)`)
+	// A JSON member: the key (whitespace tolerated, as in the pages; any
+	// character may be a \u escape, which encoding/json decodes to the
+	// same member), then an array of scalars, a string value (possibly
+	// unterminated, as in a truncated body) or a bare value up to the
+	// next delimiter.
+	jsonSecretRE = regexp.MustCompile(`(?i)("\s*(?:` + jsonKeyAlt() + `)\s*"\s*:\s*)(\[(?:[^\]"]|"(?:[^"\\]|\\.)*"?)*\]?|"(?:[^"\\]|\\.)*"?|[^,}\]\s]+)`)
 	// A form field, as in an echoed or reflected request body.
 	formSecretRE = regexp.MustCompile(`(?i)((?:^|[^a-z0-9_])(?:` + secretKeyAlt + `)=)[^&\s]*`)
 )
+
+// jsonKeyAlt is the alternation of SecretKeys as JSON member names may
+// spell them: each character literally or as a \u00XX escape of either
+// case, since {"continuation\u005ftoken":…} decodes as continuation_token.
+func jsonKeyAlt() string {
+	alts := make([]string, len(SecretKeys))
+	for i, k := range SecretKeys {
+		var b strings.Builder
+		for _, c := range k {
+			lo, up := strings.ToLower(string(c)), strings.ToUpper(string(c))
+			fmt.Fprintf(&b, `(?:%s|\\u00(?:%02x|%02x))`, regexp.QuoteMeta(string(c)), lo[0], up[0])
+		}
+		alts[i] = b.String()
+	}
+	return strings.Join(alts, "|")
+}
 
 // Redact replaces secret values in a JSON or form-encoded text with
 // "[redacted]", keeping keys so the shape stays readable.

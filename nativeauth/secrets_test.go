@@ -112,6 +112,12 @@ func TestRedact(t *testing.T) {
 		{`client_id=c&password=p%20w&new_password=n&oob=1&scope=openid`, `client_id=c&password=[redacted]&new_password=[redacted]&oob=[redacted]&scope=openid`},
 		{`{"id_token":"abc`, `{"id_token":"[redacted]"`},
 		{`plain text`, `plain text`},
+		// encoding/json decodes an escaped member name to the same member,
+		// so the escape must not hide the value.
+		{`{"continuation\u005ftoken":"abc"}`, `{"continuation\u005ftoken":"[redacted]"}`},
+		{`{"\u0050ASSWORD":"abc","n":1}`, `{"\u0050ASSWORD":"[redacted]","n":1}`},
+		{`{"password":["a","b]"],"n":1}`, `{"password":"[redacted]","n":1}`},
+		{`{"error_codes":[1,2],"oob":[1`, `{"error_codes":[1,2],"oob":"[redacted]"`},
 	}
 	for _, tt := range tests {
 		if got := Redact(tt.in); got != tt.want {
