@@ -48,10 +48,22 @@ func newProgress(w io.Writer, scs []*scenarioRun) progressSink {
 		width = max(width, len(sc.cfg.Name))
 		lengths[i] = sc.cfg.length()
 	}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !strings.EqualFold(os.Getenv("CI"), "true") {
+	if f, ok := w.(*os.File); ok && useBars(int(f.Fd())) {
 		return newBars(f, scs, width, lengths)
 	}
 	return &lines{w: w, width: width}
+}
+
+// useBars says whether fd is a terminal bars can be drawn on. mpb draws
+// nothing on a terminal that reports no width (a pseudo-terminal nobody
+// sized, as under script(1) or some CI runners), which would leave the run
+// with no progress at all: such a terminal gets lines.
+func useBars(fd int) bool {
+	if !term.IsTerminal(fd) || strings.EqualFold(os.Getenv("CI"), "true") {
+		return false
+	}
+	cols, _, err := term.GetSize(fd)
+	return err == nil && cols > 0
 }
 
 // counts is "done/expected", or "done" when the scenario has no expected

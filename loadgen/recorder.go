@@ -238,9 +238,11 @@ const (
 
 func outcomeOf(res *scenarios.StepResult) outcomeKey {
 	k := outcomeKey{status: res.HTTPStatus, err: string(res.Error), suberror: string(res.Suberror), redirect: res.Redirect, expected: res.Expected && res.Err == nil}
-	if res.Err != nil && res.HTTPStatus == 0 && res.Error == "" {
+	// A redirect is its own outcome (the flow sets Err for it too): it is
+	// not also labelled unexpected.
+	if res.Err != nil && res.HTTPStatus == 0 && res.Error == "" && !res.Redirect {
 		k.transport = true
-	} else if res.Err != nil && res.Error == "" && res.HTTPStatus < 400 {
+	} else if res.Err != nil && res.Error == "" && res.HTTPStatus < 400 && !res.Redirect {
 		k.err = LabelUnexpected
 	}
 	return k

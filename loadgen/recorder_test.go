@@ -70,6 +70,8 @@ func TestClampAndOutcome(t *testing.T) {
 		{scenarios.StepResult{Err: errTest}, outcomeKey{transport: true}},
 		{scenarios.StepResult{HTTPStatus: 200, Err: errTest}, outcomeKey{status: 200, err: LabelUnexpected}},
 		{scenarios.StepResult{HTTPStatus: 200, Redirect: true}, outcomeKey{status: 200, redirect: true}},
+		// As flows report it: the redirect is also the step's error.
+		{scenarios.StepResult{HTTPStatus: 200, Redirect: true, Err: scenarios.ErrRedirect}, outcomeKey{status: 200, redirect: true}},
 		{scenarios.StepResult{HTTPStatus: 400, Error: "credential_required", Expected: true}, outcomeKey{status: 400, err: "credential_required", expected: true}},
 		// Expected with an error is contradictory: the failure wins.
 		{scenarios.StepResult{HTTPStatus: 400, Error: "credential_required", Expected: true, Err: errTest}, outcomeKey{status: 400, err: "credential_required"}},
