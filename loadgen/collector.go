@@ -33,7 +33,8 @@ type collector struct {
 	mu       sync.Mutex
 	series   map[seriesKey]*cumSeries
 	order    []seriesKey
-	last     time.Time
+	last     time.Time // end of the last interval, from Options.Now (stamps)
+	lastMono time.Time // the same instant on the monotonic clock (rates)
 	file     *os.File
 	buf      *bufio.Writer
 	hlog     *hdrhistogram.HistogramLogWriter
@@ -59,7 +60,7 @@ func newCollector(r *run) (*collector, error) {
 }
 
 func (c *collector) start(now time.Time) {
-	c.last = now
+	c.last, c.lastMono = now, time.Now()
 	if c.hlog == nil {
 		return
 	}
@@ -113,6 +114,13 @@ func (c *collector) loop(stop context.Context, policy *ThrottlePolicy) {
 func (c *collector) collect(now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// Iterations counted now are already in the lanes (a flow is recorded
+	// before it is counted), so the interval's p99 covers every one the
+	// progress line counts.
+	done := make([]int64, len(c.r.scs))
+	for i, sc := range c.r.scs {
+		done[i] = sc.iterations.Load()
+	}
 	c.r.rec.swap(func(ls *laneSet) {
 		c.clamped += ls.clamped
 		c.invalid += ls.invalid
@@ -130,6 +138,8 @@ func (c *collector) collect(now time.Time) {
 	})
 	startMs, endMs := c.last.UnixMilli(), now.UnixMilli()
 	c.last = now
+	length := time.Since(c.lastMono)
+	c.lastMono = time.Now()
 	for _, k := range c.order {
 		cs := c.series[k]
 		for _, h := range []struct {
@@ -145,7 +155,7 @@ func (c *collector) collect(now time.Time) {
 		}
 	}
 	c.flush()
-	c.report(now)
+	c.report(now, length, done)
 	for _, k := range c.order {
 		cs := c.series[k]
 		c.mergeDropped += cs.response.Merge(cs.iResponse) + cs.service.Merge(cs.iService)
@@ -154,19 +164,21 @@ func (c *collector) collect(now time.Time) {
 	}
 }
 
-// report sends the interval's figures to the progress display.
-func (c *collector) report(now time.Time) {
+// report sends the interval's figures to the progress display. The rate is
+// over the interval's real length: the last one, cut by the end of the
+// run, is shorter than the others.
+func (c *collector) report(now time.Time, length time.Duration, done []int64) {
 	if c.progress == nil {
 		return
 	}
-	secs := c.r.opts.Interval.Seconds()
+	secs := length.Seconds()
 	snaps := make([]scenarioSnapshot, len(c.r.scs))
 	for i, sc := range c.r.scs {
-		it := sc.iterations.Load()
+		it := done[i]
 		snap := scenarioSnapshot{
 			Name: sc.cfg.Name, Done: it, Expected: sc.cfg.expected(),
 			Failed: sc.failed.Load(), Dropped: sc.dropped.Load(), Throttled: sc.throttled.Load(),
-			Rate:    float64(it-c.lastIter[i]) / secs,
+			Rate:    rate(it-c.lastIter[i], secs),
 			Elapsed: time.Since(c.r.begin),
 		}
 		c.lastIter[i] = it
@@ -176,6 +188,13 @@ func (c *collector) report(now time.Time) {
 		snaps[i] = snap
 	}
 	c.progress.update(now, snaps)
+}
+
+func rate(n int64, secs float64) float64 {
+	if secs <= 0 {
+		return 0
+	}
+	return float64(n) / secs
 }
 
 func (c *collector) finishProgress() {

@@ -651,3 +651,28 @@ func TestProgressLinesShowRunAge(t *testing.T) {
 		t.Errorf("first line %q, want it stamped 1.5s", got)
 	}
 }
+
+// TestProgressRateOfLastInterval: the last progress line's rate is over the
+// last interval's real length, which the end of the run cuts short (half a
+// second here: 10 iterations at 20/s read as 10/s over a whole interval).
+func TestProgressRateOfLastInterval(t *testing.T) {
+	p := mustPlan(t, `
+scenarios:
+  - {flow: fast, executor: constant-arrival-rate, rate: 20, duration: 1500ms}`)
+	var progress bytes.Buffer
+	if _, err := Run(context.Background(), p, factoryFor(&sleepFlow{"fast", time.Millisecond}), Options{TargetURL: "http://127.0.0.1:1", Progress: &progress, Interval: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(progress.String()), "\n")
+	last := strings.Fields(lines[len(lines)-1])
+	var r float64
+	for i, f := range last {
+		if strings.HasSuffix(f, "/s") && i > 0 {
+			r, _ = strconv.ParseFloat(strings.TrimSuffix(f, "/s"), 64)
+			break
+		}
+	}
+	if r < 15 || r > 30 {
+		t.Errorf("last line rate %g/s, want about 20/s:\n%s", r, progress.String())
+	}
+}
