@@ -174,7 +174,7 @@ func BenchmarkEndpoints(b *testing.B) {
 }
 
 // BenchmarkFlowMemory reports the heap held per sign-up flow in progress
-// (password and three attributes submitted at start).
+// (password and two attributes submitted at start).
 func BenchmarkFlowMemory(b *testing.B) {
 	e, err := New(DefaultConfig())
 	if err != nil {
