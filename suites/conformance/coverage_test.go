@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -59,5 +60,33 @@ func TestCatalogCoverage(t *testing.T) {
 	}
 	if bad := UnknownLabels(Cases(), LabelVocabulary()); len(bad) > 0 {
 		t.Errorf("labels outside the vocabulary: %v", bad)
+	}
+}
+
+// TestIssueFlows: every flow the conformance issue lists end to end has a
+// flow spec, so none can disappear (or never exist) unnoticed.
+func TestIssueFlows(t *testing.T) {
+	report := PreviewSpecs(SuiteDescription)
+	for _, key := range []string{
+		"signup.otp", "signup.attributes-at-continue", "signup.optional-after-verification",
+		"signup.password-at-start", "signup.credential-required",
+		"signin.password", "signin.otp", "signin.refresh",
+		"signup.new-challenge-invalidates-code",
+		"sspr.reset", "sspr.signin-after-reset", "sspr.old-password-rejected",
+	} {
+		tag := Tag(flowEntries[key]...)
+		if len(flowEntries[key]) == 0 {
+			t.Errorf("flow %s names no catalog entry", key)
+			continue
+		}
+		found := false
+		for _, sr := range report.SpecReports {
+			if sr.LeafNodeType == types.NodeTypeIt && strings.HasPrefix(sr.LeafNodeText, tag+" ") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("flow %s has no spec (want a spec text starting %s)", key, tag)
+		}
 	}
 }

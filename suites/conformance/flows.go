@@ -66,6 +66,30 @@ var _ = Describe("flow", func() {
 		})
 	})
 
+	Describe("sign-up with email one-time passcode", Ordered, Serial, flowLabels("signup", "otp"), func() {
+		// The default emulator signs up with a password: without this flow
+		// no passcode sign-up would be checked step by step to tokens.
+		BeforeAll(func() { needMethod("otp") })
+		It(flowText("signup.otp", "starts with the attributes, is challenged by email and continues with the code to tokens"), func(ctx SpecContext) {
+			id := flowID("signup.otp")
+			su, err := env.SignUpStart(ctx, "su-otp", false, env.Tenant.RequiredAttributes())
+			ok(err)
+			_, err = check.Continuation(su.Last.Resp)
+			must(id, err)
+			s, err := env.SignUpChallenge(ctx, su)
+			ok(err)
+			_, err = check.OOBChallenge(s.Resp, su.Username)
+			must(id, err)
+			s, err = env.SignUpSubmitOTP(ctx, su)
+			ok(err)
+			_, err = check.Continuation(s.Resp)
+			must(id, err)
+			t, err := env.Token(ctx, "continuation_token", su.CT, "grant_type", "continuation_token", "username", su.Username, "scope", env.Scope(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess))
+			ok(err)
+			tokenChecks(ctx, id, t, append(env.Scopes, nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)...)
+		})
+	})
+
 	Describe("sign-up with password at continue", Ordered, Serial, flowLabels("signup", "password"), func() {
 		It(flowText("signup.credential-required", "asks for the credential after email verification, then attributes"), func(ctx SpecContext) {
 			needMethod("password")
