@@ -79,17 +79,27 @@ func TestAnswerCodeEntryStatus(t *testing.T) {
 	}
 }
 
-// TestCheckLabelFilter: a filter that selects no spec (a typo) is an error,
-// not a run that skips every entry and exits 0.
-func TestCheckLabelFilter(t *testing.T) {
-	for _, f := range []string{"", "flow:signup", "flow:signup && !slow", "slow", "method:otp || needs:disabled-client", "!needs:backdoor", "Serial"} {
-		if err := CheckLabelFilter(f); err != nil {
-			t.Errorf("CheckLabelFilter(%q) = %v, want nil", f, err)
+// TestCheckSelection: a label filter or focus that selects no spec (a
+// typo) is an error, not a run that skips every entry and exits 0.
+func TestCheckSelection(t *testing.T) {
+	for _, f := range [][2]string{
+		{"", ""}, {"flow:signup", ""}, {"flow:signup && !slow", ""}, {"slow", ""},
+		{"method:otp || needs:disabled-client", ""}, {"!needs:backdoor", ""}, {"Serial", ""},
+		// Flow containers carry these two together; no catalog entry does.
+		{"flow:signup && method:otp", ""},
+		{"", "signup.start.success"}, {"flow:sspr", "sspr.token"},
+	} {
+		if err := CheckSelection(f[0], f[1]); err != nil {
+			t.Errorf("CheckSelection(%q, %q) = %v, want nil", f[0], f[1], err)
 		}
 	}
-	for _, f := range []string{"flow:sigup", "flow:signup && flow:sspr && kind:code", "((", "endpoint:signup.start && endpoint:token"} {
-		if err := CheckLabelFilter(f); err == nil {
-			t.Errorf("CheckLabelFilter(%q) = nil, want an error", f)
+	for _, f := range [][2]string{
+		{"flow:sigup", ""}, {"flow:signup && flow:sspr && kind:code", ""}, {"((", ""},
+		{"endpoint:signup.start && endpoint:token", ""},
+		{"", "signup.strat"}, {"", "(("}, {"flow:sspr", "signup.start.success"},
+	} {
+		if err := CheckSelection(f[0], f[1]); err == nil {
+			t.Errorf("CheckSelection(%q, %q) = nil, want an error", f[0], f[1])
 		}
 	}
 	if _, _, err := Run(Options{LabelFilter: "flow:sigup"}); err == nil || !strings.Contains(err.Error(), "selects no spec") {

@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"slices"
+	"regexp"
 	"sync"
 	"time"
 
@@ -94,7 +94,7 @@ func (f *failRecorder) Fail() { f.failed = true }
 // and whether every selected spec passed. Ginkgo runs a suite once per
 // process, so Run may be called once.
 func Run(opts Options) (reports.Record, bool, error) {
-	if err := CheckLabelFilter(opts.LabelFilter); err != nil {
+	if err := CheckSelection(opts.LabelFilter, opts.FocusString); err != nil {
 		return reports.Record{}, false, err
 	}
 	Configure(opts.Config)
@@ -123,30 +123,41 @@ func Run(opts Options) (reports.Record, bool, error) {
 	return *rec, passed && !t.failed, nil
 }
 
-// CheckLabelFilter refuses a label filter that does not parse or that no
-// spec matches. A typo such as flow:sigup would otherwise select nothing,
-// skip every entry and exit 0: a CI gate that passes having checked
-// nothing.
-func CheckLabelFilter(filter string) error {
-	if filter == "" {
+// CheckSelection refuses a label filter that does not parse, and a label
+// filter or focus that no spec matches. A typo such as flow:sigup would
+// otherwise select nothing, skip every entry and exit 0: a CI gate that
+// passes having checked nothing. The specs are previewed (a dry run of the
+// tree, nothing sent) so container labels count as Ginkgo counts them.
+func CheckSelection(labelFilter, focus string) error {
+	if labelFilter == "" && focus == "" {
 		return nil
 	}
-	lf, err := types.ParseLabelFilter(filter)
-	if err != nil {
-		return fmt.Errorf("label filter %q: %w", filter, err)
-	}
-	for _, c := range Cases() {
-		// Flow containers carry flow: and method: labels, which cases
-		// carry too; Ginkgo adds "Serial" to Serial specs.
-		labels := slices.Clone(c.Labels)
-		if c.changesTenant() {
-			labels = append(labels, "Serial")
+	lf := func([]string) bool { return true }
+	if labelFilter != "" {
+		var err error
+		if lf, err = types.ParseLabelFilter(labelFilter); err != nil {
+			return fmt.Errorf("label filter %q: %w", labelFilter, err)
 		}
-		if lf(labels) || lf(append(labels, LabelSlow)) {
+	}
+	re := regexp.MustCompile("")
+	if focus != "" {
+		var err error
+		if re, err = regexp.Compile(focus); err != nil {
+			return fmt.Errorf("focus %q: %w", focus, err)
+		}
+	}
+	for _, sr := range PreviewSpecs(SuiteDescription).SpecReports {
+		if sr.LeafNodeType == types.NodeTypeIt && lf(sr.Labels()) && re.MatchString(sr.FullText()) {
 			return nil
 		}
 	}
-	return fmt.Errorf("label filter %q selects no spec; see --list-labels for the vocabulary", filter)
+	switch {
+	case focus == "":
+		return fmt.Errorf("label filter %q selects no spec; see --list-labels for the vocabulary", labelFilter)
+	case labelFilter == "":
+		return fmt.Errorf("focus %q matches no spec; specs are named by catalog ID (see ciamcheck catalog)", focus)
+	}
+	return fmt.Errorf("label filter %q with focus %q selects no spec", labelFilter, focus)
 }
 
 // LastRecord returns the record of the run that ended in this process, if
