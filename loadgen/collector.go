@@ -45,18 +45,15 @@ type collector struct {
 	mergeDropped, clamped, invalid int64
 }
 
-func newCollector(r *run) (*collector, error) {
+// newCollector takes the interval log file, nil for none; close closes it.
+func newCollector(r *run, hlog *os.File) *collector {
 	c := &collector{r: r, series: map[seriesKey]*cumSeries{}, lastIter: make([]int64, len(r.scs))}
-	if r.opts.HlogPath != "" {
-		f, buf, err := openHlog(r.opts.HlogPath)
-		if err != nil {
-			return nil, err
-		}
-		c.file, c.buf = f, buf
-		c.hlog = hdrhistogram.NewHistogramLogWriter(buf)
+	if hlog != nil {
+		c.file, c.buf = hlog, bufio.NewWriter(hlog)
+		c.hlog = hdrhistogram.NewHistogramLogWriter(c.buf)
 	}
 	c.progress = newProgress(r.opts.Progress, r.scs)
-	return c, nil
+	return c
 }
 
 func (c *collector) start(now time.Time) {

@@ -4,12 +4,12 @@
 package loadgen
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
@@ -114,6 +114,26 @@ func Run(ctx context.Context, plan *Plan, flows FlowFactory, opts Options) (*rep
 		sc := &scenarioRun{idx: i, cfg: cfg, flow: f, run: r}
 		r.scs = append(r.scs, sc)
 	}
+	// The log file is opened before the setup, which may sign up thousands
+	// of users, so a path that cannot be written fails at once. It is
+	// truncated only when the run starts: a run that fails to start leaves
+	// an earlier log at that path as it was, and removes a file it created.
+	var hlog *os.File
+	if opts.HlogPath != "" {
+		_, statErr := os.Stat(opts.HlogPath)
+		if hlog, err = os.OpenFile(opts.HlogPath, os.O_WRONLY|os.O_CREATE, 0o666); err != nil {
+			return nil, fmt.Errorf("loadgen: hlog: %w", err)
+		}
+		defer func() {
+			if hlog == nil { // handed to the collector
+				return
+			}
+			_ = hlog.Close()
+			if errors.Is(statErr, fs.ErrNotExist) {
+				_ = os.Remove(opts.HlogPath)
+			}
+		}()
+	}
 	for _, sc := range r.scs {
 		if sc.cfg.Setup == nil || sc.cfg.Setup.Users == 0 {
 			continue
@@ -136,10 +156,13 @@ func Run(ctx context.Context, plan *Plan, flows FlowFactory, opts Options) (*rep
 		}
 	}
 
-	col, err := newCollector(r)
-	if err != nil {
-		return nil, fmt.Errorf("loadgen: %w", err)
+	if hlog != nil {
+		if err := hlog.Truncate(0); err != nil {
+			return nil, fmt.Errorf("loadgen: hlog: %w", err)
+		}
 	}
+	col := newCollector(r, hlog)
+	hlog = nil
 	defer col.close()
 
 	stopCtx, stopAll := context.WithCancel(ctx)
@@ -259,13 +282,4 @@ func (r *run) abort(reason string) {
 		r.log.Warn("aborting run", "reason", reason)
 	}
 	r.stopAll()
-}
-
-// openHlog creates the interval log file.
-func openHlog(path string) (*os.File, *bufio.Writer, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create %s: %w", path, err)
-	}
-	return f, bufio.NewWriter(f), nil
 }

@@ -676,3 +676,39 @@ scenarios:
 		t.Errorf("last line rate %g/s, want about 20/s:\n%s", r, progress.String())
 	}
 }
+
+// TestHlogPathCheckedBeforeSetup: an unwritable .hlog path fails before the
+// setup signs anyone up; a run that fails to start leaves an earlier log
+// as it was and no new empty one.
+func TestHlogPathCheckedBeforeSetup(t *testing.T) {
+	dir := t.TempDir()
+	f := &emptyPoolFlow{name: "signin"}
+	p := mustPlan(t, `
+scenarios:
+  - {flow: signin, executor: constant-vus, vus: 1, duration: 50ms, setup: {users: 3}}`)
+	_, err := Run(context.Background(), p, factoryFor(f), Options{TargetURL: "http://127.0.0.1:1", HlogPath: filepath.Join(dir, "missing", "run.hlog")})
+	if err == nil || !strings.Contains(err.Error(), "hlog") || f.users.Load() != 0 {
+		t.Fatalf("err = %v, setup users %d; want an hlog error before setup", err, f.users.Load())
+	}
+
+	notReady := mustPlan(t, `
+scenarios:
+  - {flow: signin, executor: constant-vus, vus: 1, duration: 50ms}`)
+	old := filepath.Join(dir, "old.hlog")
+	if err := os.WriteFile(old, []byte("earlier run\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), notReady, factoryFor(&emptyPoolFlow{name: "signin"}), Options{TargetURL: "http://127.0.0.1:1", HlogPath: old}); err == nil {
+		t.Fatal("an empty pool must refuse the run")
+	}
+	if b, _ := os.ReadFile(old); string(b) != "earlier run\n" {
+		t.Errorf("earlier log now holds %q", b)
+	}
+	fresh := filepath.Join(dir, "fresh.hlog")
+	if _, err := Run(context.Background(), notReady, factoryFor(&emptyPoolFlow{name: "signin"}), Options{TargetURL: "http://127.0.0.1:1", HlogPath: fresh}); err == nil {
+		t.Fatal("an empty pool must refuse the run")
+	}
+	if _, err := os.Stat(fresh); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a run that did not start left %s (%v)", fresh, err)
+	}
+}
