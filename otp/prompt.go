@@ -23,7 +23,10 @@ type Prompt struct {
 	// CodeLength, when > 0, is the exact length a code must have.
 	CodeLength int
 
-	mu     sync.Mutex // one question on the terminal at a time
+	// turn holds one token: one question on the terminal at a time. A
+	// channel, not a mutex, so a caller queued behind another question
+	// still gives up when its own ctx ends (waiting is bounded).
+	turn   chan struct{}
 	once   sync.Once
 	lines  chan string
 	endErr error // why lines was closed; read only after the close
@@ -56,10 +59,15 @@ func (p *Prompt) Code(ctx context.Context, username string, since time.Time) (na
 	}
 	p.once.Do(func() {
 		p.lines = make(chan string)
+		p.turn = make(chan struct{}, 1)
 		go p.readLines()
 	})
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	select {
+	case p.turn <- struct{}{}:
+		defer func() { <-p.turn }()
+	case <-ctx.Done():
+		return "", fmt.Errorf("otp prompt for %s: waiting for the terminal: %w", username, ctx.Err())
+	}
 	for {
 		want := "the one-time passcode"
 		if p.CodeLength > 0 {

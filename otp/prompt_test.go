@@ -88,3 +88,41 @@ func TestPromptUnconfigured(t *testing.T) {
 		t.Fatal("want an error without a terminal")
 	}
 }
+
+// TestPromptQueuedCallIsCancellable: a call waiting behind another question
+// on the terminal ends with its own ctx instead of waiting for the other.
+func TestPromptQueuedCallIsCancellable(t *testing.T) {
+	r, w := io.Pipe()
+	defer w.Close()
+	p := NewPrompt(r, io.Discard, 8)
+	first := make(chan error, 1)
+	asking := make(chan struct{})
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	defer cancel1()
+	go func() {
+		close(asking)
+		_, err := p.Code(ctx1, "first@example.com", time.Now())
+		first <- err
+	}()
+	<-asking
+	time.Sleep(20 * time.Millisecond) // let the first call take the terminal
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Code(ctx2, "second@example.com", time.Now())
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("queued call: err = %v, want DeadlineExceeded", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a queued call did not end with its ctx")
+	}
+	cancel1()
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Errorf("first call: err = %v, want Canceled", err)
+	}
+}
