@@ -295,6 +295,11 @@ func (sc *scenarioRun) runClosed(stop <-chan struct{}, flowCtx context.Context, 
 				if elapsed >= end {
 					return
 				}
+				// With the iteration limit reached, a VU the ramp has not
+				// started yet retires too, so the scenario can end.
+				if cfg.Iterations > 0 && claimed.Load() >= cfg.Iterations {
+					return
+				}
 				if vu >= target(elapsed) {
 					if !sleep(t, 50*time.Millisecond) {
 						return

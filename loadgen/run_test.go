@@ -580,6 +580,7 @@ scenarios:
   - {name: counted, flow: fast, executor: constant-arrival-rate, rate: 10, iterations: 5}
   - {name: ramp, flow: fast, executor: ramping-arrival-rate, start_rate: 10, stages: [{duration: 500ms, target: 30}, {duration: 500ms, target: 0}]}
   - {name: vus, flow: fast, executor: constant-vus, vus: 2, duration: 20s, iterations: 6}
+  - {name: rvus, flow: fast, executor: ramping-vus, start_vus: 1, stages: [{duration: 20s, target: 3}], iterations: 4}
 thresholds:
   - timed rate == 20/s
   - counted rate == 10/s
@@ -600,6 +601,10 @@ thresholds:
 	}
 	if sc := l.Scenarios[3]; sc.Iterations != 6 || sc.Duration > 2*time.Second {
 		t.Errorf("vus: %d iterations in %s, want 6 well before the 20s duration", sc.Iterations, sc.Duration)
+	}
+	// VUs the ramp has not started yet must not keep it going.
+	if sc := l.Scenarios[4]; sc.Iterations != 4 || sc.Duration > 2*time.Second {
+		t.Errorf("rvus: %d iterations in %s, want 4 well before the 20s ramp", sc.Iterations, sc.Duration)
 	}
 	for _, th := range l.Thresholds {
 		if !th.Passed {
