@@ -81,6 +81,9 @@ var expectations = map[string]expectation{
 	"wrong-otp-accepted": {field: "status", cases: func(c conformance.Case) bool {
 		return c.Trigger == "oob_wrong"
 	}, flows: []string{"signup.new-challenge-invalidates-code"}},
+	"refresh-token-always": {field: "body.refresh_token", cases: func(c conformance.Case) bool {
+		return c.Trigger == "scope_without_offline_access"
+	}, flows: []string{"signin.refresh"}},
 	"missing-continuation-token": {field: "body.continuation_token", cases: func(c conformance.Case) bool {
 		return c.Endpoint == nativeauth.EndpointSignUpStart && c.Kind == "success"
 	}},
@@ -230,7 +233,8 @@ func runSuiteOn(t *testing.T, dir, profile, deviation string, ids []string) (*re
 	if len(ids) > 0 {
 		var focus []string
 		for _, id := range ids {
-			focus = append(focus, regexp.QuoteMeta(conformance.Tag(id)))
+			// The ID alone or among the several a flow spec names.
+			focus = append(focus, `\[catalog:([^\]]*,)?`+regexp.QuoteMeta(id)+`(,[^\]]*)?\]`)
 		}
 		args = append(args, "-ginkgo.focus", strings.Join(focus, "|"))
 	}

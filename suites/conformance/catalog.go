@@ -94,7 +94,7 @@ var flowEntries = map[string][]string{
 	"signup.password-at-start": {"signup.start.success.with_password_and_attributes", "signup.challenge.oob.success",
 		"signup.continue.oob.success", "signup.token.success"},
 	"signin.password": {"signin.initiate.success", "signin.challenge.password.success", "signin.token.password.success"},
-	"signup.otp": {"signup.start.success", "signup.challenge.oob.success", "signup.continue.oob.success", "signup.token.success"},
+	"signup.otp":      {"signup.start.success", "signup.challenge.oob.success", "signup.continue.oob.success", "signup.token.success"},
 	"signup.credential-required": {"signup.continue.error.credential_required", "signup.challenge.password.success",
 		"signup.continue.password.success"},
 	"signup.attributes-at-continue":         {"signup.continue.error.attributes_required", "signup.continue.attributes.success"},

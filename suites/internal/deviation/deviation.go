@@ -40,12 +40,13 @@ func All(codeFor CodeFunc) map[string]Middleware {
 		"bad-signature":              BadSignature(),
 		"wrong-otp-accepted":         WrongOTPAccepted(codeFor),
 		"missing-continuation-token": MissingContinuationToken,
+		"refresh-token-always":       RefreshTokenAlways,
 	}
 }
 
 // Names lists the deviations, sorted.
 func Names() []string {
-	names := make([]string, 0, 6)
+	names := make([]string, 0, 7)
 	for n := range All(nil) {
 		names = append(names, n)
 	}
@@ -123,6 +124,18 @@ func MissingContinuationToken(next http.Handler) http.Handler {
 			return false
 		}
 		delete(b, "continuation_token")
+		return true
+	})
+}
+
+// RefreshTokenAlways adds a refresh_token to every token answer that has
+// none, as a server that ignores whether offline_access was asked would.
+func RefreshTokenAlways(next http.Handler) http.Handler {
+	return rewrite(next, func(r *http.Request, status *int, _ http.Header, b map[string]any) bool {
+		if b == nil || *status != http.StatusOK || !strings.HasSuffix(r.URL.Path, string(nativeauth.EndpointToken)) || b["refresh_token"] != nil {
+			return false
+		}
+		b["refresh_token"] = "unasked-refresh-token"
 		return true
 	})
 }

@@ -49,6 +49,9 @@ func TestRewrites(t *testing.T) {
 		{"cors header", CORS, "/oauth2/v2.0/token", 200, `{}`, 200, `{}`, "", "*"},
 		{"ct dropped on start", MissingContinuationToken, "/t/signup/v1.0/start", 200, `{"continuation_token":"abc"}`, 200, `{}`, "continuation_token", ""},
 		{"ct kept elsewhere", MissingContinuationToken, "/t/oauth2/v2.0/initiate", 200, `{"continuation_token":"abc"}`, 200, `abc`, "", ""},
+		{"refresh token added", RefreshTokenAlways, "/t/oauth2/v2.0/token", 200, `{"access_token":"a"}`, 200, `"refresh_token"`, "", ""},
+		{"refresh token kept", RefreshTokenAlways, "/t/oauth2/v2.0/token", 200, `{"refresh_token":"r"}`, 200, `"r"`, "unasked", ""},
+		{"refresh token not on errors", RefreshTokenAlways, "/t/oauth2/v2.0/token", 400, `{"error":"invalid_grant"}`, 400, `invalid_grant`, "refresh_token", ""},
 		{"non-json passes", MissingSuberror, "/x", 200, `<html>`, 200, `<html>`, "", ""},
 	}
 	for _, tt := range tests {
@@ -115,7 +118,7 @@ func TestWrongOTPAccepted(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	if got := strings.Join(Names(), ","); got != "bad-signature,cors,missing-continuation-token,missing-suberror,wrong-otp-accepted,wrong-status" {
+	if got := strings.Join(Names(), ","); got != "bad-signature,cors,missing-continuation-token,missing-suberror,refresh-token-always,wrong-otp-accepted,wrong-status" {
 		t.Errorf("Names() = %s", got)
 	}
 }
