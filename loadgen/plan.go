@@ -8,9 +8,13 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ciamcheck/ciamcheck/scenarios"
 )
 
 // Executor names, as written in a plan.
@@ -169,6 +173,7 @@ func (p *Plan) Validate() error {
 		return errors.New("plan has no scenarios")
 	}
 	seen := map[string]bool{}
+	flowOf := map[string]string{}
 	for i := range p.Scenarios {
 		sc := &p.Scenarios[i]
 		if sc.Name == "" {
@@ -181,6 +186,7 @@ func (p *Plan) Validate() error {
 			return fmt.Errorf("scenario %d: duplicate name %q (give each a name:)", i+1, sc.Name)
 		}
 		seen[sc.Name] = true
+		flowOf[sc.Name] = sc.Flow
 		if p.MaxRate > 0 && sc.peakRate() > p.MaxRate {
 			return fmt.Errorf("scenario %s: rate %g/s exceeds the plan's max_rate %g/s", sc.Name, sc.peakRate(), p.MaxRate)
 		}
@@ -193,6 +199,12 @@ func (p *Plan) Validate() error {
 		}
 		if th.Scenario != "" && !seen[th.Scenario] {
 			return fmt.Errorf("threshold %q: no scenario named %q", s, th.Scenario)
+		}
+		// A step its flow never records would only fail, with "no
+		// samples", once the run is over.
+		if steps := scenarios.Steps(flowOf[th.Scenario]); th.Step != "" && th.Step != flowStep && steps != nil &&
+			!slices.Contains(steps, scenarios.StepName(th.Step)) {
+			return fmt.Errorf("threshold %q: flow %s has no step %q (its steps: flow, %s)", s, flowOf[th.Scenario], th.Step, joinSteps(steps))
 		}
 		p.thresholds = append(p.thresholds, th)
 	}
@@ -380,6 +392,14 @@ func (sc *ScenarioConfig) expected() int64 {
 		n = sc.Iterations
 	}
 	return n
+}
+
+func joinSteps(steps []scenarios.StepName) string {
+	out := make([]string, len(steps))
+	for i, st := range steps {
+		out[i] = string(st)
+	}
+	return strings.Join(out, ", ")
 }
 
 func finiteNonNeg(f float64) bool { return f >= 0 && !math.IsInf(f, 0) && !math.IsNaN(f) }

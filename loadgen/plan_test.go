@@ -87,6 +87,7 @@ func TestParsePlanErrors(t *testing.T) {
 		{"over max_rate", "max_rate: 10\n" + base("flow: a\nexecutor: constant-arrival-rate\nrate: 11\nduration: 1s"), "exceeds the plan's max_rate"},
 		{"ramp over max_rate", "max_rate: 10\n" + base("flow: a\nexecutor: ramping-arrival-rate\nstages: [{duration: 1s, target: 20}]"), "exceeds the plan's max_rate"},
 		{"bad threshold", base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s") + "thresholds: [\"a p99 < soon\"]", "want a duration"},
+		{"threshold unknown step", "scenarios: [{flow: signin-password, executor: constant-vus, vus: 1, duration: 1s}]\nthresholds: [\"signin-password token.pasword p99 < 1s\"]", "has no step \"token.pasword\""},
 		{"threshold unknown scenario", base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s") + "thresholds: [\"b p99 < 1s\"]", "no scenario named"},
 		{"throttle ratio", "abort_on_throttle: {window: 1s, ratio: 2}\n" + base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s"), "ratio"},
 		{"throttle window", "abort_on_throttle: {window: 1ms, ratio: 0.5}\n" + base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s"), "window"},
@@ -146,5 +147,18 @@ func TestDefaultThrottlePolicy(t *testing.T) {
 	got := p.AbortOnThrottle
 	if got == nil || got.Window != defaultThrottleWindow || got.Ratio != defaultThrottleRatio || got.MinRequests != defaultThrottleMn {
 		t.Errorf("default abort_on_throttle = %+v", got)
+	}
+}
+
+// Step names are checked against the flows this package knows; a flow it
+// does not know (a test's) takes any step, and "flow" is always a step.
+func TestThresholdStepsOfKnownFlows(t *testing.T) {
+	for _, th := range []string{"signin-password token.password p99 < 1s", "signin-password flow p99 < 1s", "signin-password token.refresh count > 0"} {
+		if _, err := ParsePlan([]byte("scenarios: [{flow: signin-password, executor: constant-vus, vus: 1, duration: 1s}]\nthresholds: [\"" + th + "\"]")); err != nil {
+			t.Errorf("%s: %v", th, err)
+		}
+	}
+	if _, err := ParsePlan([]byte("scenarios: [{flow: custom, executor: constant-vus, vus: 1, duration: 1s}]\nthresholds: [\"custom any.step p99 < 1s\"]")); err != nil {
+		t.Errorf("unknown flow: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -125,6 +126,31 @@ var flowMethods = map[string]string{
 	FlowSignInPassword:         MethodPassword,
 	FlowSSPR:                   MethodPassword,
 	FlowSSPRResend:             MethodPassword,
+}
+
+// flowSteps lists the steps each flow can record, so a load plan's
+// threshold on a step its flow never records (a typo) is refused when the
+// plan is read rather than failing with "no samples" after the run.
+// TestFlowsEndToEnd checks that every step a flow records is listed.
+var flowSteps = map[string][]StepName{
+	FlowSignUpOTP: {StepSignUpStart, StepSignUpChallenge, StepOTPWait, StepSignUpContinueOOB,
+		StepSignUpContinueAttributes, StepTokenContinuation},
+	FlowSignUpPassword: {StepSignUpStart, StepSignUpChallenge, StepOTPWait, StepSignUpContinueOOB,
+		StepSignUpContinueAttributes, StepTokenContinuation},
+	FlowSignUpPasswordContinue: {StepSignUpStart, StepSignUpChallenge, StepOTPWait, StepSignUpContinueOOB,
+		StepSignUpChallengePassword, StepSignUpContinuePassword, StepSignUpContinueAttributes, StepTokenContinuation},
+	FlowSignInPassword: {StepSignInInitiate, StepSignInChallenge, StepTokenPassword, StepTokenRefresh},
+	FlowSignInOTP:      {StepSignInInitiate, StepSignInChallenge, StepOTPWait, StepTokenOOB, StepTokenRefresh},
+	FlowSSPR: {StepSSPRStart, StepSSPRChallenge, StepOTPWait, StepSSPRContinue, StepSSPRSubmit,
+		StepSSPRPoll, StepTokenContinuation},
+	FlowSSPRResend: {StepSSPRStart, StepSSPRChallenge, StepOTPWait, StepSSPRContinue, StepSSPRSubmit,
+		StepSSPRPoll, StepTokenContinuation},
+}
+
+// Steps lists the steps the named flow can record, in the order it runs
+// them; nil for a name that is not one of these flows.
+func Steps(flow string) []StepName {
+	return slices.Clone(flowSteps[flow])
 }
 
 // Method is the sign-up method flow needs of the tenant.

@@ -155,6 +155,13 @@ func TestFlowsEndToEnd(t *testing.T) {
 			if got := rec.names(); !slices.Equal(got, tt.steps) {
 				t.Fatalf("steps\n got %v\nwant %v", got, tt.steps)
 			}
+			// Plans' thresholds are checked against Steps: it must list
+			// every step the flow records.
+			for _, s := range tt.steps {
+				if !slices.Contains(scenarios.Steps(tt.flow), s) {
+					t.Errorf("Steps(%s) = %v lacks %s", tt.flow, scenarios.Steps(tt.flow), s)
+				}
+			}
 			checkTimeline(t, rec.steps, intended)
 			for _, s := range rec.steps {
 				if s.Flow != tt.flow || s.Err != nil || s.Redirect {

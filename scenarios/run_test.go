@@ -129,3 +129,20 @@ func TestReadyNeedsUsers(t *testing.T) {
 		t.Error("sign-up needs no pool, so no Ready")
 	}
 }
+
+func TestStepsOfEveryFlow(t *testing.T) {
+	for _, n := range Names() {
+		steps := Steps(n)
+		if len(steps) == 0 {
+			t.Errorf("Steps(%s) is empty", n)
+			continue
+		}
+		steps[0] = "changed"
+		if Steps(n)[0] == "changed" {
+			t.Errorf("Steps(%s) hands out its own list", n)
+		}
+	}
+	if Steps("signin-magic") != nil {
+		t.Error("an unknown flow has no steps")
+	}
+}
