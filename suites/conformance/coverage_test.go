@@ -90,3 +90,22 @@ func TestIssueFlows(t *testing.T) {
 		}
 	}
 }
+
+// TestRealExpiryShareOneWait: the real-expiry specs (label slow) sit in one
+// Ordered container, whose BeforeAll issues every token and waits once;
+// one wait per spec put nine of them past the run's one-hour timeout.
+func TestRealExpiryShareOneWait(t *testing.T) {
+	n := 0
+	for _, sr := range PreviewSpecs(SuiteDescription).SpecReports {
+		if sr.LeafNodeType != types.NodeTypeIt || !slices.Contains(sr.Labels(), LabelSlow) {
+			continue
+		}
+		n++
+		if !sr.IsInOrderedContainer || !strings.Contains(sr.FullText(), "real expiry") {
+			t.Errorf("slow spec %q is not in the real-expiry Ordered container", sr.FullText())
+		}
+	}
+	if n == 0 {
+		t.Error("no real-expiry spec")
+	}
+}

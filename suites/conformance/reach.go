@@ -17,8 +17,6 @@ type Reached struct {
 	Password string // the user's current password, when known
 	// Previous is the continuation token of the step before (replays).
 	Previous string
-	// Slow is set for the variant of a spec that may wait in real time.
-	Slow bool
 	// PollInterval is the poll_interval the reset submit answered.
 	PollInterval int64
 }

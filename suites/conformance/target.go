@@ -63,7 +63,7 @@ func newEnv(ctx context.Context, t *target.Target, wrap func(http.Handler) http.
 		HTTP:                 &http.Client{Transport: rec, Timeout: t.HTTPClient.Timeout},
 		Recorder:             rec,
 		NewUsername:          t.Users.New,
-		ContinuationLifetime: 10 * time.Minute,
+		ContinuationLifetime: defaultContinuationLifetime,
 		OTPLifetime:          10 * time.Minute,
 	}
 	e.Tenant = Tenant{
