@@ -247,13 +247,9 @@ func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg
 func (sc *scenarioRun) runClosed(stop <-chan struct{}, flowCtx context.Context, wg *sync.WaitGroup) {
 	cfg := sc.cfg
 	end := cfg.length()
-	maxVUs := cfg.VUs
+	maxVUs := cfg.maxVUs()
 	target := func(time.Duration) int { return cfg.VUs }
 	if cfg.Executor == ExecRampingVUs {
-		maxVUs = cfg.StartVUs
-		for _, st := range cfg.Stages {
-			maxVUs = max(maxVUs, int(st.Target))
-		}
 		target = func(e time.Duration) int {
 			return int(math.Floor(rampValue(float64(cfg.StartVUs), cfg.Stages, e) + 1e-9))
 		}

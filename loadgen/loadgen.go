@@ -32,12 +32,15 @@ type Setupper interface {
 	Setup(ctx context.Context, n int) error
 }
 
-// Readier is implemented by flows that can tell before the run that every
-// iteration would fail at once (a sign-in flow whose user pool is empty).
-// Such a run measures nothing, and each closed-model user would loop
-// through failures as fast as the processor allows.
+// Readier is implemented by flows that can tell before the run that
+// iterations would fail at once (a sign-in flow whose user pool is empty,
+// or holds fewer users than iterations run at once). Such a run measures
+// nothing, and a closed-model user would loop through failures as fast as
+// the processor allows. concurrency is the number of iterations the plan
+// runs at once, when the plan fixes it (closed model: its VUs); 0 when the
+// load decides (open model).
 type Readier interface {
-	Ready() error
+	Ready(concurrency int) error
 }
 
 // Options are the run's environment; the zero value is usable except for
@@ -150,7 +153,7 @@ func Run(ctx context.Context, plan *Plan, flows FlowFactory, opts Options) (*rep
 
 	for _, sc := range r.scs {
 		if rd, ok := sc.flow.(Readier); ok {
-			if err := rd.Ready(); err != nil {
+			if err := rd.Ready(sc.cfg.maxVUs()); err != nil {
 				return nil, fmt.Errorf("loadgen: scenario %s: flow %q cannot run: %w (give the scenario setup: {users: N}, or users from a file)", sc.cfg.Name, sc.cfg.Flow, err)
 			}
 		}

@@ -334,6 +334,22 @@ func (sc *ScenarioConfig) length() time.Duration {
 	return sc.Duration
 }
 
+// maxVUs is the most VUs a closed-model scenario runs at once; 0 for the
+// open model.
+func (sc *ScenarioConfig) maxVUs() int {
+	switch sc.Executor {
+	case ExecConstantVUs:
+		return sc.VUs
+	case ExecRampingVUs:
+		n := sc.StartVUs
+		for _, st := range sc.Stages {
+			n = max(n, int(st.Target))
+		}
+		return n
+	}
+	return 0
+}
+
 // peakRate is the highest arrival rate an open-model scenario asks for; 0
 // for the closed model, whose rate the target's speed decides.
 func (sc *ScenarioConfig) peakRate() float64 {

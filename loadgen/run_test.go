@@ -439,9 +439,10 @@ scenarios:
 
 // emptyPoolFlow fails at once, as a sign-in flow with no user does.
 type emptyPoolFlow struct {
-	name  string
-	users atomic.Int64
-	runs  atomic.Int64
+	name        string
+	users       atomic.Int64
+	runs        atomic.Int64
+	concurrency atomic.Int64 // as Ready was told
 }
 
 func (f *emptyPoolFlow) Name() string { return f.name }
@@ -450,7 +451,8 @@ func (f *emptyPoolFlow) Run(context.Context, scenarios.Iteration) error {
 	return scenarios.ErrPoolEmpty
 }
 func (f *emptyPoolFlow) Setup(_ context.Context, n int) error { f.users.Add(int64(n)); return nil }
-func (f *emptyPoolFlow) Ready() error {
+func (f *emptyPoolFlow) Ready(concurrency int) error {
+	f.concurrency.Store(int64(concurrency))
 	if f.users.Load() == 0 {
 		return scenarios.ErrPoolEmpty
 	}
@@ -469,12 +471,28 @@ scenarios:
 	if !errors.Is(err, scenarios.ErrPoolEmpty) || f.runs.Load() != 0 {
 		t.Fatalf("err = %v after %d iterations, want ErrPoolEmpty before any", err, f.runs.Load())
 	}
-	// Setup makes it ready.
+	if n := f.concurrency.Load(); n != 2 {
+		t.Errorf("Ready was told %d iterations at once, want the 2 VUs", n)
+	}
+	// Setup makes it ready; a ramp's concurrency is its most VUs, an open
+	// model's is not fixed.
 	p = mustPlan(t, `
 scenarios:
-  - {flow: signin, executor: constant-vus, vus: 1, duration: 50ms, think_time: 10ms, setup: {users: 3}}`)
+  - {flow: signin, executor: ramping-vus, start_vus: 1, stages: [{duration: 30ms, target: 3}, {duration: 30ms, target: 1}], think_time: 10ms, setup: {users: 3}}`)
 	if _, err := Run(context.Background(), p, factoryFor(f), Options{TargetURL: "http://127.0.0.1:1"}); err != nil {
 		t.Fatalf("after setup: %v", err)
+	}
+	if n := f.concurrency.Load(); n != 3 {
+		t.Errorf("Ready was told %d iterations at once, want the ramp's 3 VUs", n)
+	}
+	p = mustPlan(t, `
+scenarios:
+  - {flow: signin, executor: constant-arrival-rate, rate: 10, duration: 50ms}`)
+	if _, err := Run(context.Background(), p, factoryFor(f), Options{TargetURL: "http://127.0.0.1:1"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.concurrency.Load(); n != 0 {
+		t.Errorf("open model: Ready was told %d, want 0", n)
 	}
 }
 

@@ -76,10 +76,16 @@ func (p *UserPool) Drop() {
 	}
 }
 
-// ready is nil when the pool knows at least one user, free or in use.
-func (p *UserPool) ready() error {
-	if p.Total() == 0 {
+// ready is nil when the pool knows at least one user, free or in use, and
+// at least concurrency of them: each iteration holds a user, so the
+// iterations beyond would fail at once.
+func (p *UserPool) ready(concurrency int) error {
+	total := p.Total()
+	if total == 0 {
 		return fmt.Errorf("%w: it is empty", ErrPoolEmpty)
+	}
+	if concurrency > total {
+		return fmt.Errorf("%w: %d users for %d iterations at once; each holds a user, and the others would fail at once", ErrPoolEmpty, total, concurrency)
 	}
 	return nil
 }

@@ -99,7 +99,7 @@ func TestStepRecordsRedirectAndChain(t *testing.T) {
 // Flows that take users from the pool say up front that an empty pool
 // would fail every iteration; sign-up flows need no pool.
 func TestReadyNeedsUsers(t *testing.T) {
-	type readier interface{ Ready() error }
+	type readier interface{ Ready(int) error }
 	for _, n := range []string{FlowSignInPassword, FlowSignInOTP, FlowSSPR, FlowSSPRResend} {
 		cfg := Config{Client: &nativeauth.Client{}, OTP: otp.SourceFunc(nil), Users: usersFunc(func(string) string { return "" })}
 		f, err := New(n, cfg)
@@ -110,7 +110,7 @@ func TestReadyNeedsUsers(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s has no Ready", n)
 		}
-		if err := r.Ready(); !errors.Is(err, ErrPoolEmpty) {
+		if err := r.Ready(0); !errors.Is(err, ErrPoolEmpty) {
 			t.Errorf("%s with an empty pool: Ready = %v, want ErrPoolEmpty", n, err)
 		}
 		pool := NewUserPool(Credential{Username: "a@example.com", Password: "pw"})
@@ -120,8 +120,12 @@ func TestReadyNeedsUsers(t *testing.T) {
 			t.Fatal("take")
 		}
 		// A user in use is still a user: the pool is not empty.
-		if err := f.(readier).Ready(); err != nil {
+		if err := f.(readier).Ready(1); err != nil {
 			t.Errorf("%s with one user: Ready = %v", n, err)
+		}
+		// Two VUs would share one user: the second would fail at once.
+		if err := f.(readier).Ready(2); !errors.Is(err, ErrPoolEmpty) || !strings.Contains(err.Error(), "1 users for 2 iterations") {
+			t.Errorf("%s: one user for two VUs: Ready = %v", n, err)
 		}
 	}
 	f, _ := New(FlowSignUpPassword, Config{Client: &nativeauth.Client{}, OTP: otp.SourceFunc(nil), Users: usersFunc(func(string) string { return "" })})

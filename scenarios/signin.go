@@ -27,9 +27,9 @@ func (f *signIn) Setup(ctx context.Context, n int) error {
 	return setupPool(ctx, f.cfg, FlowSignUpOTP, n)
 }
 
-// Ready fails when the pool has no user: every iteration would fail
-// without sending a request.
-func (f *signIn) Ready() error { return f.cfg.Pool.ready() }
+// Ready fails when the pool has no user, or fewer than concurrency: an
+// iteration without a user fails without sending a request.
+func (f *signIn) Ready(concurrency int) error { return f.cfg.Pool.ready(concurrency) }
 
 func (f *signIn) Run(ctx context.Context, it Iteration) error {
 	cfg := f.cfg
