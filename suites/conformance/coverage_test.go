@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
@@ -107,5 +108,14 @@ func TestRealExpiryShareOneWait(t *testing.T) {
 	}
 	if n == 0 {
 		t.Error("no real-expiry spec")
+	}
+}
+
+// TestRealExpiryTimeout: a spec's timeout bounds the BeforeAll it runs, so
+// each real-expiry spec's timeout must hold the whole wait (a one-minute
+// timeout ended the first run on a tenant after a minute).
+func TestRealExpiryTimeout(t *testing.T) {
+	if realExpiryTimeout <= defaultContinuationLifetime+30*time.Second {
+		t.Errorf("realExpiryTimeout %v does not hold the wait of %v", realExpiryTimeout, defaultContinuationLifetime+30*time.Second)
 	}
 }

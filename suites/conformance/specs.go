@@ -451,9 +451,11 @@ func describeRealExpiry(cases []Case) {
 				Fail(fmt.Sprintf("waiting for real expiry: %v", ctx.Err()))
 			case <-time.After(env.ContinuationLifetime + 30*time.Second):
 			}
-		}, NodeTimeout(defaultContinuationLifetime+15*time.Minute))
+		}, NodeTimeout(realExpiryTimeout))
 		for _, c := range cases {
-			It(Tag(c.ID)+" "+c.Title+" (real expiry)", Label(c.Labels...), SpecTimeout(time.Minute), func(ctx SpecContext) {
+			// The spec timeout bounds BeforeAll too (it runs as part of the
+			// first spec), so it must hold the whole wait.
+			It(Tag(c.ID)+" "+c.Title+" (real expiry)", Label(c.Labels...), SpecTimeout(realExpiryTimeout), func(ctx SpecContext) {
 				AddReportEntry(reportEntryCatalog, c.ID+" — "+c.Source, ReportEntryVisibilityNever)
 				x := tokens[c.ID]
 				Expect(x).NotTo(BeNil(), "[catalog:%s] setup: no token was issued", c.ID)
@@ -477,6 +479,10 @@ func describeRealExpiry(cases []Case) {
 // real-expiry container's timeout is sized from it when the tree is built,
 // before env exists.
 const defaultContinuationLifetime = 10 * time.Minute
+
+// realExpiryTimeout bounds the real-expiry container's setup: issuing
+// every token, then the one wait.
+const realExpiryTimeout = defaultContinuationLifetime + 15*time.Minute
 
 // realExpiryEndpoint is where an expiry case sends its expired token.
 func realExpiryEndpoint(c Case) nativeauth.Endpoint {
