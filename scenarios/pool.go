@@ -123,12 +123,27 @@ func (p *UserPool) LoadFile(path string) (int, error) {
 	return len(creds), nil
 }
 
-// maxUserFile bounds a user file (a million users fit).
-const maxUserFile = 256 << 20
+// maxUserFile bounds a user file (a million users fit). A variable so a
+// test can lower it.
+var maxUserFile int64 = 256 << 20
 
-// ParseUsers decodes a user file (see LoadFile).
+// ErrUserFileTooLarge is returned for a user file over the size bound.
+var ErrUserFileTooLarge = errors.New("user file too large")
+
+// ParseUsers decodes a user file (see LoadFile). A file over the bound is
+// refused: cut at the bound, its last record could lose part of its
+// password and still parse.
 func ParseUsers(r io.Reader) ([]Credential, error) {
-	br := bufio.NewReader(io.LimitReader(r, maxUserFile))
+	lr := &io.LimitedReader{R: r, N: maxUserFile + 1}
+	creds, err := parseUsers(lr)
+	if lr.N == 0 {
+		return nil, fmt.Errorf("%w: over %d bytes", ErrUserFileTooLarge, maxUserFile)
+	}
+	return creds, err
+}
+
+func parseUsers(r io.Reader) ([]Credential, error) {
+	br := bufio.NewReader(r)
 	for {
 		b, err := br.Peek(1)
 		if err != nil {

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,5 +150,20 @@ func TestLoadFile(t *testing.T) {
 	}
 	if _, err := p.LoadFile(filepath.Join(t.TempDir(), "none.csv")); err == nil || !strings.Contains(err.Error(), "none.csv") {
 		t.Fatalf("missing file err = %v", err)
+	}
+}
+
+// TestParseUsersRefusesOversizeFile: a file cut at the size bound could end
+// in a record whose password lost its tail and still parses; it is refused.
+func TestParseUsersRefusesOversizeFile(t *testing.T) {
+	in := "a@x.io,Password-1\nb@x.io,Password-2\n"
+	defer func(old int64) { maxUserFile = old }(maxUserFile)
+	maxUserFile = int64(len(in) - 3) // cuts b's password to "Passwo"
+	if got, err := ParseUsers(strings.NewReader(in)); !errors.Is(err, ErrUserFileTooLarge) {
+		t.Fatalf("ParseUsers = %v, %v; want ErrUserFileTooLarge", got, err)
+	}
+	maxUserFile = int64(len(in))
+	if got, err := ParseUsers(strings.NewReader(in)); err != nil || len(got) != 2 || got[1].Password != "Password-2" {
+		t.Fatalf("a file of exactly the bound: %v, %v", got, err)
 	}
 }
