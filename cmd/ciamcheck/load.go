@@ -58,6 +58,8 @@ port. Against a target off loopback the plan must set max_rate.
 Live progress is drawn as bars on a terminal and as one line per scenario per
 interval otherwise (CI). At the end a summary table per scenario and step is
 printed, the plan's thresholds are evaluated, and the run record is written.
+Ctrl-C stops gracefully (in-flight flows get the plan's graceful_stop; the
+record and the .hlog are still written); a second Ctrl-C quits at once.
 Exit status: 0 when every threshold passed, 1 when one failed or the run was
 aborted (e.g. sustained throttling), 2 when the run could not start.`,
 		Example: `  ciamcheck load

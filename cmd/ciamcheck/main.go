@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -45,8 +46,25 @@ it works on a fresh machine with no tenant.`,
 	return root
 }
 
-func main() {
+// signalContext is cancelled by the first SIGINT or SIGTERM, which starts
+// the graceful stop (a load run lets in-flight flows finish and writes its
+// record and log). The signals then get their default effect back, so a
+// second Ctrl-C during a long graceful stop ends the process at once.
+func signalContext(stderr io.Writer) (context.Context, context.CancelFunc) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, func() {
+		stop()
+		// stop() itself cancels ctx at the end of a normal run: only a
+		// signal leaves a cause of its own (which wraps context.Canceled).
+		if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+			fmt.Fprintf(stderr, "ciamcheck: %v: stopping gracefully (again to quit at once)\n", cause)
+		}
+	})
+	return ctx, stop
+}
+
+func main() {
+	ctx, stop := signalContext(os.Stderr)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	if err != nil {

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// mainUnderTest makes the test binary run main() instead of the tests, so a
+// test can send real signals to a real ciamcheck process.
+const mainUnderTest = "CIAMCHECK_MAIN_UNDER_TEST"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(mainUnderTest) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// The first Ctrl-C starts the graceful stop; a second one during it ends the
+// process at once (killed by the signal), instead of being swallowed while
+// in-flight flows wait out a long graceful_stop.
+func TestSecondInterruptQuitsAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs ciamcheck in a subprocess")
+	}
+	// A tenant that never answers: every flow stays in flight, so the
+	// graceful stop would last its whole 60 s.
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hang.Close()
+	defer close(release)
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "hang.yaml")
+	plan := filepath.Join(dir, "long.yaml")
+	if err := os.WriteFile(profile, []byte("kind: tenant\nbase_url: "+hang.URL+"/contoso.onmicrosoft.com\ntenant: contoso\nclient_id: 00000000-0000-0000-0000-000000000001\nexpect: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(plan, []byte("name: long\ngraceful_stop: 60s\nscenarios:\n  - {flow: signup-password, executor: constant-arrival-rate, rate: 5, duration: 2m, max_in_flight: 20}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "load", "--target", profile, "--plan", plan, "-q", "--out", filepath.Join(dir, "run.json"))
+	cmd.Env = append(os.Environ(), mainUnderTest+"=1")
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("ciamcheck ended after the first interrupt (%v), before the graceful stop of flows that never finish:\n%s", err, stderr.String())
+	default:
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("wait: %v", err)
+		}
+		ws, ok := ee.Sys().(syscall.WaitStatus)
+		if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+			t.Errorf("ciamcheck ended with %v, want killed by the second SIGINT\n%s", err, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("ciamcheck still running 15 s after the second interrupt:\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "stopping gracefully (again to quit at once)") {
+		t.Errorf("no word on the graceful stop after the first interrupt:\n%s", stderr.String())
+	}
+}
