@@ -301,3 +301,42 @@ func TestProfileScopesWithoutOfflineAccess(t *testing.T) {
 		t.Error("no token entry passed")
 	}
 }
+
+// TestRunPath runs the suite the way the ciamcheck binary does
+// (conformance.Run) with a label filter: every entry that passed carries
+// its evidence, and a filter that selects nothing fails the run.
+func TestRunPath(t *testing.T) {
+	skipUnlessOuterRun(t)
+	dir := t.TempDir()
+	run := func(filter string) (*reports.Record, string, error) {
+		out := filepath.Join(dir, "run.json")
+		_ = os.Remove(out)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", "^TestConformance$")
+		cmd.Env = append(os.Environ(), viaRunEnv+"="+filter, "CIAMCHECK_OUT="+out, "CIAMCHECK_TARGET=", deviationEnv+"=")
+		output, err := cmd.CombinedOutput()
+		rec, _ := reports.ReadFile(out)
+		return rec, string(output), err
+	}
+	rec, output, err := run("endpoint:signup.start")
+	if err != nil || rec == nil {
+		t.Fatalf("run with a label filter: %v\n%s", err, tail(output))
+	}
+	passed := 0
+	for _, e := range rec.Conformance.Entries {
+		if e.Outcome != reports.OutcomePassed {
+			continue
+		}
+		passed++
+		if len(e.Evidence) == 0 {
+			t.Errorf("%s passed with no evidence", e.ID)
+		}
+	}
+	if passed == 0 {
+		t.Error("no entry passed")
+	}
+	if _, output, err := run("flow:sigup"); err == nil || !strings.Contains(output, "selects no spec") {
+		t.Errorf("a filter that selects nothing: err = %v\n%s", err, tail(output))
+	}
+}

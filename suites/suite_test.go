@@ -17,6 +17,11 @@ import (
 // deviationEnv selects a deviation for a re-executed test binary.
 const deviationEnv = "CIAMCHECK_DEVIATION"
 
+// viaRunEnv makes a re-executed test binary run the suite the way the
+// ciamcheck binary does, through conformance.Run, with its value as the
+// label filter.
+const viaRunEnv = "CIAMCHECK_VIA_RUN"
+
 func TestConformance(t *testing.T) {
 	RegisterFailHandler(Fail)
 	cfg := conformance.ConfigFromEnv()
@@ -27,6 +32,16 @@ func TestConformance(t *testing.T) {
 			t.Fatalf("%s=%q: no such deviation (have %v)", deviationEnv, name, deviation.Names())
 		}
 		cfg.WrapHandler = mw
+	}
+	if filter, ok := os.LookupEnv(viaRunEnv); ok {
+		rec, passed, err := conformance.Run(conformance.Options{Config: cfg, LabelFilter: filter, NoColor: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !passed {
+			t.Fatalf("failed: %v", conformance.FailedIDs(rec))
+		}
+		return
 	}
 	conformance.Configure(cfg)
 	// The plain emulator must pass with zero failures: no list of expected
