@@ -119,3 +119,11 @@ func TestRealExpiryTimeout(t *testing.T) {
 		t.Errorf("realExpiryTimeout %v does not hold the wait of %v", realExpiryTimeout, defaultContinuationLifetime+30*time.Second)
 	}
 }
+
+// TestRealExpiryContinueOnFailure: one failed real-expiry spec must not
+// skip the others (an Ordered container does that by default).
+func TestRealExpiryContinueOnFailure(t *testing.T) {
+	if !slices.ContainsFunc(realExpiryDecorators, func(d any) bool { return d == ContinueOnFailure }) {
+		t.Error("the real-expiry container is not ContinueOnFailure")
+	}
+}
