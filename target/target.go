@@ -188,6 +188,8 @@ func (t *Target) startEmulator(ctx context.Context) error {
 		Addr:              ln.Addr().String(),
 		Handler:           emu,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}
 	go func() {

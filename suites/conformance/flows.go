@@ -128,7 +128,9 @@ var _ = Describe("flow", func() {
 		})
 	})
 
-	Describe("sign-up attributes", Ordered, flowLabels("signup", "otp"), func() {
+	// The tenant's own sign-up method: both methods verify the email by
+	// code, so these hold for either, and the two specs are independent.
+	Describe("sign-up attributes", flowLabels("signup", ""), func() {
 		It(flowText("signup.attributes-at-continue", "asks for required attributes after verification and accepts them"), func(ctx SpecContext) {
 			id := flowID("signup.attributes-at-continue")
 			if len(env.Tenant.RequiredAttributes()) == 0 {
@@ -175,7 +177,7 @@ var _ = Describe("flow", func() {
 		})
 	})
 
-	Describe("new challenge", Ordered, flowLabels("signup", "otp"), func() {
+	Describe("new challenge", flowLabels("signup", ""), func() {
 		It(flowText("signup.new-challenge-invalidates-code", "a second challenge makes the first code invalid"), func(ctx SpecContext) {
 			id := flowID("signup.new-challenge-invalidates-code")
 			su, err := env.SignUpStart(ctx, "su-rechallenge", env.Tenant.SignUpMethod == "password", env.Tenant.RequiredAttributes())
