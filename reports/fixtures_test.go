@@ -17,6 +17,7 @@ func conformanceRecord() *Record {
 		Target{Kind: "emulator", BaseURL: "http://127.0.0.1:4010", Tenant: "contoso", ClientID: "00000000-0000-0000-0000-000000000001", ProfileHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"})
 	r.StartedAt, r.EndedAt = t0, t0.Add(42*time.Second)
 	r.Conformance.LabelFilter = "flow:signup"
+	r.Conformance.Focus = []string{"signup"}
 	r.Conformance.Entries = []EntryResult{
 		{ID: "signup.start.ok", Source: "native-auth-email-password-api.txt#sign-up-start", Outcome: OutcomePassed,
 			Specs: []string{"sign-up start answers a continuation token"}, Duration: 120 * time.Millisecond,

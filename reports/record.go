@@ -71,8 +71,11 @@ const (
 
 // Conformance is the result of a conformance run: one row per catalog entry.
 type Conformance struct {
-	LabelFilter string        `json:"label_filter,omitempty"`
-	Entries     []EntryResult `json:"entries"`
+	LabelFilter string `json:"label_filter,omitempty"`
+	// Focus is the --focus regular expressions of the run, if any: with a
+	// label filter, what an auditor needs to know the run was partial.
+	Focus   []string      `json:"focus,omitempty"`
+	Entries []EntryResult `json:"entries"`
 }
 
 // EntryResult is the verdict on one catalog entry.

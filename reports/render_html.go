@@ -103,7 +103,7 @@ a{color:#0969da}
 
 {{define "conformance"}}
 <h2>Summary</h2>
-{{if .LabelFilter}}<p>Label filter: <code>{{.LabelFilter}}</code></p>{{end}}
+{{if .LabelFilter}}<p>Label filter: <code>{{.LabelFilter}}</code></p>{{end}}{{if .Focus}}<p>Focus: <code>{{.Focus}}</code></p>{{end}}
 <p class="summary"><span>{{.Total}} entries</span><span class="passed">{{.Passed}} passed</span><span class="failed">{{.Failed}} failed</span><span class="skipped">{{.Skipped}} skipped</span></p>
 {{if .FailedEntries}}<h3>Failed</h3>
 <table class="entries"><colgroup><col class="entry"><col></colgroup>

@@ -72,7 +72,7 @@ func RenderJUnit(w io.Writer, r *Record) error {
 		Skipped:  v.Conf.Skipped,
 		Properties: []junitProperty{
 			{"target", v.Target}, {"tool", v.Tool}, {"profile_hash", v.ProfileHash},
-			{"label_filter", v.Conf.LabelFilter}, {"integrity", v.Integrity},
+			{"label_filter", v.Conf.LabelFilter}, {"focus", v.Conf.Focus}, {"integrity", v.Integrity},
 		},
 	}
 	if !r.StartedAt.IsZero() {

@@ -30,6 +30,9 @@ func RenderMarkdown(w io.Writer, r *Record) error {
 	}
 	if c := v.Conf; c != nil {
 		fmt.Fprintln(bw)
+		if c.Focus != "" {
+			fmt.Fprintf(bw, "Focus: %s\n\n", code(c.Focus))
+		}
 		if c.LabelFilter != "" {
 			fmt.Fprintf(bw, "Label filter: %s\n\n", code(c.LabelFilter))
 		}

@@ -32,6 +32,9 @@ func RenderText(w io.Writer, r *Record) error {
 	tw.Flush()
 	if c := v.Conf; c != nil {
 		fmt.Fprintln(bw)
+		if c.Focus != "" {
+			fmt.Fprintf(bw, "focus: %s\n", c.Focus)
+		}
 		if c.LabelFilter != "" {
 			fmt.Fprintf(bw, "label filter: %s\n", c.LabelFilter)
 		}

@@ -27,6 +27,7 @@ type view struct {
 
 type confView struct {
 	LabelFilter             string
+	Focus                   string // --focus expressions, " | " between
 	Total                   int
 	Passed, Failed, Skipped int
 	FailedEntries           []entryView
@@ -146,7 +147,7 @@ func buildView(r *Record) (*view, error) {
 	}
 	v.Integrity, v.Tampered = integrityLine(r)
 	if r.Conformance != nil {
-		c := &confView{LabelFilter: r.Conformance.LabelFilter, Total: len(r.Conformance.Entries)}
+		c := &confView{LabelFilter: r.Conformance.LabelFilter, Focus: strings.Join(r.Conformance.Focus, " | "), Total: len(r.Conformance.Entries)}
 		c.Entries = make([]entryView, len(r.Conformance.Entries))
 		for i, res := range r.Conformance.Entries {
 			e := entryView{EntryResult: res, Anchor: fmt.Sprintf("entry-%d", i+1)}

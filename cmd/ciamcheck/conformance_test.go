@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,7 +41,7 @@ func TestConformanceRun(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "run.json")
 	junit := filepath.Join(dir, "junit.xml")
-	stdout, _, err := runCLI("conformance", "--label-filter", "flow:sspr && !needs:tenant-sspr-disabled", "--out", out, "--junit-report", junit)
+	stdout, _, err := runCLI("conformance", "--label-filter", "flow:sspr && !needs:tenant-sspr-disabled", "--focus", "sspr", "--out", out, "--junit-report", junit)
 	if err != nil {
 		t.Fatalf("conformance failed: %v\n%s", err, stdout)
 	}
@@ -50,6 +51,10 @@ func TestConformanceRun(t *testing.T) {
 	}
 	if rec.Kind != reports.KindConformance || rec.Tool.Name != "ciamcheck" || rec.Target.Kind != "emulator" || rec.Target.ProfileHash == "" {
 		t.Errorf("record metadata = %+v %+v", rec.Tool, rec.Target)
+	}
+	// A partial run says what selected it.
+	if rec.Conformance.LabelFilter != "flow:sspr && !needs:tenant-sspr-disabled" || !slices.Equal(rec.Conformance.Focus, []string{"sspr"}) {
+		t.Errorf("record selection: label filter %q, focus %q", rec.Conformance.LabelFilter, rec.Conformance.Focus)
 	}
 	s := conformance.Summarize(*rec)
 	if s.Passed == 0 || s.Failed != 0 {

@@ -50,6 +50,7 @@ type RunMeta struct {
 	Tool        reports.Tool
 	Target      reports.Target
 	LabelFilter string
+	Focus       []string
 	StartedAt   time.Time
 	EndedAt     time.Time
 }
@@ -105,7 +106,7 @@ func BuildRecord(report types.Report, entries []EntryRef, meta RunMeta) reports.
 			}
 		}
 	}
-	conf := &reports.Conformance{LabelFilter: meta.LabelFilter}
+	conf := &reports.Conformance{LabelFilter: meta.LabelFilter, Focus: meta.Focus}
 	for _, e := range entries {
 		a := byID[e.ID]
 		row := reports.EntryResult{ID: e.ID, Source: e.Source, Specs: a.specs, Duration: a.duration, Evidence: a.evidence}

@@ -187,6 +187,7 @@ var _ = ReportAfterSuite("ciamcheck run record", func(report types.Report) {
 		Tool:        c.Tool,
 		Target:      describeTarget(c),
 		LabelFilter: report.SuiteConfig.LabelFilter,
+		Focus:       report.SuiteConfig.FocusStrings,
 		StartedAt:   start.UTC(),
 		EndedAt:     report.EndTime.UTC(),
 	}
