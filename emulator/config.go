@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/ciamcheck/ciamcheck/emulator/faults"
 	"github.com/ciamcheck/ciamcheck/nativeauth"

@@ -8,10 +8,10 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/ciamcheck/ciamcheck/loadgen"
-	"github.com/ciamcheck/ciamcheck/target"
+	"github.com/ciamcheck/ciamcheck/profile"
 )
 
 // docFiles are the files whose ciamcheck command lines users copy: the
@@ -155,7 +155,7 @@ func TestCIFilesLoad(t *testing.T) {
 			if strings.HasSuffix(file, "-tenant.yaml") {
 				continue // an emulator tenant configuration, loaded through its profile
 			}
-			if _, err := target.Load(file); err != nil {
+			if _, err := profile.Load(file); err != nil {
 				t.Errorf("profile %s: %v", file, err)
 			}
 		case "plans":

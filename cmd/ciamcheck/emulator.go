@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ciamcheck/ciamcheck/emulator"
-	"github.com/ciamcheck/ciamcheck/target"
+	"github.com/ciamcheck/ciamcheck/profile"
 )
 
 func init() { subcommands = append(subcommands, newEmulatorCmd) }
@@ -140,7 +140,7 @@ func printEmulatorBanner(out io.Writer, cfg emulator.Config, addr, profilePath s
 	} else {
 		fmt.Fprintf(out, "  backdoor:  %s/emulator/v1/ (outbox, clock, reset, users, config, faults)\n", host)
 	}
-	prof, err := target.EmulatorProfile(base, cfg).YAML()
+	prof, err := profile.EmulatorProfile(base, cfg).YAML()
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
-	"github.com/ciamcheck/ciamcheck/target"
+	"github.com/ciamcheck/ciamcheck/profile"
 )
 
 func TestRunEmulatorServesAndStops(t *testing.T) {
@@ -106,7 +106,7 @@ func TestEmulatorProfileOpens(t *testing.T) {
 	if !strings.Contains(out.String(), "--target "+path) {
 		t.Errorf("banner does not say how to use the written profile:\n%s", out.String())
 	}
-	p, err := target.Load(path)
+	p, err := profile.Load(path)
 	if err != nil {
 		t.Fatalf("written profile: %v", err)
 	}
@@ -123,20 +123,20 @@ func TestEmulatorProfileOpens(t *testing.T) {
 	for _, l := range strings.Split(strings.TrimRight(yamlPart, "\n"), "\n") {
 		lines = append(lines, strings.TrimPrefix(l, "  "))
 	}
-	p2, err := target.Parse([]byte(strings.Join(lines, "\n")))
+	p2, err := profile.Parse([]byte(strings.Join(lines, "\n")))
 	if err != nil {
 		t.Fatalf("printed profile: %v\n%s", err, yamlPart)
 	}
 	checkProfileReaches(t, p2, addr2)
 }
 
-func checkProfileReaches(t *testing.T, p *target.Profile, addr string) {
+func checkProfileReaches(t *testing.T, p *profile.Profile, addr string) {
 	t.Helper()
-	if p.Kind != target.KindTenant || !strings.Contains(p.BaseURL, addr) || p.Expect == nil || !p.Capabilities.Backdoor {
+	if p.Kind != profile.KindTenant || !strings.Contains(p.BaseURL, addr) || p.Expect == nil || !p.Capabilities.Backdoor {
 		t.Fatalf("profile = %+v", p)
 	}
 	ctx := context.Background()
-	tgt, err := target.Open(ctx, p)
+	tgt, err := profile.Open(ctx, p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,10 +14,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ciamcheck/ciamcheck/loadgen"
+	"github.com/ciamcheck/ciamcheck/profile"
 	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 	"github.com/ciamcheck/ciamcheck/scenarios/plans"
-	"github.com/ciamcheck/ciamcheck/target"
 )
 
 func init() { subcommands = append(subcommands, newLoadCmd) }
@@ -124,13 +124,13 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	if err != nil {
 		return startFail(err)
 	}
-	profile := target.Default()
+	prof := profile.Default()
 	if f.target != "" {
-		if profile, err = target.Load(f.target); err != nil {
+		if prof, err = profile.Load(f.target); err != nil {
 			return startFail(err)
 		}
 	}
-	if f.pollInterval > 0 && profile.Kind != target.KindEmulator {
+	if f.pollInterval > 0 && prof.Kind != profile.KindEmulator {
 		return startFail(errors.New("--poll-interval is for emulator targets only: a tenant must be polled no faster than it asks"))
 	}
 	var shared *scenarios.UserPool
@@ -143,7 +143,7 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 		fmt.Fprintf(stderr, "load: %d users from %s\n", n, f.users)
 	}
 
-	tgt, err := target.Open(ctx, profile)
+	tgt, err := profile.Open(ctx, prof)
 	if err != nil {
 		return startFail(err)
 	}
@@ -198,7 +198,7 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 // scenario gets its own user pool, filled by its setup, unless users came
 // from a file: then all scenarios share that pool, which hands each user to
 // one iteration at a time.
-func flowFactory(tgt *target.Target, shared *scenarios.UserPool, pollInterval time.Duration) loadgen.FlowFactory {
+func flowFactory(tgt *profile.Target, shared *scenarios.UserPool, pollInterval time.Duration) loadgen.FlowFactory {
 	pp := tgt.Expect.PasswordPolicy
 	return func(name string) (scenarios.Flow, error) {
 		pool := shared

@@ -113,7 +113,7 @@ func TestLoadThresholdBreachExitsOne(t *testing.T) {
 }
 
 func TestLoadRefusesBadInput(t *testing.T) {
-	tenantProfile, err := filepath.Abs("../../target/testdata/tenant-full.yaml")
+	tenantProfile, err := filepath.Abs("../../profile/testdata/tenant-full.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,25 +12,25 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
 	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/suites/check"
 	"github.com/ciamcheck/ciamcheck/suites/evidence"
-	"github.com/ciamcheck/ciamcheck/target"
 )
 
 // opened is this process's target, kept for the run record.
-var opened *target.Target
+var opened *profile.Target
 
 // The target is opened once per process (each ginkgo -p process gets its
 // own embedded emulator or its own clients of the tenant, and its own run
 // ID for usernames).
 var _ = BeforeSuite(func(ctx SpecContext) {
 	c := currentConfig()
-	p, err := target.Load(c.ProfilePath)
+	p, err := profile.Load(c.ProfilePath)
 	if err != nil {
 		Fail(fmt.Sprintf("target profile: %v", err))
 	}
-	t, err := target.Open(ctx, p)
+	t, err := profile.Open(ctx, p)
 	if err != nil {
 		Fail(fmt.Sprintf("open target: %v", err))
 	}
@@ -43,7 +43,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 }, NodeTimeout(2*time.Minute))
 
 // newEnv builds what the specs need from an opened target.
-func newEnv(ctx context.Context, t *target.Target, wrap func(http.Handler) http.Handler) (*Env, error) {
+func newEnv(ctx context.Context, t *profile.Target, wrap func(http.Handler) http.Handler) (*Env, error) {
 	transport := t.HTTPClient.Transport
 	if wrap != nil {
 		host := t.BaseURL
@@ -86,7 +86,7 @@ func newEnv(ctx context.Context, t *target.Target, wrap func(http.Handler) http.
 		e.Now = em.Now
 	}
 	if t.Caps.Clock && t.Backdoor != nil {
-		setOffset := func(c target.Clock) error {
+		setOffset := func(c profile.Clock) error {
 			d, err := time.ParseDuration(c.Offset)
 			if err != nil {
 				return fmt.Errorf("the clock backdoor's offset %q: %w", c.Offset, err)
@@ -174,10 +174,10 @@ func describeTarget(Config) reports.Target {
 
 // hasCapability answers a catalog capability from the target's own
 // Require vocabulary, or from what the suite can do itself.
-func hasCapability(t *target.Target, e *Env, need string) (bool, string) {
+func hasCapability(t *profile.Target, e *Env, need string) (bool, string) {
 	switch need {
 	case "backdoor:clock":
-		return t.Require(target.NeedClock)
+		return t.Require(profile.NeedClock)
 	case "backdoor:poll":
 		if e.SetTenantConfig == nil {
 			return false, "the target has no backdoor to hold or fail a password reset"
@@ -191,11 +191,11 @@ func hasCapability(t *target.Target, e *Env, need string) (bool, string) {
 		}
 		return true, ""
 	case "signin:password", "signup:password":
-		return signUpMethod(t, e, target.SignUpPassword, target.NeedSignUpPassword)
+		return signUpMethod(t, e, profile.SignUpPassword, profile.NeedSignUpPassword)
 	case "signin:otp", "signup:otp":
-		return signUpMethod(t, e, target.SignUpOTP, target.NeedSignUpOTP)
+		return signUpMethod(t, e, profile.SignUpOTP, profile.NeedSignUpOTP)
 	case "password-policy:banned":
-		return t.Require(target.NeedBannedPassword)
+		return t.Require(profile.NeedBannedPassword)
 	case "existing-user":
 		// Users are made by sign-up when the profile names none.
 		if len(t.Existing) > 0 || t.OTP != nil {
@@ -227,7 +227,7 @@ func hasCapability(t *target.Target, e *Env, need string) (bool, string) {
 // signUpMethod answers a need for a tenant whose sign-up method is method.
 // A tenant of the other method with a configuration backdoor (the emulator)
 // is switched to it for the rest of the spec, and switched back after.
-func signUpMethod(t *target.Target, e *Env, method, need string) (bool, string) {
+func signUpMethod(t *profile.Target, e *Env, method, need string) (bool, string) {
 	ok, reason := t.Require(need)
 	if ok || e.SetTenantConfig == nil || e.Tenant.SignUpMethod == method {
 		return ok, reason
@@ -244,7 +244,7 @@ func signUpMethod(t *target.Target, e *Env, method, need string) (bool, string) 
 
 // editConfig changes the emulator's tenant configuration through the
 // backdoor and returns a function that puts the old one back.
-func editConfig(ctx context.Context, b *target.Backdoor, edit func(map[string]any)) (func(context.Context) error, error) {
+func editConfig(ctx context.Context, b *profile.Backdoor, edit func(map[string]any)) (func(context.Context) error, error) {
 	old, err := b.Config(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read tenant config: %w", err)

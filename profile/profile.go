@@ -1,8 +1,9 @@
-// Package target describes the system under test (the embedded emulator or
-// a real tenant) and opens it: a client for its API, a source of one-time
-// passcodes, what the tenant is expected to do and what the target can do
-// for tests.
-package target
+// Package profile reads a target profile, which describes the system under
+// test (the embedded emulator or a real tenant), and opens it: a client for
+// its API, a source of one-time passcodes, what the tenant is expected to do
+// and what the target can do for tests. (It was named target/, which build
+// tools and ignore templates read as build output.)
+package profile
 
 import (
 	"bytes"
@@ -19,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Kinds of target.

@@ -1,10 +1,10 @@
-package target
+package profile
 
 import (
 	"bytes"
 	"fmt"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/ciamcheck/ciamcheck/emulator"
 )
