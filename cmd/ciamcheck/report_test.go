@@ -191,8 +191,18 @@ func TestReportCompare(t *testing.T) {
 	if _, _, err := runCLI("report", slightly, "--compare", fast, "--fail-on-regression"); err != nil {
 		t.Fatalf("+5%% within the default tolerance: %v", err)
 	}
-	if _, _, err := runCLI("report", slightly, "--compare", fast, "--fail-on-regression", "--latency-tolerance", "0", "--error-tolerance", "0", "--min-latency", "0", "--min-tail", "0"); exitCode(err) != exitRegression {
-		t.Fatalf("zero tolerances: %v", err)
+	// With every tolerance at zero any change beyond the noise regresses:
+	// +5% of 200 values spread over 2 ms is within it, +50% is not.
+	zero := []string{"--fail-on-regression", "--latency-tolerance", "0", "--error-tolerance", "0", "--min-latency", "0"}
+	if _, _, err := runCLI(append([]string{"report", slightly, "--compare", fast}, zero...)...); err != nil {
+		t.Fatalf("zero tolerances, +5%% (noise at 200 values): %v", err)
+	}
+	half := writeRun(t, "half.json", loadRun(t, 3000))
+	if _, _, err := runCLI(append([]string{"report", half, "--compare", fast}, zero...)...); exitCode(err) != exitRegression {
+		t.Fatalf("zero tolerances, +50%%: %v", err)
+	}
+	if _, _, err := runCLI("report", half, "--compare", fast, "--confidence", "1.5"); err == nil || !strings.Contains(err.Error(), "--confidence") {
+		t.Fatalf("confidence out of range: %v", err)
 	}
 	if _, _, err := runCLI("report", slow, "--compare", fast, "--latency-tolerance", "-1"); err == nil || !strings.Contains(err.Error(), "--latency-tolerance") {
 		t.Fatalf("negative tolerance: %v", err)
