@@ -78,9 +78,9 @@ func exitCode(err error) int {
 		return ee.code
 	}
 	if err != nil {
-		return 1
+		return exitCouldNotRun
 	}
-	return 0
+	return exitPassed
 }
 
 func TestReportFormats(t *testing.T) {
@@ -146,9 +146,9 @@ func TestReportBadRecords(t *testing.T) {
 		"garbage":                  {[]string{"report", garbage}, exitBadRecord, "not a JSON object"},
 		"missing":                  {[]string{"report", filepath.Join(dir, "nope.json")}, exitBadRecord, "no such file"},
 		"v2":                       {[]string{"report", v2}, exitBadRecord, "major version 2"},
-		"bad format":               {[]string{"report", good, "--format", "pdf"}, 1, "--format"},
-		"junit load":               {[]string{"report", writeRun(t, "l.json", loadRun(t, 1000)), "--format", "junit"}, 1, "only conformance"},
-		"fail-on-regression alone": {[]string{"report", good, "--fail-on-regression"}, 1, "needs --compare"},
+		"bad format":               {[]string{"report", good, "--format", "pdf"}, exitCouldNotRun, "--format"},
+		"junit load":               {[]string{"report", writeRun(t, "l.json", loadRun(t, 1000)), "--format", "junit"}, exitCouldNotRun, "only conformance"},
+		"fail-on-regression alone": {[]string{"report", good, "--fail-on-regression"}, exitCouldNotRun, "needs --compare"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := runCLI(tc.args...)
