@@ -172,29 +172,27 @@ func decodeConfig(b []byte) (Config, error) { return decode[Config]("config", b,
 
 func decodeFaults(b []byte) (Faults, error) { return decode[Faults]("faults", b, true) }
 
-// into adapts a decoder to call.decode.
-func into[T any](dst *T, dec func([]byte) (T, error)) func([]byte) error {
-	return func(b []byte) error {
-		v, err := dec(b)
-		*dst = v
+// exchange sends one call and decodes its answer with dec.
+func exchange[T any](ctx context.Context, c *Client, k call, dec func([]byte) (T, error)) (T, error) {
+	var out T
+	k.decode = func(b []byte) error {
+		var err error
+		out, err = dec(b)
 		return err
 	}
+	err := c.do(ctx, k)
+	return out, err
 }
 
 // Clock reads the emulator's clock.
 func (c *Client) Clock(ctx context.Context) (Clock, error) {
-	var out Clock
-	err := c.do(ctx, call{method: http.MethodGet, path: PathClock, want: http.StatusOK, decode: into(&out, decodeClock)})
-	return out, err
+	return exchange(ctx, c, call{method: http.MethodGet, path: PathClock, want: http.StatusOK}, decodeClock)
 }
 
 // AdvanceClock moves the emulator's clock forward by d, which expires
 // passcodes, continuation tokens and security tokens without waiting.
 func (c *Client) AdvanceClock(ctx context.Context, d time.Duration) (Clock, error) {
-	var out Clock
-	err := c.do(ctx, call{method: http.MethodPost, path: PathClock, in: ClockAdvance{Advance: d.String()},
-		want: http.StatusOK, decode: into(&out, decodeClock)})
-	return out, err
+	return exchange(ctx, c, call{method: http.MethodPost, path: PathClock, in: ClockAdvance{Advance: d.String()}, want: http.StatusOK}, decodeClock)
 }
 
 // Reset puts users, flows, outbox, clock, faults and tenant settings back
@@ -206,44 +204,30 @@ func (c *Client) Reset(ctx context.Context) error {
 // CreateUser adds a user directly, skipping sign-up. An existing user is
 // an *Error with HTTP 409.
 func (c *Client) CreateUser(ctx context.Context, u NewUser) (User, error) {
-	var out User
-	err := c.do(ctx, call{method: http.MethodPost, path: PathUsers, in: u.wire(),
-		want: http.StatusCreated, decode: into(&out, decodeUser)})
-	return out, err
+	return exchange(ctx, c, call{method: http.MethodPost, path: PathUsers, in: u.wire(), want: http.StatusCreated}, decodeUser)
 }
 
 // User reads a user; a missing one is an *Error with HTTP 404.
 func (c *Client) User(ctx context.Context, username string) (User, error) {
-	var out User
-	err := c.do(ctx, call{method: http.MethodGet, path: PathUsers + "/" + url.PathEscape(username),
-		want: http.StatusOK, decode: into(&out, decodeUser)})
-	return out, err
+	return exchange(ctx, c, call{method: http.MethodGet, path: PathUsers + "/" + url.PathEscape(username), want: http.StatusOK}, decodeUser)
 }
 
 // Outbox lists the passcodes sent to username, oldest first.
 func (c *Client) Outbox(ctx context.Context, username string) (Outbox, error) {
-	var out Outbox
-	err := c.do(ctx, call{method: http.MethodGet, path: PathOutbox, query: url.Values{"username": {username}},
-		want: http.StatusOK, decode: into(&out, DecodeOutbox)})
-	return out, err
+	return exchange(ctx, c, call{method: http.MethodGet, path: PathOutbox, query: url.Values{"username": {username}}, want: http.StatusOK}, DecodeOutbox)
 }
 
 // Config reads the tenant's configuration (seeded users' passwords
 // blank).
 func (c *Client) Config(ctx context.Context) (Config, error) {
-	var out Config
-	err := c.do(ctx, call{method: http.MethodGet, path: PathConfig, want: http.StatusOK, decode: into(&out, decodeConfig)})
-	return out, err
+	return exchange(ctx, c, call{method: http.MethodGet, path: PathConfig, want: http.StatusOK}, decodeConfig)
 }
 
 // SetConfig replaces the tenant's configuration and returns it as the
 // emulator now serves it; an invalid one is an *Error with HTTP 400 and the
 // emulator's reason.
 func (c *Client) SetConfig(ctx context.Context, cfg Config) (Config, error) {
-	var out Config
-	err := c.do(ctx, call{method: http.MethodPut, path: PathConfig, in: cfg,
-		want: http.StatusOK, decode: into(&out, decodeConfig)})
-	return out, err
+	return exchange(ctx, c, call{method: http.MethodPut, path: PathConfig, in: cfg, want: http.StatusOK}, decodeConfig)
 }
 
 // EditConfig reads the tenant's configuration, applies edit to it, puts
@@ -251,11 +235,10 @@ func (c *Client) SetConfig(ctx context.Context, cfg Config) (Config, error) {
 // was read.
 func (c *Client) EditConfig(ctx context.Context, edit func(*Config)) (restore func(context.Context) error, err error) {
 	var old json.RawMessage
-	var cfg Config
-	err = c.do(ctx, call{method: http.MethodGet, path: PathConfig, want: http.StatusOK, decode: func(b []byte) error {
+	cfg, err := exchange(ctx, c, call{method: http.MethodGet, path: PathConfig, want: http.StatusOK}, func(b []byte) (Config, error) {
 		old = append(json.RawMessage(nil), b...)
-		return into(&cfg, decodeConfig)(b)
-	}})
+		return decodeConfig(b)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read tenant config: %w", err)
 	}
@@ -273,16 +256,11 @@ func (c *Client) EditConfig(ctx context.Context, edit func(*Config)) (restore fu
 
 // Faults reads the fault set.
 func (c *Client) Faults(ctx context.Context) (Faults, error) {
-	var out Faults
-	err := c.do(ctx, call{method: http.MethodGet, path: PathFaults, want: http.StatusOK, decode: into(&out, decodeFaults)})
-	return out, err
+	return exchange(ctx, c, call{method: http.MethodGet, path: PathFaults, want: http.StatusOK}, decodeFaults)
 }
 
 // SetFaults replaces the fault set and returns it as the emulator now
 // applies it; an invalid one is an *Error with HTTP 400.
 func (c *Client) SetFaults(ctx context.Context, f Faults) (Faults, error) {
-	var out Faults
-	err := c.do(ctx, call{method: http.MethodPut, path: PathFaults, in: f,
-		want: http.StatusOK, decode: into(&out, decodeFaults)})
-	return out, err
+	return exchange(ctx, c, call{method: http.MethodPut, path: PathFaults, in: f, want: http.StatusOK}, decodeFaults)
 }
