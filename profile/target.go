@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ciamcheck/ciamcheck/emulator"
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/otp"
 )
@@ -58,7 +59,7 @@ type Target struct {
 	Expect     Expectations
 	Caps       Capabilities
 	// Backdoor is nil unless the target has one.
-	Backdoor *Backdoor
+	Backdoor *backdoor.Client
 	Users    *Users
 	// Existing are the profile's users with their passwords read from the
 	// environment.
@@ -121,12 +122,12 @@ func Open(ctx context.Context, p *Profile) (*Target, error) {
 	}
 	t.Caps.ExistingUsers = len(t.Existing)
 	if host != "" {
-		t.Backdoor = &Backdoor{BaseURL: host, HTTPClient: t.HTTPClient}
+		t.Backdoor = &backdoor.Client{BaseURL: host, HTTPClient: t.HTTPClient}
 	}
 	t.Client = t.ClientFor(t.ClientID)
 	switch p.OTP.Source {
 	case OTPOutbox:
-		t.OTP = &otp.Outbox{BaseURL: host, HTTPClient: t.HTTPClient, CodeLength: t.Expect.CodeLength}
+		t.OTP = &otp.Outbox{Backdoor: t.Backdoor, CodeLength: t.Expect.CodeLength}
 	case OTPExec:
 		// The command runs in the profile's directory, so
 		// [./read-mailbox.sh] means the script beside the profile.
@@ -231,7 +232,7 @@ func (t *Target) startEmulator(ctx context.Context) error {
 
 // unconsentedScope is the first scope the emulator's app clientID has no
 // consent for, or "".
-func unconsentedScope(cfg emulator.Config, clientID string) string {
+func unconsentedScope(cfg backdoor.Config, clientID string) string {
 	for _, a := range cfg.Apps {
 		if strings.EqualFold(a.ClientID, clientID) && len(a.NoConsent) > 0 {
 			return a.NoConsent[0]
