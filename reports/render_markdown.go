@@ -60,12 +60,9 @@ func RenderMarkdown(w io.Writer, r *Record) error {
 		}
 	}
 	if l := v.Load; l != nil {
-		fmt.Fprintf(bw, "\n**Result: %s**", passFail(l.Passed))
-		if len(l.Thresholds) > 0 {
-			fmt.Fprintf(bw, " (%d of %d thresholds failed)", l.ThresholdsFailed, len(l.Thresholds))
-		}
-		if l.Aborted != "" {
-			fmt.Fprint(bw, " (aborted)")
+		fmt.Fprintf(bw, "\n**Result: %s**", l.Result)
+		if l.Verdict.Reason != "" {
+			fmt.Fprintf(bw, " (%s)", mdCell(l.Verdict.Reason))
 		}
 		fmt.Fprintln(bw)
 		for _, s := range l.Scenarios {
@@ -99,7 +96,7 @@ func RenderMarkdown(w io.Writer, r *Record) error {
 		if l.Aborted != "" {
 			fmt.Fprintf(bw, "\n**Aborted:** %s\n", mdCell(l.Aborted))
 		}
-		fmt.Fprintf(bw, "\n**Result: %s**\n", passFail(l.Passed))
+		fmt.Fprintf(bw, "\n**Result: %s**\n", l.Result)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("render markdown: %w", err)

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,12 +9,13 @@ import (
 )
 
 // NewRecord starts a record of kind for tool against target, with the schema
-// set, StartedAt now (UTC) and an empty Conformance or Load body to fill.
-// Set EndedAt when the run ends.
+// set, a new random run ID, StartedAt now (UTC) and an empty Conformance or
+// Load body to fill. Set EndedAt when the run ends.
 func NewRecord(kind Kind, tool Tool, target Target) *Record {
 	r := &Record{
 		Schema:    SchemaVersion,
 		Kind:      kind,
+		RunID:     rand.Text(),
 		Tool:      tool,
 		Target:    target,
 		StartedAt: time.Now().UTC(),
