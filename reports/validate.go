@@ -2,9 +2,12 @@ package reports
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -115,6 +118,14 @@ func validateConformance(c *Conformance, bad func(string, ...any)) {
 func validateLoad(l *Load, bad func(string, ...any)) {
 	if len(l.Plan) > 0 && !json.Valid(l.Plan) {
 		bad("plan is not JSON")
+	}
+	for i, in := range l.MergedFrom {
+		if in.Source == "" {
+			bad("merged_from[%d]: empty source", i)
+		}
+		if b, err := hex.DecodeString(in.SHA256); err != nil || len(b) != sha256.Size || strings.ToLower(in.SHA256) != in.SHA256 {
+			bad("merged_from[%d] %q: sha256 %q is not 64 lowercase hex digits", i, in.Source, in.SHA256)
+		}
 	}
 	names := make(map[string]bool, len(l.Scenarios))
 	for i, s := range l.Scenarios {

@@ -214,22 +214,27 @@ func runReport(stdout, stderr io.Writer, path string, f reportFlags) error {
 	} else if err := writeFileAtomic(f.out, buf.Bytes()); err != nil {
 		return err
 	}
+	return reportStatus(path, reports.Judge(rec), f.failOnRegression && cmp.Regressed(), f.compare)
+}
+
+// reportStatus is the exit of report: the record's verdict, and 1 for a
+// regression --fail-on-regression asked about.
+func reportStatus(path string, verdict reports.Verdict, regressed bool, previous string) error {
 	var why []string
-	verdict := reports.Judge(rec)
 	if !verdict.Passed() {
 		why = append(why, fmt.Sprintf("%s: %s (%s)", path, verdict.Status, verdict.Reason))
 	}
-	if f.failOnRegression && cmp.Regressed() {
-		why = append(why, fmt.Sprintf("%s regressed against %s", path, f.compare))
+	if regressed {
+		why = append(why, fmt.Sprintf("%s regressed against %s", path, previous))
 	}
-	if len(why) > 0 {
-		code := verdict.Status.ExitCode()
-		if code == 0 {
-			code = exitRegression
-		}
-		return &exitError{code: code, err: errors.New(strings.Join(why, "; "))}
+	if len(why) == 0 {
+		return nil
 	}
-	return nil
+	code := verdict.Status.ExitCode()
+	if code == 0 {
+		code = exitRegression
+	}
+	return &exitError{code: code, err: errors.New(strings.Join(why, "; "))}
 }
 
 // tolerance is the comparison tolerance the flags ask for.
