@@ -276,7 +276,7 @@ func runReportMerge(stdout io.Writer, paths []string, out string) error {
 	}
 	merged, err := reports.Merge(parts...)
 	if err != nil {
-		return &exitError{code: exitBadRecord, err: fmt.Errorf("report merge: %w", err)}
+		return &exitError{code: exitBadRecord, err: err} // "merge: why"
 	}
 	if err := reports.WriteFile(out, merged); err != nil {
 		return &exitError{code: exitBadRecord, err: fmt.Errorf("report merge: %w", err)}
