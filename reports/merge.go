@@ -44,7 +44,7 @@ func ReadPart(path string) (Part, error) {
 // run spanning the earliest start to the latest end and each scenario
 // lasting its longest part. It refuses what cannot be one run: a record of
 // another kind, plan, profile (hash) or tool version, and the same record
-// twice (same bytes or same run ID). The merged record lists its inputs with
+// twice (same bytes or same run ID) or one execution segment twice. The merged record lists its inputs with
 // their digests, carries the plan's thresholds and each input's measurement
 // checks (prefixed with the input), and its thresholds are evaluated on the
 // merged data: only those say whether the whole run met them. Abort reasons
@@ -75,7 +75,7 @@ func Merge(parts ...Part) (*Record, error) {
 			c.Expr = where + ": " + c.Expr
 			out.Load.Checks = append(out.Load.Checks, c)
 		}
-		out.Load.MergedFrom = append(out.Load.MergedFrom, MergeInput{Source: p.Source, RunID: r.RunID, SHA256: p.SHA256})
+		out.Load.MergedFrom = append(out.Load.MergedFrom, MergeInput{Source: p.Source, RunID: r.RunID, SHA256: p.SHA256, Segment: r.Load.Segment})
 		for _, s := range r.Load.Scenarios {
 			if err := acc.add(s); err != nil {
 				return nil, fmt.Errorf("merge: %s: %w", where, err)
@@ -150,6 +150,8 @@ func checkParts(parts []Part) error {
 				return fmt.Errorf("%s is %s again (same sha256 %s): merging it twice would count its run twice", partName(i, p), partName(j, q), p.SHA256)
 			case p.Record.RunID != "" && p.Record.RunID == q.Record.RunID:
 				return fmt.Errorf("%s is %s again (same run ID %s): merging it twice would count its run twice", partName(i, p), partName(j, q), p.Record.RunID)
+			case p.Record.Load.Segment != "" && p.Record.Load.Segment == q.Record.Load.Segment:
+				return fmt.Errorf("%s ran segment %s, as %s did: merging it twice would count its share twice", partName(i, p), p.Record.Load.Segment, partName(j, q))
 			}
 		}
 	}

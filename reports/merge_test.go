@@ -15,6 +15,7 @@ func TestMerge(t *testing.T) {
 	b.StartedAt = a.StartedAt.Add(-5e9)
 	// The same plan, written with other spacing and key order.
 	b.Load.Plan = json.RawMessage("{\n  \"scenarios\": [{\"rate\":50,\"name\":\"signup\",\"flow\":\"signup\",\"executor\":\"constant-arrival-rate\"}]}")
+	a.Load.Segment, b.Load.Segment = "1/2", "2/2"
 	pa, pb := part(t, "a.json", a), part(t, "b.json", b)
 	m, err := Merge(pa, pb)
 	if err != nil {
@@ -45,7 +46,7 @@ func TestMerge(t *testing.T) {
 		t.Fatal("merged histogram is not the exact union")
 	}
 	// The merged record lists its inputs, and is a run of its own.
-	wantInputs := []MergeInput{{Source: "a.json", RunID: a.RunID, SHA256: pa.SHA256}, {Source: "b.json", RunID: b.RunID, SHA256: pb.SHA256}}
+	wantInputs := []MergeInput{{Source: "a.json", RunID: a.RunID, SHA256: pa.SHA256, Segment: "1/2"}, {Source: "b.json", RunID: b.RunID, SHA256: pb.SHA256, Segment: "2/2"}}
 	if len(m.Load.MergedFrom) != 2 || m.Load.MergedFrom[0] != wantInputs[0] || m.Load.MergedFrom[1] != wantInputs[1] {
 		t.Errorf("merged_from = %+v, want %+v", m.Load.MergedFrom, wantInputs)
 	}
@@ -103,9 +104,13 @@ func TestMergeRefuses(t *testing.T) {
 		"different tool":      {[]Part{pa, other(func(r *Record) { r.Tool.Version = "v0.9.1" })}, "tool: want ciamcheck v0.9.0 (input 1 (a.json)), got ciamcheck v0.9.1 (input 2 (b.json))"},
 		"same file twice":     {[]Part{pa, other(func(*Record) {}), {Source: "copy.json", SHA256: pa.SHA256, Record: pa.Record}}, "input 3 (copy.json) is input 1 (a.json) again (same sha256 " + pa.SHA256},
 		"same run twice":      {[]Part{pa, part(t, "again.json", sameRun)}, "input 2 (again.json) is input 1 (a.json) again (same run ID load-fixture-1)"},
-		"histogram geometry":  {[]Part{pa, narrow}, "geometry 1..10000 at 2 significant figures differs from 1..3600000000 at 3"},
-		"conformance":         {[]Part{pa, part(t, "c.json", conformanceRecord())}, "input 2 (c.json) is not a load record"},
-		"none":                {nil, "no records"},
+		"same segment twice": {[]Part{
+			other(func(r *Record) { r.RunID, r.Load.Segment = "s1", "2/4" }),
+			other(func(r *Record) { r.RunID, r.Load.Segment = "s2", "2/4" }),
+		}, "input 2 (b.json) ran segment 2/4, as input 1 (b.json) did"},
+		"histogram geometry": {[]Part{pa, narrow}, "geometry 1..10000 at 2 significant figures differs from 1..3600000000 at 3"},
+		"conformance":        {[]Part{pa, part(t, "c.json", conformanceRecord())}, "input 2 (c.json) is not a load record"},
+		"none":               {nil, "no records"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			m, err := Merge(tc.parts...)

@@ -13,8 +13,8 @@ import (
 // does not know; a different major is refused (see Read). Bump the minor for
 // an added optional field, the major for anything a reader must understand.
 //
-// v1.1 added run_id, and to load records plan_thresholds, checks and
-// merged_from; a v1.0 load record kept its measurement checks among its
+// v1.1 added run_id, and to load records plan_thresholds, checks, segment
+// and merged_from; a v1.0 load record kept its measurement checks among its
 // thresholds (see Judge).
 const SchemaVersion = "ciamcheck.run/v1.1"
 
@@ -123,6 +123,11 @@ type Load struct {
 	// of the run, kept as written and never re-evaluated.
 	Checks  []ThresholdResult `json:"checks,omitempty"`
 	Aborted string            `json:"aborted,omitempty"`
+	// Segment is the execution segment the record ran when one plan is
+	// split between workers ("2/4"); empty for the whole plan. Reserved:
+	// no command splits a plan yet, but Merge already refuses one segment
+	// given twice.
+	Segment string `json:"segment,omitempty"`
 	// MergedFrom lists the records a merged record was made of.
 	MergedFrom []MergeInput `json:"merged_from,omitempty"`
 }
@@ -133,6 +138,8 @@ type MergeInput struct {
 	Source string `json:"source"` // the path given to report merge
 	RunID  string `json:"run_id,omitempty"`
 	SHA256 string `json:"sha256"` // lowercase hex of the record file
+	// Segment is the input's Load.Segment, when it ran one.
+	Segment string `json:"segment,omitempty"`
 }
 
 // ScenarioResult is one scenario of a load plan.
