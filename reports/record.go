@@ -1,5 +1,7 @@
 // Package reports owns the run record, the one output format of every
-// ciamcheck run, and the renderers and comparisons that read it.
+// ciamcheck run; the verdict on it (thresholds, Judge, the exit status) that
+// load, report and report merge all give; and the renderers, comparisons and
+// merge that read it.
 package reports
 
 import (
