@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -44,11 +45,12 @@ type entryView struct {
 }
 
 type loadView struct {
-	Scenarios        []scenarioView
-	Thresholds       []ThresholdResult
-	ThresholdsFailed int
-	Aborted          string
-	Passed           bool // every threshold passed and the run was not aborted
+	Scenarios  []scenarioView
+	Verdict    Verdict // Judge of the record, the one every command gives
+	Thresholds []ThresholdResult
+	Aborted    string
+	Passed     bool
+	Result     string // PASS, FAIL or NOT JUDGED
 }
 
 type scenarioView struct {
@@ -166,13 +168,9 @@ func buildView(r *Record) (*view, error) {
 		v.Conf = c
 	}
 	if r.Load != nil {
-		l := &loadView{Thresholds: r.Load.Thresholds, Aborted: r.Load.Aborted, Passed: r.Load.Aborted == ""}
-		for _, t := range r.Load.Thresholds {
-			if !t.Passed {
-				l.ThresholdsFailed++
-				l.Passed = false
-			}
-		}
+		verdict := Judge(r)
+		l := &loadView{Verdict: verdict, Aborted: r.Load.Aborted, Passed: verdict.Passed(), Result: verdict.Status.String()}
+		l.Thresholds = append(slices.Clone(verdict.Thresholds), verdict.Checks...)
 		for _, s := range r.Load.Scenarios {
 			sv := scenarioView{ScenarioResult: s}
 			all := s.Steps
