@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -86,7 +85,7 @@ type RunRef struct {
 }
 
 func runRef(r *Record) RunRef {
-	ref := RunRef{Started: r.StartedAt, Tool: strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version), Target: targetLine(r.Target)}
+	ref := RunRef{Started: r.StartedAt, Tool: r.Tool.String(), Target: targetLine(r.Target)}
 	if r.Integrity != nil {
 		ref.Digest = r.Integrity.Algorithm + " " + r.Integrity.Digest
 	}

@@ -4,6 +4,7 @@ package reports
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -12,7 +13,7 @@ import (
 // fields, so a reader accepts any minor of its major and ignores the fields it
 // does not know; a different major is refused (see Read). Bump the minor for
 // an added optional field, the major for anything a reader must understand.
-const SchemaVersion = "ciamcheck.run/v1"
+const SchemaVersion = "ciamcheck.run/v1.1"
 
 // Kind says what produced a record.
 type Kind string
@@ -44,11 +45,45 @@ type Record struct {
 	readVerdict error
 }
 
-// Tool identifies the binary that wrote the record.
+// Tool identifies the binary that wrote the record. Revision, Dirty and
+// RevisionTime (schema v1.1) say which commit it was built from, so a
+// record of a "dev" build still names its source; records without them
+// read as before.
 type Tool struct {
 	Name      string `json:"name"`
 	Version   string `json:"version"`
 	GoVersion string `json:"go_version,omitempty"`
+	// Revision is the VCS commit the binary was built from, "" if unknown.
+	Revision string `json:"revision,omitempty"`
+	// Dirty: the working tree had uncommitted changes at build time.
+	Dirty bool `json:"dirty,omitempty"`
+	// RevisionTime is the commit time of Revision.
+	RevisionTime time.Time `json:"revision_time,omitzero"`
+}
+
+// String is the tool as reports show it, e.g.
+// "ciamcheck v0.3.0 (rev abc1234, dirty)".
+func (t Tool) String() string {
+	s := strings.TrimSpace(t.Name + " " + t.Version)
+	var build []string
+	if t.Revision != "" {
+		build = append(build, "rev "+shortRevision(t.Revision))
+	}
+	if t.Dirty {
+		build = append(build, "dirty")
+	}
+	if len(build) > 0 {
+		s += " (" + strings.Join(build, ", ") + ")"
+	}
+	return s
+}
+
+// shortRevision abbreviates a commit hash the way git log --oneline does.
+func shortRevision(rev string) string {
+	if len(rev) > 7 {
+		return rev[:7]
+	}
+	return rev
 }
 
 // Target describes the system under test with secrets removed.

@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/suites/conformance"
 )
 
@@ -87,7 +85,7 @@ func runConformance(w io.Writer, f conformanceFlags) error {
 		Config: conformance.Config{
 			ProfilePath: f.target,
 			Out:         f.out,
-			Tool:        reports.Tool{Name: "ciamcheck", Version: toolVersion(), GoVersion: runtime.Version()},
+			Tool:        tool(),
 		},
 		LabelFilter: f.labelFilter,
 		FocusString: f.focus,

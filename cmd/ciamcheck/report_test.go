@@ -95,7 +95,7 @@ func TestReportFormats(t *testing.T) {
 		{[]string{"report", conf, "--format", "markdown"}, []string{"### Failed", "| `signup.start.weak_password` |"}},
 		{[]string{"report", conf, "--format", "html"}, []string{"<!DOCTYPE html>", "<details>"}},
 		{[]string{"report", conf, "--format", "junit"}, []string{`<testsuites name="ciamcheck" tests="3" failures="1" skipped="1"`, `<skipped message="needs the emulator clock">`}},
-		{[]string{"report", conf, "--format", "json"}, []string{`"schema": "ciamcheck.run/v1"`, `"integrity"`}},
+		{[]string{"report", conf, "--format", "json"}, []string{`"schema": "` + reports.SchemaVersion + `"`, `"integrity"`}},
 		{[]string{"report", load}, []string{"signin.token", "p99", "result: PASS"}},
 	}
 	for _, tc := range tests {
