@@ -1,0 +1,103 @@
+package profile
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ciamcheck/ciamcheck/otp"
+)
+
+const imapTenant = "kind: tenant\nbase_url: https://h/contoso.onmicrosoft.com\ntenant: contoso\nclient_id: c\nexpect: {code_length: 6}\n"
+
+func TestIMAPSpecDefaults(t *testing.T) {
+	p, err := Parse([]byte(imapTenant + "otp: {source: imap, timeout: 90s, imap: {addr: imap.mail.example.com:993, username_env: MAIL_USER, password_env: MAIL_PASSWORD}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := IMAPSpec{Addr: "imap.mail.example.com:993", TLS: otp.IMAPTLSImplicit, UsernameEnv: "MAIL_USER", PasswordEnv: "MAIL_PASSWORD",
+		Mailbox: "INBOX", PollInterval: Duration(2 * time.Second), ClockSkew: Duration(10 * time.Second), AfterUse: otp.AfterUseSeen}
+	if p.OTP.Source != OTPIMAP || p.OTP.IMAP == nil || *p.OTP.IMAP != want {
+		t.Fatalf("otp.imap: want %+v, got %+v", want, p.OTP.IMAP)
+	}
+}
+
+func TestIMAPSpecErrors(t *testing.T) {
+	const ok = "addr: imap.mail.example.com:993, username_env: MAIL_USER, password_env: MAIL_PASSWORD"
+	tests := []struct {
+		name, otp, field string
+	}{
+		{"imap without its block", "{source: imap}", "otp.imap: required"},
+		{"imap block with another source", "{source: prompt, imap: {" + ok + "}}", "otp.imap: only used with source imap"},
+		{"command with imap", "{source: imap, command: [x], imap: {" + ok + "}}", "otp.command"},
+		{"no port", "{source: imap, imap: {addr: imap.mail.example.com, username_env: U, password_env: P}}", "otp.imap.addr"},
+		{"bad port", "{source: imap, imap: {addr: \"imap.mail.example.com:99999\", username_env: U, password_env: P}}", "otp.imap.addr"},
+		{"plaintext off loopback", "{source: imap, imap: {" + ok + ", tls: none}}", "otp.imap.tls: none sends the mailbox login"},
+		{"starttls off loopback", "{source: imap, imap: {" + ok + ", tls: starttls}}", "otp.imap.tls: starttls"},
+		{"bad tls", "{source: imap, imap: {" + ok + ", tls: ssl}}", "otp.imap.tls"},
+		{"password in place of env", "{source: imap, imap: {addr: \"h:993\", username_env: U, password_env: \"hunter2!\"}}", "otp.imap.password_env"},
+		{"no username env", "{source: imap, imap: {addr: \"h:993\", password_env: P}}", "otp.imap.username_env"},
+		{"bad regexp", "{source: imap, imap: {" + ok + ", code_regexp: \"([0-9]\"}}", "otp.imap.code_regexp"},
+		{"two groups", "{source: imap, imap: {" + ok + ", code_regexp: \"(a)([0-9]+)\"}}", "otp.imap.code_regexp: has 2 groups"},
+		{"negative poll", "{source: imap, imap: {" + ok + ", poll_interval: -1s}}", "otp.imap.poll_interval"},
+		{"bad after_use", "{source: imap, imap: {" + ok + ", after_use: archive}}", "otp.imap.after_use"},
+		{"move without folder", "{source: imap, imap: {" + ok + ", after_use: move}}", "otp.imap.move_to: required"},
+		{"move into the searched mailbox", "{source: imap, imap: {" + ok + ", after_use: move, move_to: INBOX}}", "otp.imap.move_to: is the searched mailbox"},
+		{"folder without move", "{source: imap, imap: {" + ok + ", move_to: Used}}", "otp.imap.move_to: only used"},
+		{"unknown key", "{source: imap, imap: {" + ok + ", pasword: x}}", "pasword"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(imapTenant + "otp: " + tc.otp + "\n"))
+			if err == nil || !strings.Contains(err.Error(), tc.field) {
+				t.Fatalf("error: want one naming %q, got %v", tc.field, err)
+			}
+		})
+	}
+	for _, okOTP := range []string{
+		"{source: imap, imap: {addr: \"127.0.0.1:1143\", tls: none, username_env: U, password_env: P}}",
+		"{source: imap, imap: {addr: \"localhost:143\", tls: starttls, username_env: U, password_env: P}}",
+		"{source: imap, imap: {addr: \"mail.internal:143\", tls: starttls, insecure: true, username_env: U, password_env: P, after_use: move, move_to: Used, code_regexp: \"code: ([0-9]+)\"}}",
+	} {
+		if _, err := Parse([]byte(imapTenant + "otp: " + okOTP + "\n")); err != nil {
+			t.Errorf("otp %s: want valid, got %v", okOTP, err)
+		}
+	}
+}
+
+func TestOpenIMAPSource(t *testing.T) {
+	p, err := Parse([]byte(imapTenant + "otp: {source: imap, timeout: 45s, imap: {addr: \"imap.mail.example.com:993\", username_env: CIAM_TEST_MAIL_USER, password_env: CIAM_TEST_MAIL_PASSWORD, after_use: delete, code_regexp: \"code: ([0-9]+)\"}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CIAM_TEST_MAIL_USER", "qa@mail.example.com")
+	t.Setenv("CIAM_TEST_MAIL_PASSWORD", "")
+	if _, err := Open(context.Background(), p); err == nil || !strings.Contains(err.Error(), "CIAM_TEST_MAIL_PASSWORD is not set") {
+		t.Fatalf("unset password: want an error naming the variable, got %v", err)
+	}
+	t.Setenv("CIAM_TEST_MAIL_PASSWORD", "Mailbox-Secret-1")
+	tg, err := Open(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	m, ok := tg.OTP.(*otp.IMAP)
+	if !ok {
+		t.Fatalf("OTP source: want *otp.IMAP, got %T", tg.OTP)
+	}
+	if m.Addr != "imap.mail.example.com:993" || m.Username != "qa@mail.example.com" || m.Password != "Mailbox-Secret-1" ||
+		m.CodeLength != 6 || m.Timeout != 45*time.Second || m.AfterUse != otp.AfterUseDelete || m.Pattern == nil || m.Mailbox != "INBOX" {
+		t.Errorf("IMAP source: got %+v", m)
+	}
+	// The profile (what is hashed into records) names the variables,
+	// never the login.
+	b, err := json.Marshal(tg.Profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "Mailbox-Secret-1") || !strings.Contains(string(b), "CIAM_TEST_MAIL_PASSWORD") {
+		t.Errorf("profile JSON: want the variable's name and not the password, got %s", b)
+	}
+}
