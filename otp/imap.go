@@ -154,6 +154,11 @@ func (m *IMAP) round(ctx context.Context, username string, after time.Time) (str
 		fresh := m.client == nil
 		if fresh {
 			if err := m.connect(ctx); err != nil {
+				if ctx.Err() != nil {
+					// The deadline closed the connection: that, not the
+					// closed connection, is the cause.
+					return "", 0, fmt.Errorf("connect: no answer from the server before the deadline (%w): %w", ctx.Err(), err)
+				}
 				return "", 0, err
 			}
 		}

@@ -230,6 +230,21 @@ func TestIMAPErrorsNameTheCause(t *testing.T) {
 	}
 	closedAddr := closed.Addr().String()
 	closed.Close()
+	// A server that accepts connections and never greets.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
 	tests := []struct {
 		name    string
 		change  func(*IMAP)
@@ -239,7 +254,8 @@ func TestIMAPErrorsNameTheCause(t *testing.T) {
 	}{
 		{"bad login", func(m *IMAP) { m.Password = "wrong-password-456" }, "", ErrIMAPLogin, "login failed for " + mailUser},
 		{"mailbox missing", func(m *IMAP) { m.Mailbox = "Passcodes" }, "", ErrIMAPMailbox, `"Passcodes"`},
-		{"nothing listens", func(m *IMAP) { m.Addr = closedAddr }, "", nil, "connect"},
+		{"nothing listens", func(m *IMAP) { m.Addr = closedAddr }, "", nil, "connect: dial tcp"},
+		{"no greeting", func(m *IMAP) { m.Addr = silent.Addr().String() }, "", context.DeadlineExceeded, "no answer from the server before the deadline"},
 		{"timeout", func(*IMAP) {}, "", ErrNoMessage, "none received after"},
 		{"a message without a code", func(*IMAP) {}, "Your code is on its way.", ErrMessageNoCode, "1 message(s) received after"},
 	}
@@ -267,7 +283,7 @@ func TestIMAPErrorsNameTheCause(t *testing.T) {
 				t.Errorf("error quotes the password: %v", err)
 			}
 			// Waiting cannot fix a login, a mailbox or a refused connection.
-			if tc.want != ErrNoMessage && tc.want != ErrMessageNoCode && time.Since(start) > 250*time.Millisecond {
+			if tc.want != ErrNoMessage && tc.want != ErrMessageNoCode && tc.want != context.DeadlineExceeded && time.Since(start) > 250*time.Millisecond {
 				t.Errorf("%s took %s: want an immediate error", tc.name, time.Since(start))
 			}
 		})
