@@ -1,22 +1,16 @@
 package otp
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+	"github.com/ciamcheck/ciamcheck/otp/otptest"
 )
 
 const (
@@ -25,97 +19,20 @@ const (
 	alice        = "qa+run1-1@mail.example.com"
 )
 
-// mailServer is an in-process IMAP server (go-imap's) with one account.
-type mailServer struct {
-	addr string
-	user *imapmemserver.User
-	tls  *tls.Config // what a client trusts
-}
-
-// startMailServer serves the account on loopback. mode is how connections
-// are secured, as in IMAP.TLS.
-func startMailServer(t *testing.T, mode string) *mailServer {
-	t.Helper()
-	// httptest's certificate is valid for 127.0.0.1: borrow it and the
-	// pool that trusts it.
-	h := httptest.NewTLSServer(http.NotFoundHandler())
-	serverTLS := &tls.Config{Certificates: h.TLS.Certificates}
-	clientTLS := h.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
-	h.Close()
-
-	mem := imapmemserver.New()
-	user := imapmemserver.NewUser(mailUser, mailPassword)
-	for _, mbox := range []string{"INBOX", "ciamcheck-used"} {
-		if err := user.Create(mbox, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mem.AddUser(user)
-	opts := &imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		InsecureAuth: mode == IMAPTLSNone,
-	}
-	if mode == IMAPTLSStartTLS {
-		opts.TLSConfig = serverTLS
-	}
-	srv := imapserver.New(opts)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mode == IMAPTLSImplicit {
-		ln = tls.NewListener(ln, serverTLS)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return &mailServer{addr: ln.Addr().String(), user: user, tls: clientTLS}
-}
-
-// deliver puts a message into mailbox as if received at received.
-func (s *mailServer) deliver(t *testing.T, mailbox string, raw string, received time.Time) {
-	t.Helper()
-	r := bytes.NewReader([]byte(strings.ReplaceAll(raw, "\n", "\r\n")))
-	if _, err := s.user.Append(mailbox, r, &imap.AppendOptions{Time: received}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// counts is how many messages mailbox holds, and how many are unseen.
-func (s *mailServer) counts(t *testing.T, mailbox string) (total, unseen uint32) {
-	t.Helper()
-	st, err := s.user.Status(mailbox, &imap.StatusOptions{NumMessages: true, NumUnseen: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return *st.NumMessages, *st.NumUnseen
-}
-
 // source is an IMAP source for s, plaintext on loopback, fast polling.
-func (s *mailServer) source() *IMAP {
+func source(s *otptest.MailServer) *IMAP {
 	return &IMAP{
-		Addr: s.addr, TLS: IMAPTLSNone, TLSConfig: s.tls,
+		Addr: s.Addr, TLS: IMAPTLSNone, TLSConfig: s.ClientTLS,
 		Username: mailUser, Password: mailPassword,
 		CodeLength: 8, PollInterval: 20 * time.Millisecond, Timeout: 2 * time.Second,
 	}
 }
 
-// passcodeMail is a tenant's passcode email to to.
-func passcodeMail(to, code string) string {
-	return fmt.Sprintf(`From: Contoso <no-reply@accounts.example.com>
-To: %s
-Subject: Your Contoso account verification code
-Date: Sun, 29 Nov 2026 18:00:00 +0000
-MIME-Version: 1.0
-Content-Type: text/plain; charset=utf-8
-
-Account verification code: %s
-
-This code expires in 10 minutes. Copyright 2026 Contoso, 1 Microsoft Way.
-`, to, code)
+func startMailServer(t *testing.T, mode string) *otptest.MailServer {
+	return otptest.StartMailServer(t, mode, mailUser, mailPassword)
 }
+
+var passcodeMail = otptest.PasscodeMail
 
 func TestIMAPCode(t *testing.T) {
 	now := time.Now()
@@ -134,9 +51,9 @@ func TestIMAPCode(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startMailServer(t, IMAPTLSNone)
 			for _, m := range tc.messages {
-				s.deliver(t, "INBOX", passcodeMail(m.to, m.code), now.Add(-m.age))
+				s.Deliver(t, "INBOX", passcodeMail(m.to, m.code), now.Add(-m.age))
 			}
-			src := s.source()
+			src := source(s)
 			src.Timeout = 300 * time.Millisecond
 			defer src.Close()
 			since := now.Add(-10 * time.Second)
@@ -168,18 +85,18 @@ type delivery struct {
 // A message that arrives while Code polls is found by a later round.
 func TestIMAPLateMessage(t *testing.T) {
 	s := startMailServer(t, IMAPTLSNone)
-	src := s.source()
+	src := source(s)
 	defer src.Close()
 	since := time.Now()
 	go func() {
 		time.Sleep(150 * time.Millisecond)
-		s.deliver(t, "INBOX", passcodeMail(alice, "87654321"), time.Now())
+		s.Deliver(t, "INBOX", passcodeMail(alice, "87654321"), time.Now())
 	}()
 	code, err := src.Code(context.Background(), alice, since)
 	if err != nil || code != secret("87654321") {
 		t.Fatalf("code: want 87654321, got %q (err %v)", code, err)
 	}
-	if total, unseen := s.counts(t, "INBOX"); total != 1 || unseen != 0 {
+	if total, unseen := s.Counts(t, "INBOX"); total != 1 || unseen != 0 {
 		t.Errorf("INBOX after use: want 1 message, 0 unseen; got %d, %d unseen", total, unseen)
 	}
 }
@@ -200,16 +117,16 @@ func TestIMAPAfterUse(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.afterUse, func(t *testing.T) {
 			s := startMailServer(t, IMAPTLSNone)
-			s.deliver(t, "INBOX", passcodeMail(alice, "12345678"), time.Now())
-			s.deliver(t, "INBOX", passcodeMail(bob, "87654321"), time.Now())
-			src := s.source()
-			src.AfterUse, src.MoveTo = tc.afterUse, "ciamcheck-used"
+			s.Deliver(t, "INBOX", passcodeMail(alice, "12345678"), time.Now())
+			s.Deliver(t, "INBOX", passcodeMail(bob, "87654321"), time.Now())
+			src := source(s)
+			src.AfterUse, src.MoveTo = tc.afterUse, otptest.UsedFolder
 			defer src.Close()
 			if code, err := src.Code(context.Background(), alice, time.Now().Add(-time.Second)); err != nil || code != secret("12345678") {
 				t.Fatalf("code: want 12345678, got %q (err %v)", code, err)
 			}
-			total, unseen := s.counts(t, "INBOX")
-			used, _ := s.counts(t, "ciamcheck-used")
+			total, unseen := s.Counts(t, "INBOX")
+			used, _ := s.Counts(t, otptest.UsedFolder)
 			if total != tc.inboxTotal || unseen != tc.inboxUnseen || used != tc.usedTotal {
 				t.Errorf("after use: want INBOX %d (%d unseen), used folder %d; got %d (%d unseen), %d",
 					tc.inboxTotal, tc.inboxUnseen, tc.usedTotal, total, unseen, used)
@@ -262,9 +179,9 @@ func TestIMAPErrorsNameTheCause(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.deliver != "" {
-				s.deliver(t, "INBOX", strings.Replace(passcodeMail(alice, ""), "Account verification code: ", tc.deliver, 1), time.Now())
+				s.Deliver(t, "INBOX", strings.Replace(passcodeMail(alice, ""), "Account verification code: ", tc.deliver, 1), time.Now())
 			}
-			src := s.source()
+			src := source(s)
 			src.Timeout = 300 * time.Millisecond
 			tc.change(src)
 			defer src.Close()
@@ -296,14 +213,14 @@ func TestIMAPTLS(t *testing.T) {
 	for _, mode := range []string{IMAPTLSImplicit, IMAPTLSStartTLS} {
 		t.Run(mode, func(t *testing.T) {
 			s := startMailServer(t, mode)
-			s.deliver(t, "INBOX", passcodeMail(alice, "12345678"), time.Now())
-			src := s.source()
+			s.Deliver(t, "INBOX", passcodeMail(alice, "12345678"), time.Now())
+			src := source(s)
 			src.TLS = mode
 			defer src.Close()
 			if code, err := src.Code(context.Background(), alice, time.Now().Add(-time.Second)); err != nil || code != secret("12345678") {
 				t.Fatalf("code: want 12345678, got %q (err %v)", code, err)
 			}
-			untrusted := s.source()
+			untrusted := source(s)
 			untrusted.TLS, untrusted.TLSConfig = mode, nil
 			defer untrusted.Close()
 			if _, err := untrusted.Code(context.Background(), alice, time.Now()); err == nil || !strings.Contains(err.Error(), "certificate") {
@@ -317,14 +234,14 @@ func TestIMAPTLS(t *testing.T) {
 // their own code; a dropped connection is redialled.
 func TestIMAPConcurrentAndReconnect(t *testing.T) {
 	s := startMailServer(t, IMAPTLSNone)
-	src := s.source()
+	src := source(s)
 	defer src.Close()
 	since := time.Now().Add(-time.Second)
 	var wg sync.WaitGroup
 	for i := range 5 {
 		user := fmt.Sprintf("qa+run1-%d@mail.example.com", i)
 		want := fmt.Sprintf("1000000%d", i)
-		s.deliver(t, "INBOX", passcodeMail(user, want), time.Now())
+		s.Deliver(t, "INBOX", passcodeMail(user, want), time.Now())
 		wg.Go(func() {
 			if code, err := src.Code(context.Background(), user, since); err != nil || code != secret(want) {
 				t.Errorf("%s: want %s, got %q (err %v)", user, want, code, err)
@@ -336,7 +253,7 @@ func TestIMAPConcurrentAndReconnect(t *testing.T) {
 	src.mu.Lock()
 	_ = src.client.Close() // as a server closing an idle connection does
 	src.mu.Unlock()
-	s.deliver(t, "INBOX", passcodeMail(alice, "55555555"), time.Now())
+	s.Deliver(t, "INBOX", passcodeMail(alice, "55555555"), time.Now())
 	if code, err := src.Code(context.Background(), alice, since); err != nil || code != secret("55555555") {
 		t.Fatalf("after the connection dropped: want 55555555, got %q (err %v)", code, err)
 	}

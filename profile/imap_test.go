@@ -3,11 +3,16 @@ package profile
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/otp"
+	"github.com/ciamcheck/ciamcheck/otp/otptest"
 )
 
 const imapTenant = "kind: tenant\nbase_url: https://h/contoso.onmicrosoft.com\ntenant: contoso\nclient_id: c\nexpect: {code_length: 6}\n"
@@ -99,5 +104,95 @@ func TestOpenIMAPSource(t *testing.T) {
 	}
 	if strings.Contains(string(b), "Mailbox-Secret-1") || !strings.Contains(string(b), "CIAM_TEST_MAIL_PASSWORD") {
 		t.Errorf("profile JSON: want the variable's name and not the password, got %s", b)
+	}
+}
+
+// End to end through Open: the embedded emulator as a passcode tenant
+// (6-digit codes) whose mails reach a test mailbox; the imap source that
+// Open builds from the profile finds each code, the API accepts it, and a
+// second code for the same user after a resend is the new one.
+func TestIMAPSourceSignUpAgainstEmulator(t *testing.T) {
+	mail := otptest.StartMailServer(t, otptest.Plain, "qa@mail.example.com", "Mailbox-Secret-1")
+	t.Setenv("CIAM_TEST_MAIL_USER", "qa@mail.example.com")
+	t.Setenv("CIAM_TEST_MAIL_PASSWORD", "Mailbox-Secret-1")
+	dir := t.TempDir()
+	tenant, err := os.ReadFile("testdata/emulator-otp-tenant.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tenant.yaml"), tenant, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	prof := "kind: emulator\nemulator_config: tenant.yaml\nusers: {domain: mail.example.com, local_part: qa}\n" +
+		"otp: {source: imap, timeout: 5s, imap: {addr: \"" + mail.Addr + "\", tls: none, username_env: CIAM_TEST_MAIL_USER, password_env: CIAM_TEST_MAIL_PASSWORD, poll_interval: 20ms}}\n"
+	if err := os.WriteFile(filepath.Join(dir, "profile.yaml"), []byte(prof), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(filepath.Join(dir, "profile.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tg, err := Open(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if tg.Expect.CodeLength != 6 {
+		t.Fatalf("the emulator tenant's code length: want 6, got %d", tg.Expect.CodeLength)
+	}
+	// The tenant "sends" mail: each passcode in the emulator's outbox is
+	// delivered to the test mailbox.
+	outbox := &otp.Outbox{BaseURL: tg.Backdoor.BaseURL, HTTPClient: tg.HTTPClient}
+	send := func(username string, since time.Time) nativeauth.Secret {
+		t.Helper()
+		code, err := outbox.Code(ctx, username, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mail.Deliver(t, "INBOX", otptest.PasscodeMail(username, string(code)), time.Now())
+		return code
+	}
+
+	// Every request advertises redirect too, as the reference pages require.
+	oobRedirect := []nativeauth.ChallengeType{nativeauth.ChallengeTypeOOB, nativeauth.ChallengeTypeRedirect}
+	username := tg.Users.New("imap")
+	since := time.Now()
+	start, err := tg.Client.SignUpStart(ctx, nativeauth.SignUpStartRequest{Username: username, ChallengeTypes: oobRedirect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := tg.Client.SignUpChallenge(ctx, nativeauth.ChallengeRequest{ContinuationToken: start.ContinuationToken, ChallengeTypes: oobRedirect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := send(username, since)
+	got, err := tg.OTP.Code(ctx, username, since)
+	if err != nil || got != first {
+		t.Fatalf("first code: want the outbox's, got a match %v (err %v)", got == first, err)
+	}
+
+	// A resend: a new code after a new request; the first is used and is
+	// not taken again.
+	since = time.Now()
+	ch2, err := tg.Client.SignUpChallenge(ctx, nativeauth.ChallengeRequest{ContinuationToken: ch.ContinuationToken, ChallengeTypes: oobRedirect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := send(username, since)
+	got, err = tg.OTP.Code(ctx, username, since)
+	if err != nil || got != second {
+		t.Fatalf("second code: want the new one, got a match %v (err %v)", got == second, err)
+	}
+	// The code is accepted when the flow moves on: to the attributes this
+	// tenant requires next (a wrong code is invalid_grant).
+	_, err = tg.Client.SignUpContinue(ctx, nativeauth.SignUpContinueRequest{ContinuationToken: ch2.ContinuationToken, GrantType: nativeauth.GrantTypeOOB, OOB: got})
+	var apiErr *nativeauth.Error
+	if err != nil && (!errors.As(err, &apiErr) || apiErr.Code != nativeauth.ErrAttributesRequired) {
+		t.Fatalf("the API refused the code from the mailbox: %v", err)
+	}
+	if total, unseen := mail.Counts(t, "INBOX"); total != 2 || unseen != 0 {
+		t.Errorf("mailbox: want 2 messages, none unseen; got %d, %d unseen", total, unseen)
 	}
 }
