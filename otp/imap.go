@@ -60,8 +60,10 @@ type IMAP struct {
 	TLS string
 	// TLSConfig overrides the TLS settings (tests: a private CA).
 	TLSConfig *tls.Config
-	// Username and Password log in to the mailbox.
-	Username, Password string
+	// Username and Password log in to the mailbox; Password is a Secret so
+	// that printing the source never shows it.
+	Username string
+	Password nativeauth.Secret
 	// Mailbox is the folder to search (default INBOX).
 	Mailbox string
 	// Pattern finds the code in a message; nil means DefaultCodePattern.
@@ -234,7 +236,7 @@ func (m *IMAP) connect(ctx context.Context) error {
 		c.Close()
 		return fmt.Errorf("greeting: %w", err)
 	}
-	if err := c.Login(m.Username, m.Password).Wait(); err != nil {
+	if err := c.Login(m.Username, m.Password.Reveal()).Wait(); err != nil {
 		c.Close()
 		var ie *imap.Error
 		if errors.As(err, &ie) {

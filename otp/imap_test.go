@@ -23,7 +23,7 @@ const (
 func source(s *otptest.MailServer) *IMAP {
 	return &IMAP{
 		Addr: s.Addr, TLS: IMAPTLSNone, TLSConfig: s.ClientTLS,
-		Username: mailUser, Password: mailPassword,
+		Username: mailUser, Password: secret(mailPassword),
 		CodeLength: 8, PollInterval: 20 * time.Millisecond, Timeout: 2 * time.Second,
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/otp"
 )
 
@@ -139,7 +140,7 @@ func (p *Profile) openIMAP(codeLength int) (*otp.IMAP, error) {
 	}
 	m := &otp.IMAP{
 		Addr: s.Addr, TLS: s.TLS,
-		Username: user, Password: pw,
+		Username: user, Password: nativeauth.Secret(pw),
 		Mailbox:      s.Mailbox,
 		CodeLength:   codeLength,
 		PollInterval: s.PollInterval.D(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,9 +93,12 @@ func TestOpenIMAPSource(t *testing.T) {
 	if !ok {
 		t.Fatalf("OTP source: want *otp.IMAP, got %T", tg.OTP)
 	}
-	if m.Addr != "imap.mail.example.com:993" || m.Username != "qa@mail.example.com" || m.Password != "Mailbox-Secret-1" ||
+	if m.Addr != "imap.mail.example.com:993" || m.Username != "qa@mail.example.com" || m.Password.Reveal() != "Mailbox-Secret-1" ||
 		m.CodeLength != 6 || m.Timeout != 45*time.Second || m.AfterUse != otp.AfterUseDelete || m.Pattern == nil || m.Mailbox != "INBOX" {
 		t.Errorf("IMAP source: got %+v", m)
+	}
+	if strings.Contains(fmt.Sprintf("%+v %#v", m, m), "Mailbox-Secret-1") {
+		t.Error("printing the source shows the mailbox password")
 	}
 	// The profile (what is hashed into records) names the variables,
 	// never the login.
