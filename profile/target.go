@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -134,6 +135,13 @@ func Open(ctx context.Context, p *Profile) (*Target, error) {
 		t.OTP = &otp.Exec{Command: p.OTP.Command, Timeout: p.OTP.Timeout.D(), CodeLength: t.Expect.CodeLength, Dir: p.dir}
 	case OTPPrompt:
 		t.OTP = otp.NewPrompt(os.Stdin, os.Stderr, t.Expect.CodeLength)
+	case OTPIMAP:
+		m, err := p.openIMAP(t.Expect.CodeLength)
+		if err != nil {
+			_ = t.Close()
+			return nil, fmt.Errorf("open target: %w", err)
+		}
+		t.OTP = m
 	}
 	return t, nil
 }
@@ -265,8 +273,14 @@ func (t *Target) Summary() Summary {
 	return s
 }
 
-// Close stops the embedded emulator, if Open started one.
+// Close stops the embedded emulator, if Open started one, and ends the
+// OTP source's connection (an IMAP mailbox's), if it holds one.
 func (t *Target) Close() error {
+	if c, ok := t.OTP.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			slog.Warn("close the one-time passcode source", "err", err)
+		}
+	}
 	if t.srv == nil {
 		return nil
 	}

@@ -6,6 +6,7 @@ package reports
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -16,8 +17,9 @@ import (
 // an added optional field, the major for anything a reader must understand.
 //
 // v1.1 added run_id, and to load records plan_thresholds, checks, segment
-// and merged_from; a v1.0 load record kept its measurement checks among its
-// thresholds (see Judge).
+// and merged_from, and to the tool its VCS revision, dirty flag and revision
+// time; a v1.0 load record kept its measurement checks among its thresholds
+// (see Judge).
 const SchemaVersion = "ciamcheck.run/v1.1"
 
 // Kind says what produced a record.
@@ -53,11 +55,45 @@ type Record struct {
 	readVerdict error
 }
 
-// Tool identifies the binary that wrote the record.
+// Tool identifies the binary that wrote the record. Revision, Dirty and
+// RevisionTime (schema v1.1) say which commit it was built from, so a
+// record of a "dev" build still names its source; records without them
+// read as before.
 type Tool struct {
 	Name      string `json:"name"`
 	Version   string `json:"version"`
 	GoVersion string `json:"go_version,omitempty"`
+	// Revision is the VCS commit the binary was built from, "" if unknown.
+	Revision string `json:"revision,omitempty"`
+	// Dirty: the working tree had uncommitted changes at build time.
+	Dirty bool `json:"dirty,omitempty"`
+	// RevisionTime is the commit time of Revision.
+	RevisionTime time.Time `json:"revision_time,omitzero"`
+}
+
+// String is the tool as reports show it, e.g.
+// "ciamcheck v0.3.0 (rev abc1234, dirty)".
+func (t Tool) String() string {
+	s := strings.TrimSpace(t.Name + " " + t.Version)
+	var build []string
+	if t.Revision != "" {
+		build = append(build, "rev "+shortRevision(t.Revision))
+	}
+	if t.Dirty {
+		build = append(build, "dirty")
+	}
+	if len(build) > 0 {
+		s += " (" + strings.Join(build, ", ") + ")"
+	}
+	return s
+}
+
+// shortRevision abbreviates a commit hash the way git log --oneline does.
+func shortRevision(rev string) string {
+	if len(rev) > 7 {
+		return rev[:7]
+	}
+	return rev
 }
 
 // Target describes the system under test with secrets removed.

@@ -138,7 +138,7 @@ func buildView(r *Record) (*view, error) {
 	}
 	v := &view{
 		Kind:        r.Kind,
-		Tool:        strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version),
+		Tool:        r.Tool.String(),
 		Target:      targetLine(r.Target),
 		ProfileHash: orNone(r.Target.ProfileHash),
 		Started:     timeOrUnknown(r.StartedAt),

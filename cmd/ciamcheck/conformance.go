@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ciamcheck/ciamcheck/profile"
-	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/suites/conformance"
 )
 
@@ -99,7 +97,7 @@ func runConformance(w io.Writer, f conformanceFlags) error {
 		Config: conformance.Config{
 			ProfilePath: f.target,
 			Out:         f.out,
-			Tool:        reports.Tool{Name: "ciamcheck", Version: toolVersion(), GoVersion: runtime.Version()},
+			Tool:        tool(),
 		},
 		LabelFilter: f.labelFilter,
 		FocusString: f.focus,

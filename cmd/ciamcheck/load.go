@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -156,7 +155,7 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 
 	s := tgt.Summary()
 	rec := reports.NewRecord(reports.KindLoad,
-		reports.Tool{Name: "ciamcheck", Version: toolVersion(), GoVersion: runtime.Version()},
+		tool(),
 		reports.Target{Kind: s.Kind, BaseURL: s.BaseURL, Tenant: s.Tenant, ClientID: s.ClientID, ProfileHash: s.ProfileHash})
 
 	fmt.Fprintf(stderr, "load: plan %s against %s (%s)\n", plan.Name, s.BaseURL, s.Kind)
