@@ -91,7 +91,7 @@ func TestReportFormats(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"report", conf}, []string{"3 entries: 1 passed, 1 failed, 1 skipped", "signup.start.weak_password", "needs the emulator clock", "verified sha256"}},
+		{[]string{"report", conf}, []string{"3 entries: 1 passed, 1 failed, 1 skipped", "signup.start.weak_password", "needs the emulator clock", "digest only — not evidence"}},
 		{[]string{"report", conf, "--format", "markdown"}, []string{"### Failed", "| `signup.start.weak_password` |"}},
 		{[]string{"report", conf, "--format", "html"}, []string{"<!DOCTYPE html>", "<details>"}},
 		{[]string{"report", conf, "--format", "junit"}, []string{`<testsuites name="ciamcheck" tests="3" failures="1" skipped="1"`, `<skipped message="needs the emulator clock">`}},
