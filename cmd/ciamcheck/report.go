@@ -41,9 +41,13 @@ func newReportCmd() *cobra.Command {
 		Long: `report reads a run record written by "ciamcheck conformance" or "ciamcheck load"
 and renders it. It never re-runs anything.
 
-The record's integrity digest is checked on reading: a record modified after
-it was written is refused (exit 2). If CIAMCHECK_RECORD_KEY is set, records
-are verified (and, by "report merge", signed) with HMAC-SHA256 under that key.
+The record's seal is checked on reading: a record modified after it was
+written is refused (exit 2). A plain SHA-256 digest detects accidents only
+(anyone can recompute it) and reads "digest only — not evidence". If
+CIAMCHECK_RECORD_KEY is set, records are verified (and, by "report merge",
+signed) with HMAC-SHA256 under that key, and a record that is unsealed or
+only carries a digest is refused (exit 2). Ed25519-signed records and audit
+bundles are checked by "report verify --key KEY.pub" (see report bundle).
 
 With --compare, the previous record is read too and what changed is added
 to the report (text, Markdown and HTML; JUnit and JSON print it on stderr).
@@ -88,6 +92,7 @@ least 500 values of that step.`,
 	fl.IntVar(&f.minTail, "min-tail", reports.DefaultTolerance.MinTail, "judge a percentile only when both runs have this many values beyond it (p50 needs 2×, p99 100×); 0 judges all")
 	fl.Float64Var(&f.errorTolerance, "error-tolerance", reports.DefaultTolerance.ErrorRate, "allowed absolute increase of a load step's error rate (0.01 = 1 percentage point)")
 	cmd.AddCommand(newReportMergeCmd())
+	cmd.AddCommand(newReportBundleCmd(), newReportVerifyCmd())
 	return cmd
 }
 

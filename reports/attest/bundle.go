@@ -88,7 +88,7 @@ func WriteBundle(w io.Writer, files []File, pred BundlePredicate, priv ed25519.P
 			return fmt.Errorf("write bundle: file name %q used twice", f.Name)
 		}
 		seen[f.Name] = true
-		subjects = append(subjects, Subject{Name: f.Name, SHA256: sha256Hex(f.Data)})
+		subjects = append(subjects, Subject{Name: f.Name, SHA256: SHA256Hex(f.Data)})
 	}
 	env, err := SignStatement(priv, subjects, PredicateTypeBundle, pred)
 	if err != nil {
@@ -218,7 +218,7 @@ func VerifyBundle(raw []byte, pub ed25519.PublicKey) (*Bundle, error) {
 		}
 		listed[s.Name] = true
 		b, ok := contents[s.Name]
-		switch got := sha256Hex(b); {
+		switch got := SHA256Hex(b); {
 		case !ok:
 			bad("%s: removed (the signed manifest lists it)", s.Name)
 		case got != s.SHA256:
@@ -256,7 +256,8 @@ func readEntry(zf *zip.File, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-func sha256Hex(b []byte) string {
+// SHA256Hex is the lowercase hex SHA-256 of b, as bundle subjects list it.
+func SHA256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }

@@ -340,7 +340,7 @@ func FuzzVerifyBundle(f *testing.F) {
 // what the key signed.
 func FuzzVerifyStatement(f *testing.F) {
 	priv, pub := testKey(f)
-	env, err := SignStatement(priv, []Subject{{"a", sha256Hex([]byte("a"))}}, PredicateTypeBundle, map[string]any{"k": 1})
+	env, err := SignStatement(priv, []Subject{{"a", SHA256Hex([]byte("a"))}}, PredicateTypeBundle, map[string]any{"k": 1})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -351,7 +351,7 @@ func FuzzVerifyStatement(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(st.Subjects) != 1 || st.Subjects[0].Name != "a" || st.Subjects[0].SHA256 != sha256Hex([]byte("a")) {
+		if len(st.Subjects) != 1 || st.Subjects[0].Name != "a" || st.Subjects[0].SHA256 != SHA256Hex([]byte("a")) {
 			t.Fatalf("accepted a statement the key did not sign: %+v", st)
 		}
 	})
