@@ -34,10 +34,7 @@ Exit status: 0 written; 2 not written (a file exists, or cannot be created).`,
   ciamcheck keygen --out keys/ciamcheck-ci`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := runKeygen(cmd.OutOrStdout(), out); err != nil {
-				return &exitError{code: exitBadRecord, err: err} // 2: could not do it
-			}
-			return nil
+			return runKeygen(cmd.OutOrStdout(), out) // any error exits 2 (see main)
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "ciamcheck", "path prefix of the key files: PREFIX.key and PREFIX.pub")

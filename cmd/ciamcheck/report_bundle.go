@@ -20,10 +20,13 @@ import (
 	"github.com/ciamcheck/ciamcheck/suites/catalog"
 )
 
-// Exit codes of `ciamcheck report verify`.
+// Exit codes of `ciamcheck report verify`, in the terms of the one
+// contract: not verified is the judged failure (changed, unsigned,
+// downgraded, another key, not a bundle); could not verify is that the file
+// or the key could not be read.
 const (
-	exitNotVerified  = 1 // judged: not verified (changed, unsigned, downgraded, another key, not a bundle)
-	exitCannotVerify = 2 // the file or the key could not be read
+	exitNotVerified  = exitFailed
+	exitCannotVerify = exitCouldNotRun
 )
 
 // maxVerifyInput bounds what report verify reads: a bundle's entries may
@@ -59,14 +62,8 @@ written, 2 not written (unreadable record, key or input).`,
   ciamcheck report bundle load.json --hlog load.hlog --profile tenant.yaml --out audit.zip --key-file ciamcheck.key`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := runReportBundle(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f); err != nil {
-				var ee *exitError
-				if errors.As(err, &ee) {
-					return err
-				}
-				return &exitError{code: exitBadRecord, err: err}
-			}
-			return nil
+			// Every error is "not written": exit 2 (see main).
+			return runReportBundle(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f)
 		},
 	}
 	fl := cmd.Flags()
