@@ -153,6 +153,16 @@ func Seal(r *Record) error {
 	return SealWith(r, SealKeys{HMAC: recordKey(), Signing: priv})
 }
 
+// CheckSealKeys reports a signing key in the environment that Seal could
+// not use, so a run can refuse to start rather than lose its record when
+// writing it at the end.
+func CheckSealKeys() error {
+	if _, err := attest.LoadSigningKey(""); err != nil {
+		return fmt.Errorf("seal run record: %w", err)
+	}
+	return nil
+}
+
 // SealWithKey sets r.Integrity: HMAC-SHA256 under key, or SHA-256 when key is
 // empty.
 func SealWithKey(r *Record, key []byte) error { return SealWith(r, SealKeys{HMAC: key}) }

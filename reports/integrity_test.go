@@ -234,3 +234,34 @@ func TestSealFromEnv(t *testing.T) {
 		t.Fatalf("a bad signing key must fail the write, naming the variable: %v", err)
 	}
 }
+
+// FuzzVerifySignedRecord: whatever a verification with the public key
+// accepts has exactly the content that was signed; it never panics.
+func FuzzVerifySignedRecord(f *testing.F) {
+	privPEM, pubPEM, err := attest.GenerateKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	priv, _ := attest.ParsePrivateKey(privPEM)
+	pub, _ := attest.ParsePublicKey(pubPEM)
+	r := conformanceRecord()
+	if err := SealWith(r, SealKeys{Signing: priv}); err != nil {
+		f.Fatal(err)
+	}
+	signed, _ := json.Marshal(r)
+	want, err := canonicalJSON(signed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(signed)
+	f.Add(bytes.Replace(signed, []byte(`"ed25519"`), []byte(`"sha256"`), 1))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if _, err := UnmarshalTrust(b, Trust{PublicKey: pub}); err != nil {
+			return
+		}
+		got, err := canonicalJSON(b)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("accepted other content:\n%s", got)
+		}
+	})
+}

@@ -95,6 +95,9 @@ func runConformance(w io.Writer, f conformanceFlags) error {
 			return &exitError{code: exitCouldNotRun, err: fmt.Errorf("conformance: %w", err)}
 		}
 	}
+	if err := reports.CheckSealKeys(); f.out != "" && err != nil {
+		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("conformance: %w", err)}
+	}
 	opts := conformance.Options{
 		Config: conformance.Config{
 			ProfilePath: f.target,

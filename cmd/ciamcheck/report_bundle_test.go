@@ -268,3 +268,22 @@ func rezipWith(t *testing.T, raw []byte, name string, data []byte) []byte {
 	zw.Close()
 	return buf.Bytes()
 }
+
+// TestBadSigningKeyRefusedBeforeTheRun: a run whose record could not be
+// sealed is refused at the start (exit 2), not after the run, losing it.
+func TestBadSigningKeyRefusedBeforeTheRun(t *testing.T) {
+	t.Setenv(attest.SigningKeyEnv, "not a key")
+	dir := t.TempDir()
+	for name, args := range map[string][]string{
+		"conformance": {"conformance", "--out", filepath.Join(dir, "c.json")},
+		"load":        {"load", "--plan", "smoke", "--out", filepath.Join(dir, "l.json")},
+	} {
+		_, _, err := runCLI(args...)
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), attest.SigningKeyEnv) {
+			t.Errorf("%s: want exit 2 naming %s, got %d %v", name, attest.SigningKeyEnv, exitCode(err), err)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("a refused run wrote %v", ents)
+	}
+}
