@@ -286,6 +286,14 @@ func runReportVerify(stdout io.Writer, path, keyPath string) error {
 		for _, f := range b.Files {
 			fmt.Fprintf(stdout, "  %-14s %8d bytes  sha256 %s\n", f.Name, len(f.Data), attest.SHA256Hex(f.Data))
 		}
+		seal := reports.IntegrityStatus(r, nil)
+		if r.Integrity != nil && r.Integrity.Algorithm == reports.AlgEd25519 {
+			// Shown, not judged: a run signed by a CI key may be bundled by
+			// an auditor's; the bundle's signature is the verdict.
+			r2, err := reports.UnmarshalTrust(rec, trust)
+			seal = reports.IntegrityStatus(r2, err)
+		}
+		fmt.Fprintf(stdout, "  %s's own seal: %s\n", b.Predicate.Record.File, seal)
 		t := b.Predicate.Tool
 		fmt.Fprintf(stdout, "  %s run of %s, bundled by %s %s (revision %s) at %s\n", r.Kind, r.StartedAt.Format(time.RFC3339),
 			t.Name, t.Version, orUnknown(t.VCSRevision), b.Predicate.CreatedAt.Format(time.RFC3339))
