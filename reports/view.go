@@ -242,19 +242,13 @@ func targetLine(t Target) string {
 }
 
 // integrityLine states the record's tamper evidence; tampered is true when
-// the record does not match its digest.
+// the record does not match its seal.
 func integrityLine(r *Record) (line string, tampered bool) {
-	if r.readChecked {
-		return IntegrityStatus(r, r.readVerdict), errors.Is(r.readVerdict, ErrTampered)
+	verdict := r.readVerdict
+	if !r.readChecked {
+		verdict = Verify(r)
 	}
-	switch err := Verify(r); {
-	case err == nil:
-		return "verified " + r.Integrity.Algorithm + " " + r.Integrity.Digest, false
-	case errors.Is(err, ErrTampered):
-		return IntegrityStatus(r, err), true
-	default:
-		return IntegrityStatus(r, nil), false
-	}
+	return integrityStatus(r.Integrity, verdict), errors.Is(verdict, ErrTampered)
 }
 
 func orNone(s string) string {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ciamcheck/ciamcheck/profile"
+	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/suites/conformance"
 )
 
@@ -92,6 +93,9 @@ func runConformance(w io.Writer, f conformanceFlags) error {
 		if _, err := profile.Load(f.target); err != nil {
 			return &exitError{code: exitCouldNotRun, err: fmt.Errorf("conformance: %w", err)}
 		}
+	}
+	if err := reports.CheckSealKeys(); f.out != "" && err != nil {
+		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("conformance: %w", err)}
 	}
 	opts := conformance.Options{
 		Config: conformance.Config{

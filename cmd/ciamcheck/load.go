@@ -128,6 +128,9 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	if err != nil {
 		return startFail(err)
 	}
+	if err := reports.CheckSealKeys(); f.out != "" && err != nil {
+		return startFail(err)
+	}
 	prof := profile.Default()
 	if f.target != "" {
 		if prof, err = profile.Load(f.target); err != nil {

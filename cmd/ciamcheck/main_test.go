@@ -128,6 +128,8 @@ func TestExitStatusContract(t *testing.T) {
 		{[]string{"load", "--duration-typo", "1s"}, exitCouldNotRun, "unknown flag"},
 		{[]string{"catalog", "--format", "pdf"}, exitCouldNotRun, "--format"},
 		{[]string{"emulator", "--addr"}, exitCouldNotRun, "flag needs an argument"},
+		{[]string{"report", "verify", garbage}, exitCouldNotRun, "nothing to verify against"},
+		{[]string{"report", "verify", "--key", garbage, garbage}, exitCouldNotRun, "--key"},
 		{[]string{"version"}, exitPassed, "ciamcheck"},
 	}
 	for _, tc := range cases {

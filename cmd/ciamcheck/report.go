@@ -52,9 +52,13 @@ Exit status: 0 the record passed (and, with --fail-on-regression, did not
 regress); 1 it failed or regressed; 2 it could not be judged (unreadable,
 invalid or tampered record, or thresholds this version cannot evaluate).
 
-The record's integrity digest is checked on reading: a record modified after
-it was written is refused (exit 2). If CIAMCHECK_RECORD_KEY is set, records
-are verified (and, by "report merge", signed) with HMAC-SHA256 under that key.
+The record's seal is checked on reading: a record modified after it was
+written is refused (exit 2). A plain SHA-256 digest detects accidents only
+(anyone can recompute it) and reads "digest only — not evidence". If
+CIAMCHECK_RECORD_KEY is set, records are verified (and, by "report merge",
+signed) with HMAC-SHA256 under that key, and a record that is unsealed or
+only carries a digest is refused (exit 2). Ed25519-signed records and audit
+bundles are checked by "report verify --key KEY.pub" (see report bundle).
 
 With --compare, the previous record is read too and what changed is added
 to the report (text, Markdown and HTML; JUnit and JSON print it on stderr).
@@ -102,6 +106,7 @@ of 49ms regresses (+22.5%, and 9ms ≥ 5ms).`,
 	fl.Float64Var(&f.confidence, "confidence", reports.DefaultTolerance.Confidence, "how sure a regression must be, from 0.5 to 0.9999 (0.99: identical runs regress at most 1% of the time per figure)")
 	fl.Float64Var(&f.errorTolerance, "error-tolerance", reports.DefaultTolerance.ErrorRate, "allowed absolute increase of a load step's error rate (0.01 = 1 percentage point)")
 	cmd.AddCommand(newReportMergeCmd())
+	cmd.AddCommand(newReportBundleCmd(), newReportVerifyCmd())
 	return cmd
 }
 

@@ -94,7 +94,7 @@ func TestReportFormats(t *testing.T) {
 		code int
 		want []string
 	}{
-		{[]string{"report", conf}, 1, []string{"3 entries: 1 passed, 1 failed, 1 skipped", "signup.start.weak_password", "needs the emulator clock", "verified sha256"}},
+		{[]string{"report", conf}, 1, []string{"3 entries: 1 passed, 1 failed, 1 skipped", "signup.start.weak_password", "needs the emulator clock", "digest only — not evidence"}},
 		{[]string{"report", conf, "--format", "markdown"}, 1, []string{"### Failed", "| `signup.start.weak_password` |"}},
 		{[]string{"report", conf, "--format", "html"}, 1, []string{"<!DOCTYPE html>", "<details>"}},
 		{[]string{"report", conf, "--format", "junit"}, 1, []string{`<testsuites name="ciamcheck" tests="3" failures="1" skipped="1"`, `<skipped message="needs the emulator clock">`}},
