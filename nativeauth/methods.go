@@ -82,6 +82,7 @@ func (c *Client) SignUpStart(ctx context.Context, req SignUpStartRequest) (*Cont
 		return nil, fmt.Errorf("nativeauth: %s: %w", EndpointSignUpStart, err)
 	}
 	setIf(form, "attributes", attrs)
+	setIf(form, "capabilities", joinCapabilities(req.Capabilities))
 	return c.continuation(ctx, EndpointSignUpStart, form)
 }
 
@@ -116,6 +117,7 @@ func (c *Client) SignInInitiate(ctx context.Context, req InitiateRequest) (*Cont
 	form := url.Values{}
 	setIf(form, "username", req.Username)
 	setIf(form, "challenge_type", joinChallengeTypes(req.ChallengeTypes))
+	setIf(form, "capabilities", joinCapabilities(req.Capabilities))
 	return c.continuation(ctx, EndpointSignInInitiate, form)
 }
 
@@ -126,8 +128,11 @@ func (c *Client) SignInChallenge(ctx context.Context, req ChallengeRequest) (*Ch
 }
 
 // Token calls /oauth2/v2.0/token with any grant type: password and oob
-// (sign-in), continuation_token (after sign-up or reset) and refresh_token.
-// The pages define no redirect here; one is a *ProtocolError.
+// (sign-in), mfa_oob (second factor), continuation_token (after sign-up,
+// reset or strong-method registration) and refresh_token. Callers must
+// check result.Redirect first (2026-02 revision). An mfa_required or
+// registration_required answer is an *Error carrying the continuation
+// token to go on with.
 func (c *Client) Token(ctx context.Context, req TokenRequest) (*TokenResult, error) {
 	form := url.Values{}
 	setIf(form, "grant_type", string(req.GrantType))
@@ -147,11 +152,15 @@ func (c *Client) Token(ctx context.Context, req TokenRequest) (*TokenResult, err
 	return decodeToken(resp)
 }
 
-// decodeToken allows no redirect: the pages define none for this endpoint.
+// decodeToken allows a redirect: the 2026-02 revision documents one (the
+// older pages define none).
 func decodeToken(resp *Response) (*TokenResult, error) {
-	w, _, err := decode(resp, false)
+	w, redirect, err := decode(resp, true)
 	if err != nil {
 		return nil, err
+	}
+	if redirect != nil {
+		return &TokenResult{Redirect: redirect, Response: resp}, nil
 	}
 	if err := missing(resp,
 		member{"token_type", w.TokenType != ""},
@@ -178,6 +187,7 @@ func (c *Client) ResetStart(ctx context.Context, req ResetStartRequest) (*Contin
 	form := url.Values{}
 	setIf(form, "username", req.Username)
 	setIf(form, "challenge_type", joinChallengeTypes(req.ChallengeTypes))
+	setIf(form, "capabilities", joinCapabilities(req.Capabilities))
 	return c.continuation(ctx, EndpointResetStart, form)
 }
 
