@@ -39,6 +39,10 @@ func (e *Emulator) resetStart(rc *reqCtx) {
 		rc.fail(ae)
 		return
 	}
+	if _, ae := parseCapabilities(rc.f.get("capabilities")); ae != nil {
+		rc.fail(ae)
+		return
+	}
 	if rc.ssprDisabled() {
 		return
 	}
@@ -51,7 +55,12 @@ func (e *Emulator) resetStart(rc *reqCtx) {
 		rc.fail(errUserNotFound())
 		return
 	}
+	caps, ok := rc.startCapabilities(rc.t.secondFactorNeed(u))
+	if !ok {
+		return
+	}
 	f, tok := rc.newFlow(kindReset, stepResetStarted, u.username, set)
+	f.caps = caps
 	f.mu.Unlock()
 	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
 }
@@ -111,6 +120,7 @@ func (e *Emulator) resetContinue(rc *reqCtx) {
 		rc.fail(ae)
 		return
 	}
+	f.verified = true // register challenge may take this email as preverified
 	tok := rc.issue(f, id, stepResetVerified)
 	in := expiresIn(rc.now, f.expires)
 	if in > maxResetExpiresIn {

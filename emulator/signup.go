@@ -35,6 +35,10 @@ func (e *Emulator) signUpStart(rc *reqCtx) {
 		rc.fail(ae)
 		return
 	}
+	if _, ae := parseCapabilities(rc.f.get("capabilities")); ae != nil {
+		rc.fail(ae)
+		return
+	}
 	attrs, ae := parseAttributes(rc.f.get("attributes"))
 	if ae != nil {
 		rc.fail(ae)
@@ -64,8 +68,12 @@ func (e *Emulator) signUpStart(rc *reqCtx) {
 		rc.fail(errInvalidAttributes(bad))
 		return
 	}
+	caps, ok := rc.startCapabilities(rc.t.signUpSecondFactorNeed())
+	if !ok {
+		return
+	}
 	f, tok := rc.newFlow(kindSignUp, stepSignUpStarted, username, set)
-	f.password, f.attributes = pw, known
+	f.password, f.attributes, f.caps = pw, known, caps
 	f.mu.Unlock()
 	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
 }
