@@ -27,6 +27,8 @@ type signUp struct {
 	passwordAtStart    bool
 	passwordAtContinue bool
 	keep               bool // put the new user in the pool (Setup)
+	caps               []nativeauth.Capability
+	registration       registration // what registration_required at token means
 }
 
 func (f *signUp) Name() string { return f.name }
@@ -51,7 +53,7 @@ func (f *signUp) Run(ctx context.Context, it Iteration) error {
 
 	var ct nativeauth.Secret
 	err := r.do(ctx, StepSignUpStart, func(ctx context.Context) (outcome, error) {
-		req := nativeauth.SignUpStartRequest{Username: username, ChallengeTypes: types}
+		req := nativeauth.SignUpStartRequest{Username: username, ChallengeTypes: types, Capabilities: f.caps}
 		if f.passwordAtStart {
 			req.Password = password
 			req.Attributes = cfg.Attributes
@@ -105,12 +107,21 @@ func (f *signUp) Run(ctx context.Context, it Iteration) error {
 		}
 	}
 
+	var regCT nativeauth.Secret
 	err = r.do(ctx, StepTokenContinuation, func(ctx context.Context) (outcome, error) {
 		res, err := cfg.Client.Token(ctx, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeContinuationToken, ContinuationToken: ct, Username: username, Scopes: cfg.Scopes})
+		if f.registration != registrationFails && nativeauth.IsError(err, nativeauth.ErrInvalidGrant, nativeauth.SuberrorRegistrationRequired) {
+			return secondFactorTurn(res, err, nativeauth.SuberrorRegistrationRequired, &regCT)
+		}
 		return tokenOutcome(res, err, nil)
 	})
 	if err != nil {
 		return err
+	}
+	if regCT != "" && f.registration == registerAfterSignUp {
+		if _, err := registerEmail(ctx, r, cfg, username, regCT); err != nil {
+			return err
+		}
 	}
 	if f.keep {
 		cfg.Pool.Put(Credential{Username: username, Password: password})
@@ -215,6 +226,9 @@ func tokenOutcome(res *nativeauth.TokenResult, err error, keep **nativeauth.Toke
 	}
 	if keep != nil {
 		*keep = res
+	}
+	if res.Redirect != nil {
+		return outcome{resp: res.Response, redirect: res.Redirect}, nil
 	}
 	if res.AccessToken == "" && res.IDToken == "" {
 		return outcome{resp: res.Response}, unexpected("token answer without access_token or id_token")
