@@ -1,6 +1,8 @@
 package profile
 
 import (
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+
 	"testing"
 
 	"github.com/ciamcheck/ciamcheck/emulator"
@@ -35,7 +37,7 @@ func TestEmulatorProfileRoundTrips(t *testing.T) {
 			if p.ClientID != emulator.DefaultNativeClientID || p.DisabledClientID == "" || p.ConfidentialClientID == "" || p.UnconsentedScope != cfg.Apps[0].NoConsent[0] {
 				t.Errorf("clients %q %q %q, unconsented scope %q", p.ClientID, p.DisabledClientID, p.ConfidentialClientID, p.UnconsentedScope)
 			}
-			if p.Expect.SignUpMethod != SignUpOTP || p.Expect.CodeLength != cfg.OTP.CodeLength || len(p.Expect.Attributes) != len(cfg.Attributes) {
+			if p.Expect.SignUpMethod != nativeauth.SignUpMethodOTP || p.Expect.CodeLength != cfg.OTP.CodeLength || len(p.Expect.Attributes) != len(cfg.Attributes) {
 				t.Errorf("expectations %+v", p.Expect)
 			}
 		})

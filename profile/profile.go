@@ -36,12 +36,6 @@ const (
 	OTPPrompt = "prompt"
 )
 
-// Sign-up methods a tenant's user flow can have.
-const (
-	SignUpPassword = "password"
-	SignUpOTP      = "otp"
-)
-
 // Profile is a target profile as written in YAML. The zero value is not
 // valid; Load and Parse fill defaults and validate.
 type Profile struct {

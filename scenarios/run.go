@@ -63,7 +63,7 @@ func (r *iter) do(ctx context.Context, step StepName, call func(ctx context.Cont
 	res := StepResult{Flow: r.flow, Step: step, IntendedStart: r.intended, Sent: before, Done: done}
 	resp := out.resp
 	if resp == nil {
-		resp = responseOf(err)
+		resp = nativeauth.ResponseOf(err)
 	}
 	if ra, ok := nativeauth.RetryAfter(err); ok {
 		res.RetryAfter = ra
@@ -109,15 +109,23 @@ func (r *iter) pause(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
+	if err := sleep(ctx, d); err != nil {
+		return err
+	}
+	r.intended = r.intended.Add(d)
+	return nil
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-t.C:
+		return nil
 	}
-	r.intended = r.intended.Add(d)
-	return nil
 }
 
 // unexpected builds the error for an answer the flow cannot use.

@@ -41,7 +41,7 @@ func TestNewValidates(t *testing.T) {
 // tenant would answer each iteration with a redirect.
 func TestNewRefusesFlowsOfTheOtherMethod(t *testing.T) {
 	base := Config{Client: &nativeauth.Client{}, OTP: otp.SourceFunc(nil), Users: usersFunc(func(string) string { return "" })}
-	for _, method := range []string{MethodPassword, MethodOTP} {
+	for _, method := range nativeauth.SignUpMethods {
 		cfg := base
 		cfg.SignUpMethod = method
 		for _, n := range Names() {
@@ -53,7 +53,7 @@ func TestNewRefusesFlowsOfTheOtherMethod(t *testing.T) {
 			if want == method && err != nil {
 				t.Errorf("%s on a %s tenant: %v", n, method, err)
 			}
-			if want != method && (err == nil || !strings.Contains(err.Error(), want)) {
+			if want != method && (err == nil || !strings.Contains(err.Error(), string(want))) {
 				t.Errorf("%s on a %s tenant: err = %v, want it refused naming %q", n, method, err, want)
 			}
 		}

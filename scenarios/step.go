@@ -1,6 +1,9 @@
-// Package scenarios writes the native authentication flows once, as named
-// steps on the nativeauth client, so the conformance suites and the load
-// generator run the same code.
+// Package scenarios writes the native authentication flows once, on the
+// nativeauth client. The load generator runs them as Flows of named steps
+// (signup.start, otp.wait, …); the conformance suites walk the same flows
+// one call at a time with a Walker, which uses the same Config (client,
+// challenge types, attributes, scopes, password policy) and hands back,
+// through Reach, the typed call a flow is about to send to any endpoint.
 package scenarios
 
 import (
