@@ -84,25 +84,8 @@ func (f *signUp) Run(ctx context.Context, it Iteration) error {
 		return err
 	}
 
-	for i := 0; next != ""; i++ {
-		if i == maxInterruptions {
-			return &StepError{Flow: f.name, Step: StepSignUpContinueAttributes, Err: unexpected("tenant still answers %s after %d submissions", next, i)}
-		}
-		switch next {
-		case nativeauth.ErrCredentialRequired:
-			if err := f.submitPassword(ctx, r, password, types, &ct, &next); err != nil {
-				return err
-			}
-		case nativeauth.ErrAttributesRequired:
-			next = ""
-			err = r.do(ctx, StepSignUpContinueAttributes, func(ctx context.Context) (outcome, error) {
-				res, err := cfg.Client.SignUpContinue(ctx, nativeauth.SignUpContinueRequest{ContinuationToken: ct, GrantType: nativeauth.GrantTypeAttributes, Attributes: cfg.Attributes})
-				return f.continuation(res, err, &ct)
-			})
-			if err != nil {
-				return err
-			}
-		}
+	if err := f.followTurns(ctx, r, password, types, &ct, next); err != nil {
+		return err
 	}
 
 	err = r.do(ctx, StepTokenContinuation, func(ctx context.Context) (outcome, error) {
@@ -114,6 +97,34 @@ func (f *signUp) Run(ctx context.Context, it Iteration) error {
 	}
 	if f.keep {
 		cfg.Pool.Put(Credential{Username: username, Password: password})
+	}
+	return nil
+}
+
+// followTurns answers what the tenant asks for after the code
+// (credential_required, attributes_required) until it asks no more, at most
+// maxInterruptions times.
+func (f *signUp) followTurns(ctx context.Context, r *iter, password nativeauth.Secret, types []nativeauth.ChallengeType, ct *nativeauth.Secret, next nativeauth.ErrorCode) error {
+	cfg := f.cfg
+	for i := 0; next != ""; i++ {
+		if i == maxInterruptions {
+			return &StepError{Flow: f.name, Step: StepSignUpContinueAttributes, Err: unexpected("tenant still answers %s after %d submissions", next, i)}
+		}
+		switch next {
+		case nativeauth.ErrCredentialRequired:
+			if err := f.submitPassword(ctx, r, password, types, ct, &next); err != nil {
+				return err
+			}
+		case nativeauth.ErrAttributesRequired:
+			next = ""
+			err := r.do(ctx, StepSignUpContinueAttributes, func(ctx context.Context) (outcome, error) {
+				res, err := cfg.Client.SignUpContinue(ctx, nativeauth.SignUpContinueRequest{ContinuationToken: *ct, GrantType: nativeauth.GrantTypeAttributes, Attributes: cfg.Attributes})
+				return f.continuation(res, err, ct)
+			})
+			if err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

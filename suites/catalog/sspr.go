@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"slices"
+
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/profile"
 )
@@ -20,8 +22,12 @@ var ssprBase = []opt{methods(nativeauth.SignUpMethodPassword), needs(profile.Cap
 func sspr(o ...opt) []opt { return append(append([]opt(nil), ssprBase...), o...) }
 
 func ssprEntries() []Entry {
-	var out []Entry
-	out = append(out,
+	return slices.Concat(ssprStartEntries(), ssprContinueEntries(), ssprPollEntries())
+}
+
+// ssprStartEntries are the entries of reset start and challenge.
+func ssprStartEntries() []Entry {
+	return []Entry{
 		entry("sspr.start.success", "reset start for an existing user answers a continuation token", KindSuccess, rsStart, TriggerValid,
 			sspr(src(pw(pwSSPRStart+success, ctRow)), fields(ctField), absent("challenge_type"))...),
 		entry("sspr.start.redirect", "reset start with only the redirect challenge type answers redirect", KindRedirect, rsStart, TriggerRedirectOnly,
@@ -57,7 +63,12 @@ func ssprEntries() []Entry {
 		errEntry("sspr.challenge.error.unsupported_challenge_type", "unsupported_challenge_type when challenge_type lacks redirect", rsChallenge, nativeauth.ErrUnsupportedChallengeType, "", TriggerChallengeTypeWithoutRedirect,
 			sspr(src(pw(pwSSPRChallenge+errResp, rowUnsupportedChallenge)), accept(nativeauth.ErrInvalidRequest),
 				note("Contradiction: the example is invalid_request for exactly this case; both are accepted."))...),
+	}
+}
 
+// ssprContinueEntries are the entries of reset continue and submit.
+func ssprContinueEntries() []Entry {
+	out := []Entry{
 		entry("sspr.continue.success", "reset continue with the right passcode answers a continuation token valid at most 600 s", KindSuccess, rsContinue, TriggerSubmitOOB,
 			sspr(src(pw(pwSSPRContinue+success, "expires_in Time in seconds before the continuation_token expires. The maximum value of expires_in is 600 seconds.")),
 				fields(ctField, num("expires_in", "integer > 0 and <= 600")))...),
@@ -84,7 +95,7 @@ func ssprEntries() []Entry {
 		errEntry("sspr.submit.error.expired_token", "expired_token for an expired continuation token", rsSubmit, nativeauth.ErrExpiredToken, "", TriggerTokenExpired,
 			sspr(src(pw(pwSSPRSubmit+errResp, rowExpiredShort)), needs(profile.CapClock),
 				note("The continue answer promises the token lives expires_in (<= 600) seconds; a clock moved past that must give expired_token."))...),
-	)
+	}
 	submit := passwordPolicyEntries("sspr.submit", rsSubmit, pwSSPRSubmit+errResp, ssprBase...)
 	for i := range submit {
 		// Only a user with a password has one to reuse: on a passcode
@@ -95,6 +106,12 @@ func ssprEntries() []Entry {
 	}
 	out = append(out, submit...)
 
+	return out
+}
+
+// ssprPollEntries are the entries of poll_completion.
+func ssprPollEntries() []Entry {
+	var out []Entry
 	pollSection := pwSSPRPoll + success
 	out = append(out,
 		entry("sspr.poll_completion.status.succeeded", "poll_completion answers succeeded and a continuation token once the reset is done", KindStatus, rsPoll, TriggerPollAfterSubmit,
