@@ -4,7 +4,7 @@ PKGS := ./...
 # Packages whose code runs concurrently: tested again under the race detector.
 RACE_PKGS := ./nativeauth/... ./emulator/... ./loadgen/... ./scenarios/... ./otp/... ./profile/... ./reports/... ./suites/evidence/...
 
-.PHONY: build test race lint bench fuzz demo clean
+.PHONY: build test race lint bench fuzz demo clean gate-calibration
 
 build:
 	$(GO) build -o bin/ciamcheck ./cmd/ciamcheck
@@ -36,6 +36,12 @@ fuzz:
 			echo "== $$spec $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$spec || exit 1; \
 		done; \
 	done
+
+# The regression gate on real runs against the emulator: identical pairs
+# (false regressions) and pairs with latency injected (detections). Not part
+# of `make test`; PAIRS, PLAN, LATENCY and FLAGS change it.
+gate-calibration:
+	bash ci/calibration/gate-calibration.sh
 
 # The whole product against the embedded emulator, no tenant needed:
 # conformance, a smoke load run, and their reports, all under demo/.

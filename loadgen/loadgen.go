@@ -57,6 +57,9 @@ type Options struct {
 	Progress io.Writer
 	// Interval between progress updates and .hlog entries; default 1s.
 	Interval time.Duration
+	// PlainProgressEvery is how often progress is written as plain lines
+	// (not a terminal); DefaultPlainProgressEvery when zero.
+	PlainProgressEvery time.Duration
 	// Now stamps the record and the log; default time.Now. The engine's
 	// pacing always uses the monotonic clock.
 	Now    func() time.Time

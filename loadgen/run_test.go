@@ -668,10 +668,38 @@ scenarios:
 // has been going, so the first one, an interval in, does not say 0s.
 func TestProgressLinesShowRunAge(t *testing.T) {
 	var b bytes.Buffer
-	l := &lines{w: &b, width: 4}
+	l := &lines{w: &b, width: 4, every: time.Second}
 	l.update(time.Now(), []scenarioSnapshot{{Name: "a", Done: 3, Expected: 30, Elapsed: 1500 * time.Millisecond}})
 	if got := b.String(); !strings.HasPrefix(got, "[   1.5s] a ") {
 		t.Errorf("first line %q, want it stamped 1.5s", got)
+	}
+}
+
+// TestProgressLinesEvery: plain lines come every `every` (a two-hour soak
+// at one line per second per scenario filled CI logs), each with the rate
+// over its window, and a last line at the end with the rate over the run.
+func TestProgressLinesEvery(t *testing.T) {
+	var b bytes.Buffer
+	l := &lines{w: &b, width: 4, every: 10 * time.Second}
+	for sec := 1; sec <= 25; sec++ {
+		done := int64(2 * sec)
+		if sec > 10 {
+			done = 20 + int64(sec-10) // 2/s for 10 s, then 1/s
+		}
+		l.update(time.Now(), []scenarioSnapshot{{Name: "a", Done: done, Elapsed: time.Duration(sec) * time.Second}})
+	}
+	l.finish()
+	got := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(got) != 3 {
+		t.Fatalf("%d lines, want 3 (10s, 20s, end):\n%s", len(got), b.String())
+	}
+	for i, want := range []string{"[  10.0s] a 20 2.0/s", "[  20.0s] a 30 1.0/s", "[  25.0s] a 35 1.4/s"} {
+		if !strings.HasPrefix(strings.Join(strings.Fields(got[i]), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("line %d %q, want prefix %q", i+1, got[i], want)
+		}
+	}
+	if !strings.HasSuffix(got[2], "(end; rate over the run)") {
+		t.Errorf("last line %q does not say it is the end", got[2])
 	}
 }
 

@@ -5,14 +5,17 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strings"
 	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Tolerance says how much worse a load figure may get before Compare calls
-// it a regression. The zero value means DefaultTolerance.
+// it a regression, and how sure it must be (gate.go: a change is judged
+// with its uncertainty, so noise between identical runs is not a
+// regression). The zero value means DefaultTolerance.
 type Tolerance struct {
 	// Latency is the allowed relative increase of p50 and p99 (0.10 = 10%).
 	Latency float64
@@ -22,34 +25,21 @@ type Tolerance struct {
 	// MinLatency ignores latency increases smaller than this, so a 40 µs p50
 	// becoming 50 µs is not a 25% regression.
 	MinLatency time.Duration
-	// MinTail is how many values both runs must have beyond a percentile for
-	// it to be judged: a percentile q needs MinTail/(1-q) values (p50 2×,
-	// p99 100× MinTail). Below that the percentile is one or two samples, so
-	// noise, and the step says it was not judged. 0 judges every percentile.
-	MinTail int
+	// Confidence is how sure the gate must be that a change goes beyond the
+	// tolerance (0.99: identical runs are called regressed at most 1% of the
+	// time per figure, whatever their sample sizes). A run with too few
+	// values to bound a percentile at this confidence leaves it not judged.
+	Confidence float64
 }
 
 // DefaultTolerance: p50/p99 10% worse, error rate 1 point worse, changes
-// under 1 ms ignored, percentiles judged with at least 5 values beyond them
-// (p50 from 10 values, p99 from 500).
-var DefaultTolerance = Tolerance{Latency: 0.10, ErrorRate: 0.01, MinLatency: time.Millisecond, MinTail: 5}
+// under 1 ms ignored, each judged at 99% confidence.
+var DefaultTolerance = Tolerance{Latency: 0.10, ErrorRate: 0.01, MinLatency: time.Millisecond, Confidence: 0.99}
 
 // String states the tolerance for a report.
 func (t Tolerance) String() string {
-	s := fmt.Sprintf("response-time p50/p99 +%.4g%% (changes under %s ignored", 100*t.Latency, t.MinLatency)
-	if t.MinTail > 0 {
-		s += fmt.Sprintf("; p50 judged from %d values, p99 from %d", t.MinSamples(50), t.MinSamples(99))
-	}
-	return s + fmt.Sprintf("), error rate +%.4g points", 100*t.ErrorRate)
-}
-
-// MinSamples is how many values a run needs for the percentile q (0..100)
-// to be judged under t.
-func (t Tolerance) MinSamples(q float64) int64 {
-	if t.MinTail <= 0 || q >= 100 {
-		return 0
-	}
-	return int64(math.Ceil(float64(t.MinTail)*100/(100-q) - 1e-9)) // 1e-9: 100-99.9 is not exactly 0.1
+	return fmt.Sprintf("response-time p50/p99 +%.4g%% (changes under %s ignored), error rate +%.4g points, at %.4g%% confidence",
+		100*t.Latency, t.MinLatency, 100*t.ErrorRate, 100*t.Confidence)
 }
 
 // EntryChange is one conformance entry whose verdict differs between runs.
@@ -71,8 +61,8 @@ type StepDelta struct {
 	OldP99, NewP99         time.Duration
 	OldErrRate, NewErrRate float64
 	Regressions            []string // why the step regressed, empty if it did not
-	// Unjudged names the percentiles not compared for want of values (see
-	// Tolerance.MinTail), e.g. "p99 not judged: 30 and 31 values, needs 500".
+	// Unjudged names the percentiles not compared for want of values, e.g.
+	// "p99 not judged: 30 and 31 values cannot bound it at 99% confidence".
 	Unjudged []string
 }
 
@@ -138,6 +128,9 @@ func Compare(old, new *Record) Comparison { return CompareWithTolerance(old, new
 func CompareWithTolerance(old, new *Record, tol Tolerance) Comparison {
 	if tol == (Tolerance{}) {
 		tol = DefaultTolerance
+	}
+	if tol.Confidence <= 0 || tol.Confidence >= 1 {
+		tol.Confidence = DefaultTolerance.Confidence
 	}
 	c := Comparison{Tolerance: tol}
 	switch {
@@ -222,31 +215,9 @@ func compareLoad(c *Comparison, old, new *Load) error {
 			c.AddedSteps = append(c.AddedSteps, k.scenario+"/"+k.step)
 			continue
 		}
-		d := StepDelta{Scenario: k.scenario, Step: k.step, OldCount: o.Count, NewCount: n.Count}
-		ol, oer, err := stepFigures(o)
+		d, err := compareStep(k, o, n, c.Tolerance)
 		if err != nil {
-			return fmt.Errorf("old run %s/%s: %w", k.scenario, k.step, err)
-		}
-		nl, ner, err := stepFigures(n)
-		if err != nil {
-			return fmt.Errorf("new run %s/%s: %w", k.scenario, k.step, err)
-		}
-		d.OldP50, d.OldP99, d.OldErrRate = ol.P50, ol.P99, oer
-		d.NewP50, d.NewP99, d.NewErrRate = nl.P50, nl.P99, ner
-		tol := c.Tolerance
-		worse := func(name string, q float64, o, n time.Duration) {
-			if need := tol.MinSamples(q); ol.Count < need || nl.Count < need {
-				d.Unjudged = append(d.Unjudged, fmt.Sprintf("%s not judged: %d and %d values, needs %d", name, ol.Count, nl.Count, need))
-				return
-			}
-			if o > 0 && n-o >= tol.MinLatency && float64(n) > float64(o)*(1+tol.Latency) {
-				d.Regressions = append(d.Regressions, fmt.Sprintf("%s %s → %s (+%.0f%%, tolerance %.4g%%)", name, us(o), us(n), 100*(float64(n)/float64(o)-1), 100*tol.Latency))
-			}
-		}
-		worse("p50", 50, d.OldP50, d.NewP50)
-		worse("p99", 99, d.OldP99, d.NewP99)
-		if d.NewErrRate-d.OldErrRate > tol.ErrorRate {
-			d.Regressions = append(d.Regressions, fmt.Sprintf("error rate %s → %s (tolerance +%s)", pct(d.OldErrRate), pct(d.NewErrRate), pct(tol.ErrorRate)))
+			return err
 		}
 		c.Steps = append(c.Steps, d)
 	}
@@ -261,22 +232,79 @@ func compareLoad(c *Comparison, old, new *Load) error {
 	return nil
 }
 
-// stepFigures decodes only the response-time histogram: it is the one
-// Compare judges.
-func stepFigures(st StepStats) (lat latencyView, errRate float64, err error) {
-	if lat, err = latencyOf(st.ResponseTime); err != nil {
-		return latencyView{}, 0, err
+// compareStep judges one step of two runs: its response-time p50 and p99
+// and its error rate, each with its uncertainty (gate.go).
+func compareStep(k stepKey, o, n StepStats, tol Tolerance) (StepDelta, error) {
+	d := StepDelta{Scenario: k.scenario, Step: k.step, OldCount: o.Count, NewCount: n.Count}
+	oh, err := DecodeHistogram(o.ResponseTime)
+	if err != nil {
+		return d, fmt.Errorf("old run %s/%s: %w", k.scenario, k.step, err)
 	}
-	var errs int64
-	for _, o := range st.Outcomes {
-		if o.Failure() {
-			errs += o.Count
+	nh, err := DecodeHistogram(n.ResponseTime)
+	if err != nil {
+		return d, fmt.Errorf("new run %s/%s: %w", k.scenario, k.step, err)
+	}
+	at := func(h *hdrhistogram.Histogram, q float64) time.Duration {
+		if h.TotalCount() == 0 {
+			return 0
+		}
+		return durationUS(h.ValueAtQuantile(q))
+	}
+	d.OldP50, d.NewP50, d.OldP99, d.NewP99 = at(oh, 50), at(nh, 50), at(oh, 99), at(nh, 99)
+	for _, p := range []struct {
+		name string
+		q    float64
+	}{{"p50", 0.50}, {"p99", 0.99}} {
+		if why, judged := latencyRegression(p.name, p.q, oh, nh, tol); !judged {
+			d.Unjudged = append(d.Unjudged, why)
+		} else if why != "" {
+			d.Regressions = append(d.Regressions, why)
 		}
 	}
-	if st.Count > 0 {
-		errRate = float64(errs) / float64(st.Count)
+	oldErr, newErr := failures(o), failures(n)
+	if o.Count > 0 {
+		d.OldErrRate = float64(oldErr) / float64(o.Count)
 	}
-	return lat, errRate, nil
+	if n.Count > 0 {
+		d.NewErrRate = float64(newErr) / float64(n.Count)
+	}
+	// The increase is one quantity: its bound takes the whole 1-confidence.
+	if low := increaseLowerBound(oldErr, o.Count, newErr, n.Count, 1-tol.Confidence); d.NewErrRate-d.OldErrRate > tol.ErrorRate && low > tol.ErrorRate {
+		d.Regressions = append(d.Regressions, fmt.Sprintf("error rate %s → %s (at %.4g%% confidence at least +%s, tolerance +%s)",
+			pct(d.OldErrRate), pct(d.NewErrRate), 100*tol.Confidence, pct(low), pct(tol.ErrorRate)))
+	}
+	return d, nil
+}
+
+// latencyRegression judges one percentile: judged is false when either run
+// has too few values to bracket it; why is then the reason, and otherwise
+// the regression ("" for none).
+func latencyRegression(name string, q float64, oh, nh *hdrhistogram.Histogram, tol Tolerance) (why string, judged bool) {
+	low, ok := increaseBeyond(oh, nh, q, 1-tol.Confidence)
+	if !ok {
+		return fmt.Sprintf("%s not judged: %d and %d values are too few to bracket it", name, oh.TotalCount(), nh.TotalCount()), false
+	}
+	o, n := durationUS(oh.ValueAtQuantile(100*q)), durationUS(nh.ValueAtQuantile(100*q))
+	if low <= tol.Latency || n-o < tol.MinLatency {
+		return "", true
+	}
+	change := "from 0"
+	if o > 0 {
+		change = fmt.Sprintf("+%.0f%%", 100*(float64(n)/float64(o)-1))
+	}
+	return fmt.Sprintf("%s %s → %s (%s; at %.4g%% confidence at least +%.0f%%, tolerance %.4g%%)",
+		name, us(o), us(n), change, 100*tol.Confidence, 100*low, 100*tol.Latency), true
+}
+
+// failures counts a step's failed results (expected turns are not failures).
+func failures(st StepStats) int64 {
+	var n int64
+	for _, o := range st.Outcomes {
+		if o.Failure() {
+			n += o.Count
+		}
+	}
+	return n
 }
 
 // samePlan compares plans by canonical JSON, so formatting does not count.

@@ -210,7 +210,7 @@ func TestRenderHTMLComparison(t *testing.T) {
 	}
 	out = buf.String()
 	writeHTMLOut(t, "load-compared.html", out)
-	for _, s := range []string{"REGRESSED", "<code>signup/signup.start</code>", "p99 3.087ms → 6.183ms", "tolerance: response-time p50/p99 &#43;10% (changes under 1ms ignored; p50 judged from 10 values, p99 from 500)"} {
+	for _, s := range []string{"REGRESSED", "<code>signup/signup.start</code>", "p50 2.601ms → 5.211ms (&#43;100%; at 99% confidence at least &#43;95%, tolerance 10%)", "p99 3.087ms → 6.183ms", "tolerance: response-time p50/p99 &#43;10% (changes under 1ms ignored), error rate &#43;1 points, at 99% confidence"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("load comparison HTML lacks %q", s)
 		}

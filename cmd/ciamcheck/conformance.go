@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/ciamcheck/ciamcheck/profile"
 	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/suites/conformance"
 )
@@ -41,7 +42,11 @@ run record listing every entry as passed, failed or skipped with the reason.
 
 With no --target it starts the embedded emulator on a loopback port. A case
 the target cannot reach (no disabled client, no clock backdoor) is skipped
-with the reason, never passed. Exit status is 1 when any entry failed.`,
+with the reason, never passed.
+
+Exit status: 0 every entry that ran passed; 1 an entry failed (the target
+deviates); 2 could not judge (a flag or profile error, the target could not
+be reached or set up, a filter that selects nothing).`,
 		Example: `  ciamcheck conformance
   ciamcheck conformance --out run.json --junit-report junit.xml
   ciamcheck conformance --target staging.yaml --label-filter 'flow:signup && !slow'
@@ -83,6 +88,13 @@ func colorTerminal(w io.Writer) bool {
 }
 
 func runConformance(w io.Writer, f conformanceFlags) error {
+	// A profile that cannot be read is refused before any spec exists: it
+	// is "could not judge", not 138 failed entries.
+	if f.target != "" {
+		if _, err := profile.Load(f.target); err != nil {
+			return &exitError{code: exitCouldNotRun, err: fmt.Errorf("conformance: %w", err)}
+		}
+	}
 	opts := conformance.Options{
 		Config: conformance.Config{
 			ProfilePath: f.target,
@@ -111,7 +123,7 @@ func runConformance(w io.Writer, f conformanceFlags) error {
 		fmt.Fprintf(w, "run record: %s\n", f.out)
 	}
 	if setupFailed {
-		return &exitError{code: 1, err: fmt.Errorf("conformance: could not set up against the target, no entry was checked: %s", why)}
+		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("conformance: could not set up against the target, no entry was checked: %s", why)}
 	}
 	if !passed || s.Failed > 0 {
 		return &exitError{code: 1, err: errors.New("conformance: the target deviates from the documented behaviour")}

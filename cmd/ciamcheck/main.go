@@ -19,6 +19,17 @@ import (
 // be added without touching this file.
 var subcommands []func() *cobra.Command
 
+// Exit statuses, the same for every command: a judged run that passed, a
+// judged run that failed (a deviation, a threshold, a regression), and a
+// run that could not judge (usage, unreadable input, unreachable target,
+// setup failure, interruption). An error that says nothing else is the
+// last: only a judgement may claim 0 or 1.
+const (
+	exitPassed      = 0
+	exitFailed      = 1
+	exitCouldNotRun = 2
+)
+
 // exitError carries a process exit code through cobra without printing usage.
 type exitError struct {
 	code int
@@ -40,6 +51,9 @@ it works on a fresh machine with no tenant.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())}
+	})
 	for _, sub := range subcommands {
 		root.AddCommand(sub())
 	}
@@ -73,6 +87,6 @@ func main() {
 		if errors.As(err, &ee) {
 			os.Exit(ee.code)
 		}
-		os.Exit(1)
+		os.Exit(exitCouldNotRun)
 	}
 }

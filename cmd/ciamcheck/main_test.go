@@ -98,3 +98,55 @@ func TestSecondInterruptQuitsAtOnce(t *testing.T) {
 		t.Errorf("no word on the graceful stop after the first interrupt:\n%s", stderr.String())
 	}
 }
+
+// Every command keeps one exit-status contract; a usage mistake or an input
+// that cannot be read is "could not judge" (2), never the 1 of a judged
+// failure. Runs the real binary, so os.Exit's status is what is checked.
+func TestExitStatusContract(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs ciamcheck in subprocesses")
+	}
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.json")
+	if err := os.WriteFile(garbage, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		want int
+		says string
+	}{
+		{[]string{"--bogus"}, exitCouldNotRun, "unknown flag: --bogus"},
+		{[]string{"nosuchcommand"}, exitCouldNotRun, "unknown command"},
+		{[]string{"report", garbage, "--fail-on-regresion"}, exitCouldNotRun, "unknown flag: --fail-on-regresion"},
+		{[]string{"report", garbage, "--format", "pdf"}, exitCouldNotRun, ""},
+		{[]string{"report"}, exitCouldNotRun, "accepts 1 arg"},
+		{[]string{"report", filepath.Join(dir, "missing.json")}, exitCouldNotRun, "missing.json"},
+		{[]string{"report", garbage}, exitCouldNotRun, "garbage.json"},
+		{[]string{"conformance", "--target", filepath.Join(dir, "nope.yaml")}, exitCouldNotRun, "nope.yaml"},
+		{[]string{"load", "--plan", filepath.Join(dir, "nope.yaml")}, exitCouldNotRun, "nope.yaml"},
+		{[]string{"load", "--duration-typo", "1s"}, exitCouldNotRun, "unknown flag"},
+		{[]string{"catalog", "--format", "pdf"}, exitCouldNotRun, "--format"},
+		{[]string{"emulator", "--addr"}, exitCouldNotRun, "flag needs an argument"},
+		{[]string{"version"}, exitPassed, "ciamcheck"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], tc.args...)
+			cmd.Env = append(os.Environ(), mainUnderTest+"=1")
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			err := cmd.Run()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.want || !strings.Contains(out.String(), tc.says) {
+				t.Fatalf("exit %d, want %d, saying %q; output:\n%s", code, tc.want, tc.says, out.String())
+			}
+		})
+	}
+}

@@ -24,7 +24,7 @@ type reportFlags struct {
 	latencyTolerance float64
 	errorTolerance   float64
 	minLatency       time.Duration
-	minTail          int
+	confidence       float64
 }
 
 // Exit codes of `ciamcheck report`.
@@ -55,17 +55,21 @@ A load step regresses when its p50 or p99 rose by more than
 --latency-tolerance (relative, 0.1 = 10%) AND by at least --min-latency
 (absolute, so 40µs → 60µs is not a regression), or when its error rate rose
 by more than --error-tolerance (absolute, 0.01 = one percentage point).
-A percentile is judged only when both runs have at least --min-tail values
-beyond it (default 5: p50 from 10 values, p99 from 500); with fewer, p99 is
-the slowest sample or two, so noise, and the step says "not judged".
+Each change is judged with its uncertainty: the old run's percentile is taken
+at the highest and the new run's at the lowest value their samples allow at
+--confidence (order-statistic bounds from the histograms; Wilson bounds for
+error rates), and only a change beyond the tolerance even then regresses. So
+two runs of the same system are called regressed at most 1% of the time per
+figure at the default 0.99, and a percentile that too few values cannot bound
+(p99 of a 20-iteration smoke run) is reported "not judged".
 A conformance run regresses when an entry that did not fail now fails.
 --fail-on-regression then exits 1; an unreadable, invalid or tampered record
 exits 2. Setting all four to 0 flags any increase.
 
 Example: the previous p99 of signin-password/token.password was 40ms. With
---latency-tolerance 0.2 --min-latency 5ms, a p99 of 47ms passes (+17.5%), and
-49ms regresses (+22.5%, and 9ms ≥ 5ms), provided both runs recorded at
-least 500 values of that step.`,
+--latency-tolerance 0.2 --min-latency 5ms, a new p99 whose lower confidence
+bound is 47ms passes when the old one's upper bound is 40ms (+17.5%), and one
+of 49ms regresses (+22.5%, and 9ms ≥ 5ms).`,
 		Example: `  ciamcheck report run.json
   ciamcheck report run.json --format markdown --compare previous.json > comment.md
   ciamcheck report run.json --format html --out report.html
@@ -85,7 +89,7 @@ least 500 values of that step.`,
 	fl.BoolVar(&f.failOnRegression, "fail-on-regression", false, "exit 1 when the comparison finds a regression (needs --compare)")
 	fl.Float64Var(&f.latencyTolerance, "latency-tolerance", reports.DefaultTolerance.Latency, "allowed relative increase of a load step's response-time p50 or p99 (0.1 = 10%)")
 	fl.DurationVar(&f.minLatency, "min-latency", reports.DefaultTolerance.MinLatency, "ignore latency increases smaller than this, whatever the percentage")
-	fl.IntVar(&f.minTail, "min-tail", reports.DefaultTolerance.MinTail, "judge a percentile only when both runs have this many values beyond it (p50 needs 2×, p99 100×); 0 judges all")
+	fl.Float64Var(&f.confidence, "confidence", reports.DefaultTolerance.Confidence, "how sure a regression must be, from 0.5 to 0.9999 (0.99: identical runs regress at most 1% of the time per figure)")
 	fl.Float64Var(&f.errorTolerance, "error-tolerance", reports.DefaultTolerance.ErrorRate, "allowed absolute increase of a load step's error rate (0.01 = 1 percentage point)")
 	cmd.AddCommand(newReportMergeCmd())
 	return cmd
@@ -200,11 +204,11 @@ func (f reportFlags) tolerance() (reports.Tolerance, error) {
 		return reports.Tolerance{}, fmt.Errorf("--error-tolerance %v: want a fraction from 0 to 1", f.errorTolerance)
 	case f.minLatency < 0:
 		return reports.Tolerance{}, fmt.Errorf("--min-latency %v: must not be negative", f.minLatency)
-	case f.minTail < 0:
-		return reports.Tolerance{}, fmt.Errorf("--min-tail %d: must not be negative", f.minTail)
+	case f.confidence < 0.5 || f.confidence > 0.9999:
+		return reports.Tolerance{}, fmt.Errorf("--confidence %v: want a value from 0.5 to 0.9999", f.confidence)
 	}
-	tol := reports.Tolerance{Latency: f.latencyTolerance, ErrorRate: f.errorTolerance, MinLatency: f.minLatency, MinTail: f.minTail}
-	if tol == (reports.Tolerance{}) {
+	tol := reports.Tolerance{Latency: f.latencyTolerance, ErrorRate: f.errorTolerance, MinLatency: f.minLatency, Confidence: f.confidence}
+	if tol.Latency == 0 && tol.ErrorRate == 0 && tol.MinLatency == 0 {
 		// The zero Tolerance means DefaultTolerance to CompareWithTolerance;
 		// all flags at zero mean "any change": 1 ns is below the histograms'
 		// microsecond resolution.

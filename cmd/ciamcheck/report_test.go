@@ -78,9 +78,9 @@ func exitCode(err error) int {
 		return ee.code
 	}
 	if err != nil {
-		return 1
+		return exitCouldNotRun
 	}
-	return 0
+	return exitPassed
 }
 
 func TestReportFormats(t *testing.T) {
@@ -146,9 +146,9 @@ func TestReportBadRecords(t *testing.T) {
 		"garbage":                  {[]string{"report", garbage}, exitBadRecord, "not a JSON object"},
 		"missing":                  {[]string{"report", filepath.Join(dir, "nope.json")}, exitBadRecord, "no such file"},
 		"v2":                       {[]string{"report", v2}, exitBadRecord, "major version 2"},
-		"bad format":               {[]string{"report", good, "--format", "pdf"}, 1, "--format"},
-		"junit load":               {[]string{"report", writeRun(t, "l.json", loadRun(t, 1000)), "--format", "junit"}, 1, "only conformance"},
-		"fail-on-regression alone": {[]string{"report", good, "--fail-on-regression"}, 1, "needs --compare"},
+		"bad format":               {[]string{"report", good, "--format", "pdf"}, exitCouldNotRun, "--format"},
+		"junit load":               {[]string{"report", writeRun(t, "l.json", loadRun(t, 1000)), "--format", "junit"}, exitCouldNotRun, "only conformance"},
+		"fail-on-regression alone": {[]string{"report", good, "--fail-on-regression"}, exitCouldNotRun, "needs --compare"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := runCLI(tc.args...)
@@ -191,8 +191,18 @@ func TestReportCompare(t *testing.T) {
 	if _, _, err := runCLI("report", slightly, "--compare", fast, "--fail-on-regression"); err != nil {
 		t.Fatalf("+5%% within the default tolerance: %v", err)
 	}
-	if _, _, err := runCLI("report", slightly, "--compare", fast, "--fail-on-regression", "--latency-tolerance", "0", "--error-tolerance", "0", "--min-latency", "0", "--min-tail", "0"); exitCode(err) != exitRegression {
-		t.Fatalf("zero tolerances: %v", err)
+	// With every tolerance at zero any change beyond the noise regresses:
+	// +5% of 200 values spread over 2 ms is within it, +50% is not.
+	zero := []string{"--fail-on-regression", "--latency-tolerance", "0", "--error-tolerance", "0", "--min-latency", "0"}
+	if _, _, err := runCLI(append([]string{"report", slightly, "--compare", fast}, zero...)...); err != nil {
+		t.Fatalf("zero tolerances, +5%% (noise at 200 values): %v", err)
+	}
+	half := writeRun(t, "half.json", loadRun(t, 3000))
+	if _, _, err := runCLI(append([]string{"report", half, "--compare", fast}, zero...)...); exitCode(err) != exitRegression {
+		t.Fatalf("zero tolerances, +50%%: %v", err)
+	}
+	if _, _, err := runCLI("report", half, "--compare", fast, "--confidence", "1.5"); err == nil || !strings.Contains(err.Error(), "--confidence") {
+		t.Fatalf("confidence out of range: %v", err)
 	}
 	if _, _, err := runCLI("report", slow, "--compare", fast, "--latency-tolerance", "-1"); err == nil || !strings.Contains(err.Error(), "--latency-tolerance") {
 		t.Fatalf("negative tolerance: %v", err)
