@@ -211,14 +211,15 @@ func (c *Config) challengeTypes(flow string) []nativeauth.ChallengeType {
 	return DefaultChallengeTypes[flow]
 }
 
+// walker walks this config's flows with the challenge types of flow.
+func (c *Config) walker(flow string) *Walker { return &Walker{Config: *c, Flow: flow} }
+
 // waitOTP is the otp.wait step: it shows how long delivery took.
-func (r *iter) waitOTP(ctx context.Context, src otp.Source, timeout time.Duration, username string, since time.Time) (nativeauth.Secret, error) {
+func (r *iter) waitOTP(ctx context.Context, w *Walker, p *Progress) (nativeauth.Secret, error) {
 	var code nativeauth.Secret
 	err := r.do(ctx, StepOTPWait, func(ctx context.Context) (outcome, error) {
-		ctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
 		var err error
-		code, err = src.Code(ctx, username, since)
+		code, err = w.Code(ctx, p.Username, p.Since)
 		return outcome{}, err
 	})
 	return code, err

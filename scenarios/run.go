@@ -46,8 +46,7 @@ func newIter(flow string, it Iteration) *iter {
 
 // outcome is what a step's call returned, for the StepResult.
 type outcome struct {
-	resp     *nativeauth.Response
-	redirect *nativeauth.Redirect
+	resp *nativeauth.Response
 	// expected lists API errors that are a documented turn of this flow
 	// rather than a failure (credential_required, attributes_required).
 	expected []nativeauth.ErrorCode
@@ -85,13 +84,7 @@ func (r *iter) do(ctx context.Context, step StepName, call func(ctx context.Cont
 			res.Sent = t
 		}
 	}
-	if err == nil && out.redirect != nil {
-		res.Redirect = true
-		err = ErrRedirect
-		if out.redirect.Reason != "" {
-			err = fmt.Errorf("%w: %s", ErrRedirect, out.redirect.Reason)
-		}
-	}
+	res.Redirect = errors.Is(err, ErrRedirect)
 	res.Err = err
 	r.intended = done
 	if r.obs != nil {

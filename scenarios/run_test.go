@@ -75,7 +75,7 @@ func TestStepRecordsRedirectAndChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = r.do(context.Background(), "a.two", func(context.Context) (outcome, error) {
-		return outcome{resp: &nativeauth.Response{HTTPStatus: 200}, redirect: &nativeauth.Redirect{}}, nil
+		return outcome{resp: &nativeauth.Response{HTTPStatus: 200}}, redirected(&nativeauth.Redirect{Reason: "web only"})
 	})
 	var se *StepError
 	if !errors.As(err, &se) || se.Step != "a.two" || !errors.Is(err, ErrRedirect) {
@@ -84,7 +84,7 @@ func TestStepRecordsRedirectAndChain(t *testing.T) {
 	if len(got) != 2 || !got[0].IntendedStart.Equal(start) || !got[1].IntendedStart.Equal(got[0].Done) {
 		t.Fatalf("IntendedStart chain broken: %+v", got)
 	}
-	if !got[1].Redirect || got[1].Err == nil || got[0].Redirect {
+	if !got[1].Redirect || got[1].Err == nil || !strings.Contains(got[1].Err.Error(), "web only") || got[0].Redirect {
 		t.Fatalf("redirect not recorded: %+v", got[1])
 	}
 	if err := r.pause(context.Background(), 10*time.Millisecond); err != nil {

@@ -3,7 +3,6 @@ package scenarios
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
@@ -35,7 +34,7 @@ func (f *sspr) Run(ctx context.Context, it Iteration) error {
 	if !ok {
 		return &StepError{Flow: f.name, Step: StepSSPRStart, Err: ErrPoolEmpty}
 	}
-	run := &reset{f: f, cfg: f.cfg, r: newIter(f.name, it), user: user, types: f.cfg.challengeTypes(f.name)}
+	run := &reset{f: f, w: f.cfg.walker(f.name), r: newIter(f.name, it), user: user}
 	defer run.release()
 	for _, step := range []func(context.Context) error{run.start, run.challenge, run.verify, run.submit, run.poll, run.signIn} {
 		if err := step(ctx); err != nil {
@@ -47,53 +46,49 @@ func (f *sspr) Run(ctx context.Context, it Iteration) error {
 
 // reset is one iteration of the reset flow.
 type reset struct {
-	f     *sspr
-	cfg   *Config
-	r     *iter
-	user  Credential
-	types []nativeauth.ChallengeType
-	ct    nativeauth.Secret
-	since time.Time // when the last code was asked for
+	f    *sspr
+	w    *Walker
+	r    *iter
+	user Credential
+	p    *Progress
 	// Until submit succeeds the old password is in force; after a final
 	// poll it is the new one; in between it is unknown and the user is
 	// dropped rather than handed to a sign-in that would fail.
 	state       pwState
 	newPassword nativeauth.Secret
-	interval    time.Duration // between polls
 }
 
 // release gives the user back to the pool with the password in force.
 func (s *reset) release() {
 	switch s.state {
 	case pwOld:
-		s.cfg.Pool.Put(s.user)
+		s.f.cfg.Pool.Put(s.user)
 	case pwNew:
-		s.cfg.Pool.Put(Credential{Username: s.user.Username, Password: s.newPassword})
+		s.f.cfg.Pool.Put(Credential{Username: s.user.Username, Password: s.newPassword})
 	default:
 		slog.Warn("user dropped from the pool: reset outcome unknown", "flow", s.f.name, "username", s.user.Username)
-		s.cfg.Pool.Drop()
+		s.f.cfg.Pool.Drop()
 	}
 }
 
 func (s *reset) start(ctx context.Context) error {
 	return s.r.do(ctx, StepSSPRStart, func(ctx context.Context) (outcome, error) {
-		res, err := s.cfg.Client.ResetStart(ctx, nativeauth.ResetStartRequest{Username: s.user.Username, ChallengeTypes: s.types})
-		return continuationOutcome(res, err, &s.ct)
+		var err error
+		s.p, err = s.w.StartReset(ctx, s.user)
+		return s.p.outcome(err)
 	})
 }
 
 // challenge asks for the code, twice for sspr-resend (the user asks for a
-// new code once); since is the last challenge's: after a resend only the
-// new code counts.
+// new code once): after a resend only the new code counts.
 func (s *reset) challenge(ctx context.Context) error {
 	challenges := 1
 	if s.f.resend {
 		challenges = 2
 	}
 	for range challenges {
-		s.since = time.Now()
 		err := s.r.do(ctx, StepSSPRChallenge, func(ctx context.Context) (outcome, error) {
-			return challenge(s.cfg.Client.ResetChallenge, ctx, s.ct, s.types, nativeauth.ChallengeTypeOOB, &s.ct)
+			return s.p.outcome(challenged(s.w.Challenge(ctx, s.p, nativeauth.EndpointResetChallenge))(nativeauth.ChallengeTypeOOB))
 		})
 		if err != nil {
 			return err
@@ -104,46 +99,30 @@ func (s *reset) challenge(ctx context.Context) error {
 
 // verify waits for the code and submits it.
 func (s *reset) verify(ctx context.Context) error {
-	code, err := s.r.waitOTP(ctx, s.cfg.OTP, s.cfg.OTPTimeout, s.user.Username, s.since)
+	code, err := s.r.waitOTP(ctx, s.w, s.p)
 	if err != nil {
 		return err
 	}
 	return s.r.do(ctx, StepSSPRContinue, func(ctx context.Context) (outcome, error) {
-		res, err := s.cfg.Client.ResetContinue(ctx, nativeauth.ResetContinueRequest{ContinuationToken: s.ct, OOB: code})
-		if err != nil || res == nil {
-			return outcome{}, orNoAnswer(err)
-		}
-		out := outcome{resp: res.Response}
-		if res.ContinuationToken == "" {
-			return out, unexpected("continue without a continuation_token")
-		}
-		s.ct = res.ContinuationToken
-		return out, nil
+		return s.p.outcome(s.w.ResetContinue(ctx, s.p, code))
 	})
 }
 
 func (s *reset) submit(ctx context.Context) error {
-	pw, err := NewPassword(s.cfg.Password)
+	pw, err := s.w.NewPassword()
 	if err != nil {
 		return &StepError{Flow: s.f.name, Step: StepSSPRSubmit, Err: err}
 	}
-	s.newPassword = nativeauth.Secret(pw)
+	s.newPassword = pw
 	err = s.r.do(ctx, StepSSPRSubmit, func(ctx context.Context) (outcome, error) {
-		res, err := s.cfg.Client.ResetSubmit(ctx, nativeauth.ResetSubmitRequest{ContinuationToken: s.ct, NewPassword: s.newPassword})
-		if err != nil || res == nil {
-			return outcome{}, orNoAnswer(err)
+		err := s.w.ResetSubmit(ctx, s.p, pw)
+		if err == nil {
+			s.state = pwUnknown
 		}
-		s.state = pwUnknown
-		out := outcome{resp: res.Response}
-		if res.ContinuationToken == "" {
-			return out, unexpected("submit without a continuation_token")
-		}
-		s.ct = res.ContinuationToken
-		s.interval = time.Duration(res.PollInterval) * time.Second
-		return out, nil
+		return s.p.outcome(err)
 	})
-	if s.cfg.PollInterval > 0 {
-		s.interval = s.cfg.PollInterval
+	if s.f.cfg.PollInterval > 0 {
+		s.p.PollInterval = s.f.cfg.PollInterval
 	}
 	return err
 }
@@ -152,21 +131,20 @@ func (s *reset) submit(ctx context.Context) error {
 func (s *reset) poll(ctx context.Context) error {
 	var status nativeauth.PollStatus
 	for polls := 0; status != nativeauth.PollStatusSucceeded; polls++ {
-		if polls == s.cfg.MaxPolls {
+		if polls == s.f.cfg.MaxPolls {
 			return &StepError{Flow: s.f.name, Step: StepSSPRPoll, Err: unexpected("status still %q after %d polls", status, polls)}
 		}
 		if polls > 0 {
-			if err := s.r.pause(ctx, s.interval); err != nil {
+			if err := s.r.pause(ctx, s.p.PollInterval); err != nil {
 				return &StepError{Flow: s.f.name, Step: StepSSPRPoll, Err: err}
 			}
 		}
 		err := s.r.do(ctx, StepSSPRPoll, func(ctx context.Context) (outcome, error) {
-			res, err := s.cfg.Client.ResetPollCompletion(ctx, nativeauth.PollRequest{ContinuationToken: s.ct})
-			if err != nil || res == nil {
-				return outcome{}, orNoAnswer(err)
+			var err error
+			if status, err = s.w.Poll(ctx, s.p); err != nil {
+				return s.p.outcome(err)
 			}
-			status = res.Status
-			return outcome{resp: res.Response}, s.polled(res)
+			return s.p.outcome(s.polled(status))
 		})
 		if err != nil {
 			return err
@@ -175,24 +153,17 @@ func (s *reset) poll(ctx context.Context) error {
 	return nil
 }
 
-// polled reads one poll answer: what the password now is, and the token.
-func (s *reset) polled(res *nativeauth.PollResult) error {
-	switch res.Status {
+// polled reads one poll status: what the password now is.
+func (s *reset) polled(status nativeauth.PollStatus) error {
+	switch status {
 	case nativeauth.PollStatusSucceeded:
 		s.state = pwNew
-		if res.ContinuationToken == "" {
-			return unexpected("succeeded without a continuation_token")
-		}
-		s.ct = res.ContinuationToken
 	case nativeauth.PollStatusFailed:
 		s.state = pwOld
 		return unexpected("password reset failed (status failed)")
 	case nativeauth.PollStatusNotStarted, nativeauth.PollStatusInProgress:
-		if res.ContinuationToken != "" {
-			s.ct = res.ContinuationToken
-		}
 	default:
-		return unexpected("unknown status %q", res.Status)
+		return unexpected("unknown status %q", status)
 	}
 	return nil
 }
@@ -200,9 +171,8 @@ func (s *reset) polled(res *nativeauth.PollResult) error {
 // signIn signs in with the poll's continuation token.
 func (s *reset) signIn(ctx context.Context) error {
 	return s.r.do(ctx, StepTokenContinuation, func(ctx context.Context) (outcome, error) {
-		res, err := s.cfg.Client.Token(ctx, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeContinuationToken,
-			ContinuationToken: s.ct, Username: s.user.Username, Scopes: s.cfg.Scopes})
-		return tokenOutcome(res, err, nil)
+		_, err := s.w.Token(ctx, s.p, ContinuationTokenRequest(s.p, s.f.cfg.Scopes))
+		return s.p.outcome(err)
 	})
 }
 
@@ -214,10 +184,3 @@ const (
 	pwNew
 	pwUnknown
 )
-
-func orNoAnswer(err error) error {
-	if err == nil {
-		return unexpected("no answer")
-	}
-	return err
-}

@@ -16,6 +16,14 @@ import (
 // walk sends what a load iteration sends.
 type Walker struct {
 	Config
+	// Flow, when set, is the flow whose challenge_type lists the walk
+	// sends (a load iteration's); otherwise the tenant's sign-up method
+	// picks the flow.
+	Flow string
+	// Skew is how long before a challenge a code it sent may be dated: the
+	// target's clock and a mailbox's may disagree by that much. Zero for
+	// load, where a user signs in again right after the last iteration.
+	Skew time.Duration
 	// Existing returns a user with a known password that may sign in; nil
 	// signs one up for every call that needs one.
 	Existing func(ctx context.Context) (Credential, error)
@@ -56,6 +64,9 @@ func (w *Walker) now() time.Time {
 
 // flowOf is the load flow whose requests a walk of ep sends.
 func (w *Walker) flowOf(ep nativeauth.Endpoint) string {
+	if w.Flow != "" {
+		return w.Flow
+	}
 	otp := w.SignUpMethod == nativeauth.SignUpMethodOTP
 	switch ep {
 	case nativeauth.EndpointSignUpStart, nativeauth.EndpointSignUpChallenge, nativeauth.EndpointSignUpContinue:
@@ -120,32 +131,33 @@ func (p *Progress) record(resp *nativeauth.Response, ct nativeauth.Secret, err e
 	}
 }
 
-// setup names a call that had to succeed for the walk to go on.
-func setup(what string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("setup %s: %w", what, err)
-}
-
 // continued records a ContinuationResult; a redirect is an error, since the
 // walk cannot go on natively.
 func (p *Progress) continued(res *nativeauth.ContinuationResult, err error) error {
 	if res != nil {
 		p.record(res.Response, res.ContinuationToken, nil)
-		if res.IsRedirect() {
-			return ErrRedirect
-		}
-		return nil
+		return redirected(res.Redirect)
 	}
 	p.record(nil, "", err)
 	return err
 }
 
+// redirected is the error of a redirect answer: the walk cannot go on
+// natively. Nil when r is.
+func redirected(r *nativeauth.Redirect) error {
+	switch {
+	case r == nil:
+		return nil
+	case r.Reason != "":
+		return fmt.Errorf("%w: %s", ErrRedirect, r.Reason)
+	}
+	return ErrRedirect
+}
+
 // StartSignUp starts a sign-up for a fresh user, with a new password when
 // password is set and the given attributes.
 func (w *Walker) StartSignUp(ctx context.Context, tag string, password bool, attrs nativeauth.Attributes) (*Progress, error) {
-	p := &Progress{Username: w.Users.New(tag), Since: w.now().Add(-time.Second)}
+	p := &Progress{Username: w.Users.New(tag)}
 	if password {
 		pw, err := w.NewPassword()
 		if err != nil {
@@ -153,9 +165,23 @@ func (w *Walker) StartSignUp(ctx context.Context, tag string, password bool, att
 		}
 		p.Password = pw
 	}
-	res, err := w.Client.SignUpStart(ctx, w.signUpStartRequest(p, attrs))
-	return p, setup("sign-up start", p.continued(res, err))
+	return p, w.SignUpStart(ctx, p, password, attrs)
 }
+
+// SignUpStart sends sign-up start for p's user, with its password when
+// sendPassword is set, and attrs.
+func (w *Walker) SignUpStart(ctx context.Context, p *Progress, sendPassword bool, attrs nativeauth.Attributes) error {
+	p.Since = w.since()
+	req := w.signUpStartRequest(p, attrs)
+	if !sendPassword {
+		req.Password = ""
+	}
+	res, err := w.Client.SignUpStart(ctx, req)
+	return p.continued(res, err)
+}
+
+// since is the instant from which a code asked for now counts.
+func (w *Walker) since() time.Time { return w.now().Add(-w.Skew) }
 
 func (w *Walker) signUpStartRequest(p *Progress, attrs nativeauth.Attributes) nativeauth.SignUpStartRequest {
 	return nativeauth.SignUpStartRequest{Username: p.Username, ChallengeTypes: w.ChallengeTypes(nativeauth.EndpointSignUpStart),
@@ -176,17 +202,14 @@ func (w *Walker) Challenge(ctx context.Context, p *Progress, ep nativeauth.Endpo
 	if len(types) == 0 {
 		types = w.ChallengeTypes(ep)
 	}
-	p.Since = w.now().Add(-time.Second)
+	p.Since = w.since()
 	res, err := call(ctx, nativeauth.ChallengeRequest{ContinuationToken: p.ContinuationToken, ChallengeTypes: types})
 	if res != nil {
 		p.record(res.Response, res.ContinuationToken, nil)
-		if res.IsRedirect() {
-			return res, setup("challenge", ErrRedirect)
-		}
-		return res, nil
+		return res, redirected(res.Redirect)
 	}
 	p.record(nil, "", err)
-	return nil, setup("challenge", err)
+	return nil, err
 }
 
 // ContinueSignUp sends req to sign-up continue with p's token. An error
@@ -248,14 +271,32 @@ func (w *Walker) CompleteSignUp(ctx context.Context, tag string) (*Progress, err
 		}
 		err = w.ContinueSignUp(ctx, p, nativeauth.SignUpContinueRequest{GrantType: nativeauth.GrantTypeAttributes, Attributes: attrs})
 	}
-	return p, setup("sign-up of "+p.Username, err)
+	return p, err
 }
 
-// TokenAfterSignUp is the token request that signs in with the token of a
-// completed sign-up or reset.
+// ContinuationTokenRequest is the token request that signs in with the
+// token of a completed sign-up or reset.
+func ContinuationTokenRequest(p *Progress, scopes []string) nativeauth.TokenRequest {
+	return nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeContinuationToken,
+		ContinuationToken: p.ContinuationToken, Username: p.Username, Scopes: scopes}
+}
+
+// SignInTokenRequest is the token request after the sign-in challenge: the
+// code when there is one, the user's password otherwise.
+func SignInTokenRequest(p *Progress, code nativeauth.Secret, scopes []string) nativeauth.TokenRequest {
+	req := nativeauth.TokenRequest{ContinuationToken: p.ContinuationToken, Scopes: scopes}
+	if code != "" {
+		req.GrantType, req.OOB = nativeauth.GrantTypeOOB, code
+	} else {
+		req.GrantType, req.Password = nativeauth.GrantTypePassword, p.Password
+	}
+	return req
+}
+
+// TokenAfterSignUp is the call that signs in with the token of a completed
+// sign-up or reset.
 func (w *Walker) TokenAfterSignUp(p *Progress, scopes []string) nativeauth.Call {
-	return w.Client.Call(nativeauth.EndpointToken, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeContinuationToken,
-		ContinuationToken: p.ContinuationToken, Username: p.Username, Scopes: scopes})
+	return w.Client.Call(nativeauth.EndpointToken, ContinuationTokenRequest(p, scopes))
 }
 
 // Token sends a token request and records the answer in p.
@@ -271,23 +312,20 @@ func (w *Walker) Token(ctx context.Context, p *Progress, req nativeauth.TokenReq
 
 // StartSignIn sends initiate for user.
 func (w *Walker) StartSignIn(ctx context.Context, user Credential) (*Progress, error) {
-	p := &Progress{Username: user.Username, Password: user.Password, Since: w.now().Add(-time.Second)}
+	p := &Progress{Username: user.Username, Password: user.Password, Since: w.since()}
 	res, err := w.Client.SignInInitiate(ctx, nativeauth.InitiateRequest{Username: user.Username,
 		ChallengeTypes: w.ChallengeTypes(nativeauth.EndpointSignInInitiate)})
-	return p, setup("sign-in initiate", p.continued(res, err))
+	return p, p.continued(res, err)
 }
 
 // SignInToken is the token request after the sign-in challenge: the
 // password, or the code the challenge sent.
 func (w *Walker) SignInToken(ctx context.Context, p *Progress, scopes []string) (nativeauth.TokenRequest, error) {
-	req := nativeauth.TokenRequest{ContinuationToken: p.ContinuationToken, Scopes: scopes}
 	if w.SignUpMethod != nativeauth.SignUpMethodOTP {
-		req.GrantType, req.Password = nativeauth.GrantTypePassword, p.Password
-		return req, nil
+		return SignInTokenRequest(p, "", scopes), nil
 	}
 	code, err := w.Code(ctx, p.Username, p.Since)
-	req.GrantType, req.OOB = nativeauth.GrantTypeOOB, code
-	return req, err
+	return SignInTokenRequest(p, code, scopes), err
 }
 
 // ExistingUser is a user that may sign in.
@@ -307,19 +345,15 @@ func (w *Walker) StartReset(ctx context.Context, user Credential) (*Progress, er
 	p := &Progress{Username: user.Username, Password: user.Password}
 	res, err := w.Client.ResetStart(ctx, nativeauth.ResetStartRequest{Username: user.Username,
 		ChallengeTypes: w.ChallengeTypes(nativeauth.EndpointResetStart)})
-	return p, setup("reset start", p.continued(res, err))
+	return p, p.continued(res, err)
 }
 
 // ResetContinue submits the code of the last reset challenge.
-func (w *Walker) ResetContinue(ctx context.Context, p *Progress) error {
-	code, err := w.Code(ctx, p.Username, p.Since)
-	if err != nil {
-		return err
-	}
+func (w *Walker) ResetContinue(ctx context.Context, p *Progress, code nativeauth.Secret) error {
 	res, err := w.Client.ResetContinue(ctx, nativeauth.ResetContinueRequest{ContinuationToken: p.ContinuationToken, OOB: code})
 	if res == nil {
 		p.record(nil, "", err)
-		return setup("reset continue", err)
+		return err
 	}
 	p.record(res.Response, res.ContinuationToken, nil)
 	return nil
@@ -330,7 +364,7 @@ func (w *Walker) ResetSubmit(ctx context.Context, p *Progress, password nativeau
 	res, err := w.Client.ResetSubmit(ctx, nativeauth.ResetSubmitRequest{ContinuationToken: p.ContinuationToken, NewPassword: password})
 	if res == nil {
 		p.record(nil, "", err)
-		return setup("reset submit", err)
+		return err
 	}
 	p.record(res.Response, res.ContinuationToken, nil)
 	p.PollInterval = time.Duration(res.PollInterval) * time.Second
@@ -379,7 +413,11 @@ func (w *Walker) ResetUntil(ctx context.Context, step nativeauth.Endpoint) (*Pro
 	if _, err := w.Challenge(ctx, p, nativeauth.EndpointResetChallenge); err != nil || step == nativeauth.EndpointResetChallenge {
 		return p, err
 	}
-	return p, w.ResetContinue(ctx, p)
+	code, err := w.Code(ctx, p.Username, p.Since)
+	if err != nil {
+		return p, err
+	}
+	return p, w.ResetContinue(ctx, p, code)
 }
 
 // ResetToSucceeded runs a whole reset and polls until it succeeded; p's
@@ -400,7 +438,7 @@ func (w *Walker) ResetToSucceeded(ctx context.Context) (*Progress, error) {
 	if err == nil && st != nativeauth.PollStatusSucceeded {
 		err = fmt.Errorf("the reset ended %q", st)
 	}
-	return p, setup("reset", err)
+	return p, err
 }
 
 func (w *Walker) maxPolls() int {

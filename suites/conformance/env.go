@@ -153,6 +153,8 @@ func (e *Env) Walker() *scenarios.Walker {
 			Password: scenarios.PasswordPolicy{MinLength: e.Expect.PasswordPolicy.MinLength,
 				MaxLength: e.Expect.PasswordPolicy.MaxLength, Banned: e.Expect.PasswordPolicy.Banned},
 		},
+		// A mailbox and the target may date a code a little apart.
+		Skew:     time.Second,
 		Existing: e.ExistingUser,
 		Now:      e.Now,
 	}

@@ -113,12 +113,6 @@ func token(ctx SpecContext, id string, w *scenarios.Walker, p *scenarios.Progres
 	return res
 }
 
-// continuationToken is the token request after a completed sign-up or reset.
-func continuationToken(p *scenarios.Progress, scopes []string) nativeauth.TokenRequest {
-	return nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeContinuationToken, ContinuationToken: p.ContinuationToken,
-		Username: p.Username, Scopes: scopes}
-}
-
 // Flows end to end: each container walks one documented flow with the
 // scenarios' Walker and names the catalog entries its steps prove.
 var _ = Describe("flow", func() {
@@ -163,7 +157,7 @@ func signUpToTokens(ctx SpecContext, id, tag string, password bool) *scenarios.P
 	_, err = w.Challenge(ctx, p, nativeauth.EndpointSignUpChallenge)
 	answer(id, p, err, oobChallenge(p.Username))
 	answer(id, p, w.SubmitSignUpCode(ctx, p), continuation)
-	token(ctx, id, w, p, continuationToken(p, w.ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)))
+	token(ctx, id, w, p, scenarios.ContinuationTokenRequest(p, w.ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)))
 	return p
 }
 
@@ -216,7 +210,7 @@ func credentialRequired(ctx SpecContext, id string) {
 		err = w.ContinueSignUp(ctx, p, nativeauth.SignUpContinueRequest{GrantType: nativeauth.GrantTypeAttributes, Attributes: w.Attributes})
 	}
 	answer(id, p, err, continuation)
-	token(ctx, id, w, p, continuationToken(p, w.ScopesWith(nativeauth.ScopeOpenID)))
+	token(ctx, id, w, p, scenarios.ContinuationTokenRequest(p, w.ScopesWith(nativeauth.ScopeOpenID)))
 }
 
 // ignore drops an error that is the documented answer of a flow's turn.
@@ -367,7 +361,7 @@ func describeResetFlow() {
 		flowIt("sspr.signin-after-reset", "signs in directly with the poll continuation token", func(ctx SpecContext, id string) {
 			needEarlier(done != nil)
 			w := env.Walker()
-			token(ctx, id, w, done, continuationToken(done, w.ScopesWith(nativeauth.ScopeOpenID)))
+			token(ctx, id, w, done, scenarios.ContinuationTokenRequest(done, w.ScopesWith(nativeauth.ScopeOpenID)))
 		})
 		flowIt("sspr.old-password-rejected", "the old password no longer works, the new one does", func(ctx SpecContext, id string) {
 			needEarlier(newPassword != "")
@@ -393,7 +387,9 @@ func reset(ctx SpecContext, id string, user scenarios.Credential) (*scenarios.Pr
 	ok(err)
 	_, err = w.Challenge(ctx, p, nativeauth.EndpointResetChallenge)
 	answer(id, p, err, oobChallenge(user.Username))
-	answer(id, p, w.ResetContinue(ctx, p), check.ResetContinue)
+	code, err := w.Code(ctx, p.Username, p.Since)
+	ok(err)
+	answer(id, p, w.ResetContinue(ctx, p, code), check.ResetContinue)
 	pw, err := w.NewPassword()
 	ok(err)
 	answer(id, p, w.ResetSubmit(ctx, p, pw), check.ResetSubmit)
