@@ -191,12 +191,15 @@ func (w *Walker) signUpStartRequest(p *Progress, attrs nativeauth.Attributes) na
 // Challenge calls the challenge endpoint ep with types (the walk's list for
 // ep when none).
 func (w *Walker) Challenge(ctx context.Context, p *Progress, ep nativeauth.Endpoint, types ...nativeauth.ChallengeType) (*nativeauth.ChallengeResult, error) {
-	call := map[nativeauth.Endpoint]func(context.Context, nativeauth.ChallengeRequest) (*nativeauth.ChallengeResult, error){
-		nativeauth.EndpointSignUpChallenge: w.Client.SignUpChallenge,
-		nativeauth.EndpointSignInChallenge: w.Client.SignInChallenge,
-		nativeauth.EndpointResetChallenge:  w.Client.ResetChallenge,
-	}[ep]
-	if call == nil {
+	var call func(context.Context, nativeauth.ChallengeRequest) (*nativeauth.ChallengeResult, error)
+	switch ep {
+	case nativeauth.EndpointSignUpChallenge:
+		call = w.Client.SignUpChallenge
+	case nativeauth.EndpointSignInChallenge:
+		call = w.Client.SignInChallenge
+	case nativeauth.EndpointResetChallenge:
+		call = w.Client.ResetChallenge
+	default:
 		return nil, fmt.Errorf("%s is not a challenge endpoint", ep)
 	}
 	if len(types) == 0 {

@@ -30,7 +30,7 @@ func TestCatalogCoverage(t *testing.T) {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			continue
 		}
-		ids := EntryIDs(sr)
+		ids := entryIDs(sr)
 		if len(ids) == 0 {
 			t.Errorf("spec %q names no catalog entry (want a %sID label)", sr.FullText(), entryLabelKey)
 		}
@@ -100,7 +100,7 @@ func TestIssueFlows(t *testing.T) {
 		}
 		found := false
 		for _, sr := range report.SpecReports {
-			if sr.LeafNodeType == types.NodeTypeIt && slices.Equal(EntryIDs(sr), ids) {
+			if sr.LeafNodeType == types.NodeTypeIt && slices.Equal(entryIDs(sr), ids) {
 				found = true
 			}
 		}

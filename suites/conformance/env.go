@@ -194,8 +194,12 @@ func (e *Env) ExistingUser(ctx context.Context) (scenarios.Credential, error) {
 // the spec.
 func (e *Env) Has(c profile.Capability) (bool, string) {
 	method, ok := capabilityMethods[c]
-	if !ok || e.Expect.SignUpMethod == method {
+	if !ok {
 		return e.Target.Require(c)
+	}
+	if e.Expect.SignUpMethod == method {
+		// Switched already, by this spec or the profile.
+		return true, ""
 	}
 	has, reason := e.Target.Require(c)
 	if has || e.Backdoor == nil {

@@ -39,8 +39,8 @@ func entryLabels(ids ...string) Labels {
 	return ls
 }
 
-// EntryIDs returns the catalog entries a spec proves.
-func EntryIDs(sr types.SpecReport) []string {
+// entryIDs returns the catalog entries a spec proves.
+func entryIDs(sr types.SpecReport) []string {
 	var out []string
 	for _, l := range sr.Labels() {
 		if id, ok := strings.CutPrefix(l, entryLabelKey); ok {
@@ -97,7 +97,7 @@ func BuildRecord(report types.Report, entries []EntryRef, meta RunMeta) reports.
 		}
 		its++
 		text := sr.FullText()
-		for _, id := range EntryIDs(sr) {
+		for _, id := range entryIDs(sr) {
 			a, ok := byID[id]
 			if !ok {
 				orphans = append(orphans, id)

@@ -164,12 +164,7 @@ func verifyIDToken(ctx SpecContext, id string, resp *nativeauth.Response) {
 }
 
 // scopesOf is what a token call asked for.
-func scopesOf(call nativeauth.Call) []string {
-	if t, ok := call.Request.(nativeauth.TokenRequest); ok && call.Override == nil {
-		return t.Scopes
-	}
-	return strings.Fields(call.Get(nativeauth.ParamScope))
-}
+func scopesOf(call nativeauth.Call) []string { return strings.Fields(call.Get(nativeauth.ParamScope)) }
 
 // Answer checks one answer against a catalog entry: the envelope every
 // answer has, then what the entry's kind documents, on its normative
