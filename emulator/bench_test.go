@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -39,7 +40,7 @@ func lastOTP(e *Emulator, username string) string {
 	if len(ms) == 0 {
 		return ""
 	}
-	return ms[len(ms)-1].Code
+	return ms[len(ms)-1].Code.Reveal()
 }
 
 // benchStep is one endpoint under load: prep builds the form for request i
@@ -49,7 +50,7 @@ type benchStep struct {
 	ep   nativeauth.Endpoint
 	prep func(tb testing.TB, e *Emulator, i int) url.Values
 	// mutate changes the tenant for this step, nil for the default.
-	mutate func(*Config)
+	mutate func(*backdoor.Config)
 }
 
 func ctOf(m map[string]any) string { s, _ := m["continuation_token"].(string); return s }
@@ -99,7 +100,7 @@ func benchSteps() []benchStep {
 		{"key1024", nativeauth.EndpointToken, func(tb testing.TB, e *Emulator, i int) url.Values {
 			ct := ctOf(direct(tb, e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", initiate(tb, e))))
 			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid offline_access")
-		}, func(c *Config) { c.Tokens.KeyBits = 1024 }},
+		}, func(c *backdoor.Config) { c.Tokens.KeyBits = 1024 }},
 		// Access token only: one RS256 signature instead of two. Each
 		// RSA-2048 signature costs ~0.7 ms of CPU on the 2-core reference
 		// machine, which bounds the token rate.

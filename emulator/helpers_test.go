@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -21,7 +22,7 @@ type harness struct {
 	cli  *http.Client
 }
 
-func newHarness(t testing.TB, mutate func(*Config)) *harness {
+func newHarness(t testing.TB, mutate func(*backdoor.Config)) *harness {
 	t.Helper()
 	cfg := DefaultConfig()
 	if mutate != nil {

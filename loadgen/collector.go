@@ -208,7 +208,7 @@ func (c *collector) get(k seriesKey) *cumSeries {
 	name := c.r.scs[k.scenario].cfg.Name
 	step := tagSafe(string(k.step))
 	if k.flow {
-		step = flowStep
+		step = reports.FlowStep
 	}
 	cs := &cumSeries{
 		key: k, service: newHistogram(), response: newHistogram(),
@@ -272,7 +272,7 @@ func (c *collector) scenarioResult(sc *scenarioRun) (reports.ScenarioResult, err
 			return res, err
 		}
 		if k.flow {
-			st.Step = flowStep
+			st.Step = reports.FlowStep
 			res.FlowStats = &st
 			continue
 		}

@@ -11,6 +11,8 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
+
+	"github.com/ciamcheck/ciamcheck/reports"
 )
 
 // scenarioSnapshot is what the progress display shows for a scenario.
@@ -26,7 +28,7 @@ type scenarioSnapshot struct {
 func (s scenarioSnapshot) info() string {
 	p99 := "-"
 	if s.P99 > 0 {
-		p99 = formatMicros(float64(s.P99.Microseconds()))
+		p99 = reports.FormatMicros(float64(s.P99.Microseconds()))
 	}
 	return fmt.Sprintf("%7.1f/s  p99 %-8s errors %d  dropped %d  throttled %d", s.Rate, p99, s.Failed, s.Dropped, s.Throttled)
 }

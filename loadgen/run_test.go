@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -278,8 +279,8 @@ scenarios:
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("run took %s; it should abort after about 0.5s", took)
 	}
-	if !strings.Contains(l.Aborted, "sustained throttling") || Passed(l) {
-		t.Errorf("aborted = %q, passed = %v", l.Aborted, Passed(l))
+	if !strings.Contains(l.Aborted, "sustained throttling") || reports.JudgeLoad(l).Passed() {
+		t.Errorf("aborted = %q, passed = %v", l.Aborted, reports.JudgeLoad(l).Passed())
 	}
 }
 
@@ -306,8 +307,8 @@ scenarios:
 	if took := time.Since(start); took > 6*time.Second {
 		t.Errorf("run took %s; it should abort after about a window: %q %+v", took, l.Aborted, l.Scenarios[0].Steps[0].Outcomes)
 	}
-	if !strings.Contains(l.Aborted, "held back by Retry-After") || Passed(l) {
-		t.Errorf("aborted = %q, passed = %v", l.Aborted, Passed(l))
+	if !strings.Contains(l.Aborted, "held back by Retry-After") || reports.JudgeLoad(l).Passed() {
+		t.Errorf("aborted = %q, passed = %v", l.Aborted, reports.JudgeLoad(l).Passed())
 	}
 }
 
@@ -557,10 +558,14 @@ thresholds:
 	if l.Scenarios[1].Expected != 10 { // ∫ = (10+30)/2 × 0.5
 		t.Errorf("ramp expected %d, want 10", l.Scenarios[1].Expected)
 	}
+	// The record carries the thresholds as text, so any reader judges it again.
+	if want := []string{"ramp flow p99 < 5s", "arr sleep p50 < 1ms", "dropped == 0"}; !slices.Equal(l.PlanThresholds, want) {
+		t.Errorf("plan thresholds %q, want %q", l.PlanThresholds, want)
+	}
 	if got := []bool{l.Thresholds[0].Passed, l.Thresholds[1].Passed, l.Thresholds[2].Passed}; !got[0] || got[1] || !got[2] {
 		t.Errorf("thresholds %+v", l.Thresholds)
 	}
-	if Passed(l) {
+	if reports.JudgeLoad(l).Passed() {
 		t.Error("a breached threshold must fail the run")
 	}
 	if !strings.Contains(progress.String(), "ramp ") || !strings.Contains(progress.String(), "/s") {
@@ -572,14 +577,14 @@ thresholds:
 		t.Errorf("progress counts: %q", progress.String())
 	}
 	var out bytes.Buffer
-	if err := WriteSummary(&out, l); err != nil {
+	if err := reports.WriteLoadSummary(&out, l, reports.JudgeLoad(l)); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()
 	if strings.Contains(s, "/0") || !strings.Contains(s, fmt.Sprintf("iterations %d of 10", l.Scenarios[1].Iterations)) {
 		t.Errorf("summary iteration counts:\n%s", s)
 	}
-	for _, want := range []string{"ramp (s, ramping-vus)", "  flow", "  sleep", "FAIL arr sleep p50 < 1ms", "ok   dropped == 0", "result: FAIL", "P99.9", "SERVICE P99: request sent"} {
+	for _, want := range []string{"ramp (s, ramping-vus)", "  flow", "  sleep", "FAIL  arr sleep p50 < 1ms", "PASS  dropped == 0", "result: FAIL (1 of 3 thresholds failed)", "P99.9", "SERVICE P99: request sent"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary lacks %q:\n%s", want, s)
 		}

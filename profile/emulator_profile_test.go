@@ -22,7 +22,7 @@ func TestEmulatorProfileRoundTrips(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := emulator.DefaultConfig()
 			cfg.Backdoor.Disabled = !tc.backdoor
-			cfg.SignUpMethod = emulator.SignUpMethodOTP
+			cfg.SignUpMethod = nativeauth.SignUpMethodOTP
 			b, err := EmulatorProfile(base, cfg).YAML()
 			if err != nil {
 				t.Fatal(err)

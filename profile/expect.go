@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ciamcheck/ciamcheck/emulator"
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -136,9 +136,9 @@ func (e Expectations) RequiredAttributes() nativeauth.Attributes {
 
 // expectationsFromEmulator reads what the embedded emulator is configured
 // to do, so kind emulator needs no expect block.
-func expectationsFromEmulator(c emulator.Config) Expectations {
+func expectationsFromEmulator(c backdoor.Config) Expectations {
 	e := Expectations{
-		SignUpMethod: nativeauth.SignUpMethod(c.SignUpMethod),
+		SignUpMethod: c.SignUpMethod,
 		SSPR:         c.SSPR.Enabled,
 		PasswordPolicy: PasswordPolicy{
 			MinLength: c.PasswordPolicy.MinLength,

@@ -36,6 +36,7 @@ const (
 	OTPOutbox = "outbox"
 	OTPExec   = "exec"
 	OTPPrompt = "prompt"
+	// OTPIMAP ("imap") is in imap.go.
 )
 
 // Profile is a target profile as written in YAML. The zero value is not
@@ -86,6 +87,8 @@ type OTPSpec struct {
 	Source  string   `yaml:"source" json:"source"`
 	Command []string `yaml:"command,omitempty" json:"command,omitempty"`
 	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// IMAP is the test mailbox of source imap.
+	IMAP *IMAPSpec `yaml:"imap,omitempty" json:"imap,omitempty"`
 }
 
 // CapsSpec is what a tenant target declares it can do for tests; the
@@ -205,6 +208,9 @@ func (p *Profile) applyDefaults() {
 	if p.OTP.Timeout == 0 {
 		p.OTP.Timeout = Duration(defaultOTPTimeout)
 	}
+	if p.OTP.IMAP != nil {
+		p.OTP.IMAP.applyDefaults()
+	}
 	if p.Kind == KindEmulator {
 		p.Capabilities.Backdoor = true
 	}
@@ -281,7 +287,7 @@ func (p *Profile) Validate() error {
 		}
 	}
 	switch p.OTP.Source {
-	case OTPOutbox, OTPPrompt:
+	case OTPOutbox, OTPPrompt, OTPIMAP:
 		if len(p.OTP.Command) > 0 {
 			bad("otp.command", "only used with source exec")
 		}
@@ -290,8 +296,9 @@ func (p *Profile) Validate() error {
 			bad("otp.command", "required for source exec, as a list: [./read-mailbox.sh, --flag]")
 		}
 	default:
-		bad("otp.source", "%q is not outbox, exec or prompt", p.OTP.Source)
+		bad("otp.source", "%q is not outbox, exec, imap or prompt", p.OTP.Source)
 	}
+	p.validateOTPIMAP(bad)
 	if p.OTP.Timeout < 0 {
 		bad("otp.timeout", "must be positive")
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -76,7 +75,7 @@ type RunRef struct {
 }
 
 func runRef(r *Record) RunRef {
-	ref := RunRef{Started: r.StartedAt, Tool: strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version), Target: targetLine(r.Target)}
+	ref := RunRef{Started: r.StartedAt, Tool: r.Tool.String(), Target: targetLine(r.Target)}
 	if r.Integrity != nil {
 		ref.Digest = r.Integrity.Algorithm + " " + r.Integrity.Digest
 	}
@@ -139,6 +138,13 @@ func CompareWithTolerance(old, new *Record, tol Tolerance) Comparison {
 		return c
 	case old.Kind != new.Kind:
 		c.Problem = fmt.Sprintf("cannot compare a %s run with a %s run", old.Kind, new.Kind)
+		return c
+	case new.CouldNotJudge != nil:
+		// Never regressions: nothing was judged.
+		c.Problem = "the new run reached no verdict (" + new.CouldNotJudge.String() + ")"
+		return c
+	case old.CouldNotJudge != nil:
+		c.Problem = "the previous run reached no verdict (" + old.CouldNotJudge.String() + ")"
 		return c
 	}
 	c.Kind = new.Kind

@@ -87,7 +87,8 @@ a{color:#0969da}
 <body>
 {{if .Tampered}}<p class="tampered">WARNING: this record does not match its integrity digest. It was modified after it was written; do not trust it.</p>
 {{end}}<h1>ciamcheck {{.Kind}} run</h1>
-<table class="meta">
+{{with .NotJudged}}<p class="verdict bad">NOT JUDGED — {{.}}. Nothing below is a verdict on the target.</p>
+{{end}}<table class="meta">
 <tr><th>Target</th><td>{{.Target}}</td></tr>
 <tr><th>Tool</th><td>{{.Tool}}</td></tr>
 <tr><th>Profile hash</th><td><code>{{.ProfileHash}}</code></td></tr>
@@ -136,7 +137,7 @@ a{color:#0969da}
 
 {{define "load"}}
 <h2>Result</h2>
-<p class="verdict{{if not .Passed}} bad{{end}}"><span class="{{if .Passed}}passed{{else}}failed{{end}}">{{passFail .Passed}}</span>{{if .Thresholds}}: {{.ThresholdsFailed}} of {{len .Thresholds}} thresholds failed{{end}}{{if .Aborted}}; aborted: {{.Aborted}}{{end}}</p>
+<p class="verdict{{if not .Passed}} bad{{end}}"><span class="{{if .Passed}}passed{{else}}failed{{end}}">{{.Result}}</span>{{with .Verdict.Reason}}: {{.}}{{end}}{{if .Aborted}} ({{.Aborted}}){{end}}</p>
 {{if .Thresholds}}<table><tr><th>Result</th><th>Threshold</th><th>Actual</th></tr>
 {{range .Thresholds}}<tr><td class="{{if .Passed}}passed{{else}}failed{{end}}">{{passFail .Passed}}</td><td><code>{{.Expr}}</code></td><td>{{.Actual}}</td></tr>
 {{end}}</table>{{end}}

@@ -22,6 +22,9 @@ func RenderText(w io.Writer, r *Record) error {
 		fmt.Fprintln(bw, "!!! WARNING: THIS RECORD DOES NOT MATCH ITS INTEGRITY DIGEST; IT WAS MODIFIED AFTER IT WAS WRITTEN !!!")
 	}
 	fmt.Fprintf(bw, "ciamcheck %s run\n", v.Kind)
+	if v.NotJudged != "" {
+		fmt.Fprintf(bw, "NOT JUDGED — %s\n", oneLine(v.NotJudged))
+	}
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  target\t%s\n", v.Target)
 	fmt.Fprintf(tw, "  tool\t%s\n", v.Tool)
@@ -80,16 +83,9 @@ func RenderText(w io.Writer, r *Record) error {
 			}
 		}
 		fmt.Fprintln(bw, "\n"+latencyLegend)
-		if len(l.Thresholds) > 0 {
-			fmt.Fprintln(bw, "\nthresholds")
-			for _, t := range l.Thresholds {
-				fmt.Fprintf(bw, "  %s  %s (actual %s)\n", passFail(t.Passed), t.Expr, t.Actual)
-			}
+		if err := WriteVerdict(bw, l.Verdict); err != nil {
+			return err
 		}
-		if l.Aborted != "" {
-			fmt.Fprintf(bw, "\nABORTED: %s\n", oneLine(l.Aborted))
-		}
-		fmt.Fprintf(bw, "\nresult: %s\n", passFail(l.Passed))
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("render text: %w", err)

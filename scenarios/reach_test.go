@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ciamcheck/ciamcheck/emulator"
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 )
@@ -18,7 +18,7 @@ import (
 func TestReachEveryEndpoint(t *testing.T) {
 	for _, method := range nativeauth.SignUpMethods {
 		t.Run(string(method), func(t *testing.T) {
-			var tenant func(*emulator.Config)
+			var tenant func(*backdoor.Config)
 			if method == nativeauth.SignUpMethodOTP {
 				tenant = otpTenant
 			}

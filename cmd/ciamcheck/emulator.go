@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ciamcheck/ciamcheck/emulator"
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/profile"
 )
 
@@ -126,7 +127,7 @@ func runEmulator(ctx context.Context, o emulatorOptions, out io.Writer, logger *
 // printEmulatorBanner says where the emulator is and gives the target
 // profile that points ciamcheck (or a teammate's machine) at it, written to
 // profilePath when set.
-func printEmulatorBanner(out io.Writer, cfg emulator.Config, addr, profilePath string) error {
+func printEmulatorBanner(out io.Writer, cfg backdoor.Config, addr, profilePath string) error {
 	host := "http://" + addr
 	base := host + "/" + cfg.Tenant + ".onmicrosoft.com"
 	fmt.Fprintf(out, "ciamcheck emulator: tenant %s (%s), sign-up method %s\n", cfg.Tenant, cfg.TenantID, cfg.SignUpMethod)

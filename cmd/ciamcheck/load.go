@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -58,8 +57,10 @@ port. Against a target off loopback the plan must set max_rate.
 
 Live progress is drawn as bars on a terminal and, when the output is not a
 terminal (CI), as one line per scenario every --progress-every (10s) and once
-at the end. At the end a summary table per scenario and step is
-printed, the plan's thresholds are evaluated, and the run record is written.
+at the end. At the end a summary table per scenario and step is printed, the
+plan's thresholds are evaluated, and the run record is written; the record
+carries the thresholds, so "ciamcheck report" judges it again the same way
+(and "ciamcheck report merge" judges records of several workers as one run).
 Ctrl-C stops gracefully (in-flight flows get the plan's graceful_stop; the
 record and the .hlog are still written); a second Ctrl-C quits at once.
 Exit status: 0 when every threshold passed, 1 when one failed or the run was
@@ -127,6 +128,9 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	if err != nil {
 		return startFail(err)
 	}
+	if err := reports.CheckSealKeys(); f.out != "" && err != nil {
+		return startFail(err)
+	}
 	prof := profile.Default()
 	if f.target != "" {
 		if prof, err = profile.Load(f.target); err != nil {
@@ -151,10 +155,13 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 		return startFail(err)
 	}
 	defer tgt.Close()
+	if err := tgt.Preflight(ctx); err != nil {
+		return startFail(err)
+	}
 
 	s := tgt.Summary()
 	rec := reports.NewRecord(reports.KindLoad,
-		reports.Tool{Name: "ciamcheck", Version: toolVersion(), GoVersion: runtime.Version()},
+		tool(),
 		reports.Target{Kind: s.Kind, BaseURL: s.BaseURL, Tenant: s.Tenant, ClientID: s.ClientID, ProfileHash: s.ProfileHash})
 
 	fmt.Fprintf(stderr, "load: plan %s against %s (%s)\n", plan.Name, s.BaseURL, s.Kind)
@@ -175,8 +182,9 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	rec.Load = result
 	rec.EndedAt = time.Now().UTC()
 
+	verdict := reports.Judge(rec)
 	fmt.Fprintln(stdout)
-	if err := loadgen.WriteSummary(stdout, result); err != nil {
+	if err := reports.WriteLoadSummary(stdout, result, verdict); err != nil {
 		return fmt.Errorf("load: summary: %w", err)
 	}
 	if f.out != "" {
@@ -188,12 +196,8 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	if f.hlog != "" {
 		fmt.Fprintf(stdout, "interval histograms: %s\n", f.hlog)
 	}
-	if !loadgen.Passed(result) {
-		why := "a threshold failed"
-		if result.Aborted != "" {
-			why = "the run was aborted: " + result.Aborted
-		}
-		return &exitError{code: 1, err: fmt.Errorf("load: %s", why)}
+	if !verdict.Passed() {
+		return &exitError{code: verdict.Status.ExitCode(), err: fmt.Errorf("load: %s", verdict.Reason)}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/profile"
 	"github.com/ciamcheck/ciamcheck/scenarios"
@@ -308,11 +309,10 @@ func invalidAttribute(ctx context.Context, e *Env, r *scenarios.Reached) (*nativ
 // requireAttribute makes the named attribute required, in the tenant's
 // configuration and the suite's expectations, for the rest of the spec.
 func requireAttribute(ctx context.Context, e *Env, name string) error {
-	return withTenant(ctx, e, func(cfg map[string]any) {
-		attrs, _ := cfg["attributes"].([]any)
-		for _, a := range attrs {
-			if m, ok := a.(map[string]any); ok && m["name"] == name {
-				m["required"] = true
+	return withTenant(ctx, e, func(cfg *backdoor.Config) {
+		for i := range cfg.Attributes {
+			if cfg.Attributes[i].Name == name {
+				cfg.Attributes[i].Required = true
 			}
 		}
 	}, func(x *profile.Expectations) {

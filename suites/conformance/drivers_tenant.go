@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 )
@@ -16,7 +17,7 @@ const noConfigBackdoor = "the case changes the tenant's configuration mid-flow, 
 
 // editing is a driver that changes the tenant configuration before the
 // reached call is sent.
-func editing(edit func(cfg map[string]any)) Driver {
+func editing(edit func(*backdoor.Config)) Driver {
 	return func(ctx context.Context, e *Env, _ *scenarios.Reached) (*nativeauth.Response, string, error) {
 		if e.Backdoor == nil {
 			return skip(noConfigBackdoor)
@@ -25,29 +26,19 @@ func editing(edit func(cfg map[string]any)) Driver {
 	}
 }
 
-// section returns the named object of the configuration, made if absent.
-func section(cfg map[string]any, name string) map[string]any {
-	s, _ := cfg[name].(map[string]any)
-	if s == nil {
-		s = map[string]any{}
-		cfg[name] = s
-	}
-	return s
-}
-
 // pollWith makes the tenant answer the given poll statuses after the
 // reached submit.
 func pollWith(seq ...nativeauth.PollStatus) Driver {
-	return editing(func(cfg map[string]any) { section(cfg, "sspr")["poll_sequence"] = seq })
+	return editing(func(cfg *backdoor.Config) { cfg.SSPR.PollSequence = seq })
 }
 
 // userCreationFails makes the tenant fail the account creation that the
 // reached continue (the last step of the sign-up) would do.
-var userCreationFails = editing(func(cfg map[string]any) { cfg["fail_user_creation"] = true })
+var userCreationFails = editing(func(cfg *backdoor.Config) { cfg.FailUserCreation = true })
 
 // emailOTPDisabled turns email one-time passcode off for the tenant's
 // users before the reached continue.
-var emailOTPDisabled = editing(func(cfg map[string]any) { section(cfg, "otp")["email_disabled"] = true })
+var emailOTPDisabled = editing(func(cfg *backdoor.Config) { cfg.OTP.EmailDisabled = true })
 
 // ssprDisabled turns self-service password reset off after the flow
 // reached this step (or finds it off on the tenant).
@@ -55,7 +46,7 @@ func ssprDisabled(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeaut
 	if !e.Expect.SSPR {
 		return nil, "", nil
 	}
-	return editing(func(cfg map[string]any) { section(cfg, "sspr")["enabled"] = false })(ctx, e, r)
+	return editing(func(cfg *backdoor.Config) { cfg.SSPR.Enabled = false })(ctx, e, r)
 }
 
 // redirectForced starts a sign-up whose challenge_type list suits a

@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -12,6 +11,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/profile"
 	"github.com/ciamcheck/ciamcheck/reports"
@@ -27,7 +27,7 @@ type Backdoor interface {
 	AdvanceClock(ctx context.Context, d time.Duration) error
 	// EditConfig changes the tenant configuration and returns how to put
 	// the old one back.
-	EditConfig(ctx context.Context, edit func(cfg map[string]any)) (restore func(context.Context) error, err error)
+	EditConfig(ctx context.Context, edit func(*backdoor.Config)) (restore func(context.Context) error, err error)
 }
 
 // Env is everything a spec needs of the system under test. It is built
@@ -221,7 +221,7 @@ var capabilityMethods = map[profile.Capability]nativeauth.SignUpMethod{
 
 // targetBackdoor is the Backdoor of a target with the emulator's backdoor.
 type targetBackdoor struct {
-	b      *profile.Backdoor
+	b      *backdoor.Client
 	offset atomic.Int64
 }
 
@@ -235,7 +235,7 @@ func (t *targetBackdoor) readClock(ctx context.Context) error {
 	return t.setOffset(c)
 }
 
-func (t *targetBackdoor) setOffset(c profile.Clock) error {
+func (t *targetBackdoor) setOffset(c backdoor.Clock) error {
 	d, err := time.ParseDuration(c.Offset)
 	if err != nil {
 		return fmt.Errorf("the clock backdoor's offset %q: %w", c.Offset, err)
@@ -258,24 +258,8 @@ func (t *targetBackdoor) AdvanceClock(ctx context.Context, d time.Duration) erro
 
 // EditConfig changes the emulator's tenant configuration through the
 // backdoor and returns a function that puts the old one back.
-func (t *targetBackdoor) EditConfig(ctx context.Context, edit func(map[string]any)) (func(context.Context) error, error) {
-	old, err := t.b.Config(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read tenant config: %w", err)
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(old, &cfg); err != nil {
-		return nil, fmt.Errorf("decode tenant config: %w", err)
-	}
-	edit(cfg)
-	changed, err := json.Marshal(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("encode tenant config: %w", err)
-	}
-	if err := t.b.SetConfig(ctx, changed); err != nil {
-		return nil, fmt.Errorf("set tenant config: %w", err)
-	}
-	return func(ctx context.Context) error { return t.b.SetConfig(ctx, old) }, nil
+func (t *targetBackdoor) EditConfig(ctx context.Context, edit func(*backdoor.Config)) (func(context.Context) error, error) {
+	return t.b.EditConfig(ctx, edit)
 }
 
 // describeTarget is the run record's view of the target, with no secret.
@@ -293,7 +277,7 @@ func describeTarget(Config) reports.Target {
 // process run one at a time, and each ginkgo -p process has its own
 // embedded emulator; a target shared by ginkgo -p processes is safe because
 // only Serial specs may edit it (mayChangeTenant).
-func withTenant(ctx context.Context, e *Env, editConfig func(map[string]any), editExpect func(*profile.Expectations)) error {
+func withTenant(ctx context.Context, e *Env, editConfig func(*backdoor.Config), editExpect func(*profile.Expectations)) error {
 	if err := withConfig(ctx, e, editConfig); err != nil {
 		return err
 	}
@@ -308,7 +292,7 @@ func withTenant(ctx context.Context, e *Env, editConfig func(map[string]any), ed
 }
 
 // withConfig edits the tenant configuration for the rest of the spec.
-func withConfig(ctx context.Context, e *Env, edit func(map[string]any)) error {
+func withConfig(ctx context.Context, e *Env, edit func(*backdoor.Config)) error {
 	if e.Backdoor == nil {
 		return fmt.Errorf("the target has no tenant configuration backdoor")
 	}
@@ -326,6 +310,6 @@ func withConfig(ctx context.Context, e *Env, edit func(map[string]any)) error {
 // setMethod switches the tenant to sign-up method m, configuration and
 // expectations alike.
 func setMethod(ctx context.Context, e *Env, m nativeauth.SignUpMethod) error {
-	return withTenant(ctx, e, func(cfg map[string]any) { cfg["signup_method"] = m },
+	return withTenant(ctx, e, func(cfg *backdoor.Config) { cfg.SignUpMethod = m },
 		func(x *profile.Expectations) { x.SignUpMethod = m })
 }
