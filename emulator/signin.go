@@ -26,17 +26,17 @@ func (e *Emulator) signInInitiate(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	username := rc.f.get("username")
+	username := rc.f.get(nativeauth.ParamUsername)
 	if !rc.t.validSignInName(username) {
 		rc.fail(errInvalidUsername())
 		return
 	}
-	set, ae := parseChallengeTypes(rc.f.get("challenge_type"))
+	set, ae := parseChallengeTypes(rc.f.get(nativeauth.ParamChallengeType))
 	if ae != nil {
 		rc.fail(ae)
 		return
 	}
-	if _, ae := parseCapabilities(rc.f.get("capabilities")); ae != nil {
+	if _, ae := parseCapabilities(rc.f.get(nativeauth.ParamCapabilities)); ae != nil {
 		rc.fail(ae)
 		return
 	}
@@ -64,7 +64,7 @@ func (e *Emulator) signInChallenge(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	if _, ok := rc.f["id"]; ok {
+	if _, ok := rc.f[string(nativeauth.ParamID)]; ok {
 		e.mfaChallenge(rc)
 		return
 	}
@@ -77,7 +77,7 @@ func (e *Emulator) signInChallenge(rc *reqCtx) {
 	if isSecondFactorStep(f.step) {
 		// A second-factor challenge names the method; without it the call
 		// would restart the first factor.
-		rc.fail(errMissing("id"))
+		rc.fail(errMissing(nativeauth.ParamID))
 		return
 	}
 	set, ae := rc.challengeList(f)

@@ -106,7 +106,7 @@ func missingCapabilityReason(need capSet) string {
 // need (0 when nothing or not yet known). It reports whether the flow may
 // go on.
 func (rc *reqCtx) startCapabilities(need capSet) (capSet, bool) {
-	caps, ae := parseCapabilities(rc.f.get("capabilities"))
+	caps, ae := parseCapabilities(rc.f.get(nativeauth.ParamCapabilities))
 	if ae != nil {
 		rc.fail(ae)
 		return 0, false
@@ -242,7 +242,7 @@ func (e *Emulator) mfaChallenge(rc *reqCtx) {
 		rc.fail(errBadContinuation(nativeauth.ErrInvalidGrant))
 		return
 	}
-	if ct := strings.TrimSpace(rc.f.get("challenge_type")); ct != "" {
+	if ct := strings.TrimSpace(rc.f.get(nativeauth.ParamChallengeType)); ct != "" {
 		set, ae := parseChallengeTypes(ct)
 		if ae != nil {
 			rc.fail(ae)
@@ -259,9 +259,9 @@ func (e *Emulator) mfaChallenge(rc *reqCtx) {
 		rc.fail(errUserNotFound())
 		return
 	}
-	want := rc.f.get("id")
+	want := rc.f.get(nativeauth.ParamID)
 	if want == "" {
-		rc.fail(errMissing("id"))
+		rc.fail(errMissing(nativeauth.ParamID))
 		return
 	}
 	i := slices.IndexFunc(rc.t.offered(u), func(m strongMethod) bool { return m.id == want })
@@ -361,9 +361,9 @@ func (e *Emulator) registerChallenge(rc *reqCtx) {
 		rc.fail(errBadContinuation(nativeauth.ErrInvalidRequest))
 		return
 	}
-	ct := rc.f.get("challenge_type")
+	ct := rc.f.get(nativeauth.ParamChallengeType)
 	if ct == "" {
-		rc.fail(errMissing("challenge_type"))
+		rc.fail(errMissing(nativeauth.ParamChallengeType))
 		return
 	}
 	if nativeauth.ChallengeType(ct) != nativeauth.ChallengeTypeOOB {
@@ -371,12 +371,12 @@ func (e *Emulator) registerChallenge(rc *reqCtx) {
 			fmt.Sprintf("The challenge_type '%s' is not supported for registration; want oob.", sanitizeEcho(ct))))
 		return
 	}
-	target := strings.TrimSpace(rc.f.get("challenge_target"))
+	target := strings.TrimSpace(rc.f.get(nativeauth.ParamChallengeTarget))
 	if target == "" {
-		rc.fail(errMissing("challenge_target"))
+		rc.fail(errMissing(nativeauth.ParamChallengeTarget))
 		return
 	}
-	channel := rc.f.get("challenge_channel")
+	channel := rc.f.get(nativeauth.ParamChallengeChannel)
 	if channel == "" {
 		// Optional on the page: the contact says which it is.
 		channel = backdoor.StrongMethodSMS
@@ -437,10 +437,10 @@ func (e *Emulator) registerContinue(rc *reqCtx) {
 		rc.fail(errBadContinuation(nativeauth.ErrInvalidRequest))
 		return
 	}
-	gt := nativeauth.GrantType(rc.f.get("grant_type"))
+	gt := nativeauth.GrantType(rc.f.get(nativeauth.ParamGrantType))
 	switch {
 	case gt == "":
-		rc.fail(errMissing("grant_type"))
+		rc.fail(errMissing(nativeauth.ParamGrantType))
 		return
 	case f.step == stepRegOOBSent && gt == nativeauth.GrantTypeOOB:
 		if ae := rc.checkOTP(f); ae != nil {

@@ -78,37 +78,32 @@ type RegisterContinueRequest struct {
 
 // Form encodes the request.
 func (r IntrospectRequest) Form() url.Values {
-	form := url.Values{}
-	setIf(form, "continuation_token", r.ContinuationToken.Reveal())
-	return form
+	return newForm().set(ParamContinuationToken, r.ContinuationToken.Reveal()).values()
 }
 
 // Form encodes the request; challenge_type only when set.
 func (r MFAChallengeRequest) Form() url.Values {
-	form := url.Values{}
-	setIf(form, "continuation_token", r.ContinuationToken.Reveal())
-	setIf(form, "id", r.ID)
-	setIf(form, "challenge_type", joinChallengeTypes(r.ChallengeTypes))
-	return form
+	return newForm().
+		set(ParamContinuationToken, r.ContinuationToken.Reveal()).
+		set(ParamID, r.ID).
+		set(ParamChallengeType, joinChallengeTypes(r.ChallengeTypes)).values()
 }
 
 // Form encodes the request.
 func (r RegisterChallengeRequest) Form() url.Values {
-	form := url.Values{}
-	setIf(form, "continuation_token", r.ContinuationToken.Reveal())
-	setIf(form, "challenge_type", string(r.ChallengeType))
-	setIf(form, "challenge_channel", r.ChallengeChannel)
-	setIf(form, "challenge_target", r.ChallengeTarget)
-	return form
+	return newForm().
+		set(ParamContinuationToken, r.ContinuationToken.Reveal()).
+		set(ParamChallengeType, string(r.ChallengeType)).
+		set(ParamChallengeChannel, r.ChallengeChannel).
+		set(ParamChallengeTarget, r.ChallengeTarget).values()
 }
 
 // Form encodes the request.
 func (r RegisterContinueRequest) Form() url.Values {
-	form := url.Values{}
-	setIf(form, "continuation_token", r.ContinuationToken.Reveal())
-	setIf(form, "grant_type", string(r.GrantType))
-	setIf(form, "oob", r.OOB.Reveal())
-	return form
+	return newForm().
+		set(ParamContinuationToken, r.ContinuationToken.Reveal()).
+		set(ParamGrantType, string(r.GrantType)).
+		set(ParamOOB, r.OOB.Reveal()).values()
 }
 
 // SignInIntrospect calls /oauth2/v2.0/introspect with the continuation token

@@ -80,7 +80,7 @@ func newEmulator(t testing.TB, mutate func(*backdoor.Config)) scenarios.Config {
 	}
 }
 
-func otpTenant(c *backdoor.Config) { c.SignUpMethod = backdoor.SignUpMethodOTP }
+func otpTenant(c *backdoor.Config) { c.SignUpMethod = nativeauth.SignUpMethodOTP }
 
 // mfaTenant requires MFA by email or SMS and the registration of a method.
 func mfaTenant(c *backdoor.Config) {

@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"context"
-	"time"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
@@ -36,12 +35,16 @@ var DefaultCapabilities = []nativeauth.Capability{nativeauth.CapabilityMFARequir
 func init() {
 	DefaultChallengeTypes[FlowSignInMFA] = []nativeauth.ChallengeType{nativeauth.ChallengeTypePassword, nativeauth.ChallengeTypeRedirect}
 	DefaultChallengeTypes[FlowSignInRegister] = []nativeauth.ChallengeType{nativeauth.ChallengeTypePassword, nativeauth.ChallengeTypeRedirect}
-	constructors[FlowSignInMFA] = func(c *Config) Flow { return &signInSecondFactor{cfg: c, name: FlowSignInMFA} }
+	constructors[FlowSignInMFA] = func(c *Config) Flow {
+		c.defaultCapabilities()
+		return &signInSecondFactor{cfg: c, name: FlowSignInMFA}
+	}
 	constructors[FlowSignInRegister] = func(c *Config) Flow {
+		c.defaultCapabilities()
 		return &signInSecondFactor{cfg: c, name: FlowSignInRegister, register: true}
 	}
-	flowMethods[FlowSignInMFA] = MethodPassword
-	flowMethods[FlowSignInRegister] = MethodPassword
+	flowMethods[FlowSignInMFA] = nativeauth.SignUpMethodPassword
+	flowMethods[FlowSignInRegister] = nativeauth.SignUpMethodPassword
 	flowSteps[FlowSignInMFA] = []StepName{StepSignInInitiate, StepSignInChallenge, StepTokenPassword,
 		StepSignInIntrospect, StepSignInChallengeMFA, StepOTPWait, StepTokenMFAOOB, StepTokenRefresh}
 	flowSteps[FlowSignInRegister] = []StepName{StepSignInInitiate, StepSignInChallenge, StepTokenPassword,
@@ -69,41 +72,36 @@ func (f *signInSecondFactor) Setup(ctx context.Context, n int) error {
 	if f.register {
 		mode = stopAtRegistration
 	}
-	return setupPoolWith(ctx, f.cfg, FlowSignUpPassword, n, func(su *signUp) {
-		su.caps = f.cfg.capabilities()
-		su.registration = mode
-	})
+	return setupPoolWith(ctx, f.cfg, FlowSignUpPassword, n, func(su *signUp) { su.registration = mode })
 }
 
 func (f *signInSecondFactor) Ready(concurrency int) error { return f.cfg.Pool.ready(concurrency) }
 
 func (f *signInSecondFactor) Run(ctx context.Context, it Iteration) error {
-	cfg := f.cfg
-	r := newIter(f.name, it)
-	user, ok := cfg.Pool.Take()
+	w, r := f.cfg.walker(f.name), newIter(f.name, it)
+	user, ok := f.cfg.Pool.Take()
 	if !ok {
 		return &StepError{Flow: f.name, Step: StepSignInInitiate, Err: ErrPoolEmpty}
 	}
 	keep := true
 	defer func() {
 		if keep {
-			cfg.Pool.Put(user)
+			f.cfg.Pool.Put(user)
 		} else {
-			cfg.Pool.Drop()
+			f.cfg.Pool.Drop()
 		}
 	}()
-	types := cfg.challengeTypes(f.name)
-
-	var ct nativeauth.Secret
+	var p *Progress
 	err := r.do(ctx, StepSignInInitiate, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.SignInInitiate(ctx, nativeauth.InitiateRequest{Username: user.Username, ChallengeTypes: types, Capabilities: cfg.capabilities()})
-		return continuationOutcome(res, err, &ct)
+		var err error
+		p, err = w.StartSignIn(ctx, user)
+		return p.outcome(err)
 	})
 	if err != nil {
 		return err
 	}
 	err = r.do(ctx, StepSignInChallenge, func(ctx context.Context) (outcome, error) {
-		return challenge(cfg.Client.SignInChallenge, ctx, ct, types, nativeauth.ChallengeTypePassword, &ct)
+		return p.outcome(challenged(w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge))(nativeauth.ChallengeTypePassword))
 	})
 	if err != nil {
 		return err
@@ -113,197 +111,152 @@ func (f *signInSecondFactor) Run(ctx context.Context, it Iteration) error {
 		want = nativeauth.SuberrorRegistrationRequired
 	}
 	err = r.do(ctx, StepTokenPassword, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.Token(ctx, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypePassword, ContinuationToken: ct, Password: user.Password, Scopes: cfg.Scopes})
-		return secondFactorTurn(res, err, want, &ct)
+		_, err := w.Token(ctx, p, SignInTokenRequest(p, "", f.cfg.Scopes))
+		return secondFactorTurn(p, err, want)
 	})
 	if err != nil {
 		return err
 	}
-
 	var tok *nativeauth.TokenResult
 	if f.register {
 		// The user has a method from here on, whatever happens next.
 		keep = false
-		tok, err = registerEmail(ctx, r, cfg, user.Username, ct)
+		tok, err = registerEmail(ctx, r, w, p)
 	} else {
-		tok, err = f.mfa(ctx, r, user.Username, ct)
+		tok, err = f.mfa(ctx, r, w, p)
 	}
 	if err != nil {
 		return err
 	}
-	return refresh(ctx, r, cfg, tok)
+	return refresh(ctx, r, w, p, tok)
 }
 
 // mfa runs introspect, the challenge of the email method and mfa_oob.
-func (f *signInSecondFactor) mfa(ctx context.Context, r *iter, username string, ct nativeauth.Secret) (*nativeauth.TokenResult, error) {
-	cfg := f.cfg
+func (f *signInSecondFactor) mfa(ctx context.Context, r *iter, w *Walker, p *Progress) (*nativeauth.TokenResult, error) {
 	var method string
 	err := r.do(ctx, StepSignInIntrospect, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.SignInIntrospect(ctx, nativeauth.IntrospectRequest{ContinuationToken: ct})
-		if err != nil {
-			return outcome{}, err
-		}
-		out := outcome{resp: res.Response, redirect: res.Redirect}
-		if res.Redirect != nil {
-			return out, nil
-		}
-		for _, m := range res.Methods {
-			if m.ChallengeChannel == nativeauth.ChallengeChannelEmail {
-				method = m.ID
-				break
+		res, err := w.SignInIntrospect(ctx, p)
+		if err == nil {
+			if method = emailMethod(res.Methods); method == "" {
+				err = unexpected("introspect lists no email method (the flow reads codes from the account's mailbox)")
 			}
 		}
-		if method == "" {
-			return out, unexpected("introspect lists no email method (the flow reads codes from the account's mailbox)")
-		}
-		ct = res.ContinuationToken
-		return out, nil
+		return p.outcome(err)
 	})
 	if err != nil {
 		return nil, err
 	}
-	since := time.Now()
 	err = r.do(ctx, StepSignInChallengeMFA, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.SignInChallengeMFA(ctx, nativeauth.MFAChallengeRequest{ContinuationToken: ct, ID: method})
-		if err != nil {
-			return outcome{}, err
+		res, err := w.ChallengeMFA(ctx, p, method)
+		if err == nil && res.ChallengeType != nativeauth.ChallengeTypeOOB {
+			err = unexpected("challenge_type %q, want oob", res.ChallengeType)
 		}
-		out := outcome{resp: res.Response, redirect: res.Redirect}
-		if res.Redirect != nil {
-			return out, nil
-		}
-		if res.ChallengeType != nativeauth.ChallengeTypeOOB {
-			return out, unexpected("challenge_type %q, want oob", res.ChallengeType)
-		}
-		ct = res.ContinuationToken
-		return out, nil
+		return p.outcome(err)
 	})
 	if err != nil {
 		return nil, err
 	}
-	code, err := r.waitOTP(ctx, cfg.OTP, cfg.OTPTimeout, username, since)
+	code, err := r.waitOTP(ctx, w, p)
 	if err != nil {
 		return nil, err
 	}
 	var tok *nativeauth.TokenResult
 	err = r.do(ctx, StepTokenMFAOOB, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.Token(ctx, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeMFAOOB, ContinuationToken: ct, OOB: code, Scopes: cfg.Scopes})
-		return tokenOutcome(res, err, &tok)
+		var err error
+		tok, err = w.Token(ctx, p, MFAOOBRequest(p, code, f.cfg.Scopes))
+		return p.outcome(err)
 	})
 	return tok, err
 }
 
+func emailMethod(ms []nativeauth.StrongMethod) string {
+	for _, m := range ms {
+		if m.ChallengeChannel == nativeauth.ChallengeChannelEmail {
+			return m.ID
+		}
+	}
+	return ""
+}
+
 // registerEmail registers the account's email as a strong method from a
-// registration_required continuation token, then takes the tokens. After
-// sign-up the email is preverified (no code); after a password sign-in a
-// code goes to it.
-func registerEmail(ctx context.Context, r *iter, cfg *Config, username string, ct nativeauth.Secret) (*nativeauth.TokenResult, error) {
-	var channel string
+// registration_required continuation token in p, then takes the tokens.
+// After sign-up the email is preverified (no code); after a password
+// sign-in a code goes to it.
+func registerEmail(ctx context.Context, r *iter, w *Walker, p *Progress) (*nativeauth.TokenResult, error) {
 	err := r.do(ctx, StepRegisterIntrospect, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.RegisterIntrospect(ctx, nativeauth.IntrospectRequest{ContinuationToken: ct})
-		if err != nil {
-			return outcome{}, err
+		res, err := w.RegisterIntrospect(ctx, p)
+		if err == nil && emailMethod(res.Methods) == "" {
+			err = unexpected("register introspect offers no email method")
 		}
-		out := outcome{resp: res.Response, redirect: res.Redirect}
-		if res.Redirect != nil {
-			return out, nil
-		}
-		for _, m := range res.Methods {
-			if m.ChallengeChannel == nativeauth.ChallengeChannelEmail {
-				channel = m.ChallengeChannel
-			}
-		}
-		if channel == "" {
-			return out, unexpected("register introspect offers no email method")
-		}
-		ct = res.ContinuationToken
-		return out, nil
+		return p.outcome(err)
 	})
 	if err != nil {
 		return nil, err
 	}
-	since := time.Now()
 	var preverified bool
 	err = r.do(ctx, StepRegisterChallenge, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.RegisterChallenge(ctx, nativeauth.RegisterChallengeRequest{ContinuationToken: ct,
-			ChallengeType: nativeauth.ChallengeTypeOOB, ChallengeChannel: channel, ChallengeTarget: username})
-		if err != nil {
-			return outcome{}, err
+		res, err := w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelEmail, p.Username)
+		if err == nil {
+			switch res.ChallengeType {
+			case nativeauth.ChallengeTypePreverified:
+				preverified = true
+			case nativeauth.ChallengeTypeOOB:
+			default:
+				err = unexpected("challenge_type %q, want oob or preverified", res.ChallengeType)
+			}
 		}
-		out := outcome{resp: res.Response, redirect: res.Redirect}
-		if res.Redirect != nil {
-			return out, nil
-		}
-		switch res.ChallengeType {
-		case nativeauth.ChallengeTypePreverified:
-			preverified = true
-		case nativeauth.ChallengeTypeOOB:
-		default:
-			return out, unexpected("challenge_type %q, want oob or preverified", res.ChallengeType)
-		}
-		ct = res.ContinuationToken
-		return out, nil
+		return p.outcome(err)
 	})
 	if err != nil {
 		return nil, err
 	}
-	req := nativeauth.RegisterContinueRequest{ContinuationToken: ct, GrantType: nativeauth.GrantTypeContinuationToken}
+	var code nativeauth.Secret
 	if !preverified {
-		code, err := r.waitOTP(ctx, cfg.OTP, cfg.OTPTimeout, username, since)
-		if err != nil {
+		if code, err = r.waitOTP(ctx, w, p); err != nil {
 			return nil, err
 		}
-		req = nativeauth.RegisterContinueRequest{ContinuationToken: ct, GrantType: nativeauth.GrantTypeOOB, OOB: code}
 	}
 	err = r.do(ctx, StepRegisterContinue, func(ctx context.Context) (outcome, error) {
-		req.ContinuationToken = ct
-		res, err := cfg.Client.RegisterContinue(ctx, req)
-		return continuationOutcome(res, err, &ct)
+		return p.outcome(w.RegisterContinue(ctx, p, code))
 	})
 	if err != nil {
 		return nil, err
 	}
 	var tok *nativeauth.TokenResult
 	err = r.do(ctx, StepTokenContinuation, func(ctx context.Context) (outcome, error) {
-		// After registration the JS client sends no username (client-facts).
-		res, err := cfg.Client.Token(ctx, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeContinuationToken, ContinuationToken: ct, Scopes: cfg.Scopes})
-		return tokenOutcome(res, err, &tok)
+		var err error
+		tok, err = w.Token(ctx, p, TokenAfterRegistration(p, w.Scopes))
+		return p.outcome(err)
 	})
 	return tok, err
 }
 
 // secondFactorTurn is the outcome of a token call that must answer the
 // suberror want (mfa_required or registration_required) with a
-// continuation token: that answer is the flow's documented turn, and
-// anything else (tokens included) a failure.
-func secondFactorTurn(res *nativeauth.TokenResult, err error, want nativeauth.Suberror, ct *nativeauth.Secret) (outcome, error) {
+// continuation token (the walk moved p on to it): that answer is the flow's
+// documented turn, and anything else, tokens included, a failure.
+func secondFactorTurn(p *Progress, err error, want nativeauth.Suberror) (outcome, error) {
+	out := outcome{resp: p.Last}
 	if err == nil {
-		out := outcome{}
-		if res != nil {
-			out = outcome{resp: res.Response, redirect: res.Redirect}
-			if res.Redirect != nil {
-				return out, nil
-			}
-		}
 		return out, unexpected("tokens where the tenant should answer %s (is MFA on for this user?)", want)
 	}
 	ae, ok := asAPIError(err)
 	if !ok || ae.code != nativeauth.ErrInvalidGrant || ae.sub != want {
-		return outcome{}, err
+		return out, err
 	}
 	if ae.continuationToken == "" {
-		return outcome{}, unexpected("%s without a continuation_token", want)
+		return out, unexpected("%s without a continuation_token", want)
 	}
-	*ct = ae.continuationToken
-	return outcome{expectedSuberrors: []nativeauth.Suberror{want}}, err
+	out.expectedSuberrors = []nativeauth.Suberror{want}
+	return out, err
 }
 
-// capabilities is what the MFA flows advertise.
-func (c *Config) capabilities() []nativeauth.Capability {
-	if c.Capabilities != nil {
-		return c.Capabilities
+// defaultCapabilities makes an MFA flow advertise DefaultCapabilities
+// unless its config says otherwise (an empty list: none).
+func (c *Config) defaultCapabilities() {
+	if c.Capabilities == nil {
+		c.Capabilities = DefaultCapabilities
 	}
-	return DefaultCapabilities
 }
 
 // registration is what a sign-up does when its token call answers

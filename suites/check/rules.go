@@ -10,18 +10,8 @@ import (
 	"strings"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/suites/catalog"
 )
-
-// FieldRule is one documented member of an answer, as the catalog states
-// it: JSON type, whether it must be present, an exact normative value, and
-// a constraint in words (see Constraint*).
-type FieldRule struct {
-	Name       string
-	JSONType   string // "string", "number", "boolean", "array", "object"
-	Required   bool
-	Value      string
-	Constraint string
-}
 
 // Constraints the catalog writes in words, and the check each maps to.
 const (
@@ -32,10 +22,12 @@ const (
 	ConstraintNonEmpty     = "non-empty"
 )
 
-// Rule checks one FieldRule. username is the user the answer is about, for
+// Rule checks one member of an answer as the catalog states it: JSON type,
+// whether it must be present, an exact normative value, and a constraint in
+// words (see Constraint*). username is the user the answer is about, for
 // the masking rule. An unknown constraint is a Failure: a rule the suite
 // cannot check must not pass silently.
-func (b Body) Rule(r FieldRule, username string) error {
+func (b Body) Rule(r catalog.Field, username string) error {
 	v, present := b[r.Name]
 	if !present {
 		if r.Required {
@@ -162,18 +154,10 @@ func (b Body) constraint(name, c string, v any, username string) error {
 
 var comparisons = regexp.MustCompile(`(<=|>=|<|>|==)\s*(-?\d+)`)
 
-// HeaderRule is a rule on a response header: an exact value (media type for
-// Content-Type), or absence; Prefix applies it to every header whose name
-// starts with Name.
-type HeaderRule struct {
-	Name   string
-	Value  string
-	Absent bool
-	Prefix bool
-}
-
-// Header checks one HeaderRule.
-func Header(resp *nativeauth.Response, r HeaderRule) error {
+// Header checks a catalog rule on a response header: an exact value
+// (media type for Content-Type), or absence; Prefix applies it to every
+// header whose name starts with Name.
+func Header(resp *nativeauth.Response, r catalog.Header) error {
 	if resp == nil {
 		return fail("header "+r.Name, "an HTTP answer", "none")
 	}
