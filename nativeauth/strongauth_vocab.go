@@ -18,8 +18,8 @@ const (
 )
 
 // StrongAuthEndpoints lists the endpoints of the 2026-02 revision that the
-// older pages lack, in the order the pages present them. They are kept
-// apart from Endpoints until the catalog has entries for each.
+// older pages lack, in the order the pages present them; Endpoints has
+// them too.
 var StrongAuthEndpoints = []Endpoint{
 	EndpointSignInIntrospect, EndpointRegisterIntrospect, EndpointRegisterChallenge, EndpointRegisterContinue,
 }

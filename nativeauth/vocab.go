@@ -27,6 +27,8 @@ var Endpoints = []Endpoint{
 	EndpointSignInInitiate, EndpointSignInChallenge, EndpointToken,
 	EndpointResetStart, EndpointResetChallenge, EndpointResetContinue,
 	EndpointResetSubmit, EndpointResetPollCompletion,
+	// The 2026-02 revision's (StrongAuthEndpoints).
+	EndpointSignInIntrospect, EndpointRegisterIntrospect, EndpointRegisterChallenge, EndpointRegisterContinue,
 }
 
 // ChallengeType is one value of the space-separated challenge_type list.

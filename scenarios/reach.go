@@ -36,6 +36,9 @@ func (w *Walker) Reach(ctx context.Context, ep nativeauth.Endpoint) (*Reached, e
 	case nativeauth.EndpointResetStart, nativeauth.EndpointResetChallenge, nativeauth.EndpointResetContinue,
 		nativeauth.EndpointResetSubmit, nativeauth.EndpointResetPollCompletion:
 		return w.reachReset(ctx, ep)
+	case nativeauth.EndpointSignInIntrospect, nativeauth.EndpointRegisterIntrospect,
+		nativeauth.EndpointRegisterChallenge, nativeauth.EndpointRegisterContinue:
+		return w.reachSecondFactor(ctx, ep)
 	}
 	return nil, fmt.Errorf("reach: no flow leads to %s", ep)
 }

@@ -80,3 +80,124 @@ func TokenAfterRegistration(p *Progress, scopes []string) nativeauth.TokenReques
 func MFAOOBRequest(p *Progress, code nativeauth.Secret, scopes []string) nativeauth.TokenRequest {
 	return nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeMFAOOB, ContinuationToken: p.ContinuationToken, OOB: code, Scopes: scopes}
 }
+
+// UserWithoutStrongMethod signs a fresh user up (the account exists once
+// sign-up continue succeeds; no token is asked for, so nothing is
+// registered).
+func (w *Walker) UserWithoutStrongMethod(ctx context.Context) (Credential, error) {
+	p, err := w.CompleteSignUp(ctx, "mfa")
+	if err != nil {
+		return Credential{}, err
+	}
+	return Credential{Username: p.Username, Password: p.Password}, nil
+}
+
+// PasswordUntil signs user in with the password and requires the token
+// call to answer invalid_grant with the suberror want (mfa_required or
+// registration_required); p then holds its continuation token.
+func (w *Walker) PasswordUntil(ctx context.Context, user Credential, want nativeauth.Suberror) (*Progress, error) {
+	if w.Capabilities == nil {
+		w.Capabilities = DefaultCapabilities
+	}
+	p, err := w.StartSignIn(ctx, user)
+	if err != nil {
+		return p, err
+	}
+	if err := challenged(w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge))(nativeauth.ChallengeTypePassword); err != nil {
+		return p, err
+	}
+	_, err = w.Token(ctx, p, SignInTokenRequest(p, "", w.Scopes))
+	switch {
+	case err == nil:
+		return p, unexpected("tokens where the tenant should answer %s", want)
+	case !nativeauth.IsError(err, nativeauth.ErrInvalidGrant, want):
+		return p, err
+	}
+	if ae, _ := nativeauth.AsError(err); ae.ContinuationToken == "" {
+		return p, unexpected("%s without a continuation_token", want)
+	}
+	return p, nil
+}
+
+// RegisterEmailMethod registers the user's email as a strong method from
+// p's registration_required token, then takes the tokens.
+func (w *Walker) RegisterEmailMethod(ctx context.Context, p *Progress) error {
+	if _, err := w.RegisterIntrospect(ctx, p); err != nil {
+		return err
+	}
+	res, err := w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelEmail, p.Username)
+	if err != nil {
+		return err
+	}
+	var code nativeauth.Secret
+	if res.ChallengeType != nativeauth.ChallengeTypePreverified {
+		if code, err = w.Code(ctx, p.Username, p.Since); err != nil {
+			return err
+		}
+	}
+	if err := w.RegisterContinue(ctx, p, code); err != nil {
+		return err
+	}
+	_, err = w.Token(ctx, p, TokenAfterRegistration(p, w.Scopes))
+	return err
+}
+
+// UserWithStrongMethod is a fresh user who registered the account's email
+// as a strong method.
+func (w *Walker) UserWithStrongMethod(ctx context.Context) (Credential, error) {
+	user, err := w.UserWithoutStrongMethod(ctx)
+	if err != nil {
+		return user, err
+	}
+	p, err := w.PasswordUntil(ctx, user, nativeauth.SuberrorRegistrationRequired)
+	if err != nil {
+		return user, err
+	}
+	return user, w.RegisterEmailMethod(ctx, p)
+}
+
+// reachSecondFactor walks to an endpoint of the MFA and registration
+// branches, on a tenant that requires MFA.
+func (w *Walker) reachSecondFactor(ctx context.Context, ep nativeauth.Endpoint) (*Reached, error) {
+	if ep == nativeauth.EndpointSignInIntrospect {
+		user, err := w.UserWithStrongMethod(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p, err := w.PasswordUntil(ctx, user, nativeauth.SuberrorMFARequired)
+		if err != nil {
+			return nil, err
+		}
+		return &Reached{Progress: *p, Call: w.Client.Call(ep, nativeauth.IntrospectRequest{ContinuationToken: p.ContinuationToken})}, nil
+	}
+	user, err := w.UserWithoutStrongMethod(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := w.PasswordUntil(ctx, user, nativeauth.SuberrorRegistrationRequired)
+	if err != nil {
+		return nil, err
+	}
+	if ep == nativeauth.EndpointRegisterIntrospect {
+		return &Reached{Progress: *p, Call: w.Client.Call(ep, nativeauth.IntrospectRequest{ContinuationToken: p.ContinuationToken})}, nil
+	}
+	if _, err := w.RegisterIntrospect(ctx, p); err != nil {
+		return nil, err
+	}
+	// The account's email: a sign-in has not verified it, so a code is
+	// sent (after sign-up or reset it would be preverified).
+	target := p.Username
+	if ep == nativeauth.EndpointRegisterChallenge {
+		return &Reached{Progress: *p, Call: w.Client.Call(ep, nativeauth.RegisterChallengeRequest{ContinuationToken: p.ContinuationToken,
+			ChallengeType: nativeauth.ChallengeTypeOOB, ChallengeChannel: nativeauth.ChallengeChannelEmail, ChallengeTarget: target})}, nil
+	}
+	if _, err := w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelEmail, target); err != nil {
+		return nil, err
+	}
+	code, err := w.Code(ctx, p.Username, p.Since)
+	if err != nil {
+		return nil, err
+	}
+	return &Reached{Progress: *p, Call: w.Client.Call(ep, nativeauth.RegisterContinueRequest{ContinuationToken: p.ContinuationToken,
+		GrantType: nativeauth.GrantTypeOOB, OOB: code})}, nil
+}

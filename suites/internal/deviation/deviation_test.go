@@ -118,7 +118,7 @@ func TestWrongOTPAccepted(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	if got := strings.Join(Names(), ","); got != "bad-signature,cors,missing-continuation-token,missing-suberror,refresh-token-always,wrong-otp-accepted,wrong-status" {
+	if got := strings.Join(Names(), ","); got != "bad-signature,cors,introspect-hint-unmasked,mfa-required-without-token,missing-continuation-token,missing-suberror,refresh-token-always,wrong-otp-accepted,wrong-status" {
 		t.Errorf("Names() = %s", got)
 	}
 }
