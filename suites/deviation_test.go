@@ -91,7 +91,7 @@ var expectations = map[string]expectation{
 	}},
 	"introspect-hint-unmasked": {field: "body.methods", cases: func(c catalog.Entry) bool {
 		return c.ID == "signin.introspect.success"
-	}},
+	}, flows: []string{"mfa.email", "mfa.sms", "mfa.after-reset"}},
 	"refresh-token-always": {field: "body.refresh_token", cases: func(c catalog.Entry) bool {
 		return c.Trigger.Name == catalog.TriggerScopeWithoutOffline
 	}, flows: []string{"signin.refresh"}},

@@ -117,6 +117,7 @@ var _ = Describe("flow", func() {
 	describeSignUpTurns()
 	describeSignInFlows()
 	describeResetFlow()
+	describeMFAFlows()
 })
 
 // needEarlier skips a step of an Ordered flow whose earlier step did not
