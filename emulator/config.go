@@ -50,7 +50,7 @@ func DefaultConfig() backdoor.Config {
 			{Name: "disabled", ClientID: DefaultDisabledClientID, PublicClient: true, NativeAuth: false},
 			{Name: "confidential", ClientID: DefaultConfidentialClient, PublicClient: false, NativeAuth: true},
 		},
-		SignUpMethod: backdoor.SignUpMethodPassword,
+		SignUpMethod: nativeauth.SignUpMethodPassword,
 		SSPR: backdoor.SSPRConfig{
 			Enabled:      true,
 			PollInterval: 2,
@@ -153,8 +153,8 @@ func validateConfig(c backdoor.Config) error {
 		}
 		seen[k] = true
 	}
-	if c.SignUpMethod != backdoor.SignUpMethodPassword && c.SignUpMethod != backdoor.SignUpMethodOTP {
-		return fmt.Errorf("signup_method %q: want %q or %q", c.SignUpMethod, backdoor.SignUpMethodPassword, backdoor.SignUpMethodOTP)
+	if !slices.Contains(nativeauth.SignUpMethods, c.SignUpMethod) {
+		return fmt.Errorf("signup_method %q: want %q or %q", c.SignUpMethod, nativeauth.SignUpMethodPassword, nativeauth.SignUpMethodOTP)
 	}
 	if c.SSPR.PollInterval < 0 {
 		return errors.New("sspr.poll_interval must not be negative")

@@ -16,7 +16,7 @@ func TestDefaultConfigIsValid(t *testing.T) {
 	if err := validateConfig(c); err != nil {
 		t.Fatalf("default config invalid: %v", err)
 	}
-	if c.Tenant != "contoso" || c.SignUpMethod != backdoor.SignUpMethodPassword || !c.SSPR.Enabled || len(c.Users) != 0 ||
+	if c.Tenant != "contoso" || c.SignUpMethod != nativeauth.SignUpMethodPassword || !c.SSPR.Enabled || len(c.Users) != 0 ||
 		c.OTP.CodeLength != 8 || c.Continuation.Lifetime.D() != 10*time.Minute || c.SSPR.PollInterval != 2 || c.OTP.Interval != 300 {
 		t.Errorf("default config differs from the contract: %+v", c)
 	}

@@ -464,7 +464,7 @@ func (rc *reqCtx) parse() bool {
 		return false
 	}
 	rc.f = f
-	app, ae := rc.t.checkClient(f.get("client_id"))
+	app, ae := rc.t.checkClient(f.get(nativeauth.ParamClientID))
 	if ae != nil {
 		rc.fail(ae)
 		return false
@@ -479,7 +479,7 @@ func (rc *reqCtx) parse() bool {
 // authentication off (invalid_client/nativeauthapi_disabled).
 func (t *tenant) checkClient(id string) (*backdoor.App, *apiError) {
 	if id == "" {
-		return nil, errMissing("client_id")
+		return nil, errMissing(nativeauth.ParamClientID)
 	}
 	if !isGUID(id) {
 		return nil, newErr(nativeauth.ErrInvalidRequest, codeInvalidClientID,

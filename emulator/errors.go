@@ -96,7 +96,7 @@ func newErr(code nativeauth.ErrorCode, n int, msg string) *apiError {
 	return &apiError{Error: code, Code: n, Message: msg}
 }
 
-func errMissing(param string) *apiError {
+func errMissing(param nativeauth.Param) *apiError {
 	return newErr(nativeauth.ErrInvalidRequest, codeMissingParameter,
 		fmt.Sprintf("The request body must contain the following parameter: '%s'.", param))
 }

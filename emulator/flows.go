@@ -46,9 +46,9 @@ func (rc *reqCtx) issue(f *flow, id flowID, st step) string {
 // (0: any kind) and returns the record locked (caller unlocks) with its ID.
 // badErr is the error the endpoint's table documents for an invalid token.
 func (rc *reqCtx) loadFlow(kind flowKind, badErr nativeauth.ErrorCode) (*flow, flowID, *apiError) {
-	tok := rc.f.get("continuation_token")
+	tok := rc.f.get(nativeauth.ParamContinuationToken)
 	if tok == "" {
-		return nil, flowID{}, errMissing("continuation_token")
+		return nil, flowID{}, errMissing(nativeauth.ParamContinuationToken)
 	}
 	cl, ok := rc.e.codec.open(tok)
 	if !ok {
@@ -81,10 +81,10 @@ func (rc *reqCtx) finish(f *flow, id flowID) {
 // challengeList reads the optional challenge_type of a challenge call; a
 // call without it keeps the list the flow started with.
 func (rc *reqCtx) challengeList(f *flow) (challengeSet, *apiError) {
-	if strings.TrimSpace(rc.f.get("challenge_type")) == "" {
+	if strings.TrimSpace(rc.f.get(nativeauth.ParamChallengeType)) == "" {
 		return f.challenges, nil
 	}
-	set, ae := parseChallengeTypes(rc.f.get("challenge_type"))
+	set, ae := parseChallengeTypes(rc.f.get(nativeauth.ParamChallengeType))
 	if ae != nil {
 		return 0, ae
 	}
@@ -143,9 +143,9 @@ func (rc *reqCtx) oobBody(f *flow, tok string) oobChallengeBody {
 
 // checkOTP compares the oob value with the flow's current code.
 func (rc *reqCtx) checkOTP(f *flow) *apiError {
-	oob := rc.f.get("oob")
+	oob := rc.f.get(nativeauth.ParamOOB)
 	if oob == "" {
-		return errMissing("oob")
+		return errMissing(nativeauth.ParamOOB)
 	}
 	if f.otp == "" || subtle.ConstantTimeCompare([]byte(oob), []byte(f.otp)) != 1 {
 		return errOTP(false)

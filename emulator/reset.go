@@ -29,12 +29,12 @@ func (e *Emulator) resetStart(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	username := rc.f.get("username")
+	username := rc.f.get(nativeauth.ParamUsername)
 	if !validUsername(username) {
 		rc.fail(errInvalidUsername())
 		return
 	}
-	set, ae := parseChallengeTypes(rc.f.get("challenge_type"))
+	set, ae := parseChallengeTypes(rc.f.get(nativeauth.ParamChallengeType))
 	if ae != nil {
 		rc.fail(ae)
 		return
@@ -98,9 +98,9 @@ func (e *Emulator) resetContinue(rc *reqCtx) {
 		return
 	}
 	defer f.mu.Unlock()
-	gt := rc.f.get("grant_type")
+	gt := rc.f.get(nativeauth.ParamGrantType)
 	if gt == "" {
-		rc.fail(errMissing("grant_type"))
+		rc.fail(errMissing(nativeauth.ParamGrantType))
 		return
 	}
 	if nativeauth.GrantType(gt) != nativeauth.GrantTypeOOB || f.step != stepResetOOBSent {
@@ -148,9 +148,9 @@ func (e *Emulator) resetSubmit(rc *reqCtx) {
 		rc.fail(errBadContinuation(nativeauth.ErrInvalidRequest))
 		return
 	}
-	np := rc.f.get("new_password")
+	np := rc.f.get(nativeauth.ParamNewPassword)
 	if np == "" {
-		rc.fail(errMissing("new_password"))
+		rc.fail(errMissing(nativeauth.ParamNewPassword))
 		return
 	}
 	if sub := checkPassword(rc.t.cfg.PasswordPolicy, rc.t.banned, np); sub != "" {
@@ -235,7 +235,7 @@ func (e *Emulator) resetPoll(rc *reqCtx) {
 		rc.writeJSON(http.StatusOK, resetPollBody{Status: status, ContinuationToken: tok})
 	default:
 		// Still working: the same token keeps polling.
-		rc.writeJSON(http.StatusOK, resetPollBody{Status: status, ContinuationToken: rc.f.get("continuation_token")})
+		rc.writeJSON(http.StatusOK, resetPollBody{Status: status, ContinuationToken: rc.f.get(nativeauth.ParamContinuationToken)})
 	}
 }
 

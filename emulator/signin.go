@@ -26,12 +26,12 @@ func (e *Emulator) signInInitiate(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	username := rc.f.get("username")
+	username := rc.f.get(nativeauth.ParamUsername)
 	if !validUsername(username) {
 		rc.fail(errInvalidUsername())
 		return
 	}
-	set, ae := parseChallengeTypes(rc.f.get("challenge_type"))
+	set, ae := parseChallengeTypes(rc.f.get(nativeauth.ParamChallengeType))
 	if ae != nil {
 		rc.fail(ae)
 		return

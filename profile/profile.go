@@ -1,8 +1,10 @@
 // Package profile reads a target profile, which describes the system under
 // test (the embedded emulator or a real tenant), and opens it: a client for
 // its API, a source of one-time passcodes, what the tenant is expected to do
-// and what the target can do for tests. (It was named target/, which build
-// tools and ignore templates read as build output.)
+// (Expectations, the one shape the suites use) and what the target can do
+// for tests: the Capability vocabulary the catalog's entries need and
+// Require answers. (It was named target/, which build tools and ignore
+// templates read as build output.)
 package profile
 
 import (
@@ -35,12 +37,6 @@ const (
 	OTPExec   = "exec"
 	OTPPrompt = "prompt"
 	// OTPIMAP ("imap") is in imap.go.
-)
-
-// Sign-up methods a tenant's user flow can have.
-const (
-	SignUpPassword = "password"
-	SignUpOTP      = "otp"
 )
 
 // Profile is a target profile as written in YAML. The zero value is not

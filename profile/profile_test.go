@@ -1,6 +1,8 @@
 package profile
 
 import (
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,7 +44,7 @@ func TestLoadFiles(t *testing.T) {
 			t.Errorf("command = %q", got)
 		}
 		e := p.Expect
-		if e.SignUpMethod != SignUpOTP || !e.SSPR || e.CodeLength != 6 || e.PasswordPolicy.MinLength != 10 || e.PasswordPolicy.History != 2 {
+		if e.SignUpMethod != nativeauth.SignUpMethodOTP || !e.SSPR || e.CodeLength != 6 || e.PasswordPolicy.MinLength != 10 || e.PasswordPolicy.History != 2 {
 			t.Errorf("expect = %+v", e)
 		}
 		if len(e.Attributes) != 2 || !e.Attributes[0].Required || e.Attributes[1].Regex == "" || e.Attributes[0].Type != "string" {

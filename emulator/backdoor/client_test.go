@@ -170,16 +170,16 @@ func TestConfig(t *testing.T) {
 		t.Fatalf("Config:\nwant %+v\ngot  %+v", want, before)
 	}
 	changed := before
-	changed.SignUpMethod = backdoor.SignUpMethodOTP
+	changed.SignUpMethod = nativeauth.SignUpMethodOTP
 	got, err := bd.SetConfig(ctx, changed)
-	if err != nil || got.SignUpMethod != backdoor.SignUpMethodOTP {
+	if err != nil || got.SignUpMethod != nativeauth.SignUpMethodOTP {
 		t.Fatalf("SetConfig = method %q, %v; want otp", got.SignUpMethod, err)
 	}
 	bad := before
 	bad.OTP.CodeLength = 99
 	_, err = bd.SetConfig(ctx, bad)
 	wantError(t, err, http.StatusBadRequest, "PUT /emulator/v1/config", "code_length")
-	if now, err := bd.Config(ctx); err != nil || now.SignUpMethod != backdoor.SignUpMethodOTP {
+	if now, err := bd.Config(ctx); err != nil || now.SignUpMethod != nativeauth.SignUpMethodOTP {
 		t.Fatalf("a refused SetConfig changed the config: method %q, %v", now.SignUpMethod, err)
 	}
 }
