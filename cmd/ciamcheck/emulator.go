@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -160,10 +161,13 @@ func printEmulatorBanner(out io.Writer, cfg emulator.Config, addr, profilePath s
 	return nil
 }
 
-// statusRecorder keeps the status code for the request log.
+// statusRecorder keeps the status code for the request log. It unwraps
+// (http.ResponseController finds Flush, deadlines and Hijack beneath it) and
+// notes a hijack, so a fault that drops the connection is still logged.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status   int
+	hijacked bool
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -171,14 +175,41 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap gives http.ResponseController the writer beneath.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Hijack hands the connection over, through whatever writer is beneath.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(s.ResponseWriter).Hijack()
+	if err == nil {
+		s.hijacked = true
+	}
+	return conn, rw, err
+}
+
 // logRequests logs method, path, status and duration: never bodies, query
-// strings or headers, where passwords, codes and tokens travel.
+// strings or headers, where passwords, codes and tokens travel. A request
+// whose connection was taken over (a dropped-connection fault) or whose
+// handler aborted is logged too, with status 0 and its outcome.
 func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		completed := false
+		defer func() {
+			attrs := []any{"method", r.Method, "path", r.URL.Path, "status", rec.status,
+				"duration", time.Since(start).Round(time.Microsecond), "request_id", w.Header().Get("x-ms-request-id")}
+			switch {
+			case rec.hijacked:
+				attrs[5] = 0
+				attrs = append(attrs, "outcome", "connection closed without an answer")
+			case !completed:
+				attrs[5] = 0
+				attrs = append(attrs, "outcome", "aborted without an answer")
+			}
+			logger.Info("request", attrs...)
+		}()
 		next.ServeHTTP(rec, r)
-		logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration", time.Since(start).Round(time.Microsecond), "request_id", w.Header().Get("x-ms-request-id"))
+		completed = true
 	})
 }

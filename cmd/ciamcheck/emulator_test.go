@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -180,4 +181,69 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// A dropped-connection fault leaves no answer, but it leaves a log line:
+// every request the emulator received is logged once, the dropped ones with
+// status 0 and their outcome.
+func TestEmulatorLogsDroppedConnections(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "tenant.yaml")
+	if err := os.WriteFile(cfgPath, []byte("faults:\n  endpoints:\n    /oauth2/v2.0/token: {drop_rate: 0.5}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- runEmulator(ctx, emulatorOptions{Addr: "127.0.0.1:0", ConfigPath: cfgPath}, io.Discard,
+			slog.New(slog.NewTextHandler(&logs, nil)), func(a string) { addrc <- a })
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-errc:
+		t.Fatalf("runEmulator returned early: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("emulator did not start")
+	}
+	// A fresh connection per request: Go's transport retries a request on
+	// a reused connection that closes, which would blur the count.
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	const n = 60
+	dropped := 0
+	for i := 0; i < n; i++ {
+		res, err := hc.Post("http://"+addr+"/contoso.onmicrosoft.com/oauth2/v2.0/token",
+			"application/x-www-form-urlencoded", strings.NewReader("grant_type=password"))
+		if err != nil {
+			dropped++
+			continue
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("runEmulator: %v", err)
+	}
+	var requests, droppedLogged int
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if !strings.Contains(line, "msg=request ") {
+			continue
+		}
+		requests++
+		if strings.Contains(line, `outcome="connection closed without an answer"`) && strings.Contains(line, "status=0 ") {
+			droppedLogged++
+		}
+	}
+	if requests != n {
+		t.Errorf("request log lines: want %d, got %d", n, requests)
+	}
+	if dropped == 0 || dropped == n {
+		t.Fatalf("dropped connections: want some of %d at drop_rate 0.5, got %d", n, dropped)
+	}
+	if droppedLogged != dropped {
+		t.Errorf("log lines of dropped connections: want %d (the client's failures), got %d", dropped, droppedLogged)
+	}
 }
