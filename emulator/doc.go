@@ -31,8 +31,11 @@
 // 55112, 55000, 90100, 50142; 50181/50182/1002027 from the sign-up error
 // code page; client_info (base64url {"uid","utid"}) with client_info=1;
 // tolerance of extra fields (claims, capabilities, challenge_type on token,
-// x-client-SKU, X-AnchorMailbox) and ?client-request-id= on token; the
-// client-request-id header echoed as correlation_id and response header.
+// x-client-SKU, x-ms-lib-capability, X-AnchorMailbox, username on the
+// password grant) and ?client-request-id= on token; the client-request-id
+// header echoed as correlation_id and response header, a fresh UUID in
+// both when none was sent; password-reset-required as invalid_request with
+// 50142, the only form MSAL JS and iOS recognise.
 //
 // # Decisions where the pages leave room or contradict themselves
 //

@@ -291,12 +291,15 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	traceID := uuid.NewString()
 	w.Header().Set("x-ms-request-id", traceID)
 	rc := &reqCtx{e: e, t: e.tenant.Load(), d: e.data.Load(), w: w, r: r, now: e.clock.Now(), traceID: traceID}
+	// Both IDs on every answer: MSAL JS sends x-ms-request-id back as the
+	// next client-request-id, and MSAL iOS reads a client-request-id
+	// response header as a UUID (client-facts.md). A request without a
+	// usable one gets a fresh UUID.
 	rc.correlationID = correlationID(r)
-	if rc.correlationID != "" {
-		w.Header().Set("client-request-id", rc.correlationID)
-	} else {
+	if rc.correlationID == "" {
 		rc.correlationID = uuid.NewString()
 	}
+	w.Header().Set("client-request-id", rc.correlationID)
 	defer func() {
 		// Last resort only: no input is meant to reach this (FuzzHandler
 		// checks), but a bug must not take the server down.
