@@ -3,6 +3,7 @@ package emulator
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,6 +93,10 @@ type Emulator struct {
 	clock    clock
 	injector *faults.Injector
 	log      *slog.Logger
+
+	// backdoorToken is the SHA-256 of the backdoor's bearer token; nil:
+	// no token required (ProtectBackdoor).
+	backdoorToken atomic.Pointer[[sha256.Size]byte]
 
 	issuersMu sync.Mutex
 	issuers   map[string]*tokens.Issuer
@@ -318,6 +323,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rc.t.cfg.Backdoor.Disabled {
 			rc.fail(&apiError{status: http.StatusNotFound, Error: nativeauth.ErrInvalidRequest, Code: codeNotFound,
 				Message: "The backdoor is disabled."})
+			return
+		}
+		if !rc.backdoorAuthorized() {
 			return
 		}
 		e.serveBackdoor(rc, strings.TrimPrefix(p, backdoorPrefix))

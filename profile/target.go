@@ -120,13 +120,17 @@ func Open(ctx context.Context, p *Profile) (*Target, error) {
 		}
 	}
 	t.Caps.ExistingUsers = len(t.Existing)
+	backdoorHTTP, err := backdoorClient(t.HTTPClient, p.Capabilities.BackdoorTokenEnv)
+	if err != nil {
+		return nil, fmt.Errorf("open target: %w", err)
+	}
 	if host != "" {
-		t.Backdoor = &Backdoor{BaseURL: host, HTTPClient: t.HTTPClient}
+		t.Backdoor = &Backdoor{BaseURL: host, HTTPClient: backdoorHTTP}
 	}
 	t.Client = t.ClientFor(t.ClientID)
 	switch p.OTP.Source {
 	case OTPOutbox:
-		t.OTP = &otp.Outbox{BaseURL: host, HTTPClient: t.HTTPClient, CodeLength: t.Expect.CodeLength}
+		t.OTP = &otp.Outbox{BaseURL: host, HTTPClient: backdoorHTTP, CodeLength: t.Expect.CodeLength}
 	case OTPExec:
 		// The command runs in the profile's directory, so
 		// [./read-mailbox.sh] means the script beside the profile.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ciamcheck/ciamcheck/emulator"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/profile"
 )
@@ -74,11 +75,17 @@ func TestRunEmulatorBadConfig(t *testing.T) {
 // address.
 func startEmulator(t *testing.T, o emulatorOptions, out io.Writer) string {
 	t.Helper()
+	return startEmulatorLogging(t, o, out, io.Discard)
+}
+
+// startEmulatorLogging is startEmulator with its request log sent to logs.
+func startEmulatorLogging(t *testing.T, o emulatorOptions, out, logs io.Writer) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	errc := make(chan error, 1)
 	go func() {
-		errc <- runEmulator(ctx, o, out, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { addrc <- a })
+		errc <- runEmulator(ctx, o, out, slog.New(slog.NewTextHandler(logs, nil)), func(a string) { addrc <- a })
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -193,21 +200,7 @@ func TestEmulatorLogsDroppedConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	errc := make(chan error, 1)
-	go func() {
-		errc <- runEmulator(ctx, emulatorOptions{Addr: "127.0.0.1:0", ConfigPath: cfgPath}, io.Discard,
-			slog.New(slog.NewTextHandler(&logs, nil)), func(a string) { addrc <- a })
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-errc:
-		t.Fatalf("runEmulator returned early: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("emulator did not start")
-	}
+	addr := startEmulatorLogging(t, emulatorOptions{Addr: "127.0.0.1:0", ConfigPath: cfgPath}, io.Discard, &logs)
 	// A fresh connection per request: Go's transport retries a request on
 	// a reused connection that closes, which would blur the count.
 	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
@@ -223,18 +216,23 @@ func TestEmulatorLogsDroppedConnections(t *testing.T) {
 		_, _ = io.Copy(io.Discard, res.Body)
 		res.Body.Close()
 	}
-	cancel()
-	if err := <-errc; err != nil {
-		t.Fatalf("runEmulator: %v", err)
-	}
+	// A dropped request's line is written after its connection closed, so
+	// the client may be told before the line exists: wait for it (the
+	// server's shutdown does not wait for hijacked connections).
 	var requests, droppedLogged int
-	for _, line := range strings.Split(logs.String(), "\n") {
-		if !strings.Contains(line, "msg=request ") {
-			continue
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		requests, droppedLogged = 0, 0
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if !strings.Contains(line, "msg=request ") {
+				continue
+			}
+			requests++
+			if strings.Contains(line, `outcome="connection closed without an answer"`) && strings.Contains(line, "status=0 ") {
+				droppedLogged++
+			}
 		}
-		requests++
-		if strings.Contains(line, `outcome="connection closed without an answer"`) && strings.Contains(line, "status=0 ") {
-			droppedLogged++
+		if requests >= n || time.Now().After(deadline) {
+			break
 		}
 	}
 	if requests != n {
@@ -246,4 +244,82 @@ func TestEmulatorLogsDroppedConnections(t *testing.T) {
 	if droppedLogged != dropped {
 		t.Errorf("log lines of dropped connections: want %d (the client's failures), got %d", dropped, droppedLogged)
 	}
+}
+
+// Beyond loopback, the backdoor needs a token or an explicit
+// --backdoor-unprotected; without either the emulator refuses before it
+// listens, saying how to go on.
+func TestEmulatorRefusesAnExposedBackdoor(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", "[::]:0", ":0"} {
+		err := runEmulator(context.Background(), emulatorOptions{Addr: addr}, io.Discard, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+		if err == nil {
+			t.Fatalf("%s: want a refusal, got none", addr)
+		}
+		for _, want := range []string{"backdoor would be open to the network", "--backdoor-token", emulator.BackdoorTokenEnv, "--backdoor-unprotected", "--no-backdoor"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: refusal %q does not say %q", addr, err, want)
+			}
+		}
+	}
+	err := runEmulator(context.Background(), emulatorOptions{Addr: "127.0.0.1:0", BackdoorToken: "too-short"}, io.Discard, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err == nil || !strings.Contains(err.Error(), "want at least 16") {
+		t.Errorf("short token: want a refusal naming the minimum, got %v", err)
+	}
+}
+
+// With a token the backdoor answers 401 without it or with another, 200
+// with it; the profile the emulator writes names the variable, never the
+// token, and reaches the outbox once the variable is set.
+func TestEmulatorBackdoorToken(t *testing.T) {
+	const token = "s3cret-backdoor-token-for-tests"
+	var out syncBuffer
+	path := filepath.Join(t.TempDir(), "shared.yaml")
+	addr := startEmulator(t, emulatorOptions{Addr: "127.0.0.1:0", BackdoorToken: token, ProfilePath: path}, &out)
+	if !strings.Contains(out.String(), "protected: send Authorization: Bearer $"+emulator.BackdoorTokenEnv) {
+		t.Errorf("banner does not say the backdoor is protected:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), token) {
+		t.Errorf("banner shows the token:\n%s", out.String())
+	}
+	get := func(auth string) int {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/emulator/v1/outbox?username=a@example.com", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, c := range []struct {
+		auth string
+		want int
+	}{{"", 401}, {"Bearer wrong-token-of-some-length", 401}, {"Bearer " + token, 200}} {
+		if got := get(c.auth); got != c.want {
+			t.Errorf("outbox with Authorization %q: want %d, got %d", c.auth, c.want, got)
+		}
+	}
+	written, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(written), token) || !strings.Contains(string(written), "backdoor_token_env: "+emulator.BackdoorTokenEnv) {
+		t.Fatalf("written profile: want the variable named and no token:\n%s", written)
+	}
+	p, err := profile.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(emulator.BackdoorTokenEnv, "")
+	if _, err := profile.Open(context.Background(), p); err == nil || !strings.Contains(err.Error(), emulator.BackdoorTokenEnv+" is not set") {
+		t.Errorf("opening the profile without the variable: want an error naming it, got %v", err)
+	}
+	t.Setenv(emulator.BackdoorTokenEnv, token)
+	checkProfileReaches(t, p, addr)
 }
