@@ -112,6 +112,10 @@ func (e *Emulator) serveBackdoor(rc *reqCtx, p string) {
 		if method(http.MethodGet, http.MethodPut) {
 			e.bdFaults(rc)
 		}
+	case p == "stats":
+		if method(http.MethodGet) {
+			e.bdStats(rc)
+		}
 	default:
 		rc.notFound()
 	}

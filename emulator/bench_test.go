@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -181,6 +182,8 @@ func BenchmarkFlowMemory(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer e.Close()
+	// Every flow stays in progress: no bound for this measure.
+	e.tenant.Load().maxLiveFlows = math.MaxInt64
 	app := &e.tenant.Load().cfg.Apps[0]
 	attrs := map[string]string{"displayName": "Flow User", "city": "Lyon"}
 	var before, after runtime.MemStats
@@ -189,7 +192,10 @@ func BenchmarkFlowMemory(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		rc := &reqCtx{e: e, t: e.tenant.Load(), d: e.data.Load(), now: e.clock.Now(), app: app}
-		f, _ := rc.newFlow(kindSignUp, stepSignUpStarted, fmt.Sprintf("user%07d@example.com", i), chOOB|chPassword|chRedirect)
+		f, _, ae := rc.newFlow(kindSignUp, stepSignUpStarted, fmt.Sprintf("user%07d@example.com", i), chOOB|chPassword|chRedirect)
+		if ae != nil {
+			b.Fatalf("flow %d refused: %s", i, ae.Message)
+		}
 		f.password = fmt.Sprintf("Pass%07d!", i)
 		f.attributes = rc.t.keepKnown(attrs, false)
 		rc.sendOTP(f, "signup")

@@ -430,3 +430,12 @@ func validateFaultKeys(s faults.Set) error {
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(errs...)
 }
+
+// Defaults of the emulator's own limits, where the pages give none.
+const (
+	// DefaultMaxLiveFlows bounds sign-up, sign-in and reset flows in
+	// progress: about 40 MB of flow records.
+	DefaultMaxLiveFlows = 100_000
+	// DefaultOTPMaxAttempts is how many wrong oob values one code takes.
+	DefaultOTPMaxAttempts = 10
+)

@@ -45,6 +45,10 @@ type tenant struct {
 	attrs      []compiledAttr
 	attrByName map[string]*compiledAttr
 	banned     []string // lower case
+	// maxLiveFlows bounds the flows in progress; otpMaxAttempts the wrong
+	// oob values one code takes.
+	maxLiveFlows   int64
+	otpMaxAttempts int
 }
 
 type compiledAttr struct {
@@ -57,7 +61,8 @@ func compileTenant(cfg Config) (*tenant, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	t := &tenant{cfg: cfg, apps: map[string]*App{}, attrByName: map[string]*compiledAttr{}}
+	t := &tenant{cfg: cfg, apps: map[string]*App{}, attrByName: map[string]*compiledAttr{},
+		maxLiveFlows: DefaultMaxLiveFlows, otpMaxAttempts: DefaultOTPMaxAttempts}
 	for i := range cfg.Apps {
 		t.apps[strings.ToLower(cfg.Apps[i].ClientID)] = &cfg.Apps[i]
 	}
@@ -101,6 +106,8 @@ type Emulator struct {
 	issuersMu sync.Mutex
 	issuers   map[string]*tokens.Issuer
 
+	// sweepNow asks the janitor for a sweep before its next tick.
+	sweepNow  chan struct{}
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -128,6 +135,7 @@ func New(cfg Config) (*Emulator, error) {
 		injector: faults.NewInjector(cfg.Faults, time.Now().UnixNano()),
 		log:      slog.Default().With("component", "emulator"),
 		issuers:  map[string]*tokens.Issuer{},
+		sweepNow: make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -167,13 +175,38 @@ func (e *Emulator) janitor() {
 	defer close(e.done)
 	t := time.NewTicker(janitorEvery)
 	defer t.Stop()
+	var last time.Time
+	var pending <-chan time.Time // a requested sweep put off by minSweepGap
 	for {
 		select {
 		case <-e.stop:
 			return
 		case <-t.C:
-			e.sweep()
+		case <-e.sweepNow:
+			// Asked for by refused starts: at most one extra sweep per
+			// minSweepGap, however many are refused, and none lost.
+			if wait := minSweepGap - time.Since(last); wait > 0 {
+				if pending == nil {
+					pending = time.After(wait)
+				}
+				continue
+			}
+		case <-pending:
 		}
+		pending = nil
+		e.sweep()
+		last = time.Now()
+	}
+}
+
+// minSweepGap spaces the sweeps refused starts ask for.
+const minSweepGap = time.Second
+
+// requestSweep asks the janitor to sweep soon; it never blocks.
+func (e *Emulator) requestSweep() {
+	select {
+	case e.sweepNow <- struct{}{}:
+	default:
 	}
 }
 
@@ -181,6 +214,7 @@ func (e *Emulator) janitor() {
 func (e *Emulator) sweep() (flows, refresh int) {
 	d := e.data.Load()
 	now := e.clock.Now().UnixMilli()
+	defer func() { d.liveFlows.Add(-int64(flows)) }()
 	flows = d.flows.sweep(func(f *flow) bool {
 		// TryLock: a handler holding f.mu may be waiting for this shard's
 		// lock (finish removes the flow), so blocking here could deadlock.
@@ -450,6 +484,9 @@ func (rc *reqCtx) writeJSON(status int, v any) {
 
 // fail answers with the error body.
 func (rc *reqCtx) fail(ae *apiError) {
+	if ae.retryAfter != "" {
+		rc.w.Header().Set("Retry-After", ae.retryAfter)
+	}
 	rc.writeJSON(ae.httpStatus(), ae.body(rc.now, rc.traceID, rc.correlationID))
 }
 
