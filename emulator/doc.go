@@ -77,6 +77,11 @@
 //     past continue when SSPR is turned off finishes.
 //   - A sign-up whose username was taken while in progress ends with
 //     user_already_exists at the continue call that would create it.
+//   - Limits the pages do not give: at max_live_flows flows in progress a
+//     start answers 429 temporarily_unavailable (50196) with Retry-After;
+//     after otp.max_attempts wrong oob values a code stops working, the
+//     right one included, answering invalid_grant + invalid_oob_value (the
+//     answer SDKs offer a resend for) until a new challenge.
 //
 // # State
 //
