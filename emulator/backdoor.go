@@ -9,38 +9,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ciamcheck/ciamcheck/emulator/faults"
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
 // The backdoor is the test-only API under /emulator/v1/: read sent codes,
 // move the clock, reset, manage users, config and faults. Its errors use
 // the same JSON error body as the tenant endpoints.
-
-type outboxBody struct {
-	Username string          `json:"username"`
-	Messages []outboxMessage `json:"messages"`
-}
-
-type clockBody struct {
-	Now    time.Time `json:"now"`
-	Offset string    `json:"offset"`
-}
-
-type createUserBody struct {
-	Username   string            `json:"username"`
-	Password   string            `json:"password"`
-	Attributes map[string]string `json:"attributes"`
-	// PasswordResetRequired makes password sign-in fail with 50142 until
-	// the user completes a password reset.
-	PasswordResetRequired bool `json:"password_reset_required"`
-}
-
-type userBody struct {
-	Username   string            `json:"username"`
-	ObjectID   string            `json:"object_id"`
-	Attributes map[string]string `json:"attributes,omitempty"`
-}
 
 func badBackdoor(status int, msg string) *apiError {
 	return &apiError{status: status, Error: nativeauth.ErrInvalidRequest, Code: codeMalformedRequest, Message: msg}
@@ -78,41 +53,41 @@ func (e *Emulator) serveBackdoor(rc *reqCtx, p string) {
 		return false
 	}
 	switch {
-	case p == "outbox":
+	case p == backdoor.PathOutbox:
 		if method(http.MethodGet) {
 			e.bdOutbox(rc)
 		}
-	case p == "clock":
+	case p == backdoor.PathClock:
 		if method(http.MethodGet, http.MethodPost) {
 			e.bdClock(rc)
 		}
-	case p == "reset":
+	case p == backdoor.PathReset:
 		if method(http.MethodPost) {
 			e.Reset()
 			rc.w.WriteHeader(http.StatusNoContent)
 		}
-	case p == "users":
+	case p == backdoor.PathUsers:
 		if method(http.MethodPost) {
 			e.bdCreateUser(rc)
 		}
-	case strings.HasPrefix(p, "users/"):
+	case strings.HasPrefix(p, backdoor.PathUsers+"/"):
 		if method(http.MethodGet) {
-			name, err := url.PathUnescape(strings.TrimPrefix(p, "users/"))
+			name, err := url.PathUnescape(strings.TrimPrefix(p, backdoor.PathUsers+"/"))
 			if err != nil {
 				rc.fail(badBackdoor(http.StatusBadRequest, "The username in the path is not valid."))
 				return
 			}
 			e.bdGetUser(rc, name)
 		}
-	case p == "config":
+	case p == backdoor.PathConfig:
 		if method(http.MethodGet, http.MethodPut) {
 			e.bdConfig(rc)
 		}
-	case p == "faults":
+	case p == backdoor.PathFaults:
 		if method(http.MethodGet, http.MethodPut) {
 			e.bdFaults(rc)
 		}
-	case p == "stats":
+	case p == backdoor.PathStats:
 		if method(http.MethodGet) {
 			e.bdStats(rc)
 		}
@@ -128,15 +103,13 @@ func (e *Emulator) bdOutbox(rc *reqCtx) {
 		return
 	}
 	msgs, _ := rc.d.outbox.get(normalizeUsername(u))
-	out := outboxBody{Username: u, Messages: append([]outboxMessage{}, msgs...)}
-	rc.writeJSON(http.StatusOK, out)
+	out := backdoor.Outbox{Username: u, Messages: msgs}
+	rc.writeJSON(http.StatusOK, out.Revealed())
 }
 
 func (e *Emulator) bdClock(rc *reqCtx) {
 	if rc.r.Method == http.MethodPost {
-		var in struct {
-			Advance string `json:"advance"`
-		}
+		var in backdoor.ClockAdvance
 		if ae := readJSON(rc.r, &in); ae != nil {
 			rc.fail(ae)
 			return
@@ -151,7 +124,7 @@ func (e *Emulator) bdClock(rc *reqCtx) {
 			return
 		}
 	}
-	rc.writeJSON(http.StatusOK, clockBody{Now: e.clock.Now(), Offset: e.clock.Offset().String()})
+	rc.writeJSON(http.StatusOK, backdoor.Clock{Now: e.clock.Now(), Offset: e.clock.Offset().String()})
 }
 
 // Reset puts users, flows, outbox, refresh tokens, clock offset, faults
@@ -185,7 +158,7 @@ func (e *Emulator) Reset() {
 }
 
 func (e *Emulator) bdCreateUser(rc *reqCtx) {
-	var in createUserBody
+	var in backdoor.NewUser
 	if ae := readJSON(rc.r, &in); ae != nil {
 		rc.fail(ae)
 		return
@@ -194,7 +167,7 @@ func (e *Emulator) bdCreateUser(rc *reqCtx) {
 		rc.fail(badBackdoor(http.StatusBadRequest, "username must be an email address."))
 		return
 	}
-	u, err := e.createUser(rc.d, in.Username, in.Password, in.Attributes)
+	u, err := e.createUser(rc.d, in.Username, in.Password.Reveal(), in.Attributes)
 	if err == nil && in.PasswordResetRequired {
 		rc.d.users.update(normalizeUsername(in.Username), func(cur *user, ok bool) (*user, bool) {
 			if !ok {
@@ -210,7 +183,7 @@ func (e *Emulator) bdCreateUser(rc *reqCtx) {
 			Code: nativeauth.CodeUserAlreadyExists, Message: "The user already exists."})
 		return
 	}
-	rc.writeJSON(http.StatusCreated, userBody{Username: u.username, ObjectID: u.objectID})
+	rc.writeJSON(http.StatusCreated, backdoor.User{Username: u.username, ObjectID: u.objectID})
 }
 
 func (e *Emulator) bdGetUser(rc *reqCtx, name string) {
@@ -220,7 +193,7 @@ func (e *Emulator) bdGetUser(rc *reqCtx, name string) {
 			Code: nativeauth.CodeUserNotFound, Message: "The user does not exist."})
 		return
 	}
-	rc.writeJSON(http.StatusOK, userBody{Username: u.username, ObjectID: u.objectID, Attributes: u.attributes})
+	rc.writeJSON(http.StatusOK, backdoor.User{Username: u.username, ObjectID: u.objectID, Attributes: u.attributes})
 }
 
 func (e *Emulator) bdConfig(rc *reqCtx) {
@@ -235,7 +208,7 @@ func (e *Emulator) bdConfig(rc *reqCtx) {
 			rc.fail(badBackdoor(http.StatusBadRequest, "Invalid config: "+err.Error()))
 			return
 		}
-		if bits := cfg.Tokens.keyBits(); bits != e.key.N.BitLen() {
+		if bits := keyBits(cfg.Tokens); bits != e.key.N.BitLen() {
 			// The signing key is made once, in New; accepting the change
 			// would show key_bits the tokens are not signed with.
 			rc.fail(badBackdoor(http.StatusBadRequest, fmt.Sprintf(
@@ -252,7 +225,7 @@ func (e *Emulator) bdConfig(rc *reqCtx) {
 	}
 	out := rc.t.cfg
 	// Seeded users' passwords are secrets: the config is shown without them.
-	out.Users = make([]SeedUser, len(rc.t.cfg.Users))
+	out.Users = make([]backdoor.SeedUser, len(rc.t.cfg.Users))
 	for i, u := range rc.t.cfg.Users {
 		u.Password = ""
 		out.Users[i] = u
@@ -262,7 +235,7 @@ func (e *Emulator) bdConfig(rc *reqCtx) {
 
 func (e *Emulator) bdFaults(rc *reqCtx) {
 	if rc.r.Method == http.MethodPut {
-		var s faults.Set
+		var s backdoor.Faults
 		if ae := readJSON(rc.r, &s); ae != nil {
 			rc.fail(ae)
 			return

@@ -16,11 +16,6 @@ import (
 // 503, so an emulator served beyond loopback must not offer it to anyone
 // who can reach the port. These are the rules `ciamcheck emulator` applies.
 
-// BackdoorTokenEnv is the environment variable that holds the backdoor's
-// bearer token, for the emulator that checks it and for the target profiles
-// that send it (a profile names the variable, never the token).
-const BackdoorTokenEnv = "CIAMCHECK_BACKDOOR_TOKEN"
-
 // MinBackdoorTokenLen is the shortest token accepted: a guessable token
 // would protect nothing.
 const MinBackdoorTokenLen = 16

@@ -1,24 +1,13 @@
 package emulator
 
-import "net/http"
+import (
+	"net/http"
 
-// statsBody is GET /emulator/v1/stats: the emulator's bounds and what they
-// refused since the last reset.
-type statsBody struct {
-	// LiveFlows is how many sign-up, sign-in and reset flows are held;
-	// MaxLiveFlows the bound (max_live_flows).
-	LiveFlows    int64 `json:"live_flows"`
-	MaxLiveFlows int64 `json:"max_live_flows"`
-	// FlowsRefused counts starts answered 429 at the bound.
-	FlowsRefused int64 `json:"flows_refused"`
-	// PasscodeLockouts counts codes that stopped working after
-	// OTPMaxAttempts wrong values (otp.max_attempts).
-	PasscodeLockouts int64 `json:"passcode_lockouts"`
-	OTPMaxAttempts   int   `json:"otp_max_attempts"`
-}
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
+)
 
 func (e *Emulator) bdStats(rc *reqCtx) {
-	rc.writeJSON(http.StatusOK, statsBody{
+	rc.writeJSON(http.StatusOK, backdoor.Stats{
 		LiveFlows:        rc.d.liveFlows.Load(),
 		MaxLiveFlows:     rc.t.maxLiveFlows,
 		FlowsRefused:     rc.d.flowsRefused.Load(),

@@ -1,24 +1,24 @@
 package emulator
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ciamcheck/ciamcheck/emulator/faults"
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
 func TestDefaultConfigIsValid(t *testing.T) {
 	c := DefaultConfig()
-	if err := c.Validate(); err != nil {
+	if err := validateConfig(c); err != nil {
 		t.Fatalf("default config invalid: %v", err)
 	}
-	if c.Tenant != "contoso" || c.SignUpMethod != SignUpMethodPassword || !c.SSPR.Enabled || len(c.Users) != 0 ||
-		c.OTP.CodeLength != 8 || c.Continuation.Lifetime.D() != 10*time.Minute || c.SSPR.PollInterval != 2 || c.OTP.Interval != 300 {
+	if c.Tenant != "contoso" || c.SignUpMethod != backdoor.SignUpMethodPassword || !c.SSPR.Enabled || len(c.Users) != 0 ||
+		c.OTP.CodeLength != 8 || c.Continuation.Lifetime.D() != 10*time.Minute || c.SSPR.PollInterval != 2 || c.OTP.Interval != 300 ||
+		c.MaxLiveFlows != 100_000 || c.OTP.MaxAttempts != 10 {
 		t.Errorf("default config differs from the contract: %+v", c)
 	}
 }
@@ -31,7 +31,7 @@ func TestLoadConfigExample(t *testing.T) {
 	if c.Tenant != "fabrikam" || len(c.Users) != 1 || c.PasswordPolicy.BannedWords[1] != "fabrikam" || len(c.Faults.Endpoints) != 1 {
 		t.Errorf("example not loaded as written: %+v", c)
 	}
-	h := newHarness(t, func(cfg *Config) { *cfg = c; cfg.Faults.Endpoints = nil })
+	h := newHarness(t, func(cfg *backdoor.Config) { *cfg = c; cfg.Faults.Endpoints = nil })
 	h.base = h.srv.URL + "/fabrikam.onmicrosoft.com"
 	h.signInPassword("seeded@example.com", "Seeded#Pass1")
 }
@@ -67,6 +67,12 @@ func TestParseConfig(t *testing.T) {
 		{"not yaml", "{{{", "decode"},
 		{"small key for harness load tests", "tokens:\n  key_bits: 1024\n", ""},
 		{"key too small", "tokens:\n  key_bits: 512\n", "key_bits"},
+		{"attempts zero", "otp:\n  max_attempts: 0\n", "otp.max_attempts"},
+		{"attempts past a byte", "otp:\n  max_attempts: 256\n", "otp.max_attempts"},
+		{"attempts one", "otp:\n  max_attempts: 1\n", ""},
+		{"no live flows", "max_live_flows: 0\n", "max_live_flows"},
+		{"negative live flows", "max_live_flows: -5\n", "max_live_flows"},
+		{"a million live flows", "max_live_flows: 1000000\n", ""},
 		{"odd key size", "tokens:\n  key_bits: 2000\n", "key_bits"},
 	}
 	for _, c := range cases {
@@ -97,20 +103,6 @@ func TestTokenKeyBits(t *testing.T) {
 			t.Errorf("key_bits %d: key has %d bits, want %d", bits, got, want)
 		}
 		e.Close()
-	}
-}
-
-func TestDurationJSON(t *testing.T) {
-	var d Duration
-	if err := json.Unmarshal([]byte(`"1h2m"`), &d); err != nil || d.D() != time.Hour+2*time.Minute {
-		t.Fatalf("unmarshal: %v %v", d, err)
-	}
-	b, _ := json.Marshal(d)
-	if string(b) != `"1h2m0s"` {
-		t.Errorf("marshal %s", b)
-	}
-	if err := json.Unmarshal([]byte(`600`), &d); err == nil {
-		t.Error("a bare number must be refused")
 	}
 }
 
@@ -195,7 +187,7 @@ func TestBackdoor(t *testing.T) {
 }
 
 func TestBackdoorDisabled(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.Backdoor.Disabled = true })
+	h := newHarness(t, func(c *backdoor.Config) { c.Backdoor.Disabled = true })
 	if r := h.backdoor(http.MethodGet, "clock", nil); r.status != 404 {
 		t.Errorf("disabled backdoor answered %d", r.status)
 	}
@@ -226,11 +218,14 @@ func TestSweepReclaimsExpiredState(t *testing.T) {
 	if n := h.e.data.Load().flows.len(); n != 0 {
 		t.Errorf("%d flows left", n)
 	}
+	if n := h.e.data.Load().liveFlows.Load(); n != 0 {
+		t.Errorf("live flow count %d after the sweep, want 0", n)
+	}
 }
 
 func TestFaultsApplyToTenantEndpointsOnly(t *testing.T) {
-	h := newHarness(t, func(c *Config) {
-		c.Faults.Endpoints = map[string]faults.Spec{string(nativeauth.EndpointToken): {Rate503: 1}}
+	h := newHarness(t, func(c *backdoor.Config) {
+		c.Faults.Endpoints = map[string]backdoor.FaultSpec{string(nativeauth.EndpointToken): {Rate503: 1}}
 	})
 	r := h.post(nativeauth.EndpointToken, vals("client_id", clientID, "grant_type", "password", "scope", "openid"))
 	if r.status != http.StatusServiceUnavailable {
@@ -337,7 +332,7 @@ func TestClockAdvanceNeverWraps(t *testing.T) {
 // config that changes tokens.key_bits is refused instead of being shown
 // by GET config while tokens stay signed with the old key.
 func TestPutConfigKeepsKeyBits(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.Tokens.KeyBits = 1024 })
+	h := newHarness(t, func(c *backdoor.Config) { c.Tokens.KeyBits = 1024 })
 	cfg := h.e.Config()
 	cfg.Tokens.KeyBits = 3072
 	if r := h.backdoor(http.MethodPut, "config", cfg); r.status != http.StatusBadRequest || !strings.Contains(r.str("error_description"), "key_bits") {

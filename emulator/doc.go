@@ -13,7 +13,8 @@
 //	GET  /discovery/v2.0/keys                     (JWKS)
 //
 // A test-only backdoor lives under /emulator/v1/ (outbox, clock, reset,
-// users, config, faults); see README.md.
+// users, config, faults); see README.md. Its messages, the tenant Config
+// included, are the types of package backdoor, which also has the client.
 //
 // # What comes from where
 //

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -169,7 +170,7 @@ func (h *harness) signInPassword(u, pw string) resp {
 }
 
 func TestSignUpOTPTenantAndOTPSignIn(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.SignUpMethod = SignUpMethodOTP })
+	h := newHarness(t, func(c *backdoor.Config) { c.SignUpMethod = backdoor.SignUpMethodOTP })
 	const u = "otp@example.com"
 	ct := wantToken(t, "start", h.post(nativeauth.EndpointSignUpStart, vals("client_id", clientID, "username", u, "challenge_type", "oob redirect")))
 	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointSignUpChallenge, vals("client_id", clientID, "continuation_token", ct, "challenge_type", "oob redirect")))
@@ -307,7 +308,7 @@ func TestSSPRDisabledMidFlow(t *testing.T) {
 }
 
 func TestSSPRPollFailedThenResubmit(t *testing.T) {
-	h := newHarness(t, func(c *Config) {
+	h := newHarness(t, func(c *backdoor.Config) {
 		c.SSPR.PollSequence = []nativeauth.PollStatus{nativeauth.PollStatusInProgress, nativeauth.PollStatusFailed}
 	})
 	const u = "dave@example.com"
@@ -379,7 +380,7 @@ func TestAccessTokenForAnAPI(t *testing.T) {
 // submitted falls back to the web at continue: the app never said it
 // could give a password.
 func TestSignUpRedirectWhenTheMethodChangesMidFlow(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.SignUpMethod = SignUpMethodOTP })
+	h := newHarness(t, func(c *backdoor.Config) { c.SignUpMethod = backdoor.SignUpMethodOTP })
 	const u = "switch@example.com"
 	attrs := `{"displayName":"Switch"}`
 	ct := wantToken(t, "start", h.post(nativeauth.EndpointSignUpStart, vals("client_id", clientID, "username", u, "challenge_type", "oob redirect", "attributes", attrs)))
@@ -400,11 +401,11 @@ func TestSignUpRedirectWhenTheMethodChangesMidFlow(t *testing.T) {
 func TestSignUpContinueTenantFailures(t *testing.T) {
 	tests := []struct {
 		name   string
-		mutate func(*Config)
+		mutate func(*backdoor.Config)
 		code   int
 	}{
-		{"email OTP disabled", func(c *Config) { c.OTP.EmailDisabled = true }, codeEmailOTPDisabled},
-		{"user creation fails", func(c *Config) { c.FailUserCreation = true }, nativeauth.CodeUserCreationFailed},
+		{"email OTP disabled", func(c *backdoor.Config) { c.OTP.EmailDisabled = true }, codeEmailOTPDisabled},
+		{"user creation fails", func(c *backdoor.Config) { c.FailUserCreation = true }, nativeauth.CodeUserCreationFailed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -433,7 +434,7 @@ func TestSignUpContinueTenantFailures(t *testing.T) {
 // the pages show; the reset challenge, whose example has none, still omits
 // it. Before, 0 was dropped as an empty value.
 func TestOOBIntervalZeroIsSent(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.OTP.Interval = 0 })
+	h := newHarness(t, func(c *backdoor.Config) { c.OTP.Interval = 0 })
 	const u = "ivan@example.com"
 	ct := wantToken(t, "start", h.post(nativeauth.EndpointSignUpStart, vals("client_id", clientID, "username", u, "challenge_type", "oob password redirect")))
 	r := h.post(nativeauth.EndpointSignUpChallenge, vals("client_id", clientID, "continuation_token", ct))

@@ -18,16 +18,14 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/emulator/faults"
 	"github.com/ciamcheck/ciamcheck/emulator/tokens"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
-// Paths served besides the flow endpoints.
-const (
-	pathJWKS       = "/discovery/v2.0/keys"
-	backdoorPrefix = "/emulator/v1/"
-)
+// pathJWKS is served besides the flow endpoints and discovery.
+const pathJWKS = "/discovery/v2.0/keys"
 
 // janitorEvery is how often expired flows, refresh tokens and old outbox
 // messages are reclaimed (real time; expiry itself follows the emulator
@@ -38,31 +36,31 @@ const janitorEvery = 30 * time.Second
 // from the request's Host header.
 const maxIssuers = 32
 
-// tenant is the compiled, immutable form of a Config.
+// tenant is the compiled, immutable form of a backdoor.Config.
 type tenant struct {
-	cfg        Config
-	apps       map[string]*App // by lower-case client ID
+	cfg        backdoor.Config
+	apps       map[string]*backdoor.App // by lower-case client ID
 	attrs      []compiledAttr
 	attrByName map[string]*compiledAttr
 	banned     []string // lower case
-	// maxLiveFlows bounds the flows in progress; otpMaxAttempts the wrong
-	// oob values one code takes.
+	// maxLiveFlows and otpMaxAttempts are the config's, read on every
+	// start and oob check.
 	maxLiveFlows   int64
 	otpMaxAttempts int
 }
 
 type compiledAttr struct {
-	Attribute
+	backdoor.Attribute
 	re   *regexp.Regexp
 	spec nativeauth.AttributeSpec
 }
 
-func compileTenant(cfg Config) (*tenant, error) {
-	if err := cfg.Validate(); err != nil {
+func compileTenant(cfg backdoor.Config) (*tenant, error) {
+	if err := validateConfig(cfg); err != nil {
 		return nil, err
 	}
-	t := &tenant{cfg: cfg, apps: map[string]*App{}, attrByName: map[string]*compiledAttr{},
-		maxLiveFlows: DefaultMaxLiveFlows, otpMaxAttempts: DefaultOTPMaxAttempts}
+	t := &tenant{cfg: cfg, apps: map[string]*backdoor.App{}, attrByName: map[string]*compiledAttr{},
+		maxLiveFlows: cfg.MaxLiveFlows, otpMaxAttempts: cfg.OTP.MaxAttempts}
 	for i := range cfg.Apps {
 		t.apps[strings.ToLower(cfg.Apps[i].ClientID)] = &cfg.Apps[i]
 	}
@@ -90,7 +88,7 @@ func compileTenant(cfg Config) (*tenant, error) {
 // native authentication endpoints, OIDC discovery and keys, and the
 // backdoor. Safe for concurrent use.
 type Emulator struct {
-	initial  Config
+	initial  backdoor.Config
 	tenant   atomic.Pointer[tenant]
 	data     atomic.Pointer[stateData]
 	codec    ctCodec
@@ -114,12 +112,12 @@ type Emulator struct {
 }
 
 // New builds an emulator for cfg and starts its janitor; Close stops it.
-func New(cfg Config) (*Emulator, error) {
+func New(cfg backdoor.Config) (*Emulator, error) {
 	t, err := compileTenant(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("emulator config: %w", err)
 	}
-	key, err := rsa.GenerateKey(rand.Reader, cfg.Tokens.keyBits())
+	key, err := rsa.GenerateKey(rand.Reader, keyBits(cfg.Tokens))
 	if err != nil {
 		return nil, fmt.Errorf("generate signing key: %w", err)
 	}
@@ -159,7 +157,7 @@ func (e *Emulator) Close() error {
 }
 
 // Config returns the tenant configuration in force.
-func (e *Emulator) Config() Config { return e.tenant.Load().cfg }
+func (e *Emulator) Config() backdoor.Config { return e.tenant.Load().cfg }
 
 // SetLogger replaces the logger used for recovered panics and janitor runs.
 func (e *Emulator) SetLogger(l *slog.Logger) {
@@ -230,8 +228,8 @@ func (e *Emulator) sweep() (flows, refresh int) {
 	// test can still fetch a code it deliberately let expire.
 	keep := e.tenant.Load().cfg.OTP.Lifetime.D()
 	cut := e.clock.Now().Add(-keep)
-	d.outbox.sweep(func(ms []outboxMessage) bool {
-		return len(ms) == 0 || ms[len(ms)-1].Expires.Before(cut)
+	d.outbox.sweep(func(ms []backdoor.OutboxMessage) bool {
+		return len(ms) == 0 || ms[len(ms)-1].ExpiresAt.Before(cut)
 	})
 	return flows, refresh
 }
@@ -322,7 +320,7 @@ type reqCtx struct {
 	now           time.Time
 	traceID       string
 	correlationID string
-	app           *App
+	app           *backdoor.App
 }
 
 // ServeHTTP routes tenant endpoints, discovery and the backdoor.
@@ -353,7 +351,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	p := r.URL.Path
-	if strings.HasPrefix(p, backdoorPrefix) {
+	if strings.HasPrefix(p, backdoor.Prefix) {
 		if rc.t.cfg.Backdoor.Disabled {
 			rc.fail(&apiError{status: http.StatusNotFound, Error: nativeauth.ErrInvalidRequest, Code: codeNotFound,
 				Message: "The backdoor is disabled."})
@@ -362,7 +360,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !rc.backdoorAuthorized() {
 			return
 		}
-		e.serveBackdoor(rc, strings.TrimPrefix(p, backdoorPrefix))
+		e.serveBackdoor(rc, strings.TrimPrefix(p, backdoor.Prefix))
 		return
 	}
 	endpoint, ok := tenantPath(rc.t, p)
@@ -527,7 +525,7 @@ func (rc *reqCtx) parse() bool {
 // specificity: missing or malformed (invalid_request), unknown
 // (unauthorized_client), confidential (invalid_client), native
 // authentication off (invalid_client/nativeauthapi_disabled).
-func (t *tenant) checkClient(id string) (*App, *apiError) {
+func (t *tenant) checkClient(id string) (*backdoor.App, *apiError) {
 	if id == "" {
 		return nil, errMissing("client_id")
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -87,7 +88,7 @@ func TestRedirects(t *testing.T) {
 	ct := wantToken(t, "start", h.post(nativeauth.EndpointSignUpStart, vals("client_id", clientID, "username", "n@example.com", "challenge_type", "oob password redirect")))
 	check("signup challenge password redirect", h.post(nativeauth.EndpointSignUpChallenge, vals("client_id", clientID, "continuation_token", ct, "challenge_type", "password redirect")))
 
-	otp := newHarness(t, func(c *Config) { c.SignUpMethod = SignUpMethodOTP })
+	otp := newHarness(t, func(c *backdoor.Config) { c.SignUpMethod = backdoor.SignUpMethodOTP })
 	otp.createUser("o@example.com", "", nil)
 	check("otp tenant signin with password list", otp.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", "o@example.com", "challenge_type", "password redirect")))
 }
@@ -127,8 +128,8 @@ func continuationFixture(t *testing.T, h *harness) (signUp, signIn string) {
 }
 
 func TestContinuationTokens(t *testing.T) {
-	h := newHarness(t, func(c *Config) {
-		c.Apps = append(c.Apps, App{Name: "second", ClientID: "00000000-0000-4000-8000-0000000000b2", PublicClient: true, NativeAuth: true})
+	h := newHarness(t, func(c *backdoor.Config) {
+		c.Apps = append(c.Apps, backdoor.App{Name: "second", ClientID: "00000000-0000-4000-8000-0000000000b2", PublicClient: true, NativeAuth: true})
 	})
 	signUp, signIn := continuationFixture(t, h)
 
@@ -166,7 +167,7 @@ func TestContinuationTokens(t *testing.T) {
 }
 
 func TestOTPExpiry(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.OTP.Lifetime = Duration(time.Minute) })
+	h := newHarness(t, func(c *backdoor.Config) { c.OTP.Lifetime = backdoor.Duration(time.Minute) })
 	const u = "late@example.com"
 	ct := wantToken(t, "start", h.post(nativeauth.EndpointSignUpStart, vals("client_id", clientID, "username", u, "challenge_type", "oob password redirect")))
 	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointSignUpChallenge, vals("client_id", clientID, "continuation_token", ct)))

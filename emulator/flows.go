@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -145,8 +146,8 @@ func (rc *reqCtx) sendOTP(f *flow, label string) {
 	code := newOTP(cfg.CodeLength)
 	exp := rc.now.Add(cfg.Lifetime.D())
 	f.otp, f.otpExpires, f.oobFails = code, exp.UnixMilli(), 0
-	msg := outboxMessage{Code: code, Flow: label, IssuedAt: rc.now, Expires: exp}
-	rc.d.outbox.update(normalizeUsername(f.username), func(ms []outboxMessage, _ bool) ([]outboxMessage, bool) {
+	msg := backdoor.OutboxMessage{Code: nativeauth.Secret(code), Flow: label, IssuedAt: rc.now, ExpiresAt: exp}
+	rc.d.outbox.update(normalizeUsername(f.username), func(ms []backdoor.OutboxMessage, _ bool) ([]backdoor.OutboxMessage, bool) {
 		if len(ms) >= maxOutbox {
 			ms = append(ms[:0:0], ms[len(ms)-maxOutbox+1:]...)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -130,11 +131,11 @@ func FuzzHandler(f *testing.F) {
 // "/emulator/v1/faults?x" is the faults call too, and letting it through
 // made later, unrelated inputs fail with the 503s it switched on.
 func backdoorWrite(req *http.Request) bool {
-	if req.Method == http.MethodGet || !strings.HasPrefix(req.URL.Path, backdoorPrefix) {
+	if req.Method == http.MethodGet || !strings.HasPrefix(req.URL.Path, backdoor.Prefix) {
 		return false
 	}
-	switch strings.TrimPrefix(req.URL.Path, backdoorPrefix) {
-	case "faults", "config", "reset", "clock":
+	switch strings.TrimPrefix(req.URL.Path, backdoor.Prefix) {
+	case backdoor.PathFaults, backdoor.PathConfig, backdoor.PathReset, backdoor.PathClock:
 		return true
 	}
 	return false

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -23,7 +24,7 @@ type harness struct {
 	cli  *http.Client
 }
 
-func newHarness(t testing.TB, mutate func(*Config)) *harness {
+func newHarness(t testing.TB, mutate func(*backdoor.Config)) *harness {
 	t.Helper()
 	cfg := DefaultConfig()
 	if mutate != nil {

@@ -1,12 +1,14 @@
 package emulator
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -14,21 +16,17 @@ import (
 // attempts wrong oob values per code.
 func limitedHarness(t *testing.T, maxFlows int64, attempts int) *harness {
 	t.Helper()
-	h := newHarness(t, nil)
-	tn := h.e.tenant.Load()
-	tn.maxLiveFlows, tn.otpMaxAttempts = maxFlows, attempts
-	return h
+	return newHarness(t, func(c *backdoor.Config) { c.MaxLiveFlows, c.OTP.MaxAttempts = maxFlows, attempts })
 }
 
-func (h *harness) stats() statsBody {
+func (h *harness) stats() backdoor.Stats {
 	h.t.Helper()
-	r := h.backdoor(http.MethodGet, "stats", nil)
-	if r.status != http.StatusOK {
+	r := h.backdoor(http.MethodGet, backdoor.PathStats, nil)
+	var s backdoor.Stats
+	if r.status != http.StatusOK || json.Unmarshal(r.raw, &s) != nil {
 		h.t.Fatalf("stats: %d %s", r.status, r.raw)
 	}
-	num := func(k string) int64 { f, _ := r.body[k].(float64); return int64(f) }
-	return statsBody{LiveFlows: num("live_flows"), MaxLiveFlows: num("max_live_flows"), FlowsRefused: num("flows_refused"),
-		PasscodeLockouts: num("passcode_lockouts"), OTPMaxAttempts: int(num("otp_max_attempts"))}
+	return s
 }
 
 // wantThrottled checks the answer past the bound on live flows.

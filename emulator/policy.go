@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -13,7 +14,7 @@ import (
 // the pages document for the first rule broken, or "" when the password is
 // acceptable. Rules are checked in a fixed order so one password always
 // gets the same answer: characters, length, banned words, complexity.
-func checkPassword(p PasswordPolicy, banned []string, pw string) nativeauth.Suberror {
+func checkPassword(p backdoor.PasswordPolicy, banned []string, pw string) nativeauth.Suberror {
 	// Entra passwords are printable ASCII (letters, digits, symbols, space);
 	// control characters and anything non-ASCII are refused outright.
 	for i := 0; i < len(pw); i++ {

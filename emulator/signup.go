@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -11,13 +12,13 @@ import (
 // tenant's sign-up: oob to verify the email, and password on a password
 // tenant. Anything less is answered with a redirect.
 func (t *tenant) signUpNeeds() challengeSet {
-	if t.cfg.SignUpMethod == SignUpMethodPassword {
+	if t.cfg.SignUpMethod == backdoor.SignUpMethodPassword {
 		return chOOB | chPassword
 	}
 	return chOOB
 }
 
-func (t *tenant) passwordTenant() bool { return t.cfg.SignUpMethod == SignUpMethodPassword }
+func (t *tenant) passwordTenant() bool { return t.cfg.SignUpMethod == backdoor.SignUpMethodPassword }
 
 // signUpStart: /signup/v1.0/start.
 func (e *Emulator) signUpStart(rc *reqCtx) {

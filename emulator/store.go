@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 )
 
 // shardCount spreads locks so parallel flows rarely contend.
@@ -149,14 +151,6 @@ type flow struct {
 	attributes map[string]string
 }
 
-// outboxMessage is one OTP "email".
-type outboxMessage struct {
-	Code     string    `json:"code"`
-	Flow     string    `json:"flow"`
-	IssuedAt time.Time `json:"issued_at"`
-	Expires  time.Time `json:"expires_at"`
-}
-
 // maxOutbox bounds the messages kept per username.
 const maxOutbox = 20
 
@@ -172,7 +166,7 @@ type refreshGrant struct {
 type stateData struct {
 	users   *shardedMap[string, *user]
 	flows   *shardedMap[flowID, *flow]
-	outbox  *shardedMap[string, []outboxMessage]
+	outbox  *shardedMap[string, []backdoor.OutboxMessage]
 	refresh *shardedMap[string, *refreshGrant]
 
 	// liveFlows is how many records flows holds, kept beside it because
@@ -189,7 +183,7 @@ func newStateData() *stateData {
 	return &stateData{
 		users:   newShardedMap[string, *user](),
 		flows:   newShardedMap[flowID, *flow](),
-		outbox:  newShardedMap[string, []outboxMessage](),
+		outbox:  newShardedMap[string, []backdoor.OutboxMessage](),
 		refresh: newShardedMap[string, *refreshGrant](),
 	}
 }

@@ -52,7 +52,7 @@ func newCollector(r *run, hlog *os.File) *collector {
 		c.file, c.buf = hlog, bufio.NewWriter(hlog)
 		c.hlog = hdrhistogram.NewHistogramLogWriter(c.buf)
 	}
-	c.progress = newProgress(r.opts.Progress, r.scs)
+	c.progress = newProgress(r.opts.Progress, r.scs, r.opts.PlainProgressEvery)
 	return c
 }
 
@@ -162,13 +162,14 @@ func (c *collector) collect(now time.Time) {
 }
 
 // report sends the interval's figures to the progress display. The rate is
-// over the interval's real length: the last one, cut by the end of the
-// run, is shorter than the others.
+// over the interval's real length, but never less than a nominal interval:
+// the last one, cut by the end of the run, may last milliseconds, and an
+// iteration finishing in it must not read as a burst of 50/s.
 func (c *collector) report(now time.Time, length time.Duration, done []int64) {
 	if c.progress == nil {
 		return
 	}
-	secs := length.Seconds()
+	secs := max(length, c.r.opts.Interval).Seconds()
 	snaps := make([]scenarioSnapshot, len(c.r.scs))
 	for i, sc := range c.r.scs {
 		it := done[i]
@@ -207,7 +208,7 @@ func (c *collector) get(k seriesKey) *cumSeries {
 	name := c.r.scs[k.scenario].cfg.Name
 	step := tagSafe(string(k.step))
 	if k.flow {
-		step = flowStep
+		step = reports.FlowStep
 	}
 	cs := &cumSeries{
 		key: k, service: newHistogram(), response: newHistogram(),
@@ -271,7 +272,7 @@ func (c *collector) scenarioResult(sc *scenarioRun) (reports.ScenarioResult, err
 			return res, err
 		}
 		if k.flow {
-			st.Step = flowStep
+			st.Step = reports.FlowStep
 			res.FlowStats = &st
 			continue
 		}

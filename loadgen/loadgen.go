@@ -57,6 +57,9 @@ type Options struct {
 	Progress io.Writer
 	// Interval between progress updates and .hlog entries; default 1s.
 	Interval time.Duration
+	// PlainProgressEvery is how often progress is written as plain lines
+	// (not a terminal); DefaultPlainProgressEvery when zero.
+	PlainProgressEvery time.Duration
 	// Now stamps the record and the log; default time.Now. The engine's
 	// pacing always uses the monotonic clock.
 	Now    func() time.Time
@@ -74,8 +77,9 @@ const maxShutdown = 5 * time.Second
 
 // Run executes the plan and returns the load section of the run record. A
 // run stopped by ctx (Ctrl-C) or aborted for throttling still returns its
-// result, with Aborted saying why. Thresholds are evaluated into the result;
-// Passed tells whether the run gates green.
+// result, with Aborted saying why. The result carries the plan's thresholds
+// as text, evaluated by reports.JudgeLoad, and the measurement checks only
+// the generator can see; reports.Judge of the record is the run's verdict.
 func Run(ctx context.Context, plan *Plan, flows FlowFactory, opts Options) (*reports.Load, error) {
 	if plan == nil || flows == nil {
 		return nil, errors.New("loadgen: nil plan or flow factory")
@@ -83,18 +87,7 @@ func Run(ctx context.Context, plan *Plan, flows FlowFactory, opts Options) (*rep
 	if err := plan.Validate(); err != nil {
 		return nil, fmt.Errorf("loadgen: %w", err)
 	}
-	if opts.Interval <= 0 {
-		opts.Interval = time.Second
-	}
-	if opts.Interval < 10*time.Millisecond {
-		opts.Interval = 10 * time.Millisecond
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	opts = opts.withDefaults()
 	loopback, err := isLoopback(opts.TargetURL)
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: %w", err)
@@ -106,77 +99,96 @@ func Run(ctx context.Context, plan *Plan, flows FlowFactory, opts Options) (*rep
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: encode plan: %w", err)
 	}
+	r, err := newRun(plan, flows, opts)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	// The log file is opened before the setup, which may sign up thousands
+	// of users, so a path that cannot be written fails at once.
+	hlog, err := openHlog(opts.HlogPath)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: hlog: %w", err)
+	}
+	defer hlog.abandon()
+	if err := r.prepare(ctx); err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	f, err := hlog.handOff()
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: hlog: %w", err)
+	}
+	col := newCollector(r, f)
+	defer col.close()
+	if !loopback || plan.MaxRate > 0 {
+		r.rateCap = plan.MaxRate
+	}
+	r.execute(ctx, col)
+	load, err := r.result(ctx, col, planJSON)
+	if err != nil {
+		return load, fmt.Errorf("loadgen: %w", err)
+	}
+	return load, nil
+}
 
+func (o Options) withDefaults() Options {
+	if o.Interval <= 0 {
+		o.Interval = time.Second
+	}
+	o.Interval = max(o.Interval, 10*time.Millisecond)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+func newRun(plan *Plan, flows FlowFactory, opts Options) (*run, error) {
 	r := &run{plan: plan, opts: opts, log: opts.Logger, rec: newRecorder(opts.Lanes)}
 	for i := range plan.Scenarios {
 		cfg := &plan.Scenarios[i]
 		f, err := flows(cfg.Flow)
 		if err != nil {
-			return nil, fmt.Errorf("loadgen: scenario %s: flow %q: %w", cfg.Name, cfg.Flow, err)
+			return nil, fmt.Errorf("scenario %s: flow %q: %w", cfg.Name, cfg.Flow, err)
 		}
-		sc := &scenarioRun{idx: i, cfg: cfg, flow: f, run: r}
-		r.scs = append(r.scs, sc)
+		r.scs = append(r.scs, &scenarioRun{idx: i, cfg: cfg, flow: f, run: r})
 	}
-	// The log file is opened before the setup, which may sign up thousands
-	// of users, so a path that cannot be written fails at once. It is
-	// truncated only when the run starts: a run that fails to start leaves
-	// an earlier log at that path as it was, and removes a file it created.
-	var hlog *os.File
-	if opts.HlogPath != "" {
-		_, statErr := os.Stat(opts.HlogPath)
-		if hlog, err = os.OpenFile(opts.HlogPath, os.O_WRONLY|os.O_CREATE, 0o666); err != nil {
-			return nil, fmt.Errorf("loadgen: hlog: %w", err)
-		}
-		defer func() {
-			if hlog == nil { // handed to the collector
-				return
-			}
-			_ = hlog.Close()
-			if errors.Is(statErr, fs.ErrNotExist) {
-				_ = os.Remove(opts.HlogPath)
-			}
-		}()
-	}
+	return r, nil
+}
+
+// prepare runs each scenario's setup and asks its flow whether it can run.
+func (r *run) prepare(ctx context.Context) error {
 	for _, sc := range r.scs {
 		if sc.cfg.Setup == nil || sc.cfg.Setup.Users == 0 {
 			continue
 		}
 		s, ok := sc.flow.(Setupper)
 		if !ok {
-			return nil, fmt.Errorf("loadgen: scenario %s: flow %q has no setup but the plan asks for %d users", sc.cfg.Name, sc.cfg.Flow, sc.cfg.Setup.Users)
+			return fmt.Errorf("scenario %s: flow %q has no setup but the plan asks for %d users", sc.cfg.Name, sc.cfg.Flow, sc.cfg.Setup.Users)
 		}
 		r.log.Info("setup", "scenario", sc.cfg.Name, "users", sc.cfg.Setup.Users)
 		if err := s.Setup(ctx, sc.cfg.Setup.Users); err != nil {
-			return nil, fmt.Errorf("loadgen: scenario %s: setup: %w", sc.cfg.Name, err)
+			return fmt.Errorf("scenario %s: setup: %w", sc.cfg.Name, err)
 		}
 	}
-
 	for _, sc := range r.scs {
 		if rd, ok := sc.flow.(Readier); ok {
 			if err := rd.Ready(sc.cfg.maxVUs()); err != nil {
-				return nil, fmt.Errorf("loadgen: scenario %s: flow %q cannot run: %w (give the scenario setup: {users: N}, or users from a file)", sc.cfg.Name, sc.cfg.Flow, err)
+				return fmt.Errorf("scenario %s: flow %q cannot run: %w (give the scenario setup: {users: N}, or users from a file)", sc.cfg.Name, sc.cfg.Flow, err)
 			}
 		}
 	}
+	return nil
+}
 
-	if hlog != nil {
-		if err := hlog.Truncate(0); err != nil {
-			return nil, fmt.Errorf("loadgen: hlog: %w", err)
-		}
-	}
-	col := newCollector(r, hlog)
-	hlog = nil
-	defer col.close()
-
+// execute runs every scenario and the collector until all are done.
+func (r *run) execute(ctx context.Context, col *collector) {
 	stopCtx, stopAll := context.WithCancel(ctx)
 	defer stopAll()
 	r.stopAll = stopAll
-	if !loopback || plan.MaxRate > 0 {
-		r.rateCap = plan.MaxRate
-	}
-
 	r.begin = time.Now()
-	col.start(opts.Now())
+	col.start(r.opts.Now())
 	var wg sync.WaitGroup
 	for _, sc := range r.scs {
 		wg.Add(1)
@@ -193,9 +205,14 @@ func Run(ctx context.Context, plan *Plan, flows FlowFactory, opts Options) (*rep
 	wg.Wait()
 	stopAll()
 	<-collectorDone
-	col.collect(opts.Now())
+	col.collect(r.opts.Now())
 	col.finishProgress()
+}
 
+// result is the load section of the record: the scenarios' figures, why
+// the run stopped early, the plan's thresholds as text and as evaluated,
+// and the measurement checks.
+func (r *run) result(ctx context.Context, col *collector, planJSON []byte) (*reports.Load, error) {
 	load := &reports.Load{Plan: planJSON}
 	if reason := r.abortReason.Load(); reason != nil {
 		load.Aborted = *reason
@@ -205,32 +222,69 @@ func Run(ctx context.Context, plan *Plan, flows FlowFactory, opts Options) (*rep
 	for _, sc := range r.scs {
 		res, err := col.scenarioResult(sc)
 		if err != nil {
-			return nil, fmt.Errorf("loadgen: %w", err)
+			return nil, err
 		}
 		load.Scenarios = append(load.Scenarios, res)
 	}
-	for _, th := range plan.thresholds {
-		load.Thresholds = append(load.Thresholds, th.Evaluate(load))
+	for _, th := range r.plan.thresholds {
+		load.PlanThresholds = append(load.PlanThresholds, th.Expr)
 	}
-	load.Thresholds = append(load.Thresholds, col.integrity()...)
+	load.Checks = col.integrity()
+	load.Thresholds = reports.JudgeLoad(load).Thresholds
 	if err := col.close(); err != nil {
-		return load, fmt.Errorf("loadgen: hlog: %w", err)
+		return load, fmt.Errorf("hlog: %w", err)
 	}
 	return load, nil
 }
 
-// Passed says whether a load result gates green: not aborted and every
-// threshold passed.
-func Passed(l *reports.Load) bool {
-	if l == nil || l.Aborted != "" {
-		return false
+// hlogFile is the .hlog of a run, opened before the setup. It is truncated
+// only when the run starts: a run that fails to start leaves an earlier log
+// at that path as it was, and removes a file it created.
+type hlogFile struct {
+	path    string
+	f       *os.File
+	existed bool
+}
+
+func openHlog(path string) (*hlogFile, error) {
+	h := &hlogFile{path: path}
+	if path == "" {
+		return h, nil
 	}
-	for _, t := range l.Thresholds {
-		if !t.Passed {
-			return false
-		}
+	_, statErr := os.Stat(path)
+	h.existed = !errors.Is(statErr, fs.ErrNotExist)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o666)
+	if err != nil {
+		return nil, err
 	}
-	return true
+	h.f = f
+	return h, nil
+}
+
+// handOff truncates the log for the run and gives it to the caller, who
+// closes it; nil when no log was asked for.
+func (h *hlogFile) handOff() (*os.File, error) {
+	f := h.f
+	if f == nil {
+		return nil, nil
+	}
+	if err := f.Truncate(0); err != nil {
+		return nil, err
+	}
+	h.f = nil
+	return f, nil
+}
+
+// abandon closes a log that was never handed off, and removes it if the
+// run created it.
+func (h *hlogFile) abandon() {
+	if h.f == nil {
+		return
+	}
+	_ = h.f.Close()
+	if !h.existed {
+		_ = os.Remove(h.path)
+	}
 }
 
 // isLoopback reports whether the target URL's host is a loopback address.

@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 )
 
@@ -56,7 +57,7 @@ type Plan struct {
 	Scenarios       []ScenarioConfig `yaml:"scenarios" json:"scenarios"`
 	Thresholds      []string         `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
 
-	thresholds []Threshold
+	thresholds []reports.Threshold
 }
 
 // ThrottlePolicy aborts the run when, over the last Window, at least Ratio
@@ -193,7 +194,7 @@ func (p *Plan) Validate() error {
 	}
 	p.thresholds = p.thresholds[:0]
 	for _, s := range p.Thresholds {
-		th, err := ParseThreshold(s)
+		th, err := reports.ParseThreshold(s)
 		if err != nil {
 			return fmt.Errorf("thresholds: %w", err)
 		}
@@ -202,7 +203,7 @@ func (p *Plan) Validate() error {
 		}
 		// A step its flow never records would only fail, with "no
 		// samples", once the run is over.
-		if steps := scenarios.Steps(flowOf[th.Scenario]); th.Step != "" && th.Step != flowStep && steps != nil &&
+		if steps := scenarios.Steps(flowOf[th.Scenario]); th.Step != "" && th.Step != reports.FlowStep && steps != nil &&
 			!slices.Contains(steps, scenarios.StepName(th.Step)) {
 			return fmt.Errorf("threshold %q: flow %s has no step %q (its steps: flow, %s)", s, flowOf[th.Scenario], th.Step, joinSteps(steps))
 		}

@@ -11,6 +11,8 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
+
+	"github.com/ciamcheck/ciamcheck/reports"
 )
 
 // scenarioSnapshot is what the progress display shows for a scenario.
@@ -26,7 +28,7 @@ type scenarioSnapshot struct {
 func (s scenarioSnapshot) info() string {
 	p99 := "-"
 	if s.P99 > 0 {
-		p99 = formatMicros(float64(s.P99.Microseconds()))
+		p99 = reports.FormatMicros(float64(s.P99.Microseconds()))
 	}
 	return fmt.Sprintf("%7.1f/s  p99 %-8s errors %d  dropped %d  throttled %d", s.Rate, p99, s.Failed, s.Dropped, s.Throttled)
 }
@@ -36,9 +38,15 @@ type progressSink interface {
 	finish()
 }
 
+// DefaultPlainProgressEvery is how often plain progress lines are written
+// when Options.PlainProgressEvery is zero: one line per scenario per 10 s
+// keeps a two-hour soak's log to a few thousand lines, not tens of thousands.
+const DefaultPlainProgressEvery = 10 * time.Second
+
 // newProgress picks bars for a terminal and plain lines otherwise (pipes,
-// files, CI=true), so logs stay readable.
-func newProgress(w io.Writer, scs []*scenarioRun) progressSink {
+// files, CI=true), so logs stay readable. Plain lines come every
+// plainEvery, with the rate over that window.
+func newProgress(w io.Writer, scs []*scenarioRun, plainEvery time.Duration) progressSink {
 	if w == nil {
 		return nil
 	}
@@ -51,7 +59,10 @@ func newProgress(w io.Writer, scs []*scenarioRun) progressSink {
 	if f, ok := w.(*os.File); ok && useBars(int(f.Fd())) {
 		return newBars(f, scs, width, lengths)
 	}
-	return &lines{w: w, width: width}
+	if plainEvery <= 0 {
+		plainEvery = DefaultPlainProgressEvery
+	}
+	return &lines{w: w, width: width, every: plainEvery}
 }
 
 // useBars says whether fd is a terminal bars can be drawn on. mpb draws
@@ -75,20 +86,55 @@ func (s scenarioSnapshot) counts() string {
 	return fmt.Sprintf("%d", s.Done)
 }
 
-// lines writes one line per scenario per interval, stamped with the run's
-// age (the first line comes an interval in, not at 0s).
+// lines writes one line per scenario every `every`, stamped with the run's
+// age, and a last set at the end. Each line's rate is over the window since
+// the line before (the whole run for the last one), not over the last
+// collection interval, which the end of a run cuts short.
 type lines struct {
 	w     io.Writer
 	width int
+	every time.Duration
+	// last is the latest snapshot; printedAt and printedDone are the age
+	// and iteration counts of the last lines written.
+	last        []scenarioSnapshot
+	printedAt   time.Duration
+	printedDone []int64
 }
 
 func (l *lines) update(_ time.Time, snaps []scenarioSnapshot) {
-	for _, s := range snaps {
-		fmt.Fprintf(l.w, "[%6.1fs] %-*s %12s  %s\n", s.Elapsed.Seconds(), l.width, s.Name, s.counts(), s.info())
+	l.last = snaps
+	if len(snaps) == 0 || snaps[0].Elapsed-l.printedAt < l.every {
+		return
 	}
+	l.print(snaps, false)
 }
 
-func (l *lines) finish() {}
+func (l *lines) print(snaps []scenarioSnapshot, final bool) {
+	if l.printedDone == nil {
+		l.printedDone = make([]int64, len(snaps))
+	}
+	window := snaps[0].Elapsed - l.printedAt
+	for i, s := range snaps {
+		if final {
+			s.Rate = rate(s.Done, s.Elapsed.Seconds())
+		} else {
+			s.Rate = rate(s.Done-l.printedDone[i], window.Seconds())
+		}
+		l.printedDone[i] = s.Done
+		label := ""
+		if final {
+			label = "  (end; rate over the run)"
+		}
+		fmt.Fprintf(l.w, "[%6.1fs] %-*s %12s  %s%s\n", s.Elapsed.Seconds(), l.width, s.Name, s.counts(), s.info(), label)
+	}
+	l.printedAt = snaps[0].Elapsed
+}
+
+func (l *lines) finish() {
+	if len(l.last) > 0 {
+		l.print(l.last, true)
+	}
+}
 
 // bars shows an mpb bar per scenario: iterations done of those expected, or,
 // for a scenario with no expected count, the time elapsed of its length.

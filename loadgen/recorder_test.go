@@ -119,7 +119,7 @@ func TestIntegrityFailsTheRun(t *testing.T) {
 			t.Errorf("no result saying %q in %+v", want.actual, got)
 		}
 	}
-	if Passed(&reports.Load{Thresholds: got}) {
+	if reports.JudgeLoad(&reports.Load{Checks: got}).Passed() {
 		t.Error("lost values must fail the run")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -278,8 +279,8 @@ scenarios:
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("run took %s; it should abort after about 0.5s", took)
 	}
-	if !strings.Contains(l.Aborted, "sustained throttling") || Passed(l) {
-		t.Errorf("aborted = %q, passed = %v", l.Aborted, Passed(l))
+	if !strings.Contains(l.Aborted, "sustained throttling") || reports.JudgeLoad(l).Passed() {
+		t.Errorf("aborted = %q, passed = %v", l.Aborted, reports.JudgeLoad(l).Passed())
 	}
 }
 
@@ -306,8 +307,8 @@ scenarios:
 	if took := time.Since(start); took > 6*time.Second {
 		t.Errorf("run took %s; it should abort after about a window: %q %+v", took, l.Aborted, l.Scenarios[0].Steps[0].Outcomes)
 	}
-	if !strings.Contains(l.Aborted, "held back by Retry-After") || Passed(l) {
-		t.Errorf("aborted = %q, passed = %v", l.Aborted, Passed(l))
+	if !strings.Contains(l.Aborted, "held back by Retry-After") || reports.JudgeLoad(l).Passed() {
+		t.Errorf("aborted = %q, passed = %v", l.Aborted, reports.JudgeLoad(l).Passed())
 	}
 }
 
@@ -557,10 +558,14 @@ thresholds:
 	if l.Scenarios[1].Expected != 10 { // ∫ = (10+30)/2 × 0.5
 		t.Errorf("ramp expected %d, want 10", l.Scenarios[1].Expected)
 	}
+	// The record carries the thresholds as text, so any reader judges it again.
+	if want := []string{"ramp flow p99 < 5s", "arr sleep p50 < 1ms", "dropped == 0"}; !slices.Equal(l.PlanThresholds, want) {
+		t.Errorf("plan thresholds %q, want %q", l.PlanThresholds, want)
+	}
 	if got := []bool{l.Thresholds[0].Passed, l.Thresholds[1].Passed, l.Thresholds[2].Passed}; !got[0] || got[1] || !got[2] {
 		t.Errorf("thresholds %+v", l.Thresholds)
 	}
-	if Passed(l) {
+	if reports.JudgeLoad(l).Passed() {
 		t.Error("a breached threshold must fail the run")
 	}
 	if !strings.Contains(progress.String(), "ramp ") || !strings.Contains(progress.String(), "/s") {
@@ -572,14 +577,14 @@ thresholds:
 		t.Errorf("progress counts: %q", progress.String())
 	}
 	var out bytes.Buffer
-	if err := WriteSummary(&out, l); err != nil {
+	if err := reports.WriteLoadSummary(&out, l, reports.JudgeLoad(l)); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()
 	if strings.Contains(s, "/0") || !strings.Contains(s, fmt.Sprintf("iterations %d of 10", l.Scenarios[1].Iterations)) {
 		t.Errorf("summary iteration counts:\n%s", s)
 	}
-	for _, want := range []string{"ramp (s, ramping-vus)", "  flow", "  sleep", "FAIL arr sleep p50 < 1ms", "ok   dropped == 0", "result: FAIL", "P99.9", "SERVICE P99: request sent"} {
+	for _, want := range []string{"ramp (s, ramping-vus)", "  flow", "  sleep", "FAIL  arr sleep p50 < 1ms", "PASS  dropped == 0", "result: FAIL (1 of 3 thresholds failed)", "P99.9", "SERVICE P99: request sent"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary lacks %q:\n%s", want, s)
 		}
@@ -668,10 +673,38 @@ scenarios:
 // has been going, so the first one, an interval in, does not say 0s.
 func TestProgressLinesShowRunAge(t *testing.T) {
 	var b bytes.Buffer
-	l := &lines{w: &b, width: 4}
+	l := &lines{w: &b, width: 4, every: time.Second}
 	l.update(time.Now(), []scenarioSnapshot{{Name: "a", Done: 3, Expected: 30, Elapsed: 1500 * time.Millisecond}})
 	if got := b.String(); !strings.HasPrefix(got, "[   1.5s] a ") {
 		t.Errorf("first line %q, want it stamped 1.5s", got)
+	}
+}
+
+// TestProgressLinesEvery: plain lines come every `every` (a two-hour soak
+// at one line per second per scenario filled CI logs), each with the rate
+// over its window, and a last line at the end with the rate over the run.
+func TestProgressLinesEvery(t *testing.T) {
+	var b bytes.Buffer
+	l := &lines{w: &b, width: 4, every: 10 * time.Second}
+	for sec := 1; sec <= 25; sec++ {
+		done := int64(2 * sec)
+		if sec > 10 {
+			done = 20 + int64(sec-10) // 2/s for 10 s, then 1/s
+		}
+		l.update(time.Now(), []scenarioSnapshot{{Name: "a", Done: done, Elapsed: time.Duration(sec) * time.Second}})
+	}
+	l.finish()
+	got := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(got) != 3 {
+		t.Fatalf("%d lines, want 3 (10s, 20s, end):\n%s", len(got), b.String())
+	}
+	for i, want := range []string{"[  10.0s] a 20 2.0/s", "[  20.0s] a 30 1.0/s", "[  25.0s] a 35 1.4/s"} {
+		if !strings.HasPrefix(strings.Join(strings.Fields(got[i]), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("line %d %q, want prefix %q", i+1, got[i], want)
+		}
+	}
+	if !strings.HasSuffix(got[2], "(end; rate over the run)") {
+		t.Errorf("last line %q does not say it is the end", got[2])
 	}
 }
 

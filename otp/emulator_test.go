@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ciamcheck/ciamcheck/emulator"
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/otp"
 )
@@ -23,7 +24,7 @@ func TestOutboxAgainstEmulator(t *testing.T) {
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	c := &nativeauth.Client{Tenant: "contoso", ClientID: emulator.DefaultNativeClientID, BaseURL: srv.URL + "/contoso.onmicrosoft.com", HTTPClient: srv.Client()}
-	ob := &otp.Outbox{BaseURL: srv.URL, HTTPClient: srv.Client(), CodeLength: 8}
+	ob := &otp.Outbox{Backdoor: &backdoor.Client{BaseURL: srv.URL, HTTPClient: srv.Client()}, CodeLength: 8}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 
@@ -75,7 +76,7 @@ func TestOutboxBackdoorDisabled(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err = (&otp.Outbox{BaseURL: srv.URL}).Code(ctx, "a@example.com", time.Now())
+	_, err = (&otp.Outbox{Backdoor: &backdoor.Client{BaseURL: srv.URL}}).Code(ctx, "a@example.com", time.Now())
 	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "HTTP 404") {
 		t.Fatalf("err = %v, want an immediate HTTP 404 error", err)
 	}
@@ -99,7 +100,7 @@ func BenchmarkOutboxCode(b *testing.B) {
 	if _, err := c.SignUpChallenge(ctx, nativeauth.ChallengeRequest{ContinuationToken: start.ContinuationToken, ChallengeTypes: types}); err != nil {
 		b.Fatal(err)
 	}
-	ob := &otp.Outbox{BaseURL: srv.URL, HTTPClient: srv.Client(), CodeLength: 8}
+	ob := &otp.Outbox{Backdoor: &backdoor.Client{BaseURL: srv.URL, HTTPClient: srv.Client()}, CodeLength: 8}
 	since := time.Now().Add(-time.Minute)
 	b.ResetTimer()
 	for b.Loop() {

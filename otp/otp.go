@@ -1,5 +1,6 @@
 // Package otp fetches the one-time passcodes the API emails to test users,
-// from the emulator's outbox, an external command or a person at a terminal.
+// from the emulator's outbox, an IMAP test mailbox, an external command or a
+// person at a terminal.
 package otp
 
 import (

@@ -10,13 +10,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 )
 
 // fakeOutbox serves the backdoor outbox from an in-memory list, so the
 // tests do not depend on the emulator.
 type fakeOutbox struct {
 	mu    sync.Mutex
-	msgs  map[string][]OutboxMessage
+	msgs  map[string][]backdoor.OutboxMessage
 	polls int
 }
 
@@ -24,13 +26,13 @@ func (f *fakeOutbox) add(user, code string, at time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.msgs == nil {
-		f.msgs = map[string][]OutboxMessage{}
+		f.msgs = map[string][]backdoor.OutboxMessage{}
 	}
-	f.msgs[user] = append(f.msgs[user], OutboxMessage{Code: secret(code), Flow: "signup", IssuedAt: at, ExpiresAt: at.Add(10 * time.Minute)})
+	f.msgs[user] = append(f.msgs[user], backdoor.OutboxMessage{Code: secret(code), Flow: "signup", IssuedAt: at, ExpiresAt: at.Add(10 * time.Minute)})
 }
 
 func (f *fakeOutbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != OutboxPath || r.Method != http.MethodGet {
+	if r.URL.Path != backdoor.Prefix+backdoor.PathOutbox || r.Method != http.MethodGet {
 		http.NotFound(w, r)
 		return
 	}
@@ -38,21 +40,9 @@ func (f *fakeOutbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	f.polls++
 	user := r.URL.Query().Get("username")
-	type wire struct {
-		Code      string    `json:"code"`
-		Flow      string    `json:"flow"`
-		IssuedAt  time.Time `json:"issued_at"`
-		ExpiresAt time.Time `json:"expires_at"`
-	}
-	out := struct {
-		Username string `json:"username"`
-		Messages []wire `json:"messages"`
-	}{Username: user, Messages: []wire{}}
-	for _, m := range f.msgs[user] {
-		out.Messages = append(out.Messages, wire{m.Code.Reveal(), m.Flow, m.IssuedAt, m.ExpiresAt})
-	}
+	out := backdoor.Outbox{Username: user, Messages: f.msgs[user]}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(out)
+	_ = json.NewEncoder(w).Encode(out.Revealed())
 }
 
 func TestOutboxReturnsNewestSinceAndWaits(t *testing.T) {
@@ -61,7 +51,7 @@ func TestOutboxReturnsNewestSinceAndWaits(t *testing.T) {
 	defer srv.Close()
 	since := time.Now()
 	f.add("a@example.com", "11111111", since.Add(-time.Second)) // before since: stale
-	ob := &Outbox{BaseURL: srv.URL + "/", CodeLength: 8}
+	ob := &Outbox{Backdoor: &backdoor.Client{BaseURL: srv.URL + "/"}, CodeLength: 8}
 
 	// Deliver the fresh code only after a few polls, as a slow mailer would.
 	go func() {
@@ -95,7 +85,7 @@ func TestOutboxDeadlineAndCancel(t *testing.T) {
 	f := &fakeOutbox{}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	ob := &Outbox{BaseURL: srv.URL}
+	ob := &Outbox{Backdoor: &backdoor.Client{BaseURL: srv.URL}}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -136,7 +126,7 @@ func TestOutboxErrors(t *testing.T) {
 			defer srv.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
-			_, err := (&Outbox{BaseURL: srv.URL}).Code(ctx, "u", time.Now())
+			_, err := (&Outbox{Backdoor: &backdoor.Client{BaseURL: srv.URL}}).Code(ctx, "u", time.Now())
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
 			}
@@ -145,68 +135,4 @@ func TestOutboxErrors(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestDecodeOutbox(t *testing.T) {
-	tests := []struct {
-		name  string
-		body  string
-		ok    bool
-		count int
-	}{
-		{"empty list", `{"username":"u","messages":[]}`, true, 0},
-		{"two", `{"username":"u","messages":[{"code":"1","flow":"signup","issued_at":"2026-01-01T00:00:00Z","expires_at":"2026-01-01T00:10:00Z"},{"code":"2","issued_at":"2026-01-01T00:00:01.5Z"}]}`, true, 2},
-		{"extra member tolerated", `{"username":"u","messages":[],"next":null}`, true, 0},
-		{"trailing garbage", `{"username":"u"} {}`, false, 0},
-		{"bad time", `{"messages":[{"code":"1","issued_at":"yesterday"}]}`, false, 0},
-		{"array", `[]`, false, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			a, err := DecodeOutbox([]byte(tt.body))
-			if (err == nil) != tt.ok {
-				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
-			}
-			if len(a.Messages) != tt.count {
-				t.Errorf("messages = %d, want %d", len(a.Messages), tt.count)
-			}
-		})
-	}
-}
-
-func TestNewestIgnoresListOrder(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	a := OutboxAnswer{Messages: []OutboxMessage{
-		{Code: "2", IssuedAt: t0.Add(2 * time.Second)},
-		{Code: "3", IssuedAt: t0.Add(3 * time.Second)},
-		{Code: "1", IssuedAt: t0.Add(1 * time.Second)},
-	}}
-	if m, ok := a.Newest(t0); !ok || m.Code.Reveal() != "3" {
-		t.Fatalf("Newest = %v %v, want code 3", m.Code.Reveal(), ok)
-	}
-	if _, ok := a.Newest(t0.Add(4 * time.Second)); ok {
-		t.Fatal("Newest found a message issued before since")
-	}
-	// A message issued exactly at since counts: the emulator's clock and
-	// the caller's can read the same instant.
-	if m, ok := a.Newest(t0.Add(3 * time.Second)); !ok || m.Code.Reveal() != "3" {
-		t.Fatal("Newest skipped a message issued exactly at since")
-	}
-}
-
-func FuzzDecodeOutbox(f *testing.F) {
-	f.Add([]byte(`{"username":"u","messages":[{"code":"12345678","flow":"sspr","issued_at":"2026-01-01T00:00:00Z","expires_at":"2026-01-01T00:10:00Z"}]}`))
-	f.Add([]byte(`{}`))
-	f.Add([]byte(`null`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		a, err := DecodeOutbox(b)
-		if err != nil {
-			return
-		}
-		// Whatever decoded, Newest must not panic and must honour since.
-		since := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		if m, ok := a.Newest(since); ok && m.IssuedAt.Before(since) {
-			t.Fatalf("Newest returned a message issued before since")
-		}
-	})
 }

@@ -6,7 +6,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/ciamcheck/ciamcheck/emulator"
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 )
 
 // EmulatorProfile is the profile of an emulator already serving at baseURL
@@ -14,7 +14,7 @@ import (
 // tenant, with the emulator's apps and the configuration it was started
 // with as the expectations, passcodes from its outbox when the backdoor is
 // on (else a prompt).
-func EmulatorProfile(baseURL string, cfg emulator.Config) *Profile {
+func EmulatorProfile(baseURL string, cfg backdoor.Config) *Profile {
 	p := &Profile{
 		Kind:         KindTenant,
 		BaseURL:      baseURL,

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/ciamcheck/ciamcheck/emulator"
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 )
 
 func TestEmulatorProfileRoundTrips(t *testing.T) {
@@ -20,7 +21,7 @@ func TestEmulatorProfileRoundTrips(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := emulator.DefaultConfig()
 			cfg.Backdoor.Disabled = !tc.backdoor
-			cfg.SignUpMethod = emulator.SignUpMethodOTP
+			cfg.SignUpMethod = backdoor.SignUpMethodOTP
 			b, err := EmulatorProfile(base, cfg).YAML()
 			if err != nil {
 				t.Fatal(err)

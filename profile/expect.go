@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/ciamcheck/ciamcheck/emulator"
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -135,7 +135,7 @@ func (e Expectations) RequiredAttributes() nativeauth.Attributes {
 
 // expectationsFromEmulator reads what the embedded emulator is configured
 // to do, so kind emulator needs no expect block.
-func expectationsFromEmulator(c emulator.Config) Expectations {
+func expectationsFromEmulator(c backdoor.Config) Expectations {
 	e := Expectations{
 		SignUpMethod: c.SignUpMethod,
 		SSPR:         c.SSPR.Enabled,

@@ -34,6 +34,7 @@ const (
 	OTPOutbox = "outbox"
 	OTPExec   = "exec"
 	OTPPrompt = "prompt"
+	// OTPIMAP ("imap") is in imap.go.
 )
 
 // Sign-up methods a tenant's user flow can have.
@@ -90,6 +91,8 @@ type OTPSpec struct {
 	Source  string   `yaml:"source" json:"source"`
 	Command []string `yaml:"command,omitempty" json:"command,omitempty"`
 	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// IMAP is the test mailbox of source imap.
+	IMAP *IMAPSpec `yaml:"imap,omitempty" json:"imap,omitempty"`
 }
 
 // CapsSpec is what a tenant target declares it can do for tests; the
@@ -214,6 +217,9 @@ func (p *Profile) applyDefaults() {
 	if p.OTP.Timeout == 0 {
 		p.OTP.Timeout = Duration(defaultOTPTimeout)
 	}
+	if p.OTP.IMAP != nil {
+		p.OTP.IMAP.applyDefaults()
+	}
 	if p.Kind == KindEmulator {
 		p.Capabilities.Backdoor = true
 	}
@@ -301,7 +307,7 @@ func (p *Profile) Validate() error {
 		}
 	}
 	switch p.OTP.Source {
-	case OTPOutbox, OTPPrompt:
+	case OTPOutbox, OTPPrompt, OTPIMAP:
 		if len(p.OTP.Command) > 0 {
 			bad("otp.command", "only used with source exec")
 		}
@@ -310,8 +316,9 @@ func (p *Profile) Validate() error {
 			bad("otp.command", "required for source exec, as a list: [./read-mailbox.sh, --flag]")
 		}
 	default:
-		bad("otp.source", "%q is not outbox, exec or prompt", p.OTP.Source)
+		bad("otp.source", "%q is not outbox, exec, imap or prompt", p.OTP.Source)
 	}
+	p.validateOTPIMAP(bad)
 	if p.OTP.Timeout < 0 {
 		bad("otp.timeout", "must be positive")
 	}

@@ -90,7 +90,7 @@ func TestParseErrors(t *testing.T) {
 		{"outbox without backdoor", tenant + "otp: {source: outbox}", "otp.source"},
 		{"exec without command", tenant + "otp: {source: exec}", "otp.command"},
 		{"command with prompt", tenant + "otp: {source: prompt, command: [x]}", "otp.command"},
-		{"bad source", tenant + "otp: {source: imap}", "otp.source"},
+		{"bad source", tenant + "otp: {source: pop3}", "otp.source"},
 		{"bad timeout", tenant + "otp: {source: prompt, timeout: soon}", "line 6: \"soon\" is not a duration"},
 		{"negative timeout", tenant + "otp: {source: prompt, timeout: -1s}", "otp.timeout"},
 		{"bad scope", tenant + "scopes: [\"open id\"]", "scopes[0]"},

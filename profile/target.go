@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ciamcheck/ciamcheck/emulator"
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/otp"
 )
@@ -58,7 +60,7 @@ type Target struct {
 	Expect     Expectations
 	Caps       Capabilities
 	// Backdoor is nil unless the target has one.
-	Backdoor *Backdoor
+	Backdoor *backdoor.Client
 	Users    *Users
 	// Existing are the profile's users with their passwords read from the
 	// environment.
@@ -120,23 +122,30 @@ func Open(ctx context.Context, p *Profile) (*Target, error) {
 		}
 	}
 	t.Caps.ExistingUsers = len(t.Existing)
-	backdoorHTTP, err := backdoorClient(t.HTTPClient, p.Capabilities.BackdoorTokenEnv)
+	token, err := backdoorToken(p.Capabilities.BackdoorTokenEnv)
 	if err != nil {
 		return nil, fmt.Errorf("open target: %w", err)
 	}
 	if host != "" {
-		t.Backdoor = &Backdoor{BaseURL: host, HTTPClient: backdoorHTTP}
+		t.Backdoor = &backdoor.Client{BaseURL: host, HTTPClient: t.HTTPClient, Token: token}
 	}
 	t.Client = t.ClientFor(t.ClientID)
 	switch p.OTP.Source {
 	case OTPOutbox:
-		t.OTP = &otp.Outbox{BaseURL: host, HTTPClient: backdoorHTTP, CodeLength: t.Expect.CodeLength}
+		t.OTP = &otp.Outbox{Backdoor: t.Backdoor, CodeLength: t.Expect.CodeLength}
 	case OTPExec:
 		// The command runs in the profile's directory, so
 		// [./read-mailbox.sh] means the script beside the profile.
 		t.OTP = &otp.Exec{Command: p.OTP.Command, Timeout: p.OTP.Timeout.D(), CodeLength: t.Expect.CodeLength, Dir: p.dir}
 	case OTPPrompt:
 		t.OTP = otp.NewPrompt(os.Stdin, os.Stderr, t.Expect.CodeLength)
+	case OTPIMAP:
+		m, err := p.openIMAP(t.Expect.CodeLength)
+		if err != nil {
+			_ = t.Close()
+			return nil, fmt.Errorf("open target: %w", err)
+		}
+		t.OTP = m
 	}
 	return t, nil
 }
@@ -235,7 +244,7 @@ func (t *Target) startEmulator(ctx context.Context) error {
 
 // unconsentedScope is the first scope the emulator's app clientID has no
 // consent for, or "".
-func unconsentedScope(cfg emulator.Config, clientID string) string {
+func unconsentedScope(cfg backdoor.Config, clientID string) string {
 	for _, a := range cfg.Apps {
 		if strings.EqualFold(a.ClientID, clientID) && len(a.NoConsent) > 0 {
 			return a.NoConsent[0]
@@ -268,8 +277,14 @@ func (t *Target) Summary() Summary {
 	return s
 }
 
-// Close stops the embedded emulator, if Open started one.
+// Close stops the embedded emulator, if Open started one, and ends the
+// OTP source's connection (an IMAP mailbox's), if it holds one.
 func (t *Target) Close() error {
+	if c, ok := t.OTP.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			slog.Warn("close the one-time passcode source", "err", err)
+		}
+	}
 	if t.srv == nil {
 		return nil
 	}

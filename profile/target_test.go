@@ -3,7 +3,6 @@ package profile
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -108,74 +107,22 @@ func TestOpenEmulator(t *testing.T) {
 	}
 }
 
-func TestBackdoorAgainstEmulator(t *testing.T) {
+// TestBackdoorReachesEmbeddedEmulator: the target's backdoor client talks
+// to the emulator it started (the client itself is tested in
+// emulator/backdoor).
+func TestBackdoorReachesEmbeddedEmulator(t *testing.T) {
 	tg := openDefault(t)
-	bd := tg.Backdoor
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-
-	c0, err := bd.Clock(ctx)
-	if err != nil {
+	cfg, err := tg.Backdoor.Config(ctx)
+	if err != nil || cfg.Tenant != tg.Tenant {
+		t.Fatalf("Config = tenant %q, %v; want %q", cfg.Tenant, err, tg.Tenant)
+	}
+	if _, err := tg.Backdoor.AdvanceClock(ctx, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	c1, err := bd.AdvanceClock(ctx, 10*time.Minute+time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := c1.Now.Sub(c0.Now); d < 10*time.Minute || d > 11*time.Minute {
-		t.Errorf("clock moved %v, want about 10m1s", d)
-	}
-
-	u, err := bd.CreateUser(ctx, "bob@example.com", "Str0ng-Passw0rd!x", nativeauth.Attributes{"displayName": "Bob"})
-	if err != nil || u.ObjectID == "" {
-		t.Fatalf("CreateUser = %+v, %v", u, err)
-	}
-	var be *BackdoorError
-	_, err = bd.CreateUser(ctx, "bob@example.com", "Str0ng-Passw0rd!x", nil)
-	if !errors.As(err, &be) || be.HTTPStatus != http.StatusConflict {
-		t.Fatalf("second CreateUser err = %v, want HTTP 409", err)
-	}
-	if strings.Contains(err.Error(), "Str0ng-Passw0rd!x") {
-		t.Error("backdoor error leaks the password")
-	}
-	got, err := bd.User(ctx, "bob@example.com")
-	if err != nil || got.Attributes["displayName"] != "Bob" {
-		t.Fatalf("User = %+v, %v", got, err)
-	}
-
-	raw, err := bd.Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg emulator.Config
-	if err := json.Unmarshal(raw, &cfg); err != nil || cfg.Tenant != "contoso" {
-		t.Fatalf("Config = %s, %v", raw, err)
-	}
-	cfg.SignUpMethod = emulator.SignUpMethodOTP
-	b, _ := json.Marshal(cfg)
-	if err := bd.SetConfig(ctx, b); err != nil {
-		t.Fatalf("SetConfig: %v", err)
-	}
-	if err := bd.SetConfig(ctx, json.RawMessage(`{"otp":{"code_length":99}}`)); !errors.As(err, &be) || be.HTTPStatus != http.StatusBadRequest {
-		t.Fatalf("invalid SetConfig err = %v, want HTTP 400", err)
-	}
-	if err := bd.SetFaults(ctx, json.RawMessage(`{"endpoints":{"/oauth2/v2.0/token":{"rate_503":0.5}}}`)); err != nil {
-		t.Fatalf("SetFaults: %v", err)
-	}
-	f, err := bd.Faults(ctx)
-	if err != nil || !strings.Contains(string(f), "rate_503") {
-		t.Fatalf("Faults = %s, %v", f, err)
-	}
-
-	if err := bd.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bd.User(ctx, "bob@example.com"); !errors.As(err, &be) || be.HTTPStatus != http.StatusNotFound {
-		t.Fatalf("after Reset, User err = %v, want HTTP 404", err)
-	}
-	c2, err := bd.Clock(ctx)
-	if err != nil || c2.Now.Sub(time.Now()) > time.Minute {
-		t.Fatalf("after Reset the clock is still moved: %+v, %v", c2, err)
+	if d := tg.Emulator().Now().Sub(time.Now()); d < 59*time.Second {
+		t.Errorf("the embedded emulator's clock moved %v, want 1m", d)
 	}
 }
 

@@ -103,11 +103,7 @@ func WriteFile(path string, r *Record) error {
 // MaxRecordSize bytes, and the record must pass Validate.
 //
 // Integrity is checked over the bytes as written (so unknown members are
-// covered). On a digest mismatch Read returns the decoded record together
-// with an error wrapping ErrTampered, so a caller may still show it under a
-// loud warning; any other error returns a nil record. An unsealed record, or
-// an HMAC-signed one with no key set, is returned with no error: callers see
-// that from r.Integrity and IntegrityStatus.
+// covered), asking for what TrustFromEnv asks (see UnmarshalTrust).
 func Read(rd io.Reader) (*Record, error) {
 	raw, err := io.ReadAll(io.LimitReader(rd, MaxRecordSize+1))
 	if err != nil {
@@ -120,7 +116,20 @@ func Read(rd io.Reader) (*Record, error) {
 }
 
 // Unmarshal is Read from a byte slice.
-func Unmarshal(raw []byte) (*Record, error) {
+func Unmarshal(raw []byte) (*Record, error) { return UnmarshalTrust(raw, TrustFromEnv()) }
+
+// UnmarshalTrust is Unmarshal asking t of the record's seal. A record that
+// fails it is returned together with an error (wrapping ErrTampered,
+// ErrUnsealed, ErrDowngrade, ErrWrongKey, ErrNoRecordKey or ErrNoPublicKey),
+// so a caller may still show it under a loud warning; any other error
+// returns a nil record. What fails: a record that does not match its seal,
+// always; and when t asks for an HMAC or a signature, anything short of a
+// seal of at least that strength that verifies (unsealed, digest only, HMAC
+// when a signature is asked for, a signature whose public key was not
+// given). With the zero Trust an unsealed record, or an HMAC or signature
+// that cannot be checked, is returned with no error: callers see that from
+// IntegrityStatus, which never calls such a record verified.
+func UnmarshalTrust(raw []byte, t Trust) (*Record, error) {
 	if len(raw) > MaxRecordSize {
 		return nil, fmt.Errorf("read run record: larger than %d bytes", MaxRecordSize)
 	}
@@ -149,24 +158,23 @@ func Unmarshal(raw []byte) (*Record, error) {
 	if err := Validate(&r); err != nil {
 		return nil, fmt.Errorf("read run record: %w", err)
 	}
-	if r.Integrity != nil {
-		canon, err := canonicalJSON(raw)
-		if err != nil {
-			return nil, fmt.Errorf("read run record: %w", err)
-		}
-		r.readChecked = true
-		switch err := checkDigest(r.Integrity, canon, recordKey()); {
-		case err == nil:
-		case errors.Is(err, ErrNoRecordKey):
-			r.readVerdict = err
-		case errors.Is(err, ErrTampered):
-			r.readVerdict = err
-			return &r, fmt.Errorf("read run record: %w", err)
-		default:
-			return nil, fmt.Errorf("read run record: %w", err)
-		}
+	verdict := checkIntegrity(r.Integrity, raw, t)
+	r.readChecked, r.readVerdict = true, verdict
+	if refused(verdict, t) {
+		return &r, fmt.Errorf("read run record: %w", verdict)
 	}
 	return &r, nil
+}
+
+// refused says whether a reader asking t must refuse a record with verdict.
+func refused(verdict error, t Trust) bool {
+	switch {
+	case verdict == nil:
+		return false
+	case t.wants() != "":
+		return true
+	}
+	return !errors.Is(verdict, ErrUnsealed) && !errors.Is(verdict, ErrNoRecordKey) && !errors.Is(verdict, ErrNoPublicKey)
 }
 
 // ReadFile reads the run record at path (see Read).
@@ -216,16 +224,19 @@ func schemaMajor(s string) (int, error) {
 }
 
 // IntegrityStatus describes r's tamper evidence for a report header, given
-// the error Read returned for it (nil if none).
+// the error Read returned for it (nil if none). Only a checked HMAC or
+// signature reads "verified"; a plain digest reads "digest only — not
+// evidence".
 func IntegrityStatus(r *Record, readErr error) string {
-	switch {
-	case errors.Is(readErr, ErrTampered):
-		return "TAMPERED: the record does not match its digest"
-	case r == nil || r.Integrity == nil:
-		return "NOT SEALED: no integrity digest, the record cannot be checked"
-	case r.Integrity.Algorithm == AlgHMACSHA256 && recordKey() == nil:
-		return "HMAC-signed, NOT VERIFIED (" + RecordKeyEnv + " not set): " + r.Integrity.Digest
-	default:
-		return "verified " + r.Integrity.Algorithm + " " + r.Integrity.Digest
+	if r == nil {
+		return integrityStatus(nil, readErr)
 	}
+	verdict := readErr
+	switch {
+	case r.readChecked:
+		verdict = r.readVerdict
+	case readErr == nil:
+		verdict = Verify(r)
+	}
+	return integrityStatus(r.Integrity, verdict)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -76,7 +75,7 @@ type RunRef struct {
 }
 
 func runRef(r *Record) RunRef {
-	ref := RunRef{Started: r.StartedAt, Tool: strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version), Target: targetLine(r.Target)}
+	ref := RunRef{Started: r.StartedAt, Tool: r.Tool.String(), Target: targetLine(r.Target)}
 	if r.Integrity != nil {
 		ref.Digest = r.Integrity.Algorithm + " " + r.Integrity.Digest
 	}

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"bytes"
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -97,84 +96,6 @@ func TestCompareLoad(t *testing.T) {
 				t.Fatalf("comparison lacks %q:\n%s", tc.want, buf.String())
 			}
 		})
-	}
-}
-
-func TestMerge(t *testing.T) {
-	a, b := loadRecord(t, 1), loadRecord(t, 2)
-	b.StartedAt = a.StartedAt.Add(-5e9)
-	b.Load.Plan = json.RawMessage("{\n  \"scenarios\": [{\"name\":\"signup\",\"flow\":\"signup\",\"executor\":\"constant-arrival-rate\",\"rate\":50}]}")
-	m, err := Merge(a, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := m.Load.Scenarios[0]
-	if s.Iterations != 1000 || s.Failed != 14 || s.Dropped != 4 || s.Throttled != 6 || !m.StartedAt.Equal(b.StartedAt) {
-		t.Fatalf("counters: %+v", s)
-	}
-	st := s.Steps[1]
-	if st.Count != 994 || st.ResponseTime.Count != 994 || len(st.Outcomes) != 2 || st.Outcomes[1].Count != 14 {
-		t.Fatalf("step: %+v", st)
-	}
-	// Exact: the merged histogram equals one that recorded both runs' values.
-	want := hdrhistogram.New(1, 3_600_000_000, 3)
-	for _, r := range []*Record{a, b} {
-		h, err := DecodeHistogram(r.Load.Scenarios[0].Steps[1].ResponseTime)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want.Merge(h)
-	}
-	got, err := DecodeHistogram(st.ResponseTime)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !got.Equals(want) || st.ResponseTime.P99 != want.ValueAtQuantile(99) {
-		t.Fatal("merged histogram is not the exact union")
-	}
-	if len(m.Load.Thresholds) != 0 {
-		t.Error("thresholds of the parts were carried into the merge")
-	}
-	var buf bytes.Buffer
-	if err := Write(&buf, m); err != nil {
-		t.Fatalf("merged record does not write: %v", err)
-	}
-
-	other := loadRecord(t, 1)
-	other.Load.Plan = json.RawMessage(`{"scenarios":[]}`)
-	for name, tc := range map[string]struct {
-		recs []*Record
-		want string
-	}{
-		"different plan": {[]*Record{a, other}, "different plan"},
-		"conformance":    {[]*Record{a, conformanceRecord()}, "not a load record"},
-		"none":           {nil, "no records"},
-	} {
-		if _, err := Merge(tc.recs...); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: want %q, got %v", name, tc.want, err)
-		}
-	}
-}
-
-func TestMergeWidensRanges(t *testing.T) {
-	narrow := hdrhistogram.New(1, 10_000, 2)
-	wide := hdrhistogram.New(1, 10_000_000, 3)
-	_ = narrow.RecordValue(5_000)
-	_ = wide.RecordValue(5_000_000)
-	a, b := loadRecord(t, 1), loadRecord(t, 1)
-	var err error
-	if a.Load.Scenarios[0].Steps[0].ServiceTime, err = EncodeHistogram(narrow); err != nil {
-		t.Fatal(err)
-	}
-	if b.Load.Scenarios[0].Steps[0].ServiceTime, err = EncodeHistogram(wide); err != nil {
-		t.Fatal(err)
-	}
-	m, err := Merge(a, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := m.Load.Scenarios[0].Steps[0].ServiceTime; got.Count != 2 || got.Max < 4_990_000 {
-		t.Fatalf("merged: %+v", got)
 	}
 }
 
@@ -276,8 +197,9 @@ func TestExpectedOutcomesAreNotErrors(t *testing.T) {
 	}
 
 	a, b := loadRecord(t, 1), loadRecord(t, 1)
+	b.RunID = "another-run"
 	b.Load.Scenarios[0].Steps[0].Outcomes = []OutcomeCount{{HTTPStatus: 200, Count: 487}, {HTTPStatus: 400, Error: "attributes_required", Count: 10}, {HTTPStatus: 429, Count: 3}}
-	m, err := Merge(a, b)
+	m, err := Merge(part(t, "a.json", a), part(t, "b.json", b))
 	if err != nil {
 		t.Fatal(err)
 	}

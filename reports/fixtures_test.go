@@ -1,7 +1,10 @@
 package reports
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -16,6 +19,7 @@ func conformanceRecord() *Record {
 	r := NewRecord(KindConformance, Tool{Name: "ciamcheck", Version: "v0.9.0", GoVersion: "go1.26"},
 		Target{Kind: "emulator", BaseURL: "http://127.0.0.1:4010", Tenant: "contoso", ClientID: "00000000-0000-0000-0000-000000000001", ProfileHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"})
 	r.StartedAt, r.EndedAt = t0, t0.Add(42*time.Second)
+	r.RunID = "conformance-fixture" // the golden files hold the digest
 	r.Conformance.LabelFilter = "flow:signup"
 	r.Conformance.Focus = []string{"signup"}
 	r.Conformance.Entries = []EntryResult{
@@ -59,6 +63,7 @@ func loadRecord(t testing.TB, scale int64) *Record {
 	r := NewRecord(KindLoad, Tool{Name: "ciamcheck", Version: "v0.9.0"},
 		Target{Kind: "emulator", BaseURL: "http://127.0.0.1:4010", Tenant: "contoso", ProfileHash: "abc123"})
 	r.StartedAt, r.EndedAt = t0, t0.Add(10*time.Second)
+	r.RunID = fmt.Sprintf("load-fixture-%d", scale)
 	r.Load.Plan = json.RawMessage(`{"scenarios":[{"name":"signup","flow":"signup","executor":"constant-arrival-rate","rate":50}]}`)
 	r.Load.Scenarios = []ScenarioResult{{
 		Name: "signup", Flow: "signup", Executor: "constant-arrival-rate",
@@ -72,6 +77,23 @@ func loadRecord(t testing.TB, scale int64) *Record {
 				ServiceTime: hist(t, 3000*scale, 2000*scale, 497), ResponseTime: hist(t, 3100*scale, 2000*scale, 497)},
 		},
 	}}
-	r.Load.Thresholds = []ThresholdResult{{Expr: "signup.start p99 < 5ms", Actual: "2.99ms", Passed: true}, {Expr: "errors < 1%", Actual: "1.4%", Passed: false}}
+	r.Load.PlanThresholds = []string{"signup signup.start p99 < 5ms", "signup error_rate < 1%"}
+	r.Load.Thresholds = JudgeLoad(r.Load).Thresholds
 	return r
+}
+
+// part is r as report merge reads it: written, read back, with the digest
+// of its bytes.
+func part(t testing.TB, source string, r *Record) Part {
+	t.Helper()
+	b, err := Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Unmarshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return Part{Source: source, SHA256: hex.EncodeToString(sum[:]), Record: back}
 }

@@ -161,3 +161,56 @@ func countsLen(lowest, highest int64, digits int32) int64 {
 	}
 	return (buckets + 1) * (subBucketCount / 2)
 }
+
+// histogramSum is the one histogram merge of ciamcheck: the exact union of
+// recorded histograms, for thresholds over several steps or scenarios and for
+// merging records. Exact means every value keeps its bucket, so the
+// histograms must share one geometry (lowest and highest trackable value,
+// significant figures); one of another geometry is refused rather than
+// widened, since re-bucketing into a wider or finer histogram moves values
+// and the merged percentiles would no longer be those of the single run. One
+// ciamcheck version records one geometry, and Merge refuses records of
+// different versions, so a refusal here means a record not written by us. An
+// empty histogram adds nothing: the record stores it without an encoding,
+// so it has no geometry of its own.
+type histogramSum struct {
+	h *hdrhistogram.Histogram
+}
+
+// add merges hist into the sum.
+func (s *histogramSum) add(hist Histogram) error {
+	src, err := DecodeHistogram(hist)
+	if err != nil {
+		return err
+	}
+	return s.addDecoded(src)
+}
+
+func (s *histogramSum) addDecoded(src *hdrhistogram.Histogram) error {
+	if src.TotalCount() == 0 {
+		return nil
+	}
+	if s.h == nil {
+		s.h = hdrhistogram.New(src.LowestTrackableValue(), src.HighestTrackableValue(), int(src.SignificantFigures()))
+	}
+	if g, h := geometry(src), geometry(s.h); g != h {
+		return fmt.Errorf("histogram geometry %s differs from %s: an exact merge needs one geometry", g, h)
+	}
+	if dropped := s.h.Merge(src); dropped != 0 {
+		return fmt.Errorf("merging histograms dropped %d values", dropped)
+	}
+	return nil
+}
+
+// encoded is the record form of the sum; an empty sum stays empty, as the
+// load generator writes it.
+func (s *histogramSum) encoded() (Histogram, error) {
+	if s.h == nil || s.h.TotalCount() == 0 {
+		return Histogram{}, nil
+	}
+	return EncodeHistogram(s.h)
+}
+
+func geometry(h *hdrhistogram.Histogram) string {
+	return fmt.Sprintf("%d..%d at %d significant figures", h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures())
+}

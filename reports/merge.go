@@ -2,62 +2,66 @@ package reports
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"slices"
 	"strings"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Merge combines load records of the same plan run on several machines into
-// one: histograms merged exactly (an error if any value would be dropped),
-// counters summed, the run spanning the earliest start to the latest end and
-// each scenario lasting its longest part. Tool and target come from the
-// first record. Thresholds are dropped: each machine evaluated them on its
-// share, and only the merged histograms say whether the whole run met them,
-// so the gate must evaluate them again. Abort reasons are kept, prefixed
-// with the record's position. Records of another kind or plan are refused.
-// The result is unsealed; Write seals it.
-func Merge(records ...*Record) (*Record, error) {
-	if len(records) == 0 {
-		return nil, errors.New("merge: no records")
-	}
-	for i, r := range records {
-		if r == nil || r.Kind != KindLoad || r.Load == nil {
-			return nil, fmt.Errorf("merge: record %d is not a load record", i+1)
-		}
-		if err := Validate(r); err != nil {
-			return nil, fmt.Errorf("merge: record %d: %w", i+1, err)
-		}
-	}
-	first := records[0]
-	plan, err := canonicalAny(first.Load.Plan)
-	if err != nil {
-		return nil, fmt.Errorf("merge: record 1 plan: %w", err)
-	}
-	for i, r := range records[1:] {
-		p, err := canonicalAny(r.Load.Plan)
-		if err != nil {
-			return nil, fmt.Errorf("merge: record %d plan: %w", i+2, err)
-		}
-		if !bytes.Equal(p, plan) {
-			return nil, fmt.Errorf("merge: record %d ran a different plan than record 1", i+2)
-		}
-	}
+// Part is one record given to Merge, with where it came from.
+type Part struct {
+	Source string // the path given, shown in errors and listed in the merged record
+	SHA256 string // lowercase hex SHA-256 of the record's bytes as read
+	Record *Record
+}
 
+// ReadPart reads the record at path for Merge: as ReadFile does (a
+// tampered record is refused), and with the SHA-256 of its bytes.
+func ReadPart(path string) (Part, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Part{}, fmt.Errorf("read run record: %w", err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, MaxRecordSize+1))
+	if err != nil {
+		return Part{}, fmt.Errorf("read run record %s: %w", path, err)
+	}
+	r, err := Unmarshal(raw)
+	if err != nil {
+		return Part{}, fmt.Errorf("%s: %w", path, err)
+	}
+	sum := sha256.Sum256(raw)
+	return Part{Source: path, SHA256: hex.EncodeToString(sum[:]), Record: r}, nil
+}
+
+// Merge combines load records of one plan run on several machines into one
+// run: histograms merged exactly (see histogramSum), counters summed, the
+// run spanning the earliest start to the latest end and each scenario
+// lasting its longest part. It refuses what cannot be one run: a record of
+// another kind, plan, profile (hash) or tool version, and the same record
+// twice (same bytes or same run ID) or one execution segment twice. The merged record lists its inputs with
+// their digests, carries the plan's thresholds and each input's measurement
+// checks (prefixed with the input), and its thresholds are evaluated on the
+// merged data: only those say whether the whole run met them. Abort reasons
+// are kept, prefixed likewise. The result is unsealed; Write seals it.
+func Merge(parts ...Part) (*Record, error) {
+	if err := checkParts(parts); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	first := parts[0].Record
 	out := NewRecord(KindLoad, first.Tool, first.Target)
 	out.StartedAt, out.EndedAt = first.StartedAt, first.EndedAt
 	out.Load.Plan = append([]byte(nil), first.Load.Plan...)
+	out.Load.PlanThresholds = slices.Clone(loadOf(first).PlanThresholds)
 	var aborted []string
-	type acc struct {
-		res   ScenarioResult
-		steps map[string]*stepAcc
-		order []string
-		flow  *stepAcc
-	}
-	byName := map[string]*acc{}
-	var names []string
-	for i, r := range records {
+	var acc scenarioSum
+	for i, p := range parts {
+		r, where := p.Record, partName(i, p)
 		if r.StartedAt.Before(out.StartedAt) {
 			out.StartedAt = r.StartedAt
 		}
@@ -65,50 +69,157 @@ func Merge(records ...*Record) (*Record, error) {
 			out.EndedAt = r.EndedAt
 		}
 		if r.Load.Aborted != "" {
-			aborted = append(aborted, fmt.Sprintf("record %d: %s", i+1, r.Load.Aborted))
+			aborted = append(aborted, where+": "+r.Load.Aborted)
 		}
+		for _, c := range loadOf(r).Checks {
+			c.Expr = where + ": " + c.Expr
+			out.Load.Checks = append(out.Load.Checks, c)
+		}
+		out.Load.MergedFrom = append(out.Load.MergedFrom, MergeInput{Source: p.Source, RunID: r.RunID, SHA256: p.SHA256, Segment: r.Load.Segment})
 		for _, s := range r.Load.Scenarios {
-			a := byName[s.Name]
-			if a == nil {
-				a = &acc{res: ScenarioResult{Name: s.Name, Flow: s.Flow, Executor: s.Executor}, steps: map[string]*stepAcc{}}
-				byName[s.Name] = a
-				names = append(names, s.Name)
-			} else if a.res.Flow != s.Flow || a.res.Executor != s.Executor {
-				return nil, fmt.Errorf("merge: record %d scenario %q runs flow %q with %q, earlier records %q with %q", i+1, s.Name, s.Flow, s.Executor, a.res.Flow, a.res.Executor)
-			}
-			a.res.Iterations += s.Iterations
-			a.res.Expected += s.Expected
-			a.res.Failed += s.Failed
-			a.res.Dropped += s.Dropped
-			a.res.Throttled += s.Throttled
-			a.res.Duration = max(a.res.Duration, s.Duration)
-			if s.FlowStats != nil {
-				if a.flow == nil {
-					a.flow = &stepAcc{name: s.FlowStats.Step}
-				}
-				if err := a.flow.add(*s.FlowStats); err != nil {
-					return nil, fmt.Errorf("merge: record %d scenario %q flow: %w", i+1, s.Name, err)
-				}
-			}
-			for _, st := range s.Steps {
-				sa := a.steps[st.Step]
-				if sa == nil {
-					sa = &stepAcc{name: st.Step}
-					a.steps[st.Step] = sa
-					a.order = append(a.order, st.Step)
-				}
-				if err := sa.add(st); err != nil {
-					return nil, fmt.Errorf("merge: record %d scenario %q step %q: %w", i+1, s.Name, st.Step, err)
-				}
+			if err := acc.add(s); err != nil {
+				return nil, fmt.Errorf("merge: %s: %w", where, err)
 			}
 		}
 	}
-	for _, n := range names {
-		a := byName[n]
+	scs, err := acc.results()
+	if err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	out.Load.Scenarios = scs
+	out.Load.Aborted = strings.Join(aborted, "; ")
+	out.Load.Thresholds = JudgeLoad(out.Load).Thresholds
+	if err := Validate(out); err != nil {
+		return nil, fmt.Errorf("merge: merged record is invalid: %w", err)
+	}
+	return out, nil
+}
+
+func partName(i int, p Part) string {
+	if p.Source == "" {
+		return fmt.Sprintf("input %d", i+1)
+	}
+	return fmt.Sprintf("input %d (%s)", i+1, p.Source)
+}
+
+// loadOf is r's load member as this version reads it (see legacyLoad).
+func loadOf(r *Record) *Load {
+	if schemaMinor(r.Schema) == 0 {
+		return legacyLoad(r.Load)
+	}
+	return r.Load
+}
+
+// checkParts refuses parts that cannot be one run.
+func checkParts(parts []Part) error {
+	if len(parts) == 0 {
+		return errors.New("no records")
+	}
+	for i, p := range parts {
+		r := p.Record
+		if r == nil || r.Kind != KindLoad || r.Load == nil {
+			return fmt.Errorf("%s is not a load record", partName(i, p))
+		}
+		if err := Validate(r); err != nil {
+			return fmt.Errorf("%s: %w", partName(i, p), err)
+		}
+	}
+	first, name1 := parts[0].Record, partName(0, parts[0])
+	plan, err := canonicalAny(first.Load.Plan)
+	if err != nil {
+		return fmt.Errorf("%s plan: %w", name1, err)
+	}
+	for i, p := range parts[1:] {
+		r, name := p.Record, partName(i+1, p)
+		q, err := canonicalAny(r.Load.Plan)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s plan: %w", name, err)
+		case !bytes.Equal(q, plan) || !slices.Equal(loadOf(r).PlanThresholds, loadOf(first).PlanThresholds):
+			return fmt.Errorf("%s ran a different plan than %s", name, name1)
+		case r.Target.ProfileHash != first.Target.ProfileHash:
+			return fmt.Errorf("profile hash: want %q (%s), got %q (%s): the records ran against different target profiles", first.Target.ProfileHash, name1, r.Target.ProfileHash, name)
+		case r.Tool.Name != first.Tool.Name || r.Tool.Version != first.Tool.Version:
+			return fmt.Errorf("tool: want %s %s (%s), got %s %s (%s): records of different versions may measure differently", first.Tool.Name, first.Tool.Version, name1, r.Tool.Name, r.Tool.Version, name)
+		}
+	}
+	for i, p := range parts {
+		for j, q := range parts[:i] {
+			switch {
+			case p.SHA256 != "" && p.SHA256 == q.SHA256:
+				return fmt.Errorf("%s is %s again (same sha256 %s): merging it twice would count its run twice", partName(i, p), partName(j, q), p.SHA256)
+			case p.Record.RunID != "" && p.Record.RunID == q.Record.RunID:
+				return fmt.Errorf("%s is %s again (same run ID %s): merging it twice would count its run twice", partName(i, p), partName(j, q), p.Record.RunID)
+			case p.Record.Load.Segment != "" && p.Record.Load.Segment == q.Record.Load.Segment:
+				return fmt.Errorf("%s ran segment %s, as %s did: merging it twice would count its share twice", partName(i, p), p.Record.Load.Segment, partName(j, q))
+			}
+		}
+	}
+	return nil
+}
+
+// scenarioSum accumulates scenarios by name across records, in the order
+// they first appear.
+type scenarioSum struct {
+	byName map[string]*scenarioAcc
+	names  []string
+}
+
+type scenarioAcc struct {
+	res   ScenarioResult
+	flow  *stepAcc
+	steps map[string]*stepAcc
+	order []string
+}
+
+func (s *scenarioSum) add(sc ScenarioResult) error {
+	if s.byName == nil {
+		s.byName = map[string]*scenarioAcc{}
+	}
+	a := s.byName[sc.Name]
+	if a == nil {
+		a = &scenarioAcc{res: ScenarioResult{Name: sc.Name, Flow: sc.Flow, Executor: sc.Executor}, steps: map[string]*stepAcc{}}
+		s.byName[sc.Name] = a
+		s.names = append(s.names, sc.Name)
+	} else if a.res.Flow != sc.Flow || a.res.Executor != sc.Executor {
+		return fmt.Errorf("scenario %q runs flow %q with %q, earlier records %q with %q", sc.Name, sc.Flow, sc.Executor, a.res.Flow, a.res.Executor)
+	}
+	a.res.Iterations += sc.Iterations
+	a.res.Expected += sc.Expected
+	a.res.Failed += sc.Failed
+	a.res.Dropped += sc.Dropped
+	a.res.Throttled += sc.Throttled
+	a.res.Duration = max(a.res.Duration, sc.Duration)
+	if sc.FlowStats != nil {
+		if a.flow == nil {
+			a.flow = &stepAcc{name: sc.FlowStats.Step}
+		}
+		if err := a.flow.add(*sc.FlowStats); err != nil {
+			return fmt.Errorf("scenario %q flow: %w", sc.Name, err)
+		}
+	}
+	for _, st := range sc.Steps {
+		sa := a.steps[st.Step]
+		if sa == nil {
+			sa = &stepAcc{name: st.Step}
+			a.steps[st.Step] = sa
+			a.order = append(a.order, st.Step)
+		}
+		if err := sa.add(st); err != nil {
+			return fmt.Errorf("scenario %q step %q: %w", sc.Name, st.Step, err)
+		}
+	}
+	return nil
+}
+
+func (s *scenarioSum) results() ([]ScenarioResult, error) {
+	out := []ScenarioResult{}
+	for _, n := range s.names {
+		a := s.byName[n]
 		if a.flow != nil {
 			fs, err := a.flow.result()
 			if err != nil {
-				return nil, fmt.Errorf("merge: scenario %q flow: %w", n, err)
+				return nil, fmt.Errorf("scenario %q flow: %w", n, err)
 			}
 			a.res.FlowStats = &fs
 		}
@@ -116,26 +227,21 @@ func Merge(records ...*Record) (*Record, error) {
 		for _, sn := range a.order {
 			st, err := a.steps[sn].result()
 			if err != nil {
-				return nil, fmt.Errorf("merge: scenario %q step %q: %w", n, sn, err)
+				return nil, fmt.Errorf("scenario %q step %q: %w", n, sn, err)
 			}
 			a.res.Steps = append(a.res.Steps, st)
 		}
-		out.Load.Scenarios = append(out.Load.Scenarios, a.res)
-	}
-	out.Load.Aborted = strings.Join(aborted, "; ")
-	if err := Validate(out); err != nil {
-		return nil, fmt.Errorf("merge: merged record is invalid: %w", err)
+		out = append(out, a.res)
 	}
 	return out, nil
 }
 
 // stepAcc accumulates one step across records.
 type stepAcc struct {
-	name     string
-	count    int64
-	outcomes []OutcomeCount
-	service  *hdrhistogram.Histogram
-	response *hdrhistogram.Histogram
+	name              string
+	count             int64
+	outcomes          []OutcomeCount
+	service, response histogramSum
 }
 
 func (a *stepAcc) add(st StepStats) error {
@@ -154,38 +260,13 @@ func (a *stepAcc) add(st StepStats) error {
 			a.outcomes = append(a.outcomes, o)
 		}
 	}
-	var err error
-	if a.service, err = mergeInto(a.service, st.ServiceTime); err != nil {
+	if err := a.service.add(st.ServiceTime); err != nil {
 		return fmt.Errorf("service_time: %w", err)
 	}
-	if a.response, err = mergeInto(a.response, st.ResponseTime); err != nil {
+	if err := a.response.add(st.ResponseTime); err != nil {
 		return fmt.Errorf("response_time: %w", err)
 	}
 	return nil
-}
-
-func mergeInto(dst *hdrhistogram.Histogram, h Histogram) (*hdrhistogram.Histogram, error) {
-	src, err := DecodeHistogram(h)
-	if err != nil {
-		return nil, err
-	}
-	if dst == nil {
-		return src, nil
-	}
-	if src.LowestTrackableValue() < dst.LowestTrackableValue() || src.HighestTrackableValue() > dst.HighestTrackableValue() || src.SignificantFigures() > dst.SignificantFigures() {
-		// Widen rather than drop: machines may record with different ranges.
-		wide := hdrhistogram.New(min(src.LowestTrackableValue(), dst.LowestTrackableValue()),
-			max(src.HighestTrackableValue(), dst.HighestTrackableValue()), int(max(src.SignificantFigures(), dst.SignificantFigures())))
-		if dropped := wide.Merge(dst); dropped != 0 {
-			return nil, fmt.Errorf("widening histogram dropped %d values", dropped)
-		}
-		dst = wide
-	}
-	if dropped := dst.Merge(src); dropped != 0 {
-		return nil, fmt.Errorf("merging histograms dropped %d values (ranges differ: %d..%d vs %d..%d)", dropped,
-			dst.LowestTrackableValue(), dst.HighestTrackableValue(), src.LowestTrackableValue(), src.HighestTrackableValue())
-	}
-	return dst, nil
 }
 
 func (a *stepAcc) result() (StepStats, error) {
@@ -194,20 +275,11 @@ func (a *stepAcc) result() (StepStats, error) {
 		st.Outcomes = []OutcomeCount{}
 	}
 	var err error
-	if st.ServiceTime, err = encodeOrEmpty(a.service); err != nil {
+	if st.ServiceTime, err = a.service.encoded(); err != nil {
 		return st, err
 	}
-	if st.ResponseTime, err = encodeOrEmpty(a.response); err != nil {
+	if st.ResponseTime, err = a.response.encoded(); err != nil {
 		return st, err
 	}
 	return st, nil
-}
-
-// encodeOrEmpty keeps an empty histogram empty in the record, as the
-// load generator may have written it.
-func encodeOrEmpty(h *hdrhistogram.Histogram) (Histogram, error) {
-	if h == nil || h.TotalCount() == 0 {
-		return Histogram{}, nil
-	}
-	return EncodeHistogram(h)
 }

@@ -1,9 +1,12 @@
 // Package reports owns the run record, the one output format of every
-// ciamcheck run, and the renderers and comparisons that read it.
+// ciamcheck run; the verdict on it (thresholds, Judge, the exit status) that
+// load, report and report merge all give; and the renderers, comparisons and
+// merge that read it.
 package reports
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -12,7 +15,12 @@ import (
 // fields, so a reader accepts any minor of its major and ignores the fields it
 // does not know; a different major is refused (see Read). Bump the minor for
 // an added optional field, the major for anything a reader must understand.
-const SchemaVersion = "ciamcheck.run/v1"
+//
+// v1.1 added run_id, and to load records plan_thresholds, checks, segment
+// and merged_from, and to the tool its VCS revision, dirty flag and revision
+// time; a v1.0 load record kept its measurement checks among its thresholds
+// (see Judge).
+const SchemaVersion = "ciamcheck.run/v1.1"
 
 // Kind says what produced a record.
 type Kind string
@@ -24,8 +32,11 @@ const (
 
 // Record is one run of conformance or load. Secrets never appear in it.
 type Record struct {
-	Schema      string       `json:"schema"`
-	Kind        Kind         `json:"kind"`
+	Schema string `json:"schema"`
+	Kind   Kind   `json:"kind"`
+	// RunID names the run: two records with one RunID are copies of one
+	// run, whatever their bytes (Merge refuses them).
+	RunID       string       `json:"run_id,omitempty"`
 	Tool        Tool         `json:"tool"`
 	Target      Target       `json:"target"`
 	StartedAt   time.Time    `json:"started_at"`
@@ -44,11 +55,45 @@ type Record struct {
 	readVerdict error
 }
 
-// Tool identifies the binary that wrote the record.
+// Tool identifies the binary that wrote the record. Revision, Dirty and
+// RevisionTime (schema v1.1) say which commit it was built from, so a
+// record of a "dev" build still names its source; records without them
+// read as before.
 type Tool struct {
 	Name      string `json:"name"`
 	Version   string `json:"version"`
 	GoVersion string `json:"go_version,omitempty"`
+	// Revision is the VCS commit the binary was built from, "" if unknown.
+	Revision string `json:"revision,omitempty"`
+	// Dirty: the working tree had uncommitted changes at build time.
+	Dirty bool `json:"dirty,omitempty"`
+	// RevisionTime is the commit time of Revision.
+	RevisionTime time.Time `json:"revision_time,omitzero"`
+}
+
+// String is the tool as reports show it, e.g.
+// "ciamcheck v0.3.0 (rev abc1234, dirty)".
+func (t Tool) String() string {
+	s := strings.TrimSpace(t.Name + " " + t.Version)
+	var build []string
+	if t.Revision != "" {
+		build = append(build, "rev "+shortRevision(t.Revision))
+	}
+	if t.Dirty {
+		build = append(build, "dirty")
+	}
+	if len(build) > 0 {
+		s += " (" + strings.Join(build, ", ") + ")"
+	}
+	return s
+}
+
+// shortRevision abbreviates a commit hash the way git log --oneline does.
+func shortRevision(rev string) string {
+	if len(rev) > 7 {
+		return rev[:7]
+	}
+	return rev
 }
 
 // Target describes the system under test with secrets removed.
@@ -102,10 +147,37 @@ type Exchange struct {
 
 // Load is the result of a load run.
 type Load struct {
-	Plan       json.RawMessage   `json:"plan"`
-	Scenarios  []ScenarioResult  `json:"scenarios"`
+	Plan json.RawMessage `json:"plan"`
+	// PlanThresholds are the plan's thresholds as text (normalised), so any
+	// later reader can judge the record again: Judge evaluates them on the
+	// record's data, a merged record's on the merged data.
+	PlanThresholds []string         `json:"plan_thresholds,omitempty"`
+	Scenarios      []ScenarioResult `json:"scenarios"`
+	// Thresholds are PlanThresholds as evaluated when the record was
+	// written, for readers of the JSON; Judge evaluates them again.
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
-	Aborted    string            `json:"aborted,omitempty"`
+	// Checks are what the load generator alone could see about its own
+	// measurement (histogram values lost, flows that never returned): facts
+	// of the run, kept as written and never re-evaluated.
+	Checks  []ThresholdResult `json:"checks,omitempty"`
+	Aborted string            `json:"aborted,omitempty"`
+	// Segment is the execution segment the record ran when one plan is
+	// split between workers ("2/4"); empty for the whole plan. Reserved:
+	// no command splits a plan yet, but Merge already refuses one segment
+	// given twice.
+	Segment string `json:"segment,omitempty"`
+	// MergedFrom lists the records a merged record was made of.
+	MergedFrom []MergeInput `json:"merged_from,omitempty"`
+}
+
+// MergeInput is one record given to Merge: where it came from and the
+// SHA-256 of its bytes, so an auditor can match the inputs kept elsewhere.
+type MergeInput struct {
+	Source string `json:"source"` // the path given to report merge
+	RunID  string `json:"run_id,omitempty"`
+	SHA256 string `json:"sha256"` // lowercase hex of the record file
+	// Segment is the input's Load.Segment, when it ran one.
+	Segment string `json:"segment,omitempty"`
 }
 
 // ScenarioResult is one scenario of a load plan.
@@ -162,7 +234,8 @@ type Histogram struct {
 	Mean    float64 `json:"mean_us"`
 }
 
-// ThresholdResult is one evaluated threshold of the plan.
+// ThresholdResult is one evaluated threshold of the plan, or one check of
+// the measurement.
 type ThresholdResult struct {
 	Expr   string `json:"expr"`
 	Actual string `json:"actual"`

@@ -59,52 +59,55 @@ func RenderMarkdown(w io.Writer, r *Record) error {
 			fmt.Fprintln(bw, "\n</details>")
 		}
 	}
-	if l := v.Load; l != nil {
-		fmt.Fprintf(bw, "\n**Result: %s**", passFail(l.Passed))
-		if len(l.Thresholds) > 0 {
-			fmt.Fprintf(bw, " (%d of %d thresholds failed)", l.ThresholdsFailed, len(l.Thresholds))
-		}
-		if l.Aborted != "" {
-			fmt.Fprint(bw, " (aborted)")
-		}
-		fmt.Fprintln(bw)
-		for _, s := range l.Scenarios {
-			fmt.Fprintf(bw, "\n### Scenario %s\n\n", mdCell(s.Name))
-			fmt.Fprintf(bw, "Flow %s, executor %s, %s: %d iterations", code(s.Flow), code(s.Executor), roundDuration(s.Duration), s.Iterations)
-			if s.Expected > 0 {
-				fmt.Fprintf(bw, " of %d expected", s.Expected)
-			}
-			fmt.Fprintf(bw, ", %d failed, %d dropped, %d throttled.\n\n", s.Failed, s.Dropped, s.Throttled)
-			fmt.Fprintln(bw, "| Step | Count | Rate/s | Errors | Latency | p50 | p90 | p99 | p99.9 | max |\n| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
-			for _, st := range s.Steps {
-				fmt.Fprintf(bw, "| %s | %d | %.1f | %d (%s) | response | %s |\n", code(st.Step), st.Count, st.Rate, st.Errors, pct(st.ErrRate), latencyCells(st.Response, " | "))
-				fmt.Fprintf(bw, "| | | | | service | %s |\n", latencyCells(st.Service, " | "))
-			}
-			if hasOutcomes(s.Steps) {
-				fmt.Fprintln(bw, "\nErrors and expected answers by step, status, error and suberror:\n\n| Step | Status | Error | Suberror | Count |\n| --- | --- | --- | --- | ---: |")
-				for _, st := range s.Steps {
-					for _, o := range st.Outcomes {
-						fmt.Fprintf(bw, "| %s | %s | %s | %s | %d |\n", code(st.Step), o.StatusLabel(), orDash(code(o.Error)), orDash(code(o.Suberror)), o.Count)
-					}
-				}
-			}
-		}
-		fmt.Fprintf(bw, "\n- %s\n- %s\n", mdCell(oneLine(legendLatency)), mdCell(oneLine(legendErrors)))
-		if len(l.Thresholds) > 0 {
-			fmt.Fprintln(bw, "\n### Thresholds\n\n| Result | Threshold | Actual |\n| --- | --- | --- |")
-			for _, t := range l.Thresholds {
-				fmt.Fprintf(bw, "| %s | %s | %s |\n", passFail(t.Passed), code(t.Expr), mdCell(t.Actual))
-			}
-		}
-		if l.Aborted != "" {
-			fmt.Fprintf(bw, "\n**Aborted:** %s\n", mdCell(l.Aborted))
-		}
-		fmt.Fprintf(bw, "\n**Result: %s**\n", passFail(l.Passed))
+	if v.Load != nil {
+		markdownLoad(bw, v.Load)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("render markdown: %w", err)
 	}
 	return nil
+}
+
+// markdownLoad writes the load part of RenderMarkdown: the verdict, each
+// scenario's steps and outcomes, and the thresholds.
+func markdownLoad(bw io.Writer, l *loadView) {
+	fmt.Fprintf(bw, "\n**Result: %s**", l.Result)
+	if l.Verdict.Reason != "" {
+		fmt.Fprintf(bw, " (%s)", mdCell(l.Verdict.Reason))
+	}
+	fmt.Fprintln(bw)
+	for _, s := range l.Scenarios {
+		fmt.Fprintf(bw, "\n### Scenario %s\n\n", mdCell(s.Name))
+		fmt.Fprintf(bw, "Flow %s, executor %s, %s: %d iterations", code(s.Flow), code(s.Executor), roundDuration(s.Duration), s.Iterations)
+		if s.Expected > 0 {
+			fmt.Fprintf(bw, " of %d expected", s.Expected)
+		}
+		fmt.Fprintf(bw, ", %d failed, %d dropped, %d throttled.\n\n", s.Failed, s.Dropped, s.Throttled)
+		fmt.Fprintln(bw, "| Step | Count | Rate/s | Errors | Latency | p50 | p90 | p99 | p99.9 | max |\n| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+		for _, st := range s.Steps {
+			fmt.Fprintf(bw, "| %s | %d | %.1f | %d (%s) | response | %s |\n", code(st.Step), st.Count, st.Rate, st.Errors, pct(st.ErrRate), latencyCells(st.Response, " | "))
+			fmt.Fprintf(bw, "| | | | | service | %s |\n", latencyCells(st.Service, " | "))
+		}
+		if hasOutcomes(s.Steps) {
+			fmt.Fprintln(bw, "\nErrors and expected answers by step, status, error and suberror:\n\n| Step | Status | Error | Suberror | Count |\n| --- | --- | --- | --- | ---: |")
+			for _, st := range s.Steps {
+				for _, o := range st.Outcomes {
+					fmt.Fprintf(bw, "| %s | %s | %s | %s | %d |\n", code(st.Step), o.StatusLabel(), orDash(code(o.Error)), orDash(code(o.Suberror)), o.Count)
+				}
+			}
+		}
+	}
+	fmt.Fprintf(bw, "\n- %s\n- %s\n", mdCell(oneLine(legendLatency)), mdCell(oneLine(legendErrors)))
+	if len(l.Thresholds) > 0 {
+		fmt.Fprintln(bw, "\n### Thresholds\n\n| Result | Threshold | Actual |\n| --- | --- | --- |")
+		for _, t := range l.Thresholds {
+			fmt.Fprintf(bw, "| %s | %s | %s |\n", passFail(t.Passed), code(t.Expr), mdCell(t.Actual))
+		}
+	}
+	if l.Aborted != "" {
+		fmt.Fprintf(bw, "\n**Aborted:** %s\n", mdCell(l.Aborted))
+	}
+	fmt.Fprintf(bw, "\n**Result: %s**\n", l.Result)
 }
 
 // mdEscaper escapes what would otherwise become markup in a table cell.

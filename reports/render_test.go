@@ -78,7 +78,7 @@ func TestRenderFiguresComeFromHistograms(t *testing.T) {
 	if !strings.Contains(buf.String(), want) {
 		t.Fatalf("p99 %s from the histogram not in:\n%s", want, buf.String())
 	}
-	for _, s := range []string{"signup.challenge  400             invalid_grant        invalid_oob_value  × 7", "signup.start      429             -                    -                  × 3", "signup.start      400 (expected)  attributes_required  -                  × 10", "signup.start    500    50.0  3 (0.60%)", "FAIL  errors < 1%", "result: FAIL", "dropped 2, throttled 3"} {
+	for _, s := range []string{"signup.challenge  400             invalid_grant        invalid_oob_value  × 7", "signup.start      429             -                    -                  × 3", "signup.start      400 (expected)  attributes_required  -                  × 10", "signup.start    500    50.0  3 (0.60%)", "FAIL  signup error_rate < 1%  (actual 1.4% (7/500))", "result: FAIL (1 of 2 thresholds failed)", "dropped 2, throttled 3"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("text lacks %q", s)
 		}
@@ -174,7 +174,7 @@ func TestRenderHTML(t *testing.T) {
 	out = buf.String()
 	writeHTMLOut(t, "load.html", out)
 	for _, s := range []string{"<code>signup.challenge</code>", "NOT SEALED", "<td>response</td>", "<td>service</td>",
-		"<code>invalid_oob_value</code>", "<td>429</td>", "1 of 2 thresholds failed", "<code>errors &lt; 1%</code>"} {
+		"<code>invalid_oob_value</code>", "<td>429</td>", "FAIL</span>: 1 of 2 thresholds failed", "<code>signup error_rate &lt; 1%</code>"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("load HTML lacks %q", s)
 		}

@@ -80,16 +80,9 @@ func RenderText(w io.Writer, r *Record) error {
 			}
 		}
 		fmt.Fprintln(bw, "\n"+latencyLegend)
-		if len(l.Thresholds) > 0 {
-			fmt.Fprintln(bw, "\nthresholds")
-			for _, t := range l.Thresholds {
-				fmt.Fprintf(bw, "  %s  %s (actual %s)\n", passFail(t.Passed), t.Expr, t.Actual)
-			}
+		if err := WriteVerdict(bw, l.Verdict); err != nil {
+			return err
 		}
-		if l.Aborted != "" {
-			fmt.Fprintf(bw, "\nABORTED: %s\n", oneLine(l.Aborted))
-		}
-		fmt.Fprintf(bw, "\nresult: %s\n", passFail(l.Passed))
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("render text: %w", err)

@@ -1,19 +1,24 @@
 package reports
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
 // NewRecord starts a record of kind for tool against target, with the schema
-// set, StartedAt now (UTC) and an empty Conformance or Load body to fill.
-// Set EndedAt when the run ends.
+// set, a new random run ID, StartedAt now (UTC) and an empty Conformance or
+// Load body to fill. Set EndedAt when the run ends.
 func NewRecord(kind Kind, tool Tool, target Target) *Record {
 	r := &Record{
 		Schema:    SchemaVersion,
 		Kind:      kind,
+		RunID:     rand.Text(),
 		Tool:      tool,
 		Target:    target,
 		StartedAt: time.Now().UTC(),
@@ -113,6 +118,14 @@ func validateConformance(c *Conformance, bad func(string, ...any)) {
 func validateLoad(l *Load, bad func(string, ...any)) {
 	if len(l.Plan) > 0 && !json.Valid(l.Plan) {
 		bad("plan is not JSON")
+	}
+	for i, in := range l.MergedFrom {
+		if in.Source == "" {
+			bad("merged_from[%d]: empty source", i)
+		}
+		if b, err := hex.DecodeString(in.SHA256); err != nil || len(b) != sha256.Size || strings.ToLower(in.SHA256) != in.SHA256 {
+			bad("merged_from[%d] %q: sha256 %q is not 64 lowercase hex digits", i, in.Source, in.SHA256)
+		}
 	}
 	names := make(map[string]bool, len(l.Scenarios))
 	for i, s := range l.Scenarios {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -44,11 +45,12 @@ type entryView struct {
 }
 
 type loadView struct {
-	Scenarios        []scenarioView
-	Thresholds       []ThresholdResult
-	ThresholdsFailed int
-	Aborted          string
-	Passed           bool // every threshold passed and the run was not aborted
+	Scenarios  []scenarioView
+	Verdict    Verdict // Judge of the record, the one every command gives
+	Thresholds []ThresholdResult
+	Aborted    string
+	Passed     bool
+	Result     string // PASS, FAIL or NOT JUDGED
 }
 
 type scenarioView struct {
@@ -136,7 +138,7 @@ func buildView(r *Record) (*view, error) {
 	}
 	v := &view{
 		Kind:        r.Kind,
-		Tool:        strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version),
+		Tool:        r.Tool.String(),
 		Target:      targetLine(r.Target),
 		ProfileHash: orNone(r.Target.ProfileHash),
 		Started:     timeOrUnknown(r.StartedAt),
@@ -166,13 +168,9 @@ func buildView(r *Record) (*view, error) {
 		v.Conf = c
 	}
 	if r.Load != nil {
-		l := &loadView{Thresholds: r.Load.Thresholds, Aborted: r.Load.Aborted, Passed: r.Load.Aborted == ""}
-		for _, t := range r.Load.Thresholds {
-			if !t.Passed {
-				l.ThresholdsFailed++
-				l.Passed = false
-			}
-		}
+		verdict := Judge(r)
+		l := &loadView{Verdict: verdict, Aborted: r.Load.Aborted, Passed: verdict.Passed(), Result: verdict.Status.String()}
+		l.Thresholds = append(slices.Clone(verdict.Thresholds), verdict.Checks...)
 		for _, s := range r.Load.Scenarios {
 			sv := scenarioView{ScenarioResult: s}
 			all := s.Steps
@@ -244,19 +242,13 @@ func targetLine(t Target) string {
 }
 
 // integrityLine states the record's tamper evidence; tampered is true when
-// the record does not match its digest.
+// the record does not match its seal.
 func integrityLine(r *Record) (line string, tampered bool) {
-	if r.readChecked {
-		return IntegrityStatus(r, r.readVerdict), errors.Is(r.readVerdict, ErrTampered)
+	verdict := r.readVerdict
+	if !r.readChecked {
+		verdict = Verify(r)
 	}
-	switch err := Verify(r); {
-	case err == nil:
-		return "verified " + r.Integrity.Algorithm + " " + r.Integrity.Digest, false
-	case errors.Is(err, ErrTampered):
-		return IntegrityStatus(r, err), true
-	default:
-		return IntegrityStatus(r, nil), false
-	}
+	return integrityStatus(r.Integrity, verdict), errors.Is(verdict, ErrTampered)
 }
 
 func orNone(s string) string {

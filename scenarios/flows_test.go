@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/ciamcheck/ciamcheck/emulator"
-	"github.com/ciamcheck/ciamcheck/emulator/faults"
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/otp"
 	"github.com/ciamcheck/ciamcheck/scenarios"
@@ -51,7 +51,7 @@ const pollEvery = 5 * time.Millisecond
 
 // newEmulator serves an emulator tenant (default config, changed by mutate)
 // on loopback and returns a flow config for it.
-func newEmulator(t testing.TB, mutate func(*emulator.Config)) scenarios.Config {
+func newEmulator(t testing.TB, mutate func(*backdoor.Config)) scenarios.Config {
 	t.Helper()
 	cfg := emulator.DefaultConfig()
 	if mutate != nil {
@@ -71,7 +71,7 @@ func newEmulator(t testing.TB, mutate func(*emulator.Config)) scenarios.Config {
 			Tenant: cfg.Tenant, ClientID: emulator.DefaultNativeClientID,
 			BaseURL: srv.URL + "/" + cfg.Tenant + ".onmicrosoft.com", HTTPClient: srv.Client(),
 		},
-		OTP:          &otp.Outbox{BaseURL: srv.URL, HTTPClient: srv.Client(), CodeLength: cfg.OTP.CodeLength},
+		OTP:          &otp.Outbox{Backdoor: &backdoor.Client{BaseURL: srv.URL, HTTPClient: srv.Client()}, CodeLength: cfg.OTP.CodeLength},
 		Users:        &seqUsers{},
 		Attributes:   nativeauth.Attributes{"displayName": "Test User"},
 		Password:     scenarios.PasswordPolicy{MinLength: 8, MaxLength: 256, Banned: cfg.PasswordPolicy.BannedWords},
@@ -80,12 +80,12 @@ func newEmulator(t testing.TB, mutate func(*emulator.Config)) scenarios.Config {
 	}
 }
 
-func otpTenant(c *emulator.Config) { c.SignUpMethod = emulator.SignUpMethodOTP }
+func otpTenant(c *backdoor.Config) { c.SignUpMethod = backdoor.SignUpMethodOTP }
 
 func TestFlowsEndToEnd(t *testing.T) {
 	tests := []struct {
 		flow   string
-		tenant func(*emulator.Config)
+		tenant func(*backdoor.Config)
 		steps  []scenarios.StepName
 		// status 400 steps: the documented interruptions.
 		interrupted map[scenarios.StepName]nativeauth.ErrorCode
@@ -318,14 +318,14 @@ func TestFlowFailures(t *testing.T) {
 	})
 }
 
-func withFault(endpoint nativeauth.Endpoint, spec faults.Spec) func(*emulator.Config) {
-	return func(c *emulator.Config) {
-		c.Faults = faults.Set{Endpoints: map[string]faults.Spec{string(endpoint): spec}}
+func withFault(endpoint nativeauth.Endpoint, spec backdoor.FaultSpec) func(*backdoor.Config) {
+	return func(c *backdoor.Config) {
+		c.Faults = backdoor.Faults{Endpoints: map[string]backdoor.FaultSpec{string(endpoint): spec}}
 	}
 }
 
 func TestThrottledStepRecordsRetryAfter(t *testing.T) {
-	cfg := newEmulator(t, withFault(nativeauth.EndpointSignUpStart, faults.Spec{Rate429: 1, RetryAfter: faults.Duration(3 * time.Second)}))
+	cfg := newEmulator(t, withFault(nativeauth.EndpointSignUpStart, backdoor.FaultSpec{Rate429: 1, RetryAfter: backdoor.Duration(3 * time.Second)}))
 	f, _ := scenarios.New(scenarios.FlowSignUpPassword, cfg)
 	rec := &recorder{}
 	if err := f.Run(context.Background(), scenarios.Iteration{Observer: rec}); err == nil {
@@ -343,7 +343,7 @@ func TestThrottledStepRecordsRetryAfter(t *testing.T) {
 func TestSSPRDropsUserWhenOutcomeUnknown(t *testing.T) {
 	// Submit succeeds, every poll fails: the password may or may not have
 	// changed, so the user must not go back to the pool.
-	cfg := newEmulator(t, withFault(nativeauth.EndpointResetPollCompletion, faults.Spec{Rate503: 1}))
+	cfg := newEmulator(t, withFault(nativeauth.EndpointResetPollCompletion, backdoor.FaultSpec{Rate503: 1}))
 	cfg.Pool = scenarios.NewUserPool()
 	f, _ := scenarios.New(scenarios.FlowSSPR, cfg)
 	ctx := context.Background()

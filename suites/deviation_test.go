@@ -18,8 +18,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
-	"github.com/ciamcheck/ciamcheck/otp"
 	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/suites/conformance"
 )
@@ -27,13 +27,13 @@ import (
 // outboxCode reads the newest code the wrapped emulator sent to username
 // through its backdoor, for the deviation that accepts any code.
 func outboxCode(inner http.Handler, username string) (string, bool) {
-	req := httptest.NewRequest(http.MethodGet, otp.OutboxPath+"?"+url.Values{"username": {username}}.Encode(), nil)
+	req := httptest.NewRequest(http.MethodGet, backdoor.Prefix+backdoor.PathOutbox+"?"+url.Values{"username": {username}}.Encode(), nil)
 	rec := httptest.NewRecorder()
 	inner.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		return "", false
 	}
-	a, err := otp.DecodeOutbox(rec.Body.Bytes())
+	a, err := backdoor.DecodeOutbox(rec.Body.Bytes())
 	if err != nil {
 		return "", false
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -95,11 +94,14 @@ func runConformance(w io.Writer, f conformanceFlags) error {
 			return &exitError{code: exitCouldNotRun, err: fmt.Errorf("conformance: %w", err)}
 		}
 	}
+	if err := reports.CheckSealKeys(); f.out != "" && err != nil {
+		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("conformance: %w", err)}
+	}
 	opts := conformance.Options{
 		Config: conformance.Config{
 			ProfilePath: f.target,
 			Out:         f.out,
-			Tool:        reports.Tool{Name: "ciamcheck", Version: toolVersion(), GoVersion: runtime.Version()},
+			Tool:        tool(),
 		},
 		LabelFilter: f.labelFilter,
 		FocusString: f.focus,

@@ -57,8 +57,10 @@ func TestDocumentedCommandsExist(t *testing.T) {
 					continue
 				}
 				args := shellWords(m[2])
-				if cmd.Name() == "report" && len(args) > 0 && args[0] == "merge" {
-					cmd, _, _ = root.Find([]string{"report", "merge"})
+				if len(args) > 0 { // a subcommand such as report merge, report verify
+					if sub, _, err := cmd.Find(args[:1]); err == nil && sub != cmd {
+						cmd = sub
+					}
 				}
 				for _, a := range args {
 					if !strings.HasPrefix(a, "-") || a == "-" {

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ciamcheck/ciamcheck/emulator"
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/profile"
 )
 
@@ -58,7 +59,7 @@ emulator between processes, or to watch its request log.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.BackdoorToken == "" {
-				o.BackdoorToken = os.Getenv(emulator.BackdoorTokenEnv)
+				o.BackdoorToken = os.Getenv(backdoor.TokenEnv)
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			return runEmulator(cmd.Context(), o, cmd.OutOrStdout(), logger, nil)
@@ -68,7 +69,7 @@ emulator between processes, or to watch its request log.`,
 
 The backdoor (/emulator/v1/: passcodes, clock, users, config, faults) is
 served without a token on loopback only. Listening anywhere else, it needs
-a bearer token (--backdoor-token, or ` + emulator.BackdoorTokenEnv + ` in the
+a bearer token (--backdoor-token, or ` + backdoor.TokenEnv + ` in the
 environment; at least 16 characters; clients send "Authorization: Bearer
 TOKEN", and a profile names the variable in capabilities.backdoor_token_env)
 or --backdoor-unprotected, which opens it to anyone who can reach the port;
@@ -78,7 +79,7 @@ without either the emulator refuses to start (exit 2).`
 	f.StringVar(&o.Tenant, "tenant", "", "tenant subdomain (default: the config's, \"contoso\")")
 	f.StringVar(&o.ConfigPath, "config", "", "tenant YAML file (default: built-in tenant)")
 	f.BoolVar(&o.NoBackdoor, "no-backdoor", false, "disable the /emulator/v1/ test API")
-	f.StringVar(&o.BackdoorToken, "backdoor-token", "", "bearer token the backdoor requires (default $"+emulator.BackdoorTokenEnv+"; the variable keeps it out of the process list)")
+	f.StringVar(&o.BackdoorToken, "backdoor-token", "", "bearer token the backdoor requires (default $"+backdoor.TokenEnv+"; the variable keeps it out of the process list)")
 	f.BoolVar(&o.BackdoorUnprotected, "backdoor-unprotected", false, "serve the backdoor beyond loopback without a token: anyone who can reach the port reads passcodes and changes the tenant")
 	f.StringVar(&o.ProfilePath, "write-profile", "", "write a target profile for this emulator to this file (for ciamcheck --target)")
 	return cmd
@@ -165,11 +166,11 @@ func runEmulator(ctx context.Context, o emulatorOptions, out io.Writer, logger *
 
 // decideBackdoor applies emulator.DecideBackdoorAccess to a listening
 // address, with the way out spelled in flags when it refuses.
-func decideBackdoor(listen net.Addr, cfg emulator.Config, o emulatorOptions) (emulator.BackdoorAccess, error) {
+func decideBackdoor(listen net.Addr, cfg backdoor.Config, o emulatorOptions) (emulator.BackdoorAccess, error) {
 	access, err := emulator.DecideBackdoorAccess(listen, cfg.Backdoor.Disabled, o.BackdoorToken, o.BackdoorUnprotected)
 	switch {
 	case errors.Is(err, emulator.ErrBackdoorExposed):
-		return 0, fmt.Errorf("emulator: %w. Protect it with a token (--backdoor-token, or %s in the environment), open it knowingly with --backdoor-unprotected, turn it off with --no-backdoor, or listen on 127.0.0.1", err, emulator.BackdoorTokenEnv)
+		return 0, fmt.Errorf("emulator: %w. Protect it with a token (--backdoor-token, or %s in the environment), open it knowingly with --backdoor-unprotected, turn it off with --no-backdoor, or listen on 127.0.0.1", err, backdoor.TokenEnv)
 	case err != nil:
 		return 0, fmt.Errorf("emulator: %w", err)
 	}
@@ -178,7 +179,7 @@ func decideBackdoor(listen net.Addr, cfg emulator.Config, o emulatorOptions) (em
 
 // emulatorBanner is what the startup banner says.
 type emulatorBanner struct {
-	cfg    emulator.Config
+	cfg    backdoor.Config
 	listen string // the bound address, e.g. [::]:8080
 	host   string // the address to dial, e.g. 192.0.2.7:8080
 	access emulator.BackdoorAccess
@@ -207,14 +208,14 @@ func (b emulatorBanner) print(out io.Writer, profilePath string) error {
 	case emulator.BackdoorLoopback:
 		fmt.Fprintf(out, "  backdoor:  %s, loopback only, no token\n", bd)
 	case emulator.BackdoorToken:
-		fmt.Fprintf(out, "  backdoor:  %s, protected: send Authorization: Bearer $%s\n", bd, emulator.BackdoorTokenEnv)
+		fmt.Fprintf(out, "  backdoor:  %s, protected: send Authorization: Bearer $%s\n", bd, backdoor.TokenEnv)
 	case emulator.BackdoorUnprotected:
 		fmt.Fprintf(out, "  backdoor:  %s, UNPROTECTED (--backdoor-unprotected): anyone who can reach %s reads passcodes and changes the tenant\n", bd, b.listen)
 	}
 	p := profile.EmulatorProfile(base, cfg)
 	if b.access == emulator.BackdoorToken {
 		// The profile names the variable; the token stays out of the file.
-		p.Capabilities.BackdoorTokenEnv = emulator.BackdoorTokenEnv
+		p.Capabilities.BackdoorTokenEnv = backdoor.TokenEnv
 	}
 	prof, err := p.YAML()
 	if err != nil {
@@ -222,7 +223,7 @@ func (b emulatorBanner) print(out io.Writer, profilePath string) error {
 	}
 	tokenNote := ""
 	if b.access == emulator.BackdoorToken {
-		tokenNote = fmt.Sprintf("with %s set to the backdoor token, ", emulator.BackdoorTokenEnv)
+		tokenNote = fmt.Sprintf("with %s set to the backdoor token, ", backdoor.TokenEnv)
 	}
 	if profilePath != "" {
 		if err := os.WriteFile(profilePath, prof, 0o644); err != nil {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ciamcheck/ciamcheck/emulator"
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/profile"
 )
@@ -255,7 +255,7 @@ func TestEmulatorRefusesAnExposedBackdoor(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%s: want a refusal, got none", addr)
 		}
-		for _, want := range []string{"backdoor would be open to the network", "--backdoor-token", emulator.BackdoorTokenEnv, "--backdoor-unprotected", "--no-backdoor"} {
+		for _, want := range []string{"backdoor would be open to the network", "--backdoor-token", backdoor.TokenEnv, "--backdoor-unprotected", "--no-backdoor"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("%s: refusal %q does not say %q", addr, err, want)
 			}
@@ -275,7 +275,7 @@ func TestEmulatorBackdoorToken(t *testing.T) {
 	var out syncBuffer
 	path := filepath.Join(t.TempDir(), "shared.yaml")
 	addr := startEmulator(t, emulatorOptions{Addr: "127.0.0.1:0", BackdoorToken: token, ProfilePath: path}, &out)
-	if !strings.Contains(out.String(), "protected: send Authorization: Bearer $"+emulator.BackdoorTokenEnv) {
+	if !strings.Contains(out.String(), "protected: send Authorization: Bearer $"+backdoor.TokenEnv) {
 		t.Errorf("banner does not say the backdoor is protected:\n%s", out.String())
 	}
 	if strings.Contains(out.String(), token) {
@@ -309,17 +309,17 @@ func TestEmulatorBackdoorToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(written), token) || !strings.Contains(string(written), "backdoor_token_env: "+emulator.BackdoorTokenEnv) {
+	if strings.Contains(string(written), token) || !strings.Contains(string(written), "backdoor_token_env: "+backdoor.TokenEnv) {
 		t.Fatalf("written profile: want the variable named and no token:\n%s", written)
 	}
 	p, err := profile.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(emulator.BackdoorTokenEnv, "")
-	if _, err := profile.Open(context.Background(), p); err == nil || !strings.Contains(err.Error(), emulator.BackdoorTokenEnv+" is not set") {
+	t.Setenv(backdoor.TokenEnv, "")
+	if _, err := profile.Open(context.Background(), p); err == nil || !strings.Contains(err.Error(), backdoor.TokenEnv+" is not set") {
 		t.Errorf("opening the profile without the variable: want an error naming it, got %v", err)
 	}
-	t.Setenv(emulator.BackdoorTokenEnv, token)
+	t.Setenv(backdoor.TokenEnv, token)
 	checkProfileReaches(t, p, addr)
 }

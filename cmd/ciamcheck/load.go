@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -24,15 +23,16 @@ func init() { subcommands = append(subcommands, newLoadCmd) }
 
 // loadFlags are the flags of `ciamcheck load`.
 type loadFlags struct {
-	target       string
-	plan         string
-	out          string
-	hlog         string
-	users        string
-	interval     time.Duration
-	pollInterval time.Duration
-	quiet        bool
-	listPlans    bool
+	target        string
+	plan          string
+	out           string
+	hlog          string
+	users         string
+	interval      time.Duration
+	progressEvery time.Duration
+	pollInterval  time.Duration
+	quiet         bool
+	listPlans     bool
 }
 
 const defaultPlan = "smoke"
@@ -55,9 +55,12 @@ the default is the smoke plan, which runs every flow at a low rate for about
 20 seconds. With no --target it starts the embedded emulator on a loopback
 port. Against a target off loopback the plan must set max_rate.
 
-Live progress is drawn as bars on a terminal and as one line per scenario per
-interval otherwise (CI). At the end a summary table per scenario and step is
-printed, the plan's thresholds are evaluated, and the run record is written.
+Live progress is drawn as bars on a terminal and, when the output is not a
+terminal (CI), as one line per scenario every --progress-every (10s) and once
+at the end. At the end a summary table per scenario and step is printed, the
+plan's thresholds are evaluated, and the run record is written; the record
+carries the thresholds, so "ciamcheck report" judges it again the same way
+(and "ciamcheck report merge" judges records of several workers as one run).
 Ctrl-C stops gracefully (in-flight flows get the plan's graceful_stop; the
 record and the .hlog are still written); a second Ctrl-C quits at once.
 Exit status: 0 when every threshold passed, 1 when one failed or the run was
@@ -82,6 +85,7 @@ aborted (e.g. sustained throttling), 2 when the run could not start.`,
 	fl.StringVar(&f.hlog, "hlog", "", "write interval histograms to this file in the HdrHistogram log format")
 	fl.StringVar(&f.users, "users", "", "users for sign-in and reset flows: JSON lines or CSV (username,password); setup tops the pool up to the plan's setup.users")
 	fl.DurationVar(&f.interval, "interval", time.Second, "progress and .hlog interval")
+	fl.DurationVar(&f.progressEvery, "progress-every", loadgen.DefaultPlainProgressEvery, "when the output is not a terminal (CI logs), write progress lines this often")
 	fl.DurationVar(&f.pollInterval, "poll-interval", 0, "emulator targets only: poll password-reset completion this often instead of the poll_interval the API asks for")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress")
 	fl.BoolVar(&f.listPlans, "list-plans", false, "print the built-in plans and exit")
@@ -124,6 +128,9 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	if err != nil {
 		return startFail(err)
 	}
+	if err := reports.CheckSealKeys(); f.out != "" && err != nil {
+		return startFail(err)
+	}
 	prof := profile.Default()
 	if f.target != "" {
 		if prof, err = profile.Load(f.target); err != nil {
@@ -151,15 +158,16 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 
 	s := tgt.Summary()
 	rec := reports.NewRecord(reports.KindLoad,
-		reports.Tool{Name: "ciamcheck", Version: toolVersion(), GoVersion: runtime.Version()},
+		tool(),
 		reports.Target{Kind: s.Kind, BaseURL: s.BaseURL, Tenant: s.Tenant, ClientID: s.ClientID, ProfileHash: s.ProfileHash})
 
 	fmt.Fprintf(stderr, "load: plan %s against %s (%s)\n", plan.Name, s.BaseURL, s.Kind)
 	opts := loadgen.Options{
-		TargetURL: tgt.BaseURL,
-		HlogPath:  f.hlog,
-		Interval:  f.interval,
-		Logger:    slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		TargetURL:          tgt.BaseURL,
+		HlogPath:           f.hlog,
+		Interval:           f.interval,
+		PlainProgressEvery: f.progressEvery,
+		Logger:             slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if !f.quiet {
 		opts.Progress = stdout
@@ -171,8 +179,9 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	rec.Load = result
 	rec.EndedAt = time.Now().UTC()
 
+	verdict := reports.Judge(rec)
 	fmt.Fprintln(stdout)
-	if err := loadgen.WriteSummary(stdout, result); err != nil {
+	if err := reports.WriteLoadSummary(stdout, result, verdict); err != nil {
 		return fmt.Errorf("load: summary: %w", err)
 	}
 	if f.out != "" {
@@ -184,12 +193,8 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	if f.hlog != "" {
 		fmt.Fprintf(stdout, "interval histograms: %s\n", f.hlog)
 	}
-	if !loadgen.Passed(result) {
-		why := "a threshold failed"
-		if result.Aborted != "" {
-			why = "the run was aborted: " + result.Aborted
-		}
-		return &exitError{code: 1, err: fmt.Errorf("load: %s", why)}
+	if !verdict.Passed() {
+		return &exitError{code: verdict.Status.ExitCode(), err: fmt.Errorf("load: %s", verdict.Reason)}
 	}
 	return nil
 }

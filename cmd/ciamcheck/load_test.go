@@ -50,7 +50,7 @@ func TestLoadRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("load failed: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
 	}
-	for _, want := range []string{"signin-password", "token.password", "signup.start", "THRESHOLDS", "ok   dropped == 0", "run record: " + out} {
+	for _, want := range []string{"signin-password", "token.password", "signup.start", "thresholds", "PASS  dropped == 0", "run record: " + out} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
@@ -83,10 +83,14 @@ func TestLoadRun(t *testing.T) {
 	if !strings.Contains(string(raw), "#[StartTime:") || strings.Count(string(raw), "\n") < 4 {
 		t.Errorf(".hlog does not look like an HdrHistogram log:\n%s", raw)
 	}
-	// The record renders through `ciamcheck report`.
+	// The record renders through `ciamcheck report`, which judges it as
+	// load did.
 	rep, _, err := runCLI("report", out)
 	if err != nil || !strings.Contains(rep, "token.password") {
 		t.Errorf("report of the load record: %v\n%s", err, rep)
+	}
+	if got, want := verdictOf(t, rep), verdictOf(t, stdout); got != want {
+		t.Errorf("report's verdict\n%s\nload's\n%s", got, want)
 	}
 }
 
@@ -109,6 +113,14 @@ func TestLoadThresholdBreachExitsOne(t *testing.T) {
 	}
 	if len(rec.Load.Thresholds) != 1 || rec.Load.Thresholds[0].Passed {
 		t.Errorf("recorded thresholds = %+v", rec.Load.Thresholds)
+	}
+	// report judges the record the same way: the same verdict, exit 1.
+	rep, _, err := runCLI("report", out)
+	if exitCode(err) != 1 {
+		t.Errorf("report: exit %d (%v), want 1", exitCode(err), err)
+	}
+	if got, want := verdictOf(t, rep), verdictOf(t, stdout); got != want {
+		t.Errorf("report's verdict\n%s\nload's\n%s", got, want)
 	}
 }
 

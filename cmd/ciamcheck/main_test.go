@@ -129,6 +129,8 @@ func TestExitStatusContract(t *testing.T) {
 		{[]string{"catalog", "--format", "pdf"}, exitCouldNotRun, "--format"},
 		{[]string{"emulator", "--addr"}, exitCouldNotRun, "flag needs an argument"},
 		{[]string{"emulator", "--addr", "0.0.0.0:0"}, exitCouldNotRun, "backdoor would be open to the network"},
+		{[]string{"report", "verify", garbage}, exitCouldNotRun, "nothing to verify against"},
+		{[]string{"report", "verify", "--key", garbage, garbage}, exitCouldNotRun, "--key"},
 		{[]string{"version"}, exitPassed, "ciamcheck"},
 	}
 	for _, tc := range cases {

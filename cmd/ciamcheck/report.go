@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,10 +28,11 @@ type reportFlags struct {
 	confidence       float64
 }
 
-// Exit codes of `ciamcheck report`.
+// Exit codes of `ciamcheck report` and `report merge`, the contract of
+// every command: 0 judged and passed, 1 judged and failed, 2 could not judge.
 const (
-	exitRegression = 1 // --fail-on-regression and Compare found one
-	exitBadRecord  = 2 // unreadable, invalid or tampered record
+	exitRegression = 1 // the record failed, or --fail-on-regression and Compare found one
+	exitBadRecord  = 2 // unreadable, invalid or tampered record; records that cannot be merged
 )
 
 func newReportCmd() *cobra.Command {
@@ -41,9 +43,22 @@ func newReportCmd() *cobra.Command {
 		Long: `report reads a run record written by "ciamcheck conformance" or "ciamcheck load"
 and renders it. It never re-runs anything.
 
-The record's integrity digest is checked on reading: a record modified after
-it was written is refused (exit 2). If CIAMCHECK_RECORD_KEY is set, records
-are verified (and, by "report merge", signed) with HMAC-SHA256 under that key.
+It judges the record as the command that wrote it did, with the same code:
+a conformance run fails when a catalog entry failed; a load run fails when
+a threshold of its plan fails on the record's data (the record carries the
+thresholds; a merged record's are evaluated on the merged data), a
+measurement check failed, or the run was aborted.
+Exit status: 0 the record passed (and, with --fail-on-regression, did not
+regress); 1 it failed or regressed; 2 it could not be judged (unreadable,
+invalid or tampered record, or thresholds this version cannot evaluate).
+
+The record's seal is checked on reading: a record modified after it was
+written is refused (exit 2). A plain SHA-256 digest detects accidents only
+(anyone can recompute it) and reads "digest only — not evidence". If
+CIAMCHECK_RECORD_KEY is set, records are verified (and, by "report merge",
+signed) with HMAC-SHA256 under that key, and a record that is unsealed or
+only carries a digest is refused (exit 2). Ed25519-signed records and audit
+bundles are checked by "report verify --key KEY.pub" (see report bundle).
 
 With --compare, the previous record is read too and what changed is added
 to the report (text, Markdown and HTML; JUnit and JSON print it on stderr).
@@ -63,8 +78,7 @@ two runs of the same system are called regressed at most 1% of the time per
 figure at the default 0.99, and a percentile that too few values cannot bound
 (p99 of a 20-iteration smoke run) is reported "not judged".
 A conformance run regresses when an entry that did not fail now fails.
---fail-on-regression then exits 1; an unreadable, invalid or tampered record
-exits 2. Setting all four to 0 flags any increase.
+--fail-on-regression then exits 1. Setting all four to 0 flags any increase.
 
 Example: the previous p99 of signin-password/token.password was 40ms. With
 --latency-tolerance 0.2 --min-latency 5ms, a new p99 whose lower confidence
@@ -92,6 +106,7 @@ of 49ms regresses (+22.5%, and 9ms ≥ 5ms).`,
 	fl.Float64Var(&f.confidence, "confidence", reports.DefaultTolerance.Confidence, "how sure a regression must be, from 0.5 to 0.9999 (0.99: identical runs regress at most 1% of the time per figure)")
 	fl.Float64Var(&f.errorTolerance, "error-tolerance", reports.DefaultTolerance.ErrorRate, "allowed absolute increase of a load step's error rate (0.01 = 1 percentage point)")
 	cmd.AddCommand(newReportMergeCmd())
+	cmd.AddCommand(newReportBundleCmd(), newReportVerifyCmd())
 	return cmd
 }
 
@@ -99,12 +114,26 @@ func newReportMergeCmd() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "merge RUN.json RUN.json... --out MERGED.json",
-		Short: "Merge load records of one plan run on several machines",
-		Long: `merge combines load records of the same plan: histograms are merged exactly,
-counters summed. Records of different plans or kinds are refused. Thresholds
-are not carried over: evaluate them again on the merged record.`,
-		Example: `  ciamcheck report merge worker1.json worker2.json worker3.json --out merged.json`,
-		Args:    cobra.MinimumNArgs(1),
+		Short: "Merge load records of one plan run on several machines, and judge the whole run",
+		Long: `merge combines the load records of one plan run on several machines into one
+run record: counters summed, histograms merged exactly (a histogram of
+another geometry is refused, never widened or dropped).
+
+It refuses what cannot be one run: a record that is not a load record, or
+of another plan, target profile (profile hash) or ciamcheck version, and the
+same record given twice (same SHA-256 of its bytes, or same run ID). The
+merged record lists each input (path, run ID, SHA-256), keeps each input's
+measurement checks and abort reason, and carries the plan's thresholds.
+
+The thresholds are then evaluated on the merged data — not per worker:
+a p99 or a rate of the whole run is not any worker's — and the verdict is
+printed. "ciamcheck report MERGED.json" gives the same verdict.
+Exit status: 0 every threshold passed; 1 one failed (or a worker aborted,
+or a measurement check failed); 2 could not judge: an input unreadable,
+invalid or tampered, or the records cannot be one run.`,
+		Example: `  ciamcheck report merge worker1.json worker2.json worker3.json --out merged.json
+  ciamcheck report merged.json --format html --out merged.html`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runReportMerge(cmd.OutOrStdout(), args, out)
 		},
@@ -118,12 +147,17 @@ are not carried over: evaluate them again on the merged record.`,
 func readRecordForReport(path string) (*reports.Record, error) {
 	r, err := reports.ReadFile(path)
 	if err != nil {
-		if errors.Is(err, reports.ErrTampered) {
-			return nil, &exitError{code: exitBadRecord, err: fmt.Errorf("refusing a tampered record: %w", err)}
-		}
-		return nil, &exitError{code: exitBadRecord, err: err}
+		return nil, badRecord(err)
 	}
 	return r, nil
+}
+
+// badRecord is exit 2 for a record that cannot be read.
+func badRecord(err error) error {
+	if errors.Is(err, reports.ErrTampered) {
+		return &exitError{code: exitBadRecord, err: fmt.Errorf("refusing a tampered record: %w", err)}
+	}
+	return &exitError{code: exitBadRecord, err: err}
 }
 
 func runReport(stdout, stderr io.Writer, path string, f reportFlags) error {
@@ -189,10 +223,27 @@ func runReport(stdout, stderr io.Writer, path string, f reportFlags) error {
 	} else if err := writeFileAtomic(f.out, buf.Bytes()); err != nil {
 		return err
 	}
-	if f.failOnRegression && cmp.Regressed() {
-		return &exitError{code: exitRegression, err: fmt.Errorf("%s regressed against %s", path, f.compare)}
+	return reportStatus(path, reports.Judge(rec), f.failOnRegression && cmp.Regressed(), f.compare)
+}
+
+// reportStatus is the exit of report: the record's verdict, and 1 for a
+// regression --fail-on-regression asked about.
+func reportStatus(path string, verdict reports.Verdict, regressed bool, previous string) error {
+	var why []string
+	if !verdict.Passed() {
+		why = append(why, fmt.Sprintf("%s: %s (%s)", path, verdict.Status, verdict.Reason))
 	}
-	return nil
+	if regressed {
+		why = append(why, fmt.Sprintf("%s regressed against %s", path, previous))
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	code := verdict.Status.ExitCode()
+	if code == 0 {
+		code = exitRegression
+	}
+	return &exitError{code: code, err: errors.New(strings.Join(why, "; "))}
 }
 
 // tolerance is the comparison tolerance the flags ask for.
@@ -217,24 +268,36 @@ func (f reportFlags) tolerance() (reports.Tolerance, error) {
 	return tol, nil
 }
 
+// runReportMerge merges the records, writes the merged record and judges
+// it: exit 0 or 1 by its thresholds, 2 when the records cannot be one run.
 func runReportMerge(stdout io.Writer, paths []string, out string) error {
-	recs := make([]*reports.Record, 0, len(paths))
+	parts := make([]reports.Part, 0, len(paths))
 	for _, p := range paths {
-		r, err := readRecordForReport(p)
+		part, err := reports.ReadPart(p)
 		if err != nil {
-			return err
+			return badRecord(err)
 		}
-		recs = append(recs, r)
+		parts = append(parts, part)
 	}
-	merged, err := reports.Merge(recs...)
+	merged, err := reports.Merge(parts...)
 	if err != nil {
-		return err
+		return &exitError{code: exitBadRecord, err: err} // "merge: why"
 	}
 	if err := reports.WriteFile(out, merged); err != nil {
+		return &exitError{code: exitBadRecord, err: fmt.Errorf("report merge: %w", err)}
+	}
+	fmt.Fprintf(stdout, "merged %d records into %s\n", len(parts), out)
+	for i, in := range merged.Load.MergedFrom {
+		fmt.Fprintf(stdout, "  %d. %s  sha256 %s\n", i+1, in.Source, in.SHA256)
+	}
+	verdict := reports.Judge(merged)
+	if err := reports.WriteVerdict(stdout, verdict); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "merged %d records into %s\n", len(recs), out)
-	return err
+	if !verdict.Passed() {
+		return &exitError{code: verdict.Status.ExitCode(), err: fmt.Errorf("report merge: %s: %s (%s)", out, verdict.Status, verdict.Reason)}
+	}
+	return nil
 }
 
 // writeFileAtomic writes a rendered report so a reader never sees half of it.

@@ -87,22 +87,28 @@ func TestReportFormats(t *testing.T) {
 	t.Setenv(reports.RecordKeyEnv, "")
 	conf := writeRun(t, "conf.json", conformanceRun(reports.OutcomeFailed))
 	load := writeRun(t, "load.json", loadRun(t, 1000))
+	// The conformance record has a failed entry: every format renders it,
+	// and report exits 1, the record's verdict.
 	tests := []struct {
 		args []string
+		code int
 		want []string
 	}{
-		{[]string{"report", conf}, []string{"3 entries: 1 passed, 1 failed, 1 skipped", "signup.start.weak_password", "needs the emulator clock", "verified sha256"}},
-		{[]string{"report", conf, "--format", "markdown"}, []string{"### Failed", "| `signup.start.weak_password` |"}},
-		{[]string{"report", conf, "--format", "html"}, []string{"<!DOCTYPE html>", "<details>"}},
-		{[]string{"report", conf, "--format", "junit"}, []string{`<testsuites name="ciamcheck" tests="3" failures="1" skipped="1"`, `<skipped message="needs the emulator clock">`}},
-		{[]string{"report", conf, "--format", "json"}, []string{`"schema": "ciamcheck.run/v1"`, `"integrity"`}},
-		{[]string{"report", load}, []string{"signin.token", "p99", "result: PASS"}},
+		{[]string{"report", conf}, 1, []string{"3 entries: 1 passed, 1 failed, 1 skipped", "signup.start.weak_password", "needs the emulator clock", "digest only — not evidence"}},
+		{[]string{"report", conf, "--format", "markdown"}, 1, []string{"### Failed", "| `signup.start.weak_password` |"}},
+		{[]string{"report", conf, "--format", "html"}, 1, []string{"<!DOCTYPE html>", "<details>"}},
+		{[]string{"report", conf, "--format", "junit"}, 1, []string{`<testsuites name="ciamcheck" tests="3" failures="1" skipped="1"`, `<skipped message="needs the emulator clock">`}},
+		{[]string{"report", conf, "--format", "json"}, 1, []string{`"schema": "` + reports.SchemaVersion + `"`, `"run_id"`, `"integrity"`}},
+		{[]string{"report", load}, 0, []string{"signin.token", "p99", "result: PASS"}},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args[2:], " "), func(t *testing.T) {
 			out, _, err := runCLI(tc.args...)
-			if err != nil {
-				t.Fatal(err)
+			if exitCode(err) != tc.code {
+				t.Fatalf("exit %d (%v), want %d", exitCode(err), err, tc.code)
+			}
+			if tc.code == 1 && !strings.Contains(err.Error(), "FAIL (1 of 3 catalog entries failed)") {
+				t.Errorf("error %q does not give the verdict", err)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(out, w) {
@@ -213,7 +219,7 @@ func TestReportCompare(t *testing.T) {
 		t.Fatalf("html compare: %v, stderr %q", err, stderr)
 	}
 	_, stderr, err = runCLI("report", now, "--compare", prev, "--format", "junit")
-	if err != nil || !strings.Contains(stderr, "REGRESSED") {
+	if exitCode(err) != 1 || !strings.Contains(stderr, "REGRESSED") {
 		t.Fatalf("junit compare: %v, stderr %q", err, stderr)
 	}
 	if _, _, err := runCLI("report", slow, "--compare", prev); exitCode(err) != exitBadRecord {
@@ -246,7 +252,7 @@ func TestReportMerge(t *testing.T) {
 	b := writeRun(t, "b.json", loadRun(t, 3000))
 	out := filepath.Join(t.TempDir(), "merged.json")
 	stdout, _, err := runCLI("report", "merge", a, b, "--out", out)
-	if err != nil || !strings.Contains(stdout, "merged 2 records") {
+	if err != nil || !strings.Contains(stdout, "merged 2 records") || !strings.Contains(stdout, "1. "+a+"  sha256 ") || !strings.Contains(stdout, "result: PASS") {
 		t.Fatalf("merge: %v %q", err, stdout)
 	}
 	m, err := reports.ReadFile(out)
@@ -257,11 +263,143 @@ func TestReportMerge(t *testing.T) {
 	if st.Count != 400 || st.ResponseTime.Count != 400 || st.ResponseTime.Max < 5900 {
 		t.Fatalf("merged step: %+v", st)
 	}
-	if _, _, err := runCLI("report", "merge", a, writeRun(t, "c.json", conformanceRun(reports.OutcomePassed)), "--out", out); err == nil || !strings.Contains(err.Error(), "not a load record") {
-		t.Fatalf("merging a conformance record: %v", err)
+	if len(m.Load.MergedFrom) != 2 || m.Load.MergedFrom[0].Source != a || m.Load.MergedFrom[1].Source != b {
+		t.Fatalf("merged_from = %+v", m.Load.MergedFrom)
 	}
 	if _, _, err := runCLI("report", "merge", a); err == nil || !strings.Contains(err.Error(), "out") {
 		t.Fatalf("--out is required: %v", err)
+	}
+}
+
+// workerRun is one worker's share of a plan with three thresholds: each
+// worker ran 200 iterations in 10 s; the slow one has 3 values of 900 ms.
+func workerRun(t *testing.T, slow bool) *reports.Record {
+	t.Helper()
+	r := loadRun(t, 1000)
+	if slow {
+		h := hdrhistogram.New(1, 3_600_000_000, 3)
+		if err := h.RecordValues(2_000, 197); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.RecordValues(900_000, 3); err != nil {
+			t.Fatal(err)
+		}
+		enc, err := reports.EncodeHistogram(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := &r.Load.Scenarios[0].Steps[0]
+		st.ServiceTime, st.ResponseTime = enc, enc
+	}
+	r.Load.PlanThresholds = []string{"signin signin.token p99 < 100ms", "iterations <= 250", "rate >= 35/s"}
+	r.Load.Thresholds = reports.JudgeLoad(r.Load).Thresholds
+	return r
+}
+
+// verdictOf is the verdict block a command printed: from the thresholds
+// to the result line.
+func verdictOf(t *testing.T, out string) string {
+	t.Helper()
+	i, j := strings.Index(out, "\nthresholds\n"), strings.Index(out, "\nresult: ")
+	if i < 0 || j < i {
+		t.Fatalf("no verdict in:\n%s", out)
+	}
+	end := strings.IndexByte(out[j+1:], '\n')
+	return out[i : j+1+end]
+}
+
+// TestReportMergeJudgesTheWholeRun: the thresholds of merged records are
+// judged on the merged data, through report merge and report alike, with
+// the exit status of the contract.
+func TestReportMergeJudgesTheWholeRun(t *testing.T) {
+	t.Setenv(reports.RecordKeyEnv, "")
+	dir := t.TempDir()
+	slow, fast := writeRun(t, "slow.json", workerRun(t, true)), writeRun(t, "fast.json", workerRun(t, false))
+	// Per worker: the rate fails on both, the slow one's p99 fails too.
+	for _, w := range []string{slow, fast} {
+		out, _, err := runCLI("report", w)
+		if exitCode(err) != 1 || !strings.Contains(out, "FAIL  rate >= 35/s  (actual 20/s)") || !strings.Contains(out, "PASS  iterations <= 250") {
+			t.Fatalf("worker %s: exit %d\n%s", w, exitCode(err), out)
+		}
+		if p99Failed := strings.Contains(out, "FAIL  signin signin.token p99 < 100ms  (actual 900.1ms)"); p99Failed != (w == slow) {
+			t.Fatalf("worker %s: p99 failed %v\n%s", w, p99Failed, out)
+		}
+	}
+	merged := filepath.Join(dir, "merged.json")
+	out, _, err := runCLI("report", "merge", slow, fast, "--out", merged)
+	if exitCode(err) != 1 {
+		t.Fatalf("merge: exit %d (%v), want 1\n%s", exitCode(err), err, out)
+	}
+	for _, want := range []string{"PASS  signin signin.token p99 < 100ms  (actual 2.981ms)", "FAIL  iterations <= 250  (actual 400)", "PASS  rate >= 35/s  (actual 40/s)", "result: FAIL (1 of 3 thresholds failed)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("merge output lacks %q:\n%s", want, out)
+		}
+	}
+	rep, _, err := runCLI("report", merged)
+	if exitCode(err) != 1 {
+		t.Fatalf("report of the merged record: exit %d, want 1", exitCode(err))
+	}
+	if got, want := verdictOf(t, rep), verdictOf(t, out); got != want {
+		t.Errorf("report gives\n%s\nreport merge gave\n%s", got, want)
+	}
+	// A merge whose thresholds all pass exits 0, and so does its report.
+	passing := func(name string) string {
+		r := workerRun(t, false)
+		r.Load.PlanThresholds = []string{"rate >= 35/s", "signin signin.token p99 < 100ms"}
+		return writeRun(t, name, r)
+	}
+	merged2 := filepath.Join(dir, "merged2.json")
+	if out, _, err := runCLI("report", "merge", passing("p1.json"), passing("p2.json"), "--out", merged2); err != nil || !strings.Contains(out, "result: PASS") {
+		t.Fatalf("passing merge: %v\n%s", err, out)
+	}
+	if _, _, err := runCLI("report", merged2); err != nil {
+		t.Fatalf("report of the passing merge: %v", err)
+	}
+}
+
+// TestReportMergeRefuses: records that cannot be one run exit 2, naming why.
+func TestReportMergeRefuses(t *testing.T) {
+	t.Setenv(reports.RecordKeyEnv, "")
+	a := writeRun(t, "a.json", loadRun(t, 1000))
+	edited := func(edit func(r *reports.Record)) string {
+		r := loadRun(t, 1000)
+		edit(r)
+		return writeRun(t, "b.json", r)
+	}
+	copyOfA := filepath.Join(t.TempDir(), "copy.json")
+	raw, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(copyOfA, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tampered := filepath.Join(t.TempDir(), "tampered.json")
+	if err := os.WriteFile(tampered, bytes.Replace(raw, []byte(`"iterations": 200`), []byte(`"iterations": 100`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		inputs []string
+		want   string
+	}{
+		"different plan":    {[]string{a, edited(func(r *reports.Record) { r.Load.Plan = json.RawMessage(`{"scenarios":[]}`) })}, "ran a different plan"},
+		"different profile": {[]string{a, edited(func(r *reports.Record) { r.Target.ProfileHash = "other" })}, "profile hash"},
+		"different version": {[]string{a, edited(func(r *reports.Record) { r.Tool.Version = "v2" })}, "tool: want ciamcheck test"},
+		"same file twice":   {[]string{a, a}, "is input 1 (" + a + ") again (same sha256"},
+		"a copy":            {[]string{a, copyOfA}, "again (same sha256"},
+		"conformance":       {[]string{a, writeRun(t, "c.json", conformanceRun(reports.OutcomePassed))}, "not a load record"},
+		"tampered":          {[]string{a, tampered}, "tampered"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "merged.json")
+			_, _, err := runCLI(append(append([]string{"report", "merge"}, tc.inputs...), "--out", out)...)
+			if exitCode(err) != exitBadRecord || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want exit 2 saying %q, got %d: %v", tc.want, exitCode(err), err)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("a refused merge wrote a record")
+			}
+		})
 	}
 }
 

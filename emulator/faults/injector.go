@@ -1,3 +1,10 @@
+// Package faults injects faults into the emulator's answers to rehearse load
+// and resilience: added latency (fixed or log-normal), 429 with Retry-After,
+// 503, and connections closed without an answer.
+//
+// The fault set is plain data, backdoor.Faults (JSON and YAML); an Injector
+// applies the current set to each request and can be given a new set at run
+// time without a lock on the request path.
 package faults
 
 import (
@@ -13,15 +20,16 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
-// Injector applies a Set to requests. It is safe for concurrent use: the Set
+// Injector applies a fault set to requests. It is safe for concurrent use: the set
 // is swapped atomically, and the random source is a counter-based generator
 // (SplitMix64) that needs no lock, so a sequence of requests from one
 // goroutine is reproducible from the seed.
 type Injector struct {
-	set     atomic.Pointer[Set]
+	set     atomic.Pointer[backdoor.Faults]
 	seed    uint64
 	counter atomic.Uint64
 
@@ -44,15 +52,15 @@ type Stats struct {
 // NewInjector returns an Injector applying set, drawing from a generator
 // seeded with seed. The set is used as given; call Validate first (or use
 // Set, which does) when it comes from a user.
-func NewInjector(set Set, seed int64) *Injector {
+func NewInjector(set backdoor.Faults, seed int64) *Injector {
 	in := &Injector{seed: uint64(seed), sleep: sleepContext, now: time.Now}
 	in.set.Store(&set)
 	return in
 }
 
-// Set validates s and, when valid, makes it the Set for requests that start
+// Set validates s and, when valid, makes it the set for requests that start
 // from now on.
-func (in *Injector) Set(s Set) error {
+func (in *Injector) Set(s backdoor.Faults) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
@@ -60,9 +68,9 @@ func (in *Injector) Set(s Set) error {
 	return nil
 }
 
-// Get returns the current Set. Its map is shared with the Injector: treat it
-// as read-only and build a new Set to change it.
-func (in *Injector) Get() Set { return *in.set.Load() }
+// Get returns the current set. Its map is shared with the Injector: treat it
+// as read-only and build a new set to change it.
+func (in *Injector) Get() backdoor.Faults { return *in.set.Load() }
 
 // Stats returns the counts so far.
 func (in *Injector) Stats() Stats {
@@ -80,7 +88,7 @@ func (in *Injector) Stats() Stats {
 //
 // Latency comes first and honours r.Context(): when the client goes away
 // during it, Wrap returns without answering. Then at most one of 429, 503 or
-// drop happens, drawn with the Spec's rates. A 429 or 503 answers the pages'
+// drop happens, drawn with the spec's rates. A 429 or 503 answers the pages'
 // error body with error temporarily_unavailable and a Retry-After header in
 // whole seconds. A drop hijacks and closes the connection; where the
 // ResponseWriter cannot be hijacked (HTTP/2, a recorder) it aborts the
@@ -130,11 +138,11 @@ type errorBody struct {
 // timestampLayout is the pages' "yyyy-mm-dd 10:15:00Z".
 const timestampLayout = "2006-01-02 15:04:05Z"
 
-// defaultRetryAfter is sent when the Spec leaves retry_after unset: the
+// defaultRetryAfter is sent when the spec leaves retry_after unset: the
 // header is what clients back off on, so it is never left out.
 const defaultRetryAfter = time.Second
 
-func (in *Injector) answer(w http.ResponseWriter, r *http.Request, status int, retryAfter Duration, code int, msg string) {
+func (in *Injector) answer(w http.ResponseWriter, r *http.Request, status int, retryAfter backdoor.Duration, code int, msg string) {
 	h := w.Header()
 	// Keep the request's trace ID when the emulator already assigned one.
 	traceID := h.Get("x-ms-request-id")
@@ -174,9 +182,9 @@ func (in *Injector) answer(w http.ResponseWriter, r *http.Request, status int, r
 
 // retryAfterSeconds formats Retry-After as delay-seconds (RFC 9110 §10.2.3),
 // rounded up so a client never retries before the configured delay.
-func retryAfterSeconds(d Duration) string {
+func retryAfterSeconds(d backdoor.Duration) string {
 	if d <= 0 {
-		d = Duration(defaultRetryAfter)
+		d = backdoor.Duration(defaultRetryAfter)
 	}
 	secs := (time.Duration(d) + time.Second - 1) / time.Second
 	return strconv.FormatInt(int64(secs), 10)
@@ -237,9 +245,9 @@ func (in *Injector) uniform() float64 {
 }
 
 // latency draws the added latency for one request.
-func (in *Injector) latency(s Spec) time.Duration {
+func (in *Injector) latency(s backdoor.FaultSpec) time.Duration {
 	if s.LatencyP50 > 0 {
-		return s.latency(in.normal())
+		return s.LatencyAt(in.normal())
 	}
 	return s.Latency.D()
 }

@@ -14,9 +14,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 )
 
 const tokenPath = "/oauth2/v2.0/token"
+
+func ms(n int) backdoor.Duration { return backdoor.Duration(time.Duration(n) * time.Millisecond) }
 
 // fakeSleeper records requested sleeps instead of waiting.
 type fakeSleeper struct {
@@ -31,7 +35,7 @@ func (f *fakeSleeper) sleep(ctx context.Context, d time.Duration) error {
 	return ctx.Err()
 }
 
-func newTestInjector(t *testing.T, set Set, seed int64) (*Injector, *fakeSleeper) {
+func newTestInjector(t *testing.T, set backdoor.Faults, seed int64) (*Injector, *fakeSleeper) {
 	t.Helper()
 	if err := set.Validate(); err != nil {
 		t.Fatalf("test set invalid: %v", err)
@@ -52,21 +56,23 @@ func post(path string) *http.Request {
 	return httptest.NewRequest(http.MethodPost, "http://emulator"+path, strings.NewReader("grant_type=password"))
 }
 
-func tokenSet(sp Spec) Set { return Set{Endpoints: map[string]Spec{tokenPath: sp}} }
+func tokenSet(sp backdoor.FaultSpec) backdoor.Faults {
+	return backdoor.Faults{Endpoints: map[string]backdoor.FaultSpec{tokenPath: sp}}
+}
 
 // TestRates sends 10,000 requests through a recorder and checks each
 // outcome's share against its rate (±2 points; binomial sd at p=0.1 is 0.3).
 func TestRates(t *testing.T) {
 	for _, tc := range []struct {
 		name                 string
-		spec                 Spec
+		spec                 backdoor.FaultSpec
 		want429, want503, ok float64
 	}{
-		{"429 only", Spec{Rate429: 0.1}, 0.1, 0, 0.9},
-		{"503 only", Spec{Rate503: 0.25}, 0, 0.25, 0.75},
-		{"both", Spec{Rate429: 0.1, Rate503: 0.2}, 0.1, 0.2, 0.7},
-		{"always 429", Spec{Rate429: 1}, 1, 0, 0},
-		{"none", Spec{Latency: ms(1)}, 0, 0, 1},
+		{"429 only", backdoor.FaultSpec{Rate429: 0.1}, 0.1, 0, 0.9},
+		{"503 only", backdoor.FaultSpec{Rate503: 0.25}, 0, 0.25, 0.75},
+		{"both", backdoor.FaultSpec{Rate429: 0.1, Rate503: 0.2}, 0.1, 0.2, 0.7},
+		{"always 429", backdoor.FaultSpec{Rate429: 1}, 1, 0, 0},
+		{"none", backdoor.FaultSpec{Latency: ms(1)}, 0, 0, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in, _ := newTestInjector(t, tokenSet(tc.spec), 42)
@@ -102,7 +108,7 @@ func TestRates(t *testing.T) {
 }
 
 func TestOtherEndpointsUntouched(t *testing.T) {
-	in, fs := newTestInjector(t, tokenSet(Spec{Rate429: 1, Latency: ms(100)}), 1)
+	in, fs := newTestInjector(t, tokenSet(backdoor.FaultSpec{Rate429: 1, Latency: ms(100)}), 1)
 	w := httptest.NewRecorder()
 	in.Wrap("/signup/v1.0/start", w, post("/signup/v1.0/start"), ok)
 	if w.Code != http.StatusOK || len(fs.slept) != 0 {
@@ -112,7 +118,7 @@ func TestOtherEndpointsUntouched(t *testing.T) {
 
 func TestSeedReproducible(t *testing.T) {
 	outcomes := func(seed int64) []int {
-		in, _ := newTestInjector(t, tokenSet(Spec{Rate429: 0.3, Rate503: 0.3}), seed)
+		in, _ := newTestInjector(t, tokenSet(backdoor.FaultSpec{Rate429: 0.3, Rate503: 0.3}), seed)
 		var codes []int
 		for range 200 {
 			w := httptest.NewRecorder()
@@ -133,12 +139,12 @@ func TestSeedReproducible(t *testing.T) {
 func TestErrorAnswer(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		spec   Spec
+		spec   backdoor.FaultSpec
 		status int
 		code   float64
 	}{
-		{"429", Spec{Rate429: 1}, http.StatusTooManyRequests, 50196},
-		{"503", Spec{Rate503: 1}, http.StatusServiceUnavailable, 90033},
+		{"429", backdoor.FaultSpec{Rate429: 1}, http.StatusTooManyRequests, 50196},
+		{"503", backdoor.FaultSpec{Rate503: 1}, http.StatusServiceUnavailable, 90033},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in, _ := newTestInjector(t, tokenSet(tc.spec), 1)
@@ -191,7 +197,7 @@ func TestErrorAnswer(t *testing.T) {
 }
 
 func TestErrorAnswerKeepsTraceID(t *testing.T) {
-	in, _ := newTestInjector(t, tokenSet(Spec{Rate503: 1}), 1)
+	in, _ := newTestInjector(t, tokenSet(backdoor.FaultSpec{Rate503: 1}), 1)
 	w := httptest.NewRecorder()
 	w.Header().Set("x-ms-request-id", "trace-from-emulator")
 	in.Wrap(tokenPath, w, post(tokenPath), ok)
@@ -206,18 +212,18 @@ func TestErrorAnswerKeepsTraceID(t *testing.T) {
 
 func TestRetryAfter(t *testing.T) {
 	for _, tc := range []struct {
-		d    Duration
+		d    backdoor.Duration
 		want string
 	}{
 		{0, "1"},
-		{Duration(time.Nanosecond), "1"},
-		{Duration(time.Second), "1"},
+		{backdoor.Duration(time.Nanosecond), "1"},
+		{backdoor.Duration(time.Second), "1"},
 		{ms(1001), "2"},
 		{ms(1500), "2"},
-		{Duration(60 * time.Second), "60"},
-		{Duration(90 * time.Minute), "5400"},
+		{backdoor.Duration(60 * time.Second), "60"},
+		{backdoor.Duration(90 * time.Minute), "5400"},
 	} {
-		in, _ := newTestInjector(t, tokenSet(Spec{Rate429: 1, RetryAfter: tc.d}), 1)
+		in, _ := newTestInjector(t, tokenSet(backdoor.FaultSpec{Rate429: 1, RetryAfter: tc.d}), 1)
 		w := httptest.NewRecorder()
 		in.Wrap(tokenPath, w, post(tokenPath), ok)
 		if got := w.Header().Get("Retry-After"); got != tc.want {
@@ -227,7 +233,7 @@ func TestRetryAfter(t *testing.T) {
 }
 
 func TestFixedLatency(t *testing.T) {
-	in, fs := newTestInjector(t, tokenSet(Spec{Latency: ms(50), Rate429: 0.5}), 3)
+	in, fs := newTestInjector(t, tokenSet(backdoor.FaultSpec{Latency: ms(50), Rate429: 0.5}), 3)
 	for range 10 {
 		in.Wrap(tokenPath, httptest.NewRecorder(), post(tokenPath), ok)
 	}
@@ -246,12 +252,12 @@ func TestFixedLatency(t *testing.T) {
 // latencies against the configured ones. The sample quantiles' standard
 // errors are ~1% (p50) and ~3% (p99) here; the tolerances are 4% and 10%.
 func TestLatencyDistribution(t *testing.T) {
-	for _, tc := range []struct{ p50, p99 Duration }{
+	for _, tc := range []struct{ p50, p99 backdoor.Duration }{
 		{ms(20), ms(200)},
 		{ms(100), ms(150)},
 		{ms(5), ms(5)},
 	} {
-		in, fs := newTestInjector(t, tokenSet(Spec{LatencyP50: tc.p50, LatencyP99: tc.p99}), 11)
+		in, fs := newTestInjector(t, tokenSet(backdoor.FaultSpec{LatencyP50: tc.p50, LatencyP99: tc.p99}), 11)
 		const n = 20000
 		for range n {
 			in.Wrap(tokenPath, httptest.NewRecorder(), post(tokenPath), ok)
@@ -259,7 +265,7 @@ func TestLatencyDistribution(t *testing.T) {
 		got := slices.Clone(fs.slept)
 		slices.Sort(got)
 		p50, p99 := got[n/2], got[n*99/100]
-		within := func(got time.Duration, want Duration, tol float64) bool {
+		within := func(got time.Duration, want backdoor.Duration, tol float64) bool {
 			return float64(got) >= float64(want)*(1-tol) && float64(got) <= float64(want)*(1+tol)
 		}
 		if !within(p50, tc.p50, 0.04) || !within(p99, tc.p99, 0.10) {
@@ -272,7 +278,7 @@ func TestLatencyDistribution(t *testing.T) {
 }
 
 func TestLatencyCanceled(t *testing.T) {
-	in := NewInjector(tokenSet(Spec{Latency: Duration(10 * time.Second)}), 1)
+	in := NewInjector(tokenSet(backdoor.FaultSpec{Latency: backdoor.Duration(10 * time.Second)}), 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := post(tokenPath).WithContext(ctx)
 	time.AfterFunc(20*time.Millisecond, cancel)
@@ -293,7 +299,7 @@ func TestLatencyCanceled(t *testing.T) {
 // TestDropRealServer drops every connection of a loopback server and checks
 // the client sees a transport error, then drops about half of 40.
 func TestDropRealServer(t *testing.T) {
-	in, _ := newTestInjector(t, tokenSet(Spec{DropRate: 1}), 5)
+	in, _ := newTestInjector(t, tokenSet(backdoor.FaultSpec{DropRate: 1}), 5)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in.Wrap(r.URL.Path, w, r, ok)
 	}))
@@ -310,7 +316,7 @@ func TestDropRealServer(t *testing.T) {
 			t.Errorf("client error = %v, want EOF or reset", err)
 		}
 	}
-	if err := in.Set(tokenSet(Spec{DropRate: 0.5})); err != nil {
+	if err := in.Set(tokenSet(backdoor.FaultSpec{DropRate: 0.5})); err != nil {
 		t.Fatal(err)
 	}
 	const n = 40
@@ -339,7 +345,7 @@ func TestDropRealServer(t *testing.T) {
 // TestDropWithoutHijacker checks the fallback for writers that cannot be
 // hijacked: net/http's abort panic, which servers swallow.
 func TestDropWithoutHijacker(t *testing.T) {
-	in, _ := newTestInjector(t, tokenSet(Spec{DropRate: 1}), 5)
+	in, _ := newTestInjector(t, tokenSet(backdoor.FaultSpec{DropRate: 1}), 5)
 	defer func() {
 		if v := recover(); v != http.ErrAbortHandler {
 			t.Errorf("recovered %v, want http.ErrAbortHandler", v)
@@ -350,19 +356,19 @@ func TestDropWithoutHijacker(t *testing.T) {
 }
 
 func TestSetGet(t *testing.T) {
-	in, _ := newTestInjector(t, Set{}, 1)
-	good := tokenSet(Spec{Rate429: 1})
+	in, _ := newTestInjector(t, backdoor.Faults{}, 1)
+	good := tokenSet(backdoor.FaultSpec{Rate429: 1})
 	if err := in.Set(good); err != nil {
 		t.Fatalf("Set(valid) = %v", err)
 	}
 	if sp, _ := in.Get().For(tokenPath); sp.Rate429 != 1 {
-		t.Errorf("Get after Set = %+v", in.Get())
+		t.Errorf("Get after backdoor.Faults = %+v", in.Get())
 	}
-	if err := in.Set(tokenSet(Spec{Rate429: 2})); err == nil {
+	if err := in.Set(tokenSet(backdoor.FaultSpec{Rate429: 2})); err == nil {
 		t.Fatal("Set(invalid) succeeded")
 	}
 	if sp, _ := in.Get().For(tokenPath); sp.Rate429 != 1 {
-		t.Errorf("invalid Set replaced the current one: %+v", in.Get())
+		t.Errorf("invalid backdoor.Faults replaced the current one: %+v", in.Get())
 	}
 	w := httptest.NewRecorder()
 	in.Wrap(tokenPath, w, post(tokenPath), ok)
@@ -371,10 +377,10 @@ func TestSetGet(t *testing.T) {
 	}
 }
 
-// TestConcurrentSwap runs Wrap while the Set is swapped (run with -race).
+// TestConcurrentSwap runs Wrap while the backdoor.Faults is swapped (run with -race).
 func TestConcurrentSwap(t *testing.T) {
-	in, _ := newTestInjector(t, Set{}, 1)
-	sets := []Set{{}, tokenSet(Spec{Rate429: 1}), tokenSet(Spec{Rate503: 1}), {Endpoints: map[string]Spec{"*": {Latency: ms(1)}}}}
+	in, _ := newTestInjector(t, backdoor.Faults{}, 1)
+	sets := []backdoor.Faults{{}, tokenSet(backdoor.FaultSpec{Rate429: 1}), tokenSet(backdoor.FaultSpec{Rate503: 1}), {Endpoints: map[string]backdoor.FaultSpec{"*": {Latency: ms(1)}}}}
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	wg.Add(1)
@@ -415,7 +421,7 @@ func TestConcurrentSwap(t *testing.T) {
 
 // BenchmarkWrapNoFault is the cost Wrap adds to an endpoint without faults.
 func BenchmarkWrapNoFault(b *testing.B) {
-	in := NewInjector(tokenSet(Spec{Rate429: 0.1}), 1)
+	in := NewInjector(tokenSet(backdoor.FaultSpec{Rate429: 0.1}), 1)
 	r := post("/signup/v1.0/start")
 	w := httptest.NewRecorder()
 	next := func(http.ResponseWriter, *http.Request) {}
@@ -427,7 +433,7 @@ func BenchmarkWrapNoFault(b *testing.B) {
 // BenchmarkWrapDecide is the cost of drawing an outcome on a faulted endpoint
 // whose draw passes the request on.
 func BenchmarkWrapDecide(b *testing.B) {
-	in := NewInjector(tokenSet(Spec{Rate429: 1e-12}), 1)
+	in := NewInjector(tokenSet(backdoor.FaultSpec{Rate429: 1e-12}), 1)
 	r := post(tokenPath)
 	w := httptest.NewRecorder()
 	next := func(http.ResponseWriter, *http.Request) {}
@@ -441,7 +447,7 @@ func BenchmarkWrapDecide(b *testing.B) {
 // TestErrorAnswerCorrelatesQueryID: MSAL sends client-request-id in the
 // token URL's query; a faulted answer echoes it as the emulator does.
 func TestErrorAnswerCorrelatesQueryID(t *testing.T) {
-	in, _ := newTestInjector(t, tokenSet(Spec{Rate429: 1}), 1)
+	in, _ := newTestInjector(t, tokenSet(backdoor.FaultSpec{Rate429: 1}), 1)
 	const id = "9a8b7c6d-1111-2222-3333-444455556666"
 	r := post(tokenPath + "?client-request-id=" + id)
 	w := httptest.NewRecorder()
@@ -461,7 +467,7 @@ func TestErrorAnswerCorrelatesQueryID(t *testing.T) {
 // emulator already set is kept.
 func TestErrorAnswerCarriesClientRequestID(t *testing.T) {
 	for _, preset := range []string{"", "5d4c3b2a-1111-2222-3333-444455556666"} {
-		in, _ := newTestInjector(t, tokenSet(Spec{Rate503: 1}), 1)
+		in, _ := newTestInjector(t, tokenSet(backdoor.FaultSpec{Rate503: 1}), 1)
 		w := httptest.NewRecorder()
 		if preset != "" {
 			w.Header().Set("client-request-id", preset)

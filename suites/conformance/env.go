@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 	"github.com/ciamcheck/ciamcheck/suites/check"
@@ -84,7 +85,7 @@ type Env struct {
 	ExistingUser func(ctx context.Context) (username, password string, err error)
 	// SetTenantConfig edits the target's tenant configuration (emulator
 	// backdoor) and returns how to restore it; nil when it cannot.
-	SetTenantConfig func(ctx context.Context, edit func(cfg map[string]any)) (restore func(context.Context) error, err error)
+	SetTenantConfig func(ctx context.Context, edit func(cfg *backdoor.Config)) (restore func(context.Context) error, err error)
 	// AdvanceClock moves the target's clock; nil when it cannot.
 	AdvanceClock func(ctx context.Context, d time.Duration) error
 	// Now is the target's clock (moved by AdvanceClock).

@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -11,6 +10,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/profile"
 	"github.com/ciamcheck/ciamcheck/reports"
@@ -86,7 +86,7 @@ func newEnv(ctx context.Context, t *profile.Target, wrap func(http.Handler) http
 		e.Now = em.Now
 	}
 	if t.Caps.Clock && t.Backdoor != nil {
-		setOffset := func(c profile.Clock) error {
+		setOffset := func(c backdoor.Clock) error {
 			d, err := time.ParseDuration(c.Offset)
 			if err != nil {
 				return fmt.Errorf("the clock backdoor's offset %q: %w", c.Offset, err)
@@ -113,9 +113,7 @@ func newEnv(ctx context.Context, t *profile.Target, wrap func(http.Handler) http
 		}
 	}
 	if t.Backdoor != nil && t.Caps.Backdoor {
-		e.SetTenantConfig = func(ctx context.Context, edit func(cfg map[string]any)) (func(context.Context) error, error) {
-			return editConfig(ctx, t.Backdoor, edit)
-		}
+		e.SetTenantConfig = t.Backdoor.EditConfig
 	}
 	if t.OTP != nil {
 		e.OTP = func(ctx context.Context, username string, since time.Time) (string, error) {
@@ -234,32 +232,10 @@ func signUpMethod(t *profile.Target, e *Env, method, need string) (bool, string)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := withTenant(ctx, e, func(cfg map[string]any) { cfg["signup_method"] = method },
+	err := withTenant(ctx, e, func(cfg *backdoor.Config) { cfg.SignUpMethod = method },
 		func(t *Tenant) { t.SignUpMethod = method })
 	if err != nil {
 		return false, fmt.Sprintf("%s; switching the tenant to sign-up method %s through the backdoor failed: %v", reason, method, err)
 	}
 	return true, ""
-}
-
-// editConfig changes the emulator's tenant configuration through the
-// backdoor and returns a function that puts the old one back.
-func editConfig(ctx context.Context, b *profile.Backdoor, edit func(map[string]any)) (func(context.Context) error, error) {
-	old, err := b.Config(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read tenant config: %w", err)
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(old, &cfg); err != nil {
-		return nil, fmt.Errorf("decode tenant config: %w", err)
-	}
-	edit(cfg)
-	changed, err := json.Marshal(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("encode tenant config: %w", err)
-	}
-	if err := b.SetConfig(ctx, changed); err != nil {
-		return nil, fmt.Errorf("set tenant config: %w", err)
-	}
-	return func(ctx context.Context) error { return b.SetConfig(ctx, old) }, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -228,11 +229,10 @@ func attributeInvalid(ctx context.Context, e *Env, r *Reached) (url.Values, stri
 		// Through the backdoor the attribute becomes required for this
 		// spec, so continue asks for it and validates it.
 		name := bad.Name
-		err := withTenant(ctx, e, func(cfg map[string]any) {
-			attrs, _ := cfg["attributes"].([]any)
-			for _, a := range attrs {
-				if m, ok := a.(map[string]any); ok && m["name"] == name {
-					m["required"] = true
+		err := withTenant(ctx, e, func(cfg *backdoor.Config) {
+			for i := range cfg.Attributes {
+				if cfg.Attributes[i].Name == name {
+					cfg.Attributes[i].Required = true
 				}
 			}
 		}, func(t *Tenant) {
@@ -500,7 +500,7 @@ func init() {
 // at a time, and each ginkgo -p process has its own embedded emulator; a
 // target shared by ginkgo -p processes is safe because only Serial specs
 // may edit it (mayChangeTenant).
-func withTenant(ctx context.Context, e *Env, editConfig func(map[string]any), editTenant func(*Tenant)) error {
+func withTenant(ctx context.Context, e *Env, editConfig func(*backdoor.Config), editTenant func(*Tenant)) error {
 	if err := withConfig(ctx, e, editConfig); err != nil {
 		return err
 	}
@@ -514,7 +514,7 @@ func withTenant(ctx context.Context, e *Env, editConfig func(map[string]any), ed
 	return nil
 }
 
-func withConfig(ctx context.Context, e *Env, edit func(map[string]any)) error {
+func withConfig(ctx context.Context, e *Env, edit func(*backdoor.Config)) error {
 	if e.SetTenantConfig == nil {
 		return fmt.Errorf("the target has no tenant configuration backdoor")
 	}
@@ -533,14 +533,7 @@ func withConfig(ctx context.Context, e *Env, edit func(map[string]any)) error {
 // once after a fresh submit.
 func pollWith(seq ...nativeauth.PollStatus) Trigger {
 	return func(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
-		err := withConfig(ctx, e, func(cfg map[string]any) {
-			sspr, _ := cfg["sspr"].(map[string]any)
-			if sspr == nil {
-				sspr = map[string]any{}
-				cfg["sspr"] = sspr
-			}
-			sspr["poll_sequence"] = seq
-		})
+		err := withConfig(ctx, e, func(cfg *backdoor.Config) { cfg.SSPR.PollSequence = seq })
 		if err != nil {
 			return nil, "", err
 		}
@@ -552,11 +545,7 @@ func pollWith(seq ...nativeauth.PollStatus) Trigger {
 // reached this step (or finds it off on the tenant).
 func ssprDisabled(ctx context.Context, e *Env, r *Reached) (url.Values, string, error) {
 	if e.Tenant.SSPR {
-		err := withConfig(ctx, e, func(cfg map[string]any) {
-			if sspr, ok := cfg["sspr"].(map[string]any); ok {
-				sspr["enabled"] = false
-			}
-		})
+		err := withConfig(ctx, e, func(cfg *backdoor.Config) { cfg.SSPR.Enabled = false })
 		if err != nil {
 			return nil, "", err
 		}
@@ -598,7 +587,7 @@ const noConfigBackdoor = "the case changes the tenant's configuration mid-flow, 
 // setMethod is an edit of the tenant to sign-up method m, config and
 // expectations alike.
 func setMethod(ctx context.Context, e *Env, m string) error {
-	return withTenant(ctx, e, func(cfg map[string]any) { cfg["signup_method"] = m }, func(t *Tenant) { t.SignUpMethod = m })
+	return withTenant(ctx, e, func(cfg *backdoor.Config) { cfg.SignUpMethod = m }, func(t *Tenant) { t.SignUpMethod = m })
 }
 
 // redirectForced starts a sign-up whose challenge_type list suits a
@@ -639,7 +628,7 @@ func userCreationFails(ctx context.Context, e *Env, r *Reached) (url.Values, str
 	if e.SetTenantConfig == nil {
 		return nil, noConfigBackdoor, nil
 	}
-	if err := withConfig(ctx, e, func(cfg map[string]any) { cfg["fail_user_creation"] = true }); err != nil {
+	if err := withConfig(ctx, e, func(cfg *backdoor.Config) { cfg.FailUserCreation = true }); err != nil {
 		return nil, "", err
 	}
 	return r.Form, "", nil
@@ -651,14 +640,7 @@ func emailOTPDisabled(ctx context.Context, e *Env, r *Reached) (url.Values, stri
 	if e.SetTenantConfig == nil {
 		return nil, noConfigBackdoor, nil
 	}
-	err := withConfig(ctx, e, func(cfg map[string]any) {
-		otp, _ := cfg["otp"].(map[string]any)
-		if otp == nil {
-			otp = map[string]any{}
-			cfg["otp"] = otp
-		}
-		otp["email_disabled"] = true
-	})
+	err := withConfig(ctx, e, func(cfg *backdoor.Config) { cfg.OTP.EmailDisabled = true })
 	if err != nil {
 		return nil, "", err
 	}

@@ -1,4 +1,4 @@
-package loadgen
+package reports
 
 import (
 	"fmt"
@@ -6,14 +6,13 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
-
-	"github.com/ciamcheck/ciamcheck/reports"
 )
 
-// WriteSummary writes the end-of-run table: per scenario, its flow and each
-// step with count, rate, errors by error/suberror, and response-time
-// percentiles; then the thresholds. It reads only the record.
-func WriteSummary(w io.Writer, l *reports.Load) error {
+// WriteLoadSummary writes the end-of-run table of a load run: per scenario,
+// its flow and each step with count, rate, errors by error/suberror, and
+// response-time percentiles; then the verdict v (Judge of the record), as
+// WriteVerdict writes it.
+func WriteLoadSummary(w io.Writer, l *Load, v Verdict) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCENARIO/STEP\tCOUNT\tRATE\tERRORS\tP50\tP90\tP99\tP99.9\tMAX\tSERVICE P99")
 	for _, sc := range l.Scenarios {
@@ -47,57 +46,44 @@ func WriteSummary(w io.Writer, l *reports.Load) error {
 		fmt.Fprintf(w, "\nEXPECTED answers (documented turns of the flow, not errors)\n%s\n", strings.Join(expected, "\n"))
 	}
 	fmt.Fprintln(w, "\nERRORS counts failed answers by status, error and suberror (redirects and transport\nfailures too); error answers a flow asks for next (credential_required, attributes_required)\nare not errors: they are listed under EXPECTED. Failed iterations are on each scenario's line.\nP50…MAX: response time (intended start → response); SERVICE P99: request sent → response.")
-	if l.Aborted != "" {
-		fmt.Fprintf(w, "\nABORTED: %s\n", l.Aborted)
-	}
-	if len(l.Thresholds) > 0 {
-		fmt.Fprintln(w, "\nTHRESHOLDS")
-		for _, t := range l.Thresholds {
-			verdict := "ok  "
-			if !t.Passed {
-				verdict = "FAIL"
-			}
-			fmt.Fprintf(w, "  %s %s  (actual %s)\n", verdict, t.Expr, t.Actual)
-		}
-	}
-	_, err := fmt.Fprintf(w, "\nresult: %s\n", map[bool]string{true: "PASS", false: "FAIL"}[Passed(l)])
-	return err
+	return WriteVerdict(w, v)
 }
 
-func writeRow(w io.Writer, name string, st reports.StepStats, secs float64) {
+func writeRow(w io.Writer, name string, st StepStats, secs float64) {
 	rate := "-"
 	if secs > 0 {
 		rate = fmt.Sprintf("%.1f/s", float64(st.Count)/secs)
 	}
 	rt := st.ResponseTime
 	fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, st.Count, rate, errorSummary(st.Outcomes),
-		us(rt.P50, rt.Count), us(rt.P90, rt.Count), us(rt.P99, rt.Count), us(rt.P999, rt.Count), us(rt.Max, rt.Count),
-		us(st.ServiceTime.P99, st.ServiceTime.Count))
+		micros(rt.P50, rt.Count), micros(rt.P90, rt.Count), micros(rt.P99, rt.Count), micros(rt.P999, rt.Count), micros(rt.Max, rt.Count),
+		micros(st.ServiceTime.P99, st.ServiceTime.Count))
 }
 
-func us(v, count int64) string {
+// micros is a figure of a histogram of count values, "-" for none.
+func micros(v, count int64) string {
 	if count == 0 {
 		return "-"
 	}
-	return formatMicros(float64(v))
+	return FormatMicros(float64(v))
 }
 
 // errorSummary lists failed outcomes as "status error/suberror×n"; an
 // outcome the flow expected (credential_required, attributes_required) is
 // not a failure and is listed by expectedSummary instead.
-func errorSummary(os []reports.OutcomeCount) string {
-	parts := outcomeParts(os, reports.OutcomeCount.Failure)
+func errorSummary(os []OutcomeCount) string {
+	parts := outcomeParts(os, OutcomeCount.Failure)
 	if len(parts) == 0 {
 		return "0"
 	}
 	return strings.Join(parts, ", ")
 }
 
-func expectedSummary(os []reports.OutcomeCount) string {
-	return strings.Join(outcomeParts(os, func(o reports.OutcomeCount) bool { return o.Expected }), ", ")
+func expectedSummary(os []OutcomeCount) string {
+	return strings.Join(outcomeParts(os, func(o OutcomeCount) bool { return o.Expected }), ", ")
 }
 
-func outcomeParts(os []reports.OutcomeCount, keep func(reports.OutcomeCount) bool) []string {
+func outcomeParts(os []OutcomeCount, keep func(OutcomeCount) bool) []string {
 	var parts []string
 	for _, o := range os {
 		if !keep(o) {

@@ -1,4 +1,4 @@
-package loadgen
+package reports
 
 import (
 	"bytes"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ciamcheck/ciamcheck/reports"
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 func TestParseThreshold(t *testing.T) {
@@ -40,7 +40,7 @@ func TestParseThreshold(t *testing.T) {
 		{in: "a step dropped == 0", wantErr: "not a step"},
 		{in: "dropped == -1", wantErr: "whole number"},
 		{in: "dropped == 1.5", wantErr: "whole number"},
-		{in: "Bad_Name p99 < 1s", wantErr: "not a valid scenario name"},
+		{in: "a\"b p99 < 1s", wantErr: "invalid characters"},
 		{in: "p99 < -1s", wantErr: "duration"},
 	}
 	for _, c := range cases {
@@ -83,9 +83,9 @@ func FuzzParseThreshold(f *testing.F) {
 }
 
 // sampleLoad builds a record with known histograms.
-func sampleLoad(t testing.TB) *reports.Load {
+func sampleLoad(t testing.TB) *Load {
 	t.Helper()
-	flow, step := newHistogram(), newHistogram()
+	flow, step := hdrhistogram.New(1, 60_000_000, 3), hdrhistogram.New(1, 60_000_000, 3)
 	for i := int64(1); i <= 100; i++ {
 		if err := flow.RecordValue(i * 10_000); err != nil { // 10ms..1s
 			t.Fatal(err)
@@ -94,20 +94,20 @@ func sampleLoad(t testing.TB) *reports.Load {
 			t.Fatal(err)
 		}
 	}
-	fe, err := reports.EncodeHistogram(flow)
+	fe, err := EncodeHistogram(flow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	se, err := reports.EncodeHistogram(step)
+	se, err := EncodeHistogram(step)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &reports.Load{Scenarios: []reports.ScenarioResult{{
-		Name: "signin-password", Flow: "signin-password", Executor: ExecConstantArrivalRate,
+	return &Load{Scenarios: []ScenarioResult{{
+		Name: "signin-password", Flow: "signin-password", Executor: "constant-arrival-rate",
 		Iterations: 100, Expected: 102, Failed: 2, Dropped: 2, Duration: 2 * time.Second,
-		FlowStats: &reports.StepStats{Step: "flow", Count: 100, ResponseTime: fe, ServiceTime: fe},
-		Steps: []reports.StepStats{{Step: "token.password", Count: 100, ResponseTime: se, ServiceTime: se,
-			Outcomes: []reports.OutcomeCount{{HTTPStatus: 200, Count: 87}, {HTTPStatus: 400, Error: "credential_required", Expected: true, Count: 10}, {HTTPStatus: 400, Error: "invalid_grant", Count: 3}}}},
+		FlowStats: &StepStats{Step: "flow", Count: 100, ResponseTime: fe, ServiceTime: fe},
+		Steps: []StepStats{{Step: "token.password", Count: 100, ResponseTime: se, ServiceTime: se,
+			Outcomes: []OutcomeCount{{HTTPStatus: 200, Count: 87}, {HTTPStatus: 400, Error: "credential_required", Expected: true, Count: 10}, {HTTPStatus: 400, Error: "invalid_grant", Count: 3}}}},
 	}}}
 }
 
@@ -148,7 +148,8 @@ func TestThresholdEvaluate(t *testing.T) {
 // step's ERRORS cell counts only the failures.
 func TestSummaryExpectedAnswers(t *testing.T) {
 	var out bytes.Buffer
-	if err := WriteSummary(&out, sampleLoad(t)); err != nil {
+	l := sampleLoad(t)
+	if err := WriteLoadSummary(&out, l, JudgeLoad(l)); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()

@@ -1,4 +1,4 @@
-package faults
+package backdoor
 
 import (
 	"encoding/json"
@@ -12,33 +12,33 @@ import (
 
 func ms(n int) Duration { return Duration(time.Duration(n) * time.Millisecond) }
 
-func TestSpecValidate(t *testing.T) {
+func TestFaultSpecValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		spec Spec
+		spec FaultSpec
 		want []string // substrings of the error; nil means valid
 	}{
-		{"zero", Spec{}, nil},
-		{"fixed latency", Spec{Latency: ms(50)}, nil},
-		{"distribution", Spec{LatencyP50: ms(20), LatencyP99: ms(200)}, nil},
-		{"degenerate distribution", Spec{LatencyP50: ms(20), LatencyP99: ms(20)}, nil},
-		{"all rates summing to one", Spec{Rate429: 0.5, Rate503: 0.25, DropRate: 0.25}, nil},
-		{"rate one", Spec{Rate429: 1, RetryAfter: Duration(30 * time.Second)}, nil},
-		{"negative latency", Spec{Latency: ms(-1)}, []string{"latency", "negative"}},
-		{"negative retry_after", Spec{Rate429: 0.1, RetryAfter: ms(-5)}, []string{"retry_after", "negative"}},
-		{"rate above one", Spec{Rate503: 1.5}, []string{"rate_503", "outside [0,1]"}},
-		{"negative rate", Spec{DropRate: -0.1}, []string{"drop_rate", "outside [0,1]"}},
-		{"NaN rate", Spec{Rate429: math.NaN()}, []string{"rate_429", "outside [0,1]"}},
-		{"infinite rate", Spec{Rate429: math.Inf(1)}, []string{"rate_429"}},
-		{"sum above one", Spec{Rate429: 0.6, Rate503: 0.3, DropRate: 0.2}, []string{"rate_429+rate_503+drop_rate", "exceeds 1"}},
-		{"p99 below p50", Spec{LatencyP50: ms(100), LatencyP99: ms(50)}, []string{"latency_p99", "below latency_p50"}},
-		{"p99 without p50", Spec{LatencyP99: ms(100)}, []string{"latency_p50", "positive"}},
-		{"p50 without p99", Spec{LatencyP50: ms(100)}, []string{"latency_p99", "below"}},
-		{"fixed and distribution", Spec{Latency: ms(5), LatencyP50: ms(10), LatencyP99: ms(20)}, []string{"latency", "not both"}},
-		{"latency above limit", Spec{Latency: Duration(time.Hour)}, []string{"latency", "exceeds"}},
-		{"p99 above limit", Spec{LatencyP50: ms(1), LatencyP99: Duration(time.Hour)}, []string{"latency_p99", "exceeds"}},
-		{"long retry_after is fine", Spec{Rate503: 1, RetryAfter: Duration(time.Hour)}, nil},
-		{"two problems at once", Spec{Latency: ms(-1), Rate429: 2}, []string{"latency", "rate_429"}},
+		{"zero", FaultSpec{}, nil},
+		{"fixed latency", FaultSpec{Latency: ms(50)}, nil},
+		{"distribution", FaultSpec{LatencyP50: ms(20), LatencyP99: ms(200)}, nil},
+		{"degenerate distribution", FaultSpec{LatencyP50: ms(20), LatencyP99: ms(20)}, nil},
+		{"all rates summing to one", FaultSpec{Rate429: 0.5, Rate503: 0.25, DropRate: 0.25}, nil},
+		{"rate one", FaultSpec{Rate429: 1, RetryAfter: Duration(30 * time.Second)}, nil},
+		{"negative latency", FaultSpec{Latency: ms(-1)}, []string{"latency", "negative"}},
+		{"negative retry_after", FaultSpec{Rate429: 0.1, RetryAfter: ms(-5)}, []string{"retry_after", "negative"}},
+		{"rate above one", FaultSpec{Rate503: 1.5}, []string{"rate_503", "outside [0,1]"}},
+		{"negative rate", FaultSpec{DropRate: -0.1}, []string{"drop_rate", "outside [0,1]"}},
+		{"NaN rate", FaultSpec{Rate429: math.NaN()}, []string{"rate_429", "outside [0,1]"}},
+		{"infinite rate", FaultSpec{Rate429: math.Inf(1)}, []string{"rate_429"}},
+		{"sum above one", FaultSpec{Rate429: 0.6, Rate503: 0.3, DropRate: 0.2}, []string{"rate_429+rate_503+drop_rate", "exceeds 1"}},
+		{"p99 below p50", FaultSpec{LatencyP50: ms(100), LatencyP99: ms(50)}, []string{"latency_p99", "below latency_p50"}},
+		{"p99 without p50", FaultSpec{LatencyP99: ms(100)}, []string{"latency_p50", "positive"}},
+		{"p50 without p99", FaultSpec{LatencyP50: ms(100)}, []string{"latency_p99", "below"}},
+		{"fixed and distribution", FaultSpec{Latency: ms(5), LatencyP50: ms(10), LatencyP99: ms(20)}, []string{"latency", "not both"}},
+		{"latency above limit", FaultSpec{Latency: Duration(time.Hour)}, []string{"latency", "exceeds"}},
+		{"p99 above limit", FaultSpec{LatencyP50: ms(1), LatencyP99: Duration(time.Hour)}, []string{"latency_p99", "exceeds"}},
+		{"long retry_after is fine", FaultSpec{Rate503: 1, RetryAfter: Duration(time.Hour)}, nil},
+		{"two problems at once", FaultSpec{Latency: ms(-1), Rate429: 2}, []string{"latency", "rate_429"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.spec.Validate()
@@ -60,21 +60,21 @@ func TestSpecValidate(t *testing.T) {
 	}
 }
 
-func TestSetValidate(t *testing.T) {
+func TestFaultsValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		set  Set
+		set  Faults
 		want []string
 	}{
-		{"empty", Set{}, nil},
-		{"wildcard and endpoint", Set{Endpoints: map[string]Spec{
+		{"empty", Faults{}, nil},
+		{"wildcard and endpoint", Faults{Endpoints: map[string]FaultSpec{
 			"*": {Latency: ms(5)}, "/oauth2/v2.0/token": {Rate429: 0.1},
 		}}, nil},
-		{"names the endpoint and field", Set{Endpoints: map[string]Spec{
+		{"names the endpoint and field", Faults{Endpoints: map[string]FaultSpec{
 			"/oauth2/v2.0/token": {Rate429: 1.1},
 		}}, []string{`endpoint "/oauth2/v2.0/token"`, "rate_429"}},
-		{"bad key", Set{Endpoints: map[string]Spec{"oauth2/v2.0/token": {}}}, []string{`endpoint "oauth2/v2.0/token"`, "key must be"}},
-		{"every bad endpoint reported", Set{Endpoints: map[string]Spec{
+		{"bad key", Faults{Endpoints: map[string]FaultSpec{"oauth2/v2.0/token": {}}}, []string{`endpoint "oauth2/v2.0/token"`, "key must be"}},
+		{"every bad endpoint reported", Faults{Endpoints: map[string]FaultSpec{
 			"*":                  {DropRate: 2},
 			"/signup/v1.0/start": {LatencyP50: ms(10), LatencyP99: ms(1)},
 		}}, []string{`endpoint "*"`, "drop_rate", `endpoint "/signup/v1.0/start"`, "latency_p99"}},
@@ -99,23 +99,23 @@ func TestSetValidate(t *testing.T) {
 	}
 }
 
-func TestSetFor(t *testing.T) {
-	token := Spec{Rate429: 0.5}
-	star := Spec{Latency: ms(10)}
-	both := Set{Endpoints: map[string]Spec{"/oauth2/v2.0/token": token, "*": star}}
-	exactOnly := Set{Endpoints: map[string]Spec{"/oauth2/v2.0/token": token}}
+func TestFaultsFor(t *testing.T) {
+	token := FaultSpec{Rate429: 0.5}
+	star := FaultSpec{Latency: ms(10)}
+	both := Faults{Endpoints: map[string]FaultSpec{"/oauth2/v2.0/token": token, "*": star}}
+	exactOnly := Faults{Endpoints: map[string]FaultSpec{"/oauth2/v2.0/token": token}}
 	for _, tc := range []struct {
 		name     string
-		set      Set
+		set      Faults
 		endpoint string
-		want     Spec
+		want     FaultSpec
 		ok       bool
 	}{
 		{"exact wins over wildcard", both, "/oauth2/v2.0/token", token, true},
 		{"wildcard for others", both, "/signup/v1.0/start", star, true},
-		{"no wildcard, other endpoint", exactOnly, "/signup/v1.0/start", Spec{}, false},
-		{"nil map", Set{}, "/oauth2/v2.0/token", Spec{}, false},
-		{"match is exact, not prefix", exactOnly, "/oauth2/v2.0/token/x", Spec{}, false},
+		{"no wildcard, other endpoint", exactOnly, "/signup/v1.0/start", FaultSpec{}, false},
+		{"nil map", Faults{}, "/oauth2/v2.0/token", FaultSpec{}, false},
+		{"match is exact, not prefix", exactOnly, "/oauth2/v2.0/token/x", FaultSpec{}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, ok := tc.set.For(tc.endpoint)
@@ -147,7 +147,7 @@ func TestDurationJSON(t *testing.T) {
 			t.Errorf("Unmarshal(%s) = %v, %v; want %v, error %v", tc.in, d, err, tc.want, tc.wantErr)
 		}
 	}
-	b, err := json.Marshal(Spec{Latency: ms(50), RetryAfter: Duration(2 * time.Second), Rate429: 0.1})
+	b, err := json.Marshal(FaultSpec{Latency: ms(50), RetryAfter: Duration(2 * time.Second), Rate429: 0.1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestDurationJSON(t *testing.T) {
 	}
 }
 
-func TestSetYAMLRoundTrip(t *testing.T) {
+func TestFaultsYAMLRoundTrip(t *testing.T) {
 	src := `
 endpoints:
   "*":
@@ -169,11 +169,11 @@ endpoints:
     rate_503: 0.01
     drop_rate: 0.001
 `
-	var s Set
+	var s Faults
 	if err := yaml.Unmarshal([]byte(src), &s); err != nil {
 		t.Fatalf("yaml.Unmarshal: %v", err)
 	}
-	want := Set{Endpoints: map[string]Spec{
+	want := Faults{Endpoints: map[string]FaultSpec{
 		"*":                  {LatencyP50: ms(20), LatencyP99: ms(250)},
 		"/oauth2/v2.0/token": {Rate429: 0.05, RetryAfter: ms(1500), Rate503: 0.01, DropRate: 0.001},
 	}}
@@ -189,7 +189,7 @@ endpoints:
 	if err != nil {
 		t.Fatalf("yaml.Marshal: %v", err)
 	}
-	var again Set
+	var again Faults
 	if err := yaml.Unmarshal(out, &again); err != nil {
 		t.Fatalf("re-read %s: %v", out, err)
 	}
@@ -199,23 +199,23 @@ endpoints:
 		}
 	}
 	for _, bad := range []string{"latency: 50", "latency: fast", "latency: [1]"} {
-		var sp Spec
+		var sp FaultSpec
 		if err := yaml.Unmarshal([]byte(bad), &sp); err == nil {
 			t.Errorf("yaml %q decoded to %+v, want an error", bad, sp)
 		}
 	}
 }
 
-// FuzzSetJSON feeds arbitrary JSON to the Set decoder and Validate: neither
-// may panic, and a Set that validates must be usable by For and latency.
-func FuzzSetJSON(f *testing.F) {
+// FuzzFaultsJSON feeds arbitrary JSON to the Faults decoder and Validate: neither
+// may panic, and a Faults that validates must be usable by For and latency.
+func FuzzFaultsJSON(f *testing.F) {
 	f.Add([]byte(`{"endpoints":{"*":{"latency":"50ms","rate_429":0.1}}}`))
 	f.Add([]byte(`{"endpoints":{"/oauth2/v2.0/token":{"latency_p50":"1ms","latency_p99":"10m","drop_rate":1}}}`))
 	f.Add([]byte(`{"endpoints":{"x":{"rate_503":-1,"retry_after":"-1s"}}}`))
 	f.Add([]byte(`{"endpoints":null}`))
 	f.Add([]byte(`{"endpoints":{"*":{"latency":50}}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var s Set
+		var s Faults
 		if err := json.Unmarshal(b, &s); err != nil {
 			return
 		}
@@ -228,7 +228,7 @@ func FuzzSetJSON(f *testing.F) {
 				t.Fatalf("For(%q) missed a key of the set", k)
 			}
 			for _, z := range []float64{-40, 0, 40} {
-				if d := sp.latency(z); d < 0 || d > maxLatency {
+				if d := sp.LatencyAt(z); d < 0 || d > MaxFaultLatency {
 					t.Fatalf("latency(%v) = %v for valid spec %+v", z, d, sp)
 				}
 			}
@@ -236,13 +236,13 @@ func FuzzSetJSON(f *testing.F) {
 	})
 }
 
-// FuzzSetYAML is FuzzSetJSON for fault files written in YAML.
-func FuzzSetYAML(f *testing.F) {
+// FuzzSetYAML is FuzzFaultsJSON for fault files written in YAML.
+func FuzzFaultsYAML(f *testing.F) {
 	f.Add([]byte("endpoints:\n  \"*\":\n    latency: 50ms\n    rate_429: 0.1\n"))
 	f.Add([]byte("endpoints:\n  /oauth2/v2.0/token: {latency_p50: 1ms, latency_p99: 2s, retry_after: 3s}\n"))
 	f.Add([]byte("endpoints:\n  x: {latency: [1, 2]}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var s Set
+		var s Faults
 		if err := yaml.Unmarshal(b, &s); err != nil {
 			return
 		}

@@ -1,0 +1,190 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Status is a verdict in the terms of the exit-status contract every
+// command keeps: 0 judged and passed, 1 judged and failed, 2 could not judge.
+type Status int
+
+const (
+	StatusPassed    Status = 0
+	StatusFailed    Status = 1
+	StatusNotJudged Status = 2
+)
+
+// ExitCode is the process exit status for s.
+func (s Status) ExitCode() int { return int(s) }
+
+func (s Status) String() string {
+	switch s {
+	case StatusPassed:
+		return "PASS"
+	case StatusFailed:
+		return "FAIL"
+	}
+	return "NOT JUDGED"
+}
+
+// Verdict is the judgement of one record. load, report and report merge all
+// take it from Judge, so they print and exit alike on the same record.
+type Verdict struct {
+	Status Status
+	// Thresholds are the plan's thresholds evaluated on the record's data.
+	Thresholds []ThresholdResult
+	// Checks are the load generator's measurement checks, as recorded.
+	Checks  []ThresholdResult
+	Aborted string
+	// Reason says why the record failed or could not be judged; empty when
+	// it passed.
+	Reason string
+}
+
+// Passed reports whether the record gates green.
+func (v Verdict) Passed() bool { return v.Status == StatusPassed }
+
+// Judge judges a record: a conformance run fails when an entry failed; a
+// load run fails when it was aborted, a threshold of its plan fails on its
+// data, or a measurement check failed. A load record whose thresholds this
+// version cannot evaluate (written by a newer one), and nothing else failed,
+// is not judged.
+func Judge(r *Record) Verdict {
+	switch {
+	case r == nil:
+		return Verdict{Status: StatusNotJudged, Reason: "no record"}
+	case r.Kind == KindConformance && r.Conformance != nil:
+		return judgeConformance(r.Conformance)
+	case r.Kind == KindLoad && r.Load != nil:
+		return JudgeLoad(loadOf(r))
+	}
+	return Verdict{Status: StatusNotJudged, Reason: fmt.Sprintf("record of kind %q has no %s member", r.Kind, r.Kind)}
+}
+
+func judgeConformance(c *Conformance) Verdict {
+	var failed int
+	for _, e := range c.Entries {
+		if e.Outcome == OutcomeFailed {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return Verdict{Status: StatusFailed, Reason: fmt.Sprintf("%d of %d catalog entries failed", failed, len(c.Entries))}
+	}
+	return Verdict{Status: StatusPassed}
+}
+
+// legacyLoad reads a v1.0 load record, which had no plan_thresholds and
+// kept its measurement checks among its evaluated thresholds (an expression
+// starting "integrity:"): the thresholds are taken back as text, so they are
+// evaluated again like any other record's.
+func legacyLoad(l *Load) *Load {
+	if l.PlanThresholds != nil || l.Checks != nil {
+		return l
+	}
+	c := *l
+	for _, t := range l.Thresholds {
+		if strings.HasPrefix(t.Expr, "integrity:") {
+			c.Checks = append(c.Checks, t)
+		} else {
+			c.PlanThresholds = append(c.PlanThresholds, t.Expr)
+		}
+	}
+	return &c
+}
+
+// JudgeLoad judges a load result: it evaluates l.PlanThresholds on l's data
+// (see Judge).
+func JudgeLoad(l *Load) Verdict {
+	if l == nil {
+		return Verdict{Status: StatusNotJudged, Reason: "no load result"}
+	}
+	v := Verdict{Checks: l.Checks, Aborted: l.Aborted}
+	var unreadable []string
+	failed := 0
+	for _, expr := range l.PlanThresholds {
+		th, err := ParseThreshold(expr)
+		if err != nil {
+			unreadable = append(unreadable, expr)
+			v.Thresholds = append(v.Thresholds, ThresholdResult{Expr: expr, Actual: "not evaluated: " + err.Error()})
+			continue
+		}
+		res := th.Evaluate(l)
+		if !res.Passed {
+			failed++
+		}
+		v.Thresholds = append(v.Thresholds, res)
+	}
+	checksFailed := 0
+	for _, c := range l.Checks {
+		if !c.Passed {
+			checksFailed++
+		}
+	}
+	var why []string
+	if l.Aborted != "" {
+		why = append(why, "aborted: "+oneLine(l.Aborted))
+	}
+	if failed > 0 {
+		why = append(why, fmt.Sprintf("%d of %d thresholds failed", failed, len(l.PlanThresholds)))
+	}
+	if checksFailed > 0 {
+		why = append(why, fmt.Sprintf("%d measurement checks failed", checksFailed))
+	}
+	switch {
+	case len(why) > 0:
+		v.Status, v.Reason = StatusFailed, strings.Join(why, "; ")
+	case len(unreadable) > 0:
+		v.Status, v.Reason = StatusNotJudged, "this ciamcheck cannot evaluate the thresholds "+strings.Join(unreadable, ", ")
+	default:
+		v.Status = StatusPassed
+	}
+	return v
+}
+
+// WriteVerdict writes the verdict as text: each threshold and check with
+// its actual value, and the result line with its reason (an abort among
+// them). The load summary, the
+// text report and report merge all end with it.
+func WriteVerdict(w io.Writer, v Verdict) error {
+	var b strings.Builder
+	for _, part := range []struct {
+		title string
+		rows  []ThresholdResult
+	}{{"thresholds", v.Thresholds}, {"checks", v.Checks}} {
+		if len(part.rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s\n", part.title)
+		for _, t := range part.rows {
+			fmt.Fprintf(&b, "  %s  %s  (actual %s)\n", passFail(t.Passed), t.Expr, t.Actual)
+		}
+	}
+	fmt.Fprintf(&b, "\nresult: %s", v.Status)
+	if v.Reason != "" {
+		fmt.Fprintf(&b, " (%s)", oneLine(v.Reason))
+	}
+	b.WriteString("\n")
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("write verdict: %w", err)
+	}
+	return nil
+}
+
+// schemaMinor is the minor version of a schema string, 0 when it has none
+// or it does not parse (Validate refuses the latter).
+func schemaMinor(s string) int {
+	v, _ := strings.CutPrefix(s, schemaPrefix)
+	_, minor, ok := strings.Cut(v, ".")
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(minor)
+	if err != nil {
+		return 0
+	}
+	return n
+}
