@@ -30,7 +30,7 @@ type Config struct {
 	// once; a start past it answers 429 as a throttled tenant does.
 	MaxLiveFlows int64       `json:"max_live_flows" yaml:"max_live_flows"`
 	Tokens       TokenConfig `json:"tokens" yaml:"tokens"`
-	Users          []SeedUser     `json:"users,omitempty" yaml:"users,omitempty"`
+	Users        []SeedUser  `json:"users,omitempty" yaml:"users,omitempty"`
 	// FailUserCreation makes every account creation at the end of sign-up
 	// fail with 399279 ("User creation failed during self-service
 	// sign-up", the sign-up error-code page), to rehearse an app's
