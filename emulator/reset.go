@@ -51,7 +51,11 @@ func (e *Emulator) resetStart(rc *reqCtx) {
 		rc.fail(errUserNotFound())
 		return
 	}
-	f, tok := rc.newFlow(kindReset, stepResetStarted, u.username, set)
+	f, tok, ae := rc.newFlow(kindReset, stepResetStarted, u.username, set)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
 	f.mu.Unlock()
 	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
 }

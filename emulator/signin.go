@@ -45,7 +45,11 @@ func (e *Emulator) signInInitiate(rc *reqCtx) {
 		rc.redirect("The challenge_type list does not contain the method this user signs in with.")
 		return
 	}
-	f, tok := rc.newFlow(kindSignIn, stepSignInStarted, u.username, set)
+	f, tok, ae := rc.newFlow(kindSignIn, stepSignInStarted, u.username, set)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
 	f.mu.Unlock()
 	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
 }

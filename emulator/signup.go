@@ -63,7 +63,11 @@ func (e *Emulator) signUpStart(rc *reqCtx) {
 		rc.fail(errInvalidAttributes(bad))
 		return
 	}
-	f, tok := rc.newFlow(kindSignUp, stepSignUpStarted, username, set)
+	f, tok, ae := rc.newFlow(kindSignUp, stepSignUpStarted, username, set)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
 	f.password, f.attributes = pw, known
 	f.mu.Unlock()
 	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
