@@ -342,7 +342,7 @@ func TestPasswordResetRequired(t *testing.T) {
 	ct := wantToken(t, "initiate", h.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", u, "challenge_type", "password redirect")))
 	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct)))
 	wantError(t, "forced reset", h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid")),
-		nativeauth.ErrInvalidGrant, "", nativeauth.CodePasswordResetRequired)
+		nativeauth.ErrInvalidRequest, "", nativeauth.CodePasswordResetRequired)
 	// After SSPR the new password signs in.
 	ct = wantToken(t, "reset start", h.post(nativeauth.EndpointResetStart, vals("client_id", clientID, "username", u, "challenge_type", "oob redirect")))
 	ct = wantToken(t, "reset challenge", h.post(nativeauth.EndpointResetChallenge, vals("client_id", clientID, "continuation_token", ct)))

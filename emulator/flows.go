@@ -3,6 +3,7 @@ package emulator
 import (
 	"crypto/rand"
 	"crypto/subtle"
+	"net/http"
 	"strings"
 	"time"
 
@@ -16,8 +17,17 @@ type continuationBody struct {
 }
 
 // newFlow registers a flow record and returns it locked, with its first
-// token.
-func (rc *reqCtx) newFlow(kind flowKind, st step, username string, set challengeSet) (*flow, string) {
+// token. At the tenant's bound on live flows it registers nothing and
+// answers as a throttled tenant does (errFlowLimit).
+func (rc *reqCtx) newFlow(kind flowKind, st step, username string, set challengeSet) (*flow, string, *apiError) {
+	if n := rc.d.liveFlows.Add(1); n > rc.t.maxLiveFlows {
+		rc.d.liveFlows.Add(-1)
+		rc.d.flowsRefused.Add(1)
+		// Abandoned flows past their expiry free their room at the next
+		// sweep; ask for one now rather than in up to janitorEvery.
+		rc.e.requestSweep()
+		return nil, "", errFlowLimit()
+	}
 	f := &flow{kind: kind, clientID: rc.app.ClientID, username: username, challenges: set}
 	// Locked before it is stored: the janitor must not see the new flow
 	// before issue sets its expiry (an expiry of zero looks long expired).
@@ -29,7 +39,22 @@ func (rc *reqCtx) newFlow(kind flowKind, st step, username string, set challenge
 			break
 		}
 	}
-	return f, rc.issue(f, id, st)
+	return f, rc.issue(f, id, st), nil
+}
+
+// flowLimitRetryAfter is the Retry-After of a start refused at the bound:
+// room comes back as flows finish or, once expired, at the sweep the
+// refusal asked for.
+const flowLimitRetryAfter = "1"
+
+// errFlowLimit is the answer of a start past the bound on live flows: 429
+// with Retry-After and the pages' error body, as the emulator's faults and
+// a throttled tenant answer (temporarily_unavailable, Entra's throttling
+// code 50196).
+func errFlowLimit() *apiError {
+	return &apiError{status: http.StatusTooManyRequests, Error: nativeauth.ErrTemporarilyUnavailable, Code: nativeauth.CodeThrottled,
+		Message:    "Too many sign-up, sign-in and password reset flows are in progress. Please try again later.",
+		retryAfter: flowLimitRetryAfter}
 }
 
 // issue moves a flow to st and mints the token for that step; every older
@@ -75,7 +100,9 @@ func (rc *reqCtx) loadFlow(kind flowKind, badErr nativeauth.ErrorCode) (*flow, f
 // finish retires a flow: its tokens stop working and the record goes.
 func (rc *reqCtx) finish(f *flow, id flowID) {
 	f.done = true
-	rc.d.flows.remove(id)
+	if rc.d.flows.remove(id) {
+		rc.d.liveFlows.Add(-1)
+	}
 }
 
 // challengeList reads the optional challenge_type of a challenge call; a
@@ -125,7 +152,7 @@ func (rc *reqCtx) sendCode(f *flow, label, channel, target string) {
 	cfg := rc.t.cfg.OTP
 	code := newOTP(cfg.CodeLength)
 	exp := rc.now.Add(cfg.Lifetime.D())
-	f.otp, f.otpExpires = code, exp.UnixMilli()
+	f.otp, f.otpExpires, f.oobFails = code, exp.UnixMilli(), 0
 	msg := backdoor.OutboxMessage{Code: nativeauth.Secret(code), Flow: label, IssuedAt: rc.now, ExpiresAt: exp,
 		Channel: channel, Target: target}
 	rc.d.outbox.update(normalizeUsername(f.username), func(ms []backdoor.OutboxMessage, _ bool) ([]backdoor.OutboxMessage, bool) {
@@ -149,13 +176,28 @@ func (rc *reqCtx) oobBody(f *flow, tok string) oobChallengeBody {
 	}
 }
 
-// checkOTP compares the oob value with the flow's current code.
+// checkOTP compares the oob value with the flow's current code. After the
+// tenant's otp.max_attempts wrong values the code stops working, the right
+// one included, until a new challenge sends another: without a limit a
+// code of 8 digits falls to guessing at the emulator's speed.
 func (rc *reqCtx) checkOTP(f *flow) *apiError {
 	oob := rc.f.get(nativeauth.ParamOOB)
 	if oob == "" {
 		return errMissing(nativeauth.ParamOOB)
 	}
+	if int(f.oobFails) >= rc.t.otpMaxAttempts {
+		return errOTPAttempts()
+	}
 	if f.otp == "" || subtle.ConstantTimeCompare([]byte(oob), []byte(f.otp)) != 1 {
+		if f.otp == "" {
+			return errOTP(false)
+		}
+		f.oobFails++
+		if int(f.oobFails) >= rc.t.otpMaxAttempts {
+			f.otp = ""
+			rc.d.passcodeLockouts.Add(1)
+			return errOTPAttempts()
+		}
 		return errOTP(false)
 	}
 	if rc.now.UnixMilli() >= f.otpExpires {

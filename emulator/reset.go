@@ -59,7 +59,11 @@ func (e *Emulator) resetStart(rc *reqCtx) {
 	if !ok {
 		return
 	}
-	f, tok := rc.newFlow(kindReset, stepResetStarted, u.username, set)
+	f, tok, ae := rc.newFlow(kindReset, stepResetStarted, u.username, set)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
 	f.caps = caps
 	f.mu.Unlock()
 	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})

@@ -53,7 +53,11 @@ func (e *Emulator) signInInitiate(rc *reqCtx) {
 	if !ok {
 		return
 	}
-	f, tok := rc.newFlow(kindSignIn, stepSignInStarted, u.username, set)
+	f, tok, ae := rc.newFlow(kindSignIn, stepSignInStarted, u.username, set)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
 	f.caps = caps
 	f.mu.Unlock()
 	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})

@@ -71,7 +71,11 @@ func (e *Emulator) signUpStart(rc *reqCtx) {
 	if !ok {
 		return
 	}
-	f, tok := rc.newFlow(kindSignUp, stepSignUpStarted, username, set)
+	f, tok, ae := rc.newFlow(kindSignUp, stepSignUpStarted, username, set)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
 	f.password, f.attributes, f.caps = pw, known, caps
 	f.mu.Unlock()
 	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})

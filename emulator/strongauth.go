@@ -541,6 +541,19 @@ func (rc *reqCtx) resolveSignInName(name string) (user, bool) {
 	return rc.d.userSnapshot(key)
 }
 
+// namesUser reports whether name (an email, or an alias where the tenant
+// allows username sign-in) is the account username.
+func (rc *reqCtx) namesUser(name, username string) bool {
+	if normalizeUsername(name) == normalizeUsername(username) {
+		return true
+	}
+	if !rc.t.cfg.UsernameSignIn {
+		return false
+	}
+	key, ok := rc.d.aliases.get(strings.ToLower(name))
+	return ok && key == normalizeUsername(username)
+}
+
 // validSignInName accepts an email, or an alias where the tenant allows
 // username sign-in.
 func (t *tenant) validSignInName(name string) bool {

@@ -350,6 +350,17 @@ func TestUsernameSignIn(t *testing.T) {
 	h := mfaTenant(t, func(c *backdoor.Config) { c.MFA.Enabled = false; c.UsernameSignIn = true })
 	wantTokens(t, "alias sign-in", h.passwordToken("mfa_user", ""))
 	wantTokens(t, "alias sign-in, other case", h.passwordToken("MFA_User", ""))
+	// MSAL iOS repeats the username on the password grant: the alias the
+	// user typed names the flow's user too; another user's does not.
+	ct := wantToken(t, "initiate", h.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", "mfa_user", "challenge_type", "password redirect")))
+	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct)))
+	wantTokens(t, "password grant with the alias as username", h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct,
+		"grant_type", "password", "password", goodPass, "username", "mfa_user", "scope", "openid")))
+	h.createUser("other@contoso.com", goodPass, nil)
+	ct = wantToken(t, "initiate", h.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", "mfa_user", "challenge_type", "password redirect")))
+	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct)))
+	wantError(t, "password grant naming another user", h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct,
+		"grant_type", "password", "password", goodPass, "username", "other@contoso.com", "scope", "openid")), nativeauth.ErrInvalidGrant, "", 0)
 	wantError(t, "unknown alias", h.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", "nobody", "challenge_type", "password redirect")),
 		nativeauth.ErrUserNotFound, "", nativeauth.CodeUserNotFound)
 	off := mfaTenant(t, func(c *backdoor.Config) { c.MFA.Enabled = false })

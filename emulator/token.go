@@ -159,6 +159,14 @@ func (e *Emulator) token(rc *reqCtx) {
 			rc.fail(errMissing(nativeauth.ParamPassword))
 			return
 		}
+		// MSAL iOS adds username to the password grant; the pages do not
+		// list it. Sent, it must be the flow's user, as on the
+		// continuation_token grant: the token stays bound to its user. The
+		// user may have typed their alias (username sign-in).
+		if un := rc.f.get(nativeauth.ParamUsername); un != "" && !rc.namesUser(un, f.username) {
+			rc.fail(errUsernameMismatch())
+			return
+		}
 		u, ok := rc.d.userSnapshot(normalizeUsername(f.username))
 		if !ok {
 			rc.finish(f, id)
@@ -172,7 +180,10 @@ func (e *Emulator) token(rc *reqCtx) {
 			return
 		}
 		if u.resetRequired {
-			rc.fail(newErr(nativeauth.ErrInvalidGrant, nativeauth.CodePasswordResetRequired,
+			// invalid_request, not invalid_grant: Microsoft's JS and iOS
+			// clients recognise password-reset-required only as
+			// invalid_request with 50142 (client-facts.md).
+			rc.fail(newErr(nativeauth.ErrInvalidRequest, nativeauth.CodePasswordResetRequired,
 				"The password must be reset before the user can sign in."))
 			return
 		}
@@ -207,8 +218,7 @@ func (e *Emulator) token(rc *reqCtx) {
 			return
 		}
 		if un != "" && normalizeUsername(un) != normalizeUsername(f.username) {
-			rc.fail(newErr(nativeauth.ErrInvalidGrant, codeInvalidOrExpiredTokens,
-				"The username does not match the continuation_token."))
+			rc.fail(errUsernameMismatch())
 			return
 		}
 	}
@@ -223,6 +233,11 @@ func (e *Emulator) token(rc *reqCtx) {
 	}
 	rc.finish(f, id)
 	rc.issueTokens(u, scopes)
+}
+
+func errUsernameMismatch() *apiError {
+	return newErr(nativeauth.ErrInvalidGrant, codeInvalidOrExpiredTokens,
+		"The username does not match the continuation_token.")
 }
 
 // refreshGrant redeems a refresh token once and rotates it.

@@ -106,6 +106,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad regex", strings.Replace(tenant, "expect: {}", "expect: {attributes: [{name: a, regex: \"[\"}]}", 1), "expect.attributes[0].regex"},
 		{"value not matching regex", strings.Replace(tenant, "expect: {}", "expect: {attributes: [{name: a, regex: \"^[0-9]+$\", value: x}]}", 1), "expect.attributes[0].value"},
 		{"duplicate attribute", strings.Replace(tenant, "expect: {}", "expect: {attributes: [{name: a}, {name: a}]}", 1), "expect.attributes[1].name"},
+		{"backdoor token in place of env", tenant + "capabilities: {backdoor: true, backdoor_token_env: \"s3cret token!\"}", "capabilities.backdoor_token_env"},
+		{"backdoor token env without backdoor", tenant + "capabilities: {backdoor_token_env: TOKEN}", "capabilities.backdoor_token_env"},
+		{"backdoor token env on kind emulator", "kind: emulator\ncapabilities: {backdoor_token_env: TOKEN}", "capabilities.backdoor_token_env"},
 		{"two documents", "kind: emulator\n---\nkind: tenant\n", "one YAML document"},
 		{"not a mapping", "- kind: emulator", "decode"},
 	}

@@ -20,8 +20,11 @@ type Config struct {
 	PasswordPolicy PasswordPolicy          `json:"password_policy" yaml:"password_policy"`
 	OTP            OTPConfig               `json:"otp" yaml:"otp"`
 	Continuation   Continuation            `json:"continuation_token" yaml:"continuation_token"`
-	Tokens         TokenConfig             `json:"tokens" yaml:"tokens"`
-	Users          []SeedUser              `json:"users,omitempty" yaml:"users,omitempty"`
+	// MaxLiveFlows bounds the sign-up, sign-in and reset flows held at
+	// once; a start past it answers 429 as a throttled tenant does.
+	MaxLiveFlows int64       `json:"max_live_flows" yaml:"max_live_flows"`
+	Tokens       TokenConfig `json:"tokens" yaml:"tokens"`
+	Users        []SeedUser  `json:"users,omitempty" yaml:"users,omitempty"`
 	// FailUserCreation makes every account creation at the end of sign-up
 	// fail with 399279 ("User creation failed during self-service
 	// sign-up", the sign-up error-code page), to rehearse an app's
@@ -141,6 +144,9 @@ type OTPConfig struct {
 	// one-time passcode for all users: sign-up continue answers
 	// invalid_request, as both pages' tables say.
 	EmailDisabled bool `json:"email_disabled,omitempty" yaml:"email_disabled,omitempty"`
+	// MaxAttempts is how many wrong oob values one code takes before it
+	// stops working, the right one included, until a new challenge.
+	MaxAttempts int `json:"max_attempts" yaml:"max_attempts"`
 }
 
 // Continuation shapes continuation tokens.

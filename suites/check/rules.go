@@ -92,18 +92,9 @@ func (b Body) constraint(name, c string, v any, username string) error {
 			errs = append(errs, fail(field, "a GUID", short(v)))
 		}
 	}
-	for _, m := range comparisons.FindAllStringSubmatch(text, -1) {
+	if cmp, found := b.comparisons(name, text, v); found {
 		known = true
-		limit, _ := strconv.ParseInt(m[2], 10, 64)
-		n, ok := b.Int(name)
-		if !ok {
-			errs = append(errs, fail(field, "an integer "+m[1]+" "+m[2], short(v)))
-			continue
-		}
-		holds := map[string]bool{"<=": n <= limit, ">=": n >= limit, "<": n < limit, ">": n > limit, "==": n == limit}[m[1]]
-		if !holds {
-			errs = append(errs, fail(field, m[1]+" "+m[2], fmt.Sprint(n)))
-		}
+		errs = append(errs, cmp...)
 	}
 	if !strings.Contains(text, "list of integers") && has("integer") && len(errs) == 0 {
 		if _, ok := b.Int(name); !ok {
@@ -156,6 +147,24 @@ func (b Body) constraint(name, c string, v any, username string) error {
 }
 
 var comparisons = regexp.MustCompile(`(<=|>=|<|>|==)\s*(-?\d+)`)
+
+// comparisons checks every comparison the constraint text makes ("<= 600",
+// "> 0") and reports whether it makes any.
+func (b Body) comparisons(name, text string, v any) (errs []error, found bool) {
+	field := "body." + name
+	all := comparisons.FindAllStringSubmatch(text, -1)
+	for _, m := range all {
+		limit, _ := strconv.ParseInt(m[2], 10, 64)
+		n, ok := b.Int(name)
+		switch {
+		case !ok:
+			errs = append(errs, fail(field, "an integer "+m[1]+" "+m[2], short(v)))
+		case !map[string]bool{"<=": n <= limit, ">=": n >= limit, "<": n < limit, ">": n > limit, "==": n == limit}[m[1]]:
+			errs = append(errs, fail(field, m[1]+" "+m[2], fmt.Sprint(n)))
+		}
+	}
+	return errs, len(all) > 0
+}
 
 // Header checks a catalog rule on a response header: an exact value
 // (media type for Content-Type), or absence; Prefix applies it to every
