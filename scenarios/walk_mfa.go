@@ -85,7 +85,7 @@ func MFAOOBRequest(p *Progress, code nativeauth.Secret, scopes []string) nativea
 // sign-up continue succeeds; no token is asked for, so nothing is
 // registered).
 func (w *Walker) UserWithoutStrongMethod(ctx context.Context) (Credential, error) {
-	p, err := w.CompleteSignUp(ctx, "mfa")
+	p, err := w.capable().CompleteSignUp(ctx, "mfa")
 	if err != nil {
 		return Credential{}, err
 	}
@@ -96,9 +96,7 @@ func (w *Walker) UserWithoutStrongMethod(ctx context.Context) (Credential, error
 // call to answer invalid_grant with the suberror want (mfa_required or
 // registration_required); p then holds its continuation token.
 func (w *Walker) PasswordUntil(ctx context.Context, user Credential, want nativeauth.Suberror) (*Progress, error) {
-	if w.Capabilities == nil {
-		w.Capabilities = DefaultCapabilities
-	}
+	w = w.capable()
 	p, err := w.StartSignIn(ctx, user)
 	if err != nil {
 		return p, err
@@ -159,6 +157,7 @@ func (w *Walker) UserWithStrongMethod(ctx context.Context) (Credential, error) {
 // reachSecondFactor walks to an endpoint of the MFA and registration
 // branches, on a tenant that requires MFA.
 func (w *Walker) reachSecondFactor(ctx context.Context, ep nativeauth.Endpoint) (*Reached, error) {
+	w = w.capable()
 	if ep == nativeauth.EndpointSignInIntrospect {
 		user, err := w.UserWithStrongMethod(ctx)
 		if err != nil {
@@ -200,4 +199,15 @@ func (w *Walker) reachSecondFactor(ctx context.Context, ep nativeauth.Endpoint) 
 	}
 	return &Reached{Progress: *p, Call: w.Client.Call(ep, nativeauth.RegisterContinueRequest{ContinuationToken: p.ContinuationToken,
 		GrantType: nativeauth.GrantTypeOOB, OOB: code})}, nil
+}
+
+// capable is w advertising DefaultCapabilities unless it has its own list:
+// the second-factor branches are for an app that handles them.
+func (w *Walker) capable() *Walker {
+	if w.Capabilities != nil {
+		return w
+	}
+	c := *w
+	c.Capabilities = DefaultCapabilities
+	return &c
 }
