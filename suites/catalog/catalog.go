@@ -34,6 +34,7 @@ func build() {
 	all = append(all, strongAuthEntries()...)
 	byID = make(map[string]int, len(all))
 	for i := range all {
+		needFirstFactorTokens(&all[i])
 		finish(&all[i])
 		// A duplicate ID is a catalog bug the self-check reports; the first
 		// entry wins so ByID stays deterministic.

@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"slices"
+
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/profile"
 )
@@ -68,6 +70,25 @@ func r26(section, quote string) Source {
 }
 func ct26(section, quote string) Source {
 	return Source{Page: PageChallengeTypes2026, Section: section, Quote: quote}
+}
+
+// firstFactorTokenTriggers end a walk in tokens after the first factor
+// (or after sign-up or reset), as the older pages document.
+var firstFactorTokenTriggers = []TriggerName{TriggerTokenAfterSignUp, TriggerTokenAfterSSPR, TriggerRefreshToken,
+	TriggerScopeWithoutOpenID, TriggerScopeWithoutOffline, TriggerSignUpComplete}
+
+// needFirstFactorTokens makes the older pages' entries that expect tokens
+// right after the first factor need a tenant without MFA: on one that
+// requires it, the 2026-02 revision answers mfa_required or
+// registration_required there instead.
+func needFirstFactorTokens(e *Entry) {
+	if revision2026Only(*e) || slices.Contains(e.Needs, profile.CapNoMFA) {
+		return
+	}
+	if e.Endpoint == nativeauth.EndpointToken && (e.Kind == KindSuccess || e.Kind == KindProtocol) ||
+		slices.Contains(firstFactorTokenTriggers, e.Trigger.Name) {
+		e.Needs = append(e.Needs, profile.CapNoMFA)
+	}
 }
 
 // revision2026Only reports whether only the 2026-02 pages document e.

@@ -220,7 +220,7 @@ var labelVocabulary = []string{
 	"normative:partial",
 	// Added with the 2026-02 revision.
 	"endpoint:signin.introspect", "endpoint:register.introspect", "endpoint:register.challenge", "endpoint:register.continue",
-	"needs:tenant-mfa", "revision:2026-02",
+	"needs:tenant-mfa", "needs:tenant-no-mfa", "revision:2026-02",
 	LabelSlow,
 }
 

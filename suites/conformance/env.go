@@ -194,6 +194,21 @@ func (e *Env) ExistingUser(ctx context.Context) (scenarios.Credential, error) {
 // backdoor (the emulator) is switched to the one asked for, for the rest of
 // the spec.
 func (e *Env) Has(c profile.Capability) (bool, string) {
+	if c == profile.CapNoMFA {
+		if !e.Expect.MFA.Enabled {
+			return true, ""
+		}
+		if e.Backdoor == nil {
+			return e.Target.Require(c)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := withTenant(ctx, e, func(cfg *backdoor.Config) { cfg.MFA.Enabled = false },
+			func(x *profile.Expectations) { x.MFA.Enabled = false }); err != nil {
+			return false, fmt.Sprintf("the tenant requires MFA; turning it off through the backdoor failed: %v", err)
+		}
+		return true, ""
+	}
 	if c == profile.CapMFA {
 		if e.Expect.MFA.Enabled {
 			// Switched already, by this spec or the profile.
