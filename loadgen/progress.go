@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -125,7 +126,15 @@ func (l *lines) print(snaps []scenarioSnapshot, final bool) {
 		if final {
 			label = "  (end; rate over the run)"
 		}
-		fmt.Fprintf(l.w, "[%6.1fs] %-*s %12s  %s%s\n", s.Elapsed.Seconds(), l.width, s.Name, s.counts(), s.info(), label)
+		stamp := fmt.Sprintf("[%6.1fs] ", s.Elapsed.Seconds())
+		figures := fmt.Sprintf("%12s  %s%s", s.counts(), s.info(), label)
+		line := fmt.Sprintf("%s%-*s %s", stamp, l.width, s.Name, figures)
+		if utf8.RuneCountInString(line) > reports.LineWidth {
+			// A long scenario name gets a line of its own, so a CI log
+			// shows the figures unwrapped.
+			line = stamp + s.Name + "\n" + strings.Repeat(" ", len(stamp)) + strings.TrimLeft(figures, " ")
+		}
+		fmt.Fprintln(l.w, line)
 	}
 	l.printedAt = snaps[0].Elapsed
 }

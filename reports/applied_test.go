@@ -58,7 +58,7 @@ func TestJudgeLoadApplied(t *testing.T) {
 		{"Retry-After beyond the cap", open(func(s *ScenarioResult, l *Load) {
 			s.Iterations = 3
 			l.Stop, l.Aborted = StopRetryAfter, "the target asked to wait 1h0m0s"
-		}), StatusNotJudged, "load not applied: the target asked to wait 1h0m0s; load not applied: signup:"},
+		}), StatusNotJudged, "load not applied: the target asked to wait 1h0m0s; signup: the schedule called for 500 arrivals, 3 were sent"},
 		{"sustained throttling", open(func(_ *ScenarioResult, l *Load) { l.Stop, l.Aborted = StopThrottled, "sustained throttling" }), StatusNotJudged,
 			"load not applied: sustained throttling"},
 		{"closed, ran its time", closed(func(*ScenarioResult) {}), StatusPassed, ""},

@@ -78,7 +78,7 @@ func writeRow(w io.Writer, name string, st StepStats, secs float64) {
 }
 
 // writeOutcomes lists a scenario's failed and expected answers, one per
-// line, each transport failure followed by its example message cut to fit.
+// line, each transport failure followed by its example message.
 func writeOutcomes(b *strings.Builder, sc ScenarioResult) {
 	steps := sc.Steps
 	if sc.FlowStats != nil {
@@ -94,7 +94,7 @@ func writeOutcomes(b *strings.Builder, sc ScenarioResult) {
 			case o.Failure():
 				failed = append(failed, line)
 				if o.Example != "" {
-					failed = append(failed, cutLine("      e.g. "+oneLine(o.Example), LineWidth))
+					failed = append(failed, strings.TrimSuffix(wrapText(oneLine(o.Example), LineWidth, "      e.g. ", "           "), "\n"))
 				}
 			}
 		}

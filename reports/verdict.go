@@ -133,24 +133,24 @@ func JudgeLoad(l *Load) Verdict {
 			checksFailed++
 		}
 	}
-	var notJudged, why []string
+	var notJudged, why, notApplied []string
+	v.Applied, notApplied = judgeApplied(l)
 	switch stopOf(l) {
 	case StopInterrupted:
+		// An interrupted run fell short of its schedule because it was
+		// interrupted: saying so is enough.
 		notJudged = append(notJudged, "interrupted: "+strings.TrimPrefix(oneLine(l.Aborted), "interrupted: "))
+		notApplied = nil
 	case StopRetryAfter, StopThrottled:
-		notJudged = append(notJudged, "load not applied: "+oneLine(l.Aborted))
+		notApplied = append([]string{oneLine(l.Aborted)}, notApplied...)
 	case "":
 	default:
 		if l.Aborted != "" {
 			why = append(why, "aborted: "+oneLine(l.Aborted))
 		}
 	}
-	var applied []string
-	v.Applied, applied = judgeApplied(l)
-	// An interrupted run fell short of its schedule because it was
-	// interrupted: saying so once is enough.
-	if stopOf(l) != StopInterrupted && len(applied) > 0 {
-		notJudged = append(notJudged, "load not applied: "+strings.Join(applied, "; "))
+	if len(notApplied) > 0 {
+		notJudged = append(notJudged, "load not applied: "+strings.Join(notApplied, "; "))
 	}
 	if failed > 0 {
 		why = append(why, fmt.Sprintf("%d of %d thresholds failed", failed, len(l.PlanThresholds)))
