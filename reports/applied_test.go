@@ -252,3 +252,19 @@ func TestRenderersShowV12(t *testing.T) {
 		}
 	}
 }
+
+// A load record that did not apply its load is never compared into
+// regressions, whichever side it is on.
+func TestCompareNotAppliedLoad(t *testing.T) {
+	applied, short := loadRecord(t, 1), loadRecord(t, 3)
+	short.Load.Stop, short.Load.Aborted = StopInterrupted, "interrupted: interrupt signal received"
+	if c := Compare(applied, short); !strings.Contains(c.Problem, "the new run reached no verdict (interrupted: interrupt signal received)") || c.Regressed() {
+		t.Errorf("new not applied: problem %q, regressed %v", c.Problem, c.Regressed())
+	}
+	if c := Compare(short, applied); !strings.Contains(c.Problem, "the previous run reached no verdict") {
+		t.Errorf("previous not applied: problem %q", c.Problem)
+	}
+	if c := Compare(applied, loadRecord(t, 3)); c.Problem != "" || !c.Regressed() {
+		t.Errorf("both applied, 3× slower: problem %q, regressed %v", c.Problem, c.Regressed())
+	}
+}

@@ -97,6 +97,12 @@ func RenderJUnit(w io.Writer, r *Record) error {
 		}
 		run.Cases = append(run.Cases, c)
 	}
+	if v.NotJudged != "" {
+		// CI systems show a red test for an error: the run is not green,
+		// and the one testcase says why, instead of entries that never ran.
+		run.Cases = []junitCase{{Name: "ciamcheck: run", Classname: "ciamcheck", Error: &junitMessage{Message: v.NotJudged, Type: "not judged"}}}
+		run.Tests, run.Failures, run.Skipped, run.Errors = 1, 0, 0, 1
+	}
 	run.Time = seconds(total)
 	return writeJUnit(w, run, v.Tampered)
 }

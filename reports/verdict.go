@@ -51,7 +51,9 @@ type Verdict struct {
 // Passed reports whether the record gates green.
 func (v Verdict) Passed() bool { return v.Status == StatusPassed }
 
-// Judge judges a record: a conformance run fails when an entry failed; a
+// Judge judges a record: a run that could not judge (Record.CouldNotJudge)
+// is not judged, whatever its entries say; a conformance run fails when an
+// entry failed; a
 // load run fails when it was aborted, a threshold of its plan fails on its
 // data, or a measurement check failed. A load record whose thresholds this
 // version cannot evaluate (written by a newer one), and nothing else failed,
@@ -60,6 +62,8 @@ func Judge(r *Record) Verdict {
 	switch {
 	case r == nil:
 		return Verdict{Status: StatusNotJudged, Reason: "no record"}
+	case r.CouldNotJudge != nil:
+		return Verdict{Status: StatusNotJudged, Reason: r.CouldNotJudge.String()}
 	case r.Kind == KindConformance && r.Conformance != nil:
 		return judgeConformance(r.Conformance)
 	case r.Kind == KindLoad && r.Load != nil:
@@ -133,25 +137,12 @@ func JudgeLoad(l *Load) Verdict {
 			checksFailed++
 		}
 	}
-	var notJudged, why, notApplied []string
-	v.Applied, notApplied = judgeApplied(l)
-	switch stopOf(l) {
-	case StopInterrupted:
-		// An interrupted run fell short of its schedule because it was
-		// interrupted: saying so is enough.
-		notJudged = append(notJudged, "interrupted: "+strings.TrimPrefix(oneLine(l.Aborted), "interrupted: "))
-		notApplied = nil
-	case StopRetryAfter, StopThrottled:
-		notApplied = append([]string{oneLine(l.Aborted)}, notApplied...)
-	case "":
-	default:
-		if l.Aborted != "" {
-			why = append(why, "aborted: "+oneLine(l.Aborted))
-		}
+	var why []string
+	if stopOf(l) == StopAborted {
+		why = append(why, "aborted: "+oneLine(l.Aborted))
 	}
-	if len(notApplied) > 0 {
-		notJudged = append(notJudged, "load not applied: "+strings.Join(notApplied, "; "))
-	}
+	var notJudged []string
+	v.Applied, notJudged = notApplied(l)
 	if failed > 0 {
 		why = append(why, fmt.Sprintf("%d of %d thresholds failed", failed, len(l.PlanThresholds)))
 	}
@@ -172,6 +163,26 @@ func JudgeLoad(l *Load) Verdict {
 		v.Status = StatusPassed
 	}
 	return v
+}
+
+// notApplied says why a load run did not apply its load, if it did not:
+// interrupted, stopped by a Retry-After beyond the cap or by sustained
+// throttling, or a scenario below min_applied; rows are the "load applied"
+// rows of the verdict.
+func notApplied(l *Load) (rows []ThresholdResult, causes []string) {
+	rows, short := judgeApplied(l)
+	switch stopOf(l) {
+	case StopInterrupted:
+		// An interrupted run fell short of its schedule because it was
+		// interrupted: saying so is enough.
+		return rows, []string{"interrupted: " + strings.TrimPrefix(oneLine(l.Aborted), "interrupted: ")}
+	case StopRetryAfter, StopThrottled:
+		short = append([]string{oneLine(l.Aborted)}, short...)
+	}
+	if len(short) > 0 {
+		return rows, []string{"load not applied: " + strings.Join(short, "; ")}
+	}
+	return rows, nil
 }
 
 // stopOf is the kind of the run's early stop. A record before v1.2 names

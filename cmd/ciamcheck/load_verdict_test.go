@@ -115,31 +115,23 @@ func TestLoadInterruptedIsNotJudged(t *testing.T) {
 	}
 }
 
-// A target nobody listens on: the record and the summary name the
-// transport failures' class, with an example.
+// Connections closed without an answer (the emulator's drop fault): the
+// record and the summary name the transport failures' class, with an
+// example message. (A closed port is refused by the preflight before the
+// load; loadgen's tests provoke that class.)
 func TestLoadTransportClass(t *testing.T) {
 	t.Setenv(reports.RecordKeyEnv, "")
 	dir := writeFiles(t, map[string]string{
-		"profile.yaml": `kind: tenant
-base_url: http://127.0.0.1:9
-tenant: contoso
-client_id: 00000000-0000-4000-8000-00000000c1a0
-users: {domain: example.com, local_part: test}
-otp: {source: exec, command: ["false"]}
-expect:
-  signup_method: password
-  sspr: true
-  code_length: 8
-  password_policy: {min_length: 8, max_length: 256, history: 0}
-`,
-		"plan.yaml": "name: closed\nmax_rate: 10\nscenarios:\n  - {flow: signup-password, executor: constant-arrival-rate, rate: 10, duration: 1s}\n",
+		"tenant.yaml":  "faults:\n  endpoints:\n    /oauth2/v2.0/token: {drop_rate: 1}\n",
+		"profile.yaml": "kind: emulator\nemulator_config: tenant.yaml\n",
+		"plan.yaml":    "name: drop\ngraceful_stop: 2s\nscenarios:\n  - {flow: signup-password, executor: constant-arrival-rate, rate: 10, duration: 1s}\n",
 	})
 	out := filepath.Join(dir, "load.json")
 	stdout, stderr, err := runCLI("load", "--target", filepath.Join(dir, "profile.yaml"), "--plan", filepath.Join(dir, "plan.yaml"), "--out", out, "--quiet")
-	if exitCode(err) == exitCouldNotRun && strings.Contains(err.Error(), "preflight") {
-		t.Skipf("a preflight refuses the closed port before the load: %v", err)
+	if exitCode(err) == exitCouldNotRun {
+		t.Fatalf("load could not run: %v\n%s", err, stderr)
 	}
-	if !strings.Contains(stdout, "signup.start: transport refused×10\n      e.g. ") || !strings.Contains(stdout, "connection refused") {
+	if !strings.Contains(stdout, "token.continuation: transport reset×10\n      e.g. nativeauth: POST /oauth2/v2.0/token: Post ") {
 		t.Errorf("summary (err %v):\n%s\n%s", err, stdout, stderr)
 	}
 	checkCILog(t, "stdout", stdout)
@@ -147,8 +139,18 @@ expect:
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := rec.Load.Scenarios[0].Steps[0].Outcomes[0]
-	if !o.Transport || o.TransportClass != "refused" || !strings.Contains(o.Example, "connection refused") {
-		t.Errorf("outcome %+v", o)
+	var found bool
+	for _, st := range rec.Load.Scenarios[0].Steps {
+		for _, o := range st.Outcomes {
+			if o.Transport {
+				found = true
+				if st.Step != "token.continuation" || o.TransportClass != "reset" || o.Count != 10 || !strings.Contains(o.Example, "/oauth2/v2.0/token") {
+					t.Errorf("step %s outcome %+v", st.Step, o)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no transport outcome in the record")
 	}
 }
