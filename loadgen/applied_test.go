@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"net/http"
@@ -60,9 +61,14 @@ func TestRetryAfterOf503IsUnavailable(t *testing.T) {
 	p := mustPlan(t, `
 scenarios:
   - {flow: probe, executor: constant-arrival-rate, rate: 20, duration: 3s}`)
-	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}), Options{TargetURL: srv.URL})
+	var progress bytes.Buffer
+	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}),
+		Options{TargetURL: srv.URL, Progress: &progress, PlainProgressEvery: time.Second})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "throttled 0  unavailable ") {
+		t.Errorf("progress does not show the unavailable count:\n%s", progress.String())
 	}
 	sc := l.Scenarios[0]
 	if l.Stop != "" || sc.Throttled != 0 || sc.Unavailable < 40 {

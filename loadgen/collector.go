@@ -182,8 +182,9 @@ func (c *collector) report(now time.Time, length time.Duration, done []int64) {
 		snap := scenarioSnapshot{
 			Name: sc.cfg.Name, Done: it, Expected: sc.cfg.expected(),
 			Failed: sc.failed.Load(), Dropped: sc.dropped.Load(), Throttled: sc.throttled.Load(),
-			Rate:    rate(it-c.lastIter[i], secs),
-			Elapsed: time.Since(c.r.begin),
+			Unavailable: sc.unavailable.Load(),
+			Rate:        rate(it-c.lastIter[i], secs),
+			Elapsed:     time.Since(c.r.begin),
 		}
 		c.lastIter[i] = it
 		if cs := c.series[seriesKey{scenario: i, flow: true}]; cs != nil && cs.iResponse.TotalCount() > 0 {

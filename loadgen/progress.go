@@ -21,6 +21,7 @@ type scenarioSnapshot struct {
 	Name                       string
 	Done, Expected             int64
 	Failed, Dropped, Throttled int64
+	Unavailable                int64         // held back by a 503's Retry-After
 	Rate                       float64       // iterations/s over the last interval
 	P99                        time.Duration // flow response time, last interval
 	Elapsed                    time.Duration // since the run began
@@ -31,7 +32,12 @@ func (s scenarioSnapshot) info() string {
 	if s.P99 > 0 {
 		p99 = reports.FormatMicros(float64(s.P99.Microseconds()))
 	}
-	return fmt.Sprintf("%7.1f/s  p99 %-8s errors %d  dropped %d  throttled %d", s.Rate, p99, s.Failed, s.Dropped, s.Throttled)
+	line := fmt.Sprintf("%7.1f/s  p99 %-8s errors %d  dropped %d  throttled %d", s.Rate, p99, s.Failed, s.Dropped, s.Throttled)
+	if s.Unavailable > 0 {
+		// Shown only when it happens: most runs never see a 503.
+		line += fmt.Sprintf("  unavailable %d", s.Unavailable)
+	}
+	return line
 }
 
 type progressSink interface {
