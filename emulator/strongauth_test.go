@@ -12,9 +12,10 @@ import (
 )
 
 const (
-	mfaUser  = "mfa.user@contoso.com"
-	mfaPhone = "+15550100123"
-	bothCaps = "mfa_required registration_required"
+	otherClientID = "00000000-0000-4000-8000-0000000077a1"
+	mfaUser       = "mfa.user@contoso.com"
+	mfaPhone      = "+15550100123"
+	bothCaps      = "mfa_required registration_required"
 )
 
 // mfaTenant turns MFA on with both methods and seeds mfaUser with an email
@@ -23,6 +24,7 @@ func mfaTenant(t *testing.T, mutate func(*backdoor.Config)) *harness {
 	return newHarness(t, func(c *backdoor.Config) {
 		c.MFA = backdoor.MFAConfig{Enabled: true, Methods: []string{"email", "sms"}, RequireRegistration: true,
 			BlockedNumbers: []string{"+15550100666"}, BlockedRegions: []string{"+999"}}
+		c.Apps = append(c.Apps, backdoor.App{Name: "other", ClientID: otherClientID, PublicClient: true, NativeAuth: true})
 		c.Users = append(c.Users, backdoor.SeedUser{Username: mfaUser, Password: goodPass, Alias: "mfa_user",
 			StrongMethods: []backdoor.StrongMethod{{Channel: "email", Target: mfaUser}, {Channel: "sms", Target: mfaPhone}}})
 		if mutate != nil {
@@ -318,6 +320,8 @@ func TestStrongAuthErrors(t *testing.T) {
 		{"sign-in introspect with a register token", h.post(nativeauth.EndpointSignInIntrospect, vals("client_id", clientID, "continuation_token", ct)), nativeauth.ErrInvalidRequest, "", 0},
 		{"mfa_oob with a register token", h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "mfa_oob", "oob", "1", "scope", "openid")), nativeauth.ErrInvalidGrant, "", 0},
 		{"register introspect without client_id", h.post(nativeauth.EndpointRegisterIntrospect, vals("continuation_token", ct)), nativeauth.ErrInvalidRequest, "", codeMissingParameter},
+		{"register challenge with another app's client_id", h.post(nativeauth.EndpointRegisterChallenge, vals("client_id", otherClientID, "continuation_token", ct,
+			"challenge_type", "oob", "challenge_target", "other@contoso.com")), nativeauth.ErrInvalidRequest, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { wantError(t, tt.name, tt.r, tt.err, tt.sub, tt.code) })
