@@ -22,6 +22,9 @@ type cumSeries struct {
 	iService, iResponse   *hdrhistogram.Histogram // current interval
 	outcomes              map[outcomeKey]int64
 	serviceTag, responseT string
+	// Failed and 429 outcomes of the current interval, for the record's
+	// timeline.
+	iErrors, iThrottled int64
 }
 
 // collector swaps the recorder's lanes every interval, merges them into
@@ -41,13 +44,18 @@ type collector struct {
 	hlogErr  error
 	progress progressSink
 	lastIter []int64
+	// intervals is each scenario's timeline for the record; lastCounts
+	// the scenario counters at the last cut, to take differences.
+	intervals  [][]reports.Interval
+	lastCounts []scenarioCounts
 
 	mergeDropped, clamped, invalid int64
 }
 
 // newCollector takes the interval log file, nil for none; close closes it.
 func newCollector(r *run, hlog *os.File) *collector {
-	c := &collector{r: r, series: map[seriesKey]*cumSeries{}, lastIter: make([]int64, len(r.scs))}
+	c := &collector{r: r, series: map[seriesKey]*cumSeries{}, lastIter: make([]int64, len(r.scs)),
+		intervals: make([][]reports.Interval, len(r.scs)), lastCounts: make([]scenarioCounts, len(r.scs))}
 	if hlog != nil {
 		c.file, c.buf = hlog, bufio.NewWriter(hlog)
 		c.hlog = hdrhistogram.NewHistogramLogWriter(c.buf)
@@ -130,13 +138,22 @@ func (c *collector) collect(now time.Time) {
 			c.mergeDropped += s.response.MergeInto(cs.iResponse)
 			for o, n := range s.outcomes {
 				cs.outcomes[o] += n
+				if o.status == 429 {
+					cs.iThrottled += n
+				}
+				if o.failure() {
+					cs.iErrors += n
+				}
 			}
 		}
 	})
 	startMs, endMs := c.last.UnixMilli(), now.UnixMilli()
+	startWall := c.last
 	c.last = now
+	startMono := c.lastMono
 	length := time.Since(c.lastMono)
 	c.lastMono = time.Now()
+	c.cutIntervals(startWall, startMono, c.lastMono)
 	for _, k := range c.order {
 		cs := c.series[k]
 		for _, h := range []struct {
@@ -158,6 +175,49 @@ func (c *collector) collect(now time.Time) {
 		c.mergeDropped += cs.response.Merge(cs.iResponse) + cs.service.Merge(cs.iService)
 		cs.iResponse.Reset()
 		cs.iService.Reset()
+		cs.iErrors, cs.iThrottled = 0, 0
+	}
+}
+
+// scenarioCounts are a scenario's counters at one instant.
+type scenarioCounts struct{ failed, dropped, throttled int64 }
+
+// cutIntervals appends the interval that began at start (wall clock, for
+// the record; startMono and endMono on the monotonic clock, for its span
+// and schedule) to each scenario's timeline, from the interval histograms
+// before they are reset. A scenario that recorded nothing in the interval
+// still gets it, so a stall shows as a gap in the achieved rate.
+func (c *collector) cutIntervals(start, startMono, endMono time.Time) {
+	span := endMono.Sub(startMono)
+	if span <= 0 {
+		return
+	}
+	for i, sc := range c.r.scs {
+		now := scenarioCounts{sc.failed.Load(), sc.dropped.Load(), sc.throttled.Load()}
+		last := c.lastCounts[i]
+		c.lastCounts[i] = now
+		iv := reports.Interval{
+			Start: start, Span: span,
+			TargetRate: sc.cfg.targetRate(startMono.Sub(c.r.begin), endMono.Sub(c.r.begin)),
+			Failed:     now.failed - last.failed, Dropped: now.dropped - last.dropped, Throttled: now.throttled - last.throttled,
+			Steps: []reports.IntervalStep{},
+		}
+		for _, k := range c.order {
+			cs := c.series[k]
+			if k.scenario != i || (cs.iResponse.TotalCount() == 0 && cs.iErrors == 0 && cs.iThrottled == 0) {
+				continue
+			}
+			st := reports.IntervalStep{Step: string(k.step), Count: cs.iResponse.TotalCount(), Errors: cs.iErrors, Throttled: cs.iThrottled}
+			if k.flow {
+				st.Step = reports.FlowStep
+				iv.Iterations = st.Count
+			}
+			if h := cs.iResponse; h.TotalCount() > 0 {
+				st.P50, st.P90, st.P99, st.Max = h.ValueAtQuantile(50), h.ValueAtQuantile(90), h.ValueAtQuantile(99), h.Max()
+			}
+			iv.Steps = append(iv.Steps, st)
+		}
+		c.intervals[i] = append(c.intervals[i], iv)
 	}
 }
 
@@ -256,8 +316,9 @@ func (c *collector) scenarioResult(sc *scenarioRun) (reports.ScenarioResult, err
 		Name: sc.cfg.Name, Flow: sc.cfg.Flow, Executor: sc.cfg.Executor,
 		Iterations: sc.iterations.Load(), Expected: sc.cfg.expected(),
 		Failed: sc.failed.Load(), Dropped: sc.dropped.Load(), Throttled: sc.throttled.Load(),
-		Duration: time.Duration(sc.duration.Load()),
-		Steps:    []reports.StepStats{},
+		Duration:  time.Duration(sc.duration.Load()),
+		Steps:     []reports.StepStats{},
+		Intervals: c.intervals[sc.idx],
 	}
 	keys := slices.Clone(c.order)
 	// Steps in the order the flow first ran them.
@@ -389,4 +450,10 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// failure is whether the outcome is a failure as the record counts it.
+func (k outcomeKey) failure() bool {
+	return reports.OutcomeCount{HTTPStatus: k.status, Error: k.err, Suberror: k.suberror,
+		Redirect: k.redirect, Transport: k.transport, Expected: k.expected}.Failure()
 }

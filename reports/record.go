@@ -20,7 +20,12 @@ import (
 // and merged_from, and to the tool its VCS revision, dirty flag and revision
 // time; a v1.0 load record kept its measurement checks among its thresholds
 // (see Judge).
-const SchemaVersion = "ciamcheck.run/v1.1"
+//
+// v1.2 added to load scenarios their interval series (Intervals: per
+// interval counts and response-time percentiles, target and achieved
+// rate), and to conformance entries their flow, endpoint, kind and a link
+// to the reference page section they quote (SourceURL).
+const SchemaVersion = "ciamcheck.run/v1.2"
 
 // Kind says what produced a record.
 type Kind string
@@ -125,13 +130,22 @@ type Conformance struct {
 
 // EntryResult is the verdict on one catalog entry.
 type EntryResult struct {
-	ID       string        `json:"id"`
-	Source   string        `json:"source"`
-	Outcome  Outcome       `json:"outcome"`
-	Reason   string        `json:"reason,omitempty"` // failure message or skip reason
-	Specs    []string      `json:"specs,omitempty"`  // spec texts that cover the entry
-	Duration time.Duration `json:"duration_ns"`
-	Evidence []Exchange    `json:"evidence,omitempty"`
+	ID     string `json:"id"`
+	Source string `json:"source"`
+	// SourceURL links the reference page section Source quotes (build it
+	// with SourceLink); Flows, Endpoint and EntryKind are the catalog
+	// entry's, for the report's summary matrix and table of contents.
+	// All four are schema v1.2; a report of an older record derives the
+	// last three from the ID (see entryPlace).
+	SourceURL string        `json:"source_url,omitempty"`
+	Flows     []string      `json:"flows,omitempty"`
+	Endpoint  string        `json:"endpoint,omitempty"`
+	EntryKind string        `json:"entry_kind,omitempty"`
+	Outcome   Outcome       `json:"outcome"`
+	Reason    string        `json:"reason,omitempty"` // failure message or skip reason
+	Specs     []string      `json:"specs,omitempty"`  // spec texts that cover the entry
+	Duration  time.Duration `json:"duration_ns"`
+	Evidence  []Exchange    `json:"evidence,omitempty"`
 }
 
 // Exchange is one recorded HTTP request and answer, redacted.
@@ -193,6 +207,56 @@ type ScenarioResult struct {
 	Duration   time.Duration `json:"duration_ns"`
 	FlowStats  *StepStats    `json:"flow_stats,omitempty"`
 	Steps      []StepStats   `json:"steps"`
+	// Intervals is the scenario's timeline (schema v1.2): one entry per
+	// interval the load generator cut (every --interval), oldest first.
+	Intervals []Interval `json:"intervals,omitempty"`
+}
+
+// Interval is one scenario's figures over one interval of the run, compact
+// enough to keep every interval of a long run: counts, and a few
+// response-time percentiles per step, not histograms.
+type Interval struct {
+	Start time.Time     `json:"start"`
+	Span  time.Duration `json:"span_ns"`
+	// TargetRate is the arrival rate the plan's schedule asked for over
+	// the interval (arrivals due in it per second); 0 for the closed
+	// model, whose rate the target's speed decides.
+	TargetRate float64 `json:"target_rate,omitempty"`
+	// Iterations is the number of flows that ended in the interval: the
+	// achieved rate is Iterations over Span.
+	Iterations int64 `json:"iterations"`
+	Failed     int64 `json:"failed,omitempty"`
+	Dropped    int64 `json:"dropped,omitempty"`
+	Throttled  int64 `json:"throttled,omitempty"` // arrivals held back by Retry-After
+	// Merged is how many intervals of different records report merge
+	// combined into this one, 0 for a single run. When it is above 1, each
+	// step's percentiles are the highest of the parts' percentiles, an
+	// upper bound of the merged run's (a merged q-quantile lies between
+	// the parts' smallest and largest); Max and the counts stay exact.
+	Merged int            `json:"merged,omitempty"`
+	Steps  []IntervalStep `json:"steps"`
+}
+
+// IntervalStep is one step (or FlowStep) within an Interval.
+type IntervalStep struct {
+	Step   string `json:"step"`
+	Count  int64  `json:"count"`
+	Errors int64  `json:"errors,omitempty"` // outcomes that are Failure()
+	// Throttled counts 429 answers.
+	Throttled int64 `json:"throttled,omitempty"`
+	// Response time percentiles in microseconds.
+	P50 int64 `json:"p50_us"`
+	P90 int64 `json:"p90_us"`
+	P99 int64 `json:"p99_us"`
+	Max int64 `json:"max_us"`
+}
+
+// AchievedRate is the interval's completed iterations per second.
+func (iv Interval) AchievedRate() float64 {
+	if iv.Span <= 0 {
+		return 0
+	}
+	return float64(iv.Iterations) / iv.Span.Seconds()
 }
 
 // StepStats is one step's counters and histograms. Histograms are the
