@@ -77,6 +77,7 @@ func loadRecord(t testing.TB, scale int64) *Record {
 				ServiceTime: hist(t, 3000*scale, 2000*scale, 497), ResponseTime: hist(t, 3100*scale, 2000*scale, 497)},
 		},
 	}}
+	r.Load.Scenarios[0].Intervals = intervals(t0, 10, scale)
 	r.Load.PlanThresholds = []string{"signup signup.start p99 < 5ms", "signup error_rate < 1%"}
 	r.Load.Thresholds = JudgeLoad(r.Load).Thresholds
 	return r
@@ -96,4 +97,24 @@ func part(t testing.TB, source string, r *Record) Part {
 	}
 	sum := sha256.Sum256(b)
 	return Part{Source: source, SHA256: hex.EncodeToString(sum[:]), Record: back}
+}
+
+// intervals is a timeline of n one-second intervals from start at 50/s,
+// with a slow, failing, throttled patch in the middle; scale multiplies
+// latencies as loadRecord's does.
+func intervals(start time.Time, n int, scale int64) []Interval {
+	out := make([]Interval, n)
+	for i := range out {
+		slow := int64(1)
+		iv := Interval{Start: start.Add(time.Duration(i) * time.Second), Span: time.Second, TargetRate: 50, Iterations: 50}
+		if i == n/2 {
+			slow, iv.Iterations, iv.Failed, iv.Dropped, iv.Throttled = 3, 43, 7, 2, 3
+		}
+		iv.Steps = []IntervalStep{
+			{Step: FlowStep, Count: iv.Iterations, Errors: iv.Failed, P50: 11000 * scale * slow, P90: 12500 * scale * slow, P99: 13400 * scale * slow, Max: 13500 * scale * slow},
+			{Step: "signup.start", Count: iv.Iterations, Throttled: iv.Throttled, P50: 2600 * scale * slow, P90: 3000 * scale * slow, P99: 3090 * scale * slow, Max: 3100 * scale * slow},
+		}
+		out[i] = iv
+	}
+	return out
 }
