@@ -24,17 +24,19 @@ func conformanceRecord() *Record {
 	r.Conformance.Focus = []string{"signup"}
 	r.Conformance.Entries = []EntryResult{
 		{ID: "signup.start.ok", Source: "native-auth-email-password-api.txt#sign-up-start", Outcome: OutcomePassed,
+			SourceURL: SourceLink("", "native-auth-email-password-api", "Sign-up API reference / Sign-up start", "Sign-up start"),
+			Flows:     []string{"signup"}, Endpoint: "signup.start", EntryKind: "success",
 			Specs: []string{"sign-up start answers a continuation token"}, Duration: 120 * time.Millisecond,
 			Evidence: []Exchange{{Method: "POST", Path: "/contoso.onmicrosoft.com/signup/v1.0/start",
 				Form:   map[string]string{"client_id": "00000000-0000-0000-0000-000000000001", "username": "a@b.example", "password": RedactedValue, "challenge_type": "oob password redirect"},
 				Status: 200, Headers: map[string]string{"Content-Type": "application/json"},
 				Body: `{"continuation_token":"[redacted]"}`, DurationNS: 3 * time.Millisecond}}},
-		{ID: "signup.start.user_already_exists", Source: "signup-error-codes.txt#user_already_exists", Outcome: OutcomeFailed,
+		{ID: "signup.start.error.user_already_exists", Source: "signup-error-codes.txt#user_already_exists", Outcome: OutcomeFailed,
 			Reason:   "status: want 400, got 500 <script>alert(1)</script>",
 			Duration: 80 * time.Millisecond,
 			Evidence: []Exchange{{Method: "POST", Path: "/contoso.onmicrosoft.com/signup/v1.0/start", Status: 500,
 				Body: `{"error":"server_error","error_description":"AADSTS500011 & <oops><script>alert('evidence')</script>"}`, DurationNS: 2 * time.Millisecond}}},
-		{ID: "signup.challenge.expired", Source: "native-auth-email-otp-api.txt#expired-token", Outcome: OutcomeSkipped,
+		{ID: "signup.challenge.error.expired_token", Source: "native-auth-email-otp-api.txt#expired-token", Outcome: OutcomeSkipped,
 			Reason: "needs the emulator clock backdoor"},
 	}
 	return r
