@@ -166,6 +166,9 @@ func spectrumChart(scenario string, st StepStats, prev *StepStats) (chart, error
 		p.Title.Text += " (no values)"
 		p.Y.Max = 1
 	}
+	// The curves rise to the right: the legend goes under them.
+	p.Legend.Top, p.Legend.Left = false, false
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(-6), vg.Points(6)
 	return renderChart(p, title, spectrumW, spectrumH)
 }
 
@@ -288,9 +291,8 @@ func timelineCharts(s ScenarioResult, start time.Time, prev []Interval, prevStar
 				}
 			}
 		}
-		if p.Y.Max <= 0 {
-			p.Y.Max = 1
-		}
+		// Headroom above the highest line for the legend.
+		p.Y.Max = max(p.Y.Max*1.4, 1)
 		c, err := renderChart(p, title, timelineW, timelineH)
 		if err != nil {
 			return nil, err
