@@ -13,6 +13,7 @@ import (
 	"image/color"
 	"math"
 	"regexp"
+	"strconv"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -320,8 +321,37 @@ func newPlot(title, x, y string) *plot.Plot {
 	g.Vertical.Color = color.Gray{Y: 0xe6}
 	g.Horizontal.Color = color.Gray{Y: 0xe6}
 	p.Add(g)
-	p.Y.Tick.Marker = plot.DefaultTicks{}
+	p.X.Tick.Marker, p.Y.Tick.Marker = niceTicks{}, niceTicks{}
+	p.Legend.Padding = vg.Points(1.5)
 	return p
+}
+
+// niceTicks labels a linear axis every 1, 2 or 5 × 10ⁿ, with five to ten
+// labels, and a minor tick between labels; plot's default labels only two
+// or three values.
+type niceTicks struct{}
+
+func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || math.IsInf(hi-lo, 0) {
+		return []plot.Tick{{Value: lo, Label: strconv.FormatFloat(lo, 'g', 4, 64)}}
+	}
+	mag := math.Pow(10, math.Floor(math.Log10((hi-lo)/5)))
+	step := mag
+	for _, m := range []float64{1, 2, 5, 10} {
+		if step = m * mag; (hi-lo)/step <= 10 {
+			break
+		}
+	}
+	prec := max(0, -int(math.Floor(math.Log10(step))))
+	var ts []plot.Tick
+	for i := math.Ceil(lo / step); i*step <= hi+step*1e-9; i++ {
+		v := i * step
+		ts = append(ts, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', prec, 64)})
+		if m := v + step/2; m < hi {
+			ts = append(ts, plot.Tick{Value: m})
+		}
+	}
+	return ts
 }
 
 func addLine(p *plot.Plot, name string, xys plotter.XYs, col color.Color, dashed bool) error {

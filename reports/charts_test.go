@@ -1,0 +1,48 @@
+package reports
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestNiceTicks(t *testing.T) {
+	for _, tc := range []struct {
+		lo, hi float64
+		want   []string
+	}{
+		{0, 2.8, []string{"0.0", "0.5", "1.0", "1.5", "2.0", "2.5"}},
+		{0, 25, []string{"0", "5", "10", "15", "20", "25"}},
+		{0, 9.6, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}},
+		{0, 1, []string{"0.0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1.0"}},
+		{0, 140, []string{"0", "20", "40", "60", "80", "100", "120", "140"}},
+		{3, 3, []string{"3"}},
+	} {
+		var got []string
+		for _, tk := range (niceTicks{}).Ticks(tc.lo, tc.hi) {
+			if tk.Label != "" {
+				got = append(got, tk.Label)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("ticks of [%v, %v]: want %q, got %q", tc.lo, tc.hi, tc.want, got)
+		}
+	}
+}
+
+// TestSpectrumSamples: the percentile plot runs from the lowest value at
+// 0% to the maximum at 99.99%, rising.
+func TestSpectrumSamples(t *testing.T) {
+	h, err := DecodeHistogram(hist(t, 1000, 9000, 1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	xys := spectrum(h)
+	if first, last := xys[0], xys[len(xys)-1]; first.X != 1 || last.X < 9999 || last.X > 10001 || last.Y != ms(h.Max()) || first.Y > ms(h.ValueAtQuantile(1)) {
+		t.Errorf("spectrum from %+v to %+v: want x 1 → 10000, y min → max %v", first, last, ms(h.Max()))
+	}
+	for i := 1; i < len(xys); i++ {
+		if xys[i].Y < xys[i-1].Y || xys[i].X <= xys[i-1].X {
+			t.Fatalf("spectrum not rising at %d: %+v then %+v", i, xys[i-1], xys[i])
+		}
+	}
+}
