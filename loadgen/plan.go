@@ -371,44 +371,6 @@ func (sc *ScenarioConfig) pacer() Pacer {
 	return ConstantPacer{Rate: sc.Rate}
 }
 
-// targetRate is the arrival rate the schedule asks for between two
-// instants of the run (arrivals due in [from, to) per second): 0 for the
-// closed model, and 0 once the schedule has ended.
-func (sc *ScenarioConfig) targetRate(from, to time.Duration) float64 {
-	if !sc.isOpen() || to <= from {
-		return 0
-	}
-	due := sc.dueBy(to) - sc.dueBy(from)
-	return due / (to - from).Seconds()
-}
-
-// dueBy is H(t), the integral of the schedule's rate up to t (capped at the
-// schedule's length and the iteration limit): the arrivals due by t.
-func (sc *ScenarioConfig) dueBy(t time.Duration) float64 {
-	t = min(max(t, 0), sc.length())
-	var due float64
-	if sc.Executor == ExecConstantArrivalRate {
-		due = t.Seconds() * sc.Rate
-	} else {
-		r0 := sc.StartRate
-		for _, st := range sc.Stages {
-			if t <= 0 {
-				break
-			}
-			d := min(t, st.Duration)
-			// The rate at d into the stage, then the trapezoid under it.
-			r1 := rampValue(r0, []Stage{st}, d)
-			due += (r0 + r1) / 2 * d.Seconds()
-			t -= d
-			r0 = st.Target
-		}
-	}
-	if sc.Iterations > 0 {
-		due = min(due, float64(sc.Iterations))
-	}
-	return due
-}
-
 // expected is the number of arrivals the schedule holds (open model), capped
 // by the iteration limit; for the closed model it is the iteration limit.
 func (sc *ScenarioConfig) expected() int64 {
