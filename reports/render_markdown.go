@@ -72,10 +72,15 @@ func RenderMarkdownWith(w io.Writer, r *Record, opts MarkdownOptions) error {
 	}
 	if c := v.Conf; c != nil {
 		verdict := "PASS"
-		if c.Failed > 0 {
+		switch {
+		case v.NotJudged != "":
+			verdict = "NOT JUDGED"
+		case c.Failed > 0:
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(&head, "## ciamcheck conformance run: %s\n\n**%d entries: %d passed, %d failed, %d skipped**\n", verdict, c.Total, c.Passed, c.Failed, c.Skipped)
+		fmt.Fprintf(&head, "## ciamcheck conformance run: %s\n\n", verdict)
+		notJudged(&head, v)
+		fmt.Fprintf(&head, "**%d entries: %d passed, %d failed, %d skipped**\n", c.Total, c.Passed, c.Failed, c.Skipped)
 		if c.Focus != "" {
 			fmt.Fprintf(&head, "\nFocus: %s\n", code(c.Focus))
 		}
@@ -98,6 +103,10 @@ func RenderMarkdownWith(w io.Writer, r *Record, opts MarkdownOptions) error {
 	}
 	if l := v.Load; l != nil {
 		fmt.Fprintf(&head, "## ciamcheck load run: %s\n", l.Result)
+		if v.NotJudged != "" {
+			fmt.Fprintln(&head)
+			notJudged(&head, v)
+		}
 		if l.Verdict.Reason != "" {
 			fmt.Fprintf(&head, "\n**%s**\n", mdCell(l.Verdict.Reason))
 		}
@@ -132,6 +141,14 @@ func RenderMarkdownWith(w io.Writer, r *Record, opts MarkdownOptions) error {
 		return fmt.Errorf("render markdown: %w", err)
 	}
 	return nil
+}
+
+// notJudged warns that nothing in the report is a verdict, for a record
+// that could not judge.
+func notJudged(w io.Writer, v *view) {
+	if v.NotJudged != "" {
+		fmt.Fprintf(w, "> [!WARNING]\n> **Not judged — %s.** Nothing below is a verdict on the target.\n\n", mdCell(v.NotJudged))
+	}
 }
 
 // mdSource is an entry's source, linked to the section it quotes when the

@@ -155,6 +155,9 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 		return startFail(err)
 	}
 	defer tgt.Close()
+	if err := tgt.Preflight(ctx); err != nil {
+		return startFail(err)
+	}
 
 	s := tgt.Summary()
 	rec := reports.NewRecord(reports.KindLoad,
