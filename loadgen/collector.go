@@ -22,9 +22,11 @@ type cumSeries struct {
 	iService, iResponse   *hdrhistogram.Histogram // current interval
 	outcomes              map[outcomeKey]int64
 	serviceTag, responseT string
-	// Failed and 429 outcomes of the current interval, for the record's
-	// timeline.
-	iErrors, iThrottled int64
+	// The current interval of the record's timeline, which may span
+	// several collector intervals (see recordTicks): response times, and
+	// failed and 429 outcomes.
+	rResponse           *hdrhistogram.Histogram
+	rErrors, rThrottled int64
 }
 
 // collector swaps the recorder's lanes every interval, merges them into
@@ -45,9 +47,13 @@ type collector struct {
 	progress progressSink
 	lastIter []int64
 	// intervals is each scenario's timeline for the record; lastCounts
-	// the scenario counters at the last cut, to take differences.
-	intervals  [][]reports.Interval
-	lastCounts []scenarioCounts
+	// the scenario counters at the last cut, to take differences. A
+	// timeline interval is recordTicks collector intervals; pending of
+	// them are collected since recStart (wall clock) and recStartMono.
+	intervals              [][]reports.Interval
+	lastCounts             []scenarioCounts
+	recordTicks, pending   int
+	recStart, recStartMono time.Time
 
 	mergeDropped, clamped, invalid int64
 }
@@ -55,7 +61,8 @@ type collector struct {
 // newCollector takes the interval log file, nil for none; close closes it.
 func newCollector(r *run, hlog *os.File) *collector {
 	c := &collector{r: r, series: map[seriesKey]*cumSeries{}, lastIter: make([]int64, len(r.scs)),
-		intervals: make([][]reports.Interval, len(r.scs)), lastCounts: make([]scenarioCounts, len(r.scs))}
+		intervals: make([][]reports.Interval, len(r.scs)), lastCounts: make([]scenarioCounts, len(r.scs)),
+		recordTicks: recordTicks(r.plan, r.opts.Interval)}
 	if hlog != nil {
 		c.file, c.buf = hlog, bufio.NewWriter(hlog)
 		c.hlog = hdrhistogram.NewHistogramLogWriter(c.buf)
@@ -66,6 +73,7 @@ func newCollector(r *run, hlog *os.File) *collector {
 
 func (c *collector) start(now time.Time) {
 	c.last, c.lastMono = now, time.Now()
+	c.recStart, c.recStartMono = c.last, c.lastMono
 	if c.hlog == nil {
 		return
 	}
@@ -139,21 +147,18 @@ func (c *collector) collect(now time.Time) {
 			for o, n := range s.outcomes {
 				cs.outcomes[o] += n
 				if o.status == 429 {
-					cs.iThrottled += n
+					cs.rThrottled += n
 				}
 				if o.failure() {
-					cs.iErrors += n
+					cs.rErrors += n
 				}
 			}
 		}
 	})
 	startMs, endMs := c.last.UnixMilli(), now.UnixMilli()
-	startWall := c.last
 	c.last = now
-	startMono := c.lastMono
 	length := time.Since(c.lastMono)
 	c.lastMono = time.Now()
-	c.cutIntervals(startWall, startMono, c.lastMono)
 	for _, k := range c.order {
 		cs := c.series[k]
 		for _, h := range []struct {
@@ -173,25 +178,56 @@ func (c *collector) collect(now time.Time) {
 	for _, k := range c.order {
 		cs := c.series[k]
 		c.mergeDropped += cs.response.Merge(cs.iResponse) + cs.service.Merge(cs.iService)
+		c.mergeDropped += cs.rResponse.Merge(cs.iResponse)
 		cs.iResponse.Reset()
 		cs.iService.Reset()
-		cs.iErrors, cs.iThrottled = 0, 0
 	}
+	if c.pending++; c.pending >= c.recordTicks {
+		c.cutIntervals()
+	}
+}
+
+// maxRecordIntervals bounds a scenario's timeline in the record: a long
+// run gets longer intervals rather than an ever larger record (a 2-hour
+// soak at the default 1s interval is cut every 10s).
+const maxRecordIntervals = 720
+
+// recordTicks is how many collector intervals make one interval of the
+// record's timeline: 1 unless the plan's longest scenario would give more
+// than maxRecordIntervals.
+func recordTicks(p *Plan, every time.Duration) int {
+	var longest time.Duration
+	for i := range p.Scenarios {
+		longest = max(longest, p.Scenarios[i].length())
+	}
+	if every <= 0 || longest <= 0 {
+		return 1
+	}
+	n := longest / every
+	return int(max(1, (n+maxRecordIntervals-1)/maxRecordIntervals))
 }
 
 // scenarioCounts are a scenario's counters at one instant.
 type scenarioCounts struct{ failed, dropped, throttled int64 }
 
-// cutIntervals appends the interval that began at start (wall clock, for
-// the record; startMono and endMono on the monotonic clock, for its span
-// and schedule) to each scenario's timeline, from the interval histograms
-// before they are reset. A scenario that recorded nothing in the interval
+// cutIntervals appends the record interval pending since recStart (wall
+// clock, for the record; recStartMono to the last collection on the
+// monotonic clock, for its span and schedule) to each scenario's timeline,
+// and starts the next. A scenario that recorded nothing in the interval
 // still gets it, so a stall shows as a gap in the achieved rate.
-func (c *collector) cutIntervals(start, startMono, endMono time.Time) {
+func (c *collector) cutIntervals() {
+	start, startMono, endMono := c.recStart, c.recStartMono, c.lastMono
+	c.recStart, c.recStartMono, c.pending = c.last, c.lastMono, 0
 	span := endMono.Sub(startMono)
 	if span <= 0 {
 		return
 	}
+	defer func() {
+		for _, cs := range c.series {
+			cs.rResponse.Reset()
+			cs.rErrors, cs.rThrottled = 0, 0
+		}
+	}()
 	for i, sc := range c.r.scs {
 		now := scenarioCounts{sc.failed.Load(), sc.dropped.Load(), sc.throttled.Load()}
 		last := c.lastCounts[i]
@@ -204,15 +240,15 @@ func (c *collector) cutIntervals(start, startMono, endMono time.Time) {
 		}
 		for _, k := range c.order {
 			cs := c.series[k]
-			if k.scenario != i || (cs.iResponse.TotalCount() == 0 && cs.iErrors == 0 && cs.iThrottled == 0) {
+			if k.scenario != i || (cs.rResponse.TotalCount() == 0 && cs.rErrors == 0 && cs.rThrottled == 0) {
 				continue
 			}
-			st := reports.IntervalStep{Step: string(k.step), Count: cs.iResponse.TotalCount(), Errors: cs.iErrors, Throttled: cs.iThrottled}
+			st := reports.IntervalStep{Step: string(k.step), Count: cs.rResponse.TotalCount(), Errors: cs.rErrors, Throttled: cs.rThrottled}
 			if k.flow {
 				st.Step = reports.FlowStep
 				iv.Iterations = st.Count
 			}
-			if h := cs.iResponse; h.TotalCount() > 0 {
+			if h := cs.rResponse; h.TotalCount() > 0 {
 				st.P50, st.P90, st.P99, st.Max = h.ValueAtQuantile(50), h.ValueAtQuantile(90), h.ValueAtQuantile(99), h.Max()
 			}
 			iv.Steps = append(iv.Steps, st)
@@ -272,7 +308,7 @@ func (c *collector) get(k seriesKey) *cumSeries {
 	}
 	cs := &cumSeries{
 		key: k, service: newHistogram(), response: newHistogram(),
-		iService: newHistogram(), iResponse: newHistogram(), outcomes: map[outcomeKey]int64{},
+		iService: newHistogram(), iResponse: newHistogram(), rResponse: newHistogram(), outcomes: map[outcomeKey]int64{},
 		serviceTag: name + "/" + step + "/service", responseT: name + "/" + step + "/response",
 	}
 	c.series[k] = cs
@@ -310,8 +346,14 @@ func (c *collector) close() error {
 	return err
 }
 
-// scenarioResult builds one scenario's part of the record.
+// scenarioResult builds one scenario's part of the record, after the last
+// collection.
 func (c *collector) scenarioResult(sc *scenarioRun) (reports.ScenarioResult, error) {
+	c.mu.Lock()
+	if c.pending > 0 {
+		c.cutIntervals()
+	}
+	c.mu.Unlock()
 	res := reports.ScenarioResult{
 		Name: sc.cfg.Name, Flow: sc.cfg.Flow, Executor: sc.cfg.Executor,
 		Iterations: sc.iterations.Load(), Expected: sc.cfg.expected(),

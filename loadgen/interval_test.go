@@ -94,3 +94,24 @@ func TestTargetRate(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordTicks(t *testing.T) {
+	for _, tc := range []struct {
+		plan  string
+		every time.Duration
+		want  int
+	}{
+		{"{flow: a, executor: constant-arrival-rate, rate: 1, duration: 15s}", time.Second, 1},
+		{"{flow: a, executor: constant-arrival-rate, rate: 1, duration: 12m}", time.Second, 1},
+		{"{flow: a, executor: constant-arrival-rate, rate: 1, duration: 12m1s}", time.Second, 2},
+		{"{flow: a, executor: constant-arrival-rate, rate: 1, duration: 2h}", time.Second, 10},
+		{"{flow: a, executor: constant-arrival-rate, rate: 1, duration: 2h}", 10 * time.Second, 1},
+		{"{flow: a, executor: ramping-arrival-rate, start_rate: 1, stages: [{duration: 1h, target: 5}, {duration: 1h, target: 5}]}", time.Second, 10},
+		{"{flow: a, executor: constant-vus, vus: 1, duration: 1s, iterations: 10}", time.Second, 1},
+	} {
+		p := mustPlan(t, "scenarios:\n  - "+tc.plan)
+		if got := recordTicks(p, tc.every); got != tc.want {
+			t.Errorf("%s every %v: want %d collector intervals per record interval, got %d", tc.plan, tc.every, tc.want, got)
+		}
+	}
+}

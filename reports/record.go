@@ -226,8 +226,10 @@ type ScenarioResult struct {
 	Duration   time.Duration `json:"duration_ns"`
 	FlowStats  *StepStats    `json:"flow_stats,omitempty"`
 	Steps      []StepStats   `json:"steps"`
-	// Intervals is the scenario's timeline (schema v1.2): one entry per
-	// interval the load generator cut (every --interval), oldest first.
+	// Intervals is the scenario's timeline (schema v1.2), oldest first: one
+	// entry per interval the load generator cut (every --interval; a run
+	// longer than 720 intervals is cut in whole multiples of it, so the
+	// record stays small).
 	Intervals []Interval `json:"intervals,omitempty"`
 }
 
