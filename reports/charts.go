@@ -377,7 +377,14 @@ var svgHead = regexp.MustCompile(`(?s)^.*?<svg width="[^"]*" height="[^"]*"`)
 
 // renderChart draws p as SVG for inlining in the page. Every text of the
 // chart went through vgsvg, which escapes it.
-func renderChart(p *plot.Plot, title string, w, h vg.Length) (chart, error) {
+func renderChart(p *plot.Plot, title string, w, h vg.Length) (ch chart, err error) {
+	// A record is untrusted input: a plotting library's panic on strange
+	// values must become an error, never a crashed report.
+	defer func() {
+		if v := recover(); v != nil {
+			ch, err = chart{}, fmt.Errorf("render %s: %v", title, v)
+		}
+	}()
 	c := vgsvg.New(w, h)
 	p.Draw(draw.New(c))
 	var buf bytes.Buffer

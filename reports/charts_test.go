@@ -1,7 +1,9 @@
 package reports
 
 import (
+	"bytes"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -44,5 +46,25 @@ func TestSpectrumSamples(t *testing.T) {
 		if xys[i].Y < xys[i-1].Y || xys[i].X <= xys[i-1].X {
 			t.Fatalf("spectrum not rising at %d: %+v then %+v", i, xys[i-1], xys[i])
 		}
+	}
+}
+
+// TestChartsEscapeNames: scenario and step names come from the record, an
+// untrusted file; in chart titles, legends and labels they stay text.
+func TestChartsEscapeNames(t *testing.T) {
+	r := loadRecord(t, 1)
+	r.Load.Scenarios[0].Name = `x"><script>alert(1)</script>`
+	r.Load.Scenarios[0].Steps[0].Step = `</svg><b onmouseover=alert(2)>`
+	var buf bytes.Buffer
+	if err := RenderHTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	checkSelfContainedHTML(t, out)
+	if strings.Contains(out, "<b onmouseover") || strings.Contains(out, `"><script`) || !strings.Contains(out, "&lt;/svg&gt;&lt;b onmouseover=alert(2)&gt;: latency by percentile") {
+		t.Error("a name from the record is not escaped in the charts")
+	}
+	if n := strings.Count(out, "<svg class=\"chart\""); n != 6 || strings.Count(out, "</svg>") != 6 {
+		t.Errorf("want 6 whole charts, got %d opened, %d closed", n, strings.Count(out, "</svg>"))
 	}
 }
