@@ -24,8 +24,8 @@ func conformanceRecord() *Record {
 	r.Conformance.Focus = []string{"signup"}
 	r.Conformance.Entries = []EntryResult{
 		{ID: "signup.start.ok", Source: "native-auth-email-password-api.txt#sign-up-start", Outcome: OutcomePassed,
-			SourceURL: SourceLink("", "native-auth-email-password-api", "Sign-up API reference / Sign-up start", "Sign-up start"),
-			Flows:     []string{"signup"}, Endpoint: "signup.start", EntryKind: "success",
+			Sources: []SourceRef{NewSourceRef("", "native-auth-email-password-api", "Sign-up API reference / Sign-up start", "Sign-up start"), {Text: "signup-error-codes § 50181"}},
+			Flows:   []string{"signup"}, Endpoint: "signup.start", EntryKind: "success",
 			Specs: []string{"sign-up start answers a continuation token"}, Duration: 120 * time.Millisecond,
 			Evidence: []Exchange{{Method: "POST", Path: "/contoso.onmicrosoft.com/signup/v1.0/start",
 				Form:   map[string]string{"client_id": "00000000-0000-0000-0000-000000000001", "username": "a@b.example", "password": RedactedValue, "challenge_type": "oob password redirect"},

@@ -24,7 +24,7 @@ import (
 // v1.2 added to load scenarios their interval series (Intervals: per
 // interval counts and response-time percentiles, target and achieved
 // rate), and to conformance entries their flow, endpoint, kind and a link
-// to the reference page section they quote (SourceURL).
+// to the reference page section they quote (Sources).
 const SchemaVersion = "ciamcheck.run/v1.2"
 
 // Kind says what produced a record.
@@ -151,12 +151,13 @@ type Conformance struct {
 type EntryResult struct {
 	ID     string `json:"id"`
 	Source string `json:"source"`
-	// SourceURL links the reference page section Source quotes (build it
-	// with SourceLink); Flows, Endpoint and EntryKind are the catalog
-	// entry's, for the report's summary matrix and table of contents.
-	// All four are schema v1.2; a report of an older record derives the
-	// last three from the ID (see entryPlace).
-	SourceURL string        `json:"source_url,omitempty"`
+	// Sources are the reference page sections Source names, each with a
+	// link to the text it quotes (build them with NewSourceRef); Flows,
+	// Endpoint and EntryKind are the catalog entry's, for the report's
+	// summary matrix and table of contents. All four are schema v1.2; a
+	// report of an older record shows Source as text and derives the last
+	// three from the ID (see entryPlace).
+	Sources   []SourceRef   `json:"sources,omitempty"`
 	Flows     []string      `json:"flows,omitempty"`
 	Endpoint  string        `json:"endpoint,omitempty"`
 	EntryKind string        `json:"entry_kind,omitempty"`
@@ -256,6 +257,13 @@ type Interval struct {
 	// the parts' smallest and largest); Max and the counts stay exact.
 	Merged int            `json:"merged,omitempty"`
 	Steps  []IntervalStep `json:"steps"`
+}
+
+// SourceRef is one reference page section an entry quotes: as a reader
+// names it ("page § section") and a link to the quoted text.
+type SourceRef struct {
+	Text string `json:"text"`
+	URL  string `json:"url,omitempty"`
 }
 
 // IntervalStep is one step (or FlowStep) within an Interval.

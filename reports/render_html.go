@@ -191,7 +191,7 @@ svg.chart{width:100%;height:auto;display:block}svg.chart text{font-family:"Liber
 <colgroup><col class="outcome"><col class="entry"><col></colgroup>
 {{range .Entries}}<tr id="{{.Anchor}}" class="entry o-{{.Outcome}}">
 <td class="{{.Outcome}}">{{.Outcome}}</td>
-<td><code>{{.ID}}</code><span class="kind">{{.Kind}}</span><div class="src">{{if .SourceURL}}<a href="{{.SourceURL}}" rel="noreferrer">{{orNone .Source}}</a>{{else}}{{orNone .Source}}{{end}}</div></td>
+<td><code>{{.ID}}</code><span class="kind">{{.Kind}}</span><div class="src">{{if .Sources}}{{range $i, $s := .Sources}}{{if $i}}; {{end}}{{if $s.URL}}<a href="{{$s.URL}}" rel="noreferrer">{{$s.Text}}</a>{{else}}{{$s.Text}}{{end}}{{end}}{{else}}{{orNone .Source}}{{end}}</div></td>
 <td>{{if .Reason}}<pre>{{.Reason}}</pre>{{end}}{{if .Specs}}<ul class="specs">{{range .Specs}}<li>{{.}}</li>{{end}}</ul>{{end}}{{if .Duration}}<div class="src">took {{dur .Duration}}</div>{{end}}{{if .Evidence}}
 <details><summary>{{len .Evidence}} HTTP exchange(s), redacted</summary>
 {{range .Evidence}}<pre>{{.Method}} {{.Path}}{{range $k, $v := .Form}}

@@ -151,13 +151,20 @@ func notJudged(w io.Writer, v *view) {
 	}
 }
 
-// mdSource is an entry's source, linked to the section it quotes when the
-// record has the link.
+// mdSource is an entry's sources, each linked to the section it quotes
+// when the record has the link (schema v1.2), else Source as text.
 func mdSource(e EntryResult) string {
-	if e.SourceURL == "" {
+	if len(e.Sources) == 0 {
 		return mdCell(e.Source)
 	}
-	return "[" + mdCell(orNone(e.Source)) + "](" + mdURL(e.SourceURL) + ")"
+	parts := make([]string, len(e.Sources))
+	for i, s := range e.Sources {
+		parts[i] = mdCell(s.Text)
+		if u, err := url.Parse(s.URL); s.URL != "" && err == nil && (u.Scheme == "" || u.Scheme == "https" || u.Scheme == "http") {
+			parts[i] = "[" + parts[i] + "](" + mdURL(s.URL) + ")"
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // mdLink is a link or path to the full report: a URL as a link, a path as

@@ -19,8 +19,8 @@ func TestMarkdownStaysUnderGitHubLimit(t *testing.T) {
 		id := fmt.Sprintf("signup.continue.error.case_%03d", i)
 		old.Conformance.Entries = append(old.Conformance.Entries, EntryResult{ID: id, Outcome: OutcomePassed})
 		cur.Conformance.Entries = append(cur.Conformance.Entries, EntryResult{ID: id, Source: "native-auth-email-password-api.txt § Sign-up continue", Outcome: OutcomeFailed,
-			SourceURL: SourceLink("", "native-auth-email-password-api", "Sign-up continue", "If the request is successful"),
-			Reason:    fmt.Sprintf("entry %d: suberror: want \"invalid_oob_value\", got \"\"\n%s", i, strings.Repeat("evidence line | with *markup* <b> and text ", 60))})
+			Sources: []SourceRef{NewSourceRef("", "native-auth-email-password-api", "Sign-up continue", "If the request is successful")},
+			Reason:  fmt.Sprintf("entry %d: suberror: want \"invalid_oob_value\", got \"\"\n%s", i, strings.Repeat("evidence line | with *markup* <b> and text ", 60))})
 	}
 	c := Compare(old, cur)
 	var buf bytes.Buffer
@@ -50,7 +50,7 @@ func TestMarkdownStaysUnderGitHubLimit(t *testing.T) {
 			t.Fatalf("a line of %d bytes: reasons are not cut", len(line))
 		}
 	}
-	if strings.Contains(out, "<b>") || !strings.Contains(out, "[native-auth-email-password-api.txt § Sign-up continue](../shared/spec/native-auth-email-password-api.txt#:~:text=If%20the%20request%20is%20successful)") {
+	if strings.Contains(out, "<b>") || !strings.Contains(out, "[native-auth-email-password-api § Sign-up continue](../shared/spec/native-auth-email-password-api.txt#:~:text=If%20the%20request%20is%20successful)") {
 		t.Error("markdown: reason markup not escaped, or source not linked")
 	}
 }
@@ -66,5 +66,21 @@ func TestMarkdownFullReportPath(t *testing.T) {
 	}
 	if th, sc := strings.Index(out, "### Thresholds"), strings.Index(out, "### Scenario signup"); th < 0 || sc < th {
 		t.Error("load markdown: thresholds do not come before the scenarios")
+	}
+}
+
+// TestMarkdownSourceLinks: each source is linked, a link of another scheme
+// is shown as text only.
+func TestMarkdownSourceLinks(t *testing.T) {
+	e := EntryResult{Source: "ignored", Sources: []SourceRef{
+		NewSourceRef("https://example.test/spec/", "p", "A / B (c)", ""),
+		{Text: "evil", URL: "javascript:alert(1)"},
+		{Text: "plain"},
+	}}
+	if got, want := mdSource(e), "[p § A / B (c)](https://example.test/spec/p.txt#:~:text=B%20%28c%29); evil; plain"; got != want {
+		t.Errorf("sources:\n want %s\n got  %s", want, got)
+	}
+	if got := mdSource(EntryResult{Source: "page § a|b"}); got != `page § a\|b` {
+		t.Errorf("source text of an older record: got %s", got)
 	}
 }

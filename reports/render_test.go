@@ -175,7 +175,7 @@ func TestRenderHTML(t *testing.T) {
 		`<li><a href="#flow-1-1">signup.start</a> <span class="count">(2, <span class="failed">1 failed</span>)</span></li>`,
 		`<tr id="entry-2" class="entry o-failed">`,
 		// The source links to the section it quotes.
-		`<a href="../shared/spec/native-auth-email-password-api.txt#:~:text=Sign%2Dup%20start" rel="noreferrer">`,
+		`<a href="../shared/spec/native-auth-email-password-api.txt#:~:text=Sign%2Dup%20start" rel="noreferrer">native-auth-email-password-api § Sign-up API reference / Sign-up start</a>; signup-error-codes § 50181</div>`,
 	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("HTML lacks %q", s)
@@ -187,7 +187,7 @@ func TestRenderHTML(t *testing.T) {
 	if i, j := strings.Index(out, `id="entry-2"`), strings.Index(out, `id="entry-1"`); i < 0 || j < i {
 		t.Error("the failed entry of signup.start is not listed before the passed one")
 	}
-	checkSelfContainedHTML(t, out, conformanceRecord().Conformance.Entries[0].SourceURL)
+	checkSelfContainedHTML(t, out, conformanceRecord().Conformance.Entries[0].Sources[0].URL)
 
 	buf.Reset()
 	if err := RenderHTML(&buf, loadRecord(t, 1)); err != nil {
@@ -231,7 +231,7 @@ func TestRenderHTMLComparison(t *testing.T) {
 			t.Errorf("comparison HTML lacks %q", s)
 		}
 	}
-	checkSelfContainedHTML(t, out, cur.Conformance.Entries[0].SourceURL)
+	checkSelfContainedHTML(t, out, cur.Conformance.Entries[0].Sources[0].URL)
 
 	buf.Reset()
 	slow, fast := loadRecord(t, 2), loadRecord(t, 1)

@@ -47,6 +47,16 @@ func SourceLink(base, page, section, quote string) string {
 	return link + "#:~:text=" + fragmentEscape(firstWords(text, maxFragment))
 }
 
+// NewSourceRef is the SourceRef of a catalog source: "page § section",
+// linked as SourceLink links it (base "" for DefaultSpecBase).
+func NewSourceRef(base, page, section, quote string) SourceRef {
+	text := page
+	if section != "" {
+		text += " § " + section
+	}
+	return SourceRef{Text: text, URL: SourceLink(base, page, section, quote)}
+}
+
 // firstWords cuts s at a word boundary to at most n bytes.
 func firstWords(s string, n int) string {
 	if len(s) <= n {
