@@ -68,3 +68,27 @@ func TestChartsEscapeNames(t *testing.T) {
 		t.Errorf("want 6 whole charts, got %d opened, %d closed", n, strings.Count(out, "</svg>"))
 	}
 }
+
+// TestOlderRecordHasNoTimeline: a v1.1 record, without intervals, still
+// renders, with its spectra and a note where the timeline would be.
+func TestOlderRecordHasNoTimeline(t *testing.T) {
+	r := loadRecord(t, 1)
+	r.Schema = "ciamcheck.run/v1.1"
+	r.Load.Scenarios[0].Intervals = nil
+	b, err := Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Unmarshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := RenderHTML(&buf, back); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if n := strings.Count(out, `<svg class="chart"`); n != 3 || !strings.Contains(out, "no interval timeline") {
+		t.Errorf("v1.1 record: want 3 spectra and a note, got %d charts", n)
+	}
+}

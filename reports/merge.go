@@ -172,6 +172,9 @@ type scenarioAcc struct {
 	steps     map[string]*stepAcc
 	order     []string
 	intervals [][]Interval // each part's timeline
+	// untimed: a part had no timeline (a record before schema v1.2), so
+	// a merged one would show only some workers' load.
+	untimed bool
 }
 
 func (s *scenarioSum) add(sc ScenarioResult) error {
@@ -194,6 +197,8 @@ func (s *scenarioSum) add(sc ScenarioResult) error {
 	a.res.Duration = max(a.res.Duration, sc.Duration)
 	if len(sc.Intervals) > 0 {
 		a.intervals = append(a.intervals, sc.Intervals)
+	} else {
+		a.untimed = true
 	}
 	if sc.FlowStats != nil {
 		if a.flow == nil {
@@ -228,7 +233,9 @@ func (s *scenarioSum) results() ([]ScenarioResult, error) {
 			}
 			a.res.FlowStats = &fs
 		}
-		a.res.Intervals = mergeIntervals(a.intervals)
+		if !a.untimed {
+			a.res.Intervals = mergeIntervals(a.intervals)
+		}
 		a.res.Steps = []StepStats{}
 		for _, sn := range a.order {
 			st, err := a.steps[sn].result()

@@ -184,6 +184,12 @@ func TestMergeIntervals(t *testing.T) {
 	if fl := mid.Steps[0]; fl.Step != FlowStep || fl.P99 != 13400*2*3 || fl.Max != 13500*2*3 || fl.Count != 86 {
 		t.Errorf("slow interval flow: want p99 %d max %d count 86, got %+v", 13400*2*3, 13500*2*3, fl)
 	}
+	// A record without a timeline leaves the merged run without one: the
+	// others' would understate its rates.
+	b.Load.Scenarios[0].Intervals = nil
+	if m, err := Merge(part(t, "a.json", a), part(t, "b.json", b)); err != nil || len(m.Load.Scenarios[0].Intervals) != 0 {
+		t.Errorf("merged with an untimed record: want no timeline, got %d intervals (%v)", len(m.Load.Scenarios[0].Intervals), err)
+	}
 	// One record alone keeps its timeline as written.
 	one, err := Merge(part(t, "a.json", a))
 	if err != nil {
