@@ -257,6 +257,17 @@ func timelineCharts(s ScenarioResult, start time.Time, prev []Interval, prevStar
 			{"dropped", colDropped, false, perSec(func(iv Interval) int64 { return iv.Dropped })},
 		}},
 	}
+	// Every panel spans the whole run, both runs when compared, so their
+	// x axes line up.
+	var xmax float64
+	for _, run := range []struct {
+		ivs  []Interval
+		from time.Time
+	}{{s.Intervals, start}, {prev, prevStart}} {
+		for _, iv := range run.ivs {
+			xmax = max(xmax, iv.Start.Add(iv.Span).Sub(run.from).Seconds())
+		}
+	}
 	var out []chart
 	for _, pn := range panels {
 		title := fmt.Sprintf("%s: %s", s.Name, pn.title)
@@ -294,6 +305,7 @@ func timelineCharts(s ScenarioResult, start time.Time, prev []Interval, prevStar
 		}
 		// Headroom above the highest line for the legend.
 		p.Y.Max = max(p.Y.Max*1.4, 1)
+		p.X.Min, p.X.Max = min(p.X.Min, 0), max(p.X.Max, xmax)
 		c, err := renderChart(p, title, timelineW, timelineH)
 		if err != nil {
 			return nil, err
