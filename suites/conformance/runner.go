@@ -1,7 +1,14 @@
-// Package conformance holds the ciamcheck conformance specs, generated from
-// the catalog of documented behaviours, and runs them from `go test`, from
-// the ginkgo CLI or from the ciamcheck binary with no Go toolchain: the specs
-// live in this ordinary package and RunSpecs is called programmatically.
+// Package conformance holds the ciamcheck conformance specs and runs them
+// from `go test`, from the ginkgo CLI or from the ciamcheck binary with no
+// Go toolchain: the specs live in this ordinary package and RunSpecs is
+// called programmatically.
+//
+// Each catalog spec runs its catalog.Entry itself: the scenarios' Walker
+// reaches the entry's endpoint, the driver of the entry's trigger changes
+// the call about to be sent (drivers, one per trigger of the catalog's
+// vocabulary, in files by trigger family), and the answer is checked
+// against the entry. Every spec carries the IDs of the entries it proves
+// as catalog: labels, which the run record reads back.
 package conformance
 
 import (
@@ -59,6 +66,7 @@ func Configure(c Config) {
 	}
 	cfg = c
 	started = time.Now()
+	watchInterrupts()
 }
 
 func currentConfig() Config {
@@ -79,7 +87,6 @@ type Options struct {
 	Config
 	LabelFilter string
 	FocusString string
-	JUnitReport string
 	Verbose     bool
 	// NoColor turns off ANSI colours (for logs, files and CI).
 	NoColor bool
@@ -109,7 +116,6 @@ func Run(opts Options) (reports.Record, bool, error) {
 	if suiteCfg.Timeout == 0 {
 		suiteCfg.Timeout = time.Hour
 	}
-	repCfg.JUnitReport = opts.JUnitReport
 	repCfg.Verbose = opts.Verbose
 	repCfg.Succinct = !opts.Verbose
 	repCfg.NoColor = opts.NoColor
@@ -136,7 +142,8 @@ func Run(opts Options) (reports.Record, bool, error) {
 func CheckSelection(labelFilter, focus string) error {
 	if labelFilter != "" {
 		if _, err := types.ParseLabelFilter(labelFilter); err != nil {
-			return fmt.Errorf("label filter %q: %w", labelFilter, err)
+			// Ginkgo colours its parse errors; ours go to logs and files.
+			return fmt.Errorf("label filter %q: %s", labelFilter, ansiEscape.ReplaceAllString(err.Error(), ""))
 		}
 	}
 	if focus != "" {
@@ -146,6 +153,9 @@ func CheckSelection(labelFilter, focus string) error {
 	}
 	return nil
 }
+
+// ansiEscape matches a terminal colour or style sequence.
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
 
 // selectionError says why a run with a label filter or focus that left
 // willRun specs failed, or nil. A typo such as flow:sigup would otherwise
@@ -190,11 +200,15 @@ var _ = ReportAfterSuite("ciamcheck run record", func(report types.Report) {
 		Focus:       report.SuiteConfig.FocusStrings,
 		StartedAt:   start.UTC(),
 		EndedAt:     report.EndTime.UTC(),
+		Interrupted: interrupted.Load(),
+	}
+	if t := report.SuiteConfig.Timeout; t > 0 {
+		meta.Deadline = start.Add(t).UTC()
 	}
 	if meta.EndedAt.IsZero() {
 		meta.EndedAt = time.Now().UTC()
 	}
-	rec := BuildRecord(report, catalogRefs(), meta)
+	rec := BuildRecord(report, Entries(), meta)
 	cfgMu.Lock()
 	lastRec, lastWillRun = &rec, report.PreRunStats.SpecsThatWillRun
 	cfgMu.Unlock()
