@@ -202,8 +202,8 @@ func (percentileTicks) Ticks(lo, hi float64) []plot.Tick {
 
 // timelineCharts are a scenario's interval series against seconds since the
 // run began: achieved against target rate, the flow's p50 and p99 response
-// time, and errors, throttled and dropped per interval; the previous run's
-// dashed, aligned on its own start.
+// time, and errors, throttled, unavailable and dropped per interval; the
+// previous run's dashed, aligned on its own start.
 func timelineCharts(s ScenarioResult, start time.Time, prev []Interval, prevStart time.Time) ([]chart, error) {
 	at := func(iv Interval, from time.Time) float64 { return iv.Start.Add(iv.Span / 2).Sub(from).Seconds() }
 	type line struct {
@@ -253,7 +253,8 @@ func timelineCharts(s ScenarioResult, start time.Time, prev []Interval, prevStar
 				}
 				return n
 			})},
-			{"held back (Retry-After)", colService, false, perSec(func(iv Interval) int64 { return iv.Throttled })},
+			{"held back (429 Retry-After)", colService, false, perSec(func(iv Interval) int64 { return iv.Throttled })},
+			{"held back (503 Retry-After)", colTarget, false, perSec(func(iv Interval) int64 { return iv.Unavailable })},
 			{"dropped", colDropped, false, perSec(func(iv Interval) int64 { return iv.Dropped })},
 		}},
 	}

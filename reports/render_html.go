@@ -217,7 +217,7 @@ svg.chart{width:100%;height:auto;display:block}svg.chart text{font-family:"Liber
 {{end}}</table>{{end}}
 {{range .Scenarios}}
 <h2>Scenario {{.Name}}</h2>
-<p>Flow <code>{{.Flow}}</code>, executor <code>{{.Executor}}</code>, {{dur .Duration}}: {{.Iterations}} iterations{{if .Expected}} of {{.Expected}} expected{{end}}, <span{{if .Failed}} class="failed"{{end}}>{{.Failed}} failed</span>, <span{{if .Dropped}} class="failed"{{end}}>{{.Dropped}} dropped</span>, {{.Throttled}} throttled.</p>
+<p>Flow <code>{{.Flow}}</code>, executor <code>{{.Executor}}</code>, {{dur .Duration}}: {{.Iterations}} iterations{{if .Expected}} of {{.Expected}} expected{{end}}, <span{{if .Failed}} class="failed"{{end}}>{{.Failed}} failed</span>, <span{{if .Dropped}} class="failed"{{end}}>{{.Dropped}} dropped</span>, {{.Throttled}} throttled, {{.Unavailable}} unavailable.</p>
 {{with .Charts}}<h3>Timeline</h3>
 {{range .Timeline}}<figure class="timeline">{{.SVG}}</figure>
 {{else}}<p class="chartnote">{{.NoTimeline}}</p>
@@ -233,7 +233,7 @@ svg.chart{width:100%;height:auto;display:block}svg.chart text{font-family:"Liber
 {{end}}</table>
 {{$errs := false}}{{range .Steps}}{{if .Outcomes}}{{$errs = true}}{{end}}{{end}}{{if $errs}}<h3>Errors and expected answers by step, status, error and suberror</h3>
 <table><tr><th>Step</th><th>Status</th><th>Error</th><th>Suberror</th><th class="num">Count</th></tr>
-{{range $st := .Steps}}{{range .Outcomes}}<tr><td><code>{{$st.Step}}</code></td><td>{{.StatusLabel}}</td><td><code>{{orDash .Error}}</code></td><td><code>{{orDash .Suberror}}</code></td><td class="num">{{.Count}}</td></tr>
+{{range $st := .Steps}}{{range .Outcomes}}<tr><td><code>{{$st.Step}}</code></td><td>{{.StatusLabel}}{{with .Example}}<div class="src">e.g. <code>{{.}}</code></div>{{end}}</td><td><code>{{orDash .Error}}</code></td><td><code>{{orDash .Suberror}}</code></td><td class="num">{{.Count}}</td></tr>
 {{end}}{{end}}</table>{{end}}
 {{end}}
 {{end}}
