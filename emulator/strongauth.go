@@ -157,6 +157,24 @@ func (rc *reqCtx) secondFactor(f *flow, id flowID, u user) bool {
 	return true
 }
 
+// openStep validates the continuation token of a second-factor call (any
+// flow kind: the branches follow sign-in, sign-up and reset) and that it
+// was issued at one of steps. It answers badErr, the endpoint table's
+// error, otherwise; ok reports whether the flow, locked, may go on.
+func (rc *reqCtx) openStep(badErr nativeauth.ErrorCode, steps ...step) (*flow, flowID, bool) {
+	f, id, ae := rc.loadFlow(0, badErr)
+	if ae != nil {
+		rc.fail(ae)
+		return nil, flowID{}, false
+	}
+	if !slices.Contains(steps, f.step) {
+		f.mu.Unlock()
+		rc.fail(errBadContinuation(badErr))
+		return nil, flowID{}, false
+	}
+	return f, id, true
+}
+
 // isSecondFactorStep reports whether st belongs to the MFA or registration
 // branch.
 func isSecondFactorStep(st step) bool { return st >= stepMFARequired && st <= stepRegDone }
@@ -180,16 +198,11 @@ func (e *Emulator) signInIntrospect(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	f, id, ae := rc.loadFlow(0, nativeauth.ErrInvalidRequest)
-	if ae != nil {
-		rc.fail(ae)
+	f, id, ok := rc.openStep(nativeauth.ErrInvalidRequest, stepMFARequired, stepMFAIntrospected, stepMFAOOBSent)
+	if !ok {
 		return
 	}
 	defer f.mu.Unlock()
-	if f.step != stepMFARequired && f.step != stepMFAIntrospected && f.step != stepMFAOOBSent {
-		rc.fail(errBadContinuation(nativeauth.ErrInvalidRequest))
-		return
-	}
 	u, ok := rc.d.userSnapshot(normalizeUsername(f.username))
 	if !ok {
 		rc.finish(f, id)
@@ -232,16 +245,11 @@ func maskPhone(p string) string {
 // challenge_type list is optional (the JS client sends it, the page's
 // example and Android do not).
 func (e *Emulator) mfaChallenge(rc *reqCtx) {
-	f, id, ae := rc.loadFlow(0, nativeauth.ErrInvalidGrant)
-	if ae != nil {
-		rc.fail(ae)
+	f, id, ok := rc.openStep(nativeauth.ErrInvalidGrant, stepMFAIntrospected, stepMFAOOBSent)
+	if !ok {
 		return
 	}
 	defer f.mu.Unlock()
-	if f.step != stepMFAIntrospected && f.step != stepMFAOOBSent {
-		rc.fail(errBadContinuation(nativeauth.ErrInvalidGrant))
-		return
-	}
 	if ct := strings.TrimSpace(rc.f.get(nativeauth.ParamChallengeType)); ct != "" {
 		set, ae := parseChallengeTypes(ct)
 		if ae != nil {
@@ -286,18 +294,11 @@ func (e *Emulator) registerIntrospect(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	f, id, ae := rc.loadFlow(0, nativeauth.ErrInvalidRequest)
-	if ae != nil {
-		rc.fail(ae)
+	f, id, ok := rc.openStep(nativeauth.ErrInvalidRequest, stepRegRequired, stepRegIntrospected, stepRegOOBSent, stepRegPreverified)
+	if !ok {
 		return
 	}
 	defer f.mu.Unlock()
-	switch f.step {
-	case stepRegRequired, stepRegIntrospected, stepRegOOBSent, stepRegPreverified:
-	default:
-		rc.fail(errBadContinuation(nativeauth.ErrInvalidRequest))
-		return
-	}
 	var body introspectBody
 	for _, ch := range []string{backdoor.StrongMethodEmail, backdoor.StrongMethodSMS} {
 		if !rc.t.cfg.MFA.Allows(ch) {
@@ -351,16 +352,11 @@ func (e *Emulator) registerChallenge(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	f, id, ae := rc.loadFlow(0, nativeauth.ErrInvalidRequest)
-	if ae != nil {
-		rc.fail(ae)
+	f, id, ok := rc.openStep(nativeauth.ErrInvalidRequest, stepRegIntrospected, stepRegOOBSent)
+	if !ok {
 		return
 	}
 	defer f.mu.Unlock()
-	if f.step != stepRegIntrospected && f.step != stepRegOOBSent {
-		rc.fail(errBadContinuation(nativeauth.ErrInvalidRequest))
-		return
-	}
 	ct := rc.f.get(nativeauth.ParamChallengeType)
 	if ct == "" {
 		rc.fail(errMissing(nativeauth.ParamChallengeType))
@@ -427,16 +423,11 @@ func (e *Emulator) registerContinue(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	f, id, ae := rc.loadFlow(0, nativeauth.ErrInvalidRequest)
-	if ae != nil {
-		rc.fail(ae)
+	f, id, ok := rc.openStep(nativeauth.ErrInvalidRequest, stepRegOOBSent, stepRegPreverified)
+	if !ok {
 		return
 	}
 	defer f.mu.Unlock()
-	if f.step != stepRegOOBSent && f.step != stepRegPreverified {
-		rc.fail(errBadContinuation(nativeauth.ErrInvalidRequest))
-		return
-	}
 	gt := nativeauth.GrantType(rc.f.get(nativeauth.ParamGrantType))
 	switch {
 	case gt == "":
