@@ -142,11 +142,27 @@ type Conformance struct {
 	Entries []EntryResult `json:"entries"`
 }
 
+// Strength tells "the page says" from "we infer" for an entry's checks.
+type Strength string
+
+const (
+	// StrengthNormative: a table or a rule of a reference page states
+	// every check of the entry.
+	StrengthNormative Strength = "normative"
+	// StrengthInferred: some check rests on an example, a logs page, the
+	// emulator's documented choice or a reading of the pages.
+	StrengthInferred Strength = "inferred"
+)
+
 // EntryResult is the verdict on one catalog entry.
 type EntryResult struct {
-	ID       string        `json:"id"`
-	Source   string        `json:"source"`
-	Outcome  Outcome       `json:"outcome"`
+	ID      string  `json:"id"`
+	Source  string  `json:"source"`
+	Outcome Outcome `json:"outcome"`
+	// Strength is how firmly the reference pages support the entry's
+	// checks, as the catalog states it: StrengthNormative or
+	// StrengthInferred; empty in records written before it existed.
+	Strength Strength      `json:"strength,omitempty"`
 	Reason   string        `json:"reason,omitempty"` // failure message or skip reason
 	Specs    []string      `json:"specs,omitempty"`  // spec texts that cover the entry
 	Duration time.Duration `json:"duration_ns"`

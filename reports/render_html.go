@@ -106,15 +106,16 @@ a{color:#0969da}
 <h2>Summary</h2>
 {{if .LabelFilter}}<p>Label filter: <code>{{.LabelFilter}}</code></p>{{end}}{{if .Focus}}<p>Focus: <code>{{.Focus}}</code></p>{{end}}
 <p class="summary"><span>{{.Total}} entries</span><span class="passed">{{.Passed}} passed</span><span class="failed">{{.Failed}} failed</span><span class="skipped">{{.Skipped}} skipped</span></p>
+{{with .StrengthLine}}<p class="summary">Strength: {{.}}</p>{{end}}
 {{if .FailedEntries}}<h3>Failed</h3>
 <table class="entries"><colgroup><col class="entry"><col></colgroup>
 <tr><th>Catalog ID</th><th>Reason</th></tr>
-{{range .FailedEntries}}<tr><td><a href="#{{.Anchor}}"><code>{{.ID}}</code></a></td><td><pre>{{.Reason}}</pre></td></tr>
+{{range .FailedEntries}}<tr><td><a href="#{{.Anchor}}"><code>{{.ID}}</code></a> {{.StrengthMark}}</td><td><pre>{{.Reason}}</pre></td></tr>
 {{end}}</table>{{end}}
 {{if .SkippedEntries}}<h3>Skipped</h3>
 <table class="entries"><colgroup><col class="entry"><col></colgroup>
 <tr><th>Catalog ID</th><th>Reason</th></tr>
-{{range .SkippedEntries}}<tr><td><a href="#{{.Anchor}}"><code>{{.ID}}</code></a></td><td>{{.Reason}}</td></tr>
+{{range .SkippedEntries}}<tr><td><a href="#{{.Anchor}}"><code>{{.ID}}</code></a> {{.StrengthMark}}</td><td>{{.Reason}}</td></tr>
 {{end}}</table>{{end}}
 <h2>Entries</h2>
 <table class="entries">
@@ -122,7 +123,7 @@ a{color:#0969da}
 <tr><th>Outcome</th><th>Catalog ID and source</th><th>Reason, specs and evidence</th></tr>
 {{range .Entries}}<tr id="{{.Anchor}}">
 <td class="{{.Outcome}}">{{.Outcome}}</td>
-<td><code>{{.ID}}</code><div class="src">{{orNone .Source}}</div></td>
+<td><code>{{.ID}}</code> {{.StrengthMark}}<div class="src">{{orNone .Source}}</div></td>
 <td>{{if .Reason}}<pre>{{.Reason}}</pre>{{end}}{{if .Specs}}<ul class="specs">{{range .Specs}}<li>{{.}}</li>{{end}}</ul>{{end}}{{if .Duration}}<div class="src">took {{dur .Duration}}</div>{{end}}{{if .Evidence}}
 <details{{if eq .Outcome "failed"}} open{{end}}><summary>{{len .Evidence}} HTTP exchange(s)</summary>
 {{range .Evidence}}<pre>{{.Method}} {{.Path}}{{range $k, $v := .Form}}

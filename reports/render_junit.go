@@ -40,13 +40,15 @@ type junitProperty struct {
 }
 
 type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitMessage `xml:"failure,omitempty"`
-	Error     *junitMessage `xml:"error,omitempty"`
-	Skipped   *junitMessage `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	Name      string `xml:"name,attr"`
+	Classname string `xml:"classname,attr"`
+	Time      string `xml:"time,attr"`
+	// Properties carry the entry's strength (normative or inferred).
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Failure    *junitMessage   `xml:"failure,omitempty"`
+	Error      *junitMessage   `xml:"error,omitempty"`
+	Skipped    *junitMessage   `xml:"skipped,omitempty"`
+	SystemOut  string          `xml:"system-out,omitempty"`
 }
 
 type junitMessage struct {
@@ -56,7 +58,8 @@ type junitMessage struct {
 }
 
 // RenderJUnit writes a conformance record as JUnit XML: a testcase per
-// entry (name = catalog ID, classname = spec source, time in seconds), a
+// entry (name = catalog ID, classname = spec source, time in seconds, the
+// entry's strength as a property, the counts of each as suite properties), a
 // failure or skipped element carrying the reason, and the redacted evidence
 // as system-out of failed cases.
 func RenderJUnit(w io.Writer, r *Record) error {
@@ -75,6 +78,7 @@ func RenderJUnit(w io.Writer, r *Record) error {
 		Properties: []junitProperty{
 			{"target", v.Target}, {"tool", v.Tool}, {"profile_hash", v.ProfileHash},
 			{"label_filter", v.Conf.LabelFilter}, {"focus", v.Conf.Focus}, {"integrity", v.Integrity},
+			{"entries_normative", fmt.Sprint(v.Conf.Normative)}, {"entries_inferred", fmt.Sprint(v.Conf.Inferred)},
 		},
 	}
 	if !r.StartedAt.IsZero() {
@@ -84,6 +88,9 @@ func RenderJUnit(w io.Writer, r *Record) error {
 	for _, e := range r.Conformance.Entries {
 		total += e.Duration
 		c := junitCase{Name: e.ID, Classname: classname(e.Source), Time: seconds(e.Duration)}
+		if e.Strength != "" {
+			c.Properties = []junitProperty{{"strength", string(e.Strength)}}
+		}
 		switch e.Outcome {
 		case OutcomeFailed:
 			c.Failure = &junitMessage{Message: firstLine(e.Reason), Type: "failed", Text: e.Reason}

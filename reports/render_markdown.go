@@ -40,16 +40,19 @@ func RenderMarkdown(w io.Writer, r *Record) error {
 			fmt.Fprintf(bw, "Label filter: %s\n\n", code(c.LabelFilter))
 		}
 		fmt.Fprintf(bw, "**%d entries: %d passed, %d failed, %d skipped**\n", c.Total, c.Passed, c.Failed, c.Skipped)
+		if s := c.StrengthLine(); s != "" {
+			fmt.Fprintf(bw, "\nStrength: %s\n", mdCell(s))
+		}
 		if len(c.FailedEntries) > 0 {
 			fmt.Fprintln(bw, "\n### Failed\n\n| Entry | Source | Reason |\n| --- | --- | --- |")
 			for _, e := range c.FailedEntries {
-				fmt.Fprintf(bw, "| %s | %s | %s |\n", code(e.ID), mdCell(e.Source), mdCell(e.Reason))
+				fmt.Fprintf(bw, "| %s | %s | %s |\n", e.marked(code(e.ID)), mdCell(e.Source), mdCell(e.Reason))
 			}
 		}
 		if len(c.SkippedEntries) > 0 {
 			fmt.Fprintln(bw, "\n### Skipped\n\n| Entry | Reason |\n| --- | --- |")
 			for _, e := range c.SkippedEntries {
-				fmt.Fprintf(bw, "| %s | %s |\n", code(e.ID), mdCell(e.Reason))
+				fmt.Fprintf(bw, "| %s | %s |\n", e.marked(code(e.ID)), mdCell(e.Reason))
 			}
 		}
 		if len(c.Entries) > 0 {
@@ -57,7 +60,7 @@ func RenderMarkdown(w io.Writer, r *Record) error {
 			// evidence are in the HTML report.
 			fmt.Fprintf(bw, "\n<details><summary>All %d entries</summary>\n\n| Entry | Outcome | Duration |\n| --- | --- | ---: |\n", c.Total)
 			for _, e := range c.Entries {
-				fmt.Fprintf(bw, "| %s | %s | %s |\n", code(e.ID), e.Outcome, us(e.Duration))
+				fmt.Fprintf(bw, "| %s | %s | %s |\n", e.marked(code(e.ID)), e.Outcome, us(e.Duration))
 			}
 			fmt.Fprintln(bw, "\n</details>")
 		}

@@ -34,9 +34,12 @@ type confView struct {
 	Focus                   string // --focus expressions, " | " between
 	Total                   int
 	Passed, Failed, Skipped int
-	FailedEntries           []entryView
-	SkippedEntries          []entryView
-	Entries                 []entryView
+	// Normative and Inferred count the entries of each strength; entries of
+	// records older than the field count in neither.
+	Normative, Inferred int
+	FailedEntries       []entryView
+	SkippedEntries      []entryView
+	Entries             []entryView
 }
 
 // entryView is an entry with its position, from which the HTML report
@@ -45,6 +48,35 @@ type confView struct {
 type entryView struct {
 	EntryResult
 	Anchor string
+}
+
+// StrengthMark is the entry's strength as a row shows it: "[inferred]",
+// "[normative]", or "" for a record that predates strengths.
+func (e entryView) StrengthMark() string {
+	if e.Strength == "" {
+		return ""
+	}
+	return "[" + string(e.Strength) + "]"
+}
+
+// marked is s followed by the entry's strength mark, if it has one.
+func (e entryView) marked(s string) string {
+	if m := e.StrengthMark(); m != "" {
+		return s + " " + m
+	}
+	return s
+}
+
+// strengthLegend says what the two strengths mean, beside their counts.
+const strengthLegend = "normative: a table or rule of the pages states every check; inferred: some check rests on an example, a logs page, the emulator's documented choice or our reading"
+
+// StrengthLine is the counts of each strength, or "" for a record that
+// predates strengths.
+func (c *confView) StrengthLine() string {
+	if c.Normative+c.Inferred == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d normative, %d inferred (%s)", c.Normative, c.Inferred, strengthLegend)
 }
 
 type loadView struct {
@@ -160,6 +192,12 @@ func buildView(r *Record) (*view, error) {
 		for i, res := range r.Conformance.Entries {
 			e := entryView{EntryResult: res, Anchor: fmt.Sprintf("entry-%d", i+1)}
 			c.Entries[i] = e
+			switch e.Strength {
+			case StrengthNormative:
+				c.Normative++
+			case StrengthInferred:
+				c.Inferred++
+			}
 			switch e.Outcome {
 			case OutcomePassed:
 				c.Passed++

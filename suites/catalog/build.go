@@ -83,6 +83,10 @@ func arr(name, constraint string) Field {
 
 var ctField = strC("continuation_token", "non-empty")
 
+// startValid is the valid request of a flow's first step, which has no
+// step before it and so no continuation token.
+const startValid = "send the documented start request: client_id, username and challenge_type, and no continuation token, since the flow begins here"
+
 // oobChallengeFields are the members of an oob challenge answer. The
 // sign-up examples carry interval; the sign-in and SSPR examples do not.
 func oobChallengeFields(interval bool) []Field {
@@ -130,7 +134,24 @@ func fields(f ...Field) opt {
 func absent(n ...string) opt {
 	return func(e *Entry) { e.Expect.Absent = append(e.Expect.Absent, n...) }
 }
-func note(s string) opt        { return func(e *Entry) { e.Notes = s } }
+func note(s string) opt { return func(e *Entry) { e.Notes = s } }
+
+// inferred marks checks no table or rule of a page states: the aspects
+// named (every checked aspect when none is named) rest on why (an example,
+// a logs page, our reading). They are still checked; the entry's Basis
+// becomes inferred, and the run record and reports say so.
+func inferred(why string, aspects ...Aspect) opt {
+	return func(e *Entry) {
+		e.Normative.InferredWhy = why
+		e.Normative.Inferred = append(e.Normative.Inferred, aspects...)
+	}
+}
+
+// illustrative records aspects without checking them: the pages show them
+// but do not state them.
+func illustrative(aspects ...Aspect) opt {
+	return func(e *Entry) { e.Normative.Illustrative = append(e.Normative.Illustrative, aspects...) }
+}
 func normNote(s string) opt    { return func(e *Entry) { e.Normative.Note = s } }
 func triggerSays(s string) opt { return func(e *Entry) { e.Trigger.Description = s } }
 func codes(c ...int) opt {

@@ -15,7 +15,7 @@ func TestExpectSummary(t *testing.T) {
 		{"sspr.poll_completion.status.in_progress", "200 status=in_progress"},
 		{"protocol.no_cors", "any no Access-Control-*"},
 		{"protocol.content_type_json", "any Content-Type: application/json"},
-		{"codes.50181", "400 invalid_grant/invalid_oob_value codes 50181"},
+		{"codes.50181", "400 invalid_grant/invalid_oob_value"},
 		{"codes.1002013", "any never error_codes 1002013"},
 	}
 	for _, tt := range tests {

@@ -14,6 +14,7 @@ func signInEntries() []Entry {
 	return []Entry{
 		entry("signin.initiate.success", "initiate for an existing user answers a continuation token", KindSuccess, siInitiate, TriggerValid,
 			src(pw(pwSIInitiate+success, ctRow), otp(otpSIInitiate+success, ctRow)),
+			triggerSays(startValid+"; the username is an existing user's"),
 			needs(profile.CapExistingUser), fields(ctField), absent("challenge_type")),
 		entry("signin.initiate.redirect", "initiate with only the redirect challenge type answers redirect", KindRedirect, siInitiate, TriggerRedirectOnly,
 			src(pw(pwSIInitiate+success, redirect), otp(otpSIInitiate+success, redirect)),

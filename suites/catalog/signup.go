@@ -23,6 +23,7 @@ func signUpStartEntries() []Entry {
 	out := []Entry{
 		entry("signup.start.success", "start answers a continuation token", KindSuccess, suStart, TriggerValid,
 			src(pw(pwSUStart+success, ctRow), otp(otpSUStart+success, ctRow)),
+			triggerSays(startValid+"; the password too on a password tenant, and every required attribute"),
 			fields(ctField), absent("challenge_type")),
 		entry("signup.start.success.with_password_and_attributes", "start with password and attributes at once answers a continuation token", KindSuccess, suStart, TriggerStartWithPasswordAttr,
 			src(pw(pwSUStart, "Example 2 (include user attributes and password in the request):")),
@@ -56,7 +57,8 @@ func signUpStartEntries() []Entry {
 			src(pw(pwSUStart+errResp, "invalid_attributes A list (array of objects) of attributes that failed validation. This response is possible if the app submits user attributes, and the suberror parameter's value is attribute_validation_failed."),
 				otp(otpSUStart+errResp, "invalid_attributes A list (array of objects) of attributes that failed validation. This response is possible if the app submits user attributes, and the suberror parameter's value is attribute_validation_failed.")),
 			needs(profile.CapAttributeRegex), fields(arr("invalid_attributes", "non-empty list of {name}")),
-			note("Documented only by the invalid_attributes parameter of start's error response; neither start table lists the suberror. Its parent invalid_grant is taken from the continue (attributes) table, the only table that lists attribute_validation_failed. The OTP page's start table has no invalid_grant at all.")),
+			illustrative(AspectError),
+			note("Documented only by the invalid_attributes parameter of start's error response, which names the suberror and not the error; neither start table lists the suberror, and the OTP page's start table has no invalid_grant at all. So the suberror and invalid_attributes are checked and the error is only recorded: invalid_grant is what the continue (attributes) table, the only table that lists attribute_validation_failed, pairs it with.")),
 	}
 	for _, p := range passwordPolicyEntries("signup.start", suStart, pwSUStart+errResp, methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignUpPassword)) {
 		if p.Expect.Suberror == nativeauth.SuberrorPasswordRecentlyUsed {
@@ -171,6 +173,7 @@ func signUpContinueEntries() []Entry {
 			src(pw(pwSUAttributes+errResp, "unverified_attributes A list (array of objects) of attribute key names that must be verified. This parameter is included in the response when the error parameter's value is verification_required."),
 				otp(otpSUAttributes+errResp, "unverified_attributes A list (array of objects) of attribute key names that must be verified. This parameter is included in the response when the error parameter's value is verification_required.")),
 			accept(nativeauth.ErrInvalidGrant, nativeauth.ErrInvalidRequest),
+			inferred("no table lists verification_required and no step says what provokes it; the error and its fields come from the description of unverified_attributes, the trigger from our reading"),
 			fields(arr("unverified_attributes", "non-empty list of {name}; only when error is verification_required"), ctField),
 			note("verification_required appears only in the description of unverified_attributes; no error table on either page lists it and no step says what provokes it. Skipping the email verification is the only reading; a target that refuses it as an invalid grant or request is accepted, and the fields are checked only when the error is verification_required.")),
 	}

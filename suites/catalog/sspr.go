@@ -29,7 +29,7 @@ func ssprEntries() []Entry {
 func ssprStartEntries() []Entry {
 	return []Entry{
 		entry("sspr.start.success", "reset start for an existing user answers a continuation token", KindSuccess, rsStart, TriggerValid,
-			sspr(src(pw(pwSSPRStart+success, ctRow)), fields(ctField), absent("challenge_type"))...),
+			sspr(src(pw(pwSSPRStart+success, ctRow)), triggerSays(startValid+"; the username is an existing user's"), fields(ctField), absent("challenge_type"))...),
 		entry("sspr.start.redirect", "reset start with only the redirect challenge type answers redirect", KindRedirect, rsStart, TriggerRedirectOnly,
 			sspr(src(pw(pwSSPRStart+success, redirect)), fields(redirectFields...), absent("continuation_token"))...),
 		errEntry("sspr.start.error.invalid_request", "invalid_request without client_id", rsStart, nativeauth.ErrInvalidRequest, "", TriggerMissingClientID,
@@ -88,6 +88,7 @@ func ssprContinueEntries() []Entry {
 
 		entry("sspr.submit.success", "reset submit with a valid new password answers a continuation token and poll_interval", KindSuccess, rsSubmit, TriggerSubmitPassword,
 			sspr(src(pw(pwSSPRSubmit+success, "poll_interval The minimum amount of time in seconds that the app should wait between polling requests")),
+				triggerSays("submit a new password that meets the policy in new_password with the token of /continue (/submit takes no grant_type)"),
 				fields(ctField, num("poll_interval", "integer >= 0, seconds")))...),
 		errEntry("sspr.submit.error.invalid_request", "invalid_request for a continuation token that fails validation", rsSubmit, nativeauth.ErrInvalidRequest, "", TriggerTokenTampered,
 			sspr(src(pw(pwSSPRSubmit+errResp, "invalid_request Request parameter validation failed such as a validation of continuation token failed.")),

@@ -43,7 +43,7 @@ func TestBuildRecord(t *testing.T) {
 		spec("[catalog:GHOST] a", types.SpecStatePassed, ""),
 		{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStateFailed, LeafNodeText: "[catalog:PASS]"},
 	}}
-	entries := []EntryRef{{"PASS", "p § s"}, {"MIXED", ""}, {"SKIP", ""}, {"HALF", ""}, {"FILTERED", ""}, {"TIMEOUT", ""}, {"NONE", ""}}
+	entries := []EntryRef{{"PASS", "p § s", reports.StrengthInferred}, {"MIXED", "", reports.StrengthNormative}, {"SKIP", "", ""}, {"HALF", "", ""}, {"FILTERED", "", ""}, {"TIMEOUT", "", ""}, {"NONE", "", ""}}
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	rec := BuildRecord(report, entries, RunMeta{Tool: reports.Tool{Name: "ciamcheck", Version: "v1"}, LabelFilter: "flow:signup", StartedAt: start, EndedAt: start.Add(time.Minute)})
 
@@ -79,7 +79,7 @@ func TestBuildRecord(t *testing.T) {
 		}
 	}
 	pass := rec.Conformance.Entries[0]
-	if len(pass.Evidence) != 1 || pass.Evidence[0].Path != ex.Path || pass.Source != "p § s" || pass.Duration != time.Second || len(pass.Specs) != 1 {
+	if len(pass.Evidence) != 1 || pass.Evidence[0].Path != ex.Path || pass.Source != "p § s" || pass.Strength != reports.StrengthInferred || pass.Duration != time.Second || len(pass.Specs) != 1 {
 		t.Errorf("PASS row = %+v", pass)
 	}
 	if s := Summarize(rec); s != (Summary{Passed: 2, Failed: 4, Skipped: 2}) {
@@ -96,7 +96,7 @@ func TestBuildRecord(t *testing.T) {
 func TestBuildRecordSetupFailed(t *testing.T) {
 	bs := types.SpecReport{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStateFailed}
 	bs.Failure.Message = "open target: dial tcp 127.0.0.1:1: connection refused"
-	rec := BuildRecord(types.Report{SpecReports: types.SpecReports{bs}}, []EntryRef{{"A", ""}, {"B", ""}}, RunMeta{})
+	rec := BuildRecord(types.Report{SpecReports: types.SpecReports{bs}}, []EntryRef{{"A", "", ""}, {"B", "", ""}}, RunMeta{})
 	for _, row := range rec.Conformance.Entries {
 		if row.Outcome != reports.OutcomeFailed || !strings.HasPrefix(row.Reason, SetupFailedPrefix) || !strings.Contains(row.Reason, "connection refused") {
 			t.Errorf("%s: %s %q", row.ID, row.Outcome, row.Reason)
@@ -105,7 +105,7 @@ func TestBuildRecordSetupFailed(t *testing.T) {
 	if why, ok := SetupFailure(rec); !ok || !strings.Contains(why, "connection refused") {
 		t.Errorf("SetupFailure = %q, %v", why, ok)
 	}
-	plain := BuildRecord(types.Report{SpecReports: types.SpecReports{spec("[catalog:A] a", types.SpecStatePassed, "")}}, []EntryRef{{"A", ""}, {"B", ""}}, RunMeta{})
+	plain := BuildRecord(types.Report{SpecReports: types.SpecReports{spec("[catalog:A] a", types.SpecStatePassed, "")}}, []EntryRef{{"A", "", ""}, {"B", "", ""}}, RunMeta{})
 	if why, ok := SetupFailure(plain); ok {
 		t.Errorf("SetupFailure of a run that ran = %q", why)
 	}

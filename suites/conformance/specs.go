@@ -242,7 +242,9 @@ func documented(e catalog.Entry, b check.Body, username string) []error {
 	var errs []error
 	// Documented fields belong to the primary answer; an also-accepted
 	// error of a self-contradicting page has none of its own.
-	primary := e.Kind != catalog.KindError || b.String("error") == string(x.Error)
+	// An entry whose error is only illustrative documents its fields for
+	// whatever error carries its suberror.
+	primary := e.Kind != catalog.KindError || b.String("error") == string(x.Error) || !normative(e, catalog.AspectError)
 	if normative(e, catalog.AspectFields) && primary {
 		for _, f := range x.Fields {
 			errs = append(errs, b.Rule(f, username))
