@@ -233,3 +233,24 @@ func passwordPolicyEntries(prefix string, ep nativeauth.Endpoint, section string
 	}
 	return out
 }
+
+// clientIDEntries are the cases of a table's "the client ID value is empty
+// or invalid" clause beside a missing client_id: an empty value and one
+// that is not a GUID. base are the entry options of the endpoint.
+func clientIDEntries(prefix string, ep nativeauth.Endpoint, sources []Source, base ...opt) []Entry {
+	with := func(o ...opt) []opt { return append(append([]opt{src(sources...)}, o...), base...) }
+	return []Entry{
+		errEntry(prefix+".error.invalid_request.when_client_id_empty", "invalid_request for an empty client_id", ep,
+			nativeauth.ErrInvalidRequest, "", TriggerClientIDEmpty, with()...),
+		errEntry(prefix+".error.invalid_request.when_client_id_malformed", "invalid_request for a client_id that is not a GUID", ep,
+			nativeauth.ErrInvalidRequest, "", TriggerClientIDMalformed,
+			with(note("The row's \"invalid\" is read as malformed: a well-formed client ID the tenant does not know is the case of the unauthorized_client (or, on some tables, invalid_client) row."))...),
+	}
+}
+
+// clientIDClause is the client-ID clause of the invalid_request rows.
+const clientIDClause = "or the request didn't include client_id parameter the client ID value is empty or invalid"
+
+// attrTable is the top-level section of both pages with the table of
+// which endpoint takes which user attributes.
+const attrTable = "Submitting user attributes to endpoints"
