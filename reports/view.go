@@ -145,7 +145,7 @@ func (o OutcomeCount) Label() string {
 	var parts []string
 	switch {
 	case o.Transport:
-		parts = append(parts, "transport error")
+		parts = append(parts, o.statusLabel())
 	case o.HTTPStatus != 0:
 		parts = append(parts, fmt.Sprint(o.HTTPStatus))
 	}
@@ -214,7 +214,7 @@ func buildView(r *Record) (*view, error) {
 	if r.Load != nil {
 		verdict := Judge(r)
 		l := &loadView{Verdict: verdict, Aborted: r.Load.Aborted, Passed: verdict.Passed(), Result: verdict.Status.String()}
-		l.Thresholds = append(slices.Clone(verdict.Thresholds), verdict.Checks...)
+		l.Thresholds = slices.Concat(verdict.Applied, verdict.Thresholds, verdict.Checks)
 		for _, s := range r.Load.Scenarios {
 			sv := scenarioView{ScenarioResult: s}
 			all := s.Steps
@@ -347,6 +347,8 @@ func (o OutcomeCount) StatusLabel() string {
 
 func (o OutcomeCount) statusLabel() string {
 	switch {
+	case o.Transport && o.TransportClass != "":
+		return "transport error (" + o.TransportClass + ")"
 	case o.Transport:
 		return "transport error"
 	case o.Redirect && o.HTTPStatus != 0:
