@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"net/http"
 	"slices"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
@@ -75,6 +76,11 @@ func ssprContinueEntries() []Entry {
 		entry("sspr.continue.success", "reset continue with the right passcode answers a continuation token valid at most 600 s", KindSuccess, rsContinue, TriggerSubmitOOB,
 			sspr(src(pw(pwSSPRContinue+success, "expires_in Time in seconds before the continuation_token expires. The maximum value of expires_in is 600 seconds.")),
 				fields(ctField, num("expires_in", "integer > 0 and <= 600")))...),
+		entry("sspr.continue.another_challenge", "reset continue answers a continuation token for /submit or issues another challenge", KindProtocol, rsContinue, TriggerSubmitOOB,
+			sspr(src(pw(pwSSPR+" / Self-service password reset API endpoints", "/continue Validates the challenge issued by the /challenge endpoint, then either returns a continuation token for the /submit endpoint, or issues another challenge to the user.")),
+				status(http.StatusOK), fields(ctField),
+				inferred("the page names another challenge as a possible answer but shows neither its shape nor what provokes it; such an answer is checked as the challenge endpoints' answers are"),
+				note("No request the pages document provokes another challenge, so the spec sends the right passcode and accepts either answer: the token for /submit (whose members sspr.continue.success checks) or a challenge answer, checked like a /challenge answer (oob or password)."))...),
 		errEntry("sspr.continue.error.invalid_request", "invalid_request for a continuation token that fails validation", rsContinue, nativeauth.ErrInvalidRequest, "", TriggerTokenTampered,
 			sspr(src(pw(pwSSPRContinue+errResp, "invalid_request Request parameter validation failed such as a validation of continuation token failed")),
 				codes(nativeauth.CodeInvalidContinuationAlt))...),

@@ -154,6 +154,15 @@ func endpointOf(e catalog.Entry) nativeauth.Endpoint {
 	return nativeauth.EndpointSignUpStart
 }
 
+// challengeAnswer checks a challenge answer: password or oob.
+func challengeAnswer(resp *nativeauth.Response, username string) (check.Body, error) {
+	b, err := check.Decode(resp.Body)
+	if err == nil && b.String("challenge_type") == string(nativeauth.ChallengeTypePassword) {
+		return check.PasswordChallenge(resp)
+	}
+	return check.OOBChallenge(resp, username)
+}
+
 // verifyIDToken checks the id_token of a token answer, when there is one.
 func verifyIDToken(ctx SpecContext, id string, resp *nativeauth.Response) {
 	GinkgoHelper()
@@ -291,14 +300,15 @@ func dropFields(err error, field string) error {
 func success(ep nativeauth.Endpoint, resp *nativeauth.Response, username string, scopes []string) (check.Body, error) {
 	switch ep {
 	case nativeauth.EndpointSignUpChallenge, nativeauth.EndpointSignInChallenge, nativeauth.EndpointResetChallenge:
-		b, err := check.Decode(resp.Body)
-		if err == nil && b.String("challenge_type") == string(nativeauth.ChallengeTypePassword) {
-			return check.PasswordChallenge(resp)
-		}
-		return check.OOBChallenge(resp, username)
+		return challengeAnswer(resp, username)
 	case nativeauth.EndpointToken:
 		return check.Token(resp, check.TokenWant{Scopes: scopes})
 	case nativeauth.EndpointResetContinue:
+		// The page lets reset continue issue another challenge instead of
+		// the token for /submit.
+		if b, err := check.Decode(resp.Body); err == nil && b.String("challenge_type") != "" {
+			return challengeAnswer(resp, username)
+		}
 		return check.ResetContinue(resp)
 	case nativeauth.EndpointResetSubmit:
 		return check.ResetSubmit(resp)
