@@ -35,7 +35,7 @@ func TestWriteEmpty(t *testing.T) {
 		t.Errorf("WriteJSON(nil) = %q, %v; want []", b.String(), err)
 	}
 	b.Reset()
-	if err := WriteTable(&b, nil); err != nil || !strings.Contains(b.String(), "\n0 entries\n") {
+	if err := WriteTable(&b, nil); err != nil || !strings.Contains(b.String(), "\n0 entries\n") || !strings.Contains(b.String(), "0 normative, 0 inferred") {
 		t.Errorf("WriteTable(nil) = %q, %v", b.String(), err)
 	}
 }
