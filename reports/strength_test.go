@@ -25,11 +25,15 @@ func TestRenderStrength(t *testing.T) {
 		"markdown": func(b *bytes.Buffer, r *Record) error { return RenderMarkdown(b, r) },
 		"html":     func(b *bytes.Buffer, r *Record) error { return RenderHTML(b, r) },
 	}
-	// Each row of the failed and skipped lists carries its mark.
+	// Each row of the failed and skipped lists carries its mark, and the
+	// HTML report's row of every entry.
+	ids := strengthRecord().Conformance.Entries
+	passed, failed, skipped := ids[0].ID, ids[1].ID, ids[2].ID
 	rows := map[string][]string{
-		"text":     {"signup.start.user_already_exists [inferred]  (", "signup.challenge.expired [inferred]: "},
-		"markdown": {"| `signup.start.user_already_exists` [inferred] |", "| `signup.challenge.expired` [inferred] |", "| `signup.start.ok` [normative] | passed |"},
-		"html":     {"<code>signup.start.user_already_exists</code></a> [inferred]", "<code>signup.challenge.expired</code></a> [inferred]", "<code>signup.start.ok</code> [normative]"},
+		"text":     {failed + " [inferred]  (", skipped + " [inferred]: "},
+		"markdown": {"| `" + failed + "` [inferred] |", "| `" + skipped + "` [inferred] |"},
+		"html": {"<code>" + failed + "</code></a> [inferred]", "<code>" + skipped + "</code></a> [inferred]",
+			"<code>" + passed + "</code> [normative]"},
 	}
 	for name, fn := range render {
 		var buf bytes.Buffer

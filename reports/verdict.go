@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -115,7 +116,7 @@ func JudgeLoad(l *Load) Verdict {
 	if l == nil {
 		return Verdict{Status: StatusNotJudged, Reason: "no load result"}
 	}
-	v := Verdict{Checks: l.Checks, Aborted: l.Aborted}
+	v := Verdict{Checks: append(slices.Clone(l.Checks), anySucceeded(l)...), Aborted: l.Aborted}
 	var unreadable []string
 	failed := 0
 	for _, expr := range l.PlanThresholds {
@@ -132,7 +133,7 @@ func JudgeLoad(l *Load) Verdict {
 		v.Thresholds = append(v.Thresholds, res)
 	}
 	checksFailed := 0
-	for _, c := range l.Checks {
+	for _, c := range v.Checks {
 		if !c.Passed {
 			checksFailed++
 		}
@@ -163,6 +164,20 @@ func JudgeLoad(l *Load) Verdict {
 		v.Status = StatusPassed
 	}
 	return v
+}
+
+// anySucceeded is the check every load run gets, thresholds or none: a
+// scenario none of whose iterations succeeded did not measure the target's
+// flow, it measured its failure, and is never a pass.
+func anySucceeded(l *Load) []ThresholdResult {
+	var out []ThresholdResult
+	for _, s := range l.Scenarios {
+		if s.Iterations > 0 && s.Failed >= s.Iterations {
+			out = append(out, ThresholdResult{Expr: s.Name + ": some iteration succeeds",
+				Actual: fmt.Sprintf("every iteration failed (%d of %d)", s.Failed, s.Iterations)})
+		}
+	}
+	return out
 }
 
 // notApplied says why a load run did not apply its load, if it did not:
