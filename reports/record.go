@@ -32,7 +32,10 @@ import (
 // rate), and to conformance entries their flows, endpoint, kind and links
 // to the reference page sections they quote (Sources); a record without
 // them renders without a timeline, its entries placed by their IDs.
-const SchemaVersion = "ciamcheck.run/v1.3"
+//
+// v1.4 added to conformance entries their strength (normative or
+// inferred); a record without it shows no strength counts or marks.
+const SchemaVersion = "ciamcheck.run/v1.4"
 
 // Kind says what produced a record.
 type Kind string
