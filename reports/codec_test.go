@@ -140,7 +140,7 @@ func TestReadUnknownFieldsAndSchema(t *testing.T) {
 	}
 	// A newer minor adds a member, and the writer sealed over it.
 	newer := NewRecord(KindConformance, Tool{Name: "x"}, Target{})
-	newer.Schema = "ciamcheck.run/v1.3"
+	newer.Schema = "ciamcheck.run/v1.9"
 	if err := Seal(newer); err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,10 @@ import (
 // rate), and to conformance entries their flows, endpoint, kind and links
 // to the reference page sections they quote (Sources); a record without
 // them renders without a timeline, its entries placed by their IDs.
-const SchemaVersion = "ciamcheck.run/v1.3"
+//
+// v1.4 added to conformance entries their strength (normative or
+// inferred); a record without it shows no strength counts or marks.
+const SchemaVersion = "ciamcheck.run/v1.4"
 
 // Kind says what produced a record.
 type Kind string
@@ -154,6 +157,18 @@ type Conformance struct {
 	Entries []EntryResult `json:"entries"`
 }
 
+// Strength tells "the page says" from "we infer" for an entry's checks.
+type Strength string
+
+const (
+	// StrengthNormative: a table or a rule of a reference page states
+	// every check of the entry.
+	StrengthNormative Strength = "normative"
+	// StrengthInferred: some check rests on an example, a logs page, the
+	// emulator's documented choice or a reading of the pages.
+	StrengthInferred Strength = "inferred"
+)
+
 // EntryResult is the verdict on one catalog entry.
 type EntryResult struct {
 	ID     string `json:"id"`
@@ -164,15 +179,19 @@ type EntryResult struct {
 	// summary matrix and table of contents. All four are schema v1.3; a
 	// report of an older record shows Source as text and derives the last
 	// three from the ID (see entryPlace).
-	Sources   []SourceRef   `json:"sources,omitempty"`
-	Flows     []string      `json:"flows,omitempty"`
-	Endpoint  string        `json:"endpoint,omitempty"`
-	EntryKind string        `json:"entry_kind,omitempty"`
-	Outcome   Outcome       `json:"outcome"`
-	Reason    string        `json:"reason,omitempty"` // failure message or skip reason
-	Specs     []string      `json:"specs,omitempty"`  // spec texts that cover the entry
-	Duration  time.Duration `json:"duration_ns"`
-	Evidence  []Exchange    `json:"evidence,omitempty"`
+	Sources   []SourceRef `json:"sources,omitempty"`
+	Flows     []string    `json:"flows,omitempty"`
+	Endpoint  string      `json:"endpoint,omitempty"`
+	EntryKind string      `json:"entry_kind,omitempty"`
+	Outcome   Outcome     `json:"outcome"`
+	// Strength is how firmly the reference pages support the entry's
+	// checks, as the catalog states it: StrengthNormative or
+	// StrengthInferred; empty in records written before it existed.
+	Strength Strength      `json:"strength,omitempty"`
+	Reason   string        `json:"reason,omitempty"` // failure message or skip reason
+	Specs    []string      `json:"specs,omitempty"`  // spec texts that cover the entry
+	Duration time.Duration `json:"duration_ns"`
+	Evidence []Exchange    `json:"evidence,omitempty"`
 }
 
 // Exchange is one recorded HTTP request and answer, redacted.

@@ -156,6 +156,7 @@ svg.chart{width:100%;height:auto;display:block}svg.chart text{font-family:"Liber
 <h2>Summary</h2>
 {{if .LabelFilter}}<p>Label filter: <code>{{.LabelFilter}}</code></p>{{end}}{{if .Focus}}<p>Focus: <code>{{.Focus}}</code></p>{{end}}
 <p class="summary"><span>{{.Total}} entries</span><span class="passed">{{.Passed}} passed</span><span class="failed">{{.Failed}} failed</span><span class="skipped">{{.Skipped}} skipped</span></p>
+{{with .StrengthLine}}<p class="summary">Strength: {{.}}</p>{{end}}
 {{if .Matrix}}<table class="matrix" id="matrix">
 <tr><th>Endpoint</th>{{range .Kinds}}<th>{{.}}</th>{{end}}</tr>
 {{range .Matrix}}<tr><th><a href="#{{.Anchor}}">{{.Endpoint}}</a></th>{{range .Cells}}<td class="{{.Class}}">{{if .Total}}{{if .Failed}}{{.Failed}} failed{{if or .Passed .Skipped}}<br>{{end}}{{end}}{{if .Skipped}}{{.Skipped}} skipped{{if .Passed}}<br>{{end}}{{end}}{{if .Passed}}{{.Passed}} passed{{end}}{{else}}–{{end}}</td>{{end}}</tr>
@@ -164,12 +165,12 @@ svg.chart{width:100%;height:auto;display:block}svg.chart text{font-family:"Liber
 {{if .FailedEntries}}<h3>Failed ({{len .FailedEntries}})</h3>
 <table class="entries"><colgroup><col class="entry"><col></colgroup>
 <tr><th>Catalog ID</th><th>Reason</th></tr>
-{{range .FailedEntries}}<tr><td><a href="#{{.Anchor}}"><code>{{.ID}}</code></a></td><td><pre>{{.Reason}}</pre></td></tr>
+{{range .FailedEntries}}<tr><td><a href="#{{.Anchor}}"><code>{{.ID}}</code></a> {{.StrengthMark}}</td><td><pre>{{.Reason}}</pre></td></tr>
 {{end}}</table>{{end}}
 {{if .SkippedEntries}}<h3>Skipped ({{len .SkippedEntries}})</h3>
 <table class="entries"><colgroup><col class="entry"><col></colgroup>
 <tr><th>Catalog ID</th><th>Reason</th></tr>
-{{range .SkippedEntries}}<tr><td><a href="#{{.Anchor}}"><code>{{.ID}}</code></a></td><td>{{.Reason}}</td></tr>
+{{range .SkippedEntries}}<tr><td><a href="#{{.Anchor}}"><code>{{.ID}}</code></a> {{.StrengthMark}}</td><td>{{.Reason}}</td></tr>
 {{end}}</table>{{end}}
 <h2 id="entries">Entries by flow and endpoint</h2>
 <input type="radio" name="show" id="show-all" class="show" checked>
@@ -191,7 +192,7 @@ svg.chart{width:100%;height:auto;display:block}svg.chart text{font-family:"Liber
 <colgroup><col class="outcome"><col class="entry"><col></colgroup>
 {{range .Entries}}<tr id="{{.Anchor}}" class="entry o-{{.Outcome}}">
 <td class="{{.Outcome}}">{{.Outcome}}</td>
-<td><code>{{.ID}}</code><span class="kind">{{.Kind}}</span><div class="src">{{if .Sources}}{{range $i, $s := .Sources}}{{if $i}}; {{end}}{{if $s.URL}}<a href="{{$s.URL}}" rel="noreferrer">{{$s.Text}}</a>{{else}}{{$s.Text}}{{end}}{{end}}{{else}}{{orNone .Source}}{{end}}</div></td>
+<td><code>{{.ID}}</code> {{.StrengthMark}}<span class="kind">{{.Kind}}</span><div class="src">{{if .Sources}}{{range $i, $s := .Sources}}{{if $i}}; {{end}}{{if $s.URL}}<a href="{{$s.URL}}" rel="noreferrer">{{$s.Text}}</a>{{else}}{{$s.Text}}{{end}}{{end}}{{else}}{{orNone .Source}}{{end}}</div></td>
 <td>{{if .Reason}}<pre>{{.Reason}}</pre>{{end}}{{if .Specs}}<ul class="specs">{{range .Specs}}<li>{{.}}</li>{{end}}</ul>{{end}}{{if .Duration}}<div class="src">took {{dur .Duration}}</div>{{end}}{{if .Evidence}}
 <details><summary>{{len .Evidence}} HTTP exchange(s), redacted</summary>
 {{range .Evidence}}<pre>{{.Method}} {{.Path}}{{range $k, $v := .Form}}

@@ -40,13 +40,15 @@ type junitProperty struct {
 }
 
 type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitMessage `xml:"failure,omitempty"`
-	Error     *junitMessage `xml:"error,omitempty"`
-	Skipped   *junitMessage `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	Name      string `xml:"name,attr"`
+	Classname string `xml:"classname,attr"`
+	Time      string `xml:"time,attr"`
+	// Properties carry the entry's strength (normative or inferred).
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Failure    *junitMessage   `xml:"failure,omitempty"`
+	Error      *junitMessage   `xml:"error,omitempty"`
+	Skipped    *junitMessage   `xml:"skipped,omitempty"`
+	SystemOut  string          `xml:"system-out,omitempty"`
 }
 
 type junitMessage struct {
@@ -57,7 +59,8 @@ type junitMessage struct {
 
 // RenderJUnit writes a record as JUnit XML. A conformance record has a
 // testcase per entry (name = catalog ID, classname = spec source, time in
-// seconds), a failure or skipped element carrying the reason, and the
+// seconds, the entry's strength as a property, the counts of each strength
+// as suite properties), a failure or skipped element carrying the reason, and the
 // redacted evidence as system-out of failed cases. A load record has the
 // cases renderLoadJUnit makes.
 func RenderJUnit(w io.Writer, r *Record) error {
@@ -79,6 +82,7 @@ func RenderJUnit(w io.Writer, r *Record) error {
 		Properties: []junitProperty{
 			{"target", v.Target}, {"tool", v.Tool}, {"profile_hash", v.ProfileHash},
 			{"label_filter", v.Conf.LabelFilter}, {"focus", v.Conf.Focus}, {"integrity", v.Integrity},
+			{"entries_normative", fmt.Sprint(v.Conf.Normative)}, {"entries_inferred", fmt.Sprint(v.Conf.Inferred)},
 		},
 	}
 	if !r.StartedAt.IsZero() {
@@ -88,6 +92,9 @@ func RenderJUnit(w io.Writer, r *Record) error {
 	for _, e := range r.Conformance.Entries {
 		total += e.Duration
 		c := junitCase{Name: e.ID, Classname: classname(e.Source), Time: seconds(e.Duration)}
+		if e.Strength != "" {
+			c.Properties = []junitProperty{{"strength", string(e.Strength)}}
+		}
 		switch e.Outcome {
 		case OutcomeFailed:
 			c.Failure = &junitMessage{Message: firstLine(e.Reason), Type: "failed", Text: e.Reason}

@@ -81,6 +81,9 @@ func RenderMarkdownWith(w io.Writer, r *Record, opts MarkdownOptions) error {
 		fmt.Fprintf(&head, "## ciamcheck conformance run: %s\n\n", verdict)
 		notJudged(&head, v)
 		fmt.Fprintf(&head, "**%d entries: %d passed, %d failed, %d skipped**\n", c.Total, c.Passed, c.Failed, c.Skipped)
+		if s := c.StrengthLine(); s != "" {
+			fmt.Fprintf(&head, "\nStrength: %s\n", mdCell(s))
+		}
 		if c.Focus != "" {
 			fmt.Fprintf(&head, "\nFocus: %s\n", code(c.Focus))
 		}
@@ -91,13 +94,13 @@ func RenderMarkdownWith(w io.Writer, r *Record, opts MarkdownOptions) error {
 		if len(c.FailedEntries) > 0 {
 			body = append(body, "\n### Failed\n\n| Entry | Source | Reason |\n| --- | --- | --- |\n")
 			for _, e := range c.FailedEntries {
-				body = append(body, fmt.Sprintf("| %s | %s | %s |\n", code(e.ID), mdSource(e.EntryResult), mdCell(shorten(e.Reason, maxMarkdownReason))))
+				body = append(body, fmt.Sprintf("| %s | %s | %s |\n", e.marked(code(e.ID)), mdSource(e.EntryResult), mdCell(shorten(e.Reason, maxMarkdownReason))))
 			}
 		}
 		if len(c.SkippedEntries) > 0 {
 			body = append(body, "\n### Skipped\n\n| Entry | Reason |\n| --- | --- |\n")
 			for _, e := range c.SkippedEntries {
-				body = append(body, fmt.Sprintf("| %s | %s |\n", code(e.ID), mdCell(shorten(e.Reason, maxMarkdownReason))))
+				body = append(body, fmt.Sprintf("| %s | %s |\n", e.marked(code(e.ID)), mdCell(shorten(e.Reason, maxMarkdownReason))))
 			}
 		}
 	}

@@ -42,17 +42,20 @@ func RenderText(w io.Writer, r *Record) error {
 			fmt.Fprintf(bw, "label filter: %s\n", c.LabelFilter)
 		}
 		fmt.Fprintf(bw, "%d entries: %d passed, %d failed, %d skipped\n", c.Total, c.Passed, c.Failed, c.Skipped)
+		if s := c.StrengthLine(); s != "" {
+			fmt.Fprintf(bw, "strength: %s\n", s)
+		}
 		if len(c.FailedEntries) > 0 {
 			fmt.Fprintln(bw, "\nFAILED")
 			for _, e := range c.FailedEntries {
-				fmt.Fprintf(bw, "  %s  (%s)\n", e.ID, orNone(e.Source))
+				fmt.Fprintf(bw, "  %s  (%s)\n", e.marked(e.ID), orNone(e.Source))
 				fmt.Fprintf(bw, "%s\n", indent(e.Reason, "      "))
 			}
 		}
 		if len(c.SkippedEntries) > 0 {
 			fmt.Fprintln(bw, "\nSKIPPED")
 			for _, e := range c.SkippedEntries {
-				fmt.Fprintf(bw, "  %s: %s\n", e.ID, oneLine(e.Reason))
+				fmt.Fprintf(bw, "  %s: %s\n", e.marked(e.ID), oneLine(e.Reason))
 			}
 		}
 	}

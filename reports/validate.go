@@ -114,6 +114,9 @@ func validateConformance(c *Conformance, bad func(string, ...any)) {
 		if e.Duration < 0 {
 			bad("entries[%d] %q: negative duration", i, e.ID)
 		}
+		if e.Strength != "" && e.Strength != StrengthNormative && e.Strength != StrengthInferred {
+			bad("entries[%d] %q: strength %q is not normative or inferred", i, e.ID, e.Strength)
+		}
 	}
 }
 

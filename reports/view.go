@@ -34,9 +34,12 @@ type confView struct {
 	Focus                   string // --focus expressions, " | " between
 	Total                   int
 	Passed, Failed, Skipped int
-	FailedEntries           []entryView
-	SkippedEntries          []entryView
-	Entries                 []entryView
+	// Normative and Inferred count the entries of each strength; entries of
+	// records older than the field count in neither.
+	Normative, Inferred int
+	FailedEntries       []entryView
+	SkippedEntries      []entryView
+	Entries             []entryView
 	// The summary matrix (endpoint × kind) and the entries by flow and
 	// endpoint, failed first (see groupEntries).
 	Kinds  []string
@@ -51,6 +54,35 @@ type entryView struct {
 	EntryResult
 	Anchor               string
 	Flow, Endpoint, Kind string // see entryPlace
+}
+
+// StrengthMark is the entry's strength as a row shows it: "[inferred]",
+// "[normative]", or "" for a record that predates strengths.
+func (e entryView) StrengthMark() string {
+	if e.Strength == "" {
+		return ""
+	}
+	return "[" + string(e.Strength) + "]"
+}
+
+// marked is s followed by the entry's strength mark, if it has one.
+func (e entryView) marked(s string) string {
+	if m := e.StrengthMark(); m != "" {
+		return s + " " + m
+	}
+	return s
+}
+
+// strengthLegend says what the two strengths mean, beside their counts.
+const strengthLegend = "normative: a table or rule of the pages states every check; inferred: some check rests on an example, a logs page, the emulator's documented choice or our reading"
+
+// StrengthLine is the counts of each strength, or "" for a record that
+// predates strengths.
+func (c *confView) StrengthLine() string {
+	if c.Normative+c.Inferred == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d normative, %d inferred (%s)", c.Normative, c.Inferred, strengthLegend)
 }
 
 type loadView struct {
@@ -169,6 +201,12 @@ func buildView(r *Record) (*view, error) {
 			e := entryView{EntryResult: res, Anchor: fmt.Sprintf("entry-%d", i+1)}
 			e.Flow, e.Endpoint, e.Kind = entryPlace(res)
 			c.Entries[i] = e
+			switch e.Strength {
+			case StrengthNormative:
+				c.Normative++
+			case StrengthInferred:
+				c.Inferred++
+			}
 			switch e.Outcome {
 			case OutcomePassed:
 				c.Passed++

@@ -96,6 +96,9 @@ var expectations = map[string]expectation{
 	"refresh-token-always": {field: "body.refresh_token", cases: func(c catalog.Entry) bool {
 		return c.Trigger.Name == catalog.TriggerScopeWithoutOffline
 	}, flows: []string{"signin.refresh"}},
+	"malformed-client-id-unknown": {field: "body.error", cases: func(c catalog.Entry) bool {
+		return c.Trigger.Name == catalog.TriggerClientIDEmpty || c.Trigger.Name == catalog.TriggerClientIDMalformed
+	}},
 	"missing-continuation-token": {field: "body.continuation_token", cases: func(c catalog.Entry) bool {
 		return c.Endpoint == nativeauth.EndpointSignUpStart && c.Kind == catalog.KindSuccess
 	}},

@@ -124,7 +124,7 @@ func TestCatalogMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := catalog.Select(catalog.All(), catalog.Filter{Endpoint: "/resetpassword/v1.0/poll_completion"})
-	if !strings.HasPrefix(out, "| ID | Endpoint | Expect | Needs | Source |\n| --- |") {
+	if !strings.HasPrefix(out, "| ID | Endpoint | Expect | Strength | Needs | Source |\n| --- |") {
 		t.Errorf("no Markdown header:\n%s", out)
 	}
 	for _, e := range want {

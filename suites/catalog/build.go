@@ -83,6 +83,10 @@ func arr(name, constraint string) Field {
 
 var ctField = strC("continuation_token", "non-empty")
 
+// startValid is the valid request of a flow's first step, which has no
+// step before it and so no continuation token.
+const startValid = "send the documented start request: client_id, username and challenge_type, and no continuation token, since the flow begins here"
+
 // oobChallengeFields are the members of an oob challenge answer. The
 // sign-up examples carry interval; the sign-in and SSPR examples do not.
 func oobChallengeFields(interval bool) []Field {
@@ -130,7 +134,24 @@ func fields(f ...Field) opt {
 func absent(n ...string) opt {
 	return func(e *Entry) { e.Expect.Absent = append(e.Expect.Absent, n...) }
 }
-func note(s string) opt        { return func(e *Entry) { e.Notes = s } }
+func note(s string) opt { return func(e *Entry) { e.Notes = s } }
+
+// inferred marks checks no table or rule of a page states: the aspects
+// named (every checked aspect when none is named) rest on why (an example,
+// a logs page, our reading). They are still checked; the entry's Basis
+// becomes inferred, and the run record and reports say so.
+func inferred(why string, aspects ...Aspect) opt {
+	return func(e *Entry) {
+		e.Normative.InferredWhy = why
+		e.Normative.Inferred = append(e.Normative.Inferred, aspects...)
+	}
+}
+
+// illustrative records aspects without checking them: the pages show them
+// but do not state them.
+func illustrative(aspects ...Aspect) opt {
+	return func(e *Entry) { e.Normative.Illustrative = append(e.Normative.Illustrative, aspects...) }
+}
 func normNote(s string) opt    { return func(e *Entry) { e.Normative.Note = s } }
 func triggerSays(s string) opt { return func(e *Entry) { e.Trigger.Description = s } }
 func codes(c ...int) opt {
@@ -212,3 +233,24 @@ func passwordPolicyEntries(prefix string, ep nativeauth.Endpoint, section string
 	}
 	return out
 }
+
+// clientIDEntries are the cases of a table's "the client ID value is empty
+// or invalid" clause beside a missing client_id: an empty value and one
+// that is not a GUID. base are the entry options of the endpoint.
+func clientIDEntries(prefix string, ep nativeauth.Endpoint, sources []Source, base ...opt) []Entry {
+	with := func(o ...opt) []opt { return append(append([]opt{src(sources...)}, o...), base...) }
+	return []Entry{
+		errEntry(prefix+".error.invalid_request.when_client_id_empty", "invalid_request for an empty client_id", ep,
+			nativeauth.ErrInvalidRequest, "", TriggerClientIDEmpty, with()...),
+		errEntry(prefix+".error.invalid_request.when_client_id_malformed", "invalid_request for a client_id that is not a GUID", ep,
+			nativeauth.ErrInvalidRequest, "", TriggerClientIDMalformed,
+			with(note("The row's \"invalid\" is read as malformed: a well-formed client ID the tenant does not know is the case of the unauthorized_client (or, on some tables, invalid_client) row."))...),
+	}
+}
+
+// clientIDClause is the client-ID clause of the invalid_request rows.
+const clientIDClause = "or the request didn't include client_id parameter the client ID value is empty or invalid"
+
+// attrTable is the top-level section of both pages with the table of
+// which endpoint takes which user attributes.
+const attrTable = "Submitting user attributes to endpoints"

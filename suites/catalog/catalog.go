@@ -76,6 +76,7 @@ func (e Entry) clone() Entry {
 	c.Labels = slices.Clone(e.Labels)
 	c.Normative.Normative = slices.Clone(e.Normative.Normative)
 	c.Normative.Illustrative = slices.Clone(e.Normative.Illustrative)
+	c.Normative.Inferred = slices.Clone(e.Normative.Inferred)
 	c.Expect.AlsoAccept = slices.Clone(e.Expect.AlsoAccept)
 	c.Expect.ErrorCodes = slices.Clone(e.Expect.ErrorCodes)
 	c.Expect.AbsentErrorCodes = slices.Clone(e.Expect.AbsentErrorCodes)
@@ -132,11 +133,23 @@ func finish(e *Entry) {
 		} else if len(x.ErrorCodes) > 0 {
 			ill = append(ill, AspectErrorCodes)
 		}
+		// An aspect the entry declared illustrative is recorded, not
+		// checked, whatever its expectation says.
+		n = slices.DeleteFunc(n, func(a Aspect) bool { return slices.Contains(e.Normative.Illustrative, a) })
 		e.Normative.Normative = n
 		e.Normative.Illustrative = append(ill, e.Normative.Illustrative...)
 	}
+	if e.Normative.InferredWhy != "" && len(e.Normative.Inferred) == 0 {
+		e.Normative.Inferred = slices.Clone(e.Normative.Normative)
+	}
 	if e.Normative.Normative == nil {
 		e.Normative.Normative = []Aspect{}
+	}
+	if e.Normative.Basis == "" {
+		e.Normative.Basis = StrengthNormative
+		if len(e.Normative.Inferred) > 0 {
+			e.Normative.Basis = StrengthInferred
+		}
 	}
 	e.Labels = deriveLabels(*e)
 }

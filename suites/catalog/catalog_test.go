@@ -326,14 +326,32 @@ func TestNormativity(t *testing.T) {
 				t.Errorf("%s: error_codes normative=%v but normative=%v illustrative=%v", e.ID, e.Expect.ErrorCodesNormative, inN, inI)
 			}
 		}
-		if e.Expect.Error != "" && !slices.Contains(n.Normative, AspectError) {
-			t.Errorf("%s: error not normative", e.ID)
+		if e.Expect.Error != "" && !slices.Contains(n.Normative, AspectError) && !slices.Contains(n.Illustrative, AspectError) {
+			t.Errorf("%s: error neither checked nor recorded", e.ID)
+		}
+		if e.Expect.Error != "" && slices.Contains(n.Normative, AspectError) == slices.Contains(n.Illustrative, AspectError) {
+			t.Errorf("%s: error both checked and only recorded, or neither", e.ID)
+		}
+		for _, a := range n.Inferred {
+			if !slices.Contains(n.Normative, a) {
+				t.Errorf("%s: inferred aspect %s is not checked", e.ID, a)
+			}
+		}
+		if (len(n.Inferred) > 0) != (n.InferredWhy != "") {
+			t.Errorf("%s: inferred aspects %v with reason %q: both or neither", e.ID, n.Inferred, n.InferredWhy)
+		}
+		want := StrengthNormative
+		if len(n.Inferred) > 0 {
+			want = StrengthInferred
+		}
+		if n.Basis != want {
+			t.Errorf("%s: basis %q, want %q for inferred aspects %v", e.ID, n.Basis, want, n.Inferred)
 		}
 	}
-	// The pages reuse codes across unrelated errors; only 50181 is backed
-	// by two pages.
+	// The pages reuse codes across unrelated errors, and no table states
+	// one: an example body or the sign-up logs page makes none normative.
 	for _, e := range All() {
-		if e.Expect.ErrorCodesNormative && e.ID != "codes.50181" {
+		if e.Expect.ErrorCodesNormative {
 			t.Errorf("%s: error codes marked normative", e.ID)
 		}
 	}

@@ -112,12 +112,12 @@ func Count(entries []Entry) Counts {
 }
 
 // WriteTable writes one line per entry (ID, endpoint, expected answer,
-// needs) and a footer with the total and the count per endpoint.
+// strength, needs) and a footer with the total and the count per endpoint.
 func WriteTable(w io.Writer, entries []Entry) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tENDPOINT\tEXPECT\tNEEDS")
+	fmt.Fprintln(tw, "ID\tENDPOINT\tEXPECT\tSTRENGTH\tNEEDS")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.ID, endpointText(e.Endpoint), ExpectSummary(e), needsText(e))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.ID, endpointText(e.Endpoint), ExpectSummary(e), e.Normative.Basis, needsText(e))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write catalog table: %w", err)
@@ -128,6 +128,12 @@ func WriteTable(w io.Writer, entries []Entry) error {
 func writeFooter(w io.Writer, entries []Entry, markdown bool) error {
 	c := Count(entries)
 	var b strings.Builder
+	inferred := 0
+	for _, e := range entries {
+		if e.Normative.Basis == StrengthInferred {
+			inferred++
+		}
+	}
 	fmt.Fprintf(&b, "\n%d entries\n", c.Total)
 	if markdown {
 		b.WriteString("\n")
@@ -138,6 +144,11 @@ func writeFooter(w io.Writer, entries []Entry, markdown bool) error {
 		} else {
 			fmt.Fprintf(&b, "  %-22s %d\n", ec.Endpoint, ec.Entries)
 		}
+	}
+	if markdown {
+		fmt.Fprintf(&b, "\nStrength: %d normative, %d inferred\n", c.Total-inferred, inferred)
+	} else {
+		fmt.Fprintf(&b, "\nstrength: %d normative, %d inferred\n", c.Total-inferred, inferred)
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write catalog footer: %w", err)
@@ -165,14 +176,14 @@ func WriteJSON(w io.Writer, entries []Entry) error {
 // the counts.
 func WriteMarkdown(w io.Writer, entries []Entry) error {
 	var b strings.Builder
-	b.WriteString("| ID | Endpoint | Expect | Needs | Source |\n| --- | --- | --- | --- | --- |\n")
+	b.WriteString("| ID | Endpoint | Expect | Strength | Needs | Source |\n| --- | --- | --- | --- | --- | --- |\n")
 	for _, e := range entries {
 		var src []string
 		for _, s := range e.Source {
 			src = append(src, string(s.Page)+" § "+s.Section)
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", e.ID, mdEscape(endpointText(e.Endpoint)),
-			mdEscape(ExpectSummary(e)), mdEscape(needsText(e)), mdEscape(strings.Join(src, "; ")))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", e.ID, mdEscape(endpointText(e.Endpoint)),
+			mdEscape(ExpectSummary(e)), e.Normative.Basis, mdEscape(needsText(e)), mdEscape(strings.Join(src, "; ")))
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write catalog markdown: %w", err)

@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"slices"
+
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/profile"
 )
@@ -11,9 +13,10 @@ const (
 )
 
 func signInEntries() []Entry {
-	return []Entry{
+	out := []Entry{
 		entry("signin.initiate.success", "initiate for an existing user answers a continuation token", KindSuccess, siInitiate, TriggerValid,
 			src(pw(pwSIInitiate+success, ctRow), otp(otpSIInitiate+success, ctRow)),
+			triggerSays(startValid+"; the username is an existing user's"),
 			needs(profile.CapExistingUser), fields(ctField), absent("challenge_type")),
 		entry("signin.initiate.redirect", "initiate with only the redirect challenge type answers redirect", KindRedirect, siInitiate, TriggerRedirectOnly,
 			src(pw(pwSIInitiate+success, redirect), otp(otpSIInitiate+success, redirect)),
@@ -66,4 +69,8 @@ func signInEntries() []Entry {
 			needs(profile.CapExistingUser), accept(nativeauth.ErrInvalidRequest),
 			note("Contradiction: the example is invalid_request for exactly this case; both are accepted.")),
 	}
+	// The initiate table's other client-ID cases go after its entries.
+	at := slices.IndexFunc(out, func(e Entry) bool { return e.Endpoint != siInitiate })
+	return slices.Insert(out, at, clientIDEntries("signin.initiate", siInitiate,
+		[]Source{pw(pwSIInitiate+errResp, clientIDClause), otp(otpSIInitiate+errResp, clientIDClause)})...)
 }

@@ -23,6 +23,7 @@ func signUpStartEntries() []Entry {
 	out := []Entry{
 		entry("signup.start.success", "start answers a continuation token", KindSuccess, suStart, TriggerValid,
 			src(pw(pwSUStart+success, ctRow), otp(otpSUStart+success, ctRow)),
+			triggerSays(startValid+"; the password too on a password tenant, and every required attribute"),
 			fields(ctField), absent("challenge_type")),
 		entry("signup.start.success.with_password_and_attributes", "start with password and attributes at once answers a continuation token", KindSuccess, suStart, TriggerStartWithPasswordAttr,
 			src(pw(pwSUStart, "Example 2 (include user attributes and password in the request):")),
@@ -56,8 +57,10 @@ func signUpStartEntries() []Entry {
 			src(pw(pwSUStart+errResp, "invalid_attributes A list (array of objects) of attributes that failed validation. This response is possible if the app submits user attributes, and the suberror parameter's value is attribute_validation_failed."),
 				otp(otpSUStart+errResp, "invalid_attributes A list (array of objects) of attributes that failed validation. This response is possible if the app submits user attributes, and the suberror parameter's value is attribute_validation_failed.")),
 			needs(profile.CapAttributeRegex), fields(arr("invalid_attributes", "non-empty list of {name}")),
-			note("Documented only by the invalid_attributes parameter of start's error response; neither start table lists the suberror. Its parent invalid_grant is taken from the continue (attributes) table, the only table that lists attribute_validation_failed. The OTP page's start table has no invalid_grant at all.")),
+			illustrative(AspectError),
+			note("Documented only by the invalid_attributes parameter of start's error response, which names the suberror and not the error; neither start table lists the suberror, and the OTP page's start table has no invalid_grant at all. So the suberror and invalid_attributes are checked and the error is only recorded: invalid_grant is what the continue (attributes) table, the only table that lists attribute_validation_failed, pairs it with.")),
 	}
+	out = append(out, clientIDEntries("signup.start", suStart, []Source{pw(pwSUStart+errResp, clientIDClause), otp(otpSUStart+errResp, clientIDClause)})...)
 	for _, p := range passwordPolicyEntries("signup.start", suStart, pwSUStart+errResp, methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignUpPassword)) {
 		if p.Expect.Suberror == nativeauth.SuberrorPasswordRecentlyUsed {
 			p.Notes = "A new account has no password history, so this row of the sign-up table cannot be reached by a real sign-up; a target can only show it through a configured history. Listed because the table lists it."
@@ -68,7 +71,7 @@ func signUpStartEntries() []Entry {
 }
 
 func signUpChallengeEntries() []Entry {
-	return []Entry{
+	out := []Entry{
 		entry("signup.challenge.oob.success", "challenge sends an email one-time passcode and answers oob", KindSuccess, suChallenge, TriggerValid,
 			src(pw(pwSUChallenge+success, `"challenge_type": "oob",`), otp(otpSUChallenge+success, `"challenge_type": "oob",`)),
 			fields(oobChallengeFields(true)...)),
@@ -101,7 +104,12 @@ func signUpChallengeEntries() []Entry {
 			src(pw(pwSUChallenge+errResp, "invalid_grant The continuation token is invalid.")),
 			accept(nativeauth.ErrInvalidRequest),
 			note("Contradiction: the password page's table gives invalid_grant for an invalid continuation token here, while the OTP page's table for the same endpoint says invalid_request (\"continuation token validation failed\"), as do the SSPR endpoints; both are accepted.")),
+		errEntry("signup.challenge.error.invalid_client.when_client_unknown", "invalid_client for a client ID that does not exist", suChallenge, nativeauth.ErrInvalidClient, "", TriggerUnknownClientID,
+			src(otp(otpSUChallenge+errResp, "invalid_client The client ID included in the request doesn't exist or isn't for a public client.")),
+			accept(nativeauth.ErrUnauthorizedClient),
+			note("The \"doesn't exist\" half of the OTP page's row. Contradiction: start, initiate and SSPR start give unauthorized_client for a client ID the tenant does not know, and a tenant cannot tell at /challenge which table the app read; both are accepted.")),
 	}
+	return append(out, clientIDEntries("signup.challenge", suChallenge, []Source{pw(pwSUChallenge+errResp, "invalid_request Request parameter validation failed such as client ID is empty or invalid.")})...)
 }
 
 func signUpContinueEntries() []Entry {
@@ -171,9 +179,25 @@ func signUpContinueEntries() []Entry {
 			src(pw(pwSUAttributes+errResp, "unverified_attributes A list (array of objects) of attribute key names that must be verified. This parameter is included in the response when the error parameter's value is verification_required."),
 				otp(otpSUAttributes+errResp, "unverified_attributes A list (array of objects) of attribute key names that must be verified. This parameter is included in the response when the error parameter's value is verification_required.")),
 			accept(nativeauth.ErrInvalidGrant, nativeauth.ErrInvalidRequest),
+			inferred("no table lists verification_required and no step says what provokes it; the error and its fields come from the description of unverified_attributes, the trigger from our reading"),
 			fields(arr("unverified_attributes", "non-empty list of {name}; only when error is verification_required"), ctField),
 			note("verification_required appears only in the description of unverified_attributes; no error table on either page lists it and no step says what provokes it. Skipping the email verification is the only reading; a target that refuses it as an invalid grant or request is accepted, and the fields are checked only when the error is verification_required.")),
 	}
+	out = append(out, clientIDEntries("signup.continue", suContinue, []Source{pw(pwSUOOB+" / Response", clientIDClause), otp(otpSUOOB+success, clientIDClause)})...)
+	out = append(out,
+		entry("signup.continue.error.invalid_request.when_challenge_type_invalid", "an invalid challenge type sent with the password to /continue is refused with invalid_request or ignored", KindProtocol, suContinue, TriggerChallengeTypeInvalid,
+			src(pw(pwSUPassword+errResp, "invalid_request Request parameter validation failed such as when the challenge_type parameter includes an invalid challenge type.")),
+			flows(FlowSignUp), methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignUpPassword),
+			triggerSays("after credential_required and the password challenge, submit the password (grant_type=password) with a challenge_type list holding an unknown method next to redirect"),
+			fields(Field{Name: "error", JSONType: JSONString, Value: string(nativeauth.ErrInvalidRequest)}),
+			inferred("the row names a parameter this request does not take; refusing it with invalid_request and ignoring it (as Entra ignores attributes it does not know) are both read as conformant"),
+			note("Likely a copy error in the password page: its step 4 error table gives invalid_request \"when the challenge_type parameter includes an invalid challenge type\", the wording of the start and challenge tables, but /signup/v1.0/continue takes no challenge_type (its request tables list continuation_token, client_id, grant_type and the password, oob or attributes). Checked: the answer is JSON and no 5xx; an error must be invalid_request; a 200 must be a valid continuation answer.")),
+		entry("signup.continue.attributes.before_verification", "required attributes sent to /continue before the passcode are kept, so the passcode completes the sign-up", KindSuccess, suContinue, TriggerAttributesBeforeCode,
+			src(pw(attrTable, "/signup/v1.0/continue endpoint before username verification Yes Yes Yes"),
+				otp(attrTable, "/signup/v1.0/continue endpoint before username verification Yes Yes Yes")),
+			needs(profile.CapRequiredAttributes), fields(ctField),
+			note("The table says required attributes may go to /continue before the username is verified, not what that call answers (the emulator answers verification_required with a new token; see signup.continue.error.verification_required). The spec goes on with the token that answer carries, if any, and checks that the passcode then ends the sign-up, with no attributes_required. The table's other rows: attributes at start are signup.start.success and signup.start.success.with_password_and_attributes; required attributes after verification are signup.continue.attributes.success; optional attributes after verification (\"No\") have no answer the pages describe, so no entry.")),
+	)
 	for _, p := range passwordPolicyEntries("signup.continue", suContinue, pwSUPassword+errResp, methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignUpPassword)) {
 		if p.Expect.Suberror == nativeauth.SuberrorPasswordRecentlyUsed {
 			p.Notes = "A new account has no password history; see signup.start.error.invalid_grant.password_recently_used."

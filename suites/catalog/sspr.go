@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"net/http"
 	"slices"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
@@ -27,9 +28,9 @@ func ssprEntries() []Entry {
 
 // ssprStartEntries are the entries of reset start and challenge.
 func ssprStartEntries() []Entry {
-	return []Entry{
+	out := []Entry{
 		entry("sspr.start.success", "reset start for an existing user answers a continuation token", KindSuccess, rsStart, TriggerValid,
-			sspr(src(pw(pwSSPRStart+success, ctRow)), fields(ctField), absent("challenge_type"))...),
+			sspr(src(pw(pwSSPRStart+success, ctRow)), triggerSays(startValid+"; the username is an existing user's"), fields(ctField), absent("challenge_type"))...),
 		entry("sspr.start.redirect", "reset start with only the redirect challenge type answers redirect", KindRedirect, rsStart, TriggerRedirectOnly,
 			sspr(src(pw(pwSSPRStart+success, redirect)), fields(redirectFields...), absent("continuation_token"))...),
 		errEntry("sspr.start.error.invalid_request", "invalid_request without client_id", rsStart, nativeauth.ErrInvalidRequest, "", TriggerMissingClientID,
@@ -48,6 +49,9 @@ func ssprStartEntries() []Entry {
 			sspr(src(pw(pwSSPRStart+errResp, rowDisabled)), needs(profile.CapDisabledClient))...),
 		errEntry("sspr.start.error.unauthorized_client", "unauthorized_client for a well-formed client ID the tenant does not know", rsStart, nativeauth.ErrUnauthorizedClient, "", TriggerUnknownClientID,
 			sspr(src(pw(pwSSPRStart+errResp, rowUnauthorizedClient)))...),
+	}
+	out = append(out, clientIDEntries("sspr.start", rsStart, []Source{pw(pwSSPRStart+errResp, clientIDClause)}, ssprBase...)...)
+	return append(out, []Entry{
 
 		entry("sspr.challenge.oob.success", "reset challenge sends a one-time passcode and answers oob", KindSuccess, rsChallenge, TriggerValid,
 			sspr(src(pw(pwSSPRChallenge+success, `"challenge_type": "oob",`)), fields(oobChallengeFields(false)...),
@@ -63,7 +67,7 @@ func ssprStartEntries() []Entry {
 		errEntry("sspr.challenge.error.unsupported_challenge_type", "unsupported_challenge_type when challenge_type lacks redirect", rsChallenge, nativeauth.ErrUnsupportedChallengeType, "", TriggerChallengeTypeWithoutRedirect,
 			sspr(src(pw(pwSSPRChallenge+errResp, rowUnsupportedChallenge)), accept(nativeauth.ErrInvalidRequest),
 				note("Contradiction: the example is invalid_request for exactly this case; both are accepted."))...),
-	}
+	}...)
 }
 
 // ssprContinueEntries are the entries of reset continue and submit.
@@ -72,9 +76,16 @@ func ssprContinueEntries() []Entry {
 		entry("sspr.continue.success", "reset continue with the right passcode answers a continuation token valid at most 600 s", KindSuccess, rsContinue, TriggerSubmitOOB,
 			sspr(src(pw(pwSSPRContinue+success, "expires_in Time in seconds before the continuation_token expires. The maximum value of expires_in is 600 seconds.")),
 				fields(ctField, num("expires_in", "integer > 0 and <= 600")))...),
+		entry("sspr.continue.another_challenge", "reset continue answers a continuation token for /submit or issues another challenge", KindProtocol, rsContinue, TriggerSubmitOOB,
+			sspr(src(pw(pwSSPR+" / Self-service password reset API endpoints", "/continue Validates the challenge issued by the /challenge endpoint, then either returns a continuation token for the /submit endpoint, or issues another challenge to the user.")),
+				status(http.StatusOK), fields(ctField),
+				inferred("the page names another challenge as a possible answer but shows neither its shape nor what provokes it; such an answer is checked as the challenge endpoints' answers are"),
+				note("No request the pages document provokes another challenge, so the spec sends the right passcode and accepts either answer: the token for /submit (whose members sspr.continue.success checks) or a challenge answer, checked like a /challenge answer (oob or password)."))...),
 		errEntry("sspr.continue.error.invalid_request", "invalid_request for a continuation token that fails validation", rsContinue, nativeauth.ErrInvalidRequest, "", TriggerTokenTampered,
 			sspr(src(pw(pwSSPRContinue+errResp, "invalid_request Request parameter validation failed such as a validation of continuation token failed")),
 				codes(nativeauth.CodeInvalidContinuationAlt))...),
+		errEntry("sspr.continue.error.invalid_request.when_client_id_missing", "invalid_request without client_id", rsContinue, nativeauth.ErrInvalidRequest, "", TriggerMissingClientID,
+			sspr(src(pw(pwSSPRContinue+errResp, clientIDClause)))...),
 		errEntry("sspr.continue.error.invalid_request.when_sspr_disabled", "invalid_request when the tenant has not enabled SSPR and email one-time passcode", rsContinue, nativeauth.ErrInvalidRequest, "", TriggerSSPRDisabled,
 			src(pw(pwSSPRContinue+errResp, "or the external tenant administrator hasn't enabled SSPR and email OTP for all tenant users.")),
 			methods(nativeauth.SignUpMethodPassword), needs(profile.CapExistingUser, profile.CapSSPRDisabledTenant),
@@ -88,7 +99,12 @@ func ssprContinueEntries() []Entry {
 
 		entry("sspr.submit.success", "reset submit with a valid new password answers a continuation token and poll_interval", KindSuccess, rsSubmit, TriggerSubmitPassword,
 			sspr(src(pw(pwSSPRSubmit+success, "poll_interval The minimum amount of time in seconds that the app should wait between polling requests")),
+				triggerSays("submit a new password that meets the policy in new_password with the token of /continue (/submit takes no grant_type)"),
 				fields(ctField, num("poll_interval", "integer >= 0, seconds")))...),
+		entry("sspr.submit.success.after_poll_failed", "reset submit after a failed poll takes a new password and answers a continuation token and poll_interval", KindSuccess, rsSubmit, TriggerResubmitAfterFailed,
+			sspr(src(pw(pwSSPRPoll+success, "failed Password reset failed. The app can resubmit the new password by making another request to the /submit endpoint.")),
+				needs(profile.CapPollControl), fields(ctField, num("poll_interval", "integer >= 0, seconds")),
+				note("The page says the app can resubmit, not with which token; the spec uses the continuation token of the failed poll answer, the one token the app then holds (sspr.poll_completion.status.failed checks it is there)."))...),
 		errEntry("sspr.submit.error.invalid_request", "invalid_request for a continuation token that fails validation", rsSubmit, nativeauth.ErrInvalidRequest, "", TriggerTokenTampered,
 			sspr(src(pw(pwSSPRSubmit+errResp, "invalid_request Request parameter validation failed such as a validation of continuation token failed.")),
 				note("The step's example error is the challenge_type \"does not include the 'redirect' type\" error (AADSTS901007), although /submit takes no challenge_type; it is ignored."))...),
@@ -96,6 +112,9 @@ func ssprContinueEntries() []Entry {
 			sspr(src(pw(pwSSPRSubmit+errResp, rowExpiredShort)), needs(profile.CapClock),
 				note("The continue answer promises the token lives expires_in (<= 600) seconds; a clock moved past that must give expired_token."))...),
 	}
+	// The continue table's other client-ID cases go after its entries.
+	at := slices.IndexFunc(out, func(e Entry) bool { return e.Endpoint != rsContinue })
+	out = slices.Insert(out, at, clientIDEntries("sspr.continue", rsContinue, []Source{pw(pwSSPRContinue+errResp, clientIDClause)}, ssprBase...)...)
 	submit := passwordPolicyEntries("sspr.submit", rsSubmit, pwSSPRSubmit+errResp, ssprBase...)
 	for i := range submit {
 		// Only a user with a password has one to reuse: on a passcode

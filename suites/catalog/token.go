@@ -40,7 +40,8 @@ func tokenEntries() []Entry {
 		// Sign-in: grant_type=password and grant_type=oob.
 		entry("signin.token.password.success", "token with the user's password issues tokens", KindSuccess, token, TriggerSubmitPassword,
 			src(pw(pwSIToken+tokenOK, rowTokenIssued)),
-			flows(FlowSignIn), methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignInPassword), fields(tokenFields()...), note(tokenScopeNote)),
+			flows(FlowSignIn), methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignInPassword), fields(tokenFields()...), note(tokenScopeNote),
+			triggerSays("call /token with grant_type=password, the username and the user's correct password, and the token of /challenge")),
 		entry("signin.token.oob.success", "token with the one-time passcode issues tokens", KindSuccess, token, TriggerSubmitOOB,
 			src(otp(otpSIToken+tokenOK, rowTokenIssued)),
 			flows(FlowSignIn), methods(nativeauth.SignUpMethodOTP), needs(profile.CapSignInOTP), fields(tokenFields()...), note(tokenScopeNote)),
@@ -81,6 +82,7 @@ func tokenEntries() []Entry {
 		entry("signin.token.refresh_token.success", "token with a refresh token issues new tokens", KindSuccess, token, TriggerRefreshToken,
 			src(pw(pwSIToken+tokenOK, "refresh_token An OAuth 2.0 refresh token. The app can use this token to acquire other access tokens after the current access token expires.")),
 			flows(FlowSignIn), needs(profile.CapExistingUser), fields(tokenFields()...),
+			inferred("the pages document no refresh request or answer; the answer is checked with the members of the documented token answers (id_token because openid is asked again) by our reading"),
 			note("The pages promise a refresh token \"to acquire other access tokens\" but document no refresh request; the request shape (grant_type=refresh_token, refresh_token, client_id, scope) is RFC 6749 section 6 and Microsoft's SDKs, not these pages. The answer is checked with the token answer's documented members.")),
 
 		// After SSPR: grant_type=continuation_token with the poll token.

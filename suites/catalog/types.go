@@ -154,14 +154,35 @@ const (
 	AspectPollStatus Aspect = "poll_status"
 )
 
-// Normativity says which aspects of an entry the pages make normative (the
-// suites fail on them) and which they only illustrate (the suites record
-// them, at most as a warning).
+// Normativity says which aspects of an entry the suites check (they fail
+// on them) and which they only record because the pages merely illustrate
+// them, and how strong the checked ones are: Basis is StrengthNormative
+// when a table or a rule of a page states every checked aspect, and
+// StrengthInferred when some checked aspect (listed in Inferred) rests on
+// an example, a logs page or our reading of the pages. An auditor tells
+// "the page says" from "we infer" by Basis; the run record carries it.
 type Normativity struct {
 	Normative    []Aspect `json:"normative"`
 	Illustrative []Aspect `json:"illustrative,omitempty"`
-	Note         string   `json:"note,omitempty"`
+	Basis        Strength `json:"basis"`
+	// Inferred are the checked aspects (a subset of Normative) that no
+	// table or rule states; InferredWhy says what they rest on.
+	Inferred    []Aspect `json:"inferred,omitempty"`
+	InferredWhy string   `json:"inferred_why,omitempty"`
+	Note        string   `json:"note,omitempty"`
 }
+
+// Strength is how firmly the pages support an entry's checks.
+type Strength string
+
+const (
+	// StrengthNormative: a table or a rule of a page states every checked
+	// aspect.
+	StrengthNormative Strength = "normative"
+	// StrengthInferred: some checked aspect rests on an example, a logs
+	// page, the emulator's documented choice or our reading of the pages.
+	StrengthInferred Strength = "inferred"
+)
 
 // Entry is one documented behaviour.
 type Entry struct {

@@ -43,12 +43,16 @@ const (
 	TriggerScopeWithoutOffline   TriggerName = "scope_without_offline_access"
 	TriggerAttributeUnknown      TriggerName = "attribute_unknown"
 	TriggerSignUpComplete        TriggerName = "signup_complete"
+	TriggerResubmitAfterFailed   TriggerName = "resubmit_after_poll_failed"
+	TriggerAttributesBeforeCode  TriggerName = "attributes_before_verification"
 
 	// Client identity.
 	TriggerMissingClientID    TriggerName = "missing_client_id"
 	TriggerUnknownClientID    TriggerName = "unknown_client_id"
 	TriggerDisabledClient     TriggerName = "disabled_client"
 	TriggerConfidentialClient TriggerName = "confidential_client"
+	TriggerClientIDEmpty      TriggerName = "client_id_empty"
+	TriggerClientIDMalformed  TriggerName = "client_id_malformed"
 
 	// Request parameters.
 	TriggerChallengeTypeWithoutRedirect TriggerName = "challenge_type_without_redirect"
@@ -73,6 +77,7 @@ const (
 	TriggerOOBWrong             TriggerName = "oob_wrong"
 	TriggerOOBExpired           TriggerName = "oob_expired"
 	TriggerOOBSuperseded        TriggerName = "oob_superseded"
+	TriggerOOBAttemptsExceeded  TriggerName = "oob_attempts_exceeded"
 	TriggerPasswordWrong        TriggerName = "password_wrong"
 	TriggerPasswordTooShort     TriggerName = "password_too_short"
 	TriggerPasswordTooLong      TriggerName = "password_too_long"
@@ -157,6 +162,11 @@ var triggerDescriptions = map[TriggerName]string{
 	TriggerAnyError:                     "any request answered with an error",
 	TriggerCORSOrigin:                   "send a POST with an Origin header of another site",
 	TriggerCORSPreflight:                "send an OPTIONS preflight with Origin and Access-Control-Request-Method",
+	TriggerClientIDEmpty:                "send client_id with an empty value (client_id=)",
+	TriggerClientIDMalformed:            "send a client_id that is not a GUID",
+	TriggerResubmitAfterFailed:          "make the reset fail (target backdoor), poll until failed, then submit a new password with the token of the failed poll",
+	TriggerAttributesBeforeCode:         "start without attributes, submit every required attribute to /continue before the passcode (grant_type=attributes), then submit the passcode with the token that answer carries",
+	TriggerOOBAttemptsExceeded:          "send as many wrong oob values on one continuation token as the target's attempt limit (the emulator's otp.max_attempts, 10 by default), then the right code",
 }
 
 // Triggers returns the trigger vocabulary, sorted.

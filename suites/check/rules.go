@@ -136,8 +136,8 @@ func (b Body) constraint(name, c string, v any, username string) error {
 		}
 	}
 	// Phrases that describe rather than constrain: presence and scope
-	// rules are checked by Token, the error value by Error.
-	for _, p := range []string{"present because", "scopes", "error values of the endpoint", "only when error is", "seconds"} {
+	// rules are checked by Token.
+	for _, p := range []string{"present because", "scopes", "only when error is", "seconds"} {
 		has(p)
 	}
 	if !known {

@@ -104,3 +104,29 @@ func TestSelection(t *testing.T) {
 		t.Errorf("selectionError without filters = %v", err)
 	}
 }
+
+// TestAnswerResetContinueAnotherChallenge: reset continue may answer the
+// token for /submit or another challenge; either shape passes the entry
+// that says so, anything else fails it.
+func TestAnswerResetContinueAnotherChallenge(t *testing.T) {
+	e, ok := catalog.ByID("sspr.continue.another_challenge")
+	if !ok {
+		t.Fatal("no entry sspr.continue.another_challenge")
+	}
+	user := "someone@example.com"
+	for _, tt := range []struct {
+		name string
+		body string
+		pass bool
+	}{
+		{"token for submit", `{"continuation_token":"ct","expires_in":600}`, true},
+		{"another oob challenge", `{"continuation_token":"ct","challenge_type":"oob","binding_method":"prompt","challenge_channel":"email","challenge_target_label":"s***e@ex***.com","code_length":8}`, true},
+		{"a challenge without its members", `{"continuation_token":"ct","challenge_type":"oob"}`, false},
+		{"no token", `{"expires_in":600}`, false},
+	} {
+		err := Answer(e, answerResp(http.StatusOK, tt.body), user, nil)
+		if (err == nil) != tt.pass {
+			t.Errorf("%s: Answer = %v, want pass %v", tt.name, err, tt.pass)
+		}
+	}
+}

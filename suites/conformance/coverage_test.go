@@ -145,3 +145,22 @@ func TestRealExpiryContinueOnFailure(t *testing.T) {
 		t.Error("the real-expiry container is not ContinueOnFailure")
 	}
 }
+
+// TestEntriesCarryStrength: every row of a run record gets its entry's
+// strength from the catalog, so reports can tell the two apart.
+func TestEntriesCarryStrength(t *testing.T) {
+	n := map[string]int{}
+	for _, ref := range Entries() {
+		e, ok := catalog.ByID(ref.ID)
+		if !ok {
+			t.Fatalf("%s: not in the catalog", ref.ID)
+		}
+		if string(ref.Strength) != string(e.Normative.Basis) || ref.Strength == "" {
+			t.Errorf("%s: strength %q, catalog basis %q", ref.ID, ref.Strength, e.Normative.Basis)
+		}
+		n[string(ref.Strength)]++
+	}
+	if n["normative"] == 0 || n["inferred"] == 0 {
+		t.Errorf("strengths %v: want both normative and inferred entries", n)
+	}
+}

@@ -22,6 +22,20 @@ func unknownClient(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeauth
 	return nil, "", nil
 }
 
+// emptyClientID sends client_id present with an empty value, which the
+// reached call cannot say (an empty ClientID leaves the parameter out).
+func emptyClientID(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	form := r.Call.Form()
+	form.Set(string(nativeauth.ParamClientID), "")
+	return answered(e.Client.Do(ctx, r.Call.Endpoint, form))
+}
+
+// malformedClientID sends a client_id that is not a GUID.
+func malformedClientID(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	r.Call.ClientID = "not-a-client-id"
+	return nil, "", nil
+}
+
 func disabledClient(_ context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	if e.Target.Caps.DisabledClientID == "" {
 		return skip("the target profile names no client with native authentication disabled")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -352,5 +353,68 @@ func verificationSkipped(_ context.Context, e *Env, r *scenarios.Reached) (*nati
 		req.GrantType, req.Password = nativeauth.GrantTypePassword, pw
 	}
 	r.Call.Request = req
+	return nil, "", nil
+}
+
+// oobAttemptsExceeded spends the target's limit of wrong passcodes on the
+// reached continuation token, then leaves the reached call, with the right
+// code, to be judged. The pages give no limit; the emulator's backdoor
+// tells its own.
+func oobAttemptsExceeded(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	if e.Backdoor == nil {
+		return skip("the pages give no limit on passcode attempts; the case reads the emulator's (otp.max_attempts) through its backdoor")
+	}
+	stats, err := e.Backdoor.Stats(ctx)
+	if err != nil {
+		return failed(fmt.Errorf("read the passcode attempt limit: %w", err))
+	}
+	limit := stats.OTPMaxAttempts
+	if limit <= 0 {
+		return failed(fmt.Errorf("the backdoor reports a passcode attempt limit of %d", limit))
+	}
+	for i := range limit {
+		guess := *r
+		if _, _, err := wrongOOB(ctx, e, &guess); err != nil {
+			return failed(err)
+		}
+		resp, err := e.Client.Send(ctx, guess.Call)
+		if err != nil {
+			return failed(err)
+		}
+		if resp.HTTPStatus == http.StatusOK {
+			return failed(fmt.Errorf("setup: wrong passcode %d of %d was accepted (status 200)", i+1, limit))
+		}
+	}
+	return nil, "", nil
+}
+
+// attributesBeforeVerification sends every required attribute to /continue
+// before the passcode, then leaves the passcode submission to be judged,
+// with the token the attributes answer carried if it carried one.
+func attributesBeforeVerification(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	attrs := e.Expect.RequiredAttributes()
+	if len(attrs) == 0 {
+		return skip(noRequiredAttribute)
+	}
+	if err := untilCode(ctx, e, r, "attrsfirst", e.Expect.SignUpMethod != nativeauth.SignUpMethodOTP, nil); err != nil {
+		return failed(err)
+	}
+	code, ok := r.Call.Request.(nativeauth.SignUpContinueRequest)
+	if !ok {
+		return failed(fmt.Errorf("setup: the reached sign-up continue is a %T", r.Call.Request))
+	}
+	p := r.Progress
+	// The pages do not say what this call answers: an error answer is not
+	// a setup failure, a transport failure is.
+	err := e.Walker().ContinueSignUp(ctx, &p, nativeauth.SignUpContinueRequest{ContinuationToken: r.ContinuationToken,
+		GrantType: nativeauth.GrantTypeAttributes, Attributes: attrs})
+	var apiErr *nativeauth.Error
+	if err != nil && !errors.As(err, &apiErr) {
+		return failed(err)
+	}
+	if p.ContinuationToken != "" {
+		code.ContinuationToken = p.ContinuationToken
+	}
+	r.Progress, r.Call.Request = p, code
 	return nil, "", nil
 }

@@ -20,6 +20,23 @@ func challengeTypesWithoutRedirect(_ context.Context, _ *Env, r *scenarios.Reach
 	return nil, "", nil
 }
 
+// invalidChallengeTypes is a challenge_type list with an unknown method
+// next to redirect.
+const invalidChallengeTypes = "oob carrier_pigeon redirect"
+
+// challengeTypeInvalid sends invalidChallengeTypes. Sign-up continue takes
+// no challenge_type; the one table that names the case there is the
+// password submission's, so there it goes with the password.
+func challengeTypeInvalid(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	if r.Call.Endpoint == nativeauth.EndpointSignUpContinue {
+		if resp, reason, err := submitPassword(ctx, e, r); resp != nil || reason != "" || err != nil {
+			return resp, reason, err
+		}
+	}
+	r.Call.Set(nativeauth.ParamChallengeType, invalidChallengeTypes)
+	return nil, "", nil
+}
+
 func unknownUsername(_ context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	r.Call.Set(nativeauth.ParamUsername, e.Target.Users.New("nobody"))
 	return nil, "", nil

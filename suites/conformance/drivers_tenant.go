@@ -2,10 +2,12 @@ package conformance
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/scenarios"
+	"github.com/ciamcheck/ciamcheck/suites/catalog"
 )
 
 // Tenant changes: cases the tenant's configuration provokes, changed
@@ -64,4 +66,39 @@ func redirectForced(ctx context.Context, e *Env, r *scenarios.Reached) (*nativea
 		return failed(err)
 	}
 	return nil, "", setMethod(ctx, e, nativeauth.SignUpMethodPassword)
+}
+
+// resubmitAfterPollFailed makes the reset fail, submits the reached new
+// password, polls until failed, then leaves a submit of another password
+// with the failed poll's token to be judged.
+func resubmitAfterPollFailed(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	if err := onlyAt(r, catalog.TriggerResubmitAfterFailed, nativeauth.EndpointResetSubmit); err != nil {
+		return failed(err)
+	}
+	if resp, reason, err := pollWith(nativeauth.PollStatusFailed)(ctx, e, r); resp != nil || reason != "" || err != nil {
+		return resp, reason, err
+	}
+	submit, ok := r.Call.Request.(nativeauth.ResetSubmitRequest)
+	if !ok {
+		return failed(fmt.Errorf("setup: the reached reset submit is a %T", r.Call.Request))
+	}
+	w := e.Walker()
+	p := r.Progress
+	if err := w.ResetSubmit(ctx, &p, submit.NewPassword); err != nil {
+		return failed(err)
+	}
+	st, err := w.PollUntilFinal(ctx, &p, 30)
+	if err != nil {
+		return failed(err)
+	}
+	if st != nativeauth.PollStatusFailed {
+		return failed(fmt.Errorf("setup: the poll answered %q, want %q", st, nativeauth.PollStatusFailed))
+	}
+	pw, err := w.NewPassword()
+	if err != nil {
+		return failed(err)
+	}
+	r.Progress = p
+	r.Call = e.Client.Call(nativeauth.EndpointResetSubmit, nativeauth.ResetSubmitRequest{ContinuationToken: p.ContinuationToken, NewPassword: pw})
+	return nil, "", nil
 }

@@ -28,6 +28,9 @@ type Backdoor interface {
 	// EditConfig changes the tenant configuration and returns how to put
 	// the old one back.
 	EditConfig(ctx context.Context, edit func(*backdoor.Config)) (restore func(context.Context) error, err error)
+	// Stats reads the target's limits (passcode attempts, live flows) and
+	// what they refused.
+	Stats(ctx context.Context) (backdoor.Stats, error)
 }
 
 // Env is everything a spec needs of the system under test. It is built
@@ -311,6 +314,9 @@ func (t *targetBackdoor) AdvanceClock(ctx context.Context, d time.Duration) erro
 	}
 	return t.setOffset(c)
 }
+
+// Stats reads the emulator's limits and counters through the backdoor.
+func (t *targetBackdoor) Stats(ctx context.Context) (backdoor.Stats, error) { return t.b.Stats(ctx) }
 
 // EditConfig changes the emulator's tenant configuration through the
 // backdoor and returns a function that puts the old one back.

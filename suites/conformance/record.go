@@ -18,6 +18,8 @@ import (
 type EntryRef struct {
 	ID     string
 	Source string // "page § section", resolvable by a reader
+	// Strength is the entry's catalog basis: normative or inferred.
+	Strength reports.Strength
 }
 
 // reportEntryEvidence names the report entry that carries a spec's
@@ -171,7 +173,7 @@ func (a *entryAgg) add(sr types.SpecReport) {
 // row is the entry's line of the record; notRun says the suite setup
 // failed before any spec.
 func (a *entryAgg) row(e EntryRef, notRun bool) reports.EntryResult {
-	row := reports.EntryResult{ID: e.ID, Source: e.Source, Specs: a.specs, Duration: a.duration, Evidence: a.evidence}
+	row := reports.EntryResult{ID: e.ID, Source: e.Source, Strength: e.Strength, Specs: a.specs, Duration: a.duration, Evidence: a.evidence}
 	placeInReport(&row)
 	switch {
 	case notRun:
@@ -320,12 +322,12 @@ func sourceText(src []catalog.Source) string {
 	return strings.Join(parts, "; ")
 }
 
-// Entries lists every catalog entry (ID and source) for the run record, in
-// catalog order.
+// Entries lists every catalog entry (ID, source and strength) for the run
+// record, in catalog order.
 func Entries() []EntryRef {
 	var out []EntryRef
 	for _, e := range catalog.All() {
-		out = append(out, EntryRef{ID: e.ID, Source: sourceText(e.Source)})
+		out = append(out, EntryRef{ID: e.ID, Source: sourceText(e.Source), Strength: reports.Strength(e.Normative.Basis)})
 	}
 	return out
 }

@@ -44,7 +44,7 @@ func TestBuildRecord(t *testing.T) {
 		spec("[catalog:GHOST] a", types.SpecStatePassed, ""),
 		{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStateFailed, LeafNodeText: "[catalog:PASS]"},
 	}}
-	entries := []EntryRef{{"PASS", "p § s"}, {"MIXED", ""}, {"SKIP", ""}, {"HALF", ""}, {"FILTERED", ""}, {"TIMEOUT", ""}, {"NONE", ""}}
+	entries := []EntryRef{{"PASS", "p § s", reports.StrengthInferred}, {"MIXED", "", reports.StrengthNormative}, {"SKIP", "", ""}, {"HALF", "", ""}, {"FILTERED", "", ""}, {"TIMEOUT", "", ""}, {"NONE", "", ""}}
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	rec := BuildRecord(report, entries, RunMeta{Tool: reports.Tool{Name: "ciamcheck", Version: "v1"}, LabelFilter: "flow:signup", StartedAt: start, EndedAt: start.Add(time.Minute)})
 
@@ -80,7 +80,7 @@ func TestBuildRecord(t *testing.T) {
 		}
 	}
 	pass := rec.Conformance.Entries[0]
-	if len(pass.Evidence) != 1 || pass.Evidence[0].Path != ex.Path || pass.Source != "p § s" || pass.Duration != time.Second || len(pass.Specs) != 1 {
+	if len(pass.Evidence) != 1 || pass.Evidence[0].Path != ex.Path || pass.Source != "p § s" || pass.Strength != reports.StrengthInferred || pass.Duration != time.Second || len(pass.Specs) != 1 {
 		t.Errorf("PASS row = %+v", pass)
 	}
 	if s := Summarize(rec); s != (Summary{Passed: 2, Failed: 4, Skipped: 2}) {
@@ -96,7 +96,7 @@ func TestBuildRecord(t *testing.T) {
 func TestBuildRecordSetupFailed(t *testing.T) {
 	bs := types.SpecReport{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStateFailed}
 	bs.Failure.Message = "open target: dial tcp 127.0.0.1:1: connection refused"
-	rec := BuildRecord(types.Report{SpecReports: types.SpecReports{bs}}, []EntryRef{{"A", ""}, {"B", ""}}, RunMeta{})
+	rec := BuildRecord(types.Report{SpecReports: types.SpecReports{bs}}, []EntryRef{{"A", "", ""}, {"B", "", ""}}, RunMeta{})
 	for _, row := range rec.Conformance.Entries {
 		if row.Outcome != reports.OutcomeSkipped || row.Reason != "not run: the suite setup failed" {
 			t.Errorf("%s: %s %q", row.ID, row.Outcome, row.Reason)
@@ -105,7 +105,7 @@ func TestBuildRecordSetupFailed(t *testing.T) {
 	if v := reports.Judge(&rec); v.Status != reports.StatusNotJudged || !strings.Contains(v.Reason, "could not run: the suite setup failed: open target") || !strings.Contains(v.Reason, "connection refused") {
 		t.Errorf("verdict %+v, want not judged with the setup's failure", v)
 	}
-	plain := BuildRecord(types.Report{SpecReports: types.SpecReports{spec("[catalog:A] a", types.SpecStatePassed, "")}}, []EntryRef{{"A", ""}, {"B", ""}}, RunMeta{})
+	plain := BuildRecord(types.Report{SpecReports: types.SpecReports{spec("[catalog:A] a", types.SpecStatePassed, "")}}, []EntryRef{{"A", "", ""}, {"B", "", ""}}, RunMeta{})
 	if plain.CouldNotJudge != nil {
 		t.Errorf("a run that ran says it could not judge: %v", plain.CouldNotJudge)
 	}
@@ -121,7 +121,7 @@ func TestBuildRecordInterrupted(t *testing.T) {
 		spec("[catalog:C] c", types.SpecStateSkipped, "interrupted by user"),
 	}}
 	report.PreRunStats.SpecsThatWillRun = 3
-	rec := BuildRecord(report, []EntryRef{{"A", ""}, {"B", ""}, {"C", ""}}, RunMeta{Interrupted: true})
+	rec := BuildRecord(report, []EntryRef{{"A", "", ""}, {"B", "", ""}, {"C", "", ""}}, RunMeta{Interrupted: true})
 	if b := rec.Conformance.Entries[1]; b.Outcome != reports.OutcomeSkipped || !strings.Contains(b.Reason, "cut off") {
 		t.Errorf("the cut-off entry: %s %q, want skipped as cut off", b.Outcome, b.Reason)
 	}
@@ -129,7 +129,7 @@ func TestBuildRecordInterrupted(t *testing.T) {
 	if v.Status != reports.StatusNotJudged || !strings.HasPrefix(v.Reason, "interrupted: stopped by a signal after 1 of 3 specs") {
 		t.Errorf("verdict %+v, want interrupted after 1 of 3", v)
 	}
-	late := BuildRecord(report, []EntryRef{{"A", ""}, {"B", ""}, {"C", ""}}, RunMeta{EndedAt: time.Unix(100, 0), Deadline: time.Unix(90, 0)})
+	late := BuildRecord(report, []EntryRef{{"A", "", ""}, {"B", "", ""}, {"C", "", ""}}, RunMeta{EndedAt: time.Unix(100, 0), Deadline: time.Unix(90, 0)})
 	if late.CouldNotJudge == nil || !strings.Contains(late.CouldNotJudge.Cause, "time limit") {
 		t.Errorf("a run past its deadline: %v, want could not judge (time limit)", late.CouldNotJudge)
 	}

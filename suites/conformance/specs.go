@@ -154,6 +154,15 @@ func endpointOf(e catalog.Entry) nativeauth.Endpoint {
 	return nativeauth.EndpointSignUpStart
 }
 
+// challengeAnswer checks a challenge answer: password or oob.
+func challengeAnswer(resp *nativeauth.Response, username string) (check.Body, error) {
+	b, err := check.Decode(resp.Body)
+	if err == nil && b.String("challenge_type") == string(nativeauth.ChallengeTypePassword) {
+		return check.PasswordChallenge(resp)
+	}
+	return check.OOBChallenge(resp, username)
+}
+
 // verifyIDToken checks the id_token of a token answer, when there is one.
 func verifyIDToken(ctx SpecContext, id string, resp *nativeauth.Response) {
 	GinkgoHelper()
@@ -243,7 +252,9 @@ func documented(e catalog.Entry, b check.Body, username string) []error {
 	var errs []error
 	// Documented fields belong to the primary answer; an also-accepted
 	// error of a self-contradicting page has none of its own.
-	primary := e.Kind != catalog.KindError || b.String("error") == string(x.Error)
+	// An entry whose error is only illustrative documents its fields for
+	// whatever error carries its suberror.
+	primary := e.Kind != catalog.KindError || b.String("error") == string(x.Error) || !normative(e, catalog.AspectError)
 	if normative(e, catalog.AspectFields) && primary {
 		for _, f := range x.Fields {
 			errs = append(errs, b.Rule(f, username))
@@ -289,14 +300,15 @@ func dropFields(err error, field string) error {
 func success(ep nativeauth.Endpoint, resp *nativeauth.Response, username string, scopes []string) (check.Body, error) {
 	switch ep {
 	case nativeauth.EndpointSignUpChallenge, nativeauth.EndpointSignInChallenge, nativeauth.EndpointResetChallenge:
-		b, err := check.Decode(resp.Body)
-		if err == nil && b.String("challenge_type") == string(nativeauth.ChallengeTypePassword) {
-			return check.PasswordChallenge(resp)
-		}
-		return check.OOBChallenge(resp, username)
+		return challengeAnswer(resp, username)
 	case nativeauth.EndpointToken:
 		return check.Token(resp, check.TokenWant{Scopes: scopes})
 	case nativeauth.EndpointResetContinue:
+		// The page lets reset continue issue another challenge instead of
+		// the token for /submit.
+		if b, err := check.Decode(resp.Body); err == nil && b.String("challenge_type") != "" {
+			return challengeAnswer(resp, username)
+		}
 		return check.ResetContinue(resp)
 	case nativeauth.EndpointResetSubmit:
 		return check.ResetSubmit(resp)

@@ -19,6 +19,7 @@ import (
 	"sync"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/google/uuid"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
@@ -34,21 +35,22 @@ type CodeFunc func(inner http.Handler, username string) (string, bool)
 // deviation that accepts a wrong OTP.
 func All(codeFor CodeFunc) map[string]Middleware {
 	return map[string]Middleware{
-		"missing-suberror":           MissingSuberror,
-		"wrong-status":               WrongStatus,
-		"cors":                       CORS,
-		"bad-signature":              BadSignature(),
-		"wrong-otp-accepted":         WrongOTPAccepted(codeFor),
-		"missing-continuation-token": MissingContinuationToken,
-		"refresh-token-always":       RefreshTokenAlways,
-		"mfa-required-without-token": MFARequiredWithoutToken,
-		"introspect-hint-unmasked":   IntrospectHintUnmasked,
+		"missing-suberror":            MissingSuberror,
+		"wrong-status":                WrongStatus,
+		"cors":                        CORS,
+		"bad-signature":               BadSignature(),
+		"wrong-otp-accepted":          WrongOTPAccepted(codeFor),
+		"missing-continuation-token":  MissingContinuationToken,
+		"refresh-token-always":        RefreshTokenAlways,
+		"malformed-client-id-unknown": MalformedClientIDUnknown,
+		"mfa-required-without-token":  MFARequiredWithoutToken,
+		"introspect-hint-unmasked":    IntrospectHintUnmasked,
 	}
 }
 
 // Names lists the deviations, sorted.
 func Names() []string {
-	names := make([]string, 0, 9)
+	names := make([]string, 0, 10)
 	for n := range All(nil) {
 		names = append(names, n)
 	}
@@ -271,4 +273,30 @@ func WrongOTPAccepted(codeFor CodeFunc) Middleware {
 			_, _ = w.Write(rec.Body.Bytes())
 		})
 	}
+}
+
+// MalformedClientIDUnknown answers unauthorized_client where a client_id
+// sent empty or not as a GUID deserves invalid_request: the tenant takes a
+// malformed client ID for an unknown one. A missing client_id keeps its
+// answer.
+func MalformedClientIDUnknown(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Wrapped as a transport, a bodiless request has a nil Body.
+		if r.Method != http.MethodPost || r.Body == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		raw, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		form, _ := url.ParseQuery(string(raw))
+		_, err := uuid.Parse(form.Get("client_id"))
+		malformed := form.Has("client_id") && err != nil
+		rewrite(next, func(_ *http.Request, _ *int, _ http.Header, body map[string]any) bool {
+			if !malformed || body == nil || body["error"] != string(nativeauth.ErrInvalidRequest) {
+				return false
+			}
+			body["error"] = string(nativeauth.ErrUnauthorizedClient)
+			return true
+		}).ServeHTTP(w, r)
+	})
 }

@@ -118,7 +118,29 @@ func TestWrongOTPAccepted(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	if got := strings.Join(Names(), ","); got != "bad-signature,cors,introspect-hint-unmasked,mfa-required-without-token,missing-continuation-token,missing-suberror,refresh-token-always,wrong-otp-accepted,wrong-status" {
+	if got := strings.Join(Names(), ","); got != "bad-signature,cors,introspect-hint-unmasked,malformed-client-id-unknown,mfa-required-without-token,missing-continuation-token,missing-suberror,refresh-token-always,wrong-otp-accepted,wrong-status" {
 		t.Errorf("Names() = %s", got)
+	}
+}
+
+func TestMalformedClientIDUnknown(t *testing.T) {
+	refused := fixed(400, `{"error":"invalid_request"}`)
+	tests := []struct {
+		name string
+		form url.Values
+		want string
+	}{
+		{"empty", url.Values{"client_id": {""}}, `"unauthorized_client"`},
+		{"not a GUID", url.Values{"client_id": {"not-a-client-id"}}, `"unauthorized_client"`},
+		{"missing keeps its answer", url.Values{}, `"invalid_request"`},
+		{"a GUID keeps its answer", url.Values{"client_id": {"00000000-0000-4000-8000-00000000c1a0"}}, `"invalid_request"`},
+	}
+	for _, tt := range tests {
+		if rec := serve(MalformedClientIDUnknown(refused), "/t/signup/v1.0/start", tt.form); !strings.Contains(rec.Body.String(), tt.want) {
+			t.Errorf("%s: body %s, want %s", tt.name, rec.Body.String(), tt.want)
+		}
+	}
+	if rec := serve(MalformedClientIDUnknown(fixed(200, `{"continuation_token":"c"}`)), "/t/signup/v1.0/start", url.Values{"client_id": {""}}); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"c"`) {
+		t.Errorf("a success is untouched: %d %s", rec.Code, rec.Body.String())
 	}
 }
