@@ -19,8 +19,9 @@ import (
 // v1.1 added run_id, and to load records plan_thresholds, checks, segment
 // and merged_from, and to the tool its VCS revision, dirty flag and revision
 // time; a v1.0 load record kept its measurement checks among its thresholds
-// (see Judge).
-const SchemaVersion = "ciamcheck.run/v1.1"
+// (see Judge). v1.2 added to load records start_at, began_at, partial and
+// merge_warnings (execution segments).
+const SchemaVersion = "ciamcheck.run/v1.2"
 
 // Kind says what produced a record.
 type Kind string
@@ -162,10 +163,19 @@ type Load struct {
 	Checks  []ThresholdResult `json:"checks,omitempty"`
 	Aborted string            `json:"aborted,omitempty"`
 	// Segment is the execution segment the record ran when one plan is
-	// split between workers ("2/4"); empty for the whole plan. Reserved:
-	// no command splits a plan yet, but Merge already refuses one segment
-	// given twice.
+	// split between workers ("2/4", see Segment); empty for the whole plan.
 	Segment string `json:"segment,omitempty"`
+	// StartAt is the wall-clock time the run was told to begin at
+	// (--start-at), so workers of one plan begin together.
+	StartAt time.Time `json:"start_at,omitzero"`
+	// BeganAt is when the scenarios actually began (after setup and any
+	// wait for StartAt); merge compares the inputs' to warn of skew.
+	BeganAt time.Time `json:"began_at,omitzero"`
+	// Partial, in a merged record, says which segments of the plan were
+	// missing when merge was allowed to go on without them.
+	Partial string `json:"partial,omitempty"`
+	// MergeWarnings are what merge noticed but did not refuse (start skew).
+	MergeWarnings []string `json:"merge_warnings,omitempty"`
 	// MergedFrom lists the records a merged record was made of.
 	MergedFrom []MergeInput `json:"merged_from,omitempty"`
 }

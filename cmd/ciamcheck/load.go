@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,9 @@ type loadFlags struct {
 	pollInterval  time.Duration
 	quiet         bool
 	listPlans     bool
+	segment       string
+	segments      int
+	startAt       string
 }
 
 const defaultPlan = "smoke"
@@ -89,7 +93,48 @@ aborted (e.g. sustained throttling), 2 when the run could not start.`,
 	fl.DurationVar(&f.pollInterval, "poll-interval", 0, "emulator targets only: poll password-reset completion this often instead of the poll_interval the API asks for")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress")
 	fl.BoolVar(&f.listPlans, "list-plans", false, "print the built-in plans and exit")
+	fl.StringVar(&f.segment, "segment", "", "run execution segment i/n of the plan (e.g. 2/4): its share of every scenario's arrivals, VUs, iterations, max_rate and users; default: from $JOB_COMPLETION_INDEX (0-based) when --segments or $"+envSegments+" gives n")
+	fl.IntVar(&f.segments, "segments", 0, "the number of segments the plan is split into, for the segment taken from $JOB_COMPLETION_INDEX (default $"+envSegments+")")
+	fl.StringVar(&f.startAt, "start-at", "", "RFC 3339 wall-clock time to begin the scenarios at, after setup (all workers of a split plan get the same); at most 5s past, 1h ahead")
 	return cmd
+}
+
+// Environment of a worker in a Kubernetes Indexed Job: the pod's
+// completion index, and the number of segments when --segments is not given.
+const (
+	envCompletionIndex = "JOB_COMPLETION_INDEX"
+	envSegments        = "CIAMCHECK_SEGMENTS"
+)
+
+// segmentOf is the segment the flags or the Indexed Job's environment
+// name; the zero Segment (whole plan) when neither does.
+func segmentOf(f loadFlags, getenv func(string) string) (reports.Segment, error) {
+	if f.segment != "" {
+		return reports.ParseSegment(f.segment)
+	}
+	count := f.segments
+	if count == 0 {
+		if v := getenv(envSegments); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return reports.Segment{}, fmt.Errorf("$%s %q: want the number of segments", envSegments, v)
+			}
+			count = n
+		}
+	}
+	idx := getenv(envCompletionIndex)
+	if count == 0 {
+		return reports.Segment{}, nil
+	}
+	if idx == "" {
+		return reports.Segment{}, fmt.Errorf("%d segments asked for, but no --segment and no $%s to say which", count, envCompletionIndex)
+	}
+	i, err := strconv.Atoi(idx)
+	if err != nil {
+		return reports.Segment{}, fmt.Errorf("$%s %q: want a 0-based index", envCompletionIndex, idx)
+	}
+	seg := reports.Segment{Index: i + 1, Count: count}
+	return seg, seg.Check()
 }
 
 func listPlans(w io.Writer) error {
@@ -131,6 +176,19 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	if err := reports.CheckSealKeys(); f.out != "" && err != nil {
 		return startFail(err)
 	}
+	seg, err := segmentOf(f, os.Getenv)
+	if err != nil {
+		return startFail(err)
+	}
+	var startAt time.Time
+	if f.startAt != "" {
+		if startAt, err = time.Parse(time.RFC3339, f.startAt); err != nil {
+			return startFail(fmt.Errorf("--start-at: want an RFC 3339 time such as 2026-11-29T19:00:00Z: %w", err))
+		}
+		if err := loadgen.CheckStartAt(startAt, time.Now()); err != nil {
+			return startFail(fmt.Errorf("--start-at: %w", err))
+		}
+	}
 	prof := profile.Default()
 	if f.target != "" {
 		if prof, err = profile.Load(f.target); err != nil {
@@ -143,7 +201,7 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	var shared *scenarios.UserPool
 	if f.users != "" {
 		shared = scenarios.NewUserPool()
-		n, err := shared.LoadFile(f.users)
+		n, err := shared.LoadFileShare(f.users, seg.Owns)
 		if err != nil {
 			return startFail(err)
 		}
@@ -155,6 +213,9 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 		return startFail(err)
 	}
 	defer tgt.Close()
+	if !seg.Whole() {
+		tgt.Users.InSegment(seg.Index, seg.Count)
+	}
 
 	s := tgt.Summary()
 	rec := reports.NewRecord(reports.KindLoad,
@@ -162,12 +223,17 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 		reports.Target{Kind: s.Kind, BaseURL: s.BaseURL, Tenant: s.Tenant, ClientID: s.ClientID, ProfileHash: s.ProfileHash})
 
 	fmt.Fprintf(stderr, "load: plan %s against %s (%s)\n", plan.Name, s.BaseURL, s.Kind)
+	if seg != (reports.Segment{}) {
+		fmt.Fprintf(stderr, "load: segment %s of the plan\n", seg)
+	}
 	opts := loadgen.Options{
 		TargetURL:          tgt.BaseURL,
 		HlogPath:           f.hlog,
 		Interval:           f.interval,
 		PlainProgressEvery: f.progressEvery,
 		Logger:             slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Segment:            seg,
+		StartAt:            startAt,
 	}
 	if !f.quiet {
 		opts.Progress = stdout
