@@ -4,7 +4,7 @@ PKGS := ./...
 # Packages whose code runs concurrently: tested again under the race detector.
 RACE_PKGS := ./nativeauth/... ./emulator/... ./loadgen/... ./scenarios/... ./otp/... ./profile/... ./reports/... ./suites/evidence/...
 
-.PHONY: build test race lint bench fuzz demo clean gate-calibration
+.PHONY: build test race lint bench fuzz demo clean gate-calibration distributed-demo
 
 build:
 	$(GO) build -o bin/ciamcheck ./cmd/ciamcheck
@@ -53,6 +53,13 @@ demo:
 	$(GO) run ./cmd/ciamcheck report $(DEMO)/conformance.json --format html --out $(DEMO)/conformance.html
 	$(GO) run ./cmd/ciamcheck report $(DEMO)/load.json --format html --out $(DEMO)/load.html
 	@echo "demo: records, JUnit, .hlog and HTML reports in $(DEMO)/"
+
+# Distributed load on this machine: one emulator, the plan split into 4
+# segment processes that start together, merged and judged as one run, beside
+# a single process running the same plan (about a minute; records under
+# demo/distributed/).
+distributed-demo:
+	bash ci/distributed/demo.sh
 
 clean:
 	rm -rf bin demo

@@ -137,3 +137,28 @@ func TestMergeWarnsOfStartSkew(t *testing.T) {
 		}
 	}
 }
+
+func TestSegmentRecordThresholdsAreNotJudgedOnAShare(t *testing.T) {
+	r := loadRecord(t, 1)
+	r.Load.PlanThresholds = []string{"iterations >= 1000000"}
+	if v := Judge(r); v.Status != StatusFailed {
+		t.Fatalf("whole record with a failing threshold: want FAIL, got %s", v.Status)
+	}
+	r.Load.Segment = "2/4"
+	v := Judge(r)
+	if v.Status != StatusPassed || len(v.Thresholds) != 1 || v.Thresholds[0].Passed {
+		t.Fatalf("segment record: want PASS with the threshold shown failing on the share, got %s %+v", v.Status, v.Thresholds)
+	}
+	var b strings.Builder
+	if err := WriteVerdict(&b, v); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "segment 2/4's share only") {
+		t.Errorf("verdict does not say the thresholds are a share's:\n%s", b.String())
+	}
+	// A segment that aborted still fails: that is a fact of its run.
+	r.Load.Aborted = "throttled"
+	if v := Judge(r); v.Status != StatusFailed {
+		t.Errorf("aborted segment: want FAIL, got %s", v.Status)
+	}
+}
