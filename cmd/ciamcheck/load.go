@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,7 @@ type loadFlags struct {
 	segment       string
 	segments      int
 	startAt       string
+	recordStdout  bool
 }
 
 const defaultPlan = "smoke"
@@ -95,6 +97,7 @@ aborted (e.g. sustained throttling), 2 when the run could not start.`,
 	fl.BoolVar(&f.listPlans, "list-plans", false, "print the built-in plans and exit")
 	fl.StringVar(&f.segment, "segment", "", "run execution segment i/n of the plan (e.g. 2/4): its share of every scenario's arrivals, VUs, iterations, max_rate and users; default: from $JOB_COMPLETION_INDEX (0-based) when --segments or $"+envSegments+" gives n")
 	fl.IntVar(&f.segments, "segments", 0, "the number of segments the plan is split into, for the segment taken from $JOB_COMPLETION_INDEX (default $"+envSegments+")")
+	fl.BoolVar(&f.recordStdout, "record-stdout", false, "also write the sealed run record to standard output, framed (begin/end lines, base64) so that \"report collect\" takes it back from the log of a finished pod")
 	fl.StringVar(&f.startAt, "start-at", "", "RFC 3339 wall-clock time to begin the scenarios at, after setup (all workers of a split plan get the same); at most 5s past, 1h ahead")
 	return cmd
 }
@@ -173,7 +176,7 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	if err != nil {
 		return startFail(err)
 	}
-	if err := reports.CheckSealKeys(); f.out != "" && err != nil {
+	if err := reports.CheckSealKeys(); (f.out != "" || f.recordStdout) && err != nil {
 		return startFail(err)
 	}
 	seg, err := segmentOf(f, os.Getenv)
@@ -258,6 +261,15 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	}
 	if f.hlog != "" {
 		fmt.Fprintf(stdout, "interval histograms: %s\n", f.hlog)
+	}
+	if f.recordStdout {
+		var b bytes.Buffer
+		if err := reports.Write(&b, rec); err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		if err := reports.WriteFramed(stdout, b.Bytes()); err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
 	}
 	if !verdict.Passed() {
 		return &exitError{code: verdict.Status.ExitCode(), err: fmt.Errorf("load: %s", verdict.Reason)}

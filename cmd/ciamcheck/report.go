@@ -106,6 +106,7 @@ of 49ms regresses (+22.5%, and 9ms ≥ 5ms).`,
 	fl.Float64Var(&f.confidence, "confidence", reports.DefaultTolerance.Confidence, "how sure a regression must be, from 0.5 to 0.9999 (0.99: identical runs regress at most 1% of the time per figure)")
 	fl.Float64Var(&f.errorTolerance, "error-tolerance", reports.DefaultTolerance.ErrorRate, "allowed absolute increase of a load step's error rate (0.01 = 1 percentage point)")
 	cmd.AddCommand(newReportMergeCmd())
+	cmd.AddCommand(newReportCollectCmd())
 	cmd.AddCommand(newReportBundleCmd(), newReportVerifyCmd())
 	return cmd
 }

@@ -185,3 +185,50 @@ func TestLoadStartAt(t *testing.T) {
 		t.Errorf("start_at %s began_at %s: want start_at %s and a start within 500ms after it", rec.Load.StartAt, rec.Load.BeganAt, at)
 	}
 }
+
+// TestRecordStdoutCollectMerge is the Kubernetes path: each worker frames
+// its record into its log; the logs, as kubectl logs --prefix gives them,
+// give the records back byte for byte, and they merge.
+func TestRecordStdoutCollectMerge(t *testing.T) {
+	t.Setenv(reports.RecordKeyEnv, "")
+	t.Setenv(envCompletionIndex, "")
+	t.Setenv(envSegments, "")
+	plan := writePlan(t, []string{"signup-password"}, "signup-password iterations == 10")
+	dir := t.TempDir()
+	var logs strings.Builder
+	for i, seg := range []string{"1/2", "2/2"} {
+		stdout, stderr, err := runCLI("load", "--plan", plan, "--quiet", "--record-stdout", "--segment", seg)
+		if err != nil {
+			t.Fatalf("segment %s: %v\n%s", seg, err, stderr)
+		}
+		for _, l := range strings.SplitAfter(stdout, "\n") {
+			if l != "" {
+				logs.WriteString("[pod/ciamcheck-load-" + string(rune('0'+i)) + "-x/load] " + l)
+			}
+		}
+	}
+	logPath := filepath.Join(dir, "pods.log")
+	if err := os.WriteFile(logPath, []byte(logs.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := runCLI("report", "collect", "--dir", filepath.Join(dir, "results"), logPath)
+	if err != nil {
+		t.Fatalf("collect: %v", err)
+	}
+	paths := strings.Fields(stdout)
+	if len(paths) != 2 || !strings.HasSuffix(paths[0], "segment-1-of-2.json") || !strings.HasSuffix(paths[1], "segment-2-of-2.json") {
+		t.Fatalf("collect wrote %q", paths)
+	}
+	out, _, err := runCLI(append([]string{"report", "merge", "--out", filepath.Join(dir, "merged.json")}, paths...)...)
+	if err != nil || !strings.Contains(out, "PASS  signup-password iterations == 10") {
+		t.Fatalf("merge of collected records: %v\n%s", err, out)
+	}
+	// A cut log is refused, never half-read.
+	cut := logs.String()[:len(logs.String())-200]
+	if err := os.WriteFile(logPath, []byte(cut), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCLI("report", "collect", "--dir", filepath.Join(dir, "again"), logPath); exitCode(err) != 2 {
+		t.Errorf("collect of a cut log: want exit 2, got %v", err)
+	}
+}
