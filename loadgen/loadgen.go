@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 )
@@ -69,6 +71,9 @@ type Options struct {
 	// Segment is this worker's share of the plan when it is split between
 	// workers; the zero Segment runs the whole plan. The record names it.
 	Segment reports.Segment
+	// Metrics, if set, gets the run's live metrics (see metrics.go) when the
+	// run begins; give each run a registry of its own.
+	Metrics prometheus.Registerer
 	// StartAt, if set, is the wall-clock time the scenarios begin at, after
 	// the setup, so workers of one plan begin together. It may be at most
 	// MaxStartLate in the past and MaxStartAhead in the future when Run is
@@ -154,6 +159,11 @@ func Run(ctx context.Context, plan *Plan, flows FlowFactory, opts Options) (*rep
 	}
 	col := newCollector(r, f)
 	defer col.close()
+	if opts.Metrics != nil {
+		if err := opts.Metrics.Register(&liveMetrics{r: r, col: col}); err != nil {
+			return nil, fmt.Errorf("loadgen: metrics: %w", err)
+		}
+	}
 	if !loopback || plan.MaxRate > 0 {
 		// max_rate is the plan's total: each segment starts its share.
 		r.rateCap = plan.MaxRate

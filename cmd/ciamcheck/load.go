@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/ciamcheck/ciamcheck/loadgen"
@@ -39,6 +41,7 @@ type loadFlags struct {
 	segments      int
 	startAt       string
 	recordStdout  bool
+	metricsAddr   string
 }
 
 const defaultPlan = "smoke"
@@ -98,6 +101,7 @@ aborted (e.g. sustained throttling), 2 when the run could not start.`,
 	fl.StringVar(&f.segment, "segment", "", "run execution segment i/n of the plan (e.g. 2/4): its share of every scenario's arrivals, VUs, iterations, max_rate and users; default: from $JOB_COMPLETION_INDEX (0-based) when --segments or $"+envSegments+" gives n")
 	fl.IntVar(&f.segments, "segments", 0, "the number of segments the plan is split into, for the segment taken from $JOB_COMPLETION_INDEX (default $"+envSegments+")")
 	fl.BoolVar(&f.recordStdout, "record-stdout", false, "also write the sealed run record to standard output, framed (begin/end lines, base64) so that \"report collect\" takes it back from the log of a finished pod")
+	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "serve live Prometheus metrics at http://ADDR/metrics while the run lasts (e.g. 127.0.0.1:9090; :9090 in a pod)")
 	fl.StringVar(&f.startAt, "start-at", "", "RFC 3339 wall-clock time to begin the scenarios at, after setup (all workers of a split plan get the same); at most 5s past, 1h ahead")
 	return cmd
 }
@@ -211,6 +215,19 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 		fmt.Fprintf(stderr, "load: %d users from %s\n", n, f.users)
 	}
 
+	var metrics *prometheus.Registry
+	if f.metricsAddr != "" {
+		metrics = prometheus.NewRegistry()
+		labelled := prometheus.WrapRegistererWith(loadgen.MetricLabels(plan, seg), metrics)
+		labelled.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		addr, stop, err := loadgen.ServeMetrics(ctx, f.metricsAddr, metrics)
+		if err != nil {
+			return startFail(err)
+		}
+		defer stop()
+		fmt.Fprintf(stderr, "load: metrics at http://%s/metrics\n", addr)
+	}
+
 	tgt, err := profile.Open(ctx, prof)
 	if err != nil {
 		return startFail(err)
@@ -237,6 +254,9 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 		Logger:             slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Segment:            seg,
 		StartAt:            startAt,
+	}
+	if metrics != nil {
+		opts.Metrics = prometheus.WrapRegistererWith(loadgen.MetricLabels(plan, seg), metrics)
 	}
 	if !f.quiet {
 		opts.Progress = stdout
