@@ -139,6 +139,13 @@ func CompareWithTolerance(old, new *Record, tol Tolerance) Comparison {
 	case old.Kind != new.Kind:
 		c.Problem = fmt.Sprintf("cannot compare a %s run with a %s run", old.Kind, new.Kind)
 		return c
+	case new.CouldNotJudge != nil:
+		// Never regressions: nothing was judged.
+		c.Problem = "the new run reached no verdict (" + new.CouldNotJudge.String() + ")"
+		return c
+	case old.CouldNotJudge != nil:
+		c.Problem = "the previous run reached no verdict (" + old.CouldNotJudge.String() + ")"
+		return c
 	}
 	c.Kind = new.Kind
 	c.Old, c.New = runRef(old), runRef(new)

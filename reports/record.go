@@ -44,6 +44,10 @@ type Record struct {
 	EndedAt     time.Time    `json:"ended_at"`
 	Conformance *Conformance `json:"conformance,omitempty"`
 	Load        *Load        `json:"load,omitempty"`
+	// CouldNotJudge, when set, says why the run could not judge the target
+	// (unreachable, setup failed, interrupted): its entries or figures are
+	// no verdict, so no report counts them as failures or regressions.
+	CouldNotJudge *CouldNotJudge `json:"could_not_judge,omitempty"`
 	// Integrity is the digest set by Seal over everything else in the record.
 	// It is last so the digest reads as a trailer in the file.
 	Integrity *Integrity `json:"integrity,omitempty"`
@@ -54,6 +58,21 @@ type Record struct {
 	// lacks any member of a newer minor schema.
 	readChecked bool
 	readVerdict error
+}
+
+// CouldNotJudge is why a run reached no verdict.
+type CouldNotJudge struct {
+	Cause string `json:"cause"`
+	// Interrupted: a signal stopped the run; the work cut off is no failure.
+	Interrupted bool `json:"interrupted,omitempty"`
+}
+
+// String is the verdict's reason as reports show it.
+func (c *CouldNotJudge) String() string {
+	if c.Interrupted {
+		return "interrupted: " + c.Cause
+	}
+	return "could not run: " + c.Cause
 }
 
 // Tool identifies the binary that wrote the record. Revision, Dirty and

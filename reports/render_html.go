@@ -87,7 +87,8 @@ a{color:#0969da}
 <body>
 {{if .Tampered}}<p class="tampered">WARNING: this record does not match its integrity digest. It was modified after it was written; do not trust it.</p>
 {{end}}<h1>ciamcheck {{.Kind}} run</h1>
-<table class="meta">
+{{with .NotJudged}}<p class="verdict bad">NOT JUDGED — {{.}}. Nothing below is a verdict on the target.</p>
+{{end}}<table class="meta">
 <tr><th>Target</th><td>{{.Target}}</td></tr>
 <tr><th>Tool</th><td>{{.Tool}}</td></tr>
 <tr><th>Profile hash</th><td><code>{{.ProfileHash}}</code></td></tr>

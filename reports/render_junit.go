@@ -16,6 +16,7 @@ type junitSuites struct {
 	Name     string     `xml:"name,attr"`
 	Tests    int        `xml:"tests,attr"`
 	Failures int        `xml:"failures,attr"`
+	Errors   int        `xml:"errors,attr"`
 	Skipped  int        `xml:"skipped,attr"`
 	Time     string     `xml:"time,attr"`
 	Suites   []junitRun `xml:"testsuite"`
@@ -43,6 +44,7 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
 	Skipped   *junitMessage `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
@@ -91,8 +93,14 @@ func RenderJUnit(w io.Writer, r *Record) error {
 		}
 		run.Cases = append(run.Cases, c)
 	}
+	if v.NotJudged != "" {
+		// CI systems show a red test for an error: the run is not green,
+		// and the one testcase says why, instead of entries that never ran.
+		run.Cases = []junitCase{{Name: "ciamcheck: run", Classname: "ciamcheck", Error: &junitMessage{Message: v.NotJudged, Type: "not judged"}}}
+		run.Tests, run.Failures, run.Skipped, run.Errors = 1, 0, 0, 1
+	}
 	run.Time = seconds(total)
-	doc := junitSuites{Name: "ciamcheck", Tests: run.Tests, Failures: run.Failures, Skipped: run.Skipped, Time: run.Time, Suites: []junitRun{run}}
+	doc := junitSuites{Name: "ciamcheck", Tests: run.Tests, Failures: run.Failures, Errors: run.Errors, Skipped: run.Skipped, Time: run.Time, Suites: []junitRun{run}}
 	if v.Tampered {
 		doc.Name = "ciamcheck (TAMPERED RECORD)"
 	}

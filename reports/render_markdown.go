@@ -21,6 +21,9 @@ func RenderMarkdown(w io.Writer, r *Record) error {
 		fmt.Fprint(bw, "> [!CAUTION]\n> **This record does not match its integrity digest: it was modified after it was written. Do not trust it.**\n\n")
 	}
 	fmt.Fprintf(bw, "## ciamcheck %s run\n\n", v.Kind)
+	if v.NotJudged != "" {
+		fmt.Fprintf(bw, "> [!WARNING]\n> **Not judged — %s.** Nothing below is a verdict on the target.\n\n", mdCell(v.NotJudged))
+	}
 	fmt.Fprintln(bw, "| | |\n| --- | --- |")
 	for _, kv := range [][2]string{
 		{"Target", mdCell(v.Target)}, {"Tool", mdCell(v.Tool)}, {"Profile hash", code(v.ProfileHash)},

@@ -23,6 +23,9 @@ func RenderText(w io.Writer, r *Record) error {
 		fmt.Fprintln(bw, "!!! WARNING: THIS RECORD DOES NOT MATCH ITS INTEGRITY DIGEST; IT WAS MODIFIED AFTER IT WAS WRITTEN !!!")
 	}
 	fmt.Fprintf(bw, "ciamcheck %s run\n", v.Kind)
+	if v.NotJudged != "" {
+		fmt.Fprintf(bw, "NOT JUDGED — %s\n", oneLine(v.NotJudged))
+	}
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  target\t%s\n", v.Target)
 	fmt.Fprintf(tw, "  tool\t%s\n", v.Tool)

@@ -52,7 +52,9 @@ type Verdict struct {
 // Passed reports whether the record gates green.
 func (v Verdict) Passed() bool { return v.Status == StatusPassed }
 
-// Judge judges a record: a conformance run fails when an entry failed; a
+// Judge judges a record: a run that could not judge (Record.CouldNotJudge)
+// is not judged, whatever its entries say; a conformance run fails when an
+// entry failed; a
 // load run fails when it was aborted, a threshold of its plan fails on its
 // data, or a measurement check failed. A load record whose thresholds this
 // version cannot evaluate (written by a newer one), and nothing else failed,
@@ -61,6 +63,8 @@ func Judge(r *Record) Verdict {
 	switch {
 	case r == nil:
 		return Verdict{Status: StatusNotJudged, Reason: "no record"}
+	case r.CouldNotJudge != nil:
+		return Verdict{Status: StatusNotJudged, Reason: r.CouldNotJudge.String()}
 	case r.Kind == KindConformance && r.Conformance != nil:
 		return judgeConformance(r.Conformance)
 	case r.Kind == KindLoad && r.Load != nil:

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +148,43 @@ func TestMergedThresholds(t *testing.T) {
 	}
 	if w1.String() != w2.String() || !strings.Contains(w1.String(), "FAIL  iterations <= 250  (actual 400)") {
 		t.Errorf("verdict of the merged record:\n%s\nafter reading it back:\n%s", w1.String(), w2.String())
+	}
+}
+
+// TestCouldNotJudge: a run that reached no verdict says so in every
+// renderer and is never judged failed or counted as regressions, whatever
+// its entries say (a run cut short records failures it never judged).
+func TestCouldNotJudge(t *testing.T) {
+	for _, interrupted := range []bool{false, true} {
+		r := conformanceRecord()
+		r.CouldNotJudge = &CouldNotJudge{Cause: "target unreachable: connection refused", Interrupted: interrupted}
+		want := "could not run: target unreachable: connection refused"
+		if interrupted {
+			want = "interrupted: target unreachable: connection refused"
+		}
+		if v := Judge(r); v.Status != StatusNotJudged || v.Reason != want || v.Status.ExitCode() != 2 {
+			t.Fatalf("verdict %+v, want not judged: %s", v, want)
+		}
+		for name, render := range map[string]func(io.Writer, *Record) error{
+			"text": RenderText, "markdown": RenderMarkdown, "html": RenderHTML, "junit": RenderJUnit,
+		} {
+			var b bytes.Buffer
+			if err := render(&b, r); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("%s report lacks %q", name, want)
+			}
+		}
+		var b bytes.Buffer
+		if err := RenderJUnit(&b, r); err != nil || !strings.Contains(b.String(), `tests="1" failures="0" errors="1"`) || strings.Contains(b.String(), "<failure") {
+			t.Errorf("junit of a run that could not judge: one error, no failures; got %v\n%s", err, b.String())
+		}
+		passed := conformanceRecord()
+		for _, c := range []Comparison{Compare(passed, r), Compare(r, passed)} {
+			if c.Problem == "" || c.Regressed() {
+				t.Errorf("comparison with a run that could not judge: problem %q, regressed %v; want a problem, no regression", c.Problem, c.Regressed())
+			}
+		}
 	}
 }

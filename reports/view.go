@@ -22,7 +22,10 @@ type view struct {
 	Elapsed     string
 	Integrity   string
 	Tampered    bool
-	Conf        *confView
+	// NotJudged is the record's "could not run: cause" or "interrupted:
+	// cause", shown before anything else; "" for a judged run.
+	NotJudged string
+	Conf      *confView
 	Load        *loadView
 }
 
@@ -148,6 +151,9 @@ func buildView(r *Record) (*view, error) {
 		v.Elapsed = r.EndedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
 	}
 	v.Integrity, v.Tampered = integrityLine(r)
+	if r.CouldNotJudge != nil {
+		v.NotJudged = r.CouldNotJudge.String()
+	}
 	if r.Conformance != nil {
 		c := &confView{LabelFilter: r.Conformance.LabelFilter, Focus: strings.Join(r.Conformance.Focus, " | "), Total: len(r.Conformance.Entries)}
 		c.Entries = make([]entryView, len(r.Conformance.Entries))

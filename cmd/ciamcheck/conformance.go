@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -55,7 +56,7 @@ be reached or set up, a filter that selects nothing).`,
 			if f.listLabels {
 				return listLabels(cmd.OutOrStdout())
 			}
-			return runConformance(cmd.OutOrStdout(), f)
+			return runConformance(cmd.Context(), cmd.OutOrStdout(), f)
 		},
 	}
 	fl := cmd.Flags()
@@ -68,6 +69,24 @@ be reached or set up, a filter that selects nothing).`,
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every spec as it runs")
 	fl.DurationVar(&f.timeout, "timeout", time.Hour, "bound on the whole run")
 	return cmd
+}
+
+// preflight reads the profile at path and checks its target can be judged
+// (profile.Target.Preflight); the embedded emulator (no path) always can.
+func preflight(ctx context.Context, path string) error {
+	if path == "" {
+		return nil
+	}
+	p, err := profile.Load(path)
+	if err != nil {
+		return err
+	}
+	tgt, err := profile.Open(ctx, p)
+	if err != nil {
+		return err
+	}
+	defer tgt.Close()
+	return tgt.Preflight(ctx)
 }
 
 func listLabels(w io.Writer) error {
@@ -86,13 +105,12 @@ func colorTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd())) && !strings.EqualFold(os.Getenv("CI"), "true") && os.Getenv("NO_COLOR") == ""
 }
 
-func runConformance(w io.Writer, f conformanceFlags) error {
-	// A profile that cannot be read is refused before any spec exists: it
-	// is "could not judge", not 138 failed entries.
-	if f.target != "" {
-		if _, err := profile.Load(f.target); err != nil {
-			return &exitError{code: exitCouldNotRun, err: fmt.Errorf("conformance: %w", err)}
-		}
+func runConformance(ctx context.Context, w io.Writer, f conformanceFlags) error {
+	// A profile that cannot be read, or a target that cannot be judged, is
+	// refused before any spec exists: it is "could not judge", not 138
+	// failed entries.
+	if err := preflight(ctx, f.target); err != nil {
+		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("conformance: %w", err)}
 	}
 	if err := reports.CheckSealKeys(); f.out != "" && err != nil {
 		return &exitError{code: exitCouldNotRun, err: fmt.Errorf("conformance: %w", err)}

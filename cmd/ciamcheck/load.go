@@ -233,6 +233,9 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 		return startFail(err)
 	}
 	defer tgt.Close()
+	if err := tgt.Preflight(ctx); err != nil {
+		return startFail(err)
+	}
 	if !seg.Whole() {
 		tgt.Users.InSegment(seg.Index, seg.Count)
 	}

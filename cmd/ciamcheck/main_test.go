@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,10 +34,13 @@ func TestSecondInterruptQuitsAtOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs ciamcheck in a subprocess")
 	}
-	// A tenant that never answers: every flow stays in flight, so the
-	// graceful stop would last its whole 60 s.
+	// A tenant that passes the preflight, then never answers: every flow
+	// stays in flight, so the graceful stop would last its whole 60 s.
 	release := make(chan struct{})
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if answerPreflight(w, r) {
+			return
+		}
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -99,6 +103,29 @@ func TestSecondInterruptQuitsAtOnce(t *testing.T) {
 	}
 }
 
+// answerPreflight answers the preflight's probes as a tenant that knows the
+// client would (discovery; no such user; a sign-up start that falls back
+// to the web), so a test's fake tenant can misbehave only where it means
+// to. It reports whether r was one of them.
+func answerPreflight(w http.ResponseWriter, r *http.Request) bool {
+	switch {
+	case strings.HasSuffix(r.URL.Path, "/.well-known/openid-configuration"):
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"issuer":"http://issuer","jwks_uri":"http://issuer/keys"}`))
+	case r.Method == http.MethodPost && r.FormValue("username") != "" && strings.Contains(r.FormValue("username"), "preflight"):
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/initiate") {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"user_not_found","error_description":"no such user","error_codes":[50034]}`))
+			return true
+		}
+		_, _ = w.Write([]byte(`{"challenge_type":"redirect"}`))
+	default:
+		return false
+	}
+	return true
+}
+
 // Every command keeps one exit-status contract; a usage mistake or an input
 // that cannot be read is "could not judge" (2), never the 1 of a judged
 // failure. Runs the real binary, so os.Exit's status is what is checked.
@@ -109,6 +136,17 @@ func TestExitStatusContract(t *testing.T) {
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.json")
 	if err := os.WriteFile(garbage, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A profile whose tenant nothing serves: the preflight says so.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPort := l.Addr().String()
+	l.Close()
+	closed := filepath.Join(dir, "closed.yaml")
+	if err := os.WriteFile(closed, []byte("kind: tenant\nbase_url: http://"+closedPort+"/contoso.onmicrosoft.com\ntenant: contoso\nclient_id: 00000000-0000-0000-0000-000000000001\nexpect: {}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -125,6 +163,8 @@ func TestExitStatusContract(t *testing.T) {
 		{[]string{"report", garbage}, exitCouldNotRun, "garbage.json"},
 		{[]string{"conformance", "--target", filepath.Join(dir, "nope.yaml")}, exitCouldNotRun, "nope.yaml"},
 		{[]string{"load", "--plan", filepath.Join(dir, "nope.yaml")}, exitCouldNotRun, "nope.yaml"},
+		{[]string{"conformance", "--target", closed}, exitCouldNotRun, "preflight connect: " + closedPort + " (refused)"},
+		{[]string{"load", "--target", closed}, exitCouldNotRun, "preflight connect: " + closedPort + " (refused)"},
 		{[]string{"load", "--duration-typo", "1s"}, exitCouldNotRun, "unknown flag"},
 		{[]string{"catalog", "--format", "pdf"}, exitCouldNotRun, "--format"},
 		{[]string{"emulator", "--addr"}, exitCouldNotRun, "flag needs an argument"},

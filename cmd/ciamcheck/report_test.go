@@ -97,7 +97,7 @@ func TestReportFormats(t *testing.T) {
 		{[]string{"report", conf}, 1, []string{"3 entries: 1 passed, 1 failed, 1 skipped", "signup.start.weak_password", "needs the emulator clock", "digest only — not evidence"}},
 		{[]string{"report", conf, "--format", "markdown"}, 1, []string{"### Failed", "| `signup.start.weak_password` |"}},
 		{[]string{"report", conf, "--format", "html"}, 1, []string{"<!DOCTYPE html>", "<details>"}},
-		{[]string{"report", conf, "--format", "junit"}, 1, []string{`<testsuites name="ciamcheck" tests="3" failures="1" skipped="1"`, `<skipped message="needs the emulator clock">`}},
+		{[]string{"report", conf, "--format", "junit"}, 1, []string{`<testsuites name="ciamcheck" tests="3" failures="1" errors="0" skipped="1"`, `<skipped message="needs the emulator clock">`}},
 		{[]string{"report", conf, "--format", "json"}, 1, []string{`"schema": "` + reports.SchemaVersion + `"`, `"run_id"`, `"integrity"`}},
 		{[]string{"report", load}, 0, []string{"signin.token", "p99", "result: PASS"}},
 	}
