@@ -26,7 +26,7 @@ type view struct {
 	// cause", shown before anything else; "" for a judged run.
 	NotJudged string
 	Conf      *confView
-	Load        *loadView
+	Load      *loadView
 }
 
 type confView struct {
