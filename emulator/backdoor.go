@@ -87,6 +87,10 @@ func (e *Emulator) serveBackdoor(rc *reqCtx, p string) {
 		if method(http.MethodGet, http.MethodPut) {
 			e.bdFaults(rc)
 		}
+	case p == backdoor.PathStats:
+		if method(http.MethodGet) {
+			e.bdStats(rc)
+		}
 	default:
 		rc.notFound()
 	}

@@ -50,7 +50,7 @@ func DefaultConfig() backdoor.Config {
 			{Name: "disabled", ClientID: DefaultDisabledClientID, PublicClient: true, NativeAuth: false},
 			{Name: "confidential", ClientID: DefaultConfidentialClient, PublicClient: false, NativeAuth: true},
 		},
-		SignUpMethod: backdoor.SignUpMethodPassword,
+		SignUpMethod: nativeauth.SignUpMethodPassword,
 		SSPR: backdoor.SSPRConfig{
 			Enabled:      true,
 			PollInterval: 2,
@@ -67,8 +67,10 @@ func DefaultConfig() backdoor.Config {
 			MinLength: 8, MaxLength: 256, MinCharacterClasses: 3,
 			BannedWords: []string{"password", "contoso"}, History: 3,
 		},
-		OTP:          backdoor.OTPConfig{CodeLength: 8, Lifetime: backdoor.Duration(10 * time.Minute), Interval: 300},
+		OTP: backdoor.OTPConfig{CodeLength: 8, Lifetime: backdoor.Duration(10 * time.Minute), Interval: 300,
+			MaxAttempts: DefaultOTPMaxAttempts},
 		Continuation: backdoor.Continuation{Lifetime: backdoor.Duration(10 * time.Minute)},
+		MaxLiveFlows: DefaultMaxLiveFlows,
 		Tokens: backdoor.TokenConfig{
 			AccessTokenLifetime:  backdoor.Duration(time.Hour),
 			RefreshTokenLifetime: backdoor.Duration(24 * time.Hour),
@@ -153,8 +155,8 @@ func validateConfig(c backdoor.Config) error {
 		}
 		seen[k] = true
 	}
-	if c.SignUpMethod != backdoor.SignUpMethodPassword && c.SignUpMethod != backdoor.SignUpMethodOTP {
-		return fmt.Errorf("signup_method %q: want %q or %q", c.SignUpMethod, backdoor.SignUpMethodPassword, backdoor.SignUpMethodOTP)
+	if !slices.Contains(nativeauth.SignUpMethods, c.SignUpMethod) {
+		return fmt.Errorf("signup_method %q: want %q or %q", c.SignUpMethod, nativeauth.SignUpMethodPassword, nativeauth.SignUpMethodOTP)
 	}
 	if c.SSPR.PollInterval < 0 {
 		return errors.New("sspr.poll_interval must not be negative")
@@ -221,6 +223,12 @@ func validateConfig(c backdoor.Config) error {
 	if c.OTP.Lifetime <= 0 || c.Continuation.Lifetime <= 0 {
 		return errors.New("otp.lifetime and continuation_token.lifetime must be positive")
 	}
+	if c.OTP.MaxAttempts < 1 || c.OTP.MaxAttempts > 255 {
+		return errors.New("otp.max_attempts must be 1..255")
+	}
+	if c.MaxLiveFlows < 1 {
+		return errors.New("max_live_flows must be at least 1")
+	}
 	if c.OTP.Interval < 0 {
 		return errors.New("otp.interval must not be negative")
 	}
@@ -266,3 +274,12 @@ func validateFaultKeys(s backdoor.Faults) error {
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(errs...)
 }
+
+// Defaults of the emulator's own limits, where the pages give none.
+const (
+	// DefaultMaxLiveFlows bounds sign-up, sign-in and reset flows in
+	// progress: about 40 MB of flow records.
+	DefaultMaxLiveFlows = 100_000
+	// DefaultOTPMaxAttempts is how many wrong oob values one code takes.
+	DefaultOTPMaxAttempts = 10
+)

@@ -16,8 +16,9 @@ func TestDefaultConfigIsValid(t *testing.T) {
 	if err := validateConfig(c); err != nil {
 		t.Fatalf("default config invalid: %v", err)
 	}
-	if c.Tenant != "contoso" || c.SignUpMethod != backdoor.SignUpMethodPassword || !c.SSPR.Enabled || len(c.Users) != 0 ||
-		c.OTP.CodeLength != 8 || c.Continuation.Lifetime.D() != 10*time.Minute || c.SSPR.PollInterval != 2 || c.OTP.Interval != 300 {
+	if c.Tenant != "contoso" || c.SignUpMethod != nativeauth.SignUpMethodPassword || !c.SSPR.Enabled || len(c.Users) != 0 ||
+		c.OTP.CodeLength != 8 || c.Continuation.Lifetime.D() != 10*time.Minute || c.SSPR.PollInterval != 2 || c.OTP.Interval != 300 ||
+		c.MaxLiveFlows != 100_000 || c.OTP.MaxAttempts != 10 {
 		t.Errorf("default config differs from the contract: %+v", c)
 	}
 }
@@ -66,6 +67,12 @@ func TestParseConfig(t *testing.T) {
 		{"not yaml", "{{{", "decode"},
 		{"small key for harness load tests", "tokens:\n  key_bits: 1024\n", ""},
 		{"key too small", "tokens:\n  key_bits: 512\n", "key_bits"},
+		{"attempts zero", "otp:\n  max_attempts: 0\n", "otp.max_attempts"},
+		{"attempts past a byte", "otp:\n  max_attempts: 256\n", "otp.max_attempts"},
+		{"attempts one", "otp:\n  max_attempts: 1\n", ""},
+		{"no live flows", "max_live_flows: 0\n", "max_live_flows"},
+		{"negative live flows", "max_live_flows: -5\n", "max_live_flows"},
+		{"a million live flows", "max_live_flows: 1000000\n", ""},
 		{"odd key size", "tokens:\n  key_bits: 2000\n", "key_bits"},
 	}
 	for _, c := range cases {
@@ -210,6 +217,9 @@ func TestSweepReclaimsExpiredState(t *testing.T) {
 	}
 	if n := h.e.data.Load().flows.len(); n != 0 {
 		t.Errorf("%d flows left", n)
+	}
+	if n := h.e.data.Load().liveFlows.Load(); n != 0 {
+		t.Errorf("live flow count %d after the sweep, want 0", n)
 	}
 }
 

@@ -32,8 +32,11 @@
 // 55112, 55000, 90100, 50142; 50181/50182/1002027 from the sign-up error
 // code page; client_info (base64url {"uid","utid"}) with client_info=1;
 // tolerance of extra fields (claims, capabilities, challenge_type on token,
-// x-client-SKU, X-AnchorMailbox) and ?client-request-id= on token; the
-// client-request-id header echoed as correlation_id and response header.
+// x-client-SKU, x-ms-lib-capability, X-AnchorMailbox, username on the
+// password grant) and ?client-request-id= on token; the client-request-id
+// header echoed as correlation_id and response header, a fresh UUID in
+// both when none was sent; password-reset-required as invalid_request with
+// 50142, the only form MSAL JS and iOS recognise.
 //
 // # Decisions where the pages leave room or contradict themselves
 //
@@ -75,6 +78,11 @@
 //     past continue when SSPR is turned off finishes.
 //   - A sign-up whose username was taken while in progress ends with
 //     user_already_exists at the continue call that would create it.
+//   - Limits the pages do not give: at max_live_flows flows in progress a
+//     start answers 429 temporarily_unavailable (50196) with Retry-After;
+//     after otp.max_attempts wrong oob values a code stops working, the
+//     right one included, answering invalid_grant + invalid_oob_value (the
+//     answer SDKs offer a resend for) until a new challenge.
 //
 // # State
 //

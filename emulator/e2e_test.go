@@ -170,7 +170,7 @@ func (h *harness) signInPassword(u, pw string) resp {
 }
 
 func TestSignUpOTPTenantAndOTPSignIn(t *testing.T) {
-	h := newHarness(t, func(c *backdoor.Config) { c.SignUpMethod = backdoor.SignUpMethodOTP })
+	h := newHarness(t, func(c *backdoor.Config) { c.SignUpMethod = nativeauth.SignUpMethodOTP })
 	const u = "otp@example.com"
 	ct := wantToken(t, "start", h.post(nativeauth.EndpointSignUpStart, vals("client_id", clientID, "username", u, "challenge_type", "oob redirect")))
 	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointSignUpChallenge, vals("client_id", clientID, "continuation_token", ct, "challenge_type", "oob redirect")))
@@ -342,7 +342,7 @@ func TestPasswordResetRequired(t *testing.T) {
 	ct := wantToken(t, "initiate", h.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", u, "challenge_type", "password redirect")))
 	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct)))
 	wantError(t, "forced reset", h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid")),
-		nativeauth.ErrInvalidGrant, "", nativeauth.CodePasswordResetRequired)
+		nativeauth.ErrInvalidRequest, "", nativeauth.CodePasswordResetRequired)
 	// After SSPR the new password signs in.
 	ct = wantToken(t, "reset start", h.post(nativeauth.EndpointResetStart, vals("client_id", clientID, "username", u, "challenge_type", "oob redirect")))
 	ct = wantToken(t, "reset challenge", h.post(nativeauth.EndpointResetChallenge, vals("client_id", clientID, "continuation_token", ct)))
@@ -380,7 +380,7 @@ func TestAccessTokenForAnAPI(t *testing.T) {
 // submitted falls back to the web at continue: the app never said it
 // could give a password.
 func TestSignUpRedirectWhenTheMethodChangesMidFlow(t *testing.T) {
-	h := newHarness(t, func(c *backdoor.Config) { c.SignUpMethod = backdoor.SignUpMethodOTP })
+	h := newHarness(t, func(c *backdoor.Config) { c.SignUpMethod = nativeauth.SignUpMethodOTP })
 	const u = "switch@example.com"
 	attrs := `{"displayName":"Switch"}`
 	ct := wantToken(t, "start", h.post(nativeauth.EndpointSignUpStart, vals("client_id", clientID, "username", u, "challenge_type", "oob redirect", "attributes", attrs)))

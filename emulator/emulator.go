@@ -3,6 +3,7 @@ package emulator
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +43,10 @@ type tenant struct {
 	attrs      []compiledAttr
 	attrByName map[string]*compiledAttr
 	banned     []string // lower case
+	// maxLiveFlows and otpMaxAttempts are the config's, read on every
+	// start and oob check.
+	maxLiveFlows   int64
+	otpMaxAttempts int
 }
 
 type compiledAttr struct {
@@ -54,7 +59,8 @@ func compileTenant(cfg backdoor.Config) (*tenant, error) {
 	if err := validateConfig(cfg); err != nil {
 		return nil, err
 	}
-	t := &tenant{cfg: cfg, apps: map[string]*backdoor.App{}, attrByName: map[string]*compiledAttr{}}
+	t := &tenant{cfg: cfg, apps: map[string]*backdoor.App{}, attrByName: map[string]*compiledAttr{},
+		maxLiveFlows: cfg.MaxLiveFlows, otpMaxAttempts: cfg.OTP.MaxAttempts}
 	for i := range cfg.Apps {
 		t.apps[strings.ToLower(cfg.Apps[i].ClientID)] = &cfg.Apps[i]
 	}
@@ -91,9 +97,15 @@ type Emulator struct {
 	injector *faults.Injector
 	log      *slog.Logger
 
+	// backdoorToken is the SHA-256 of the backdoor's bearer token; nil:
+	// no token required (ProtectBackdoor).
+	backdoorToken atomic.Pointer[[sha256.Size]byte]
+
 	issuersMu sync.Mutex
 	issuers   map[string]*tokens.Issuer
 
+	// sweepNow asks the janitor for a sweep before its next tick.
+	sweepNow  chan struct{}
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -121,6 +133,7 @@ func New(cfg backdoor.Config) (*Emulator, error) {
 		injector: faults.NewInjector(cfg.Faults, time.Now().UnixNano()),
 		log:      slog.Default().With("component", "emulator"),
 		issuers:  map[string]*tokens.Issuer{},
+		sweepNow: make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -160,13 +173,38 @@ func (e *Emulator) janitor() {
 	defer close(e.done)
 	t := time.NewTicker(janitorEvery)
 	defer t.Stop()
+	var last time.Time
+	var pending <-chan time.Time // a requested sweep put off by minSweepGap
 	for {
 		select {
 		case <-e.stop:
 			return
 		case <-t.C:
-			e.sweep()
+		case <-e.sweepNow:
+			// Asked for by refused starts: at most one extra sweep per
+			// minSweepGap, however many are refused, and none lost.
+			if wait := minSweepGap - time.Since(last); wait > 0 {
+				if pending == nil {
+					pending = time.After(wait)
+				}
+				continue
+			}
+		case <-pending:
 		}
+		pending = nil
+		e.sweep()
+		last = time.Now()
+	}
+}
+
+// minSweepGap spaces the sweeps refused starts ask for.
+const minSweepGap = time.Second
+
+// requestSweep asks the janitor to sweep soon; it never blocks.
+func (e *Emulator) requestSweep() {
+	select {
+	case e.sweepNow <- struct{}{}:
+	default:
 	}
 }
 
@@ -174,6 +212,7 @@ func (e *Emulator) janitor() {
 func (e *Emulator) sweep() (flows, refresh int) {
 	d := e.data.Load()
 	now := e.clock.Now().UnixMilli()
+	defer func() { d.liveFlows.Add(-int64(flows)) }()
 	flows = d.flows.sweep(func(f *flow) bool {
 		// TryLock: a handler holding f.mu may be waiting for this shard's
 		// lock (finish removes the flow), so blocking here could deadlock.
@@ -289,12 +328,15 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	traceID := uuid.NewString()
 	w.Header().Set("x-ms-request-id", traceID)
 	rc := &reqCtx{e: e, t: e.tenant.Load(), d: e.data.Load(), w: w, r: r, now: e.clock.Now(), traceID: traceID}
+	// Both IDs on every answer: MSAL JS sends x-ms-request-id back as the
+	// next client-request-id, and MSAL iOS reads a client-request-id
+	// response header as a UUID (client-facts.md). A request without a
+	// usable one gets a fresh UUID.
 	rc.correlationID = correlationID(r)
-	if rc.correlationID != "" {
-		w.Header().Set("client-request-id", rc.correlationID)
-	} else {
+	if rc.correlationID == "" {
 		rc.correlationID = uuid.NewString()
 	}
+	w.Header().Set("client-request-id", rc.correlationID)
 	defer func() {
 		// Last resort only: no input is meant to reach this (FuzzHandler
 		// checks), but a bug must not take the server down.
@@ -313,6 +355,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rc.t.cfg.Backdoor.Disabled {
 			rc.fail(&apiError{status: http.StatusNotFound, Error: nativeauth.ErrInvalidRequest, Code: codeNotFound,
 				Message: "The backdoor is disabled."})
+			return
+		}
+		if !rc.backdoorAuthorized() {
 			return
 		}
 		e.serveBackdoor(rc, strings.TrimPrefix(p, backdoor.Prefix))
@@ -437,6 +482,9 @@ func (rc *reqCtx) writeJSON(status int, v any) {
 
 // fail answers with the error body.
 func (rc *reqCtx) fail(ae *apiError) {
+	if ae.retryAfter != "" {
+		rc.w.Header().Set("Retry-After", ae.retryAfter)
+	}
 	rc.writeJSON(ae.httpStatus(), ae.body(rc.now, rc.traceID, rc.correlationID))
 }
 
@@ -464,7 +512,7 @@ func (rc *reqCtx) parse() bool {
 		return false
 	}
 	rc.f = f
-	app, ae := rc.t.checkClient(f.get("client_id"))
+	app, ae := rc.t.checkClient(f.get(nativeauth.ParamClientID))
 	if ae != nil {
 		rc.fail(ae)
 		return false
@@ -479,7 +527,7 @@ func (rc *reqCtx) parse() bool {
 // authentication off (invalid_client/nativeauthapi_disabled).
 func (t *tenant) checkClient(id string) (*backdoor.App, *apiError) {
 	if id == "" {
-		return nil, errMissing("client_id")
+		return nil, errMissing(nativeauth.ParamClientID)
 	}
 	if !isGUID(id) {
 		return nil, newErr(nativeauth.ErrInvalidRequest, codeInvalidClientID,

@@ -35,7 +35,8 @@ const (
 
 // apiError is one error answer. The wire shape is the pages' error body.
 type apiError struct {
-	status               int // 0 means 400, which every flow error uses
+	status               int    // 0 means 400, which every flow error uses
+	retryAfter           string // Retry-After header, when set
 	Error                nativeauth.ErrorCode
 	Suberror             nativeauth.Suberror
 	Code                 int
@@ -96,7 +97,7 @@ func newErr(code nativeauth.ErrorCode, n int, msg string) *apiError {
 	return &apiError{Error: code, Code: n, Message: msg}
 }
 
-func errMissing(param string) *apiError {
+func errMissing(param nativeauth.Param) *apiError {
 	return newErr(nativeauth.ErrInvalidRequest, codeMissingParameter,
 		fmt.Sprintf("The request body must contain the following parameter: '%s'.", param))
 }
@@ -141,6 +142,18 @@ func errOTP(expired bool) *apiError {
 	if expired {
 		e.Code, e.Message = nativeauth.CodeOTPExpired, "The otp is already expired."
 	}
+	e.Suberror = nativeauth.SuberrorInvalidOOBValue
+	return e
+}
+
+// errOTPAttempts answers an oob value past the attempt limit. It is still
+// invalid_grant + invalid_oob_value, which every SDK reads as "wrong code"
+// in every flow and answers by offering to resend (a new challenge with the
+// same continuation token), the one way out; expired_token would make
+// them drop the flow.
+func errOTPAttempts() *apiError {
+	e := newErr(nativeauth.ErrInvalidGrant, nativeauth.CodeOTPInvalid,
+		"Too many invalid one-time passcode attempts. Request a new code.")
 	e.Suberror = nativeauth.SuberrorInvalidOOBValue
 	return e
 }

@@ -88,7 +88,7 @@ func TestRedirects(t *testing.T) {
 	ct := wantToken(t, "start", h.post(nativeauth.EndpointSignUpStart, vals("client_id", clientID, "username", "n@example.com", "challenge_type", "oob password redirect")))
 	check("signup challenge password redirect", h.post(nativeauth.EndpointSignUpChallenge, vals("client_id", clientID, "continuation_token", ct, "challenge_type", "password redirect")))
 
-	otp := newHarness(t, func(c *backdoor.Config) { c.SignUpMethod = backdoor.SignUpMethodOTP })
+	otp := newHarness(t, func(c *backdoor.Config) { c.SignUpMethod = nativeauth.SignUpMethodOTP })
 	otp.createUser("o@example.com", "", nil)
 	check("otp tenant signin with password list", otp.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", "o@example.com", "challenge_type", "password redirect")))
 }

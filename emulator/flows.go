@@ -3,6 +3,7 @@ package emulator
 import (
 	"crypto/rand"
 	"crypto/subtle"
+	"net/http"
 	"strings"
 	"time"
 
@@ -16,8 +17,17 @@ type continuationBody struct {
 }
 
 // newFlow registers a flow record and returns it locked, with its first
-// token.
-func (rc *reqCtx) newFlow(kind flowKind, st step, username string, set challengeSet) (*flow, string) {
+// token. At the tenant's bound on live flows it registers nothing and
+// answers as a throttled tenant does (errFlowLimit).
+func (rc *reqCtx) newFlow(kind flowKind, st step, username string, set challengeSet) (*flow, string, *apiError) {
+	if n := rc.d.liveFlows.Add(1); n > rc.t.maxLiveFlows {
+		rc.d.liveFlows.Add(-1)
+		rc.d.flowsRefused.Add(1)
+		// Abandoned flows past their expiry free their room at the next
+		// sweep; ask for one now rather than in up to janitorEvery.
+		rc.e.requestSweep()
+		return nil, "", errFlowLimit()
+	}
 	f := &flow{kind: kind, clientID: rc.app.ClientID, username: username, challenges: set}
 	// Locked before it is stored: the janitor must not see the new flow
 	// before issue sets its expiry (an expiry of zero looks long expired).
@@ -29,7 +39,22 @@ func (rc *reqCtx) newFlow(kind flowKind, st step, username string, set challenge
 			break
 		}
 	}
-	return f, rc.issue(f, id, st)
+	return f, rc.issue(f, id, st), nil
+}
+
+// flowLimitRetryAfter is the Retry-After of a start refused at the bound:
+// room comes back as flows finish or, once expired, at the sweep the
+// refusal asked for.
+const flowLimitRetryAfter = "1"
+
+// errFlowLimit is the answer of a start past the bound on live flows: 429
+// with Retry-After and the pages' error body, as the emulator's faults and
+// a throttled tenant answer (temporarily_unavailable, Entra's throttling
+// code 50196).
+func errFlowLimit() *apiError {
+	return &apiError{status: http.StatusTooManyRequests, Error: nativeauth.ErrTemporarilyUnavailable, Code: nativeauth.CodeThrottled,
+		Message:    "Too many sign-up, sign-in and password reset flows are in progress. Please try again later.",
+		retryAfter: flowLimitRetryAfter}
 }
 
 // issue moves a flow to st and mints the token for that step; every older
@@ -46,9 +71,9 @@ func (rc *reqCtx) issue(f *flow, id flowID, st step) string {
 // (0: any kind) and returns the record locked (caller unlocks) with its ID.
 // badErr is the error the endpoint's table documents for an invalid token.
 func (rc *reqCtx) loadFlow(kind flowKind, badErr nativeauth.ErrorCode) (*flow, flowID, *apiError) {
-	tok := rc.f.get("continuation_token")
+	tok := rc.f.get(nativeauth.ParamContinuationToken)
 	if tok == "" {
-		return nil, flowID{}, errMissing("continuation_token")
+		return nil, flowID{}, errMissing(nativeauth.ParamContinuationToken)
 	}
 	cl, ok := rc.e.codec.open(tok)
 	if !ok {
@@ -75,16 +100,18 @@ func (rc *reqCtx) loadFlow(kind flowKind, badErr nativeauth.ErrorCode) (*flow, f
 // finish retires a flow: its tokens stop working and the record goes.
 func (rc *reqCtx) finish(f *flow, id flowID) {
 	f.done = true
-	rc.d.flows.remove(id)
+	if rc.d.flows.remove(id) {
+		rc.d.liveFlows.Add(-1)
+	}
 }
 
 // challengeList reads the optional challenge_type of a challenge call; a
 // call without it keeps the list the flow started with.
 func (rc *reqCtx) challengeList(f *flow) (challengeSet, *apiError) {
-	if strings.TrimSpace(rc.f.get("challenge_type")) == "" {
+	if strings.TrimSpace(rc.f.get(nativeauth.ParamChallengeType)) == "" {
 		return f.challenges, nil
 	}
-	set, ae := parseChallengeTypes(rc.f.get("challenge_type"))
+	set, ae := parseChallengeTypes(rc.f.get(nativeauth.ParamChallengeType))
 	if ae != nil {
 		return 0, ae
 	}
@@ -118,7 +145,7 @@ func (rc *reqCtx) sendOTP(f *flow, label string) {
 	cfg := rc.t.cfg.OTP
 	code := newOTP(cfg.CodeLength)
 	exp := rc.now.Add(cfg.Lifetime.D())
-	f.otp, f.otpExpires = code, exp.UnixMilli()
+	f.otp, f.otpExpires, f.oobFails = code, exp.UnixMilli(), 0
 	msg := backdoor.OutboxMessage{Code: nativeauth.Secret(code), Flow: label, IssuedAt: rc.now, ExpiresAt: exp}
 	rc.d.outbox.update(normalizeUsername(f.username), func(ms []backdoor.OutboxMessage, _ bool) ([]backdoor.OutboxMessage, bool) {
 		if len(ms) >= maxOutbox {
@@ -141,13 +168,28 @@ func (rc *reqCtx) oobBody(f *flow, tok string) oobChallengeBody {
 	}
 }
 
-// checkOTP compares the oob value with the flow's current code.
+// checkOTP compares the oob value with the flow's current code. After the
+// tenant's otp.max_attempts wrong values the code stops working, the right
+// one included, until a new challenge sends another: without a limit a
+// code of 8 digits falls to guessing at the emulator's speed.
 func (rc *reqCtx) checkOTP(f *flow) *apiError {
-	oob := rc.f.get("oob")
+	oob := rc.f.get(nativeauth.ParamOOB)
 	if oob == "" {
-		return errMissing("oob")
+		return errMissing(nativeauth.ParamOOB)
+	}
+	if int(f.oobFails) >= rc.t.otpMaxAttempts {
+		return errOTPAttempts()
 	}
 	if f.otp == "" || subtle.ConstantTimeCompare([]byte(oob), []byte(f.otp)) != 1 {
+		if f.otp == "" {
+			return errOTP(false)
+		}
+		f.oobFails++
+		if int(f.oobFails) >= rc.t.otpMaxAttempts {
+			f.otp = ""
+			rc.d.passcodeLockouts.Add(1)
+			return errOTPAttempts()
+		}
 		return errOTP(false)
 	}
 	if rc.now.UnixMilli() >= f.otpExpires {

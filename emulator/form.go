@@ -25,7 +25,7 @@ const maxAttributes = 64
 // form is a parsed flow request: every parameter appears at most once.
 type form map[string]string
 
-func (f form) get(k string) string { return f[k] }
+func (f form) get(p nativeauth.Param) string { return f[string(p)] }
 
 // parseForm reads an application/x-www-form-urlencoded body strictly: wrong
 // content type, an oversized or malformed body, invalid UTF-8 and a
@@ -94,7 +94,7 @@ func parseChallengeTypes(s string) (challengeSet, *apiError) {
 	var set challengeSet
 	fields := strings.Fields(s)
 	if len(fields) == 0 {
-		return 0, errMissing("challenge_type")
+		return 0, errMissing(nativeauth.ParamChallengeType)
 	}
 	for _, t := range fields {
 		switch nativeauth.ChallengeType(t) {

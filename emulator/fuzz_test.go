@@ -95,6 +95,7 @@ func FuzzHandler(f *testing.F) {
 	f.Add("PUT", "/emulator/v1/faults", "application/json", `{"endpoints":{"*":{"rate_503":2}}}`)
 	f.Add("POST", "/emulator/v1/clock", "application/json", `{"advance":"1h"}`)
 	f.Add("OPTIONS", "/contoso.onmicrosoft.com/oauth2/v2.0/token", "", "")
+	f.Add("GET", "/emulator/v1/stats", "", "")
 	f.Add("POST", "/contoso.onmicrosoft.com/signup/v1.0/start", form+"; charset=\"", "attributes=%7B")
 	f.Fuzz(func(t *testing.T, method, path, ct, body string) {
 		req, err := http.NewRequest(method, "http://127.0.0.1"+path, bytes.NewReader([]byte(body)))
@@ -159,4 +160,37 @@ func TestBackdoorWriteGuard(t *testing.T) {
 			t.Errorf("%s: backdoorWrite %v, want %v", path, got, want)
 		}
 	}
+}
+
+// FuzzBackdoorToken: a protected backdoor opens to the exact bearer token
+// only, and answers every other Authorization value with 401, never a 5xx.
+func FuzzBackdoorToken(f *testing.F) {
+	em, err := New(DefaultConfig())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { em.Close() })
+	if err := em.ProtectBackdoor(testBackdoorToken); err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"", "Bearer", "Bearer ", "Bearer " + testBackdoorToken, "bearer " + testBackdoorToken, "Bearer " + testBackdoorToken + " ", "Basic eDp5", "Bearer \x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, auth string) {
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/emulator/v1/clock", nil)
+		req.Header["Authorization"] = []string{auth}
+		rec := httptest.NewRecorder()
+		em.ServeHTTP(rec, req)
+		scheme, tok, _ := strings.Cut(auth, " ")
+		valid := strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(tok) == testBackdoorToken
+		switch {
+		case valid && rec.Code != http.StatusOK:
+			t.Fatalf("Authorization %q: want 200, got %d", auth, rec.Code)
+		case !valid && rec.Code != http.StatusUnauthorized:
+			t.Fatalf("Authorization %q: want 401, got %d", auth, rec.Code)
+		}
+		if strings.Contains(rec.Body.String(), testBackdoorToken) {
+			t.Fatalf("the answer echoes the token")
+		}
+	})
 }

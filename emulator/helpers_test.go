@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
@@ -88,6 +90,13 @@ func (h *harness) do(req *http.Request) resp {
 	}
 	if res.Header.Get("x-ms-request-id") == "" {
 		h.t.Errorf("%s %s: no x-ms-request-id", req.Method, req.URL.Path)
+	}
+	// client-request-id on every answer: the request's when it sent one,
+	// else a fresh UUID (MSAL iOS parses it as one).
+	if sent, got := req.Header.Get("client-request-id"), res.Header.Get("client-request-id"); sent != "" && got != sent {
+		h.t.Errorf("%s %s: client-request-id: want %q echoed, got %q", req.Method, req.URL.Path, sent, got)
+	} else if sent == "" && req.URL.Query().Get("client-request-id") == "" && !isUUID(got) {
+		h.t.Errorf("%s %s: client-request-id: want a fresh UUID, got %q", req.Method, req.URL.Path, got)
 	}
 	return out
 }
@@ -192,4 +201,9 @@ func vals(kv ...string) url.Values {
 		v.Set(kv[i], kv[i+1])
 	}
 	return v
+}
+
+func isUUID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && len(s) == 36
 }

@@ -29,12 +29,12 @@ func (e *Emulator) resetStart(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	username := rc.f.get("username")
+	username := rc.f.get(nativeauth.ParamUsername)
 	if !validUsername(username) {
 		rc.fail(errInvalidUsername())
 		return
 	}
-	set, ae := parseChallengeTypes(rc.f.get("challenge_type"))
+	set, ae := parseChallengeTypes(rc.f.get(nativeauth.ParamChallengeType))
 	if ae != nil {
 		rc.fail(ae)
 		return
@@ -51,7 +51,11 @@ func (e *Emulator) resetStart(rc *reqCtx) {
 		rc.fail(errUserNotFound())
 		return
 	}
-	f, tok := rc.newFlow(kindReset, stepResetStarted, u.username, set)
+	f, tok, ae := rc.newFlow(kindReset, stepResetStarted, u.username, set)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
 	f.mu.Unlock()
 	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
 }
@@ -98,9 +102,9 @@ func (e *Emulator) resetContinue(rc *reqCtx) {
 		return
 	}
 	defer f.mu.Unlock()
-	gt := rc.f.get("grant_type")
+	gt := rc.f.get(nativeauth.ParamGrantType)
 	if gt == "" {
-		rc.fail(errMissing("grant_type"))
+		rc.fail(errMissing(nativeauth.ParamGrantType))
 		return
 	}
 	if nativeauth.GrantType(gt) != nativeauth.GrantTypeOOB || f.step != stepResetOOBSent {
@@ -148,9 +152,9 @@ func (e *Emulator) resetSubmit(rc *reqCtx) {
 		rc.fail(errBadContinuation(nativeauth.ErrInvalidRequest))
 		return
 	}
-	np := rc.f.get("new_password")
+	np := rc.f.get(nativeauth.ParamNewPassword)
 	if np == "" {
-		rc.fail(errMissing("new_password"))
+		rc.fail(errMissing(nativeauth.ParamNewPassword))
 		return
 	}
 	if sub := checkPassword(rc.t.cfg.PasswordPolicy, rc.t.banned, np); sub != "" {
@@ -235,7 +239,7 @@ func (e *Emulator) resetPoll(rc *reqCtx) {
 		rc.writeJSON(http.StatusOK, resetPollBody{Status: status, ContinuationToken: tok})
 	default:
 		// Still working: the same token keeps polling.
-		rc.writeJSON(http.StatusOK, resetPollBody{Status: status, ContinuationToken: rc.f.get("continuation_token")})
+		rc.writeJSON(http.StatusOK, resetPollBody{Status: status, ContinuationToken: rc.f.get(nativeauth.ParamContinuationToken)})
 	}
 }
 

@@ -26,12 +26,12 @@ func (e *Emulator) signInInitiate(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	username := rc.f.get("username")
+	username := rc.f.get(nativeauth.ParamUsername)
 	if !validUsername(username) {
 		rc.fail(errInvalidUsername())
 		return
 	}
-	set, ae := parseChallengeTypes(rc.f.get("challenge_type"))
+	set, ae := parseChallengeTypes(rc.f.get(nativeauth.ParamChallengeType))
 	if ae != nil {
 		rc.fail(ae)
 		return
@@ -45,7 +45,11 @@ func (e *Emulator) signInInitiate(rc *reqCtx) {
 		rc.redirect("The challenge_type list does not contain the method this user signs in with.")
 		return
 	}
-	f, tok := rc.newFlow(kindSignIn, stepSignInStarted, u.username, set)
+	f, tok, ae := rc.newFlow(kindSignIn, stepSignInStarted, u.username, set)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
 	f.mu.Unlock()
 	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -12,30 +11,30 @@ import (
 // tenant's sign-up: oob to verify the email, and password on a password
 // tenant. Anything less is answered with a redirect.
 func (t *tenant) signUpNeeds() challengeSet {
-	if t.cfg.SignUpMethod == backdoor.SignUpMethodPassword {
+	if t.cfg.SignUpMethod == nativeauth.SignUpMethodPassword {
 		return chOOB | chPassword
 	}
 	return chOOB
 }
 
-func (t *tenant) passwordTenant() bool { return t.cfg.SignUpMethod == backdoor.SignUpMethodPassword }
+func (t *tenant) passwordTenant() bool { return t.cfg.SignUpMethod == nativeauth.SignUpMethodPassword }
 
 // signUpStart: /signup/v1.0/start.
 func (e *Emulator) signUpStart(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	username := rc.f.get("username")
+	username := rc.f.get(nativeauth.ParamUsername)
 	if !validUsername(username) {
 		rc.fail(errInvalidUsername())
 		return
 	}
-	set, ae := parseChallengeTypes(rc.f.get("challenge_type"))
+	set, ae := parseChallengeTypes(rc.f.get(nativeauth.ParamChallengeType))
 	if ae != nil {
 		rc.fail(ae)
 		return
 	}
-	attrs, ae := parseAttributes(rc.f.get("attributes"))
+	attrs, ae := parseAttributes(rc.f.get(nativeauth.ParamAttributes))
 	if ae != nil {
 		rc.fail(ae)
 		return
@@ -51,7 +50,7 @@ func (e *Emulator) signUpStart(rc *reqCtx) {
 	}
 	var pw string
 	if rc.t.passwordTenant() {
-		pw = rc.f.get("password")
+		pw = rc.f.get(nativeauth.ParamPassword)
 		if pw != "" {
 			if sub := checkPassword(rc.t.cfg.PasswordPolicy, rc.t.banned, pw); sub != "" {
 				rc.fail(errPassword(sub))
@@ -64,7 +63,11 @@ func (e *Emulator) signUpStart(rc *reqCtx) {
 		rc.fail(errInvalidAttributes(bad))
 		return
 	}
-	f, tok := rc.newFlow(kindSignUp, stepSignUpStarted, username, set)
+	f, tok, ae := rc.newFlow(kindSignUp, stepSignUpStarted, username, set)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
 	f.password, f.attributes = pw, known
 	f.mu.Unlock()
 	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
@@ -131,10 +134,10 @@ func (e *Emulator) signUpContinue(rc *reqCtx) {
 			"Email one-time passcode is not enabled for the users of this tenant."))
 		return
 	}
-	gt := rc.f.get("grant_type")
+	gt := rc.f.get(nativeauth.ParamGrantType)
 	switch nativeauth.GrantType(gt) {
 	case "":
-		rc.fail(errMissing("grant_type"))
+		rc.fail(errMissing(nativeauth.ParamGrantType))
 	case nativeauth.GrantTypeOOB:
 		if f.step != stepSignUpOOBSent {
 			rc.fail(errWrongGrant(gt))
@@ -151,9 +154,9 @@ func (e *Emulator) signUpContinue(rc *reqCtx) {
 			rc.fail(errWrongGrant(gt))
 			return
 		}
-		pw := rc.f.get("password")
+		pw := rc.f.get(nativeauth.ParamPassword)
 		if pw == "" {
-			rc.fail(errMissing("password"))
+			rc.fail(errMissing(nativeauth.ParamPassword))
 			return
 		}
 		if sub := checkPassword(rc.t.cfg.PasswordPolicy, rc.t.banned, pw); sub != "" {
@@ -171,9 +174,9 @@ func (e *Emulator) signUpContinue(rc *reqCtx) {
 			rc.fail(errWrongGrant(gt))
 		}
 	case nativeauth.GrantTypeAttributes:
-		raw := rc.f.get("attributes")
+		raw := rc.f.get(nativeauth.ParamAttributes)
 		if raw == "" {
-			rc.fail(errMissing("attributes"))
+			rc.fail(errMissing(nativeauth.ParamAttributes))
 			return
 		}
 		attrs, ae := parseAttributes(raw)

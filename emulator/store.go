@@ -62,11 +62,14 @@ func (s *shardedMap[K, V]) put(k K, v V) {
 	sh.mu.Unlock()
 }
 
-func (s *shardedMap[K, V]) remove(k K) {
+// remove deletes k; it reports whether k was there.
+func (s *shardedMap[K, V]) remove(k K) bool {
 	sh := s.shard(k)
 	sh.mu.Lock()
+	_, ok := sh.m[k]
 	delete(sh.m, k)
 	sh.mu.Unlock()
+	return ok
 }
 
 // update runs fn on k's value under the shard's write lock.
@@ -135,6 +138,9 @@ type flow struct {
 	verified   bool // the email was proven with an OTP
 	challenges challengeSet
 	pollIdx    uint8
+	// oobFails counts wrong oob values against the current code; at the
+	// tenant's otp.max_attempts the code stops working (checkOTP).
+	oobFails   uint8
 	nonce      uint32
 	otpExpires int64 // unix ms
 	expires    int64 // unix ms, of the newest token
@@ -162,6 +168,15 @@ type stateData struct {
 	flows   *shardedMap[flowID, *flow]
 	outbox  *shardedMap[string, []backdoor.OutboxMessage]
 	refresh *shardedMap[string, *refreshGrant]
+
+	// liveFlows is how many records flows holds, kept beside it because
+	// counting the shards takes every lock.
+	liveFlows atomic.Int64
+	// flowsRefused counts starts refused at the live-flow bound;
+	// passcodeLockouts counts codes that stopped working at the attempt
+	// limit. Both are shown by GET /emulator/v1/stats.
+	flowsRefused     atomic.Int64
+	passcodeLockouts atomic.Int64
 }
 
 func newStateData() *stateData {

@@ -69,7 +69,7 @@ func (t *tenant) parseScopes(s string) (scopeSet, *apiError) {
 		out.list = append(out.list, sc)
 	}
 	if len(out.list) == 0 {
-		return scopeSet{}, errMissing("scope")
+		return scopeSet{}, errMissing(nativeauth.ParamScope)
 	}
 	return out, nil
 }
@@ -114,10 +114,10 @@ func (e *Emulator) token(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	gt := nativeauth.GrantType(rc.f.get("grant_type"))
+	gt := nativeauth.GrantType(rc.f.get(nativeauth.ParamGrantType))
 	switch gt {
 	case "":
-		rc.fail(errMissing("grant_type"))
+		rc.fail(errMissing(nativeauth.ParamGrantType))
 		return
 	case nativeauth.GrantTypePassword, nativeauth.GrantTypeOOB, nativeauth.GrantTypeContinuationToken, nativeauth.GrantTypeRefreshToken:
 	default:
@@ -129,7 +129,7 @@ func (e *Emulator) token(rc *reqCtx) {
 		e.refreshGrant(rc)
 		return
 	}
-	scopes, ae := rc.t.parseScopes(rc.f.get("scope"))
+	scopes, ae := rc.t.parseScopes(rc.f.get(nativeauth.ParamScope))
 	if ae == nil {
 		ae = rc.checkConsent(scopes)
 	}
@@ -153,9 +153,16 @@ func (e *Emulator) token(rc *reqCtx) {
 			rc.fail(errWrongGrant(string(gt)))
 			return
 		}
-		pw := rc.f.get("password")
+		pw := rc.f.get(nativeauth.ParamPassword)
 		if pw == "" {
-			rc.fail(errMissing("password"))
+			rc.fail(errMissing(nativeauth.ParamPassword))
+			return
+		}
+		// MSAL iOS adds username to the password grant; the pages do not
+		// list it. Sent, it must be the flow's user, as on the
+		// continuation_token grant: the token stays bound to its user.
+		if un := rc.f.get("username"); un != "" && normalizeUsername(un) != normalizeUsername(f.username) {
+			rc.fail(errUsernameMismatch())
 			return
 		}
 		u, ok := rc.d.userSnapshot(normalizeUsername(f.username))
@@ -171,7 +178,10 @@ func (e *Emulator) token(rc *reqCtx) {
 			return
 		}
 		if u.resetRequired {
-			rc.fail(newErr(nativeauth.ErrInvalidGrant, nativeauth.CodePasswordResetRequired,
+			// invalid_request, not invalid_grant: Microsoft's JS and iOS
+			// clients recognise password-reset-required only as
+			// invalid_request with 50142 (client-facts.md).
+			rc.fail(newErr(nativeauth.ErrInvalidRequest, nativeauth.CodePasswordResetRequired,
 				"The password must be reset before the user can sign in."))
 			return
 		}
@@ -189,14 +199,13 @@ func (e *Emulator) token(rc *reqCtx) {
 			rc.fail(errWrongGrant(string(gt)))
 			return
 		}
-		un := rc.f.get("username")
+		un := rc.f.get(nativeauth.ParamUsername)
 		if un == "" {
-			rc.fail(errMissing("username"))
+			rc.fail(errMissing(nativeauth.ParamUsername))
 			return
 		}
 		if normalizeUsername(un) != normalizeUsername(f.username) {
-			rc.fail(newErr(nativeauth.ErrInvalidGrant, codeInvalidOrExpiredTokens,
-				"The username does not match the continuation_token."))
+			rc.fail(errUsernameMismatch())
 			return
 		}
 	}
@@ -210,11 +219,16 @@ func (e *Emulator) token(rc *reqCtx) {
 	rc.issueTokens(u, scopes)
 }
 
+func errUsernameMismatch() *apiError {
+	return newErr(nativeauth.ErrInvalidGrant, codeInvalidOrExpiredTokens,
+		"The username does not match the continuation_token.")
+}
+
 // refreshGrant redeems a refresh token once and rotates it.
 func (e *Emulator) refreshGrant(rc *reqCtx) {
-	rt := rc.f.get("refresh_token")
+	rt := rc.f.get(nativeauth.ParamRefreshToken)
 	if rt == "" {
-		rc.fail(errMissing("refresh_token"))
+		rc.fail(errMissing(nativeauth.ParamRefreshToken))
 		return
 	}
 	invalid := func() {
@@ -228,7 +242,7 @@ func (e *Emulator) refreshGrant(rc *reqCtx) {
 	}
 	// The request is checked before the grant is redeemed: a request the
 	// tenant refuses (a mistyped scope) must not cost the app its session.
-	raw := rc.f.get("scope")
+	raw := rc.f.get(nativeauth.ParamScope)
 	if strings.TrimSpace(raw) == "" {
 		raw = strings.Join(g.scopes, " ")
 	}
@@ -315,7 +329,7 @@ func (rc *reqCtx) issueTokens(u user, sc scopeSet) {
 			expires:  rc.now.Add(rc.t.cfg.Tokens.RefreshTokenLifetime.D()).UnixMilli(),
 		})
 	}
-	if ci := rc.f.get("client_info"); ci == "1" || strings.EqualFold(ci, "true") {
+	if ci := rc.f.get(nativeauth.ParamClientInfo); ci == "1" || strings.EqualFold(ci, "true") {
 		b, _ := json.Marshal(struct {
 			UID  string `json:"uid"`
 			UTID string `json:"utid"`

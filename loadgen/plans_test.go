@@ -3,6 +3,7 @@ package loadgen
 import (
 	"testing"
 
+	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 	"github.com/ciamcheck/ciamcheck/scenarios/plans"
 )
@@ -24,7 +25,7 @@ func TestEmbeddedPlans(t *testing.T) {
 		}
 		// A tenant has one sign-up method, so a plan mixing the methods
 		// could not run anywhere.
-		methods := map[string]bool{}
+		methods := map[nativeauth.SignUpMethod]bool{}
 		for _, sc := range p.Scenarios {
 			methods[scenarios.Method(sc.Flow)] = true
 		}

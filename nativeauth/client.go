@@ -3,7 +3,6 @@ package nativeauth
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -231,37 +230,6 @@ func (c *Client) send(ctx context.Context, ep Endpoint, form url.Values) (*Respo
 	if c.ClientID == "" {
 		return nil, fmt.Errorf("nativeauth: %s: client has no ClientID", ep)
 	}
-	form.Set("client_id", c.ClientID)
+	form.Set(string(ParamClientID), c.ClientID)
 	return c.Do(ctx, ep, form)
-}
-
-// setIf sets key only when value is non-empty: the pages send optional
-// parameters only when they apply.
-func setIf(form url.Values, key, value string) {
-	if value != "" {
-		form.Set(key, value)
-	}
-}
-
-func joinChallengeTypes(cts []ChallengeType) string {
-	s := make([]string, 0, len(cts))
-	for _, ct := range cts {
-		if ct != "" {
-			s = append(s, string(ct))
-		}
-	}
-	return strings.Join(s, " ")
-}
-
-func joinSpace(s []string) string { return strings.Join(s, " ") }
-
-func encodeAttributes(a Attributes) (string, error) {
-	if len(a) == 0 {
-		return "", nil
-	}
-	b, err := json.Marshal(map[string]string(a))
-	if err != nil {
-		return "", fmt.Errorf("encode attributes: %w", err)
-	}
-	return string(b), nil
 }

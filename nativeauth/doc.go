@@ -15,7 +15,11 @@
 //   - a *ProtocolError for an answer that breaks the contract;
 //   - a transport or context error.
 //
-// Do sends any form to any endpoint for checks that need malformed requests.
+// The wire encoding is written once, here: the parameter names (Param*)
+// and each typed request's Form. A Call binds a typed request to its
+// endpoint and client_id; a check that needs a malformed request changes a
+// Call (any parameter, client_id included, through Set) and sends it with
+// Send, and Do sends any form to any endpoint.
 //
 // # Strict JSON
 //

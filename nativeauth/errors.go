@@ -172,3 +172,18 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	}
 	return max(t.Sub(now), 0), true
 }
+
+// ResponseOf returns the HTTP answer behind a failed call, if one arrived:
+// an API error and a protocol error (a 503 without an error body, a body
+// over the limit) both carry it.
+func ResponseOf(err error) *Response {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Response
+	}
+	var pe *ProtocolError
+	if errors.As(err, &pe) {
+		return pe.Response
+	}
+	return nil
+}

@@ -2,8 +2,8 @@ package nativeauth
 
 import (
 	"context"
-	"fmt"
 	"net/url"
+	"strings"
 )
 
 // Every typed method returns either a result or an error, never both. The
@@ -33,10 +33,7 @@ func decodeContinuation(resp *Response) (*ContinuationResult, error) {
 }
 
 func (c *Client) challenge(ctx context.Context, ep Endpoint, req ChallengeRequest) (*ChallengeResult, error) {
-	form := url.Values{}
-	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
-	setIf(form, "challenge_type", joinChallengeTypes(req.ChallengeTypes))
-	resp, err := c.send(ctx, ep, form)
+	resp, err := c.send(ctx, ep, req.Form())
 	if err != nil {
 		return nil, err
 	}
@@ -73,16 +70,7 @@ func decodeChallenge(resp *Response) (*ChallengeResult, error) {
 // first: when set, the tenant wants a web-based flow and nothing else in the
 // result is filled.
 func (c *Client) SignUpStart(ctx context.Context, req SignUpStartRequest) (*ContinuationResult, error) {
-	form := url.Values{}
-	setIf(form, "username", req.Username)
-	setIf(form, "challenge_type", joinChallengeTypes(req.ChallengeTypes))
-	setIf(form, "password", req.Password.Reveal())
-	attrs, err := encodeAttributes(req.Attributes)
-	if err != nil {
-		return nil, fmt.Errorf("nativeauth: %s: %w", EndpointSignUpStart, err)
-	}
-	setIf(form, "attributes", attrs)
-	return c.continuation(ctx, EndpointSignUpStart, form)
+	return c.continuation(ctx, EndpointSignUpStart, req.Form())
 }
 
 // SignUpChallenge calls /signup/v1.0/challenge. Callers must check
@@ -97,26 +85,13 @@ func (c *Client) SignUpChallenge(ctx context.Context, req ChallengeRequest) (*Ch
 // An attributes_required, credential_required or verification_required
 // answer is an *Error carrying the continuation token to go on with.
 func (c *Client) SignUpContinue(ctx context.Context, req SignUpContinueRequest) (*ContinuationResult, error) {
-	form := url.Values{}
-	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
-	setIf(form, "grant_type", string(req.GrantType))
-	setIf(form, "oob", req.OOB.Reveal())
-	setIf(form, "password", req.Password.Reveal())
-	attrs, err := encodeAttributes(req.Attributes)
-	if err != nil {
-		return nil, fmt.Errorf("nativeauth: %s: %w", EndpointSignUpContinue, err)
-	}
-	setIf(form, "attributes", attrs)
-	return c.continuation(ctx, EndpointSignUpContinue, form)
+	return c.continuation(ctx, EndpointSignUpContinue, req.Form())
 }
 
 // SignInInitiate calls /oauth2/v2.0/initiate. Callers must check
 // result.Redirect first.
 func (c *Client) SignInInitiate(ctx context.Context, req InitiateRequest) (*ContinuationResult, error) {
-	form := url.Values{}
-	setIf(form, "username", req.Username)
-	setIf(form, "challenge_type", joinChallengeTypes(req.ChallengeTypes))
-	return c.continuation(ctx, EndpointSignInInitiate, form)
+	return c.continuation(ctx, EndpointSignInInitiate, req.Form())
 }
 
 // SignInChallenge calls /oauth2/v2.0/challenge. Callers must check
@@ -129,18 +104,7 @@ func (c *Client) SignInChallenge(ctx context.Context, req ChallengeRequest) (*Ch
 // (sign-in), continuation_token (after sign-up or reset) and refresh_token.
 // The pages define no redirect here; one is a *ProtocolError.
 func (c *Client) Token(ctx context.Context, req TokenRequest) (*TokenResult, error) {
-	form := url.Values{}
-	setIf(form, "grant_type", string(req.GrantType))
-	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
-	setIf(form, "username", req.Username)
-	setIf(form, "password", req.Password.Reveal())
-	setIf(form, "oob", req.OOB.Reveal())
-	setIf(form, "refresh_token", req.RefreshToken.Reveal())
-	setIf(form, "scope", joinScopes(req.Scopes))
-	if req.ClientInfo {
-		form.Set("client_info", "1")
-	}
-	resp, err := c.send(ctx, EndpointToken, form)
+	resp, err := c.send(ctx, EndpointToken, req.Form())
 	if err != nil {
 		return nil, err
 	}
@@ -175,10 +139,7 @@ func decodeToken(resp *Response) (*TokenResult, error) {
 // ResetStart calls /resetpassword/v1.0/start. Callers must check
 // result.Redirect first.
 func (c *Client) ResetStart(ctx context.Context, req ResetStartRequest) (*ContinuationResult, error) {
-	form := url.Values{}
-	setIf(form, "username", req.Username)
-	setIf(form, "challenge_type", joinChallengeTypes(req.ChallengeTypes))
-	return c.continuation(ctx, EndpointResetStart, form)
+	return c.continuation(ctx, EndpointResetStart, req.Form())
 }
 
 // ResetChallenge calls /resetpassword/v1.0/challenge. Callers must check
@@ -190,11 +151,7 @@ func (c *Client) ResetChallenge(ctx context.Context, req ChallengeRequest) (*Cha
 // ResetContinue calls /resetpassword/v1.0/continue with grant_type oob.
 // The pages define no redirect here; one is a *ProtocolError.
 func (c *Client) ResetContinue(ctx context.Context, req ResetContinueRequest) (*ResetContinueResult, error) {
-	form := url.Values{}
-	form.Set("grant_type", string(GrantTypeOOB))
-	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
-	setIf(form, "oob", req.OOB.Reveal())
-	resp, err := c.send(ctx, EndpointResetContinue, form)
+	resp, err := c.send(ctx, EndpointResetContinue, req.Form())
 	if err != nil {
 		return nil, err
 	}
@@ -219,10 +176,7 @@ func decodeResetContinue(resp *Response) (*ResetContinueResult, error) {
 // ResetSubmit calls /resetpassword/v1.0/submit with the new password. The
 // pages define no redirect here; one is a *ProtocolError.
 func (c *Client) ResetSubmit(ctx context.Context, req ResetSubmitRequest) (*ResetSubmitResult, error) {
-	form := url.Values{}
-	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
-	setIf(form, "new_password", req.NewPassword.Reveal())
-	resp, err := c.send(ctx, EndpointResetSubmit, form)
+	resp, err := c.send(ctx, EndpointResetSubmit, req.Form())
 	if err != nil {
 		return nil, err
 	}
@@ -249,9 +203,7 @@ func decodeResetSubmit(resp *Response) (*ResetSubmitResult, error) {
 // continuation token is present once the status is succeeded: a succeeded
 // answer without one is a *ProtocolError.
 func (c *Client) ResetPollCompletion(ctx context.Context, req PollRequest) (*PollResult, error) {
-	form := url.Values{}
-	setIf(form, "continuation_token", req.ContinuationToken.Reveal())
-	resp, err := c.send(ctx, EndpointResetPollCompletion, form)
+	resp, err := c.send(ctx, EndpointResetPollCompletion, req.Form())
 	if err != nil {
 		return nil, err
 	}
@@ -288,5 +240,5 @@ func joinScopes(scopes []string) string {
 			out = append(out, s)
 		}
 	}
-	return joinSpace(out)
+	return strings.Join(out, " ")
 }

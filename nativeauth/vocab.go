@@ -136,3 +136,19 @@ const (
 	CodeThrottled              = 50196   // AADSTS50196, Entra's throttling code (MSAL docs), not on the pages
 	CodeServiceUnavailable     = 90033   // AADSTS90033, a transient error, not on the pages
 )
+
+// SignUpMethod is the sign-up method a tenant's user flow offers: email
+// with password, or email one-time passcode; sign-in and password reset
+// follow it. The pages document each on its own page. It lives here, below
+// everything, because every layer names it — the emulator's configuration,
+// the target profile, the catalog, the suites and the scenarios — and this
+// is the one package all of them may import.
+type SignUpMethod string
+
+const (
+	SignUpMethodPassword SignUpMethod = "password" // email with password
+	SignUpMethodOTP      SignUpMethod = "otp"      // email one-time passcode
+)
+
+// SignUpMethods lists both methods.
+var SignUpMethods = []SignUpMethod{SignUpMethodPassword, SignUpMethodOTP}

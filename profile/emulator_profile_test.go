@@ -1,10 +1,11 @@
 package profile
 
 import (
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+
 	"testing"
 
 	"github.com/ciamcheck/ciamcheck/emulator"
-	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 )
 
 func TestEmulatorProfileRoundTrips(t *testing.T) {
@@ -21,7 +22,7 @@ func TestEmulatorProfileRoundTrips(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := emulator.DefaultConfig()
 			cfg.Backdoor.Disabled = !tc.backdoor
-			cfg.SignUpMethod = backdoor.SignUpMethodOTP
+			cfg.SignUpMethod = nativeauth.SignUpMethodOTP
 			b, err := EmulatorProfile(base, cfg).YAML()
 			if err != nil {
 				t.Fatal(err)
@@ -36,7 +37,7 @@ func TestEmulatorProfileRoundTrips(t *testing.T) {
 			if p.ClientID != emulator.DefaultNativeClientID || p.DisabledClientID == "" || p.ConfidentialClientID == "" || p.UnconsentedScope != cfg.Apps[0].NoConsent[0] {
 				t.Errorf("clients %q %q %q, unconsented scope %q", p.ClientID, p.DisabledClientID, p.ConfidentialClientID, p.UnconsentedScope)
 			}
-			if p.Expect.SignUpMethod != SignUpOTP || p.Expect.CodeLength != cfg.OTP.CodeLength || len(p.Expect.Attributes) != len(cfg.Attributes) {
+			if p.Expect.SignUpMethod != nativeauth.SignUpMethodOTP || p.Expect.CodeLength != cfg.OTP.CodeLength || len(p.Expect.Attributes) != len(cfg.Attributes) {
 				t.Errorf("expectations %+v", p.Expect)
 			}
 		})

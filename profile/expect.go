@@ -3,6 +3,7 @@ package profile
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
@@ -13,11 +14,11 @@ import (
 // specs depend on it: which sign-up method, which attributes are required,
 // what the password policy refuses.
 type Expectations struct {
-	SignUpMethod   string          `yaml:"signup_method" json:"signup_method"`
-	SSPR           bool            `yaml:"sspr" json:"sspr"`
-	Attributes     []AttributeSpec `yaml:"attributes,omitempty" json:"attributes,omitempty"`
-	PasswordPolicy PasswordPolicy  `yaml:"password_policy" json:"password_policy"`
-	CodeLength     int             `yaml:"code_length" json:"code_length"`
+	SignUpMethod   nativeauth.SignUpMethod `yaml:"signup_method" json:"signup_method"`
+	SSPR           bool                    `yaml:"sspr" json:"sspr"`
+	Attributes     []AttributeSpec         `yaml:"attributes,omitempty" json:"attributes,omitempty"`
+	PasswordPolicy PasswordPolicy          `yaml:"password_policy" json:"password_policy"`
+	CodeLength     int                     `yaml:"code_length" json:"code_length"`
 }
 
 // AttributeSpec is one attribute the sign-up user flow collects. Value, when
@@ -40,7 +41,7 @@ type PasswordPolicy struct {
 
 func (e *Expectations) applyDefaults() {
 	if e.SignUpMethod == "" {
-		e.SignUpMethod = SignUpPassword
+		e.SignUpMethod = nativeauth.SignUpMethodPassword
 	}
 	// Entra's documented limits: "fewer than 8", "longer than 256".
 	if e.PasswordPolicy.MinLength == 0 {
@@ -64,8 +65,8 @@ func (e *Expectations) validate(field string) []error {
 	bad := func(f, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s.%s: %s", field, f, fmt.Sprintf(format, args...)))
 	}
-	if e.SignUpMethod != SignUpPassword && e.SignUpMethod != SignUpOTP {
-		bad("signup_method", "%q is not %q or %q", e.SignUpMethod, SignUpPassword, SignUpOTP)
+	if !slices.Contains(nativeauth.SignUpMethods, e.SignUpMethod) {
+		bad("signup_method", "%q is not %q or %q", e.SignUpMethod, nativeauth.SignUpMethodPassword, nativeauth.SignUpMethodOTP)
 	}
 	pp := e.PasswordPolicy
 	if pp.MinLength < 1 || pp.MaxLength < pp.MinLength {

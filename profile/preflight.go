@@ -165,7 +165,7 @@ func compareExpect(x Expectations, cfg backdoor.Config) error {
 		return &PreflightError{"expect." + key, fmt.Errorf("the profile expects %v, the target is configured with %v", want, got)}
 	}
 	switch {
-	case string(x.SignUpMethod) != cfg.SignUpMethod:
+	case x.SignUpMethod != cfg.SignUpMethod:
 		return mismatch("signup_method", x.SignUpMethod, cfg.SignUpMethod)
 	case x.SSPR != cfg.SSPR.Enabled:
 		return mismatch("sspr", x.SSPR, cfg.SSPR.Enabled)

@@ -3,6 +3,7 @@ package profile
 import (
 	"context"
 	"errors"
+	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -75,7 +76,7 @@ func TestPreflight(t *testing.T) {
 			p.Capabilities.Backdoor = false
 			p.OTP = OTPSpec{Source: OTPPrompt}
 		}, "expect.code_length", "code_length 8"},
-		{"wrong sign-up method", func(p *Profile, _ *backdoor.Config) { p.Expect.SignUpMethod = SignUpOTP }, "expect.signup_method", "configured with password"},
+		{"wrong sign-up method", func(p *Profile, _ *backdoor.Config) { p.Expect.SignUpMethod = nativeauth.SignUpMethodOTP }, "expect.signup_method", "configured with password"},
 		{"required attribute missing from the profile", func(_ *Profile, c *backdoor.Config) {
 			c.Attributes = append(c.Attributes, backdoor.Attribute{Name: "postalCode", Required: true})
 		}, "expect.attributes", "postalCode"},

@@ -1,8 +1,10 @@
 // Package profile reads a target profile, which describes the system under
 // test (the embedded emulator or a real tenant), and opens it: a client for
 // its API, a source of one-time passcodes, what the tenant is expected to do
-// and what the target can do for tests. (It was named target/, which build
-// tools and ignore templates read as build output.)
+// (Expectations, the one shape the suites use) and what the target can do
+// for tests: the Capability vocabulary the catalog's entries need and
+// Require answers. (It was named target/, which build tools and ignore
+// templates read as build output.)
 package profile
 
 import (
@@ -35,12 +37,6 @@ const (
 	OTPExec   = "exec"
 	OTPPrompt = "prompt"
 	// OTPIMAP ("imap") is in imap.go.
-)
-
-// Sign-up methods a tenant's user flow can have.
-const (
-	SignUpPassword = "password"
-	SignUpOTP      = "otp"
 )
 
 // Profile is a target profile as written in YAML. The zero value is not
@@ -99,6 +95,11 @@ type OTPSpec struct {
 // emulator has everything.
 type CapsSpec struct {
 	Backdoor bool `yaml:"backdoor" json:"backdoor"`
+	// BackdoorTokenEnv names the environment variable holding the bearer
+	// token of an emulator that serves its backdoor beyond loopback
+	// (`ciamcheck emulator --backdoor-token`); the token itself never goes
+	// in the profile.
+	BackdoorTokenEnv string `yaml:"backdoor_token_env,omitempty" json:"backdoor_token_env,omitempty"`
 }
 
 // Duration is a time.Duration written as Go duration text ("60s").
@@ -242,6 +243,9 @@ func (p *Profile) Validate() error {
 		if p.BaseURL != "" {
 			bad("base_url", "not used with kind emulator (the emulator listens on a free loopback port); use kind tenant for an emulator elsewhere")
 		}
+		if p.Capabilities.BackdoorTokenEnv != "" {
+			bad("capabilities.backdoor_token_env", "not used with kind emulator (its backdoor is on loopback); use kind tenant for an emulator elsewhere")
+		}
 	case KindTenant:
 		if p.EmulatorConfig != "" {
 			bad("emulator_config", "only used with kind emulator")
@@ -266,6 +270,14 @@ func (p *Profile) Validate() error {
 		}
 		if p.OTP.Source == OTPOutbox && !p.Capabilities.Backdoor {
 			bad("otp.source", "outbox needs capabilities.backdoor: true (an emulator elsewhere)")
+		}
+		if env := p.Capabilities.BackdoorTokenEnv; env != "" {
+			if !p.Capabilities.Backdoor {
+				bad("capabilities.backdoor_token_env", "only used with capabilities.backdoor: true")
+			}
+			if !envNameRE.MatchString(env) {
+				bad("capabilities.backdoor_token_env", "%q is not an environment variable name (the token itself never goes in the profile)", env)
+			}
 		}
 	default:
 		bad("kind", "%q is not %q or %q", p.Kind, KindEmulator, KindTenant)

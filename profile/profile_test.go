@@ -1,6 +1,8 @@
 package profile
 
 import (
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,7 +44,7 @@ func TestLoadFiles(t *testing.T) {
 			t.Errorf("command = %q", got)
 		}
 		e := p.Expect
-		if e.SignUpMethod != SignUpOTP || !e.SSPR || e.CodeLength != 6 || e.PasswordPolicy.MinLength != 10 || e.PasswordPolicy.History != 2 {
+		if e.SignUpMethod != nativeauth.SignUpMethodOTP || !e.SSPR || e.CodeLength != 6 || e.PasswordPolicy.MinLength != 10 || e.PasswordPolicy.History != 2 {
 			t.Errorf("expect = %+v", e)
 		}
 		if len(e.Attributes) != 2 || !e.Attributes[0].Required || e.Attributes[1].Regex == "" || e.Attributes[0].Type != "string" {
@@ -104,6 +106,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad regex", strings.Replace(tenant, "expect: {}", "expect: {attributes: [{name: a, regex: \"[\"}]}", 1), "expect.attributes[0].regex"},
 		{"value not matching regex", strings.Replace(tenant, "expect: {}", "expect: {attributes: [{name: a, regex: \"^[0-9]+$\", value: x}]}", 1), "expect.attributes[0].value"},
 		{"duplicate attribute", strings.Replace(tenant, "expect: {}", "expect: {attributes: [{name: a}, {name: a}]}", 1), "expect.attributes[1].name"},
+		{"backdoor token in place of env", tenant + "capabilities: {backdoor: true, backdoor_token_env: \"s3cret token!\"}", "capabilities.backdoor_token_env"},
+		{"backdoor token env without backdoor", tenant + "capabilities: {backdoor_token_env: TOKEN}", "capabilities.backdoor_token_env"},
+		{"backdoor token env on kind emulator", "kind: emulator\ncapabilities: {backdoor_token_env: TOKEN}", "capabilities.backdoor_token_env"},
 		{"two documents", "kind: emulator\n---\nkind: tenant\n", "one YAML document"},
 		{"not a mapping", "- kind: emulator", "decode"},
 	}

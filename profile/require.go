@@ -2,68 +2,96 @@ package profile
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
-// Capability names a spec can Require.
+// Capability is something a target must offer for a check to run: a
+// backdoor, a client of some kind, a tenant configured some way. A check
+// whose target lacks one skips with the reason, and the report shows it.
+//
+// The type lives here because this package is what answers it (Require,
+// from the opened target), and it is the lowest package that the catalog,
+// which names what each entry needs, and the suites, which ask, may both
+// import; nativeauth is lower still but holds the API's own vocabulary,
+// which has no notion of a test target.
+type Capability string
+
 const (
-	NeedBackdoor           = "backdoor"
-	NeedClock              = "clock"
-	NeedOutbox             = "outbox"
-	NeedDisabledClient     = "disabled-client"
-	NeedConfidentialClient = "confidential-client"
-	NeedSignUpPassword     = "signup:password"
-	NeedSignUpOTP          = "signup:otp"
-	NeedSSPR               = "sspr"
-	NeedNoSSPR             = "no-sspr"
-	NeedRequiredAttributes = "required-attributes"
-	NeedOptionalAttributes = "optional-attributes"
-	NeedAttributeRegex     = "attribute-regex"
-	NeedBannedPassword     = "banned-password"
-	NeedPasswordHistory    = "password-history"
-	NeedExistingUser       = "existing-user"
+	CapBackdoor           Capability = "backdoor"            // the emulator's backdoor API
+	CapOutbox             Capability = "outbox"              // passcodes come from the emulator outbox
+	CapDisabledClient     Capability = "disabled-client"     // a client without native authentication
+	CapConfidentialClient Capability = "confidential-client" // a client that is not public
+	CapClock              Capability = "backdoor:clock"      // move the target's clock (expiry)
+	CapPollControl        Capability = "backdoor:poll"       // hold or fail a password reset
+	CapFaults             Capability = "backdoor:faults"     // inject redirects, creation failures
+	CapSignUpPassword     Capability = "signup:password"     // sign-up with email and password
+	CapSignUpOTP          Capability = "signup:otp"          // sign-up with email one-time passcode
+	CapSignInPassword     Capability = "signin:password"     // a user who signs in with a password
+	CapSignInOTP          Capability = "signin:otp"          // a user who signs in with a one-time passcode
+	CapSSPR               Capability = "sspr"                // self-service password reset enabled
+	CapRequiredAttributes Capability = "required-attributes" // the user flow has required attributes
+	CapOptionalAttributes Capability = "optional-attributes" // the user flow has optional attributes
+	CapAttributeRegex     Capability = "attribute-regex"     // an attribute with a validation regex
+	CapExistingUser       Capability = "existing-user"       // a user the suite may sign in or reset
+	CapBannedPasswords    Capability = "password-policy:banned"
+	CapPasswordHistory    Capability = "password-history"
+	CapScopeUnconsented   Capability = "scope:unconsented" // an API scope the client has no consent for
+	CapOTPDisabledTenant  Capability = "tenant:email-otp-disabled"
+	CapSSPRDisabledTenant Capability = "tenant:sspr-disabled"
 )
+
+// IsBackdoor reports whether c is offered only by a target with a test
+// backdoor (the emulator), never by a plain tenant.
+func (c Capability) IsBackdoor() bool { return strings.HasPrefix(string(c), "backdoor") }
 
 // needs maps each capability to a test of the target and the reason shown
 // when the target lacks it.
-var needs = map[string]struct {
+var needs = map[Capability]struct {
 	has    func(*Target) bool
 	reason string
 }{
-	NeedBackdoor:           {func(t *Target) bool { return t.Caps.Backdoor }, "target has no emulator backdoor (only the emulator has one; set capabilities.backdoor for an emulator elsewhere)"},
-	NeedClock:              {func(t *Target) bool { return t.Caps.Clock }, "target's clock cannot be moved (needs the emulator backdoor)"},
-	NeedOutbox:             {func(t *Target) bool { return t.Profile.OTP.Source == OTPOutbox }, "passcodes do not come from the emulator outbox (otp.source is not outbox)"},
-	NeedDisabledClient:     {func(t *Target) bool { return t.Caps.DisabledClientID != "" }, "target has no client with native auth disabled (set disabled_client_id in the profile)"},
-	NeedConfidentialClient: {func(t *Target) bool { return t.Caps.ConfidentialClientID != "" }, "target has no confidential client (set confidential_client_id in the profile)"},
-	NeedSignUpPassword:     {func(t *Target) bool { return t.Expect.SignUpMethod == SignUpPassword }, "tenant's sign-up method is not email with password (expect.signup_method)"},
-	NeedSignUpOTP:          {func(t *Target) bool { return t.Expect.SignUpMethod == SignUpOTP }, "tenant's sign-up method is not email one-time passcode (expect.signup_method)"},
-	NeedSSPR:               {func(t *Target) bool { return t.Expect.SSPR }, "tenant does not have self-service password reset enabled (expect.sspr)"},
-	NeedNoSSPR:             {func(t *Target) bool { return !t.Expect.SSPR }, "tenant has self-service password reset enabled (expect.sspr)"},
-	NeedRequiredAttributes: {func(t *Target) bool { return t.Expect.hasAttr(func(a AttributeSpec) bool { return a.Required }) }, "tenant collects no required attribute at sign-up (expect.attributes)"},
-	NeedOptionalAttributes: {func(t *Target) bool { return t.Expect.hasAttr(func(a AttributeSpec) bool { return !a.Required }) }, "tenant collects no optional attribute at sign-up (expect.attributes)"},
-	NeedAttributeRegex:     {func(t *Target) bool { return t.Expect.hasAttr(func(a AttributeSpec) bool { return a.Regex != "" }) }, "no attribute has a validation regex (expect.attributes[].regex)"},
-	NeedBannedPassword:     {func(t *Target) bool { return len(t.Expect.PasswordPolicy.Banned) > 0 }, "no banned password word is known (expect.password_policy.banned)"},
-	NeedPasswordHistory:    {func(t *Target) bool { return t.Expect.PasswordPolicy.History > 0 }, "tenant keeps no password history (expect.password_policy.history)"},
-	NeedExistingUser:       {func(t *Target) bool { return len(t.Existing) > 0 }, "profile names no existing user (users.existing)"},
+	CapBackdoor:           {func(t *Target) bool { return t.Caps.Backdoor }, "target has no emulator backdoor (only the emulator has one; set capabilities.backdoor for an emulator elsewhere)"},
+	CapClock:              {func(t *Target) bool { return t.Caps.Clock }, "target's clock cannot be moved (needs the emulator backdoor)"},
+	CapPollControl:        {(*Target).hasBackdoor, "the target has no backdoor to hold or fail a password reset"},
+	CapFaults:             {(*Target).hasBackdoor, "the target has no backdoor to make the tenant change its method mid-flow or fail an account creation"},
+	CapOTPDisabledTenant:  {(*Target).hasBackdoor, "the target is a tenant with email one-time passcode enabled and no backdoor to turn it off; the case needs one where it is not"},
+	CapSSPRDisabledTenant: {func(t *Target) bool { return !t.Expect.SSPR || t.hasBackdoor() }, "the tenant has self-service password reset enabled and no backdoor to turn it off"},
+	CapOutbox:             {func(t *Target) bool { return t.Profile.OTP.Source == OTPOutbox }, "passcodes do not come from the emulator outbox (otp.source is not outbox)"},
+	CapDisabledClient:     {func(t *Target) bool { return t.Caps.DisabledClientID != "" }, "target has no client with native auth disabled (set disabled_client_id in the profile)"},
+	CapConfidentialClient: {func(t *Target) bool { return t.Caps.ConfidentialClientID != "" }, "target has no confidential client (set confidential_client_id in the profile)"},
+	CapScopeUnconsented:   {func(t *Target) bool { return t.Caps.UnconsentedScope != "" }, "the target profile names no API scope the client has no consent for (unconsented_scope)"},
+	CapSignUpPassword:     {func(t *Target) bool { return t.Expect.SignUpMethod == nativeauth.SignUpMethodPassword }, "tenant's sign-up method is not email with password (expect.signup_method)"},
+	CapSignInPassword:     {func(t *Target) bool { return t.Expect.SignUpMethod == nativeauth.SignUpMethodPassword }, "tenant's users do not sign in with a password (expect.signup_method)"},
+	CapSignUpOTP:          {func(t *Target) bool { return t.Expect.SignUpMethod == nativeauth.SignUpMethodOTP }, "tenant's sign-up method is not email one-time passcode (expect.signup_method)"},
+	CapSignInOTP:          {func(t *Target) bool { return t.Expect.SignUpMethod == nativeauth.SignUpMethodOTP }, "tenant's users do not sign in with a one-time passcode (expect.signup_method)"},
+	CapSSPR:               {func(t *Target) bool { return t.Expect.SSPR }, "tenant does not have self-service password reset enabled (expect.sspr)"},
+	CapRequiredAttributes: {func(t *Target) bool { return t.Expect.hasAttr(func(a AttributeSpec) bool { return a.Required }) }, "tenant collects no required attribute at sign-up (expect.attributes)"},
+	CapOptionalAttributes: {func(t *Target) bool { return t.Expect.hasAttr(func(a AttributeSpec) bool { return !a.Required }) }, "tenant collects no optional attribute at sign-up (expect.attributes)"},
+	CapAttributeRegex:     {func(t *Target) bool { return t.Expect.hasAttr(func(a AttributeSpec) bool { return a.Regex != "" }) }, "no attribute has a validation regex (expect.attributes[].regex)"},
+	CapBannedPasswords:    {func(t *Target) bool { return len(t.Expect.PasswordPolicy.Banned) > 0 }, "no banned password word is known (expect.password_policy.banned)"},
+	CapPasswordHistory:    {func(t *Target) bool { return t.Expect.PasswordPolicy.History > 0 }, "tenant keeps no password history (expect.password_policy.history)"},
+	// Users are made by sign-up when the profile names none.
+	CapExistingUser: {func(t *Target) bool { return len(t.Existing) > 0 || t.OTP != nil }, "the profile names no existing user (users.existing) and has no OTP source to sign one up"},
 }
+
+// hasBackdoor reports whether the target's configuration can be changed
+// through the emulator's backdoor.
+func (t *Target) hasBackdoor() bool { return t.Caps.Backdoor && t.Backdoor != nil }
 
 func (e Expectations) hasAttr(f func(AttributeSpec) bool) bool {
-	for _, a := range e.Attributes {
-		if f(a) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(e.Attributes, f)
 }
 
-// Needs lists the capability names Require understands.
-func Needs() []string {
-	out := make([]string, 0, len(needs))
+// KnownCapabilities lists every capability Require understands, sorted.
+func KnownCapabilities() []Capability {
+	out := make([]Capability, 0, len(needs))
 	for k := range needs {
 		out = append(out, k)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 
@@ -71,13 +99,13 @@ func Needs() []string {
 // has not, reason says which ones are missing and how to provide them, for
 // a Ginkgo Skip. An unknown name is a missing capability (a typo must not
 // make a spec run where it cannot pass).
-func (t *Target) Require(names ...string) (ok bool, reason string) {
+func (t *Target) Require(caps ...Capability) (ok bool, reason string) {
 	var missing []string
-	for _, n := range names {
-		need, known := needs[n]
+	for _, c := range caps {
+		need, known := needs[c]
 		switch {
 		case !known:
-			missing = append(missing, fmt.Sprintf("unknown capability %q (known: %s)", n, strings.Join(Needs(), ", ")))
+			missing = append(missing, fmt.Sprintf("unknown capability %q", c))
 		case !need.has(t):
 			missing = append(missing, need.reason)
 		}

@@ -1,6 +1,8 @@
 package profile
 
 import (
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+
 	"strings"
 	"testing"
 )
@@ -9,35 +11,35 @@ func TestRequire(t *testing.T) {
 	emu := &Target{
 		Profile: Default(),
 		Caps:    Capabilities{Backdoor: true, Clock: true, DisabledClientID: "d", ConfidentialClientID: "c"},
-		Expect: Expectations{SignUpMethod: SignUpPassword, SSPR: true,
+		Expect: Expectations{SignUpMethod: nativeauth.SignUpMethodPassword, SSPR: true,
 			Attributes:     []AttributeSpec{{Name: "displayName", Required: true}, {Name: "age", Regex: "^[0-9]+$"}},
 			PasswordPolicy: PasswordPolicy{Banned: []string{"contoso"}, History: 3}},
 	}
 	bare := &Target{
 		Profile: &Profile{Kind: KindTenant, OTP: OTPSpec{Source: OTPPrompt}},
-		Expect:  Expectations{SignUpMethod: SignUpOTP},
+		Expect:  Expectations{SignUpMethod: nativeauth.SignUpMethodOTP},
 	}
 	tests := []struct {
 		name   string
 		t      *Target
-		needs  []string
+		needs  []Capability
 		ok     bool
 		reason string
 	}{
 		{"nothing needed", bare, nil, true, ""},
-		{"emulator has backdoor", emu, []string{NeedBackdoor, NeedClock, NeedOutbox}, true, ""},
-		{"emulator clients", emu, []string{NeedDisabledClient, NeedConfidentialClient}, true, ""},
-		{"emulator tenant config", emu, []string{NeedSignUpPassword, NeedSSPR, NeedRequiredAttributes, NeedOptionalAttributes, NeedAttributeRegex, NeedBannedPassword, NeedPasswordHistory}, true, ""},
-		{"emulator is not otp sign-up", emu, []string{NeedSignUpOTP}, false, "expect.signup_method"},
-		{"tenant lacks backdoor", bare, []string{NeedBackdoor}, false, "no emulator backdoor"},
-		{"tenant lacks disabled client", bare, []string{NeedDisabledClient}, false, "set disabled_client_id in the profile"},
-		{"tenant lacks confidential client", bare, []string{NeedConfidentialClient}, false, "confidential_client_id"},
-		{"tenant otp sign-up", bare, []string{NeedSignUpOTP, NeedNoSSPR}, true, ""},
-		{"tenant no sspr", bare, []string{NeedSSPR}, false, "expect.sspr"},
-		{"tenant not outbox", bare, []string{NeedOutbox}, false, "otp.source"},
-		{"tenant no existing user", bare, []string{NeedExistingUser}, false, "users.existing"},
-		{"several missing are all named", bare, []string{NeedBackdoor, NeedRequiredAttributes}, false, "elsewhere); tenant collects no required attribute"},
-		{"unknown name", emu, []string{"backdor"}, false, `unknown capability "backdor"`},
+		{"emulator has backdoor", emu, []Capability{CapBackdoor, CapClock, CapOutbox}, true, ""},
+		{"emulator clients", emu, []Capability{CapDisabledClient, CapConfidentialClient}, true, ""},
+		{"emulator tenant config", emu, []Capability{CapSignUpPassword, CapSSPR, CapRequiredAttributes, CapOptionalAttributes, CapAttributeRegex, CapBannedPasswords, CapPasswordHistory}, true, ""},
+		{"emulator is not otp sign-up", emu, []Capability{CapSignUpOTP}, false, "expect.signup_method"},
+		{"tenant lacks backdoor", bare, []Capability{CapBackdoor}, false, "no emulator backdoor"},
+		{"tenant lacks disabled client", bare, []Capability{CapDisabledClient}, false, "set disabled_client_id in the profile"},
+		{"tenant lacks confidential client", bare, []Capability{CapConfidentialClient}, false, "confidential_client_id"},
+		{"tenant otp sign-up", bare, []Capability{CapSignUpOTP, CapSSPRDisabledTenant}, true, ""},
+		{"tenant no sspr", bare, []Capability{CapSSPR}, false, "expect.sspr"},
+		{"tenant not outbox", bare, []Capability{CapOutbox}, false, "otp.source"},
+		{"tenant no existing user", bare, []Capability{CapExistingUser}, false, "users.existing"},
+		{"several missing are all named", bare, []Capability{CapBackdoor, CapRequiredAttributes}, false, "elsewhere); tenant collects no required attribute"},
+		{"unknown name", emu, []Capability{"backdor"}, false, `unknown capability "backdor"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,7 +52,7 @@ func TestRequire(t *testing.T) {
 			}
 		})
 	}
-	for _, n := range Needs() {
+	for _, n := range KnownCapabilities() {
 		if _, ok := needs[n]; !ok {
 			t.Errorf("Needs lists %q that Require does not know", n)
 		}

@@ -122,8 +122,12 @@ func Open(ctx context.Context, p *Profile) (*Target, error) {
 		}
 	}
 	t.Caps.ExistingUsers = len(t.Existing)
+	token, err := backdoorToken(p.Capabilities.BackdoorTokenEnv)
+	if err != nil {
+		return nil, fmt.Errorf("open target: %w", err)
+	}
 	if host != "" {
-		t.Backdoor = &backdoor.Client{BaseURL: host, HTTPClient: t.HTTPClient}
+		t.Backdoor = &backdoor.Client{BaseURL: host, HTTPClient: t.HTTPClient, Token: token}
 	}
 	t.Client = t.ClientFor(t.ClientID)
 	switch p.OTP.Source {

@@ -68,13 +68,13 @@ func TestOpenEmulator(t *testing.T) {
 		t.Errorf("Caps = %+v, want %+v", tg.Caps, want)
 	}
 	e := tg.Expect
-	if e.SignUpMethod != SignUpPassword || !e.SSPR || e.CodeLength != 8 || e.PasswordPolicy.MinLength != 8 || e.PasswordPolicy.History != 3 || len(e.PasswordPolicy.Banned) != 2 {
+	if e.SignUpMethod != nativeauth.SignUpMethodPassword || !e.SSPR || e.CodeLength != 8 || e.PasswordPolicy.MinLength != 8 || e.PasswordPolicy.History != 3 || len(e.PasswordPolicy.Banned) != 2 {
 		t.Errorf("Expect = %+v", e)
 	}
 	if ra := e.RequiredAttributes(); len(ra) != 1 || ra["displayName"] == "" {
 		t.Errorf("required attributes = %v", ra)
 	}
-	if ok, reason := tg.Require(NeedBackdoor, NeedDisabledClient, NeedConfidentialClient, NeedSignUpPassword, NeedSSPR, NeedAttributeRegex); !ok {
+	if ok, reason := tg.Require(CapBackdoor, CapDisabledClient, CapConfidentialClient, CapSignUpPassword, CapSSPR, CapAttributeRegex); !ok {
 		t.Errorf("emulator lacks a capability: %s", reason)
 	}
 	s := tg.Summary()
@@ -181,10 +181,10 @@ func TestOpenEmulatorConfigBesideProfile(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	defer tg.Close()
-	if tg.Expect.SignUpMethod != SignUpOTP || tg.Expect.CodeLength != 6 {
+	if tg.Expect.SignUpMethod != nativeauth.SignUpMethodOTP || tg.Expect.CodeLength != 6 {
 		t.Fatalf("Expect = %+v, want the emulator config's otp sign-up with 6-digit codes", tg.Expect)
 	}
-	if ok, _ := tg.Require(NeedSignUpOTP); !ok {
+	if ok, _ := tg.Require(CapSignUpOTP); !ok {
 		t.Fatal("Require(signup:otp) false on an otp tenant")
 	}
 }

@@ -25,18 +25,3 @@ func asAPIError(err error) (apiError, bool) {
 		continuationToken: e.ContinuationToken,
 	}, true
 }
-
-// responseOf returns the HTTP answer behind a failed call, if one arrived:
-// an API error or a protocol error (a 503 without an error body, a body
-// over the limit) both carry it.
-func responseOf(err error) *nativeauth.Response {
-	var e *nativeauth.Error
-	if errors.As(err, &e) {
-		return e.Response
-	}
-	var pe *nativeauth.ProtocolError
-	if errors.As(err, &pe) {
-		return pe.Response
-	}
-	return nil
-}

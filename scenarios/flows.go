@@ -64,10 +64,9 @@ type Config struct {
 	// ChallengeTypes overrides, per flow name, the challenge_type list the
 	// flow advertises (defaults: DefaultChallengeTypes).
 	ChallengeTypes map[string][]nativeauth.ChallengeType
-	// SignUpMethod is the tenant's sign-up method (MethodPassword or
-	// MethodOTP), when known. A flow built for the other method is refused
+	// SignUpMethod is the tenant's sign-up method, when known. A flow built for the other method is refused
 	// up front: the tenant would answer every iteration with a redirect.
-	SignUpMethod string
+	SignUpMethod nativeauth.SignUpMethod
 	// Pool holds users for sign-in and reset; Setup fills it. Flows that
 	// need it create an empty one when nil.
 	Pool *UserPool
@@ -109,23 +108,16 @@ var constructors = map[string]func(*Config) Flow{
 	FlowSSPRResend:     func(c *Config) Flow { return &sspr{cfg: c, name: FlowSSPRResend, resend: true} },
 }
 
-// Sign-up methods of a tenant. A tenant's user flow offers one of them, and
-// sign-in and password reset follow it.
-const (
-	MethodPassword = "password" // email with password
-	MethodOTP      = "otp"      // email one-time passcode
-)
-
 // flowMethods is the sign-up method each flow needs of the tenant. Reset
 // needs users with a password, so it belongs to password tenants.
-var flowMethods = map[string]string{
-	FlowSignUpOTP:              MethodOTP,
-	FlowSignInOTP:              MethodOTP,
-	FlowSignUpPassword:         MethodPassword,
-	FlowSignUpPasswordContinue: MethodPassword,
-	FlowSignInPassword:         MethodPassword,
-	FlowSSPR:                   MethodPassword,
-	FlowSSPRResend:             MethodPassword,
+var flowMethods = map[string]nativeauth.SignUpMethod{
+	FlowSignUpOTP:              nativeauth.SignUpMethodOTP,
+	FlowSignInOTP:              nativeauth.SignUpMethodOTP,
+	FlowSignUpPassword:         nativeauth.SignUpMethodPassword,
+	FlowSignUpPasswordContinue: nativeauth.SignUpMethodPassword,
+	FlowSignInPassword:         nativeauth.SignUpMethodPassword,
+	FlowSSPR:                   nativeauth.SignUpMethodPassword,
+	FlowSSPRResend:             nativeauth.SignUpMethodPassword,
 }
 
 // flowSteps lists the steps each flow can record, so a load plan's
@@ -154,7 +146,7 @@ func Steps(flow string) []StepName {
 }
 
 // Method is the sign-up method flow needs of the tenant.
-func Method(flow string) string { return flowMethods[flow] }
+func Method(flow string) nativeauth.SignUpMethod { return flowMethods[flow] }
 
 // Names lists the known flow names, sorted.
 func Names() []string {
@@ -219,14 +211,15 @@ func (c *Config) challengeTypes(flow string) []nativeauth.ChallengeType {
 	return DefaultChallengeTypes[flow]
 }
 
+// walker walks this config's flows with the challenge types of flow.
+func (c *Config) walker(flow string) *Walker { return &Walker{Config: *c, Flow: flow} }
+
 // waitOTP is the otp.wait step: it shows how long delivery took.
-func (r *iter) waitOTP(ctx context.Context, src otp.Source, timeout time.Duration, username string, since time.Time) (nativeauth.Secret, error) {
+func (r *iter) waitOTP(ctx context.Context, w *Walker, p *Progress) (nativeauth.Secret, error) {
 	var code nativeauth.Secret
 	err := r.do(ctx, StepOTPWait, func(ctx context.Context) (outcome, error) {
-		ctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
 		var err error
-		code, err = src.Code(ctx, username, since)
+		code, err = w.Code(ctx, p.Username, p.Since)
 		return outcome{}, err
 	})
 	return code, err

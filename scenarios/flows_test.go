@@ -80,7 +80,7 @@ func newEmulator(t testing.TB, mutate func(*backdoor.Config)) scenarios.Config {
 	}
 }
 
-func otpTenant(c *backdoor.Config) { c.SignUpMethod = backdoor.SignUpMethodOTP }
+func otpTenant(c *backdoor.Config) { c.SignUpMethod = nativeauth.SignUpMethodOTP }
 
 func TestFlowsEndToEnd(t *testing.T) {
 	tests := []struct {

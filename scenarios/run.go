@@ -46,8 +46,7 @@ func newIter(flow string, it Iteration) *iter {
 
 // outcome is what a step's call returned, for the StepResult.
 type outcome struct {
-	resp     *nativeauth.Response
-	redirect *nativeauth.Redirect
+	resp *nativeauth.Response
 	// expected lists API errors that are a documented turn of this flow
 	// rather than a failure (credential_required, attributes_required).
 	expected []nativeauth.ErrorCode
@@ -63,7 +62,7 @@ func (r *iter) do(ctx context.Context, step StepName, call func(ctx context.Cont
 	res := StepResult{Flow: r.flow, Step: step, IntendedStart: r.intended, Sent: before, Done: done}
 	resp := out.resp
 	if resp == nil {
-		resp = responseOf(err)
+		resp = nativeauth.ResponseOf(err)
 	}
 	if ra, ok := nativeauth.RetryAfter(err); ok {
 		res.RetryAfter = ra
@@ -85,13 +84,7 @@ func (r *iter) do(ctx context.Context, step StepName, call func(ctx context.Cont
 			res.Sent = t
 		}
 	}
-	if err == nil && out.redirect != nil {
-		res.Redirect = true
-		err = ErrRedirect
-		if out.redirect.Reason != "" {
-			err = fmt.Errorf("%w: %s", ErrRedirect, out.redirect.Reason)
-		}
-	}
+	res.Redirect = errors.Is(err, ErrRedirect)
 	res.Err = err
 	r.intended = done
 	if r.obs != nil {
@@ -109,15 +102,23 @@ func (r *iter) pause(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
+	if err := sleep(ctx, d); err != nil {
+		return err
+	}
+	r.intended = r.intended.Add(d)
+	return nil
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-t.C:
+		return nil
 	}
-	r.intended = r.intended.Add(d)
-	return nil
 }
 
 // unexpected builds the error for an answer the flow cannot use.

@@ -41,7 +41,7 @@ func TestNewValidates(t *testing.T) {
 // tenant would answer each iteration with a redirect.
 func TestNewRefusesFlowsOfTheOtherMethod(t *testing.T) {
 	base := Config{Client: &nativeauth.Client{}, OTP: otp.SourceFunc(nil), Users: usersFunc(func(string) string { return "" })}
-	for _, method := range []string{MethodPassword, MethodOTP} {
+	for _, method := range nativeauth.SignUpMethods {
 		cfg := base
 		cfg.SignUpMethod = method
 		for _, n := range Names() {
@@ -53,7 +53,7 @@ func TestNewRefusesFlowsOfTheOtherMethod(t *testing.T) {
 			if want == method && err != nil {
 				t.Errorf("%s on a %s tenant: %v", n, method, err)
 			}
-			if want != method && (err == nil || !strings.Contains(err.Error(), want)) {
+			if want != method && (err == nil || !strings.Contains(err.Error(), string(want))) {
 				t.Errorf("%s on a %s tenant: err = %v, want it refused naming %q", n, method, err, want)
 			}
 		}
@@ -75,7 +75,7 @@ func TestStepRecordsRedirectAndChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = r.do(context.Background(), "a.two", func(context.Context) (outcome, error) {
-		return outcome{resp: &nativeauth.Response{HTTPStatus: 200}, redirect: &nativeauth.Redirect{}}, nil
+		return outcome{resp: &nativeauth.Response{HTTPStatus: 200}}, redirected(&nativeauth.Redirect{Reason: "web only"})
 	})
 	var se *StepError
 	if !errors.As(err, &se) || se.Step != "a.two" || !errors.Is(err, ErrRedirect) {
@@ -84,7 +84,7 @@ func TestStepRecordsRedirectAndChain(t *testing.T) {
 	if len(got) != 2 || !got[0].IntendedStart.Equal(start) || !got[1].IntendedStart.Equal(got[0].Done) {
 		t.Fatalf("IntendedStart chain broken: %+v", got)
 	}
-	if !got[1].Redirect || got[1].Err == nil || got[0].Redirect {
+	if !got[1].Redirect || got[1].Err == nil || !strings.Contains(got[1].Err.Error(), "web only") || got[0].Redirect {
 		t.Fatalf("redirect not recorded: %+v", got[1])
 	}
 	if err := r.pause(context.Background(), 10*time.Millisecond); err != nil {

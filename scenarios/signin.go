@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"context"
-	"time"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
@@ -32,66 +31,59 @@ func (f *signIn) Setup(ctx context.Context, n int) error {
 func (f *signIn) Ready(concurrency int) error { return f.cfg.Pool.ready(concurrency) }
 
 func (f *signIn) Run(ctx context.Context, it Iteration) error {
-	cfg := f.cfg
-	r := newIter(f.name, it)
-	user, ok := cfg.Pool.Take()
+	w, r := f.cfg.walker(f.name), newIter(f.name, it)
+	user, ok := f.cfg.Pool.Take()
 	if !ok {
 		return &StepError{Flow: f.name, Step: StepSignInInitiate, Err: ErrPoolEmpty}
 	}
-	defer cfg.Pool.Put(user)
-	types := cfg.challengeTypes(f.name)
-
-	var ct nativeauth.Secret
+	defer f.cfg.Pool.Put(user)
+	var p *Progress
 	err := r.do(ctx, StepSignInInitiate, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.SignInInitiate(ctx, nativeauth.InitiateRequest{Username: user.Username, ChallengeTypes: types})
-		return continuationOutcome(res, err, &ct)
+		var err error
+		p, err = w.StartSignIn(ctx, user)
+		return p.outcome(err)
 	})
 	if err != nil {
 		return err
 	}
-
 	want := nativeauth.ChallengeTypeOOB
 	if f.password {
 		want = nativeauth.ChallengeTypePassword
 	}
-	since := time.Now()
 	err = r.do(ctx, StepSignInChallenge, func(ctx context.Context) (outcome, error) {
-		return challenge(cfg.Client.SignInChallenge, ctx, ct, types, want, &ct)
+		return p.outcome(challenged(w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge))(want))
 	})
 	if err != nil {
 		return err
 	}
-
-	var tok *nativeauth.TokenResult
-	if f.password {
-		err = r.do(ctx, StepTokenPassword, func(ctx context.Context) (outcome, error) {
-			res, err := cfg.Client.Token(ctx, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypePassword, ContinuationToken: ct, Password: user.Password, Scopes: cfg.Scopes})
-			return tokenOutcome(res, err, &tok)
-		})
-	} else {
-		var code nativeauth.Secret
-		if code, err = r.waitOTP(ctx, cfg.OTP, cfg.OTPTimeout, user.Username, since); err != nil {
+	var code nativeauth.Secret
+	step := StepTokenPassword
+	if !f.password {
+		if code, err = r.waitOTP(ctx, w, p); err != nil {
 			return err
 		}
-		err = r.do(ctx, StepTokenOOB, func(ctx context.Context) (outcome, error) {
-			res, err := cfg.Client.Token(ctx, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeOOB, ContinuationToken: ct, OOB: code, Scopes: cfg.Scopes})
-			return tokenOutcome(res, err, &tok)
-		})
+		step = StepTokenOOB
 	}
+	var tok *nativeauth.TokenResult
+	err = r.do(ctx, step, func(ctx context.Context) (outcome, error) {
+		var err error
+		tok, err = w.Token(ctx, p, SignInTokenRequest(p, code, f.cfg.Scopes))
+		return p.outcome(err)
+	})
 	if err != nil {
 		return err
 	}
-	return refresh(ctx, r, cfg, tok)
+	return refresh(ctx, r, w, p, tok)
 }
 
 // refresh redeems the refresh token once, when one was issued (the scopes
 // include offline_access).
-func refresh(ctx context.Context, r *iter, cfg *Config, tok *nativeauth.TokenResult) error {
+func refresh(ctx context.Context, r *iter, w *Walker, p *Progress, tok *nativeauth.TokenResult) error {
 	if tok == nil || tok.RefreshToken == "" {
 		return nil
 	}
 	return r.do(ctx, StepTokenRefresh, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.Token(ctx, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeRefreshToken, RefreshToken: tok.RefreshToken, Scopes: cfg.Scopes})
-		return tokenOutcome(res, err, nil)
+		_, err := w.Token(ctx, p, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeRefreshToken, RefreshToken: tok.RefreshToken, Scopes: w.Scopes})
+		return p.outcome(err)
 	})
 }

@@ -3,7 +3,6 @@ package scenarios
 import (
 	"context"
 	"slices"
-	"time"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
@@ -36,119 +35,108 @@ func (f *signUp) Name() string { return f.name }
 const maxInterruptions = 4
 
 func (f *signUp) Run(ctx context.Context, it Iteration) error {
-	cfg := f.cfg
-	r := newIter(f.name, it)
-	username := cfg.Users.New(f.name)
-	types := cfg.challengeTypes(f.name)
-	var password nativeauth.Secret
+	w, r := f.cfg.walker(f.name), newIter(f.name, it)
+	p := &Progress{Username: f.cfg.Users.New(f.name)}
 	if f.passwordAtStart || f.passwordAtContinue {
-		pw, err := NewPassword(cfg.Password)
+		pw, err := w.NewPassword()
 		if err != nil {
 			return &StepError{Flow: f.name, Step: StepSignUpStart, Err: err}
 		}
-		password = nativeauth.Secret(pw)
+		p.Password = pw
 	}
-
-	var ct nativeauth.Secret
+	var attrs nativeauth.Attributes
+	if f.passwordAtStart {
+		attrs = f.cfg.Attributes
+	}
 	err := r.do(ctx, StepSignUpStart, func(ctx context.Context) (outcome, error) {
-		req := nativeauth.SignUpStartRequest{Username: username, ChallengeTypes: types}
-		if f.passwordAtStart {
-			req.Password = password
-			req.Attributes = cfg.Attributes
-		}
-		res, err := cfg.Client.SignUpStart(ctx, req)
-		return f.continuation(res, err, &ct)
+		return p.outcome(w.SignUpStart(ctx, p, f.passwordAtStart, attrs))
 	})
 	if err != nil {
 		return err
 	}
-
-	since := time.Now()
 	err = r.do(ctx, StepSignUpChallenge, func(ctx context.Context) (outcome, error) {
-		return challenge(cfg.Client.SignUpChallenge, ctx, ct, types, nativeauth.ChallengeTypeOOB, &ct)
+		return p.outcome(challenged(w.Challenge(ctx, p, nativeauth.EndpointSignUpChallenge))(nativeauth.ChallengeTypeOOB))
 	})
 	if err != nil {
 		return err
 	}
-	code, err := r.waitOTP(ctx, cfg.OTP, cfg.OTPTimeout, username, since)
+	code, err := r.waitOTP(ctx, w, p)
 	if err != nil {
 		return err
 	}
-
 	var next nativeauth.ErrorCode // the interruption the tenant answered, "" when done
 	err = r.do(ctx, StepSignUpContinueOOB, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.SignUpContinue(ctx, nativeauth.SignUpContinueRequest{ContinuationToken: ct, GrantType: nativeauth.GrantTypeOOB, OOB: code})
-		return f.interruptible(res, err, &ct, &next, f.passwordAtContinue)
+		err := w.ContinueSignUp(ctx, p, nativeauth.SignUpContinueRequest{GrantType: nativeauth.GrantTypeOOB, OOB: code})
+		return turn(p, err, &next, f.passwordAtContinue)
 	})
 	if err != nil {
 		return err
 	}
+	if err := f.followTurns(ctx, r, w, p, next); err != nil {
+		return err
+	}
+	err = r.do(ctx, StepTokenContinuation, func(ctx context.Context) (outcome, error) {
+		_, err := w.Token(ctx, p, ContinuationTokenRequest(p, f.cfg.Scopes))
+		return p.outcome(err)
+	})
+	if err != nil {
+		return err
+	}
+	if f.keep {
+		f.cfg.Pool.Put(Credential{Username: p.Username, Password: p.Password})
+	}
+	return nil
+}
 
+// followTurns answers what the tenant asks for after the code
+// (credential_required, attributes_required) until it asks no more, at most
+// maxInterruptions times.
+func (f *signUp) followTurns(ctx context.Context, r *iter, w *Walker, p *Progress, next nativeauth.ErrorCode) error {
 	for i := 0; next != ""; i++ {
 		if i == maxInterruptions {
 			return &StepError{Flow: f.name, Step: StepSignUpContinueAttributes, Err: unexpected("tenant still answers %s after %d submissions", next, i)}
 		}
 		switch next {
 		case nativeauth.ErrCredentialRequired:
-			if err := f.submitPassword(ctx, r, password, types, &ct, &next); err != nil {
+			if err := f.submitPassword(ctx, r, w, p, &next); err != nil {
 				return err
 			}
 		case nativeauth.ErrAttributesRequired:
 			next = ""
-			err = r.do(ctx, StepSignUpContinueAttributes, func(ctx context.Context) (outcome, error) {
-				res, err := cfg.Client.SignUpContinue(ctx, nativeauth.SignUpContinueRequest{ContinuationToken: ct, GrantType: nativeauth.GrantTypeAttributes, Attributes: cfg.Attributes})
-				return f.continuation(res, err, &ct)
+			err := r.do(ctx, StepSignUpContinueAttributes, func(ctx context.Context) (outcome, error) {
+				return p.outcome(w.ContinueSignUp(ctx, p, nativeauth.SignUpContinueRequest{GrantType: nativeauth.GrantTypeAttributes, Attributes: f.cfg.Attributes}))
 			})
 			if err != nil {
 				return err
 			}
 		}
 	}
-
-	err = r.do(ctx, StepTokenContinuation, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.Token(ctx, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeContinuationToken, ContinuationToken: ct, Username: username, Scopes: cfg.Scopes})
-		return tokenOutcome(res, err, nil)
-	})
-	if err != nil {
-		return err
-	}
-	if f.keep {
-		cfg.Pool.Put(Credential{Username: username, Password: password})
-	}
 	return nil
 }
 
 // submitPassword answers credential_required: the password challenge, then
 // the password.
-func (f *signUp) submitPassword(ctx context.Context, r *iter, password nativeauth.Secret, types []nativeauth.ChallengeType, ct *nativeauth.Secret, next *nativeauth.ErrorCode) error {
-	cfg := f.cfg
+func (f *signUp) submitPassword(ctx context.Context, r *iter, w *Walker, p *Progress, next *nativeauth.ErrorCode) error {
 	err := r.do(ctx, StepSignUpChallengePassword, func(ctx context.Context) (outcome, error) {
-		return challenge(cfg.Client.SignUpChallenge, ctx, *ct, types, nativeauth.ChallengeTypePassword, ct)
+		return p.outcome(challenged(w.Challenge(ctx, p, nativeauth.EndpointSignUpChallenge))(nativeauth.ChallengeTypePassword))
 	})
 	if err != nil {
 		return err
 	}
 	*next = ""
 	return r.do(ctx, StepSignUpContinuePassword, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.SignUpContinue(ctx, nativeauth.SignUpContinueRequest{ContinuationToken: *ct, GrantType: nativeauth.GrantTypePassword, Password: password})
-		return f.interruptible(res, err, ct, next, false)
+		err := w.ContinueSignUp(ctx, p, nativeauth.SignUpContinueRequest{GrantType: nativeauth.GrantTypePassword, Password: p.Password})
+		return turn(p, err, next, false)
 	})
 }
 
-// continuation turns a ContinuationResult into a step outcome and keeps its
-// continuation token.
-func (f *signUp) continuation(res *nativeauth.ContinuationResult, err error, ct *nativeauth.Secret) (outcome, error) {
-	return continuationOutcome(res, err, ct)
-}
-
-// interruptible is continuation for the calls that may answer
-// attributes_required or, when credential is true, credential_required:
-// those set next and carry the continuation token to go on with. A
-// credential_required the flow does not expect (it sent the password at
-// start, or it has none to send on an OTP sign-up) stays a failure.
-func (f *signUp) interruptible(res *nativeauth.ContinuationResult, err error, ct *nativeauth.Secret, next *nativeauth.ErrorCode, credential bool) (outcome, error) {
-	out, err := continuationOutcome(res, err, ct)
-	out.expected = []nativeauth.ErrorCode{nativeauth.ErrAttributesRequired}
+// turn is the outcome of a call that may answer attributes_required or,
+// when credential is true, credential_required: those set next, and p
+// carries the continuation token to go on with. A credential_required the
+// flow does not expect (it sent the password at start, or it has none to
+// send on an OTP sign-up) stays a failure, as does a turn without a token.
+func turn(p *Progress, err error, next *nativeauth.ErrorCode, credential bool) (outcome, error) {
+	out := outcome{resp: p.Last, expected: []nativeauth.ErrorCode{nativeauth.ErrAttributesRequired}}
 	if credential {
 		out.expected = append(out.expected, nativeauth.ErrCredentialRequired)
 	}
@@ -158,66 +146,21 @@ func (f *signUp) interruptible(res *nativeauth.ContinuationResult, err error, ct
 			out.expected = nil
 			return out, err
 		}
-		*ct = ae.continuationToken
 		*next = ae.code
 	}
 	return out, err
 }
 
-func continuationOutcome(res *nativeauth.ContinuationResult, err error, ct *nativeauth.Secret) (outcome, error) {
-	if err != nil || res == nil {
-		if err == nil {
-			err = unexpected("no answer")
-		}
-		return outcome{}, err
-	}
-	out := outcome{resp: res.Response, redirect: res.Redirect}
-	if res.Redirect == nil {
-		if res.ContinuationToken == "" {
-			return out, unexpected("success without a continuation_token")
-		}
-		*ct = res.ContinuationToken
-	}
-	return out, nil
-}
+// outcome is a step's outcome from what the walk recorded.
+func (p *Progress) outcome(err error) (outcome, error) { return outcome{resp: p.Last}, err }
 
-// challenge calls a challenge endpoint and requires the given challenge
-// type in the answer.
-func challenge(call func(context.Context, nativeauth.ChallengeRequest) (*nativeauth.ChallengeResult, error), ctx context.Context, ct nativeauth.Secret, types []nativeauth.ChallengeType, want nativeauth.ChallengeType, next *nativeauth.Secret) (outcome, error) {
-	res, err := call(ctx, nativeauth.ChallengeRequest{ContinuationToken: ct, ChallengeTypes: types})
-	if err != nil || res == nil {
-		if err == nil {
-			err = unexpected("no answer")
+// challenged requires the challenge type a flow needs in a challenge
+// answer: challenged(w.Challenge(…))(want).
+func challenged(res *nativeauth.ChallengeResult, err error) func(want nativeauth.ChallengeType) error {
+	return func(want nativeauth.ChallengeType) error {
+		if err == nil && res.ChallengeType != want {
+			return unexpected("challenge_type %q, want %q", res.ChallengeType, want)
 		}
-		return outcome{}, err
+		return err
 	}
-	out := outcome{resp: res.Response, redirect: res.Redirect}
-	if res.Redirect != nil {
-		return out, nil
-	}
-	if res.ChallengeType != want {
-		return out, unexpected("challenge_type %q, want %q", res.ChallengeType, want)
-	}
-	if res.ContinuationToken == "" {
-		return out, unexpected("challenge without a continuation_token")
-	}
-	*next = res.ContinuationToken
-	return out, nil
-}
-
-// tokenOutcome keeps the token answer for the caller.
-func tokenOutcome(res *nativeauth.TokenResult, err error, keep **nativeauth.TokenResult) (outcome, error) {
-	if err != nil || res == nil {
-		if err == nil {
-			err = unexpected("no answer")
-		}
-		return outcome{}, err
-	}
-	if keep != nil {
-		*keep = res
-	}
-	if res.AccessToken == "" && res.IDToken == "" {
-		return outcome{resp: res.Response}, unexpected("token answer without access_token or id_token")
-	}
-	return outcome{resp: res.Response}, nil
 }

@@ -3,7 +3,6 @@ package scenarios
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
@@ -31,145 +30,149 @@ func (f *sspr) Setup(ctx context.Context, n int) error {
 func (f *sspr) Ready(concurrency int) error { return f.cfg.Pool.ready(concurrency) }
 
 func (f *sspr) Run(ctx context.Context, it Iteration) error {
-	cfg := f.cfg
-	r := newIter(f.name, it)
-	user, ok := cfg.Pool.Take()
+	user, ok := f.cfg.Pool.Take()
 	if !ok {
 		return &StepError{Flow: f.name, Step: StepSSPRStart, Err: ErrPoolEmpty}
 	}
+	run := &reset{f: f, w: f.cfg.walker(f.name), r: newIter(f.name, it), user: user}
+	defer run.release()
+	for _, step := range []func(context.Context) error{run.start, run.challenge, run.verify, run.submit, run.poll, run.signIn} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reset is one iteration of the reset flow.
+type reset struct {
+	f    *sspr
+	w    *Walker
+	r    *iter
+	user Credential
+	p    *Progress
 	// Until submit succeeds the old password is in force; after a final
 	// poll it is the new one; in between it is unknown and the user is
 	// dropped rather than handed to a sign-in that would fail.
-	state := pwOld
-	newPassword := nativeauth.Secret("")
-	defer func() {
-		switch state {
-		case pwOld:
-			cfg.Pool.Put(user)
-		case pwNew:
-			cfg.Pool.Put(Credential{Username: user.Username, Password: newPassword})
-		default:
-			slog.Warn("user dropped from the pool: reset outcome unknown", "flow", f.name, "username", user.Username)
-			cfg.Pool.Drop()
-		}
-	}()
-	types := cfg.challengeTypes(f.name)
+	state       pwState
+	newPassword nativeauth.Secret
+}
 
-	var ct nativeauth.Secret
-	err := r.do(ctx, StepSSPRStart, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.ResetStart(ctx, nativeauth.ResetStartRequest{Username: user.Username, ChallengeTypes: types})
-		return continuationOutcome(res, err, &ct)
-	})
-	if err != nil {
-		return err
+// release gives the user back to the pool with the password in force.
+func (s *reset) release() {
+	switch s.state {
+	case pwOld:
+		s.f.cfg.Pool.Put(s.user)
+	case pwNew:
+		s.f.cfg.Pool.Put(Credential{Username: s.user.Username, Password: s.newPassword})
+	default:
+		slog.Warn("user dropped from the pool: reset outcome unknown", "flow", s.f.name, "username", s.user.Username)
+		s.f.cfg.Pool.Drop()
 	}
+}
+
+func (s *reset) start(ctx context.Context) error {
+	return s.r.do(ctx, StepSSPRStart, func(ctx context.Context) (outcome, error) {
+		var err error
+		s.p, err = s.w.StartReset(ctx, s.user)
+		return s.p.outcome(err)
+	})
+}
+
+// challenge asks for the code, twice for sspr-resend (the user asks for a
+// new code once): after a resend only the new code counts.
+func (s *reset) challenge(ctx context.Context) error {
 	challenges := 1
-	if f.resend {
+	if s.f.resend {
 		challenges = 2
 	}
-	var since time.Time
 	for range challenges {
-		since = time.Now()
-		err = r.do(ctx, StepSSPRChallenge, func(ctx context.Context) (outcome, error) {
-			return challenge(cfg.Client.ResetChallenge, ctx, ct, types, nativeauth.ChallengeTypeOOB, &ct)
+		err := s.r.do(ctx, StepSSPRChallenge, func(ctx context.Context) (outcome, error) {
+			return s.p.outcome(challenged(s.w.Challenge(ctx, s.p, nativeauth.EndpointResetChallenge))(nativeauth.ChallengeTypeOOB))
 		})
 		if err != nil {
 			return err
 		}
 	}
-	// since is the last challenge's: after a resend only the new code counts.
-	code, err := r.waitOTP(ctx, cfg.OTP, cfg.OTPTimeout, user.Username, since)
+	return nil
+}
+
+// verify waits for the code and submits it.
+func (s *reset) verify(ctx context.Context) error {
+	code, err := s.r.waitOTP(ctx, s.w, s.p)
 	if err != nil {
 		return err
 	}
-
-	err = r.do(ctx, StepSSPRContinue, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.ResetContinue(ctx, nativeauth.ResetContinueRequest{ContinuationToken: ct, OOB: code})
-		if err != nil || res == nil {
-			return outcome{}, orNoAnswer(err)
-		}
-		out := outcome{resp: res.Response}
-		if res.ContinuationToken == "" {
-			return out, unexpected("continue without a continuation_token")
-		}
-		ct = res.ContinuationToken
-		return out, nil
+	return s.r.do(ctx, StepSSPRContinue, func(ctx context.Context) (outcome, error) {
+		return s.p.outcome(s.w.ResetContinue(ctx, s.p, code))
 	})
-	if err != nil {
-		return err
-	}
+}
 
-	pw, err := NewPassword(cfg.Password)
+func (s *reset) submit(ctx context.Context) error {
+	pw, err := s.w.NewPassword()
 	if err != nil {
-		return &StepError{Flow: f.name, Step: StepSSPRSubmit, Err: err}
+		return &StepError{Flow: s.f.name, Step: StepSSPRSubmit, Err: err}
 	}
-	newPassword = nativeauth.Secret(pw)
-	interval := time.Duration(0)
-	err = r.do(ctx, StepSSPRSubmit, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.ResetSubmit(ctx, nativeauth.ResetSubmitRequest{ContinuationToken: ct, NewPassword: newPassword})
-		if err != nil || res == nil {
-			return outcome{}, orNoAnswer(err)
+	s.newPassword = pw
+	err = s.r.do(ctx, StepSSPRSubmit, func(ctx context.Context) (outcome, error) {
+		err := s.w.ResetSubmit(ctx, s.p, pw)
+		if err == nil {
+			s.state = pwUnknown
 		}
-		state = pwUnknown
-		out := outcome{resp: res.Response}
-		if res.ContinuationToken == "" {
-			return out, unexpected("submit without a continuation_token")
-		}
-		ct = res.ContinuationToken
-		interval = time.Duration(res.PollInterval) * time.Second
-		return out, nil
+		return s.p.outcome(err)
 	})
-	if err != nil {
-		return err
+	if s.f.cfg.PollInterval > 0 {
+		s.p.PollInterval = s.f.cfg.PollInterval
 	}
-	if cfg.PollInterval > 0 {
-		interval = cfg.PollInterval
-	}
+	return err
+}
 
+// poll polls until the reset succeeded, at most MaxPolls times.
+func (s *reset) poll(ctx context.Context) error {
 	var status nativeauth.PollStatus
 	for polls := 0; status != nativeauth.PollStatusSucceeded; polls++ {
-		if polls == cfg.MaxPolls {
-			return &StepError{Flow: f.name, Step: StepSSPRPoll, Err: unexpected("status still %q after %d polls", status, polls)}
+		if polls == s.f.cfg.MaxPolls {
+			return &StepError{Flow: s.f.name, Step: StepSSPRPoll, Err: unexpected("status still %q after %d polls", status, polls)}
 		}
 		if polls > 0 {
-			if err := r.pause(ctx, interval); err != nil {
-				return &StepError{Flow: f.name, Step: StepSSPRPoll, Err: err}
+			if err := s.r.pause(ctx, s.p.PollInterval); err != nil {
+				return &StepError{Flow: s.f.name, Step: StepSSPRPoll, Err: err}
 			}
 		}
-		err = r.do(ctx, StepSSPRPoll, func(ctx context.Context) (outcome, error) {
-			res, err := cfg.Client.ResetPollCompletion(ctx, nativeauth.PollRequest{ContinuationToken: ct})
-			if err != nil || res == nil {
-				return outcome{}, orNoAnswer(err)
+		err := s.r.do(ctx, StepSSPRPoll, func(ctx context.Context) (outcome, error) {
+			var err error
+			if status, err = s.w.Poll(ctx, s.p); err != nil {
+				return s.p.outcome(err)
 			}
-			out := outcome{resp: res.Response}
-			status = res.Status
-			switch status {
-			case nativeauth.PollStatusSucceeded:
-				state = pwNew
-				if res.ContinuationToken == "" {
-					return out, unexpected("succeeded without a continuation_token")
-				}
-				ct = res.ContinuationToken
-			case nativeauth.PollStatusFailed:
-				state = pwOld
-				return out, unexpected("password reset failed (status failed)")
-			case nativeauth.PollStatusNotStarted, nativeauth.PollStatusInProgress:
-				if res.ContinuationToken != "" {
-					ct = res.ContinuationToken
-				}
-			default:
-				return out, unexpected("unknown status %q", status)
-			}
-			return out, nil
+			return s.p.outcome(s.polled(status))
 		})
 		if err != nil {
 			return err
 		}
 	}
+	return nil
+}
 
-	return r.do(ctx, StepTokenContinuation, func(ctx context.Context) (outcome, error) {
-		res, err := cfg.Client.Token(ctx, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeContinuationToken, ContinuationToken: ct, Username: user.Username, Scopes: cfg.Scopes})
-		return tokenOutcome(res, err, nil)
+// polled reads one poll status: what the password now is.
+func (s *reset) polled(status nativeauth.PollStatus) error {
+	switch status {
+	case nativeauth.PollStatusSucceeded:
+		s.state = pwNew
+	case nativeauth.PollStatusFailed:
+		s.state = pwOld
+		return unexpected("password reset failed (status failed)")
+	case nativeauth.PollStatusNotStarted, nativeauth.PollStatusInProgress:
+	default:
+		return unexpected("unknown status %q", status)
+	}
+	return nil
+}
+
+// signIn signs in with the poll's continuation token.
+func (s *reset) signIn(ctx context.Context) error {
+	return s.r.do(ctx, StepTokenContinuation, func(ctx context.Context) (outcome, error) {
+		_, err := s.w.Token(ctx, s.p, ContinuationTokenRequest(s.p, s.f.cfg.Scopes))
+		return s.p.outcome(err)
 	})
 }
 
@@ -181,10 +184,3 @@ const (
 	pwNew
 	pwUnknown
 )
-
-func orNoAnswer(err error) error {
-	if err == nil {
-		return unexpected("no answer")
-	}
-	return err
-}

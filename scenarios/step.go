@@ -1,6 +1,12 @@
-// Package scenarios writes the native authentication flows once, as named
-// steps on the nativeauth client, so the conformance suites and the load
-// generator run the same code.
+// Package scenarios writes the native authentication flows once, on the
+// nativeauth client. A Walker holds each step of each flow (sign-up start,
+// a challenge, a continue, a reset submit, a poll, a token request): it
+// builds the typed request, sends it and keeps the answer and the
+// continuation token in a Progress. The load generator runs the flows as
+// Flows of named, timed steps (signup.start, otp.wait, …) on Walker steps;
+// the conformance suites walk the same steps one call at a time, checking
+// each answer, and Reach hands them the typed call a flow is about to send
+// to any endpoint, for a trigger to change.
 package scenarios
 
 import (

@@ -21,6 +21,7 @@ import (
 	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/reports"
+	"github.com/ciamcheck/ciamcheck/suites/catalog"
 	"github.com/ciamcheck/ciamcheck/suites/conformance"
 )
 
@@ -54,38 +55,38 @@ var unreachable = map[string]string{
 // entries that must fail, each naming the broken field.
 type expectation struct {
 	field string // the Failure field the reason must name
-	cases func(conformance.Case) bool
+	cases func(catalog.Entry) bool
 	// flows are flow keys whose specs must fail too.
 	flows []string
 }
 
 var expectations = map[string]expectation{
-	"missing-suberror": {field: "body.suberror", cases: func(c conformance.Case) bool {
-		return c.Want.Suberror != ""
+	"missing-suberror": {field: "body.suberror", cases: func(c catalog.Entry) bool {
+		return c.Expect.Suberror != ""
 	}},
-	"wrong-status": {field: "status", cases: func(c conformance.Case) bool {
+	"wrong-status": {field: "status", cases: func(c catalog.Entry) bool {
 		// The rewrite touches invalid_client answers only; unknown client
 		// IDs may be answered unauthorized_client, which the pages allow.
-		return c.Want.Error == nativeauth.ErrInvalidClient && (c.Trigger == "disabled_client" || c.Trigger == "confidential_client")
+		return c.Expect.Error == nativeauth.ErrInvalidClient && (c.Trigger.Name == catalog.TriggerDisabledClient || c.Trigger.Name == catalog.TriggerConfidentialClient)
 	}},
-	"cors": {field: "header Access-Control-Allow-Origin", cases: func(c conformance.Case) bool {
-		return !c.Slow
+	"cors": {field: "header Access-Control-Allow-Origin", cases: func(c catalog.Entry) bool {
+		return !slices.Contains(c.Labels, catalog.LabelSlow)
 	}},
-	"bad-signature": {field: "body.id_token", cases: func(c conformance.Case) bool {
+	"bad-signature": {field: "body.id_token", cases: func(c catalog.Entry) bool {
 		// Every entry whose spec ends in a token answer with an id_token:
 		// the success entries, and the protocol and code entries that ask
 		// for tokens with openid.
-		return c.Endpoint == nativeauth.EndpointToken && c.Kind == "success" ||
-			c.Trigger == "scope_without_offline_access" || c.Trigger == "signup_complete"
+		return c.Endpoint == nativeauth.EndpointToken && c.Kind == catalog.KindSuccess ||
+			c.Trigger.Name == catalog.TriggerScopeWithoutOffline || c.Trigger.Name == catalog.TriggerSignUpComplete
 	}},
-	"wrong-otp-accepted": {field: "status", cases: func(c conformance.Case) bool {
-		return c.Trigger == "oob_wrong"
+	"wrong-otp-accepted": {field: "status", cases: func(c catalog.Entry) bool {
+		return c.Trigger.Name == catalog.TriggerOOBWrong
 	}, flows: []string{"signup.new-challenge-invalidates-code"}},
-	"refresh-token-always": {field: "body.refresh_token", cases: func(c conformance.Case) bool {
-		return c.Trigger == "scope_without_offline_access"
+	"refresh-token-always": {field: "body.refresh_token", cases: func(c catalog.Entry) bool {
+		return c.Trigger.Name == catalog.TriggerScopeWithoutOffline
 	}, flows: []string{"signin.refresh"}},
-	"missing-continuation-token": {field: "body.continuation_token", cases: func(c conformance.Case) bool {
-		return c.Endpoint == nativeauth.EndpointSignUpStart && c.Kind == "success"
+	"missing-continuation-token": {field: "body.continuation_token", cases: func(c catalog.Entry) bool {
+		return c.Endpoint == nativeauth.EndpointSignUpStart && c.Kind == catalog.KindSuccess
 	}},
 }
 
@@ -180,7 +181,7 @@ func TestReachedOnOTPEmulator(t *testing.T) {
 
 func checkDeviation(t *testing.T, dir, name string, exp expectation, ran map[string]bool) {
 	var want []string
-	for _, c := range conformance.Cases() {
+	for _, c := range catalog.All() {
 		if exp.cases(c) && ran[c.ID] {
 			want = append(want, c.ID)
 		}
@@ -276,7 +277,7 @@ func TestProfileScopesWithoutOfflineAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ids []string
-	for _, c := range conformance.Cases() {
+	for _, c := range catalog.All() {
 		if c.Endpoint == nativeauth.EndpointToken {
 			ids = append(ids, c.ID)
 		}

@@ -168,6 +168,7 @@ func TestExitStatusContract(t *testing.T) {
 		{[]string{"load", "--duration-typo", "1s"}, exitCouldNotRun, "unknown flag"},
 		{[]string{"catalog", "--format", "pdf"}, exitCouldNotRun, "--format"},
 		{[]string{"emulator", "--addr"}, exitCouldNotRun, "flag needs an argument"},
+		{[]string{"emulator", "--addr", "0.0.0.0:0"}, exitCouldNotRun, "backdoor would be open to the network"},
 		{[]string{"report", "verify", garbage}, exitCouldNotRun, "nothing to verify against"},
 		{[]string{"report", "verify", "--key", garbage, garbage}, exitCouldNotRun, "--key"},
 		{[]string{"version"}, exitPassed, "ciamcheck"},
@@ -175,7 +176,9 @@ func TestExitStatusContract(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], tc.args...)
-			cmd.Env = append(os.Environ(), mainUnderTest+"=1")
+			// No backdoor token from the environment: the emulator case
+			// needs the unprotected default.
+			cmd.Env = append(os.Environ(), mainUnderTest+"=1", "CIAMCHECK_BACKDOOR_TOKEN=")
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			err := cmd.Run()

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
 // MaxAnswerBytes bounds what the client reads of one answer: a config or
@@ -24,7 +26,16 @@ type Client struct {
 	// base URL: the backdoor sits at the host root.
 	BaseURL    string
 	HTTPClient *http.Client
+	// Token, when set, is sent as "Authorization: Bearer": an emulator
+	// serving its backdoor beyond loopback requires it (TokenEnv).
+	Token nativeauth.Secret
 }
+
+// TokenEnv is the environment variable that holds a backdoor's bearer
+// token, for `ciamcheck emulator` that requires it and for the target
+// profiles that name it (a profile holds the variable's name, never the
+// token).
+const TokenEnv = "CIAMCHECK_BACKDOOR_TOKEN"
 
 // Error is a backdoor call that failed: an answer with an unexpected
 // status, an answer that could not be read or decoded, or no answer.
@@ -109,6 +120,9 @@ func (c *Client) do(ctx context.Context, k call) error {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token.Reveal())
+	}
 	hc := c.HTTPClient
 	if hc == nil {
 		hc = http.DefaultClient
@@ -163,6 +177,8 @@ func decodeClock(b []byte) (Clock, error) { return decode[Clock]("clock", b, fal
 
 func decodeUser(b []byte) (User, error) { return decode[User]("user", b, false) }
 
+func decodeStats(b []byte) (Stats, error) { return decode[Stats]("stats", b, false) }
+
 // DecodeOutbox reads an answer of GET outbox, for a caller that already
 // holds it (a test calling the emulator's handler directly). Unknown
 // members are tolerated: the outbox is only read.
@@ -182,6 +198,11 @@ func exchange[T any](ctx context.Context, c *Client, k call, dec func([]byte) (T
 	}
 	err := c.do(ctx, k)
 	return out, err
+}
+
+// Stats reads the emulator's limits and their counts.
+func (c *Client) Stats(ctx context.Context) (Stats, error) {
+	return exchange(ctx, c, call{method: http.MethodGet, path: PathStats, want: http.StatusOK}, decodeStats)
 }
 
 // Clock reads the emulator's clock.

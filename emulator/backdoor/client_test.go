@@ -3,6 +3,7 @@ package backdoor_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -170,16 +171,16 @@ func TestConfig(t *testing.T) {
 		t.Fatalf("Config:\nwant %+v\ngot  %+v", want, before)
 	}
 	changed := before
-	changed.SignUpMethod = backdoor.SignUpMethodOTP
+	changed.SignUpMethod = nativeauth.SignUpMethodOTP
 	got, err := bd.SetConfig(ctx, changed)
-	if err != nil || got.SignUpMethod != backdoor.SignUpMethodOTP {
+	if err != nil || got.SignUpMethod != nativeauth.SignUpMethodOTP {
 		t.Fatalf("SetConfig = method %q, %v; want otp", got.SignUpMethod, err)
 	}
 	bad := before
 	bad.OTP.CodeLength = 99
 	_, err = bd.SetConfig(ctx, bad)
 	wantError(t, err, http.StatusBadRequest, "PUT /emulator/v1/config", "code_length")
-	if now, err := bd.Config(ctx); err != nil || now.SignUpMethod != backdoor.SignUpMethodOTP {
+	if now, err := bd.Config(ctx); err != nil || now.SignUpMethod != nativeauth.SignUpMethodOTP {
 		t.Fatalf("a refused SetConfig changed the config: method %q, %v", now.SignUpMethod, err)
 	}
 }
@@ -321,5 +322,36 @@ func TestNoAnswer(t *testing.T) {
 	cancel()
 	if _, err := (&backdoor.Client{BaseURL: "http://127.0.0.1:1"}).Config(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want it to wrap context.Canceled", err)
+	}
+}
+
+// A client with the token reaches a protected backdoor; one without gets
+// the 401 as an *Error. Stats reads the limits and their counts.
+func TestClientTokenAndStats(t *testing.T) {
+	const token = "client-test-token-0123456789"
+	em, err := emulator.New(emulator.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := em.ProtectBackdoor(token); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(em)
+	t.Cleanup(func() { srv.Close(); em.Close() })
+	ctx := testContext(t)
+	_, err = (&backdoor.Client{BaseURL: srv.URL, HTTPClient: srv.Client()}).Stats(ctx)
+	wantError(t, err, http.StatusUnauthorized, "GET /emulator/v1/stats", "invalid_token")
+	_, err = (&backdoor.Client{BaseURL: srv.URL, HTTPClient: srv.Client(), Token: "another-token-0123456789"}).Stats(ctx)
+	wantError(t, err, http.StatusUnauthorized, "invalid_token")
+	c := &backdoor.Client{BaseURL: srv.URL, HTTPClient: srv.Client(), Token: token}
+	s, err := c.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.MaxLiveFlows != emulator.DefaultMaxLiveFlows || s.OTPMaxAttempts != emulator.DefaultOTPMaxAttempts || s.LiveFlows != 0 {
+		t.Errorf("stats of a fresh emulator: %+v", s)
+	}
+	if strings.Contains(fmt.Sprintf("%v %+v", c, c), token) {
+		t.Error("printing the client shows the token")
 	}
 }

@@ -2,12 +2,6 @@ package backdoor
 
 import "github.com/ciamcheck/ciamcheck/nativeauth"
 
-// Sign-up methods a tenant's user flow can be configured with.
-const (
-	SignUpMethodPassword = "password" // email with password
-	SignUpMethodOTP      = "otp"      // email one-time passcode
-)
-
 // Config is one emulated tenant: the emulator's config file (YAML) and the
 // body of GET and PUT config are this type. The emulator owns its defaults
 // (emulator.DefaultConfig) and its validation.
@@ -18,16 +12,19 @@ type Config struct {
 	// BaseURL, when set, fixes the scheme and host of the issuer and
 	// discovery documents (for an emulator behind a proxy). Empty: derived
 	// from each request's Host.
-	BaseURL        string         `json:"base_url,omitempty" yaml:"base_url,omitempty"`
-	Apps           []App          `json:"apps" yaml:"apps"`
-	SignUpMethod   string         `json:"signup_method" yaml:"signup_method"`
-	SSPR           SSPRConfig     `json:"sspr" yaml:"sspr"`
-	Attributes     []Attribute    `json:"attributes" yaml:"attributes"`
-	PasswordPolicy PasswordPolicy `json:"password_policy" yaml:"password_policy"`
-	OTP            OTPConfig      `json:"otp" yaml:"otp"`
-	Continuation   Continuation   `json:"continuation_token" yaml:"continuation_token"`
-	Tokens         TokenConfig    `json:"tokens" yaml:"tokens"`
-	Users          []SeedUser     `json:"users,omitempty" yaml:"users,omitempty"`
+	BaseURL        string                  `json:"base_url,omitempty" yaml:"base_url,omitempty"`
+	Apps           []App                   `json:"apps" yaml:"apps"`
+	SignUpMethod   nativeauth.SignUpMethod `json:"signup_method" yaml:"signup_method"`
+	SSPR           SSPRConfig              `json:"sspr" yaml:"sspr"`
+	Attributes     []Attribute             `json:"attributes" yaml:"attributes"`
+	PasswordPolicy PasswordPolicy          `json:"password_policy" yaml:"password_policy"`
+	OTP            OTPConfig               `json:"otp" yaml:"otp"`
+	Continuation   Continuation            `json:"continuation_token" yaml:"continuation_token"`
+	// MaxLiveFlows bounds the sign-up, sign-in and reset flows held at
+	// once; a start past it answers 429 as a throttled tenant does.
+	MaxLiveFlows int64       `json:"max_live_flows" yaml:"max_live_flows"`
+	Tokens       TokenConfig `json:"tokens" yaml:"tokens"`
+	Users        []SeedUser  `json:"users,omitempty" yaml:"users,omitempty"`
 	// FailUserCreation makes every account creation at the end of sign-up
 	// fail with 399279 ("User creation failed during self-service
 	// sign-up", the sign-up error-code page), to rehearse an app's
@@ -94,6 +91,9 @@ type OTPConfig struct {
 	// one-time passcode for all users: sign-up continue answers
 	// invalid_request, as both pages' tables say.
 	EmailDisabled bool `json:"email_disabled,omitempty" yaml:"email_disabled,omitempty"`
+	// MaxAttempts is how many wrong oob values one code takes before it
+	// stops working, the right one included, until a new challenge.
+	MaxAttempts int `json:"max_attempts" yaml:"max_attempts"`
 }
 
 // Continuation shapes continuation tokens.

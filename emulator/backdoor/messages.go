@@ -18,7 +18,23 @@ const (
 	PathUsers  = "users"  // POST NewUser; GET users/{username}
 	PathConfig = "config" // GET, PUT Config
 	PathFaults = "faults" // GET, PUT Faults
+	PathStats  = "stats"  // GET Stats
 )
+
+// Stats is the answer of GET stats: the emulator's own limits and what
+// they refused since the last reset.
+type Stats struct {
+	// LiveFlows is how many sign-up, sign-in and reset flows are held;
+	// MaxLiveFlows the bound (Config.MaxLiveFlows).
+	LiveFlows    int64 `json:"live_flows"`
+	MaxLiveFlows int64 `json:"max_live_flows"`
+	// FlowsRefused counts starts answered 429 at the bound.
+	FlowsRefused int64 `json:"flows_refused"`
+	// PasscodeLockouts counts codes that stopped working after
+	// OTPMaxAttempts wrong values (Config.OTP.MaxAttempts).
+	PasscodeLockouts int64 `json:"passcode_lockouts"`
+	OTPMaxAttempts   int   `json:"otp_max_attempts"`
+}
 
 // Clock is the emulator's clock: its now, and how far it was moved past the
 // wall clock (Go duration text).

@@ -150,11 +150,14 @@ func (in *Injector) answer(w http.ResponseWriter, r *http.Request, status int, r
 		traceID = uuid.NewString()
 		h.Set("x-ms-request-id", traceID)
 	}
-	correlation := clientRequestID(r)
-	if correlation != "" {
+	// Likewise the correlation ID: both IDs are on every answer, and the
+	// body's correlation_id matches the header.
+	correlation := h.Get("client-request-id")
+	if correlation == "" {
+		if correlation = clientRequestID(r); correlation == "" {
+			correlation = uuid.NewString()
+		}
 		h.Set("client-request-id", correlation)
-	} else {
-		correlation = uuid.NewString()
 	}
 	ts := in.now().UTC().Format(timestampLayout)
 	body, err := json.Marshal(errorBody{

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 )
 
@@ -456,5 +458,31 @@ func TestErrorAnswerCorrelatesQueryID(t *testing.T) {
 	}
 	if body["correlation_id"] != id || w.Result().Header.Get("client-request-id") != id {
 		t.Errorf("correlation_id = %v, client-request-id header %q; want %s", body["correlation_id"], w.Result().Header.Get("client-request-id"), id)
+	}
+}
+
+// TestErrorAnswerCarriesClientRequestID: a faulted answer has a
+// client-request-id header even when the request sent none (MSAL iOS reads
+// it as a UUID), the same value as the body's correlation_id; one the
+// emulator already set is kept.
+func TestErrorAnswerCarriesClientRequestID(t *testing.T) {
+	for _, preset := range []string{"", "5d4c3b2a-1111-2222-3333-444455556666"} {
+		in, _ := newTestInjector(t, tokenSet(backdoor.FaultSpec{Rate503: 1}), 1)
+		w := httptest.NewRecorder()
+		if preset != "" {
+			w.Header().Set("client-request-id", preset)
+		}
+		in.Wrap(tokenPath, w, post(tokenPath), ok)
+		var body map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+			t.Fatal(err)
+		}
+		got := w.Result().Header.Get("client-request-id")
+		if _, err := uuid.Parse(got); err != nil || body["correlation_id"] != got {
+			t.Errorf("preset %q: client-request-id header %q, correlation_id %v: want one UUID in both", preset, got, body["correlation_id"])
+		}
+		if preset != "" && got != preset {
+			t.Errorf("client-request-id %q, want the emulator's %q kept", got, preset)
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package catalog
 
-import "github.com/ciamcheck/ciamcheck/nativeauth"
+import (
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
+)
 
 // Section paths of the pages, heading lines joined by " / ". The two pages
 // spell the sign-up heading differently ("Sign-up" and "Sign up").
@@ -115,10 +118,12 @@ var redirectFields = []Field{val("challenge_type", string(nativeauth.ChallengeTy
 // opt adjusts an entry under construction.
 type opt func(*Entry)
 
-func src(s ...Source) opt       { return func(e *Entry) { e.Source = append(e.Source, s...) } }
-func needs(c ...Capability) opt { return func(e *Entry) { e.Needs = append(e.Needs, c...) } }
-func methods(m ...Method) opt   { return func(e *Entry) { e.Methods = append(e.Methods, m...) } }
-func flows(f ...Flow) opt       { return func(e *Entry) { e.Flows = append(e.Flows, f...) } }
+func src(s ...Source) opt               { return func(e *Entry) { e.Source = append(e.Source, s...) } }
+func needs(c ...profile.Capability) opt { return func(e *Entry) { e.Needs = append(e.Needs, c...) } }
+func methods(m ...nativeauth.SignUpMethod) opt {
+	return func(e *Entry) { e.Methods = append(e.Methods, m...) }
+}
+func flows(f ...Flow) opt { return func(e *Entry) { e.Flows = append(e.Flows, f...) } }
 func fields(f ...Field) opt {
 	return func(e *Entry) { e.Expect.Fields = append(e.Expect.Fields, f...) }
 }
@@ -178,7 +183,7 @@ func errEntry(id, title string, ep nativeauth.Endpoint, er nativeauth.ErrorCode,
 var passwordSuberrors = []struct {
 	sub   nativeauth.Suberror
 	t     TriggerName
-	needs []Capability
+	needs []profile.Capability
 	row   string
 	title string
 }{
@@ -188,9 +193,9 @@ var passwordSuberrors = []struct {
 		"password_too_short New password is fewer than 8 characters.", "a password of fewer than 8 characters"},
 	{nativeauth.SuberrorPasswordTooLong, TriggerPasswordTooLong, nil,
 		"password_too_long New password is longer than 256 characters.", "a password of more than 256 characters"},
-	{nativeauth.SuberrorPasswordRecentlyUsed, TriggerPasswordRecentlyUsed, []Capability{CapPasswordHistory},
+	{nativeauth.SuberrorPasswordRecentlyUsed, TriggerPasswordRecentlyUsed, []profile.Capability{profile.CapPasswordHistory},
 		"password_recently_used The new password must not be the same as one recently used.", "a recently used password"},
-	{nativeauth.SuberrorPasswordBanned, TriggerPasswordBanned, []Capability{CapBannedPasswords},
+	{nativeauth.SuberrorPasswordBanned, TriggerPasswordBanned, []profile.Capability{profile.CapBannedPasswords},
 		"password_banned New password contains a word, phrase, or pattern that is banned.", "a password with a banned word"},
 	{nativeauth.SuberrorPasswordIsInvalid, TriggerPasswordInvalidChars, nil,
 		"password_is_invalid Password is invalid, for example because it uses disallowed characters.", "a password with disallowed characters"},

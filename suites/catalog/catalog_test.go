@@ -13,6 +13,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
 )
 
 var idPattern = regexp.MustCompile(`^(signup|signin|sspr|protocol|codes)(\.[a-z0-9_]+)+$`)
@@ -234,7 +235,7 @@ func TestVocabularies(t *testing.T) {
 		}
 	}
 	triggers := Triggers()
-	caps := Capabilities()
+	caps := profile.KnownCapabilities()
 	for _, e := range All() {
 		for _, l := range e.Labels {
 			if !slices.Contains(vocab, l) {
@@ -258,7 +259,7 @@ func TestVocabularies(t *testing.T) {
 			}
 		}
 		for _, m := range e.Methods {
-			if m != MethodPassword && m != MethodOTP {
+			if m != nativeauth.SignUpMethodPassword && m != nativeauth.SignUpMethodOTP {
 				t.Errorf("%s: unknown method %q", e.ID, m)
 			}
 		}
@@ -383,7 +384,7 @@ func TestFilter(t *testing.T) {
 		{Filter{Endpoint: token}, func(e Entry) bool { return e.Endpoint == token }},
 		{Filter{Flow: FlowSSPR}, func(e Entry) bool { return slices.Contains(e.Flows, FlowSSPR) }},
 		{Filter{Label: "needs:backdoor"}, func(e Entry) bool {
-			return slices.ContainsFunc(e.Needs, Capability.IsBackdoor)
+			return slices.ContainsFunc(e.Needs, profile.Capability.IsBackdoor)
 		}},
 		{Filter{Endpoint: suStart, Label: "kind:redirect"}, func(e Entry) bool { return e.Endpoint == suStart && e.Kind == KindRedirect }},
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
 )
 
 const (
@@ -26,18 +27,18 @@ func codeEntries() []Entry {
 			note("Normative because two pages agree: the error-code page names 50181 for an OTP that cannot be validated and the OTP page's example body for a wrong passcode carries error_codes [50181].")),
 		entry("codes.50182", "50182: the one-time passcode has expired", KindCode, suContinue, TriggerOOBExpired,
 			src(codePage(codesErrors, "50182: OTP is already expired.")),
-			flows(FlowSignUp), needs(CapClock), status(http.StatusBadRequest), codes(nativeauth.CodeOTPExpired),
+			flows(FlowSignUp), needs(profile.CapClock), status(http.StatusBadRequest), codes(nativeauth.CodeOTPExpired),
 			note("No API page says what error an expired passcode gets (the tables have no suberror for it); only a 400 is checked and whether error_codes carries 50182 is recorded.")),
 		entry("codes.1002027", "1002027: some collected attributes were invalid", KindCode, suContinue, TriggerAttributeInvalid,
 			src(codePage(codesErrors, "1002027: Some of the collected attributes were invalid."),
 				pw(pwSUAttributes+errResp, "attribute_validation_failed User attribute validation failed.")),
-			flows(FlowSignUp), needs(CapRequiredAttributes, CapAttributeRegex),
+			flows(FlowSignUp), needs(profile.CapRequiredAttributes, profile.CapAttributeRegex),
 			errorIs(nativeauth.ErrInvalidGrant), suberror(nativeauth.SuberrorAttributeValidationFailed),
 			codes(nativeauth.CodeAttributesInvalid),
 			note("The API pages show no error_codes for attribute_validation_failed; whether the body carries 1002027 is recorded, not checked.")),
 		entry("codes.399279", "399279: user creation failed during self-service sign-up", KindCode, suContinue, TriggerUserCreationFails,
 			src(codePage(codesErrors, "399279: User creation failed during self-service sign-up.")),
-			flows(FlowSignUp), needs(CapFaults), status(http.StatusBadRequest), codes(nativeauth.CodeUserCreationFailed),
+			flows(FlowSignUp), needs(profile.CapFaults), status(http.StatusBadRequest), codes(nativeauth.CodeUserCreationFailed),
 			note("No API page documents the answer when the account cannot be created; the code page says the user should retry the sign-up. Only a 400 (an error, not a 5xx or a success) is checked; the code is recorded.")),
 		entry("codes.1002013", "1002013 (passcode prompt) is not an error", KindCode, "", TriggerSignUpComplete,
 			src(codePage(codesNot, "1002013: User is prompted to enter Email One-Time-Passcode to verify ownership of email address.")),

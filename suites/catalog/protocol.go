@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
 )
 
 const (
@@ -44,11 +45,11 @@ func protocolEntries() []Entry {
 				note("Every redirect example is exactly {\"challenge_type\": \"redirect\"}, so the flow ends there: the Continuation token section's \"the endpoint includes a continuation token in its response\" does not hold for redirects."))...),
 		entry("protocol.token.id_token_only_with_openid", "no id_token without the openid scope", KindProtocol, token, TriggerScopeWithoutOpenID,
 			proto(src(pw(pwSUToken+tokenOK, "Note: Only issued if openid scope is requested."), otp(otpSIToken+tokenOK, "Note: Only issued if openid scope was requested.")),
-				flows(FlowSignIn), needs(CapExistingUser), status(http.StatusOK),
+				flows(FlowSignIn), needs(profile.CapExistingUser), status(http.StatusOK),
 				fields(val("token_type", "Bearer"), strC("access_token", "non-empty")), absent("id_token"))...),
 		entry("protocol.token.refresh_token_only_with_offline_access", "no refresh_token without the offline_access scope", KindProtocol, token, TriggerScopeWithoutOffline,
 			proto(src(pw(pwSUToken+tokenOK, "Note: Only issued if offline_access scope was requested."), pw(pwSIToken+tokenOK, "Note: Only issued if offline_access scope is requested.")),
-				flows(FlowSignIn), needs(CapExistingUser), status(http.StatusOK),
+				flows(FlowSignIn), needs(profile.CapExistingUser), status(http.StatusOK),
 				fields(val("token_type", "Bearer"), strC("access_token", "non-empty")), absent("refresh_token"))...),
 		entry("protocol.continuation_token.other_flow", "a continuation token of another flow is refused", KindProtocol, "", TriggerTokenOtherFlow,
 			proto(src(pw(ctHead, "can only be used for the subsequent requests within the same flow."), otp(ctHead, "can only be used for the subsequent requests within the same flow.")),
@@ -69,11 +70,11 @@ func protocolEntries() []Entry {
 				note("Inferred: each answer's token is for \"the subsequent requests\", so the token a step consumed cannot drive that step again. The spec completes sign-up /continue with the code, then posts the same form again. Not every reuse is a replay: posting a start token to /challenge again is how the pages resend a code. The error is not documented; invalid_request and invalid_grant are accepted."))...),
 		entry("protocol.continuation_token.expired", "an expired continuation token gives expired_token", KindProtocol, "", TriggerTokenExpired,
 			proto(src(pw(ctHead, "Each continuation token is valid for a specific period"), otp(ctHead, "Each continuation token is valid for a specific period")),
-				needs(CapClock), errorIs(nativeauth.ErrExpiredToken),
+				needs(profile.CapClock), errorIs(nativeauth.ErrExpiredToken),
 				note("The sign-up /token table is the only continuation-token table without expired_token; the rule is taken to hold there too."))...),
 		entry("protocol.oob.superseded", "a new challenge invalidates the one-time passcode sent before", KindProtocol, token, TriggerOOBSuperseded,
 			proto(src(otp(otpSignIn+" / Sign-in flow protocol details", "When Microsoft Entra resends a one-time passcode, it invalidates the previously sent code.")),
-				flows(FlowSignIn), methods(MethodOTP), needs(CapSignInOTP),
+				flows(FlowSignIn), methods(nativeauth.SignUpMethodOTP), needs(profile.CapSignInOTP),
 				errorIs(nativeauth.ErrInvalidGrant), suberror(nativeauth.SuberrorInvalidOOBValue))...),
 		entry("protocol.oob.superseded.signup", "a new sign-up challenge invalidates the passcode sent before", KindProtocol, suContinue, TriggerOOBSuperseded,
 			proto(src(pw(pwSUOOB, "To resend a one-time passcode, the app needs to make a request to the /signup/v1.0/challenge endpoint again."),

@@ -1,6 +1,9 @@
 package catalog
 
-import "github.com/ciamcheck/ciamcheck/nativeauth"
+import (
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
+)
 
 const (
 	siInitiate  = nativeauth.EndpointSignInInitiate
@@ -11,10 +14,10 @@ func signInEntries() []Entry {
 	return []Entry{
 		entry("signin.initiate.success", "initiate for an existing user answers a continuation token", KindSuccess, siInitiate, TriggerValid,
 			src(pw(pwSIInitiate+success, ctRow), otp(otpSIInitiate+success, ctRow)),
-			needs(CapExistingUser), fields(ctField), absent("challenge_type")),
+			needs(profile.CapExistingUser), fields(ctField), absent("challenge_type")),
 		entry("signin.initiate.redirect", "initiate with only the redirect challenge type answers redirect", KindRedirect, siInitiate, TriggerRedirectOnly,
 			src(pw(pwSIInitiate+success, redirect), otp(otpSIInitiate+success, redirect)),
-			needs(CapExistingUser), fields(redirectFields...), absent("continuation_token")),
+			needs(profile.CapExistingUser), fields(redirectFields...), absent("continuation_token")),
 		errEntry("signin.initiate.error.invalid_request", "invalid_request without client_id", siInitiate, nativeauth.ErrInvalidRequest, "", TriggerMissingClientID,
 			src(pw(pwSIInitiate+errResp, "or the request didn't include client_id parameter the client ID value is empty or invalid."),
 				otp(otpSIInitiate+errResp, "or the request didn't include client_id parameter the client ID value is empty or invalid."))),
@@ -24,43 +27,43 @@ func signInEntries() []Entry {
 			src(pw(pwSIInitiate+errResp, rowUnauthorizedClient), otp(otpSIInitiate+errResp, rowUnauthorizedClient))),
 		errEntry("signin.initiate.error.invalid_client", "invalid_client for a client that is not a public client", siInitiate, nativeauth.ErrInvalidClient, "", TriggerConfidentialClient,
 			src(pw(pwSIInitiate+errResp, rowInvalidClient), otp(otpSIInitiate+errResp, rowInvalidClient)),
-			needs(CapConfidentialClient)),
+			needs(profile.CapConfidentialClient)),
 		errEntry("signin.initiate.error.invalid_client.nativeauthapi_disabled", "invalid_client/nativeauthapi_disabled for a client without native authentication", siInitiate, nativeauth.ErrInvalidClient, nativeauth.SuberrorNativeAuthAPIDisabled, TriggerDisabledClient,
 			src(pw(pwSIInitiate+errResp, rowDisabled), otp(otpSIInitiate+errResp, rowDisabled)),
-			needs(CapDisabledClient)),
+			needs(profile.CapDisabledClient)),
 		errEntry("signin.initiate.error.user_not_found", "user_not_found for an email no user has", siInitiate, nativeauth.ErrUserNotFound, "", TriggerUsernameUnknown,
 			src(pw(pwSIInitiate+errResp, rowUserNotFound), otp(otpSIInitiate+errResp, rowUserNotFound))),
 		errEntry("signin.initiate.error.unsupported_challenge_type", "unsupported_challenge_type when challenge_type lacks redirect", siInitiate, nativeauth.ErrUnsupportedChallengeType, "", TriggerChallengeTypeWithoutRedirect,
 			src(pw(pwSIInitiate+errResp, rowUnsupportedChallenge), otp(otpSIInitiate+errResp, rowUnsupportedChallenge)),
-			needs(CapExistingUser), accept(nativeauth.ErrInvalidRequest),
+			needs(profile.CapExistingUser), accept(nativeauth.ErrInvalidRequest),
 			note("Contradiction: this step's example error is \"invalid_request\" with \"AADSTS901007: The challenge_type list parameter does not include the 'redirect' type.\" (error_codes [901007]) while the table says unsupported_challenge_type; both are accepted.")),
 
 		entry("signin.challenge.password.success", "challenge for a password user answers password", KindSuccess, siChallenge, TriggerValid,
 			src(pw(pwSIChallenge+success, `"challenge_type": "password"`)),
-			methods(MethodPassword), needs(CapSignInPassword),
+			methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignInPassword),
 			fields(val("challenge_type", string(nativeauth.ChallengeTypePassword)), ctField),
 			note("The sign-in endpoint table says /challenge \"sends a one-time passcode\" on every call, but for a password user it answers password and sends nothing.")),
 		entry("signin.challenge.oob.success", "challenge for a passcode user sends a one-time passcode and answers oob", KindSuccess, siChallenge, TriggerValid,
 			src(otp(otpSIChallenge+success, `"challenge_type": "oob",`)),
-			methods(MethodOTP), needs(CapSignInOTP), fields(oobChallengeFields(false)...),
+			methods(nativeauth.SignUpMethodOTP), needs(profile.CapSignInOTP), fields(oobChallengeFields(false)...),
 			note("The example writes \"binding_method\": \"prompt \" and the key \"challenge_target_label \" with trailing spaces and has no interval; the parameter table (binding_method is prompt) is followed and interval is not required.")),
 		entry("signin.challenge.redirect", "challenge with only the redirect challenge type answers redirect", KindRedirect, siChallenge, TriggerRedirectOnly,
 			src(pw(pwSIChallenge+success, redirect), otp(otpSIChallenge+success, redirect)),
-			needs(CapExistingUser), fields(redirectFields...), absent("continuation_token")),
+			needs(profile.CapExistingUser), fields(redirectFields...), absent("continuation_token")),
 		errEntry("signin.challenge.error.invalid_request", "invalid_request for an invalid challenge type", siChallenge, nativeauth.ErrInvalidRequest, "", TriggerChallengeTypeInvalid,
 			src(pw(pwSIChallenge+errResp, rowInvalidRequestCTInvald), otp(otpSIChallenge+errResp, rowInvalidRequestCTInvald)),
-			needs(CapExistingUser)),
+			needs(profile.CapExistingUser)),
 		errEntry("signin.challenge.error.invalid_grant", "invalid_grant for an invalid continuation token", siChallenge, nativeauth.ErrInvalidGrant, "", TriggerTokenTampered,
 			src(pw(pwSIChallenge+errResp, "invalid_grant The continuation token included in the request isn't valid."),
 				otp(otpSIChallenge+errResp, "invalid_grant The continuation token isn't valid.")),
-			needs(CapExistingUser), accept(nativeauth.ErrInvalidRequest),
+			needs(profile.CapExistingUser), accept(nativeauth.ErrInvalidRequest),
 			note("Contradiction: both tables give invalid_grant for an invalid continuation token, but the OTP page's invalid_request row on the same table also covers \"continuation token validation failed\"; both are accepted.")),
 		errEntry("signin.challenge.error.expired_token", "expired_token for an expired continuation token", siChallenge, nativeauth.ErrExpiredToken, "", TriggerTokenExpired,
 			src(pw(pwSIChallenge+errResp, rowExpiredLong), otp(otpSIChallenge+errResp, rowExpiredShort)),
-			needs(CapExistingUser, CapClock)),
+			needs(profile.CapExistingUser, profile.CapClock)),
 		errEntry("signin.challenge.error.unsupported_challenge_type", "unsupported_challenge_type when challenge_type lacks redirect", siChallenge, nativeauth.ErrUnsupportedChallengeType, "", TriggerChallengeTypeWithoutRedirect,
 			src(pw(pwSIChallenge+errResp, rowUnsupportedChallenge), otp(otpSIChallenge+errResp, rowUnsupportedChallenge)),
-			needs(CapExistingUser), accept(nativeauth.ErrInvalidRequest),
+			needs(profile.CapExistingUser), accept(nativeauth.ErrInvalidRequest),
 			note("Contradiction: the example is invalid_request for exactly this case; both are accepted.")),
 	}
 }

@@ -1,6 +1,9 @@
 package catalog
 
-import "github.com/ciamcheck/ciamcheck/nativeauth"
+import (
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
+)
 
 const (
 	suStart     = nativeauth.EndpointSignUpStart
@@ -23,7 +26,7 @@ func signUpStartEntries() []Entry {
 			fields(ctField), absent("challenge_type")),
 		entry("signup.start.success.with_password_and_attributes", "start with password and attributes at once answers a continuation token", KindSuccess, suStart, TriggerStartWithPasswordAttr,
 			src(pw(pwSUStart, "Example 2 (include user attributes and password in the request):")),
-			methods(MethodPassword), needs(CapSignUpPassword), fields(ctField)),
+			methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignUpPassword), fields(ctField)),
 		entry("signup.start.redirect", "start with only the redirect challenge type answers redirect", KindRedirect, suStart, TriggerRedirectOnly,
 			src(pw(pwSUStart+success, redirect), otp(otpSUStart+success, redirect)),
 			fields(redirectFields...), absent("continuation_token")),
@@ -35,11 +38,11 @@ func signUpStartEntries() []Entry {
 				otp(otpSUStart+errResp, "invalid_request Request parameter validation failed such as when the challenge_type parameter value contains an unsupported authentication method"))),
 		errEntry("signup.start.error.invalid_client", "invalid_client for a client that is not a public client", suStart, nativeauth.ErrInvalidClient, "", TriggerConfidentialClient,
 			src(pw(pwSUStart+errResp, rowInvalidClient), otp(otpSUStart+errResp, rowInvalidClient)),
-			needs(CapConfidentialClient),
+			needs(profile.CapConfidentialClient),
 			note("The table says to read the suberror for the cause, but the only suberror it lists is nativeauthapi_disabled; for a confidential client no suberror is documented, so none is checked.")),
 		errEntry("signup.start.error.invalid_client.nativeauthapi_disabled", "invalid_client/nativeauthapi_disabled for a client without native authentication", suStart, nativeauth.ErrInvalidClient, nativeauth.SuberrorNativeAuthAPIDisabled, TriggerDisabledClient,
 			src(pw(pwSUStart+errResp, rowDisabled), otp(otpSUStart+errResp, rowDisabled)),
-			needs(CapDisabledClient)),
+			needs(profile.CapDisabledClient)),
 		errEntry("signup.start.error.unauthorized_client", "unauthorized_client for a well-formed client ID the tenant does not know", suStart, nativeauth.ErrUnauthorizedClient, "", TriggerUnknownClientID,
 			src(pw(pwSUStart+errResp, rowUnauthorizedClient), otp(otpSUStart+errResp, rowUnauthorizedClient))),
 		errEntry("signup.start.error.unsupported_challenge_type", "unsupported_challenge_type when challenge_type lacks redirect", suStart, nativeauth.ErrUnsupportedChallengeType, "", TriggerChallengeTypeWithoutRedirect,
@@ -48,14 +51,14 @@ func signUpStartEntries() []Entry {
 			note("Contradiction: the tables give unsupported_challenge_type for a list without redirect, but every example of this very case on the other endpoints is \"error\": \"invalid_request\" with \"AADSTS901007: The challenge_type list parameter does not include the 'redirect' type.\"; both are accepted.")),
 		errEntry("signup.start.error.user_already_exists", "user_already_exists for the email of an existing user", suStart, nativeauth.ErrUserAlreadyExists, "", TriggerUsernameExists,
 			src(pw(pwSUStart+errResp, "user_already_exists User already exists."), otp(otpSUStart+errResp, "user_already_exists User already exists.")),
-			needs(CapExistingUser), codes(nativeauth.CodeUserAlreadyExists)),
+			needs(profile.CapExistingUser), codes(nativeauth.CodeUserAlreadyExists)),
 		errEntry("signup.start.error.invalid_grant.attribute_validation_failed", "invalid_grant/attribute_validation_failed for an attribute sent at start that fails validation", suStart, nativeauth.ErrInvalidGrant, nativeauth.SuberrorAttributeValidationFailed, TriggerAttributeInvalid,
 			src(pw(pwSUStart+errResp, "invalid_attributes A list (array of objects) of attributes that failed validation. This response is possible if the app submits user attributes, and the suberror parameter's value is attribute_validation_failed."),
 				otp(otpSUStart+errResp, "invalid_attributes A list (array of objects) of attributes that failed validation. This response is possible if the app submits user attributes, and the suberror parameter's value is attribute_validation_failed.")),
-			needs(CapAttributeRegex), fields(arr("invalid_attributes", "non-empty list of {name}")),
+			needs(profile.CapAttributeRegex), fields(arr("invalid_attributes", "non-empty list of {name}")),
 			note("Documented only by the invalid_attributes parameter of start's error response; neither start table lists the suberror. Its parent invalid_grant is taken from the continue (attributes) table, the only table that lists attribute_validation_failed. The OTP page's start table has no invalid_grant at all.")),
 	}
-	for _, p := range passwordPolicyEntries("signup.start", suStart, pwSUStart+errResp, methods(MethodPassword), needs(CapSignUpPassword)) {
+	for _, p := range passwordPolicyEntries("signup.start", suStart, pwSUStart+errResp, methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignUpPassword)) {
 		if p.Expect.Suberror == nativeauth.SuberrorPasswordRecentlyUsed {
 			p.Notes = "A new account has no password history, so this row of the sign-up table cannot be reached by a real sign-up; a target can only show it through a configured history. Listed because the table lists it."
 		}
@@ -71,7 +74,7 @@ func signUpChallengeEntries() []Entry {
 			fields(oobChallengeFields(true)...)),
 		entry("signup.challenge.password.success", "challenge after credential_required answers password", KindSuccess, suChallenge, TriggerChallengeForPassword,
 			src(pw(pwSUOOB+success, `"challenge_type": "password",`)),
-			methods(MethodPassword), needs(CapSignUpPassword),
+			methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignUpPassword),
 			fields(val("challenge_type", string(nativeauth.ChallengeTypePassword)), ctField),
 			note("The password page documents this second challenge call inside \"Step 3\"; its challenge_type note says the list is expected to contain \"password redirect\" while step 2 says \"oob password redirect\".")),
 		entry("signup.challenge.redirect", "challenge with only the redirect challenge type answers redirect", KindRedirect, suChallenge, TriggerRedirectOnly,
@@ -85,11 +88,11 @@ func signUpChallengeEntries() []Entry {
 			note("The OTP page's table also says unsupported_challenge_type when \"the challenge_type parameter value isn't supported\", so both are accepted.")),
 		errEntry("signup.challenge.error.invalid_client", "invalid_client for a client that is not a public client", suChallenge, nativeauth.ErrInvalidClient, "", TriggerConfidentialClient,
 			src(otp(otpSUChallenge+errResp, "invalid_client The client ID included in the request doesn't exist or isn't for a public client.")),
-			needs(CapConfidentialClient),
+			needs(profile.CapConfidentialClient),
 			note("Only the OTP page lists invalid_client here, for a client that \"doesn't exist or isn't for a public client\"; on start an unknown client is unauthorized_client. The confidential-client half is checked.")),
 		errEntry("signup.challenge.error.expired_token", "expired_token for an expired continuation token", suChallenge, nativeauth.ErrExpiredToken, "", TriggerTokenExpired,
 			src(pw(pwSUChallenge+errResp, rowExpiredShort), otp(otpSUChallenge+errResp, rowExpiredShort)),
-			needs(CapClock)),
+			needs(profile.CapClock)),
 		errEntry("signup.challenge.error.unsupported_challenge_type", "unsupported_challenge_type when challenge_type lacks redirect", suChallenge, nativeauth.ErrUnsupportedChallengeType, "", TriggerChallengeTypeWithoutRedirect,
 			src(pw(pwSUChallenge+errResp, rowUnsupportedChallenge), otp(otpSUChallenge+errResp, "unsupported_challenge_type The challenge_type parameter value isn't supported or doesn't include the redirect challenge type.")),
 			accept(nativeauth.ErrInvalidRequest),
@@ -110,23 +113,23 @@ func signUpContinueEntries() []Entry {
 			note("Holds when the password (password page) and every required attribute were sent at start; otherwise the answer is credential_required or attributes_required.")),
 		entry("signup.continue.password.success", "continue with a valid password answers a continuation token", KindSuccess, suContinue, TriggerSubmitPassword,
 			src(pw(pwSUPassword+success, "the app gets a continuation token without submitting any attributes")),
-			methods(MethodPassword), needs(CapSignUpPassword), fields(ctField)),
+			methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignUpPassword), fields(ctField)),
 		entry("signup.continue.attributes.success", "continue with every required attribute answers a continuation token", KindSuccess, suContinue, TriggerSubmitAttributes,
 			src(pw(pwSUAttributes+success, "If the request is successful, Microsoft Entra issues a continuation token, which the app can use to request for security tokens."),
 				otp(otpSUAttributes+success, `"continuation_token": "AQABAAEAAAYn...",`)),
-			needs(CapRequiredAttributes), fields(ctField)),
+			needs(profile.CapRequiredAttributes), fields(ctField)),
 		entry("signup.continue.redirect", "continue answers redirect when the tenant needs a method the app did not advertise", KindRedirect, suContinue, TriggerRedirectForced,
 			src(pw(pwSUPassword+" / User attributes required", redirect), pw(pwSUAttributes+success, redirect),
 				otp(otpSUOOB+success, redirect), otp(otpSUAttributes+success, redirect)),
-			needs(CapFaults), fields(redirectFields...), absent("continuation_token"),
+			needs(profile.CapFaults), fields(redirectFields...), absent("continuation_token"),
 			note("/continue takes no challenge_type, so no request parameter provokes this; the pages only say the app \"can't support a required authentication method\". A target reaches it through fault injection.")),
 		errEntry("signup.continue.error.credential_required", "credential_required after the passcode when no password was sent at start", suContinue, nativeauth.ErrCredentialRequired, "", TriggerCredentialNotSent,
 			src(pw(pwSUOOB+" / Response", "credential_required Authentication is required for account creation")),
-			methods(MethodPassword), needs(CapSignUpPassword), fields(ctField), codes(nativeauth.CodeCredentialRequired)),
+			methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignUpPassword), fields(ctField), codes(nativeauth.CodeCredentialRequired)),
 		errEntry("signup.continue.error.attributes_required", "attributes_required lists the required attributes not yet sent", suContinue, nativeauth.ErrAttributesRequired, "", TriggerAttributesMissing,
 			src(pw(pwSUPassword+" / User attributes required", "attributes_required One or more of user attributes is required."),
 				otp(otpSUOOB+success, `"error": "attributes_required",`)),
-			needs(CapRequiredAttributes), codes(nativeauth.CodeAttributesRequired),
+			needs(profile.CapRequiredAttributes), codes(nativeauth.CodeAttributesRequired),
 			fields(ctField, arr("required_attributes", "non-empty list of {name, type, required, options.regex}")),
 			note("The pages' examples disagree on attribute types (\"string\" on the password page, \"Text\" and \"Boolean\" on the OTP page), so type is checked as a string only.")),
 		errEntry("signup.continue.error.invalid_request", "invalid_request without client_id", suContinue, nativeauth.ErrInvalidRequest, "", TriggerMissingClientID,
@@ -138,7 +141,7 @@ func signUpContinueEntries() []Entry {
 		errEntry("signup.continue.error.invalid_request.when_email_otp_disabled", "invalid_request when the tenant has not enabled email one-time passcode", suContinue, nativeauth.ErrInvalidRequest, "", TriggerEmailOTPDisabled,
 			src(pw(pwSUOOB+" / Response", "or the external tenant administrator hasn't enabled email OTP for all tenant users"),
 				otp(otpSUOOB+success, "or the customer tenant administrator hasn't enabled email one-time passcode for all tenant users")),
-			needs(CapOTPDisabledTenant)),
+			needs(profile.CapOTPDisabledTenant)),
 		errEntry("signup.continue.error.invalid_grant", "invalid_grant for an unknown grant_type", suContinue, nativeauth.ErrInvalidGrant, "", TriggerGrantTypeUnknown,
 			src(pw(pwSUOOB+" / Response", "invalid_grant The grant type included in the request isn't valid or supported, or OTP value is incorrect."),
 				otp(otpSUAttributes+errResp, "invalid_grant The grant type provided isn't valid or supported.")),
@@ -151,11 +154,11 @@ func signUpContinueEntries() []Entry {
 		errEntry("signup.continue.error.invalid_grant.attribute_validation_failed", "invalid_grant/attribute_validation_failed lists the attributes that failed validation", suContinue, nativeauth.ErrInvalidGrant, nativeauth.SuberrorAttributeValidationFailed, TriggerAttributeInvalid,
 			src(pw(pwSUAttributes+errResp, "attribute_validation_failed User attribute validation failed."),
 				otp(otpSUAttributes+errResp, "invalid_attributes A list (array of objects) of attributes that failed validation. This parameter is included in the response when the suberror parameter's value is attribute_validation_failed.")),
-			needs(CapRequiredAttributes, CapAttributeRegex),
+			needs(profile.CapRequiredAttributes, profile.CapAttributeRegex),
 			fields(arr("invalid_attributes", "non-empty list of {name}"))),
 		errEntry("signup.continue.error.expired_token", "expired_token for an expired continuation token", suContinue, nativeauth.ErrExpiredToken, "", TriggerTokenExpired,
 			src(pw(pwSUAttributes+errResp, `"error": "expired_token",`), otp(otpSUOOB+errResp, rowExpiredShort)),
-			needs(CapClock), codes(552003),
+			needs(profile.CapClock), codes(552003),
 			normNote("The example shows error_codes [552003] with an AADSTS901007 description; Microsoft's SDKs see 55112 for an expired token. Codes are recorded, not checked.")),
 		errEntry("signup.continue.error.invalid_client", "invalid_client for a client ID that does not exist", suContinue, nativeauth.ErrInvalidClient, "", TriggerUnknownClientID,
 			src(otp(otpSUOOB+errResp, "invalid_client The client ID included in the request doesn't exist.")),
@@ -171,7 +174,7 @@ func signUpContinueEntries() []Entry {
 			fields(arr("unverified_attributes", "non-empty list of {name}; only when error is verification_required"), ctField),
 			note("verification_required appears only in the description of unverified_attributes; no error table on either page lists it and no step says what provokes it. Skipping the email verification is the only reading; a target that refuses it as an invalid grant or request is accepted, and the fields are checked only when the error is verification_required.")),
 	}
-	for _, p := range passwordPolicyEntries("signup.continue", suContinue, pwSUPassword+errResp, methods(MethodPassword), needs(CapSignUpPassword)) {
+	for _, p := range passwordPolicyEntries("signup.continue", suContinue, pwSUPassword+errResp, methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignUpPassword)) {
 		if p.Expect.Suberror == nativeauth.SuberrorPasswordRecentlyUsed {
 			p.Notes = "A new account has no password history; see signup.start.error.invalid_grant.password_recently_used."
 		}

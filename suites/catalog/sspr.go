@@ -1,6 +1,11 @@
 package catalog
 
-import "github.com/ciamcheck/ciamcheck/nativeauth"
+import (
+	"slices"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
+)
 
 const (
 	rsStart     = nativeauth.EndpointResetStart
@@ -12,13 +17,17 @@ const (
 
 // Every SSPR entry needs a tenant with SSPR and a user to reset; only the
 // password page documents SSPR.
-var ssprBase = []opt{methods(MethodPassword), needs(CapSSPR, CapExistingUser)}
+var ssprBase = []opt{methods(nativeauth.SignUpMethodPassword), needs(profile.CapSSPR, profile.CapExistingUser)}
 
 func sspr(o ...opt) []opt { return append(append([]opt(nil), ssprBase...), o...) }
 
 func ssprEntries() []Entry {
-	var out []Entry
-	out = append(out,
+	return slices.Concat(ssprStartEntries(), ssprContinueEntries(), ssprPollEntries())
+}
+
+// ssprStartEntries are the entries of reset start and challenge.
+func ssprStartEntries() []Entry {
+	return []Entry{
 		entry("sspr.start.success", "reset start for an existing user answers a continuation token", KindSuccess, rsStart, TriggerValid,
 			sspr(src(pw(pwSSPRStart+success, ctRow)), fields(ctField), absent("challenge_type"))...),
 		entry("sspr.start.redirect", "reset start with only the redirect challenge type answers redirect", KindRedirect, rsStart, TriggerRedirectOnly,
@@ -28,15 +37,15 @@ func ssprEntries() []Entry {
 		errEntry("sspr.start.error.invalid_request.when_challenge_type_invalid", "invalid_request for an invalid challenge type", rsStart, nativeauth.ErrInvalidRequest, "", TriggerChallengeTypeInvalid,
 			sspr(src(pw(pwSSPRStart+errResp, rowInvalidRequestCTInvald)))...),
 		errEntry("sspr.start.error.user_not_found", "user_not_found for an email no user has", rsStart, nativeauth.ErrUserNotFound, "", TriggerUsernameUnknown,
-			src(pw(pwSSPRStart+errResp, rowUserNotFound)), methods(MethodPassword), needs(CapSSPR),
+			src(pw(pwSSPRStart+errResp, rowUserNotFound)), methods(nativeauth.SignUpMethodPassword), needs(profile.CapSSPR),
 			note("The answer tells an anonymous caller whether an account exists; the page documents it, so it is checked.")),
 		errEntry("sspr.start.error.unsupported_challenge_type", "unsupported_challenge_type when challenge_type lacks redirect", rsStart, nativeauth.ErrUnsupportedChallengeType, "", TriggerChallengeTypeWithoutRedirect,
 			sspr(src(pw(pwSSPRStart+errResp, rowUnsupportedChallenge)), accept(nativeauth.ErrInvalidRequest),
 				note("Contradiction: this step's example error is invalid_request for exactly this case (AADSTS901007, \"does not include the 'redirect' type\"); both are accepted."))...),
 		errEntry("sspr.start.error.invalid_client", "invalid_client for a client that is not a public client", rsStart, nativeauth.ErrInvalidClient, "", TriggerConfidentialClient,
-			sspr(src(pw(pwSSPRStart+errResp, rowInvalidClient)), needs(CapConfidentialClient))...),
+			sspr(src(pw(pwSSPRStart+errResp, rowInvalidClient)), needs(profile.CapConfidentialClient))...),
 		errEntry("sspr.start.error.invalid_client.nativeauthapi_disabled", "invalid_client/nativeauthapi_disabled for a client without native authentication", rsStart, nativeauth.ErrInvalidClient, nativeauth.SuberrorNativeAuthAPIDisabled, TriggerDisabledClient,
-			sspr(src(pw(pwSSPRStart+errResp, rowDisabled)), needs(CapDisabledClient))...),
+			sspr(src(pw(pwSSPRStart+errResp, rowDisabled)), needs(profile.CapDisabledClient))...),
 		errEntry("sspr.start.error.unauthorized_client", "unauthorized_client for a well-formed client ID the tenant does not know", rsStart, nativeauth.ErrUnauthorizedClient, "", TriggerUnknownClientID,
 			sspr(src(pw(pwSSPRStart+errResp, rowUnauthorizedClient)))...),
 
@@ -50,11 +59,16 @@ func ssprEntries() []Entry {
 		errEntry("sspr.challenge.error.invalid_request.when_continuation_token_invalid", "invalid_request for a continuation token that fails validation", rsChallenge, nativeauth.ErrInvalidRequest, "", TriggerTokenTampered,
 			sspr(src(pw(pwSSPRChallenge+errResp, "or continuation token validation failed.")))...),
 		errEntry("sspr.challenge.error.expired_token", "expired_token for an expired continuation token", rsChallenge, nativeauth.ErrExpiredToken, "", TriggerTokenExpired,
-			sspr(src(pw(pwSSPRChallenge+errResp, rowExpiredShort)), needs(CapClock))...),
+			sspr(src(pw(pwSSPRChallenge+errResp, rowExpiredShort)), needs(profile.CapClock))...),
 		errEntry("sspr.challenge.error.unsupported_challenge_type", "unsupported_challenge_type when challenge_type lacks redirect", rsChallenge, nativeauth.ErrUnsupportedChallengeType, "", TriggerChallengeTypeWithoutRedirect,
 			sspr(src(pw(pwSSPRChallenge+errResp, rowUnsupportedChallenge)), accept(nativeauth.ErrInvalidRequest),
 				note("Contradiction: the example is invalid_request for exactly this case; both are accepted."))...),
+	}
+}
 
+// ssprContinueEntries are the entries of reset continue and submit.
+func ssprContinueEntries() []Entry {
+	out := []Entry{
 		entry("sspr.continue.success", "reset continue with the right passcode answers a continuation token valid at most 600 s", KindSuccess, rsContinue, TriggerSubmitOOB,
 			sspr(src(pw(pwSSPRContinue+success, "expires_in Time in seconds before the continuation_token expires. The maximum value of expires_in is 600 seconds.")),
 				fields(ctField, num("expires_in", "integer > 0 and <= 600")))...),
@@ -63,14 +77,14 @@ func ssprEntries() []Entry {
 				codes(nativeauth.CodeInvalidContinuationAlt))...),
 		errEntry("sspr.continue.error.invalid_request.when_sspr_disabled", "invalid_request when the tenant has not enabled SSPR and email one-time passcode", rsContinue, nativeauth.ErrInvalidRequest, "", TriggerSSPRDisabled,
 			src(pw(pwSSPRContinue+errResp, "or the external tenant administrator hasn't enabled SSPR and email OTP for all tenant users.")),
-			methods(MethodPassword), needs(CapExistingUser, CapSSPRDisabledTenant),
+			methods(nativeauth.SignUpMethodPassword), needs(profile.CapExistingUser, profile.CapSSPRDisabledTenant),
 			note("The page puts this under /continue, after start and challenge already succeeded; a tenant without SSPR may refuse earlier, in which case the spec cannot reach this endpoint and skips.")),
 		errEntry("sspr.continue.error.invalid_grant", "invalid_grant for a grant_type other than oob", rsContinue, nativeauth.ErrInvalidGrant, "", TriggerGrantTypeWrong,
 			sspr(src(pw(pwSSPRContinue+errResp, "invalid_grant The grant type is unknown or doesn't match the expected grant type value.")))...),
 		errEntry("sspr.continue.error.invalid_grant.invalid_oob_value", "invalid_grant/invalid_oob_value for a wrong one-time passcode", rsContinue, nativeauth.ErrInvalidGrant, nativeauth.SuberrorInvalidOOBValue, TriggerOOBWrong,
 			sspr(src(pw(pwSSPRContinue+errResp, "invalid_oob_value The one-time passcode provided by the user is invalid.")))...),
 		errEntry("sspr.continue.error.expired_token", "expired_token for an expired continuation token", rsContinue, nativeauth.ErrExpiredToken, "", TriggerTokenExpired,
-			sspr(src(pw(pwSSPRContinue+errResp, rowExpiredShort)), needs(CapClock))...),
+			sspr(src(pw(pwSSPRContinue+errResp, rowExpiredShort)), needs(profile.CapClock))...),
 
 		entry("sspr.submit.success", "reset submit with a valid new password answers a continuation token and poll_interval", KindSuccess, rsSubmit, TriggerSubmitPassword,
 			sspr(src(pw(pwSSPRSubmit+success, "poll_interval The minimum amount of time in seconds that the app should wait between polling requests")),
@@ -79,19 +93,25 @@ func ssprEntries() []Entry {
 			sspr(src(pw(pwSSPRSubmit+errResp, "invalid_request Request parameter validation failed such as a validation of continuation token failed.")),
 				note("The step's example error is the challenge_type \"does not include the 'redirect' type\" error (AADSTS901007), although /submit takes no challenge_type; it is ignored."))...),
 		errEntry("sspr.submit.error.expired_token", "expired_token for an expired continuation token", rsSubmit, nativeauth.ErrExpiredToken, "", TriggerTokenExpired,
-			sspr(src(pw(pwSSPRSubmit+errResp, rowExpiredShort)), needs(CapClock),
+			sspr(src(pw(pwSSPRSubmit+errResp, rowExpiredShort)), needs(profile.CapClock),
 				note("The continue answer promises the token lives expires_in (<= 600) seconds; a clock moved past that must give expired_token."))...),
-	)
+	}
 	submit := passwordPolicyEntries("sspr.submit", rsSubmit, pwSSPRSubmit+errResp, ssprBase...)
 	for i := range submit {
 		// Only a user with a password has one to reuse: on a passcode
 		// tenant the reset needs a password user.
 		if submit[i].ID == "sspr.submit.error.invalid_grant."+string(nativeauth.SuberrorPasswordRecentlyUsed) {
-			submit[i].Needs = append(submit[i].Needs, CapSignInPassword)
+			submit[i].Needs = append(submit[i].Needs, profile.CapSignInPassword)
 		}
 	}
 	out = append(out, submit...)
 
+	return out
+}
+
+// ssprPollEntries are the entries of poll_completion.
+func ssprPollEntries() []Entry {
+	var out []Entry
 	pollSection := pwSSPRPoll + success
 	out = append(out,
 		entry("sspr.poll_completion.status.succeeded", "poll_completion answers succeeded and a continuation token once the reset is done", KindStatus, rsPoll, TriggerPollAfterSubmit,
@@ -99,18 +119,18 @@ func ssprEntries() []Entry {
 				fields(val("status", string(nativeauth.PollStatusSucceeded)), ctField), pollStatus(nativeauth.PollStatusSucceeded))...),
 		entry("sspr.poll_completion.status.failed", "poll_completion answers failed and a continuation token to submit again", KindStatus, rsPoll, TriggerPollFailed,
 			sspr(src(pw(pollSection, "failed Password reset failed. The app can resubmit the new password by making another request to the /submit endpoint.")),
-				needs(CapPollControl), fields(val("status", string(nativeauth.PollStatusFailed)), ctField), pollStatus(nativeauth.PollStatusFailed))...),
+				needs(profile.CapPollControl), fields(val("status", string(nativeauth.PollStatusFailed)), ctField), pollStatus(nativeauth.PollStatusFailed))...),
 		entry("sspr.poll_completion.status.not_started", "poll_completion answers not_started before the reset starts", KindStatus, rsPoll, TriggerPollNotStarted,
 			sspr(src(pw(pollSection, "not_started Password reset hasn't started. The app can check the status again later.")),
-				needs(CapPollControl), fields(val("status", string(nativeauth.PollStatusNotStarted))), pollStatus(nativeauth.PollStatusNotStarted))...),
+				needs(profile.CapPollControl), fields(val("status", string(nativeauth.PollStatusNotStarted))), pollStatus(nativeauth.PollStatusNotStarted))...),
 		entry("sspr.poll_completion.status.in_progress", "poll_completion answers in_progress while the reset runs", KindStatus, rsPoll, TriggerPollInProgress,
 			sspr(src(pw(pollSection, "in_progress Password reset is in progress. The app can check the status again later.")),
-				needs(CapPollControl), fields(val("status", string(nativeauth.PollStatusInProgress))), pollStatus(nativeauth.PollStatusInProgress),
+				needs(profile.CapPollControl), fields(val("status", string(nativeauth.PollStatusInProgress))), pollStatus(nativeauth.PollStatusInProgress),
 				note("A tenant may show in_progress on its own right after submit, but not reliably; the spec needs a target that can hold the reset."))...),
 		errEntry("sspr.poll_completion.error.invalid_request", "invalid_request for a continuation token that fails validation", rsPoll, nativeauth.ErrInvalidRequest, "", TriggerTokenTampered,
 			sspr(src(pw(pwSSPRPoll+errResp, "invalid_request Request parameter validation failed such as validation of continuation token failed.")))...),
 		errEntry("sspr.poll_completion.error.expired_token", "expired_token for an expired continuation token", rsPoll, nativeauth.ErrExpiredToken, "", TriggerTokenExpired,
-			sspr(src(pw(pwSSPRPoll+errResp, `"error": "expired_token",`)), needs(CapClock), codes(552003),
+			sspr(src(pw(pwSSPRPoll+errResp, `"error": "expired_token",`)), needs(profile.CapClock), codes(552003),
 				normNote("The example shows error_codes [552003] with an AADSTS901007 description; SDKs see 55112. Codes are recorded, not checked."))...),
 	)
 	return out

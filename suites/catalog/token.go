@@ -1,6 +1,9 @@
 package catalog
 
-import "github.com/ciamcheck/ciamcheck/nativeauth"
+import (
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
+)
 
 const token = nativeauth.EndpointToken
 
@@ -18,7 +21,7 @@ func tokenEntries() []Entry {
 		errEntry("signup.token.error.invalid_request", "invalid_request for scopes the client has no consent for", token, nativeauth.ErrInvalidRequest, "", TriggerScopeNotConsented,
 			src(pw(pwSUToken+errResp, "invalid_request Request parameter validation failed such as the client/app doesn't have consent for the requested scopes."),
 				otp(otpSUToken+errResp, "invalid_request Request parameter validation failed such as the client/app doesn't have consent for the requested scopes.")),
-			flows(FlowSignUp), needs(CapScopeUnconsented), codes(nativeauth.CodeInvalidCredentials),
+			flows(FlowSignUp), needs(profile.CapScopeUnconsented), codes(nativeauth.CodeInvalidCredentials),
 			note("The example pairs \"AADSTS901007: The client doesn't have consent for the requested scopes\" with error_codes [50126], the invalid-credentials code; codes are recorded, not checked.")),
 		errEntry("signup.token.error.invalid_grant", "invalid_grant for an invalid continuation token", token, nativeauth.ErrInvalidGrant, "", TriggerTokenTampered,
 			src(pw(pwSUToken+errResp, "invalid_grant The continuation token included in the request is invalid."),
@@ -37,53 +40,53 @@ func tokenEntries() []Entry {
 		// Sign-in: grant_type=password and grant_type=oob.
 		entry("signin.token.password.success", "token with the user's password issues tokens", KindSuccess, token, TriggerSubmitPassword,
 			src(pw(pwSIToken+tokenOK, rowTokenIssued)),
-			flows(FlowSignIn), methods(MethodPassword), needs(CapSignInPassword), fields(tokenFields()...), note(tokenScopeNote)),
+			flows(FlowSignIn), methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignInPassword), fields(tokenFields()...), note(tokenScopeNote)),
 		entry("signin.token.oob.success", "token with the one-time passcode issues tokens", KindSuccess, token, TriggerSubmitOOB,
 			src(otp(otpSIToken+tokenOK, rowTokenIssued)),
-			flows(FlowSignIn), methods(MethodOTP), needs(CapSignInOTP), fields(tokenFields()...), note(tokenScopeNote)),
+			flows(FlowSignIn), methods(nativeauth.SignUpMethodOTP), needs(profile.CapSignInOTP), fields(tokenFields()...), note(tokenScopeNote)),
 		errEntry("signin.token.error.invalid_request", "invalid_request for a request that fails parameter validation", token, nativeauth.ErrInvalidRequest, "", TriggerTokenMissing,
 			src(pw(pwSIToken+errResp, "invalid_request Request parameter validation failed. To understand what happened, use the message in the error description."),
 				otp(otpSIToken+errResp, "invalid_request Request parameter validation failed. To understand what happened, use the message in the error description.")),
-			flows(FlowSignIn), needs(CapExistingUser),
+			flows(FlowSignIn), needs(profile.CapExistingUser),
 			note("The table gives no example of a failing parameter; a missing continuation_token is the plainest one.")),
 		errEntry("signin.token.error.invalid_grant", "invalid_grant for a wrong password", token, nativeauth.ErrInvalidGrant, "", TriggerPasswordWrong,
 			src(pw(pwSIToken+errResp, "customer user sign in credentials included in the request are invalid")),
-			flows(FlowSignIn), methods(MethodPassword), needs(CapSignInPassword), codes(nativeauth.CodeInvalidCredentials),
+			flows(FlowSignIn), methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignInPassword), codes(nativeauth.CodeInvalidCredentials),
 			normNote("The example shows error_codes [50126] (Microsoft's SDKs branch on it for invalid credentials) under an AADSTS901007 description; the code is recorded, not checked.")),
 		errEntry("signin.token.error.invalid_grant.when_continuation_token_invalid", "invalid_grant for an invalid continuation token", token, nativeauth.ErrInvalidGrant, "", TriggerTokenTampered,
 			src(pw(pwSIToken+errResp, "invalid_grant The continuation token included in the request isn't valid or"),
 				otp(otpSIToken+errResp, "invalid_grant The continuation token included in the request isn't valid or")),
-			flows(FlowSignIn), needs(CapExistingUser)),
+			flows(FlowSignIn), needs(profile.CapExistingUser)),
 		errEntry("signin.token.error.invalid_grant.when_grant_type_unknown", "invalid_grant for an unknown grant_type", token, nativeauth.ErrInvalidGrant, "", TriggerGrantTypeUnknown,
 			src(pw(pwSIToken+errResp, "or the grant type included in the request is unknown."),
 				otp(otpSIToken+errResp, "or the grant type included in the request is unknown.")),
-			flows(FlowSignIn), needs(CapExistingUser), accept(nativeauth.ErrUnsupportedGrantType),
+			flows(FlowSignIn), needs(profile.CapExistingUser), accept(nativeauth.ErrUnsupportedGrantType),
 			note("Contradiction: the sign-up token table gives unsupported_grant_type for the same request; both are accepted.")),
 		errEntry("signin.token.error.invalid_grant.invalid_oob_value", "invalid_grant/invalid_oob_value for a wrong one-time passcode", token, nativeauth.ErrInvalidGrant, nativeauth.SuberrorInvalidOOBValue, TriggerOOBWrong,
 			src(otp(otpSIToken+errResp, "invalid_oob_value The value of one-time passcode is invalid.")),
-			flows(FlowSignIn), methods(MethodOTP), needs(CapSignInOTP)),
+			flows(FlowSignIn), methods(nativeauth.SignUpMethodOTP), needs(profile.CapSignInOTP)),
 		errEntry("signin.token.error.expired_token", "expired_token for an expired continuation token", token, nativeauth.ErrExpiredToken, "", TriggerTokenExpired,
 			src(pw(pwSIToken+errResp, rowExpiredLong), otp(otpSIToken+errResp, rowExpiredLong)),
-			flows(FlowSignIn), needs(CapExistingUser, CapClock), codes(552003),
+			flows(FlowSignIn), needs(profile.CapExistingUser, profile.CapClock), codes(552003),
 			normNote("The OTP page's example says \"AADSTS55112: The continuation_token is expired.\" but lists error_codes [552003]; SDKs see 55112. Codes are recorded, not checked.")),
 		errEntry("signin.token.error.invalid_scope", "invalid_scope for a scope that does not exist", token, nativeauth.ErrInvalidScope, "", TriggerScopeInvalid,
 			src(pw(pwSIToken+errResp, "invalid_scope One or more of the scoped included in the request are invalid."),
 				otp(otpSIToken+errResp, "invalid_scope One or more of the scoped included in the request are invalid.")),
-			flows(FlowSignIn), needs(CapExistingUser)),
+			flows(FlowSignIn), needs(profile.CapExistingUser)),
 		errEntry("signin.token.error.invalid_client", "invalid_client for a client that is not a public client", token, nativeauth.ErrInvalidClient, "", TriggerConfidentialClient,
 			src(otp(otpSIToken+errResp, "invalid_client The client ID included in the request isn't for a public client.")),
-			flows(FlowSignIn), needs(CapExistingUser, CapConfidentialClient)),
+			flows(FlowSignIn), needs(profile.CapExistingUser, profile.CapConfidentialClient)),
 
 		// Refresh: not documented as a request on these pages.
 		entry("signin.token.refresh_token.success", "token with a refresh token issues new tokens", KindSuccess, token, TriggerRefreshToken,
 			src(pw(pwSIToken+tokenOK, "refresh_token An OAuth 2.0 refresh token. The app can use this token to acquire other access tokens after the current access token expires.")),
-			flows(FlowSignIn), needs(CapExistingUser), fields(tokenFields()...),
+			flows(FlowSignIn), needs(profile.CapExistingUser), fields(tokenFields()...),
 			note("The pages promise a refresh token \"to acquire other access tokens\" but document no refresh request; the request shape (grant_type=refresh_token, refresh_token, client_id, scope) is RFC 6749 section 6 and Microsoft's SDKs, not these pages. The answer is checked with the token answer's documented members.")),
 
 		// After SSPR: grant_type=continuation_token with the poll token.
 		entry("sspr.token.success", "token with the continuation token of a succeeded reset issues tokens", KindSuccess, token, TriggerTokenAfterSSPR,
 			src(pw(pwSSPRPoll+success, "If the status is succeeded, the app can use the continuation token that Microsoft Entra returns to request for security tokens via the /token endpoint")),
-			flows(FlowSSPR), methods(MethodPassword), needs(CapSSPR, CapExistingUser), fields(tokenFields()...),
+			flows(FlowSSPR), methods(nativeauth.SignUpMethodPassword), needs(profile.CapSSPR, profile.CapExistingUser), fields(tokenFields()...),
 			note("The page says to call /token \"as explained in step 5 of sign-up flow\": grant_type=continuation_token with the username. "+tokenScopeNote)),
 	}
 }

@@ -9,7 +9,10 @@
 // the other.
 package catalog
 
-import "github.com/ciamcheck/ciamcheck/nativeauth"
+import (
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
+)
 
 // Flow is the API flow an entry belongs to.
 type Flow string
@@ -23,15 +26,6 @@ const (
 
 // Flows lists every flow in presentation order.
 var Flows = []Flow{FlowSignUp, FlowSignIn, FlowSSPR, FlowProtocol}
-
-// Method is the reference page (sign-up/sign-in method) that documents an
-// entry. An entry without methods holds for any method.
-type Method string
-
-const (
-	MethodPassword Method = "password" // native-auth-email-password-api
-	MethodOTP      Method = "otp"      // native-auth-email-otp-api
-)
 
 // Kind says what sort of answer an entry describes.
 type Kind string
@@ -157,17 +151,19 @@ type Normativity struct {
 
 // Entry is one documented behaviour.
 type Entry struct {
-	ID        string              `json:"id"`
-	Title     string              `json:"title"`
-	Flows     []Flow              `json:"flows"`
-	Methods   []Method            `json:"methods,omitempty"`
-	Endpoint  nativeauth.Endpoint `json:"endpoint,omitempty"`
-	Kind      Kind                `json:"kind"`
-	Trigger   Trigger             `json:"trigger"`
-	Expect    Expect              `json:"expect"`
-	Source    []Source            `json:"source"`
-	Normative Normativity         `json:"normativity"`
-	Needs     []Capability        `json:"needs,omitempty"`
-	Labels    []string            `json:"labels"`
-	Notes     string              `json:"notes,omitempty"`
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Flows []Flow `json:"flows"`
+	// Methods are the sign-up methods whose page documents the entry (the
+	// password page or the one-time passcode page); none: any method.
+	Methods   []nativeauth.SignUpMethod `json:"methods,omitempty"`
+	Endpoint  nativeauth.Endpoint       `json:"endpoint,omitempty"`
+	Kind      Kind                      `json:"kind"`
+	Trigger   Trigger                   `json:"trigger"`
+	Expect    Expect                    `json:"expect"`
+	Source    []Source                  `json:"source"`
+	Normative Normativity               `json:"normativity"`
+	Needs     []profile.Capability      `json:"needs,omitempty"`
+	Labels    []string                  `json:"labels"`
+	Notes     string                    `json:"notes,omitempty"`
 }

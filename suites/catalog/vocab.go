@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
 )
 
 // TriggerName is how a spec provokes an entry, from a fixed vocabulary so
@@ -171,49 +172,6 @@ func Triggers() []TriggerName {
 // TriggerDescription is the default wording of a trigger ("" if unknown).
 func TriggerDescription(n TriggerName) string { return triggerDescriptions[n] }
 
-// Capability is something a target must offer to reach an entry. A spec
-// whose target lacks one skips with the reason, and the report shows it.
-type Capability string
-
-const (
-	CapDisabledClient     Capability = "disabled-client"     // a client without native authentication
-	CapConfidentialClient Capability = "confidential-client" // a client that is not public
-	CapClock              Capability = "backdoor:clock"      // move the target's clock (expiry)
-	CapPollControl        Capability = "backdoor:poll"       // hold or fail a password reset
-	CapFaults             Capability = "backdoor:faults"     // inject redirects, creation failures
-	CapSignUpPassword     Capability = "signup:password"     // sign-up with email and password
-	CapSignUpOTP          Capability = "signup:otp"          // sign-up with email one-time passcode
-	CapSignInPassword     Capability = "signin:password"     // a user who signs in with a password
-	CapSignInOTP          Capability = "signin:otp"          // a user who signs in with a one-time passcode
-	CapSSPR               Capability = "sspr"                // self-service password reset enabled
-	CapRequiredAttributes Capability = "required-attributes" // the user flow has required attributes
-	CapAttributeRegex     Capability = "attribute-regex"     // an attribute with a validation regex
-	CapExistingUser       Capability = "existing-user"       // a user the suite may sign in or reset
-	CapBannedPasswords    Capability = "password-policy:banned"
-	CapPasswordHistory    Capability = "password-history"
-	CapScopeUnconsented   Capability = "scope:unconsented" // an API scope the client has no consent for
-	CapOTPDisabledTenant  Capability = "tenant:email-otp-disabled"
-	CapSSPRDisabledTenant Capability = "tenant:sspr-disabled"
-)
-
-var capabilities = []Capability{
-	CapDisabledClient, CapConfidentialClient, CapClock, CapPollControl, CapFaults,
-	CapSignUpPassword, CapSignUpOTP, CapSignInPassword, CapSignInOTP, CapSSPR,
-	CapRequiredAttributes, CapAttributeRegex, CapExistingUser, CapBannedPasswords,
-	CapPasswordHistory, CapScopeUnconsented, CapOTPDisabledTenant, CapSSPRDisabledTenant,
-}
-
-// Capabilities returns every capability an entry may need, sorted.
-func Capabilities() []Capability {
-	out := slices.Clone(capabilities)
-	slices.Sort(out)
-	return out
-}
-
-// IsBackdoor reports whether c is offered only by a target with a test
-// backdoor (the emulator), never by a plain tenant.
-func (c Capability) IsBackdoor() bool { return strings.HasPrefix(string(c), "backdoor:") }
-
 // endpointNames are the short names used in IDs and labels, in the order of
 // nativeauth.Endpoints.
 var endpointNames = map[nativeauth.Endpoint]string{
@@ -268,6 +226,6 @@ func Labels() []string {
 
 // NeedsLabel is the label of a capability: "needs:" and the capability with
 // ':' spelled '-', because Ginkgo reads the first ':' as a label-set key.
-func NeedsLabel(c Capability) string {
+func NeedsLabel(c profile.Capability) string {
 	return "needs:" + strings.ReplaceAll(string(c), ":", "-")
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/suites/catalog"
 )
 
 const (
@@ -229,7 +230,7 @@ func TestFailuresRedactSecrets(t *testing.T) {
 		b.Absent("continuation_token"),
 		b.Equals("continuation_token", "x"),
 		b.Field("refresh_token", KindString),
-		b.Rule(FieldRule{Name: "continuation_token", Value: "x"}, ""),
+		b.Rule(catalog.Field{Name: "continuation_token", Value: "x"}, ""),
 		b.Equals("challenge_type", "redirect"),
 	}
 	for i, err := range errs {

@@ -10,18 +10,8 @@ import (
 	"strings"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/suites/catalog"
 )
-
-// FieldRule is one documented member of an answer, as the catalog states
-// it: JSON type, whether it must be present, an exact normative value, and
-// a constraint in words (see Constraint*).
-type FieldRule struct {
-	Name       string
-	JSONType   string // "string", "number", "boolean", "array", "object"
-	Required   bool
-	Value      string
-	Constraint string
-}
 
 // Constraints the catalog writes in words, and the check each maps to.
 const (
@@ -32,10 +22,12 @@ const (
 	ConstraintNonEmpty     = "non-empty"
 )
 
-// Rule checks one FieldRule. username is the user the answer is about, for
+// Rule checks one member of an answer as the catalog states it: JSON type,
+// whether it must be present, an exact normative value, and a constraint in
+// words (see Constraint*). username is the user the answer is about, for
 // the masking rule. An unknown constraint is a Failure: a rule the suite
 // cannot check must not pass silently.
-func (b Body) Rule(r FieldRule, username string) error {
+func (b Body) Rule(r catalog.Field, username string) error {
 	v, present := b[r.Name]
 	if !present {
 		if r.Required {
@@ -100,18 +92,9 @@ func (b Body) constraint(name, c string, v any, username string) error {
 			errs = append(errs, fail(field, "a GUID", short(v)))
 		}
 	}
-	for _, m := range comparisons.FindAllStringSubmatch(text, -1) {
+	if cmp, found := b.comparisons(name, text, v); found {
 		known = true
-		limit, _ := strconv.ParseInt(m[2], 10, 64)
-		n, ok := b.Int(name)
-		if !ok {
-			errs = append(errs, fail(field, "an integer "+m[1]+" "+m[2], short(v)))
-			continue
-		}
-		holds := map[string]bool{"<=": n <= limit, ">=": n >= limit, "<": n < limit, ">": n > limit, "==": n == limit}[m[1]]
-		if !holds {
-			errs = append(errs, fail(field, m[1]+" "+m[2], fmt.Sprint(n)))
-		}
+		errs = append(errs, cmp...)
 	}
 	if !strings.Contains(text, "list of integers") && has("integer") && len(errs) == 0 {
 		if _, ok := b.Int(name); !ok {
@@ -162,18 +145,28 @@ func (b Body) constraint(name, c string, v any, username string) error {
 
 var comparisons = regexp.MustCompile(`(<=|>=|<|>|==)\s*(-?\d+)`)
 
-// HeaderRule is a rule on a response header: an exact value (media type for
-// Content-Type), or absence; Prefix applies it to every header whose name
-// starts with Name.
-type HeaderRule struct {
-	Name   string
-	Value  string
-	Absent bool
-	Prefix bool
+// comparisons checks every comparison the constraint text makes ("<= 600",
+// "> 0") and reports whether it makes any.
+func (b Body) comparisons(name, text string, v any) (errs []error, found bool) {
+	field := "body." + name
+	all := comparisons.FindAllStringSubmatch(text, -1)
+	for _, m := range all {
+		limit, _ := strconv.ParseInt(m[2], 10, 64)
+		n, ok := b.Int(name)
+		switch {
+		case !ok:
+			errs = append(errs, fail(field, "an integer "+m[1]+" "+m[2], short(v)))
+		case !map[string]bool{"<=": n <= limit, ">=": n >= limit, "<": n < limit, ">": n > limit, "==": n == limit}[m[1]]:
+			errs = append(errs, fail(field, m[1]+" "+m[2], fmt.Sprint(n)))
+		}
+	}
+	return errs, len(all) > 0
 }
 
-// Header checks one HeaderRule.
-func Header(resp *nativeauth.Response, r HeaderRule) error {
+// Header checks a catalog rule on a response header: an exact value
+// (media type for Content-Type), or absence; Prefix applies it to every
+// header whose name starts with Name.
+func Header(resp *nativeauth.Response, r catalog.Header) error {
 	if resp == nil {
 		return fail("header "+r.Name, "an HTTP answer", "none")
 	}

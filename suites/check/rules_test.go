@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/suites/catalog"
 )
 
 func TestRule(t *testing.T) {
@@ -14,34 +15,34 @@ func TestRule(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		r    FieldRule
+		r    catalog.Field
 		fail []string
 	}{
-		{"le 600 ok", FieldRule{Name: "expires_in", JSONType: "number", Required: true, Constraint: "<= 600"}, nil},
-		{"le 600 broken", FieldRule{Name: "long", JSONType: "number", Constraint: "<= 600"}, []string{"body.long"}},
-		{"masked", FieldRule{Name: "label", JSONType: "string", Constraint: "masked email"}, nil},
-		{"unmasked", FieldRule{Name: "plain", JSONType: "string", Constraint: "masked email"}, []string{"body.plain"}},
-		{"guid", FieldRule{Name: "id", JSONType: "string", Constraint: "GUID"}, nil},
-		{"guid broken", FieldRule{Name: "label", JSONType: "string", Constraint: "GUID"}, []string{"body.label"}},
-		{"positive", FieldRule{Name: "expires_in", JSONType: "number", Constraint: "integer > 0"}, nil},
-		{"positive broken", FieldRule{Name: "n", JSONType: "number", Constraint: "integer > 0"}, []string{"body.n"}},
-		{"non-empty array", FieldRule{Name: "arr", JSONType: "array", Constraint: "non-empty"}, []string{"body.arr"}},
-		{"value", FieldRule{Name: "binding_method", JSONType: "string", Value: "prompt"}, nil},
-		{"value broken", FieldRule{Name: "binding_method", JSONType: "string", Value: "push"}, []string{"body.binding_method"}},
-		{"bool value", FieldRule{Name: "flag", JSONType: "boolean", Value: "true"}, nil},
-		{"required absent", FieldRule{Name: "missing", JSONType: "string", Required: true}, []string{"body.missing"}},
-		{"optional absent", FieldRule{Name: "missing", JSONType: "string"}, nil},
-		{"wrong type", FieldRule{Name: "expires_in", JSONType: "string"}, []string{"body.expires_in"}},
-		{"unknown constraint fails", FieldRule{Name: "expires_in", JSONType: "number", Constraint: "prime"}, []string{"body.expires_in"}},
-		{"range phrase", FieldRule{Name: "expires_in", JSONType: "number", Constraint: "integer > 0 and <= 600"}, nil},
-		{"range phrase broken", FieldRule{Name: "long", JSONType: "number", Constraint: "integer > 0 and <= 600"}, []string{"body.long"}},
-		{"masked phrase", FieldRule{Name: "label", JSONType: "string", Constraint: "masked email of the user"}, nil},
-		{"attribute list phrase", FieldRule{Name: "attrs", JSONType: "array", Constraint: "non-empty list of {name, type, required, options.regex}"}, []string{"body.attrs[0].name"}},
-		{"integers phrase", FieldRule{Name: "codes", JSONType: "array", Constraint: "list of integers"}, []string{"body.codes[1]"}},
-		{"date phrase", FieldRule{Name: "ts", JSONType: "string", Constraint: "date and time"}, nil},
-		{"date phrase broken", FieldRule{Name: "plain", JSONType: "string", Constraint: "date and time"}, []string{"body.plain"}},
-		{"jwt phrase", FieldRule{Name: "plain", JSONType: "string", Constraint: "JWT signed by the tenant"}, []string{"body.plain"}},
-		{"descriptive phrase", FieldRule{Name: "plain", JSONType: "string", Constraint: "present because openid was requested"}, nil},
+		{"le 600 ok", catalog.Field{Name: "expires_in", JSONType: "number", Required: true, Constraint: "<= 600"}, nil},
+		{"le 600 broken", catalog.Field{Name: "long", JSONType: "number", Constraint: "<= 600"}, []string{"body.long"}},
+		{"masked", catalog.Field{Name: "label", JSONType: "string", Constraint: "masked email"}, nil},
+		{"unmasked", catalog.Field{Name: "plain", JSONType: "string", Constraint: "masked email"}, []string{"body.plain"}},
+		{"guid", catalog.Field{Name: "id", JSONType: "string", Constraint: "GUID"}, nil},
+		{"guid broken", catalog.Field{Name: "label", JSONType: "string", Constraint: "GUID"}, []string{"body.label"}},
+		{"positive", catalog.Field{Name: "expires_in", JSONType: "number", Constraint: "integer > 0"}, nil},
+		{"positive broken", catalog.Field{Name: "n", JSONType: "number", Constraint: "integer > 0"}, []string{"body.n"}},
+		{"non-empty array", catalog.Field{Name: "arr", JSONType: "array", Constraint: "non-empty"}, []string{"body.arr"}},
+		{"value", catalog.Field{Name: "binding_method", JSONType: "string", Value: "prompt"}, nil},
+		{"value broken", catalog.Field{Name: "binding_method", JSONType: "string", Value: "push"}, []string{"body.binding_method"}},
+		{"bool value", catalog.Field{Name: "flag", JSONType: "boolean", Value: "true"}, nil},
+		{"required absent", catalog.Field{Name: "missing", JSONType: "string", Required: true}, []string{"body.missing"}},
+		{"optional absent", catalog.Field{Name: "missing", JSONType: "string"}, nil},
+		{"wrong type", catalog.Field{Name: "expires_in", JSONType: "string"}, []string{"body.expires_in"}},
+		{"unknown constraint fails", catalog.Field{Name: "expires_in", JSONType: "number", Constraint: "prime"}, []string{"body.expires_in"}},
+		{"range phrase", catalog.Field{Name: "expires_in", JSONType: "number", Constraint: "integer > 0 and <= 600"}, nil},
+		{"range phrase broken", catalog.Field{Name: "long", JSONType: "number", Constraint: "integer > 0 and <= 600"}, []string{"body.long"}},
+		{"masked phrase", catalog.Field{Name: "label", JSONType: "string", Constraint: "masked email of the user"}, nil},
+		{"attribute list phrase", catalog.Field{Name: "attrs", JSONType: "array", Constraint: "non-empty list of {name, type, required, options.regex}"}, []string{"body.attrs[0].name"}},
+		{"integers phrase", catalog.Field{Name: "codes", JSONType: "array", Constraint: "list of integers"}, []string{"body.codes[1]"}},
+		{"date phrase", catalog.Field{Name: "ts", JSONType: "string", Constraint: "date and time"}, nil},
+		{"date phrase broken", catalog.Field{Name: "plain", JSONType: "string", Constraint: "date and time"}, []string{"body.plain"}},
+		{"jwt phrase", catalog.Field{Name: "plain", JSONType: "string", Constraint: "JWT signed by the tenant"}, []string{"body.plain"}},
+		{"descriptive phrase", catalog.Field{Name: "plain", JSONType: "string", Constraint: "present because openid was requested"}, nil},
 	}
 	for _, tt := range tests {
 		sameFields(t, tt.name, b.Rule(tt.r, "contoso@contoso.com"), tt.fail)
@@ -52,17 +53,17 @@ func TestHeader(t *testing.T) {
 	r := resp(200, `{}`, "Cache-Control", "no-cache, no-store", "Access-Control-Allow-Origin", "*", "X-A", "1")
 	tests := []struct {
 		name string
-		rule HeaderRule
+		rule catalog.Header
 		fail []string
 	}{
-		{"content type by media type", HeaderRule{Name: "Content-Type", Value: "application/json"}, nil},
-		{"content type wrong", HeaderRule{Name: "Content-Type", Value: "text/plain"}, []string{"header Content-Type"}},
-		{"cache directive", HeaderRule{Name: "Cache-Control", Value: "no-store"}, nil},
-		{"cors prefix absent", HeaderRule{Name: "Access-Control-", Absent: true, Prefix: true}, []string{"header Access-Control-Allow-Origin"}},
-		{"absent ok", HeaderRule{Name: "X-B", Absent: true}, nil},
-		{"absent broken", HeaderRule{Name: "X-A", Absent: true}, []string{"header X-A"}},
-		{"exact", HeaderRule{Name: "X-A", Value: "1"}, nil},
-		{"missing", HeaderRule{Name: "X-C", Value: "1"}, []string{"header X-C"}},
+		{"content type by media type", catalog.Header{Name: "Content-Type", Value: "application/json"}, nil},
+		{"content type wrong", catalog.Header{Name: "Content-Type", Value: "text/plain"}, []string{"header Content-Type"}},
+		{"cache directive", catalog.Header{Name: "Cache-Control", Value: "no-store"}, nil},
+		{"cors prefix absent", catalog.Header{Name: "Access-Control-", Absent: true, Prefix: true}, []string{"header Access-Control-Allow-Origin"}},
+		{"absent ok", catalog.Header{Name: "X-B", Absent: true}, nil},
+		{"absent broken", catalog.Header{Name: "X-A", Absent: true}, []string{"header X-A"}},
+		{"exact", catalog.Header{Name: "X-A", Value: "1"}, nil},
+		{"missing", catalog.Header{Name: "X-C", Value: "1"}, []string{"header X-C"}},
 	}
 	for _, tt := range tests {
 		sameFields(t, tt.name, Header(r, tt.rule), tt.fail)

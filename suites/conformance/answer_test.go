@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/suites/catalog"
 	"github.com/ciamcheck/ciamcheck/suites/check"
 )
 
@@ -30,12 +31,12 @@ const (
 // the catalog says 400) must not pass.
 func TestAnswerChecksNormativeStatus(t *testing.T) {
 	n := 0
-	for _, c := range Cases() {
-		if !c.normative(AspectStatus) {
+	for _, c := range catalog.All() {
+		if !normative(c, catalog.AspectStatus) {
 			continue
 		}
-		want := c.Want.HTTPStatus
-		if want == 0 && c.kind() == KindError {
+		want := c.Expect.HTTPStatus
+		if want == 0 && c.Kind == catalog.KindError {
 			want = http.StatusBadRequest
 		}
 		if want == 0 {
@@ -64,11 +65,10 @@ func TestAnswerChecksNormativeStatus(t *testing.T) {
 // normative aspect is the status: the right status passes, a success fails.
 func TestAnswerCodeEntryStatus(t *testing.T) {
 	for _, id := range []string{"codes.50182", "codes.399279"} {
-		i := slices.IndexFunc(Cases(), func(c Case) bool { return c.ID == id })
-		if i < 0 {
+		c, found := catalog.ByID(id)
+		if !found {
 			t.Fatalf("no catalog entry %s", id)
 		}
-		c := Cases()[i]
 		if err := Answer(c, answerResp(http.StatusBadRequest, errBody), "u@example.com", nil); err != nil {
 			t.Errorf("%s: a documented 400 error failed: %v", id, err)
 		}

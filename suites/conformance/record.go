@@ -3,14 +3,15 @@ package conformance
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/ciamcheck/ciamcheck/reports"
+	"github.com/ciamcheck/ciamcheck/suites/catalog"
 )
 
 // EntryRef is what the run record needs to know of a catalog entry.
@@ -19,30 +20,40 @@ type EntryRef struct {
 	Source string // "page § section", resolvable by a reader
 }
 
-// Report entry names this package attaches to specs.
-const (
-	reportEntryEvidence = "evidence"
-	reportEntryCatalog  = "catalog"
-)
+// reportEntryEvidence names the report entry that carries a spec's
+// exchanges.
+const reportEntryEvidence = "evidence"
 
-// catalogTag is how a spec names the catalog entries it covers, in its text,
-// so the mapping survives parallel runs, JUnit and --focus alike.
-var catalogTag = regexp.MustCompile(`\[catalog:([^\]]+)\]`)
+// entryLabelKey is the Ginkgo label set that names the catalog entries a
+// spec proves ("catalog:signup.start.success"): each spec carries its
+// entries as data, read back from its SpecReport, for specs that ran, were
+// skipped or were filtered out alike.
+const entryLabelKey = "catalog:"
 
-// Tag returns the text marker for ids, e.g. "[catalog:SU-START-01]".
-func Tag(ids ...string) string { return "[catalog:" + strings.Join(ids, ",") + "]" }
+// entryLabels is the decorator naming the catalog entries a spec proves.
+func entryLabels(ids ...string) Labels {
+	ls := make(Labels, 0, len(ids))
+	for _, id := range ids {
+		ls = append(ls, entryLabelKey+id)
+	}
+	return ls
+}
 
-// IDsInText returns the catalog IDs a spec text names.
-func IDsInText(text string) []string {
+// entryIDs returns the catalog entries a spec proves.
+func entryIDs(sr types.SpecReport) []string {
 	var out []string
-	for _, m := range catalogTag.FindAllStringSubmatch(text, -1) {
-		for _, id := range strings.Split(m[1], ",") {
-			if id = strings.TrimSpace(id); id != "" {
-				out = append(out, id)
-			}
+	for _, l := range sr.Labels() {
+		if id, ok := strings.CutPrefix(l, entryLabelKey); ok {
+			out = append(out, id)
 		}
 	}
 	return out
+}
+
+// specText is a spec's text: the entries it proves, for people and for
+// --focus, and what it shows.
+func specText(text string, ids ...string) string {
+	return "[catalog:" + strings.Join(ids, ",") + "] " + text
 }
 
 // RunMeta is the run metadata of a record.
@@ -86,8 +97,7 @@ func BuildRecord(report types.Report, entries []EntryRef, meta RunMeta) reports.
 		}
 		its++
 		text := sr.FullText()
-		ids := IDsInText(text)
-		for _, id := range ids {
+		for _, id := range entryIDs(sr) {
 			a, ok := byID[id]
 			if !ok {
 				orphans = append(orphans, id)
@@ -188,7 +198,7 @@ func failReason(sr types.SpecReport) string {
 			msg += "\n" + m
 		}
 	}
-	return fmt.Sprintf("%s: %s", strings.TrimSpace(catalogTag.ReplaceAllString(sr.LeafNodeText, "")), msg)
+	return fmt.Sprintf("%s: %s", specTitle(sr.LeafNodeText), msg)
 }
 
 // specEvidence reads the evidence report entries of a spec. Entries keep
@@ -210,6 +220,17 @@ func specEvidence(sr types.SpecReport) []reports.Exchange {
 		}
 	}
 	return out
+}
+
+// specTitle is a spec text without the entries it names (specText): the
+// record's row already says which entry it is.
+func specTitle(text string) string {
+	if rest, ok := strings.CutPrefix(text, "[catalog:"); ok {
+		if _, title, found := strings.Cut(rest, "] "); found {
+			return title
+		}
+	}
+	return text
 }
 
 // Summary counts a record's entries by outcome.
@@ -247,5 +268,24 @@ func FailedIDs(rec reports.Record) []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// sourceText is where the pages document an entry, for a reader.
+func sourceText(src []catalog.Source) string {
+	var parts []string
+	for _, s := range src {
+		parts = append(parts, string(s.Page)+" § "+s.Section)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Entries lists every catalog entry (ID and source) for the run record, in
+// catalog order.
+func Entries() []EntryRef {
+	var out []EntryRef
+	for _, e := range catalog.All() {
+		out = append(out, EntryRef{ID: e.ID, Source: sourceText(e.Source)})
+	}
 	return out
 }

@@ -13,29 +13,19 @@ import (
 
 func spec(text string, state types.SpecState, msg string, evidence ...reports.Exchange) types.SpecReport {
 	sr := types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: text, State: state, RunTime: time.Second}
+	// The test's texts start "[catalog:ID,…]"; the spec carries the IDs as
+	// labels, as the suite's specs do.
+	if ids, ok := strings.CutPrefix(text, "[catalog:"); ok {
+		ids, _, _ = strings.Cut(ids, "]")
+		for _, id := range strings.Split(ids, ",") {
+			sr.LeafNodeLabels = append(sr.LeafNodeLabels, entryLabelKey+id)
+		}
+	}
 	sr.Failure.Message = msg
 	if len(evidence) > 0 {
 		sr.ReportEntries = append(sr.ReportEntries, types.ReportEntry{Name: reportEntryEvidence, Value: types.WrapEntryValue(evidence)})
 	}
 	return sr
-}
-
-func TestIDsInText(t *testing.T) {
-	tests := []struct {
-		text string
-		want string
-	}{
-		{"plain", ""},
-		{"[catalog:A] x", "A"},
-		{"x [catalog:A, B] y [catalog:C]", "A,B,C"},
-		{"[catalog:]", ""},
-		{Tag("X-1", "Y-2") + " text", "X-1,Y-2"},
-	}
-	for _, tt := range tests {
-		if got := strings.Join(IDsInText(tt.text), ","); got != tt.want {
-			t.Errorf("IDsInText(%q) = %q, want %q", tt.text, got, tt.want)
-		}
-	}
 }
 
 func TestBuildRecord(t *testing.T) {

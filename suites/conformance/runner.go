@@ -1,7 +1,14 @@
-// Package conformance holds the ciamcheck conformance specs, generated from
-// the catalog of documented behaviours, and runs them from `go test`, from
-// the ginkgo CLI or from the ciamcheck binary with no Go toolchain: the specs
-// live in this ordinary package and RunSpecs is called programmatically.
+// Package conformance holds the ciamcheck conformance specs and runs them
+// from `go test`, from the ginkgo CLI or from the ciamcheck binary with no
+// Go toolchain: the specs live in this ordinary package and RunSpecs is
+// called programmatically.
+//
+// Each catalog spec runs its catalog.Entry itself: the scenarios' Walker
+// reaches the entry's endpoint, the driver of the entry's trigger changes
+// the call about to be sent (drivers, one per trigger of the catalog's
+// vocabulary, in files by trigger family), and the answer is checked
+// against the entry. Every spec carries the IDs of the entries it proves
+// as catalog: labels, which the run record reads back.
 package conformance
 
 import (
@@ -194,7 +201,7 @@ var _ = ReportAfterSuite("ciamcheck run record", func(report types.Report) {
 	if meta.EndedAt.IsZero() {
 		meta.EndedAt = time.Now().UTC()
 	}
-	rec := BuildRecord(report, catalogRefs(), meta)
+	rec := BuildRecord(report, Entries(), meta)
 	cfgMu.Lock()
 	lastRec, lastWillRun = &rec, report.PreRunStats.SpecsThatWillRun
 	cfgMu.Unlock()

@@ -12,93 +12,55 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
-	"github.com/ciamcheck/ciamcheck/reports"
+	"github.com/ciamcheck/ciamcheck/profile"
+	"github.com/ciamcheck/ciamcheck/suites/catalog"
 	"github.com/ciamcheck/ciamcheck/suites/check"
 )
 
-// Kinds of answer a case documents (the catalog's vocabulary).
-const (
-	KindSuccess  = "success"
-	KindRedirect = "redirect"
-	KindError    = "error"
-	KindStatus   = "status"
-	KindCode     = "code"
-	KindProtocol = "protocol"
-)
+// LabelSlow marks specs that may wait minutes in real time.
+const LabelSlow = catalog.LabelSlow
 
-// Aspects of an answer the catalog may make normative or illustrative.
-const (
-	AspectStatus     = "http_status"
-	AspectError      = "error"
-	AspectSuberror   = "suberror"
-	AspectErrorCodes = "error_codes"
-	AspectFields     = "fields"
-	AspectHeaders    = "headers"
-	AspectPollStatus = "poll_status"
-)
+// LabelVocabulary is the frozen label vocabulary, the catalog's.
+func LabelVocabulary() []string { return catalog.Labels() }
 
-// Case is the part of a catalog entry a spec runs: where, how to provoke
-// it, and what the answer must be.
-type Case struct {
-	ID       string
-	Title    string
-	Flow     string // signup, signin, sspr, protocol
-	Kind     string // success, redirect, error, status, code, protocol
-	Endpoint nativeauth.Endpoint
-	Trigger  string
-	// Want is the documented error (Kind error); its ErrorCodes are checked
-	// only when normative.
-	Want check.ErrorWant
-	// Redirect says the documented answer is {"challenge_type":"redirect"}.
-	Redirect bool
-	// Fields are body members the answer must carry, with their JSON kind.
-	Fields           map[string]check.Kind
-	Rules            []check.FieldRule
-	Absent           []string
-	Headers          []check.HeaderRule
-	AbsentErrorCodes []int
-	PollStatus       nativeauth.PollStatus
-	// Normative lists the aspects a failure is reported on; nil means all.
-	Normative []string
-	Needs     []string
-	Labels    []string
-	Source    string
-	Slow      bool
-}
-
-// kind is the case's kind, derived for cases that do not say.
-func (c Case) kind() string {
-	switch {
-	case c.Kind != "":
-		return c.Kind
-	case c.Redirect:
-		return KindRedirect
-	case c.Want.Error != "":
-		return KindError
+// The catalog specs: one table per endpoint, one Entry per catalog entry,
+// each running the catalog.Entry itself.
+var _ = Describe("catalog", func() {
+	byEndpoint := map[nativeauth.Endpoint][]catalog.Entry{}
+	var order []nativeauth.Endpoint
+	var expiring []catalog.Entry
+	for _, e := range catalog.All() {
+		if _, seen := byEndpoint[e.Endpoint]; !seen {
+			order = append(order, e.Endpoint)
+		}
+		byEndpoint[e.Endpoint] = append(byEndpoint[e.Endpoint], e)
+		if e.Trigger.Name == catalog.TriggerTokenExpired && !slices.Contains(e.Labels, LabelSlow) {
+			expiring = append(expiring, e)
+		}
 	}
-	return KindSuccess
-}
-
-// normative reports whether a failure on aspect fails the case.
-func (c Case) normative(aspect string) bool {
-	return c.Normative == nil || slices.Contains(c.Normative, aspect)
-}
-
-// specTimeout bounds one spec; a slow spec waits for real expiry.
-func (c Case) specTimeout() time.Duration {
-	if c.Slow {
-		return 20 * time.Minute
+	for _, ep := range order {
+		args := []any{func(ctx SpecContext, e catalog.Entry) { runEntry(ctx, e) }}
+		for _, e := range byEndpoint[ep] {
+			args = append(args, Entry(specText(e.Title, e.ID), append(decorators(e), e)...))
+		}
+		DescribeTable(string(ep), args...)
 	}
-	return 30 * time.Second
-}
+	if len(expiring) > 0 {
+		describeRealExpiry(expiring)
+	}
+})
 
 // decorators are what every catalog spec carries: its labels, checked
-// against the frozen vocabulary, its timeout, and Serial when it may change
-// the tenant for every spec. One place, so a --label-filter means the same
-// thing for every spec.
-func (c Case) decorators() []any {
-	d := []any{Label(c.Labels...), SpecTimeout(c.specTimeout())}
-	if c.changesTenant() {
+// against the frozen vocabulary, the label naming its entry, its timeout,
+// and Serial when it may change the tenant for every spec. One place, so a
+// --label-filter means the same thing for every spec.
+func decorators(e catalog.Entry) []any {
+	timeout := 30 * time.Second
+	if slices.Contains(e.Labels, LabelSlow) {
+		timeout = 20 * time.Minute
+	}
+	d := []any{Label(e.Labels...), entryLabels(e.ID), SpecTimeout(timeout)}
+	if changesTenant(e) {
 		d = append(d, Serial)
 	}
 	return d
@@ -107,25 +69,20 @@ func (c Case) decorators() []any {
 // tenantWideNeeds are the capabilities a spec may meet by changing the
 // whole tenant through the backdoor: its configuration (sign-up method,
 // attributes, SSPR, email OTP, poll script, failures) or its clock.
-var tenantWideNeeds = []string{
-	"backdoor:clock", "backdoor:poll", "backdoor:faults",
-	"tenant:email-otp-disabled", "tenant:sspr-disabled",
-	"signin:otp", "signin:password", "signup:otp", "signup:password",
-	"attribute-regex",
+var tenantWideNeeds = []profile.Capability{
+	profile.CapClock, profile.CapPollControl, profile.CapFaults,
+	profile.CapOTPDisabledTenant, profile.CapSSPRDisabledTenant,
+	profile.CapSignInOTP, profile.CapSignInPassword, profile.CapSignUpOTP, profile.CapSignUpPassword,
+	profile.CapAttributeRegex,
 }
 
-// changesTenant reports whether the case may change the tenant for every
-// spec. Such specs are Serial: under ginkgo -p against one shared target
-// (an emulator elsewhere, with its backdoor) Ginkgo runs them alone, after
-// the parallel specs, so no other spec sees the change. With the embedded
-// emulator each process has its own, and Serial costs little.
-func (c Case) changesTenant() bool {
-	for _, n := range c.Needs {
-		if slices.Contains(tenantWideNeeds, n) {
-			return true
-		}
-	}
-	return false
+// changesTenant reports whether the entry's spec may change the tenant for
+// every spec. Such specs are Serial: under ginkgo -p against one shared
+// target (an emulator elsewhere, with its backdoor) Ginkgo runs them alone,
+// after the parallel specs, so no other spec sees the change. With the
+// embedded emulator each process has its own, and Serial costs little.
+func changesTenant(e catalog.Entry) bool {
+	return slices.ContainsFunc(e.Needs, func(c profile.Capability) bool { return slices.Contains(tenantWideNeeds, c) })
 }
 
 // mayChangeTenant is the guard of every tenant-wide change (configuration
@@ -138,182 +95,183 @@ func mayChangeTenant(what string) error {
 	return nil
 }
 
-// UnknownLabels returns the labels of cases that are not in the vocabulary.
-func UnknownLabels(cases []Case, vocabulary []string) []string {
-	var out []string
-	for _, c := range cases {
-		for _, l := range c.Labels {
-			if !slices.Contains(vocabulary, l) {
-				out = append(out, c.ID+": "+l)
-			}
+// needs skips the spec when the target lacks a capability the entry needs.
+func needs(e catalog.Entry) {
+	for _, c := range e.Needs {
+		if has, reason := env.Has(c); !has {
+			Skip(fmt.Sprintf("needs %s: %s", c, reason))
 		}
 	}
-	return out
 }
 
-// flowLabels are the labels of a flow container.
-func flowLabels(flow, method string) Labels {
-	ls := Labels{"flow:" + flow}
-	if method != "" {
-		ls = append(ls, "method:"+method)
-	}
-	return ls
-}
-
-// runCase is the body of every catalog spec: reach the endpoint, provoke the
-// behaviour, and check the answer against the entry.
-func runCase(ctx SpecContext, c Case) {
-	AddReportEntry(reportEntryCatalog, c.ID+" — "+c.Source, ReportEntryVisibilityNever)
-	for _, need := range c.Needs {
-		if has, reason := env.Has(need); !has {
-			Skip(fmt.Sprintf("needs %s: %s", need, reason))
-		}
-	}
-	trigger, found := triggers[c.Trigger]
-	raw, rawFound := rawTriggers[c.Trigger]
-	Expect(found || rawFound).To(BeTrue(), "[catalog:%s] no driver for trigger %q", c.ID, c.Trigger)
-	ep := c.Endpoint
-	if ep == "" {
-		// Protocol entries hold at every endpoint; one shows them.
-		ep = protocolEndpoint(c.Trigger)
-	}
-	reached, err := env.Reach(ctx, ep)
-	Expect(err).NotTo(HaveOccurred(), "[catalog:%s] setup: reach %s", c.ID, ep)
-	var resp *nativeauth.Response
-	form := reached.Form
-	var skip string
-	if rawFound {
-		resp, skip, err = raw(ctx, env, reached)
-	} else {
-		form, skip, err = trigger(ctx, env, reached)
-	}
+// runEntry is the body of every catalog spec: reach the endpoint, provoke
+// the behaviour with the trigger's driver, and check the answer against the
+// entry.
+func runEntry(ctx SpecContext, e catalog.Entry) {
+	needs(e)
+	drive, found := drivers[e.Trigger.Name]
+	Expect(found).To(BeTrue(), "[catalog:%s] no driver for trigger %q", e.ID, e.Trigger.Name)
+	ep := endpointOf(e)
+	r, err := env.Walker().Reach(ctx, ep)
+	Expect(err).NotTo(HaveOccurred(), "[catalog:%s] setup: reach %s", e.ID, ep)
+	resp, skip, err := drive(ctx, env, r)
 	if skip != "" {
 		Skip(skip)
 	}
-	Expect(err).NotTo(HaveOccurred(), "[catalog:%s] setup: trigger %s", c.ID, c.Trigger)
-	if !rawFound {
-		resp, err = env.Post(ctx, ep, form)
-		Expect(err).NotTo(HaveOccurred(), "[catalog:%s] %s", c.ID, ep)
+	Expect(err).NotTo(HaveOccurred(), "[catalog:%s] setup: trigger %s", e.ID, e.Trigger.Name)
+	if resp == nil {
+		resp, err = env.Client.Send(ctx, r.Call)
+		Expect(err).NotTo(HaveOccurred(), "[catalog:%s] %s", e.ID, r.Call.Endpoint)
 	}
-	must(c.ID, Answer(c, resp, reached.Username, strings.Fields(form.Get("scope"))))
-	if len(c.AbsentErrorCodes) > 0 {
+	must(e.ID, Answer(e, resp, r.Username, scopesOf(r.Call)))
+	if codes := e.Expect.AbsentErrorCodes; len(codes) > 0 {
 		// Codes that are not errors must appear in no answer of the flow.
 		for _, ex := range env.Recorder.Peek() {
 			if b, err := check.Decode([]byte(ex.Body)); err == nil {
-				must(c.ID, b.AbsentErrorCodes(c.AbsentErrorCodes))
+				must(e.ID, b.AbsentErrorCodes(codes))
 			}
 		}
 	}
 	// Every token answer's id_token is verified, not only the success
 	// entries': protocol and code entries end in token answers too, and a
 	// badly signed id_token is a deviation wherever it appears.
-	if isTokenAnswer(ep, resp) {
-		b, _ := check.Decode(resp.Body)
-		if raw := b.String("id_token"); raw != "" && env.IDTokens != nil {
-			_, err := env.IDTokens.Verify(ctx, raw)
-			must(c.ID, err)
-		}
+	if resp.HTTPStatus == http.StatusOK && resp.Endpoint == nativeauth.EndpointToken {
+		verifyIDToken(ctx, e.ID, resp)
 	}
 }
 
-// isTokenAnswer reports whether resp is a 200 answer of the token endpoint
-// (sent to ep, or, for a raw trigger that walks a flow, to the token
-// endpoint itself).
-func isTokenAnswer(ep nativeauth.Endpoint, resp *nativeauth.Response) bool {
-	if resp == nil || resp.HTTPStatus != http.StatusOK {
-		return false
+// endpointOf is where an entry is provoked. Protocol entries hold at every
+// endpoint; one that takes a continuation token shows the token rules,
+// sign-up start the rest.
+func endpointOf(e catalog.Entry) nativeauth.Endpoint {
+	switch {
+	case e.Endpoint != "":
+		return e.Endpoint
+	case tokenTriggers[e.Trigger.Name]:
+		return nativeauth.EndpointSignUpContinue
 	}
-	return ep == nativeauth.EndpointToken || resp.Endpoint == nativeauth.EndpointToken
+	return nativeauth.EndpointSignUpStart
 }
 
-// Answer checks one answer against a case: the envelope every answer
-// has, then what the case's kind documents, on its normative aspects only.
-// scopes are the scopes the request asked for (token answers).
-func Answer(c Case, resp *nativeauth.Response, username string, scopes []string) error {
+// verifyIDToken checks the id_token of a token answer, when there is one.
+func verifyIDToken(ctx SpecContext, id string, resp *nativeauth.Response) {
+	GinkgoHelper()
+	b, _ := check.Decode(resp.Body)
+	if raw := b.String("id_token"); raw != "" && env.IDTokens != nil {
+		_, err := env.IDTokens.Verify(ctx, raw)
+		must(id, err)
+	}
+}
+
+// scopesOf is what a token call asked for.
+func scopesOf(call nativeauth.Call) []string { return strings.Fields(call.Get(nativeauth.ParamScope)) }
+
+// Answer checks one answer against a catalog entry: the envelope every
+// answer has, then what the entry's kind documents, on its normative
+// aspects only. scopes are the scopes the request asked for (token
+// answers).
+func Answer(e catalog.Entry, resp *nativeauth.Response, username string, scopes []string) error {
+	x := e.Expect
 	var b check.Body
 	var err error
-	switch c.kind() {
-	case KindRedirect:
+	switch e.Kind {
+	case catalog.KindRedirect:
 		b, err = check.Redirect(resp)
-	case KindError:
-		want := c.Want
-		if want.HTTPStatus == 0 {
-			want.HTTPStatus = http.StatusBadRequest
-		}
-		if !c.normative(AspectStatus) {
-			want.HTTPStatus = 0
-		}
-		if !c.normative(AspectSuberror) {
-			want.Suberror = ""
-		}
-		if !c.normative(AspectErrorCodes) {
-			want.ErrorCodes = nil
-		}
-		b, err = check.Error(resp, want)
-		if err != nil && !c.normative(AspectError) {
-			err = dropFields(err, "body.error")
-		}
-	case KindStatus:
+	case catalog.KindError:
+		b, err = answerError(e, resp)
+	case catalog.KindStatus:
 		b, err = check.Poll(resp)
-		if b != nil && c.PollStatus != "" {
-			err = errors.Join(err, b.Equals("status", string(c.PollStatus)))
+		if b != nil && x.PollStatus != "" {
+			err = errors.Join(err, b.Equals("status", string(x.PollStatus)))
 		}
-	case KindCode, KindProtocol:
+	case catalog.KindCode, catalog.KindProtocol:
 		// Protocol and code entries may still document an error.
-		if c.Want.Error != "" {
-			return Answer(withKind(c, KindError), resp, username, scopes)
+		if x.Error != "" {
+			e.Kind = catalog.KindError
+			return Answer(e, resp, username, scopes)
 		}
 		b, err = check.Envelope(resp)
-		if resp != nil && resp.HTTPStatus == http.StatusOK && c.Endpoint != "" {
-			b, err = success(c.Endpoint, resp, username, scopes)
+		if resp != nil && resp.HTTPStatus == http.StatusOK && e.Endpoint != "" {
+			b, err = success(e.Endpoint, resp, username, scopes)
 		}
 		// Entries that name no error may still make the status normative
 		// (an expired passcode, a failed account creation: only "a 400");
 		// without this a server that accepts them would pass.
-		if c.Want.HTTPStatus != 0 && c.normative(AspectStatus) {
-			err = errors.Join(err, check.Status(resp, c.Want.HTTPStatus))
+		if x.HTTPStatus != 0 && normative(e, catalog.AspectStatus) {
+			err = errors.Join(err, check.Status(resp, x.HTTPStatus))
 		}
 	default:
-		b, err = success(c.Endpoint, resp, username, scopes)
+		b, err = success(e.Endpoint, resp, username, scopes)
 	}
 	errs := []error{err}
-	for _, h := range c.Headers {
+	for _, h := range x.Headers {
 		errs = append(errs, check.Header(resp, h))
 	}
 	if b != nil {
-		for _, name := range sortedKeys(c.Fields) {
-			errs = append(errs, b.Field(name, c.Fields[name]))
-		}
-		// Documented fields belong to the primary answer; an also-accepted
-		// error of a self-contradicting page has none of its own.
-		primary := c.kind() != KindError || b.String("error") == string(c.Want.Error)
-		if c.normative(AspectFields) && primary {
-			for _, r := range c.Rules {
-				errs = append(errs, b.Rule(r, username))
-			}
-			for _, name := range c.Absent {
-				errs = append(errs, b.Absent(name))
-			}
-		}
-		if len(c.AbsentErrorCodes) > 0 {
-			errs = append(errs, b.AbsentErrorCodes(c.AbsentErrorCodes))
-		}
-		if c.Want.Suberror == nativeauth.SuberrorAttributeValidationFailed && primary {
-			errs = append(errs, b.AttributeList("invalid_attributes"))
-		}
-		if c.Want.Error == nativeauth.ErrAttributesRequired && primary {
-			errs = append(errs, b.AttributeList("required_attributes"))
-		}
-		if c.Want.Error == nativeauth.ErrVerificationRequired && primary {
-			errs = append(errs, b.AttributeList("unverified_attributes"))
-		}
+		errs = append(errs, documented(e, b, username)...)
 	}
 	return errors.Join(errs...)
 }
 
-func withKind(c Case, kind string) Case {
-	c.Kind = kind
-	return c
+// answerError checks an error entry on its normative aspects.
+func answerError(e catalog.Entry, resp *nativeauth.Response) (check.Body, error) {
+	x := e.Expect
+	want := check.ErrorWant{HTTPStatus: x.HTTPStatus, Error: x.Error, AlsoAccept: x.AlsoAccept, Suberror: x.Suberror}
+	if want.HTTPStatus == 0 {
+		want.HTTPStatus = http.StatusBadRequest
+	}
+	if x.ErrorCodesNormative && normative(e, catalog.AspectErrorCodes) {
+		want.ErrorCodes = x.ErrorCodes
+	}
+	if !normative(e, catalog.AspectStatus) {
+		want.HTTPStatus = 0
+	}
+	if !normative(e, catalog.AspectSuberror) {
+		want.Suberror = ""
+	}
+	b, err := check.Error(resp, want)
+	if err != nil && !normative(e, catalog.AspectError) {
+		err = dropFields(err, "body.error")
+	}
+	return b, err
+}
+
+// documented checks the members the entry documents in the answer's body.
+func documented(e catalog.Entry, b check.Body, username string) []error {
+	x := e.Expect
+	var errs []error
+	// Documented fields belong to the primary answer; an also-accepted
+	// error of a self-contradicting page has none of its own.
+	primary := e.Kind != catalog.KindError || b.String("error") == string(x.Error)
+	if normative(e, catalog.AspectFields) && primary {
+		for _, f := range x.Fields {
+			errs = append(errs, b.Rule(f, username))
+		}
+		for _, name := range x.Absent {
+			errs = append(errs, b.Absent(name))
+		}
+	}
+	if len(x.AbsentErrorCodes) > 0 {
+		errs = append(errs, b.AbsentErrorCodes(x.AbsentErrorCodes))
+	}
+	if !primary {
+		return errs
+	}
+	if x.Suberror == nativeauth.SuberrorAttributeValidationFailed {
+		errs = append(errs, b.AttributeList("invalid_attributes"))
+	}
+	switch x.Error {
+	case nativeauth.ErrAttributesRequired:
+		errs = append(errs, b.AttributeList("required_attributes"))
+	case nativeauth.ErrVerificationRequired:
+		errs = append(errs, b.AttributeList("unverified_attributes"))
+	}
+	return errs
+}
+
+// normative reports whether a failure on aspect fails the entry.
+func normative(e catalog.Entry, aspect catalog.Aspect) bool {
+	return slices.Contains(e.Normative.Normative, aspect)
 }
 
 // dropFields removes the Failures on field from err.
@@ -345,154 +303,4 @@ func success(ep nativeauth.Endpoint, resp *nativeauth.Response, username string,
 		return check.Poll(resp)
 	}
 	return check.Continuation(resp)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-// The catalog specs: one table per endpoint, one Entry per catalog entry.
-var _ = Describe("catalog", func() {
-	byEndpoint := map[nativeauth.Endpoint][]Case{}
-	var order []nativeauth.Endpoint
-	var slow []Case
-	for _, c := range Cases() {
-		if _, seen := byEndpoint[c.Endpoint]; !seen {
-			order = append(order, c.Endpoint)
-		}
-		byEndpoint[c.Endpoint] = append(byEndpoint[c.Endpoint], c)
-		if c.Trigger == "continuation_token_expired" && !c.Slow {
-			slow = append(slow, realExpiryCase(c))
-		}
-	}
-	for _, ep := range order {
-		args := []any{func(ctx SpecContext, c Case) { runCase(ctx, c) }}
-		for _, c := range byEndpoint[ep] {
-			args = append(args, Entry(Tag(c.ID)+" "+c.Title, append(c.decorators(), c)...))
-		}
-		DescribeTable(string(ep), args...)
-	}
-	if len(slow) > 0 {
-		describeRealExpiry(slow)
-	}
-})
-
-// realExpiryCase is the variant of an expiry case for a tenant without a
-// clock backdoor: it waits for real expiry, so it is labelled slow and
-// needs no backdoor.
-func realExpiryCase(c Case) Case {
-	slow := c
-	slow.Slow = true
-	slow.Labels = []string{LabelSlow}
-	for _, l := range c.Labels {
-		if !strings.HasPrefix(l, "needs:backdoor") {
-			slow.Labels = append(slow.Labels, l)
-		}
-	}
-	slow.Needs = nil
-	for _, n := range c.Needs {
-		if !strings.HasPrefix(n, "backdoor:") {
-			slow.Needs = append(slow.Needs, n)
-		}
-	}
-	return slow
-}
-
-// expiring is a continuation token a real-expiry spec waits on.
-type expiring struct {
-	reached  *Reached
-	skip     string
-	err      error
-	evidence []reports.Exchange
-}
-
-// describeRealExpiry runs the real-expiry cases as one Ordered container:
-// every token is issued first, then one wait of the token lifetime serves
-// them all. One wait per spec made the slow specs last 9 × 10.5 minutes,
-// past the run's default one-hour timeout.
-func describeRealExpiry(cases []Case) {
-	Describe("real expiry", append(realExpiryDecorators, func() {
-		var tokens map[string]*expiring
-		BeforeAll(func(ctx SpecContext) {
-			tokens = map[string]*expiring{}
-			if env.AdvanceClock != nil {
-				for _, c := range cases {
-					tokens[c.ID] = &expiring{skip: "the target's clock backdoor covers this case without waiting (the fast spec)"}
-				}
-				return
-			}
-			waitFor := false
-			for _, c := range cases {
-				x := &expiring{}
-				tokens[c.ID] = x
-				for _, need := range c.Needs {
-					if has, reason := env.Has(need); !has && x.skip == "" {
-						x.skip = fmt.Sprintf("needs %s: %s", need, reason)
-					}
-				}
-				if x.skip != "" {
-					continue
-				}
-				x.reached, x.err = env.Reach(ctx, realExpiryEndpoint(c))
-				// Each spec shows the exchanges that issued its token.
-				x.evidence = env.Recorder.Take()
-				waitFor = waitFor || x.err == nil
-			}
-			if !waitFor {
-				return
-			}
-			select {
-			case <-ctx.Done():
-				Fail(fmt.Sprintf("waiting for real expiry: %v", ctx.Err()))
-			case <-time.After(env.ContinuationLifetime + 30*time.Second):
-			}
-		}, NodeTimeout(realExpiryTimeout))
-		for _, c := range cases {
-			// The spec timeout bounds BeforeAll too (it runs as part of the
-			// first spec), so it must hold the whole wait.
-			It(Tag(c.ID)+" "+c.Title+" (real expiry)", Label(c.Labels...), SpecTimeout(realExpiryTimeout), func(ctx SpecContext) {
-				AddReportEntry(reportEntryCatalog, c.ID+" — "+c.Source, ReportEntryVisibilityNever)
-				x := tokens[c.ID]
-				Expect(x).NotTo(BeNil(), "[catalog:%s] setup: no token was issued", c.ID)
-				if len(x.evidence) > 0 {
-					AddReportEntry(reportEntryEvidence, x.evidence, ReportEntryVisibilityNever)
-				}
-				if x.skip != "" {
-					Skip(x.skip)
-				}
-				ep := realExpiryEndpoint(c)
-				Expect(x.err).NotTo(HaveOccurred(), "[catalog:%s] setup: reach %s", c.ID, ep)
-				resp, err := env.Post(ctx, ep, x.reached.Form)
-				Expect(err).NotTo(HaveOccurred(), "[catalog:%s] %s", c.ID, ep)
-				must(c.ID, Answer(c, resp, x.reached.Username, nil))
-			})
-		}
-	})...)
-}
-
-// realExpiryDecorators make the real-expiry container Ordered (BeforeAll
-// issues every token once) and ContinueOnFailure: the specs only share the
-// wait, so one tenant deviation must not skip the other entries.
-var realExpiryDecorators = []any{Ordered, ContinueOnFailure}
-
-// defaultContinuationLifetime is how long a continuation token lives; the
-// real-expiry container's timeout is sized from it when the tree is built,
-// before env exists.
-const defaultContinuationLifetime = 10 * time.Minute
-
-// realExpiryTimeout bounds the real-expiry container's setup: issuing
-// every token, then the one wait.
-const realExpiryTimeout = defaultContinuationLifetime + 15*time.Minute
-
-// realExpiryEndpoint is where an expiry case sends its expired token.
-func realExpiryEndpoint(c Case) nativeauth.Endpoint {
-	if c.Endpoint == "" {
-		return protocolEndpoint(c.Trigger)
-	}
-	return c.Endpoint
 }

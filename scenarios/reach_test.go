@@ -1,0 +1,65 @@
+package scenarios_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/scenarios"
+)
+
+// TestReachEveryEndpoint: on either sign-up method, Reach walks a flow to
+// every endpoint and hands back a call the emulator accepts, as it stands;
+// the same call without its client_id is refused, so the call is what the
+// endpoint judges.
+func TestReachEveryEndpoint(t *testing.T) {
+	for _, method := range nativeauth.SignUpMethods {
+		t.Run(string(method), func(t *testing.T) {
+			var tenant func(*backdoor.Config)
+			if method == nativeauth.SignUpMethodOTP {
+				tenant = otpTenant
+			}
+			w := &scenarios.Walker{Config: newEmulator(t, tenant)}
+			w.SignUpMethod = method
+			w.Scopes = []string{nativeauth.ScopeOpenID}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			for _, ep := range nativeauth.Endpoints {
+				r, err := w.Reach(ctx, ep)
+				if err != nil {
+					t.Fatalf("Reach(%s): %v", ep, err)
+				}
+				if r.Call.Endpoint != ep || r.Username == "" {
+					t.Fatalf("Reach(%s) = call to %s for %q", ep, r.Call.Endpoint, r.Username)
+				}
+				broken := r.Call
+				broken.Set(nativeauth.ParamClientID, "")
+				resp, err := w.Client.Send(ctx, broken)
+				if err != nil || resp.HTTPStatus == http.StatusOK {
+					t.Errorf("%s without client_id: %v, status %v", ep, err, status(resp))
+				}
+				resp, err = w.Client.Send(ctx, r.Call)
+				if err != nil || resp.HTTPStatus != http.StatusOK {
+					t.Errorf("%s: %v, status %v, body %s", ep, err, status(resp), body(resp))
+				}
+			}
+		})
+	}
+}
+
+func status(r *nativeauth.Response) int {
+	if r == nil {
+		return 0
+	}
+	return r.HTTPStatus
+}
+
+func body(r *nativeauth.Response) string {
+	if r == nil {
+		return ""
+	}
+	return string(r.Body)
+}

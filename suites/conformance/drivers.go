@@ -1,0 +1,135 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/scenarios"
+	"github.com/ciamcheck/ciamcheck/suites/catalog"
+)
+
+// A Driver provokes one trigger of the catalog. It gets the flow walked up
+// to the entry's endpoint (r, whose Call a conforming tenant accepts) and
+// changes that call, or replaces it with one a further walk reached; the
+// spec then sends r.Call. A driver that must make the exchange itself
+// (another HTTP method, a whole flow) returns the answer to judge. skip is
+// non-empty when the target cannot reach the case, with the reason.
+type Driver func(ctx context.Context, e *Env, r *scenarios.Reached) (resp *nativeauth.Response, skip string, err error)
+
+// drivers is the one table from the catalog's trigger vocabulary to the
+// code that provokes it; TestDriversMatchVocabulary keeps the two equal.
+// The drivers live with their family: client identity (drivers_client.go),
+// request parameters (drivers_params.go), continuation tokens
+// (drivers_tokens.go), credentials and attributes (drivers_credentials.go),
+// tenant changes (drivers_tenant.go) and whole flows and protocol rules
+// (drivers_flows.go).
+var drivers = map[catalog.TriggerName]Driver{
+	catalog.TriggerValid:                 valid,
+	catalog.TriggerAnyRequest:            valid,
+	catalog.TriggerSubmitOOB:             valid,
+	catalog.TriggerStartWithPasswordAttr: startWithPasswordAndAttributes,
+	catalog.TriggerSubmitPassword:        submitPassword,
+	catalog.TriggerSubmitAttributes:      submitAttributes,
+	catalog.TriggerChallengeForPassword:  challengeAfterCredentialRequired,
+	catalog.TriggerTokenAfterSignUp:      tokenAfterSignUp,
+	catalog.TriggerTokenAfterSSPR:        tokenAfterSSPR,
+	catalog.TriggerRefreshToken:          refreshTokenGrant,
+	catalog.TriggerPollAfterSubmit:       pollUntilFinal,
+	catalog.TriggerSignUpComplete:        signUpComplete,
+	catalog.TriggerCORSOrigin:            corsRequest(false),
+	catalog.TriggerCORSPreflight:         corsRequest(true),
+
+	catalog.TriggerAnyError:           withoutClientID,
+	catalog.TriggerMissingClientID:    withoutClientID,
+	catalog.TriggerUnknownClientID:    unknownClient,
+	catalog.TriggerDisabledClient:     disabledClient,
+	catalog.TriggerConfidentialClient: confidentialClient,
+
+	catalog.TriggerChallengeTypeWithoutRedirect: challengeTypesWithoutRedirect,
+	catalog.TriggerChallengeTypeInvalid:         set(nativeauth.ParamChallengeType, "oob carrier_pigeon redirect"),
+	catalog.TriggerRedirectOnly:                 set(nativeauth.ParamChallengeType, string(nativeauth.ChallengeTypeRedirect)),
+	catalog.TriggerUsernameUnknown:              unknownUsername,
+	catalog.TriggerUsernameExists:               existingUsername,
+	catalog.TriggerUsernameRegisteredMeanwhile:  registeredMeanwhile,
+	catalog.TriggerGrantTypeUnknown:             set(nativeauth.ParamGrantType, "magic"),
+	catalog.TriggerGrantTypeWrong:               wrongGrant,
+	catalog.TriggerScopeInvalid:                 set(nativeauth.ParamScope, nativeauth.ScopeOpenID+" https://not-a-resource.invalid/.default"),
+	catalog.TriggerScopeNotConsented:            scopeNotConsented,
+	catalog.TriggerScopeWithoutOpenID:           scopeWithout(nativeauth.ScopeOpenID),
+	catalog.TriggerScopeWithoutOffline:          scopeWithout(nativeauth.ScopeOfflineAccess),
+
+	catalog.TriggerTokenMissing:   set(nativeauth.ParamContinuationToken, ""),
+	catalog.TriggerTokenTampered:  tamperedToken,
+	catalog.TriggerTokenReplayed:  replayedToken,
+	catalog.TriggerTokenOtherFlow: otherFlowToken,
+	catalog.TriggerTokenOtherStep: otherStepToken,
+	catalog.TriggerTokenExpired:   expiredToken,
+
+	catalog.TriggerOOBWrong:             wrongOOB,
+	catalog.TriggerOOBExpired:           expiredOOB,
+	catalog.TriggerOOBSuperseded:        supersededOOB,
+	catalog.TriggerPasswordWrong:        set(nativeauth.ParamPassword, "Wrong-P4ssword!"),
+	catalog.TriggerPasswordTooShort:     password(func(*Env) string { return "Aa1!" }),
+	catalog.TriggerPasswordTooLong:      password(tooLong),
+	catalog.TriggerPasswordTooWeak:      password(tooWeak),
+	catalog.TriggerPasswordBanned:       bannedPassword,
+	catalog.TriggerPasswordInvalidChars: password(func(*Env) string { return "Aa1!\x01\x02bcdefgh" }),
+	catalog.TriggerPasswordRecentlyUsed: recentlyUsedPassword,
+	catalog.TriggerCredentialNotSent:    credentialNotSubmitted,
+	catalog.TriggerAttributesMissing:    attributesMissing,
+	catalog.TriggerAttributeUnknown:     unknownAttribute,
+	catalog.TriggerAttributeInvalid:     invalidAttribute,
+	catalog.TriggerVerificationSkipped:  verificationSkipped,
+
+	catalog.TriggerPollFailed:        pollWith(nativeauth.PollStatusFailed),
+	catalog.TriggerPollNotStarted:    pollWith(nativeauth.PollStatusNotStarted, nativeauth.PollStatusSucceeded),
+	catalog.TriggerPollInProgress:    pollWith(nativeauth.PollStatusInProgress, nativeauth.PollStatusSucceeded),
+	catalog.TriggerSSPRDisabled:      ssprDisabled,
+	catalog.TriggerRedirectForced:    redirectForced,
+	catalog.TriggerUserCreationFails: userCreationFails,
+	catalog.TriggerEmailOTPDisabled:  emailOTPDisabled,
+}
+
+// valid sends the reached call as it is: the documented success.
+func valid(context.Context, *Env, *scenarios.Reached) (*nativeauth.Response, string, error) {
+	return nil, "", nil
+}
+
+// set sets one parameter of the reached call ("" removes it).
+func set(p nativeauth.Param, value string) Driver {
+	return func(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+		r.Call.Set(p, value)
+		return nil, "", nil
+	}
+}
+
+// skip is a driver's answer for a case the target cannot reach.
+func skip(reason string) (*nativeauth.Response, string, error) { return nil, reason, nil }
+
+// failed is a driver's answer for a setup that went wrong.
+func failed(err error) (*nativeauth.Response, string, error) { return nil, "", err }
+
+// answered is a driver's answer when it made the exchange itself.
+func answered(resp *nativeauth.Response, err error) (*nativeauth.Response, string, error) {
+	return resp, "", err
+}
+
+// needPassword is the skip reason of a case that needs a password tenant.
+func needPassword(e *Env) string {
+	if e.Expect.SignUpMethod == nativeauth.SignUpMethodOTP {
+		return "the tenant is expected to sign up with email one-time passcode; this case needs a password tenant"
+	}
+	return ""
+}
+
+// onlyAt refuses a driver on an endpoint it cannot provoke anything at (a
+// catalog entry that pairs them is a catalog bug).
+func onlyAt(r *scenarios.Reached, trigger catalog.TriggerName, eps ...nativeauth.Endpoint) error {
+	for _, ep := range eps {
+		if r.Call.Endpoint == ep {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s on %s", trigger, r.Call.Endpoint)
+}

@@ -1,0 +1,356 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
+	"github.com/ciamcheck/ciamcheck/scenarios"
+	"github.com/ciamcheck/ciamcheck/suites/catalog"
+)
+
+// Credentials and attributes: codes, passwords and user attributes, and
+// the sign-up turns that ask for them.
+
+func wrongOOB(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	right := r.Call.Get(nativeauth.ParamOOB)
+	wrong := strings.Repeat("0", max(len(right), 8))
+	if wrong == right {
+		wrong = strings.Repeat("1", len(right))
+	}
+	r.Call.Set(nativeauth.ParamOOB, wrong)
+	return nil, "", nil
+}
+
+// expiredOOB moves the clock past the code's lifetime.
+func expiredOOB(ctx context.Context, e *Env, _ *scenarios.Reached) (*nativeauth.Response, string, error) {
+	return advanceClock(ctx, e, e.OTPLifetime+time.Second, "the target has no clock backdoor to let the code expire")
+}
+
+// challengeOf is the challenge endpoint of the flow a code-taking endpoint
+// belongs to.
+func challengeOf(ep nativeauth.Endpoint) nativeauth.Endpoint {
+	switch ep {
+	case nativeauth.EndpointSignUpContinue:
+		return nativeauth.EndpointSignUpChallenge
+	case nativeauth.EndpointResetContinue:
+		return nativeauth.EndpointResetChallenge
+	}
+	return nativeauth.EndpointSignInChallenge
+}
+
+// supersededOOB challenges again, then submits the first code with the new
+// token.
+func supersededOOB(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	first := r.Call.Get(nativeauth.ParamOOB)
+	if first == "" {
+		return skip("the target's sign-in uses a password: no code to supersede")
+	}
+	w := e.Walker()
+	// The second code must be observably later than the first, for the
+	// emulator's clock and a real mailbox alike.
+	since := e.Now()
+	p := r.Progress
+	if _, err := w.Challenge(ctx, &p, challengeOf(r.Call.Endpoint)); err != nil {
+		return failed(err)
+	}
+	second, err := w.Code(ctx, r.Username, since)
+	if err != nil {
+		return failed(err)
+	}
+	if second.Reveal() == first {
+		return skip("the target sent the same code twice; a superseded code cannot be told apart")
+	}
+	r.Call.Set(nativeauth.ParamContinuationToken, p.ContinuationToken.Reveal())
+	return nil, "", nil
+}
+
+func tooLong(e *Env) string {
+	return "Aa1!" + strings.Repeat("x", max(e.Expect.PasswordPolicy.MaxLength, 256)+1)
+}
+
+func tooWeak(e *Env) string {
+	return strings.Repeat("a", max(e.Expect.PasswordPolicy.MinLength, 8)+4)
+}
+
+// password puts a password into the parameter the endpoint takes it in.
+func password(pw func(*Env) string) Driver {
+	return func(_ context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+		switch r.Call.Endpoint {
+		case nativeauth.EndpointResetSubmit:
+			r.Call.Set(nativeauth.ParamNewPassword, pw(e))
+			return nil, "", nil
+		case nativeauth.EndpointSignUpStart, nativeauth.EndpointSignUpContinue:
+			if e.Expect.SignUpMethod == nativeauth.SignUpMethodOTP {
+				return skip("the tenant signs up with email OTP: no password to judge")
+			}
+			if r.Call.Endpoint == nativeauth.EndpointSignUpStart {
+				r.Call.Set(nativeauth.ParamPassword, pw(e))
+				return nil, "", nil
+			}
+			r.Call.Request = nativeauth.SignUpContinueRequest{ContinuationToken: r.ContinuationToken,
+				GrantType: nativeauth.GrantTypePassword, Password: nativeauth.Secret(pw(e))}
+			return nil, "", nil
+		}
+		return failed(fmt.Errorf("password trigger on %s: no password parameter", r.Call.Endpoint))
+	}
+}
+
+func bannedPassword(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	banned := e.Expect.PasswordPolicy.Banned
+	if len(banned) == 0 {
+		return skip("the target profile names no banned password word")
+	}
+	return password(func(*Env) string { return "Xy1!" + banned[0] + "Qz9" })(ctx, e, r)
+}
+
+func recentlyUsedPassword(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	switch {
+	case r.Call.Endpoint == nativeauth.EndpointSignUpStart || r.Call.Endpoint == nativeauth.EndpointSignUpContinue:
+		return skip("a user who is signing up has no previous password, so no request can provoke password_recently_used at sign-up (the pages list it there anyway)")
+	case r.Call.Endpoint != nativeauth.EndpointResetSubmit:
+		return failed(errors.New("password_recently_used needs a reset submit for a user with a known password"))
+	case r.Password == "":
+		return skip("the user signed up with email one-time passcode and has no password to reuse")
+	}
+	r.Call.Set(nativeauth.ParamNewPassword, r.Password.Reveal())
+	return nil, "", nil
+}
+
+func startWithPasswordAndAttributes(_ context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	if reason := needPassword(e); reason != "" {
+		return skip(reason)
+	}
+	if err := onlyAt(r, catalog.TriggerStartWithPasswordAttr, nativeauth.EndpointSignUpStart); err != nil {
+		return failed(err)
+	}
+	req, _ := r.Call.Request.(nativeauth.SignUpStartRequest)
+	pw, err := e.Walker().NewPassword()
+	if err != nil {
+		return failed(err)
+	}
+	req.Password, req.Attributes = pw, e.Expect.RequiredAttributes()
+	r.Call.Request = req
+	return nil, "", nil
+}
+
+// untilCode replaces the reached call with the continue that submits the
+// code of a fresh sign-up started with or without a password and with
+// attrs.
+func untilCode(ctx context.Context, e *Env, r *scenarios.Reached, tag string, password bool, attrs nativeauth.Attributes) error {
+	reached, err := e.Walker().SignUpUntilCode(ctx, tag, password, attrs)
+	if err != nil {
+		return err
+	}
+	*r = *reached
+	return nil
+}
+
+// credentialNotSubmitted starts without a password, then submits the code.
+func credentialNotSubmitted(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	if reason := needPassword(e); reason != "" {
+		return skip(reason)
+	}
+	return nil, "", untilCode(ctx, e, r, "nocred", false, e.Expect.RequiredAttributes())
+}
+
+// untilAnswer walks a sign-up to the error answer want after the code, and
+// leaves r at the token it carries.
+func untilAnswer(ctx context.Context, e *Env, r *scenarios.Reached, tag string, password bool, attrs nativeauth.Attributes, want nativeauth.ErrorCode) error {
+	if err := untilCode(ctx, e, r, tag, password, attrs); err != nil {
+		return err
+	}
+	p := r.Progress
+	err := e.Walker().ContinueSignUp(ctx, &p, r.Call.Request.(nativeauth.SignUpContinueRequest))
+	if !nativeauth.IsError(err, want) || p.ContinuationToken == r.ContinuationToken {
+		return fmt.Errorf("setup: the continue after the code answered %v, want %s with a continuation_token", err, want)
+	}
+	r.Progress = p
+	return nil
+}
+
+// toCredentialRequired walks a password-at-continue sign-up up to the
+// credential_required answer.
+func toCredentialRequired(ctx context.Context, e *Env, r *scenarios.Reached) error {
+	return untilAnswer(ctx, e, r, "cred", false, e.Expect.RequiredAttributes(), nativeauth.ErrCredentialRequired)
+}
+
+func challengeAfterCredentialRequired(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	if reason := needPassword(e); reason != "" {
+		return skip(reason)
+	}
+	if err := toCredentialRequired(ctx, e, r); err != nil {
+		return failed(err)
+	}
+	r.Call = e.Client.Call(nativeauth.EndpointSignUpChallenge,
+		nativeauth.ChallengeRequest{ContinuationToken: r.ContinuationToken, ChallengeTypes: scenarios.PasswordTypes})
+	return nil, "", nil
+}
+
+func submitPassword(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	if r.Call.Endpoint != nativeauth.EndpointSignUpContinue {
+		// Token (password grant) and reset submit: the reached request
+		// already submits the password.
+		return nil, "", nil
+	}
+	if reason := needPassword(e); reason != "" {
+		return skip(reason)
+	}
+	if err := toCredentialRequired(ctx, e, r); err != nil {
+		return failed(err)
+	}
+	w := e.Walker()
+	p := r.Progress
+	if _, err := w.Challenge(ctx, &p, nativeauth.EndpointSignUpChallenge, scenarios.PasswordTypes...); err != nil {
+		return failed(err)
+	}
+	pw, err := w.NewPassword()
+	if err != nil {
+		return failed(err)
+	}
+	// Attributes went at start, so the password is the last step.
+	r.Progress = p
+	r.Call = e.Client.Call(nativeauth.EndpointSignUpContinue,
+		nativeauth.SignUpContinueRequest{ContinuationToken: p.ContinuationToken, GrantType: nativeauth.GrantTypePassword, Password: pw})
+	return nil, "", nil
+}
+
+const noRequiredAttribute = "the tenant is expected to have no required attribute"
+
+// toAttributesRequired walks a sign-up without attributes to the
+// attributes_required answer.
+func toAttributesRequired(ctx context.Context, e *Env, r *scenarios.Reached) error {
+	return untilAnswer(ctx, e, r, "attrs", e.Expect.SignUpMethod != nativeauth.SignUpMethodOTP, nil, nativeauth.ErrAttributesRequired)
+}
+
+// attributesCall is the continue that submits attrs with r's token.
+func attributesCall(e *Env, r *scenarios.Reached, attrs nativeauth.Attributes) nativeauth.Call {
+	return e.Client.Call(nativeauth.EndpointSignUpContinue,
+		nativeauth.SignUpContinueRequest{ContinuationToken: r.ContinuationToken, GrantType: nativeauth.GrantTypeAttributes, Attributes: attrs})
+}
+
+func submitAttributes(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	if len(e.Expect.RequiredAttributes()) == 0 {
+		return skip(noRequiredAttribute)
+	}
+	if err := toAttributesRequired(ctx, e, r); err != nil {
+		return failed(err)
+	}
+	r.Call = attributesCall(e, r, e.Expect.RequiredAttributes())
+	return nil, "", nil
+}
+
+// attributesMissing is the request whose answer is attributes_required.
+func attributesMissing(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	if len(e.Expect.RequiredAttributes()) == 0 {
+		return skip(noRequiredAttribute)
+	}
+	return nil, "", untilCode(ctx, e, r, "attrs", e.Expect.SignUpMethod != nativeauth.SignUpMethodOTP, nil)
+}
+
+// setAttributes replaces the attributes of the reached sign-up request.
+func setAttributes(r *scenarios.Reached, attrs nativeauth.Attributes) error {
+	switch req := r.Call.Request.(type) {
+	case nativeauth.SignUpStartRequest:
+		req.Attributes = attrs
+		r.Call.Request = req
+	case nativeauth.SignUpContinueRequest:
+		req.Attributes = attrs
+		r.Call.Request = req
+	default:
+		return fmt.Errorf("%s takes no attributes", r.Call.Endpoint)
+	}
+	return nil
+}
+
+func unknownAttribute(_ context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	attrs := e.Expect.RequiredAttributes()
+	attrs["extension_00000000000000000000000000000000_ciamcheckUnknown"] = "x"
+	return nil, "", setAttributes(r, attrs)
+}
+
+// invalidAttribute sends a value its regex refuses, at start or on
+// continue with grant_type=attributes.
+func invalidAttribute(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	i := slices.IndexFunc(e.Expect.Attributes, func(a profile.AttributeSpec) bool { return a.Regex != "" })
+	if i < 0 {
+		return skip("the tenant is expected to have no attribute with a validation regex")
+	}
+	bad := e.Expect.Attributes[i]
+	if r.Call.Endpoint != nativeauth.EndpointSignUpStart && !bad.Required {
+		if e.Backdoor == nil {
+			return skip("the attribute with a validation regex (" + bad.Name + ") is optional, and the pages' table does not take optional attributes on continue after verification")
+		}
+		// Through the backdoor the attribute becomes required for this
+		// spec, so continue asks for it and validates it.
+		if err := requireAttribute(ctx, e, bad.Name); err != nil {
+			return failed(err)
+		}
+	}
+	attrs := e.Expect.RequiredAttributes()
+	attrs[bad.Name] = invalidFor(bad.Regex)
+	if r.Call.Endpoint == nativeauth.EndpointSignUpStart {
+		return nil, "", setAttributes(r, attrs)
+	}
+	if err := toAttributesRequired(ctx, e, r); err != nil {
+		return failed(err)
+	}
+	r.Call = attributesCall(e, r, attrs)
+	return nil, "", nil
+}
+
+// requireAttribute makes the named attribute required, in the tenant's
+// configuration and the suite's expectations, for the rest of the spec.
+func requireAttribute(ctx context.Context, e *Env, name string) error {
+	return withTenant(ctx, e, func(cfg *backdoor.Config) {
+		for i := range cfg.Attributes {
+			if cfg.Attributes[i].Name == name {
+				cfg.Attributes[i].Required = true
+			}
+		}
+	}, func(x *profile.Expectations) {
+		for i := range x.Attributes {
+			if x.Attributes[i].Name == name {
+				x.Attributes[i].Required = true
+			}
+		}
+	})
+}
+
+// invalidFor returns a value the regex rejects.
+func invalidFor(regex string) string {
+	re, err := regexp.Compile(regex)
+	if err != nil {
+		return "!not valid!"
+	}
+	for _, v := range []string{"!not valid!", "", "0", "a", "@@"} {
+		if !re.MatchString(v) {
+			return v
+		}
+	}
+	return "!not valid!"
+}
+
+// verificationSkipped sends the password (or attributes) to continue
+// before the code is verified.
+func verificationSkipped(_ context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	req := nativeauth.SignUpContinueRequest{ContinuationToken: r.ContinuationToken}
+	if e.Expect.SignUpMethod == nativeauth.SignUpMethodOTP {
+		req.GrantType, req.Attributes = nativeauth.GrantTypeAttributes, e.Expect.RequiredAttributes()
+	} else {
+		pw, err := e.Walker().NewPassword()
+		if err != nil {
+			return failed(err)
+		}
+		req.GrantType, req.Password = nativeauth.GrantTypePassword, pw
+	}
+	r.Call.Request = req
+	return nil, "", nil
+}
