@@ -9,7 +9,7 @@ SEGMENTS=${SEGMENTS:-4}
 PLAN=${PLAN:-ci/plans/distributed-demo.yaml}
 OUT=${OUT:-demo/distributed}
 mkdir -p "$OUT"
-rm -f "$OUT"/*.json "$OUT"/*.log
+rm -f "$OUT"/*.json "$OUT"/*.log "$OUT/profile.yaml"
 go build -o "$OUT/ciamcheck" ./cmd/ciamcheck
 bin=$OUT/ciamcheck
 
