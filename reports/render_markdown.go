@@ -110,6 +110,9 @@ func markdownLoad(bw io.Writer, l *loadView) {
 	if l.Aborted != "" {
 		fmt.Fprintf(bw, "\n**Aborted:** %s\n", mdCell(l.Aborted))
 	}
+	for _, n := range l.Notes {
+		fmt.Fprintf(bw, "\n> %s\n", mdCell(n))
+	}
 	fmt.Fprintf(bw, "\n**Result: %s**\n", l.Result)
 }
 

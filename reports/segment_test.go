@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,15 @@ func TestMergeAllowPartialStatesIt(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "PARTIAL") || !strings.Contains(b.String(), "2/4, 4/4 missing") {
 		t.Errorf("text report does not state the partial merge:\n%s", b.String())
+	}
+	for name, render := range map[string]func(io.Writer, *Record) error{"markdown": RenderMarkdown, "html": RenderHTML} {
+		var out strings.Builder
+		if err := render(&out, m); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "PARTIAL: segments 2/4, 4/4 missing") {
+			t.Errorf("%s report does not state the partial merge", name)
+		}
 	}
 }
 
