@@ -70,6 +70,13 @@ at the end. At the end a summary table per scenario and step is printed, the
 plan's thresholds are evaluated, and the run record is written; the record
 carries the thresholds, so "ciamcheck report" judges it again the same way
 (and "ciamcheck report merge" judges records of several workers as one run).
+--segment i/n runs one worker's share of a plan split between n workers
+(arrivals i-1, i-1+n, ... of every schedule; VUs, iterations, users and
+max_rate split, remainders to the first segments); its record is judged on
+its own measurement only, and "report merge" of all n judges the plan.
+--start-at makes the workers begin together; --record-stdout frames the
+record into the output for "report collect" (Kubernetes: kubectl logs);
+--metrics-addr serves live Prometheus metrics.
 Ctrl-C stops gracefully (in-flight flows get the plan's graceful_stop; the
 record and the .hlog are still written); a second Ctrl-C quits at once.
 Exit status: 0 when every threshold passed, 1 when one failed or the run was
@@ -77,6 +84,7 @@ aborted (e.g. sustained throttling), 2 when the run could not start.`,
 		Example: `  ciamcheck load
   ciamcheck load --plan baseline --out load.json --hlog load.hlog
   ciamcheck load --target staging.yaml --plan my-plan.yaml --users users.csv
+  ciamcheck load --plan staging.yaml --segment 2/4 --start-at 2026-11-29T19:00:00Z --out seg-2.json
   ciamcheck load --list-plans
   ciamcheck report load.json --compare previous-load.json --fail-on-regression`,
 		Args: cobra.NoArgs,
