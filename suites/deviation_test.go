@@ -3,6 +3,7 @@ package suites_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -216,6 +217,33 @@ func checkDeviation(t *testing.T, dir, name string, exp expectation, ran map[str
 		}
 		if !strings.Contains(row.Reason, exp.field) {
 			t.Errorf("%s: entry %s failed without naming %q:\n%s", name, id, exp.field, row.Reason)
+		}
+	}
+	checkReadable(t, name, rec)
+}
+
+// goValueDump matches what Gomega's matchers print into a failure: pointer
+// addresses and Go values with their type (<*fmt.wrapError | 0x2b8…>: …,
+// <int>: 400).
+var goValueDump = regexp.MustCompile(`0x[0-9a-f]{6,}|<\*?[\w./\[\]]+( \| 0x[0-9a-f]+)?>: |Unexpected error:|Expected success, but got`)
+
+// checkReadable renders a deviation run's record in every format and
+// fails on a Go value dump: failures read "field: want X, got Y".
+func checkReadable(t *testing.T, name string, rec *reports.Record) {
+	t.Helper()
+	for _, e := range rec.Conformance.Entries {
+		if m := goValueDump.FindString(e.Reason); e.Outcome == reports.OutcomeFailed && m != "" {
+			t.Errorf("%s: %s's reason holds a Go value dump %q:\n%s", name, e.ID, m, e.Reason)
+		}
+	}
+	for format, render := range map[string]func(io.Writer, *reports.Record) error{
+		"text": reports.RenderText, "markdown": reports.RenderMarkdown, "html": reports.RenderHTML, "junit": reports.RenderJUnit,
+	} {
+		var b bytes.Buffer
+		if err := render(&b, rec); err != nil {
+			t.Errorf("%s: render %s: %v", name, format, err)
+		} else if m := goValueDump.FindString(b.String()); m != "" {
+			t.Errorf("%s: the %s report holds a Go value dump %q", name, format, m)
 		}
 	}
 }

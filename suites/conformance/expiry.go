@@ -6,7 +6,6 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 
 	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/scenarios"
@@ -57,16 +56,18 @@ func describeRealExpiry(entries []catalog.Entry) {
 			// first spec), so it must hold the whole wait.
 			It(specText(e.Title+" (real expiry)", e.ID), Label(slow.Labels...), entryLabels(e.ID), SpecTimeout(realExpiryTimeout), func(ctx SpecContext) {
 				x := tokens[e.ID]
-				Expect(x).NotTo(BeNil(), "[catalog:%s] setup: no token was issued", e.ID)
+				if x == nil {
+					Fail(fmt.Sprintf("[catalog:%s] setup: no token was issued", e.ID))
+				}
 				if len(x.evidence) > 0 {
 					AddReportEntry(reportEntryEvidence, x.evidence, ReportEntryVisibilityNever)
 				}
 				if x.skip != "" {
 					Skip(x.skip)
 				}
-				Expect(x.err).NotTo(HaveOccurred(), "[catalog:%s] setup: reach %s", e.ID, endpointOf(e))
+				setup(x.err, "[catalog:%s] setup: reach %s", e.ID, endpointOf(e))
 				resp, err := env.Client.Send(ctx, x.reached.Call)
-				Expect(err).NotTo(HaveOccurred(), "[catalog:%s] %s", e.ID, endpointOf(e))
+				setup(err, "[catalog:%s] %s", e.ID, endpointOf(e))
 				must(e.ID, Answer(slow, resp, x.reached.Username, nil))
 			})
 		}

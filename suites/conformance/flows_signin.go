@@ -6,7 +6,6 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/scenarios"
@@ -130,8 +129,8 @@ func reset(ctx SpecContext, id string, user scenarios.Credential) (*scenarios.Pr
 		if st == nativeauth.PollStatusSucceeded {
 			return p, pw
 		}
-		Expect(st).NotTo(Equal(nativeauth.PollStatusFailed), "[catalog:%s] body.status: reset failed", id)
-		Expect(time.Now().Before(deadline)).To(BeTrue(), "[catalog:%s] body.status: still %s after 30s", id, st)
+		want(st != nativeauth.PollStatusFailed, id, "body.status", "succeeded (the reset of a fresh user with a valid password)", st)
+		want(time.Now().Before(deadline), id, "body.status", "succeeded within 30s", st)
 		// poll_interval is the minimum wait the page asks of the app.
 		select {
 		case <-ctx.Done():

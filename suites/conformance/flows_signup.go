@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/profile"
@@ -122,7 +121,8 @@ func attributesAtContinue(ctx SpecContext, id string) {
 		check.ErrorWant{HTTPStatus: http.StatusBadRequest, Error: nativeauth.ErrAttributesRequired})
 	must(id, b.AttributeList("required_attributes"))
 	for name := range w.Attributes {
-		Expect(b.AttributeNames("required_attributes")).To(ContainElement(name), "[catalog:%s] body.required_attributes must list %s", id, name)
+		listed := b.AttributeNames("required_attributes")
+		want(slices.Contains(listed, name), id, "body.required_attributes", "a list naming "+name, listed)
 	}
 	err := w.ContinueSignUp(ctx, p, nativeauth.SignUpContinueRequest{GrantType: nativeauth.GrantTypeAttributes, Attributes: w.Attributes})
 	answer(id, p, err, continuation)
@@ -149,7 +149,7 @@ func optionalAfterVerification(ctx SpecContext, id string) {
 	}
 	_, err = check.Envelope(p.Last)
 	must(id, err)
-	Expect(p.Last.HTTPStatus).To(Equal(http.StatusBadRequest), "[catalog:%s] status: an optional attribute after verification must be refused", id)
+	want(p.Last.HTTPStatus == http.StatusBadRequest, id, "status", "400 (an optional attribute after verification is refused)", p.Last.HTTPStatus)
 }
 
 func newChallengeVoidsCode(ctx SpecContext, id string) {

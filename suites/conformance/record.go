@@ -64,81 +64,31 @@ type RunMeta struct {
 	Focus       []string
 	StartedAt   time.Time
 	EndedAt     time.Time
+	// Interrupted: a signal stopped the run. Deadline is when --timeout
+	// ends it (zero: none).
+	Interrupted bool
+	Deadline    time.Time
 }
 
 // BuildRecord turns a Ginkgo suite report into the run record: one row per
 // catalog entry, in catalog order. An entry is failed if any of its specs
 // failed, skipped only if all were skipped (with their reasons), passed
 // otherwise. An entry no spec names is failed, so a gap can never look like
-// a pass.
+// a pass. A run that could not judge — its setup failed, a signal stopped
+// it, it ran out of time — says so (reports.CouldNotJudge) instead of
+// failing entries it never judged: a spec cut off by the interrupt is not a
+// failure.
 func BuildRecord(report types.Report, entries []EntryRef, meta RunMeta) reports.Record {
-	type agg struct {
-		specs    []string
-		failed   []string
-		skipped  []string
-		passed   int
-		duration time.Duration
-		evidence []reports.Exchange
-	}
-	byID := map[string]*agg{}
-	for _, e := range entries {
-		byID[e.ID] = &agg{}
-	}
-	var orphans []string
-	// setup is why the suite setup failed; it explains the rows only when
-	// no spec reported at all.
-	setup, its := "", 0
-	for _, sr := range report.SpecReports {
-		if sr.LeafNodeType.Is(types.NodeTypeBeforeSuite|types.NodeTypeSynchronizedBeforeSuite) && sr.State.Is(types.SpecStateFailureStates) && setup == "" {
-			setup = SetupFailedPrefix + strings.TrimSpace(sr.Failure.Message)
-		}
-		if sr.LeafNodeType != types.NodeTypeIt {
-			continue
-		}
-		its++
-		text := sr.FullText()
-		for _, id := range entryIDs(sr) {
-			a, ok := byID[id]
-			if !ok {
-				orphans = append(orphans, id)
-				continue
-			}
-			a.specs = append(a.specs, text)
-			a.duration += sr.RunTime
-			a.evidence = append(a.evidence, specEvidence(sr)...)
-			switch {
-			case sr.State.Is(types.SpecStatePassed):
-				a.passed++
-			case sr.State.Is(types.SpecStateSkipped | types.SpecStatePending):
-				a.skipped = append(a.skipped, skipReason(sr))
-			default:
-				a.failed = append(a.failed, failReason(sr))
-			}
-		}
-	}
+	results, setup, ran := aggregate(report, entries)
 	conf := &reports.Conformance{LabelFilter: meta.LabelFilter, Focus: meta.Focus}
 	for _, e := range entries {
-		a := byID[e.ID]
-		row := reports.EntryResult{ID: e.ID, Source: e.Source, Specs: a.specs, Duration: a.duration, Evidence: a.evidence}
-		switch {
-		case len(a.failed) > 0:
-			row.Outcome, row.Reason = reports.OutcomeFailed, strings.Join(dedupe(a.failed), "\n")
-		case len(a.specs) == 0 && its == 0 && setup != "":
-			row.Outcome, row.Reason = reports.OutcomeFailed, setup
-		case len(a.specs) == 0:
-			row.Outcome, row.Reason = reports.OutcomeFailed, "no spec covers this catalog entry"
-		case a.passed == 0:
-			row.Outcome, row.Reason = reports.OutcomeSkipped, strings.Join(dedupe(a.skipped), "; ")
-		default:
-			row.Outcome = reports.OutcomePassed
-		}
-		conf.Entries = append(conf.Entries, row)
+		conf.Entries = append(conf.Entries, results[e.ID].row(e, setup != "" && ran == 0))
 	}
-	for _, id := range dedupe(orphans) {
+	for _, id := range dedupe(results[orphanKey].specs) {
 		conf.Entries = append(conf.Entries, reports.EntryResult{ID: id, Outcome: reports.OutcomeFailed,
 			Reason: "a spec names this ID but the catalog has no such entry"})
 	}
-	return reports.Record{
+	rec := reports.Record{
 		Schema:      reports.SchemaVersion,
 		Kind:        reports.KindConformance,
 		Tool:        meta.Tool,
@@ -147,23 +97,94 @@ func BuildRecord(report types.Report, entries []EntryRef, meta RunMeta) reports.
 		EndedAt:     meta.EndedAt,
 		Conformance: conf,
 	}
+	switch willRun := report.PreRunStats.SpecsThatWillRun; {
+	case setup != "" && ran == 0:
+		rec.CouldNotJudge = &reports.CouldNotJudge{Cause: setup}
+	case meta.Interrupted:
+		rec.CouldNotJudge = &reports.CouldNotJudge{Interrupted: true,
+			Cause: fmt.Sprintf("stopped by a signal after %d of %d specs; the spec cut off is not counted as a failure", ran, willRun)}
+	case !meta.Deadline.IsZero() && !meta.EndedAt.Before(meta.Deadline):
+		rec.CouldNotJudge = &reports.CouldNotJudge{Cause: fmt.Sprintf("the run reached its time limit after %d of %d specs (--timeout)", ran, willRun)}
+	}
+	return rec
 }
 
-// SetupFailedPrefix starts the reason of every entry of a run whose suite
-// setup (opening the target) failed, so no spec ran.
-const SetupFailedPrefix = "the suite setup failed, so no spec ran: "
+// orphanKey collects the IDs specs name that the catalog does not have.
+const orphanKey = "\x00orphans"
 
-// SetupFailure returns why the suite setup failed, when it did: then no
-// entry was checked, and the target did not so much deviate as go unreached.
-func SetupFailure(rec reports.Record) (string, bool) {
-	if rec.Conformance == nil || len(rec.Conformance.Entries) == 0 {
-		return "", false
+// entryAgg is what the specs of one entry showed.
+type entryAgg struct {
+	specs    []string
+	failed   []string
+	skipped  []string
+	passed   int
+	duration time.Duration
+	evidence []reports.Exchange
+}
+
+// aggregate sorts the specs of report by the entries they name. setup is
+// why the suite setup failed, if it did; ran counts the specs that ran to
+// an outcome of their own.
+func aggregate(report types.Report, entries []EntryRef) (byID map[string]*entryAgg, setup string, ran int) {
+	byID = map[string]*entryAgg{orphanKey: {}}
+	for _, e := range entries {
+		byID[e.ID] = &entryAgg{}
 	}
-	reason := rec.Conformance.Entries[0].Reason
-	if !strings.HasPrefix(reason, SetupFailedPrefix) {
-		return "", false
+	for _, sr := range report.SpecReports {
+		if sr.LeafNodeType.Is(types.NodeTypeBeforeSuite|types.NodeTypeSynchronizedBeforeSuite) && sr.State.Is(types.SpecStateFailureStates) && setup == "" {
+			setup = "the suite setup failed: " + strings.TrimSpace(sr.Failure.Message)
+		}
+		if sr.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		if sr.State.Is(types.SpecStatePassed | types.SpecStateFailed | types.SpecStateTimedout | types.SpecStatePanicked) {
+			ran++
+		}
+		for _, id := range entryIDs(sr) {
+			a, ok := byID[id]
+			if !ok {
+				byID[orphanKey].specs = append(byID[orphanKey].specs, id)
+				continue
+			}
+			a.add(sr)
+		}
 	}
-	return strings.TrimPrefix(reason, SetupFailedPrefix), true
+	return byID, setup, ran
+}
+
+func (a *entryAgg) add(sr types.SpecReport) {
+	a.specs = append(a.specs, sr.FullText())
+	a.duration += sr.RunTime
+	a.evidence = append(a.evidence, specEvidence(sr)...)
+	switch {
+	case sr.State.Is(types.SpecStatePassed):
+		a.passed++
+	case sr.State.Is(types.SpecStateInterrupted | types.SpecStateAborted):
+		a.skipped = append(a.skipped, "not judged: cut off when the run was stopped")
+	case sr.State.Is(types.SpecStateSkipped | types.SpecStatePending):
+		a.skipped = append(a.skipped, skipReason(sr))
+	default:
+		a.failed = append(a.failed, failReason(sr))
+	}
+}
+
+// row is the entry's line of the record; notRun says the suite setup
+// failed before any spec.
+func (a *entryAgg) row(e EntryRef, notRun bool) reports.EntryResult {
+	row := reports.EntryResult{ID: e.ID, Source: e.Source, Specs: a.specs, Duration: a.duration, Evidence: a.evidence}
+	switch {
+	case notRun:
+		row.Outcome, row.Reason = reports.OutcomeSkipped, "not run: the suite setup failed"
+	case len(a.failed) > 0:
+		row.Outcome, row.Reason = reports.OutcomeFailed, strings.Join(dedupe(a.failed), "\n")
+	case len(a.specs) == 0:
+		row.Outcome, row.Reason = reports.OutcomeFailed, "no spec covers this catalog entry"
+	case a.passed == 0:
+		row.Outcome, row.Reason = reports.OutcomeSkipped, strings.Join(dedupe(a.skipped), "; ")
+	default:
+		row.Outcome = reports.OutcomePassed
+	}
+	return row
 }
 
 func dedupe(in []string) []string {

@@ -91,23 +91,46 @@ func TestBuildRecord(t *testing.T) {
 }
 
 // A run whose BeforeSuite failed (the target could not be opened) has no
-// spec at all: every row says so, with the setup's failure, instead of
-// claiming the catalog entry has no spec.
+// spec at all: it could not judge, says why, and fails no entry.
 func TestBuildRecordSetupFailed(t *testing.T) {
 	bs := types.SpecReport{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStateFailed}
 	bs.Failure.Message = "open target: dial tcp 127.0.0.1:1: connection refused"
 	rec := BuildRecord(types.Report{SpecReports: types.SpecReports{bs}}, []EntryRef{{"A", ""}, {"B", ""}}, RunMeta{})
 	for _, row := range rec.Conformance.Entries {
-		if row.Outcome != reports.OutcomeFailed || !strings.HasPrefix(row.Reason, SetupFailedPrefix) || !strings.Contains(row.Reason, "connection refused") {
+		if row.Outcome != reports.OutcomeSkipped || row.Reason != "not run: the suite setup failed" {
 			t.Errorf("%s: %s %q", row.ID, row.Outcome, row.Reason)
 		}
 	}
-	if why, ok := SetupFailure(rec); !ok || !strings.Contains(why, "connection refused") {
-		t.Errorf("SetupFailure = %q, %v", why, ok)
+	if v := reports.Judge(&rec); v.Status != reports.StatusNotJudged || !strings.Contains(v.Reason, "could not run: the suite setup failed: open target") || !strings.Contains(v.Reason, "connection refused") {
+		t.Errorf("verdict %+v, want not judged with the setup's failure", v)
 	}
 	plain := BuildRecord(types.Report{SpecReports: types.SpecReports{spec("[catalog:A] a", types.SpecStatePassed, "")}}, []EntryRef{{"A", ""}, {"B", ""}}, RunMeta{})
-	if why, ok := SetupFailure(plain); ok {
-		t.Errorf("SetupFailure of a run that ran = %q", why)
+	if plain.CouldNotJudge != nil {
+		t.Errorf("a run that ran says it could not judge: %v", plain.CouldNotJudge)
+	}
+}
+
+// A run stopped by a signal is interrupted, not failed: the spec cut off
+// is no failure; an entry that really failed before stays failed, but the
+// run reaches no verdict.
+func TestBuildRecordInterrupted(t *testing.T) {
+	report := types.Report{SpecReports: types.SpecReports{
+		spec("[catalog:A] a", types.SpecStatePassed, ""),
+		spec("[catalog:B] b", types.SpecStateInterrupted, "interrupted by user"),
+		spec("[catalog:C] c", types.SpecStateSkipped, "interrupted by user"),
+	}}
+	report.PreRunStats.SpecsThatWillRun = 3
+	rec := BuildRecord(report, []EntryRef{{"A", ""}, {"B", ""}, {"C", ""}}, RunMeta{Interrupted: true})
+	if b := rec.Conformance.Entries[1]; b.Outcome != reports.OutcomeSkipped || !strings.Contains(b.Reason, "cut off") {
+		t.Errorf("the cut-off entry: %s %q, want skipped as cut off", b.Outcome, b.Reason)
+	}
+	v := reports.Judge(&rec)
+	if v.Status != reports.StatusNotJudged || !strings.HasPrefix(v.Reason, "interrupted: stopped by a signal after 1 of 3 specs") {
+		t.Errorf("verdict %+v, want interrupted after 1 of 3", v)
+	}
+	late := BuildRecord(report, []EntryRef{{"A", ""}, {"B", ""}, {"C", ""}}, RunMeta{EndedAt: time.Unix(100, 0), Deadline: time.Unix(90, 0)})
+	if late.CouldNotJudge == nil || !strings.Contains(late.CouldNotJudge.Cause, "time limit") {
+		t.Errorf("a run past its deadline: %v, want could not judge (time limit)", late.CouldNotJudge)
 	}
 }
 
@@ -127,5 +150,14 @@ func TestSpecEvidenceFromJSON(t *testing.T) {
 	got := specEvidence(sr)
 	if len(got) != 1 || got[0].Path != "/x" {
 		t.Errorf("specEvidence = %+v", got)
+	}
+}
+
+// A label filter that does not parse is refused in plain text: Ginkgo
+// colours its parse errors, and ours go to CI logs and files.
+func TestCheckSelectionPlainText(t *testing.T) {
+	err := CheckSelection("flow:((", "")
+	if err == nil || strings.ContainsRune(err.Error(), '\x1b') || !strings.Contains(err.Error(), "Syntax Error") {
+		t.Fatalf("want a plain-text syntax error, got %q", err)
 	}
 }

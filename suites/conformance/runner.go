@@ -66,6 +66,7 @@ func Configure(c Config) {
 	}
 	cfg = c
 	started = time.Now()
+	watchInterrupts()
 }
 
 func currentConfig() Config {
@@ -86,7 +87,6 @@ type Options struct {
 	Config
 	LabelFilter string
 	FocusString string
-	JUnitReport string
 	Verbose     bool
 	// NoColor turns off ANSI colours (for logs, files and CI).
 	NoColor bool
@@ -116,7 +116,6 @@ func Run(opts Options) (reports.Record, bool, error) {
 	if suiteCfg.Timeout == 0 {
 		suiteCfg.Timeout = time.Hour
 	}
-	repCfg.JUnitReport = opts.JUnitReport
 	repCfg.Verbose = opts.Verbose
 	repCfg.Succinct = !opts.Verbose
 	repCfg.NoColor = opts.NoColor
@@ -143,7 +142,8 @@ func Run(opts Options) (reports.Record, bool, error) {
 func CheckSelection(labelFilter, focus string) error {
 	if labelFilter != "" {
 		if _, err := types.ParseLabelFilter(labelFilter); err != nil {
-			return fmt.Errorf("label filter %q: %w", labelFilter, err)
+			// Ginkgo colours its parse errors; ours go to logs and files.
+			return fmt.Errorf("label filter %q: %s", labelFilter, ansiEscape.ReplaceAllString(err.Error(), ""))
 		}
 	}
 	if focus != "" {
@@ -153,6 +153,9 @@ func CheckSelection(labelFilter, focus string) error {
 	}
 	return nil
 }
+
+// ansiEscape matches a terminal colour or style sequence.
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
 
 // selectionError says why a run with a label filter or focus that left
 // willRun specs failed, or nil. A typo such as flow:sigup would otherwise
@@ -197,6 +200,10 @@ var _ = ReportAfterSuite("ciamcheck run record", func(report types.Report) {
 		Focus:       report.SuiteConfig.FocusStrings,
 		StartedAt:   start.UTC(),
 		EndedAt:     report.EndTime.UTC(),
+		Interrupted: interrupted.Load(),
+	}
+	if t := report.SuiteConfig.Timeout; t > 0 {
+		meta.Deadline = start.Add(t).UTC()
 	}
 	if meta.EndedAt.IsZero() {
 		meta.EndedAt = time.Now().UTC()

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/profile"
@@ -110,18 +109,20 @@ func needs(e catalog.Entry) {
 func runEntry(ctx SpecContext, e catalog.Entry) {
 	needs(e)
 	drive, found := drivers[e.Trigger.Name]
-	Expect(found).To(BeTrue(), "[catalog:%s] no driver for trigger %q", e.ID, e.Trigger.Name)
+	if !found {
+		Fail(fmt.Sprintf("[catalog:%s] no driver for trigger %q", e.ID, e.Trigger.Name))
+	}
 	ep := endpointOf(e)
 	r, err := env.Walker().Reach(ctx, ep)
-	Expect(err).NotTo(HaveOccurred(), "[catalog:%s] setup: reach %s", e.ID, ep)
+	setup(err, "[catalog:%s] setup: reach %s", e.ID, ep)
 	resp, skip, err := drive(ctx, env, r)
 	if skip != "" {
 		Skip(skip)
 	}
-	Expect(err).NotTo(HaveOccurred(), "[catalog:%s] setup: trigger %s", e.ID, e.Trigger.Name)
+	setup(err, "[catalog:%s] setup: trigger %s", e.ID, e.Trigger.Name)
 	if resp == nil {
 		resp, err = env.Client.Send(ctx, r.Call)
-		Expect(err).NotTo(HaveOccurred(), "[catalog:%s] %s", e.ID, r.Call.Endpoint)
+		setup(err, "[catalog:%s] %s", e.ID, r.Call.Endpoint)
 	}
 	must(e.ID, Answer(e, resp, r.Username, scopesOf(r.Call)))
 	if codes := e.Expect.AbsentErrorCodes; len(codes) > 0 {
