@@ -21,6 +21,7 @@ type cumSeries struct {
 	service, response     *hdrhistogram.Histogram // whole run
 	iService, iResponse   *hdrhistogram.Histogram // current interval
 	outcomes              map[outcomeKey]int64
+	examples              map[outcomeKey]string
 	serviceTag, responseT string
 }
 
@@ -96,7 +97,7 @@ func (c *collector) loop(stop context.Context, policy *ThrottlePolicy) {
 		case now := <-t.C:
 			if mon != nil {
 				if reason := mon.check(now, c.r.answers.Load(), c.r.tooMany.Load(), c.r.heldBack()); reason != "" {
-					c.r.abort(reason)
+					c.r.abort(reports.StopThrottled, reason)
 				}
 			}
 			if now.Sub(lastCollect) >= c.r.opts.Interval-tick/2 {
@@ -130,6 +131,11 @@ func (c *collector) collect(now time.Time) {
 			c.mergeDropped += s.response.MergeInto(cs.iResponse)
 			for o, n := range s.outcomes {
 				cs.outcomes[o] += n
+			}
+			for o, e := range s.examples {
+				if _, ok := cs.examples[o]; !ok {
+					cs.examples[o] = e
+				}
 			}
 		}
 	})
@@ -176,8 +182,9 @@ func (c *collector) report(now time.Time, length time.Duration, done []int64) {
 		snap := scenarioSnapshot{
 			Name: sc.cfg.Name, Done: it, Expected: sc.cfg.expected(),
 			Failed: sc.failed.Load(), Dropped: sc.dropped.Load(), Throttled: sc.throttled.Load(),
-			Rate:    rate(it-c.lastIter[i], secs),
-			Elapsed: time.Since(c.r.begin),
+			Unavailable: sc.unavailable.Load(),
+			Rate:        rate(it-c.lastIter[i], secs),
+			Elapsed:     time.Since(c.r.begin),
 		}
 		c.lastIter[i] = it
 		if cs := c.series[seriesKey{scenario: i, flow: true}]; cs != nil && cs.iResponse.TotalCount() > 0 {
@@ -212,7 +219,7 @@ func (c *collector) get(k seriesKey) *cumSeries {
 	}
 	cs := &cumSeries{
 		key: k, service: newHistogram(), response: newHistogram(),
-		iService: newHistogram(), iResponse: newHistogram(), outcomes: map[outcomeKey]int64{},
+		iService: newHistogram(), iResponse: newHistogram(), outcomes: map[outcomeKey]int64{}, examples: map[outcomeKey]string{},
 		serviceTag: name + "/" + step + "/service", responseT: name + "/" + step + "/response",
 	}
 	c.series[k] = cs
@@ -256,9 +263,12 @@ func (c *collector) scenarioResult(sc *scenarioRun) (reports.ScenarioResult, err
 		Name: sc.cfg.Name, Flow: sc.cfg.Flow, Executor: sc.cfg.Executor,
 		Iterations: sc.iterations.Load(), Expected: sc.cfg.expected(),
 		Failed: sc.failed.Load(), Dropped: sc.dropped.Load(), Throttled: sc.throttled.Load(),
-		Duration: time.Duration(sc.duration.Load()),
-		Steps:    []reports.StepStats{},
+		Unavailable: sc.unavailable.Load(),
+		Duration:    time.Duration(sc.duration.Load()),
+		Scheduled:   sc.cfg.length(),
+		Steps:       []reports.StepStats{},
 	}
+	res.Paused = c.r.pauses.within(min(res.Duration, res.Scheduled))
 	keys := slices.Clone(c.order)
 	// Steps in the order the flow first ran them.
 	seen := c.r.rec.reg.snapshot()
@@ -290,16 +300,17 @@ func (c *collector) stepStats(cs *cumSeries) (reports.StepStats, error) {
 	if st.ResponseTime, err = reports.EncodeHistogram(cs.response); err != nil {
 		return st, fmt.Errorf("step %s: response time: %w", cs.key.step, err)
 	}
-	st.Outcomes = outcomeCounts(cs.outcomes)
+	st.Outcomes = outcomeCounts(cs.outcomes, cs.examples)
 	return st, nil
 }
 
-func outcomeCounts(m map[outcomeKey]int64) []reports.OutcomeCount {
+func outcomeCounts(m map[outcomeKey]int64, examples map[outcomeKey]string) []reports.OutcomeCount {
 	out := make([]reports.OutcomeCount, 0, len(m))
 	for k, n := range m {
 		out = append(out, reports.OutcomeCount{
 			HTTPStatus: k.status, Error: k.err, Suberror: k.suberror,
-			Redirect: k.redirect, Transport: k.transport, Expected: k.expected, Count: n,
+			Redirect: k.redirect, Transport: k.transport, TransportClass: string(k.class), Example: examples[k],
+			Expected: k.expected, Count: n,
 		})
 	}
 	slices.SortFunc(out, func(a, b reports.OutcomeCount) int {

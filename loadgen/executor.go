@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 )
 
@@ -20,6 +22,7 @@ type scenarioRun struct {
 
 	iterations, failed, interrupted atomic.Int64
 	dropped, throttled, tooMany     atomic.Int64
+	unavailable                     atomic.Int64 // held back by a 503's Retry-After
 	stepErrors                      atomic.Int64
 	inFlight                        atomic.Int64
 	nextSlot                        atomic.Int64 // ns since begin; closed-model rate cap
@@ -52,22 +55,42 @@ func (sc *scenarioRun) ObserveStep(res scenarios.StepResult) {
 		}
 	}
 	if res.RetryAfter > 0 {
+		if res.RetryAfter > r.plan.MaxRetryAfter {
+			// Honouring it would leave the rest of the run idle; not
+			// honouring it would ignore what the tenant asked. Neither
+			// measures the plan's load.
+			r.abort(reports.StopRetryAfter, fmt.Sprintf("the target asked to wait %s (Retry-After of a %d answer to %s %s), longer than the plan's max_retry_after %s",
+				res.RetryAfter, res.HTTPStatus, sc.cfg.Name, res.Step, r.plan.MaxRetryAfter))
+			return
+		}
 		// Pause new arrivals of every scenario until the server's
 		// deadline: they share the tenant, its client and its throttling,
 		// so one scenario waiting while the others go on at full rate
-		// would not honour what the tenant asked.
-		until := int64(res.Done.Sub(r.begin) + res.RetryAfter)
+		// would not honour what the tenant asked. A 503's pause is kept
+		// apart: the tenant was unavailable, not throttling.
+		from := int64(res.Done.Sub(r.begin))
+		until := from + int64(res.RetryAfter)
+		deadline := &r.throttleUntil
+		if res.HTTPStatus == http.StatusServiceUnavailable {
+			deadline = &r.unavailableUntil
+		}
 		for {
-			cur := r.pauseUntil.Load()
-			if until <= cur || r.pauseUntil.CompareAndSwap(cur, until) {
+			cur := deadline.Load()
+			if until <= cur || deadline.CompareAndSwap(cur, until) {
 				break
 			}
 		}
+		r.pauses.add(from, until)
 	}
 }
 
-func (sc *scenarioRun) paused() bool {
-	return int64(time.Since(sc.run.begin)) < sc.run.pauseUntil.Load()
+// holdBack counts an arrival (or VU start) held back by a pause.
+func (sc *scenarioRun) holdBack(k pauseKind) {
+	if k == pausedUnavailable {
+		sc.unavailable.Add(1)
+		return
+	}
+	sc.throttled.Add(1)
 }
 
 // execute runs the scenario until its schedule ends or stop is cancelled,
@@ -213,8 +236,8 @@ func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg
 		default:
 		}
 		hits++
-		if sc.paused() {
-			sc.throttled.Add(1)
+		if k := sc.run.paused(); k != notPaused {
+			sc.holdBack(k)
 			continue
 		}
 		if sc.inFlight.Load() >= maxInFlight {
@@ -302,10 +325,9 @@ func (sc *scenarioRun) runClosed(stop <-chan struct{}, flowCtx context.Context, 
 					}
 					continue
 				}
-				if sc.paused() {
-					sc.throttled.Add(1)
-					wait := time.Duration(sc.run.pauseUntil.Load()) - time.Since(sc.run.begin)
-					if !sleep(t, max(wait, time.Millisecond)) {
+				if k := sc.run.paused(); k != notPaused {
+					sc.holdBack(k)
+					if !sleep(t, max(sc.run.pauseLeft(), time.Millisecond)) {
 						return
 					}
 					continue

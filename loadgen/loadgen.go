@@ -4,6 +4,7 @@
 package loadgen
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -295,11 +297,12 @@ func (r *run) execute(ctx context.Context, col *collector) {
 // the run stopped early, the plan's thresholds as text and as evaluated,
 // and the measurement checks.
 func (r *run) result(ctx context.Context, col *collector, planJSON []byte) (*reports.Load, error) {
-	load := &reports.Load{Plan: planJSON, Segment: r.opts.Segment.String(), StartAt: r.opts.StartAt.UTC(), BeganAt: r.beganAt.UTC()}
-	if reason := r.abortReason.Load(); reason != nil {
-		load.Aborted = *reason
+	load := &reports.Load{Plan: planJSON, MinApplied: float64(r.plan.MinApplied),
+		Segment: r.opts.Segment.String(), StartAt: r.opts.StartAt.UTC(), BeganAt: r.beganAt.UTC()}
+	if stop := r.stop.Load(); stop != nil {
+		load.Stop, load.Aborted = stop.kind, stop.reason
 	} else if ctx.Err() != nil {
-		load.Aborted = fmt.Sprintf("interrupted: %v", context.Cause(ctx))
+		load.Stop, load.Aborted = reports.StopInterrupted, fmt.Sprintf("interrupted: %v", context.Cause(ctx))
 	}
 	for _, sc := range r.scs {
 		res, err := col.scenarioResult(sc)
@@ -389,22 +392,30 @@ func isLoopback(target string) (bool, error) {
 
 // run is the state shared by the scenarios of one Run.
 type run struct {
-	plan        *Plan
-	opts        Options
-	log         *slog.Logger
-	rec         *recorder
-	scs         []*scenarioRun
-	seq         atomic.Uint64
-	begin       time.Time
-	beganAt     time.Time // wall clock of begin, for the record
-	rateCap     float64
-	stopAll     context.CancelFunc
-	abortReason atomic.Pointer[string]
+	plan    *Plan
+	opts    Options
+	log     *slog.Logger
+	rec     *recorder
+	scs     []*scenarioRun
+	seq     atomic.Uint64
+	begin   time.Time
+	beganAt time.Time // wall clock of begin, for the record
+	rateCap float64
+	stopAll context.CancelFunc
+	stop    atomic.Pointer[stopCause]
 	// Answers and 429s across the run, for abort_on_throttle.
 	answers, tooMany atomic.Int64
-	// pauseUntil is the latest Retry-After deadline, in monotonic ns
-	// since begin: no scenario starts an iteration before it.
-	pauseUntil atomic.Int64
+	// throttleUntil and unavailableUntil are the latest Retry-After
+	// deadlines of a 429 and of a 503, in monotonic ns since begin: no
+	// scenario starts an iteration before them.
+	throttleUntil, unavailableUntil atomic.Int64
+	pauses                          pauseLog
+}
+
+// stopCause is why the run stopped before its schedule ended.
+type stopCause struct {
+	kind   reports.StopKind
+	reason string
 }
 
 // heldBack is the number of arrivals (open model) and VU starts (closed
@@ -417,9 +428,76 @@ func (r *run) heldBack() int64 {
 	return n
 }
 
-func (r *run) abort(reason string) {
-	if r.abortReason.CompareAndSwap(nil, &reason) {
+func (r *run) abort(kind reports.StopKind, reason string) {
+	if r.stop.CompareAndSwap(nil, &stopCause{kind: kind, reason: reason}) {
 		r.log.Warn("aborting run", "reason", reason)
 	}
 	r.stopAll()
+}
+
+// pauseKind is why new iterations are held back now, if they are.
+type pauseKind int
+
+const (
+	notPaused pauseKind = iota
+	pausedThrottled
+	pausedUnavailable
+)
+
+// paused says whether a Retry-After holds new iterations back now; a 429's
+// pause names the hold when both apply.
+func (r *run) paused() pauseKind {
+	now := int64(time.Since(r.begin))
+	switch {
+	case now < r.throttleUntil.Load():
+		return pausedThrottled
+	case now < r.unavailableUntil.Load():
+		return pausedUnavailable
+	}
+	return notPaused
+}
+
+// pauseLeft is how long the current pause lasts yet.
+func (r *run) pauseLeft() time.Duration {
+	return time.Duration(max(r.throttleUntil.Load(), r.unavailableUntil.Load())) - time.Since(r.begin)
+}
+
+// pauseLog is the union of the run's Retry-After pauses, in ns since the
+// run began, for the time a closed-model scenario was held back.
+type pauseLog struct {
+	mu    sync.Mutex
+	spans [][2]int64
+}
+
+// add notes a pause from..until. Answers arrive about in order, so a pause
+// that overlaps the last one extends it and the log stays short even when
+// every answer asks for a pause.
+func (p *pauseLog) add(from, until int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.spans); n > 0 {
+		last := &p.spans[n-1]
+		if from <= last[1] && until >= last[0] {
+			last[0], last[1] = min(last[0], from), max(last[1], until)
+			return
+		}
+	}
+	p.spans = append(p.spans, [2]int64{from, until})
+}
+
+// within is how much of [0, end) the pauses cover.
+func (p *pauseLog) within(end time.Duration) time.Duration {
+	p.mu.Lock()
+	spans := slices.Clone(p.spans)
+	p.mu.Unlock()
+	slices.SortFunc(spans, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+	var total, reached int64
+	for _, s := range spans {
+		from, until := max(s[0], reached), min(s[1], int64(end))
+		if until > from {
+			total += until - from
+		}
+		reached = max(reached, s[1])
+	}
+	return time.Duration(total)
 }

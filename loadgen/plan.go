@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,9 +38,15 @@ const (
 	maxGracefulStop   = 10 * time.Minute
 	maxSetupUsers     = 1_000_000
 	defaultThrottleMn = 20
-	// The policy of a plan that sets no abort_on_throttle.
+	// The policy of a plan that sets no abort_on_throttle: a window of a
+	// third of the plan's length, within these bounds, so a short run can
+	// still abort.
 	defaultThrottleWindow = 30 * time.Second
+	minThrottleWindow     = time.Second
 	defaultThrottleRatio  = 0.5
+	// The longest Retry-After a plan honours unless it says otherwise.
+	defaultMaxRetryAfter = 30 * time.Second
+	maxMaxRetryAfter     = time.Hour
 )
 
 // Plan is a load plan: scenarios that run concurrently, safety limits and
@@ -52,19 +59,54 @@ type Plan struct {
 	MaxRate float64 `yaml:"max_rate,omitempty" json:"max_rate,omitempty"`
 	// GracefulStop is how long in-flight iterations may run after the end
 	// (or Ctrl-C) before their context is cancelled. Default 10s.
-	GracefulStop    time.Duration    `yaml:"graceful_stop,omitempty" json:"graceful_stop_ns,omitempty"`
-	AbortOnThrottle *ThrottlePolicy  `yaml:"abort_on_throttle,omitempty" json:"abort_on_throttle,omitempty"`
-	Scenarios       []ScenarioConfig `yaml:"scenarios" json:"scenarios"`
-	Thresholds      []string         `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
+	GracefulStop    time.Duration   `yaml:"graceful_stop,omitempty" json:"graceful_stop_ns,omitempty"`
+	AbortOnThrottle *ThrottlePolicy `yaml:"abort_on_throttle,omitempty" json:"abort_on_throttle,omitempty"`
+	// MinApplied is the share of its schedule every scenario must apply
+	// (arrivals sent for the open model, time run for the closed model)
+	// for the run to be judged: below it the run could not be judged,
+	// whatever its thresholds say. "95%" or 0.95; default 95%.
+	MinApplied Share `yaml:"min_applied,omitempty" json:"min_applied,omitempty"`
+	// MaxRetryAfter is the longest Retry-After the run honours by pausing
+	// new iterations; a longer one ends the run, which then could not be
+	// judged. Default 30s.
+	MaxRetryAfter time.Duration    `yaml:"max_retry_after,omitempty" json:"max_retry_after_ns,omitempty"`
+	Scenarios     []ScenarioConfig `yaml:"scenarios" json:"scenarios"`
+	Thresholds    []string         `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
 
 	thresholds []reports.Threshold
+	// throttleDefaulted: Validate chose AbortOnThrottle, so a second
+	// Validate does not hold the plan to it as if the user had.
+	throttleDefaulted bool
+}
+
+// Share is a fraction in [0, 1], written in a plan as a percentage ("95%")
+// or a fraction (0.95).
+type Share float64
+
+// UnmarshalYAML reads "95%" or 0.95.
+func (s *Share) UnmarshalYAML(n *yaml.Node) error {
+	var text string
+	if err := n.Decode(&text); err != nil {
+		return fmt.Errorf("line %d: want a percentage such as 95%% or a fraction such as 0.95", n.Line)
+	}
+	v, ok := strings.CutSuffix(strings.TrimSpace(text), "%")
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return fmt.Errorf("line %d: %q: want a percentage such as 95%% or a fraction such as 0.95", n.Line, text)
+	}
+	if ok {
+		f /= 100
+	}
+	*s = Share(f)
+	return nil
 }
 
 // ThrottlePolicy aborts the run when, over the last Window, at least Ratio
 // of the work was throttled and there was at least MinRequests of it. Work
 // is answers plus arrivals held back by a Retry-After pause; throttled work
-// is 429 answers plus those held-back arrivals. A plan without
-// abort_on_throttle gets a window of 30s and a ratio of 0.5.
+// is 429 answers plus those held-back arrivals (a 503 is not throttling). A
+// plan without abort_on_throttle gets a ratio of 0.5 over a window of a
+// third of the plan's length, from 1s to 30s.
 type ThrottlePolicy struct {
 	Window      time.Duration `yaml:"window" json:"window_ns"`
 	Ratio       float64       `yaml:"ratio" json:"ratio"`
@@ -156,10 +198,17 @@ func (p *Plan) Validate() error {
 	if p.GracefulStop == 0 {
 		p.GracefulStop = defaultGraceStop
 	}
-	if p.AbortOnThrottle == nil {
-		// Safety toward real tenants: a plan that says nothing still stops
-		// hammering a tenant that throttles it for a sustained period.
-		p.AbortOnThrottle = &ThrottlePolicy{Window: defaultThrottleWindow, Ratio: defaultThrottleRatio}
+	if !(p.MinApplied >= 0 && p.MinApplied <= 1) {
+		return fmt.Errorf("min_applied %g: want a share from 0%% to 100%%", float64(p.MinApplied))
+	}
+	if p.MinApplied == 0 {
+		p.MinApplied = reports.DefaultMinApplied
+	}
+	if p.MaxRetryAfter < 0 || p.MaxRetryAfter > maxMaxRetryAfter {
+		return fmt.Errorf("max_retry_after %s: want 0..%s", p.MaxRetryAfter, maxMaxRetryAfter)
+	}
+	if p.MaxRetryAfter == 0 {
+		p.MaxRetryAfter = defaultMaxRetryAfter
 	}
 	if t := p.AbortOnThrottle; t != nil {
 		if t.Window < 100*time.Millisecond || t.Window > time.Hour {
@@ -197,6 +246,19 @@ func (p *Plan) Validate() error {
 			return fmt.Errorf("scenario %s: rate %g/s exceeds the plan's max_rate %g/s", sc.Name, sc.peakRate(), p.MaxRate)
 		}
 	}
+	if p.AbortOnThrottle == nil {
+		// Safety toward real tenants: a plan that says nothing still stops
+		// hammering a tenant that throttles it for a sustained period. The
+		// window is a third of the run so a short run can abort too.
+		w := min(defaultThrottleWindow, max(minThrottleWindow, p.length()/3))
+		if w > p.length() {
+			w = max(100*time.Millisecond, p.length())
+		}
+		p.AbortOnThrottle = &ThrottlePolicy{Window: w, Ratio: defaultThrottleRatio, MinRequests: defaultThrottleMn}
+		p.throttleDefaulted = true
+	} else if w := p.AbortOnThrottle.Window; !p.throttleDefaulted && w > p.length() {
+		return fmt.Errorf("abort_on_throttle.window %s is longer than the plan's %s: it could never fill (give a window of at most %s)", w, p.length(), p.length())
+	}
 	p.thresholds = p.thresholds[:0]
 	for _, s := range p.Thresholds {
 		th, err := reports.ParseThreshold(s)
@@ -215,6 +277,15 @@ func (p *Plan) Validate() error {
 		p.thresholds = append(p.thresholds, th)
 	}
 	return nil
+}
+
+// length is how long the plan's longest scenario schedules iterations.
+func (p *Plan) length() time.Duration {
+	var d time.Duration
+	for i := range p.Scenarios {
+		d = max(d, p.Scenarios[i].length())
+	}
+	return d
 }
 
 func (sc *ScenarioConfig) validate() error {

@@ -138,15 +138,60 @@ func FuzzParsePlan(f *testing.F) {
 }
 
 // TestDefaultThrottlePolicy: a plan that says nothing about throttling
-// still aborts on sustained 429s (safety toward real tenants).
+// still aborts on sustained 429s (safety toward real tenants), over a
+// window a third of its length (1s to 30s), so a short run can abort too;
+// an explicit window longer than the plan could never fill and is refused.
 func TestDefaultThrottlePolicy(t *testing.T) {
-	p, err := ParsePlan([]byte("scenarios: [{flow: a, executor: constant-vus, vus: 1, duration: 1s}]"))
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		duration string
+		window   time.Duration
+	}{{"500ms", 500 * time.Millisecond}, {"1s", time.Second}, {"15s", 5 * time.Second}, {"2h", defaultThrottleWindow}} {
+		p, err := ParsePlan([]byte("scenarios: [{flow: a, executor: constant-vus, vus: 1, duration: " + c.duration + "}]"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := p.AbortOnThrottle
+		if got == nil || got.Window != c.window || got.Ratio != defaultThrottleRatio || got.MinRequests != defaultThrottleMn {
+			t.Errorf("%s: default abort_on_throttle = %+v, want window %s", c.duration, got, c.window)
+		}
+		if err := p.Validate(); err != nil {
+			t.Errorf("%s: validating again: %v", c.duration, err)
+		}
 	}
-	got := p.AbortOnThrottle
-	if got == nil || got.Window != defaultThrottleWindow || got.Ratio != defaultThrottleRatio || got.MinRequests != defaultThrottleMn {
-		t.Errorf("default abort_on_throttle = %+v", got)
+	_, err := ParsePlan([]byte("abort_on_throttle: {window: 30s, ratio: 0.5}\nscenarios: [{flow: a, executor: constant-vus, vus: 1, duration: 15s}]"))
+	if err == nil || !strings.Contains(err.Error(), "abort_on_throttle.window 30s is longer than the plan's 15s") {
+		t.Errorf("window longer than the plan: %v", err)
+	}
+}
+
+// min_applied reads as a percentage or a fraction, defaults to 95%, and
+// max_retry_after defaults to 30s; both are bounded.
+func TestPlanAppliedSettings(t *testing.T) {
+	const sc = "\nscenarios: [{flow: a, executor: constant-vus, vus: 1, duration: 1s}]"
+	for _, c := range []struct {
+		yaml       string
+		minApplied Share
+		maxRA      time.Duration
+		err        string
+	}{
+		{"", 0.95, 30 * time.Second, ""},
+		{"min_applied: 80%\nmax_retry_after: 2m", 0.8, 2 * time.Minute, ""},
+		{"min_applied: 0.5", 0.5, 30 * time.Second, ""},
+		{"min_applied: 120%", 0, 0, "min_applied 1.2: want a share from 0% to 100%"},
+		{"min_applied: lots", 0, 0, `"lots": want a percentage`},
+		{"max_retry_after: 2h", 0, 0, "max_retry_after 2h0m0s: want 0..1h0m0s"},
+	} {
+		p, err := ParsePlan([]byte(c.yaml + sc))
+		switch {
+		case c.err != "":
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: err %v, want %q", c.yaml, err, c.err)
+			}
+		case err != nil:
+			t.Errorf("%q: %v", c.yaml, err)
+		case p.MinApplied != c.minApplied || p.MaxRetryAfter != c.maxRA:
+			t.Errorf("%q: min_applied %v max_retry_after %s, want %v %s", c.yaml, p.MinApplied, p.MaxRetryAfter, c.minApplied, c.maxRA)
+		}
 	}
 }
 

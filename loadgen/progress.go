@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -20,6 +21,7 @@ type scenarioSnapshot struct {
 	Name                       string
 	Done, Expected             int64
 	Failed, Dropped, Throttled int64
+	Unavailable                int64         // held back by a 503's Retry-After
 	Rate                       float64       // iterations/s over the last interval
 	P99                        time.Duration // flow response time, last interval
 	Elapsed                    time.Duration // since the run began
@@ -30,7 +32,12 @@ func (s scenarioSnapshot) info() string {
 	if s.P99 > 0 {
 		p99 = reports.FormatMicros(float64(s.P99.Microseconds()))
 	}
-	return fmt.Sprintf("%7.1f/s  p99 %-8s errors %d  dropped %d  throttled %d", s.Rate, p99, s.Failed, s.Dropped, s.Throttled)
+	line := fmt.Sprintf("%7.1f/s  p99 %-8s errors %d  dropped %d  throttled %d", s.Rate, p99, s.Failed, s.Dropped, s.Throttled)
+	if s.Unavailable > 0 {
+		// Shown only when it happens: most runs never see a 503.
+		line += fmt.Sprintf("  unavailable %d", s.Unavailable)
+	}
+	return line
 }
 
 type progressSink interface {
@@ -125,7 +132,15 @@ func (l *lines) print(snaps []scenarioSnapshot, final bool) {
 		if final {
 			label = "  (end; rate over the run)"
 		}
-		fmt.Fprintf(l.w, "[%6.1fs] %-*s %12s  %s%s\n", s.Elapsed.Seconds(), l.width, s.Name, s.counts(), s.info(), label)
+		stamp := fmt.Sprintf("[%6.1fs] ", s.Elapsed.Seconds())
+		figures := fmt.Sprintf("%12s  %s%s", s.counts(), s.info(), label)
+		line := fmt.Sprintf("%s%-*s %s", stamp, l.width, s.Name, figures)
+		if utf8.RuneCountInString(line) > reports.LineWidth {
+			// A long scenario name gets a line of its own, so a CI log
+			// shows the figures unwrapped.
+			line = stamp + s.Name + "\n" + strings.Repeat(" ", len(stamp)) + strings.TrimLeft(figures, " ")
+		}
+		fmt.Fprintln(l.w, line)
 	}
 	l.printedAt = snaps[0].Elapsed
 }

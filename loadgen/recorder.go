@@ -1,15 +1,20 @@
 package loadgen
 
 import (
+	"errors"
+	"fmt"
 	"maps"
 	"math"
+	"net/url"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 )
 
@@ -39,7 +44,8 @@ type outcomeKey struct {
 	suberror  string
 	redirect  bool
 	transport bool
-	expected  bool // a documented turn of the flow, not a failure
+	class     nativeauth.TransportClass // why there was no answer, when transport
+	expected  bool                      // a documented turn of the flow, not a failure
 }
 
 // series is the state of one seriesKey within one lane phase. Lanes use
@@ -51,6 +57,8 @@ type series struct {
 	service  *hdrhistogram.PackedHistogram
 	response *hdrhistogram.PackedHistogram
 	outcomes map[outcomeKey]int64
+	// examples holds the first message of each transport outcome.
+	examples map[outcomeKey]string
 }
 
 func newPacked() *hdrhistogram.PackedHistogram {
@@ -58,13 +66,14 @@ func newPacked() *hdrhistogram.PackedHistogram {
 }
 
 func newSeries() *series {
-	return &series{service: newPacked(), response: newPacked(), outcomes: map[outcomeKey]int64{}}
+	return &series{service: newPacked(), response: newPacked(), outcomes: map[outcomeKey]int64{}, examples: map[outcomeKey]string{}}
 }
 
 func (s *series) reset() {
 	s.service.Reset()
 	s.response.Reset()
 	clear(s.outcomes)
+	clear(s.examples)
 }
 
 // laneSet is what a lane records into during one phase.
@@ -193,7 +202,13 @@ func (r *recorder) observe(sc int, res *scenarios.StepResult) {
 		set.record(s.service, res.Done.Sub(res.IntendedStart))
 	}
 	set.record(s.response, res.Done.Sub(res.IntendedStart))
-	s.outcomes[outcomeOf(res)]++
+	k := outcomeOf(res)
+	s.outcomes[k]++
+	if k.transport {
+		if _, ok := s.examples[k]; !ok {
+			s.examples[k] = transportExample(res.Err)
+		}
+	}
 	l.phaser.exit(v)
 	l.busy.Store(false)
 }
@@ -242,6 +257,7 @@ func outcomeOf(res *scenarios.StepResult) outcomeKey {
 	// not also labelled unexpected.
 	if res.Err != nil && res.HTTPStatus == 0 && res.Error == "" && !res.Redirect {
 		k.transport = true
+		k.class = nativeauth.ClassifyTransport(res.Err)
 	} else if res.Err != nil && res.Error == "" && res.HTTPStatus < 400 && !res.Redirect {
 		k.err = LabelUnexpected
 	}
@@ -294,4 +310,32 @@ func (p *phaser) flip() {
 		}
 		runtime.Gosched()
 	}
+}
+
+// maxExample bounds a transport failure's example message in the record.
+const maxExample = 200
+
+// transportExample is err's message as a record may keep it: the request
+// URL without user info, query or fragment (a transport error never
+// carries the form, where the secrets are), cut to maxExample runes.
+func transportExample(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		clean := ue.URL
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+			clean = u.String()
+		} else {
+			clean = "(URL withheld)"
+		}
+		msg = strings.Replace(msg, ue.Error(), fmt.Sprintf("%s %q: %v", ue.Op, clean, ue.Err), 1)
+	}
+	if r := []rune(msg); len(r) > maxExample {
+		msg = string(r[:maxExample-1]) + "…"
+	}
+	return msg
 }

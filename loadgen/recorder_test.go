@@ -1,11 +1,17 @@
 package loadgen
 
 import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 )
@@ -67,7 +73,8 @@ func TestClampAndOutcome(t *testing.T) {
 	}{
 		{scenarios.StepResult{HTTPStatus: 200}, outcomeKey{status: 200}},
 		{scenarios.StepResult{HTTPStatus: 400, Error: "invalid_grant", Suberror: "password_too_weak", Err: errTest}, outcomeKey{status: 400, err: "invalid_grant", suberror: "password_too_weak"}},
-		{scenarios.StepResult{Err: errTest}, outcomeKey{transport: true}},
+		{scenarios.StepResult{Err: errTest}, outcomeKey{transport: true, class: nativeauth.TransportOther}},
+		{scenarios.StepResult{Err: refusedErr}, outcomeKey{transport: true, class: nativeauth.TransportRefused}},
 		{scenarios.StepResult{HTTPStatus: 200, Err: errTest}, outcomeKey{status: 200, err: LabelUnexpected}},
 		{scenarios.StepResult{HTTPStatus: 200, Redirect: true}, outcomeKey{status: 200, redirect: true}},
 		// As flows report it: the redirect is also the step's error.
@@ -84,6 +91,31 @@ func TestClampAndOutcome(t *testing.T) {
 }
 
 var errTest = errorString("boom")
+
+// refusedErr is a refused connection as net/http reports it, to a URL with
+// credentials, a query and a fragment.
+var refusedErr = fmt.Errorf("nativeauth: POST /oauth2/v2.0/token: %w", &url.Error{Op: "Post", URL: "http://user:pa55@127.0.0.1:1/t/oauth2/v2.0/token?sig=s3cret#frag",
+	Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}})
+
+// A transport failure's example keeps the message but not the URL's user
+// info, query or fragment, and is cut to maxExample runes.
+func TestTransportExample(t *testing.T) {
+	long := &url.Error{Op: "Get", URL: "http://h/" + strings.Repeat("p", 300), Err: errTest}
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{errTest, "boom"},
+		{refusedErr, `nativeauth: POST /oauth2/v2.0/token: Post "http://127.0.0.1:1/t/oauth2/v2.0/token": dial tcp: connect: connection refused`},
+		{long, `Get "http://h/` + strings.Repeat("p", maxExample-len(`Get "http://h/`)-1) + "…"},
+	}
+	for _, c := range cases {
+		if got := transportExample(c.err); got != c.want {
+			t.Errorf("transportExample(%v) =\n%q, want\n%q", c.err, got, c.want)
+		}
+	}
+}
 
 type errorString string
 

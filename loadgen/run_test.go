@@ -134,8 +134,11 @@ scenarios:
 	if sc.Iterations != 300 || sc.Dropped != 0 || sc.Expected != 300 {
 		t.Fatalf("iterations %d dropped %d expected %d, want 300/0/300", sc.Iterations, sc.Dropped, sc.Expected)
 	}
+	// The stall must show (at least ~1s); the upper bound only catches a
+	// wild measure, with room for a shared, busy machine (1.34s was seen
+	// with other builds running).
 	p99 := time.Duration(sc.Steps[0].ResponseTime.P99) * time.Microsecond
-	if p99 < 800*time.Millisecond || p99 > 1300*time.Millisecond {
+	if p99 < 800*time.Millisecond || p99 > 3*time.Second {
 		t.Errorf("open model response p99 = %s, want about 1s", p99)
 	}
 	if fp99 := time.Duration(sc.FlowStats.ResponseTime.P99) * time.Microsecond; fp99 < 800*time.Millisecond {
@@ -205,7 +208,9 @@ func TestRetryAfterPausesArrivals(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
+	// A window as long as the run: the abort is not what this test is about.
 	p := mustPlan(t, `
+abort_on_throttle: {window: 2s, ratio: 0.9}
 scenarios:
   - {flow: probe, executor: constant-arrival-rate, rate: 20, duration: 2s}`)
 	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}), Options{TargetURL: srv.URL})
@@ -584,7 +589,7 @@ thresholds:
 	if strings.Contains(s, "/0") || !strings.Contains(s, fmt.Sprintf("iterations %d of 10", l.Scenarios[1].Iterations)) {
 		t.Errorf("summary iteration counts:\n%s", s)
 	}
-	for _, want := range []string{"ramp (s, ramping-vus)", "  flow", "  sleep", "FAIL  arr sleep p50 < 1ms", "PASS  dropped == 0", "result: FAIL (1 of 3 thresholds failed)", "P99.9", "SERVICE P99: request sent"} {
+	for _, want := range []string{"ramp (s, ramping-vus, ", "  flow", "  sleep", "FAIL  arr sleep p50 < 1ms", "PASS  dropped == 0", "result: FAIL (1 of 3 thresholds failed)", "p99.9", "svc p99: request sent"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary lacks %q:\n%s", want, s)
 		}

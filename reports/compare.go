@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -145,6 +146,12 @@ func CompareWithTolerance(old, new *Record, tol Tolerance) Comparison {
 		return c
 	case old.CouldNotJudge != nil:
 		c.Problem = "the previous run reached no verdict (" + old.CouldNotJudge.String() + ")"
+		return c
+	case loadNotApplied(new) != "":
+		c.Problem = "the new run reached no verdict (" + loadNotApplied(new) + ")"
+		return c
+	case loadNotApplied(old) != "":
+		c.Problem = "the previous run reached no verdict (" + loadNotApplied(old) + ")"
 		return c
 	}
 	c.Kind = new.Kind
@@ -444,4 +451,15 @@ func joinSemi(s []string) string {
 		b.WriteString(x)
 	}
 	return b.String()
+}
+
+// loadNotApplied is why a load record did not apply its load (interrupted,
+// held back, stopped early), "" when it did or is no load record: its
+// figures are not the plan's load, so they are never compared.
+func loadNotApplied(r *Record) string {
+	if r.Kind != KindLoad || r.Load == nil {
+		return ""
+	}
+	_, causes := notApplied(loadOf(r))
+	return strings.Join(causes, "; ")
 }

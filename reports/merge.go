@@ -71,6 +71,7 @@ func MergeWith(opts MergeOptions, parts ...Part) (*Record, error) {
 	out.StartedAt, out.EndedAt = first.StartedAt, first.EndedAt
 	out.Load.Plan = append([]byte(nil), first.Load.Plan...)
 	out.Load.PlanThresholds = slices.Clone(loadOf(first).PlanThresholds)
+	out.Load.MinApplied = first.Load.MinApplied
 	var aborted []string
 	var acc scenarioSum
 	for i, p := range parts {
@@ -84,6 +85,7 @@ func MergeWith(opts MergeOptions, parts ...Part) (*Record, error) {
 		if r.Load.Aborted != "" {
 			aborted = append(aborted, where+": "+r.Load.Aborted)
 		}
+		out.Load.Stop = graverStop(out.Load.Stop, stopOf(r.Load))
 		for _, c := range loadOf(r).Checks {
 			c.Expr = where + ": " + c.Expr
 			out.Load.Checks = append(out.Load.Checks, c)
@@ -110,6 +112,30 @@ func MergeWith(opts MergeOptions, parts ...Part) (*Record, error) {
 		return nil, fmt.Errorf("merge: merged record is invalid: %w", err)
 	}
 	return out, nil
+}
+
+// graverStop is the stop of a merged run whose parts stopped as a and b:
+// one interrupted part leaves the whole run interrupted; a part that could
+// not apply its load leaves the run not applied; a part aborted for
+// another reason (before v1.2) fails it, as Judge of that part does.
+func graverStop(a, b StopKind) StopKind {
+	rank := func(k StopKind) int {
+		switch k {
+		case "":
+			return 0
+		case StopInterrupted:
+			return 4
+		case StopRetryAfter:
+			return 3
+		case StopThrottled:
+			return 2
+		}
+		return 1
+	}
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
 }
 
 func partName(i int, p Part) string {
@@ -206,7 +232,12 @@ func (s *scenarioSum) add(sc ScenarioResult) error {
 	a.res.Failed += sc.Failed
 	a.res.Dropped += sc.Dropped
 	a.res.Throttled += sc.Throttled
+	a.res.Unavailable += sc.Unavailable
 	a.res.Duration = max(a.res.Duration, sc.Duration)
+	a.res.Scheduled = max(a.res.Scheduled, sc.Scheduled)
+	// The parts ran one schedule at once: the longest pause of any of
+	// them is the one the merged run can vouch for.
+	a.res.Paused = max(a.res.Paused, sc.Paused)
 	if sc.FlowStats != nil {
 		if a.flow == nil {
 			a.flow = &stepAcc{name: sc.FlowStats.Step}
@@ -267,8 +298,12 @@ func (a *stepAcc) add(st StepStats) error {
 		found := false
 		for i := range a.outcomes {
 			x := &a.outcomes[i]
-			if x.HTTPStatus == o.HTTPStatus && x.Error == o.Error && x.Suberror == o.Suberror && x.Redirect == o.Redirect && x.Transport == o.Transport && x.Expected == o.Expected {
+			if x.HTTPStatus == o.HTTPStatus && x.Error == o.Error && x.Suberror == o.Suberror && x.Redirect == o.Redirect &&
+				x.Transport == o.Transport && x.TransportClass == o.TransportClass && x.Expected == o.Expected {
 				x.Count += o.Count
+				if x.Example == "" {
+					x.Example = o.Example
+				}
 				found = true
 				break
 			}

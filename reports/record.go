@@ -19,9 +19,16 @@ import (
 // v1.1 added run_id, and to load records plan_thresholds, checks, segment
 // and merged_from, and to the tool its VCS revision, dirty flag and revision
 // time; a v1.0 load record kept its measurement checks among its thresholds
-// (see Judge). v1.2 added to load records start_at, began_at, partial and
+// (see Judge).
+//
+// v1.2 added to every record could_not_judge, to load records min_applied
+// and stop, to scenarios
+// unavailable, scheduled_ns and paused_ns, and to outcomes transport_class
+// and example; a record without them is judged as before (no "load
+// applied" check, an abort that is not an interruption fails the run).
+// v1.3 added to load records start_at, began_at, partial and
 // merge_warnings (execution segments).
-const SchemaVersion = "ciamcheck.run/v1.2"
+const SchemaVersion = "ciamcheck.run/v1.3"
 
 // Kind says what produced a record.
 type Kind string
@@ -179,8 +186,15 @@ type Load struct {
 	// Checks are what the load generator alone could see about its own
 	// measurement (histogram values lost, flows that never returned): facts
 	// of the run, kept as written and never re-evaluated.
-	Checks  []ThresholdResult `json:"checks,omitempty"`
-	Aborted string            `json:"aborted,omitempty"`
+	Checks []ThresholdResult `json:"checks,omitempty"`
+	// Aborted says in words why the run stopped before its schedule ended;
+	// Stop (v1.2) says which kind of stop it was, for the verdict.
+	Aborted string   `json:"aborted,omitempty"`
+	Stop    StopKind `json:"stop,omitempty"`
+	// MinApplied (v1.2) is the share of its schedule each scenario must
+	// have applied for the run to be judged (the plan's min_applied); 0 in
+	// a record written before, which is judged without that check.
+	MinApplied float64 `json:"min_applied,omitempty"`
 	// Segment is the execution segment the record ran when one plan is
 	// split between workers ("2/4", see Segment); empty for the whole plan.
 	Segment string `json:"segment,omitempty"`
@@ -199,6 +213,22 @@ type Load struct {
 	MergedFrom []MergeInput `json:"merged_from,omitempty"`
 }
 
+// StopKind is why a load run ended before its schedule did.
+type StopKind string
+
+const (
+	// StopInterrupted: a signal (Ctrl-C, SIGTERM) stopped the run.
+	StopInterrupted StopKind = "interrupted"
+	// StopThrottled: abort_on_throttle stopped the run.
+	StopThrottled StopKind = "throttled"
+	// StopRetryAfter: the target asked to wait longer than the plan's
+	// max_retry_after.
+	StopRetryAfter StopKind = "retry_after"
+	// StopAborted: another abort, as records before v1.2 have (their
+	// interruptions aside); only Merge writes it, for such parts.
+	StopAborted StopKind = "aborted"
+)
+
 // MergeInput is one record given to Merge: where it came from and the
 // SHA-256 of its bytes, so an auditor can match the inputs kept elsewhere.
 type MergeInput struct {
@@ -211,17 +241,27 @@ type MergeInput struct {
 
 // ScenarioResult is one scenario of a load plan.
 type ScenarioResult struct {
-	Name       string        `json:"name"`
-	Flow       string        `json:"flow"`
-	Executor   string        `json:"executor"`
-	Iterations int64         `json:"iterations"`
-	Expected   int64         `json:"expected,omitempty"`
-	Failed     int64         `json:"failed"`
-	Dropped    int64         `json:"dropped"`
-	Throttled  int64         `json:"throttled"`
-	Duration   time.Duration `json:"duration_ns"`
-	FlowStats  *StepStats    `json:"flow_stats,omitempty"`
-	Steps      []StepStats   `json:"steps"`
+	Name       string `json:"name"`
+	Flow       string `json:"flow"`
+	Executor   string `json:"executor"`
+	Iterations int64  `json:"iterations"`
+	Expected   int64  `json:"expected,omitempty"`
+	Failed     int64  `json:"failed"`
+	Dropped    int64  `json:"dropped"`
+	// Throttled counts arrivals (VU starts for the closed model) held back
+	// by the Retry-After of a 429, Unavailable (v1.2) those held back by
+	// the Retry-After of a 503.
+	Throttled   int64         `json:"throttled"`
+	Unavailable int64         `json:"unavailable,omitempty"`
+	Duration    time.Duration `json:"duration_ns"`
+	// Scheduled (v1.2) is how long the plan scheduled the scenario to run,
+	// and Paused how much of that time new iterations were held back by a
+	// Retry-After: for the closed model, whose schedule is time rather
+	// than arrivals, they say how much of the load was applied.
+	Scheduled time.Duration `json:"scheduled_ns,omitempty"`
+	Paused    time.Duration `json:"paused_ns,omitempty"`
+	FlowStats *StepStats    `json:"flow_stats,omitempty"`
+	Steps     []StepStats   `json:"steps"`
 }
 
 // StepStats is one step's counters and histograms. Histograms are the
@@ -242,6 +282,11 @@ type OutcomeCount struct {
 	Suberror   string `json:"suberror,omitempty"`
 	Redirect   bool   `json:"redirect,omitempty"`
 	Transport  bool   `json:"transport,omitempty"` // no HTTP answer
+	// TransportClass (v1.2) says why there was no answer: dns, refused,
+	// timeout, tls, reset or other; Example is one such failure's message,
+	// shortened, with no query string or form (never a secret).
+	TransportClass string `json:"transport_class,omitempty"`
+	Example        string `json:"example,omitempty"`
 	// Expected marks an error answer the flow asks for as a documented turn
 	// (credential_required, attributes_required): counted, never a failure.
 	Expected bool  `json:"expected,omitempty"`

@@ -145,7 +145,7 @@ a{color:#0969da}
 {{end}}</table>{{end}}
 {{range .Scenarios}}
 <h2>Scenario {{.Name}}</h2>
-<p>Flow <code>{{.Flow}}</code>, executor <code>{{.Executor}}</code>, {{dur .Duration}}: {{.Iterations}} iterations{{if .Expected}} of {{.Expected}} expected{{end}}, <span{{if .Failed}} class="failed"{{end}}>{{.Failed}} failed</span>, <span{{if .Dropped}} class="failed"{{end}}>{{.Dropped}} dropped</span>, {{.Throttled}} throttled.</p>
+<p>Flow <code>{{.Flow}}</code>, executor <code>{{.Executor}}</code>, {{dur .Duration}}: {{.Iterations}} iterations{{if .Expected}} of {{.Expected}} expected{{end}}, <span{{if .Failed}} class="failed"{{end}}>{{.Failed}} failed</span>, <span{{if .Dropped}} class="failed"{{end}}>{{.Dropped}} dropped</span>, {{.Throttled}} throttled, {{.Unavailable}} unavailable.</p>
 <table class="load"><colgroup><col class="step"><col><col><col class="errs"><col><col><col><col><col><col></colgroup>
 <tr><th>Step</th><th class="num">Count</th><th class="num">Rate/s</th><th class="num">Errors</th><th>Latency</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">p99.9</th><th class="num">max</th></tr>
 {{range .Steps}}<tr><td rowspan="2"><code>{{.Step}}</code></td><td class="num" rowspan="2">{{.Count}}</td><td class="num" rowspan="2">{{printf "%.1f" .Rate}}</td><td class="num" rowspan="2">{{.Errors}} ({{pct .ErrRate}})</td>
@@ -154,7 +154,7 @@ a{color:#0969da}
 {{end}}</table>
 {{$errs := false}}{{range .Steps}}{{if .Outcomes}}{{$errs = true}}{{end}}{{end}}{{if $errs}}<h3>Errors and expected answers by step, status, error and suberror</h3>
 <table><tr><th>Step</th><th>Status</th><th>Error</th><th>Suberror</th><th class="num">Count</th></tr>
-{{range $st := .Steps}}{{range .Outcomes}}<tr><td><code>{{$st.Step}}</code></td><td>{{.StatusLabel}}</td><td><code>{{orDash .Error}}</code></td><td><code>{{orDash .Suberror}}</code></td><td class="num">{{.Count}}</td></tr>
+{{range $st := .Steps}}{{range .Outcomes}}<tr><td><code>{{$st.Step}}</code></td><td>{{.StatusLabel}}{{with .Example}}<div class="src">e.g. <code>{{.}}</code></div>{{end}}</td><td><code>{{orDash .Error}}</code></td><td><code>{{orDash .Suberror}}</code></td><td class="num">{{.Count}}</td></tr>
 {{end}}{{end}}</table>{{end}}
 {{end}}
 {{end}}

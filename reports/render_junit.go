@@ -55,13 +55,17 @@ type junitMessage struct {
 	Text    string `xml:",chardata"`
 }
 
-// RenderJUnit writes a conformance record as JUnit XML: a testcase per
-// entry (name = catalog ID, classname = spec source, time in seconds), a
-// failure or skipped element carrying the reason, and the redacted evidence
-// as system-out of failed cases.
+// RenderJUnit writes a record as JUnit XML. A conformance record has a
+// testcase per entry (name = catalog ID, classname = spec source, time in
+// seconds), a failure or skipped element carrying the reason, and the
+// redacted evidence as system-out of failed cases. A load record has the
+// cases renderLoadJUnit makes.
 func RenderJUnit(w io.Writer, r *Record) error {
+	if r != nil && r.Kind == KindLoad && r.Load != nil {
+		return renderLoadJUnit(w, r)
+	}
 	if r == nil || r.Conformance == nil {
-		return errors.New("render junit: only conformance records have test cases")
+		return errors.New("render junit: the record has neither conformance entries nor a load result")
 	}
 	v, err := buildView(r)
 	if err != nil {
@@ -105,8 +109,90 @@ func RenderJUnit(w io.Writer, r *Record) error {
 	if !r.StartedAt.IsZero() && r.EndedAt.After(r.StartedAt) {
 		run.Time = seconds(r.EndedAt.Sub(r.StartedAt))
 	}
+	return writeJUnit(w, run, v.Tampered)
+}
+
+// renderLoadJUnit writes a load record as JUnit: a testcase "load applied"
+// (an error when the run could not apply its load or was interrupted,
+// carrying the cause), one per threshold of the plan (a failure reads
+// "p99: want < 400ms, got 512ms"), and one for the measurement checks. The
+// run's time is the record's duration, carried by the "load applied" case,
+// so the cases add up to it.
+func renderLoadJUnit(w io.Writer, r *Record) error {
+	v, err := buildView(r)
+	if err != nil {
+		return err
+	}
+	verdict := v.Load.Verdict
+	var elapsed time.Duration
+	if !r.StartedAt.IsZero() && r.EndedAt.After(r.StartedAt) {
+		elapsed = r.EndedAt.Sub(r.StartedAt)
+	}
+	run := junitRun{
+		Name: "ciamcheck load",
+		Properties: []junitProperty{
+			{"target", v.Target}, {"tool", v.Tool}, {"profile_hash", v.ProfileHash},
+			{"min_applied", percent(r.Load.MinApplied)}, {"result", verdict.Status.String()}, {"integrity", v.Integrity},
+		},
+		Time: seconds(elapsed),
+	}
+	if !r.StartedAt.IsZero() {
+		run.Timestamp = r.StartedAt.UTC().Format("2006-01-02T15:04:05")
+	}
+	const class = "ciamcheck.load"
+	applied := junitCase{Name: "load applied", Classname: class, Time: seconds(elapsed), SystemOut: rowsText(verdict.Applied)}
+	if verdict.Status == StatusNotJudged {
+		applied.Error = &junitMessage{Message: "could not judge: " + firstLine(oneLine(verdict.Reason)), Type: "not-judged", Text: verdict.Reason}
+		run.Errors++
+	}
+	run.Cases = append(run.Cases, applied)
+	for _, t := range verdict.Thresholds {
+		c := junitCase{Name: t.Expr, Classname: class + ".thresholds", Time: seconds(0)}
+		if !t.Passed {
+			c.Failure = &junitMessage{Message: thresholdFailure(t), Type: "threshold", Text: fmt.Sprintf("%s (actual %s)", t.Expr, t.Actual)}
+			run.Failures++
+		}
+		run.Cases = append(run.Cases, c)
+	}
+	checks := junitCase{Name: "measurement checks", Classname: class, Time: seconds(0), SystemOut: rowsText(verdict.Checks)}
+	var failedChecks []string
+	for _, c := range verdict.Checks {
+		if !c.Passed {
+			failedChecks = append(failedChecks, fmt.Sprintf("%s: got %s", strings.TrimPrefix(c.Expr, "integrity: "), c.Actual))
+		}
+	}
+	if len(failedChecks) > 0 {
+		checks.Failure = &junitMessage{Message: failedChecks[0], Type: "measurement", Text: strings.Join(failedChecks, "\n")}
+		run.Failures++
+	}
+	run.Cases = append(run.Cases, checks)
+	run.Tests = len(run.Cases)
+	return writeJUnit(w, run, v.Tampered)
+}
+
+// thresholdFailure is a failed threshold as "metric: want op value, got
+// actual", the subject being the testcase's name.
+func thresholdFailure(t ThresholdResult) string {
+	f := strings.Fields(t.Expr)
+	if len(f) < 3 {
+		return fmt.Sprintf("%s: got %s", t.Expr, t.Actual)
+	}
+	metric, op, value := f[len(f)-3], f[len(f)-2], f[len(f)-1]
+	return fmt.Sprintf("%s: want %s %s, got %s", metric, op, value, t.Actual)
+}
+
+func rowsText(rows []ThresholdResult) string {
+	var b strings.Builder
+	for _, t := range rows {
+		fmt.Fprintf(&b, "%s  %s  (actual %s)\n", passFail(t.Passed), t.Expr, t.Actual)
+	}
+	return b.String()
+}
+
+// writeJUnit writes the document of one testsuite.
+func writeJUnit(w io.Writer, run junitRun, tampered bool) error {
 	doc := junitSuites{Name: "ciamcheck", Tests: run.Tests, Failures: run.Failures, Errors: run.Errors, Skipped: run.Skipped, Time: run.Time, Suites: []junitRun{run}}
-	if v.Tampered {
+	if tampered {
 		doc.Name = "ciamcheck (TAMPERED RECORD)"
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {

@@ -85,7 +85,7 @@ func markdownLoad(bw io.Writer, l *loadView) {
 		if s.Expected > 0 {
 			fmt.Fprintf(bw, " of %d expected", s.Expected)
 		}
-		fmt.Fprintf(bw, ", %d failed, %d dropped, %d throttled.\n\n", s.Failed, s.Dropped, s.Throttled)
+		fmt.Fprintf(bw, ", %d failed, %d dropped, %d throttled, %d unavailable.\n\n", s.Failed, s.Dropped, s.Throttled, s.Unavailable)
 		fmt.Fprintln(bw, "| Step | Count | Rate/s | Errors | Latency | p50 | p90 | p99 | p99.9 | max |\n| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
 		for _, st := range s.Steps {
 			fmt.Fprintf(bw, "| %s | %d | %.1f | %d (%s) | response | %s |\n", code(st.Step), st.Count, st.Rate, st.Errors, pct(st.ErrRate), latencyCells(st.Response, " | "))
@@ -95,7 +95,11 @@ func markdownLoad(bw io.Writer, l *loadView) {
 			fmt.Fprintln(bw, "\nErrors and expected answers by step, status, error and suberror:\n\n| Step | Status | Error | Suberror | Count |\n| --- | --- | --- | --- | ---: |")
 			for _, st := range s.Steps {
 				for _, o := range st.Outcomes {
-					fmt.Fprintf(bw, "| %s | %s | %s | %s | %d |\n", code(st.Step), o.StatusLabel(), orDash(code(o.Error)), orDash(code(o.Suberror)), o.Count)
+					label := mdCell(o.StatusLabel())
+					if o.Example != "" {
+						label += "<br>e.g. " + code(o.Example)
+					}
+					fmt.Fprintf(bw, "| %s | %s | %s | %s | %d |\n", code(st.Step), label, orDash(code(o.Error)), orDash(code(o.Suberror)), o.Count)
 				}
 			}
 		}

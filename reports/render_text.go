@@ -81,7 +81,7 @@ func RenderText(w io.Writer, r *Record) error {
 			if s.Expected > 0 {
 				fmt.Fprintf(bw, " of %d expected", s.Expected)
 			}
-			fmt.Fprintf(bw, ", failed %d, dropped %d, throttled %d\n", s.Failed, s.Dropped, s.Throttled)
+			fmt.Fprintf(bw, ", failed %d, dropped %d, throttled %d, unavailable %d\n", s.Failed, s.Dropped, s.Throttled, s.Unavailable)
 			tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintln(tw, "  step\tcount\trate/s\terrors\tlatency\tp50\tp90\tp99\tp99.9\tmax\t")
 			for _, st := range s.Steps {
@@ -95,6 +95,9 @@ func RenderText(w io.Writer, r *Record) error {
 				for _, st := range s.Steps {
 					for _, o := range st.Outcomes {
 						fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t× %d\n", st.Step, o.StatusLabel(), orDash(o.Error), orDash(o.Suberror), o.Count)
+						if o.Example != "" {
+							fmt.Fprintf(tw, "%s\n", cutLine("      e.g. "+oneLine(o.Example), LineWidth))
+						}
 					}
 				}
 				tw.Flush()

@@ -127,6 +127,9 @@ func validateLoad(l *Load, bad func(string, ...any)) {
 			bad("merged_from[%d] %q: sha256 %q is not 64 lowercase hex digits", i, in.Source, in.SHA256)
 		}
 	}
+	if !(l.MinApplied >= 0 && l.MinApplied <= 1) {
+		bad("min_applied %v: want a share in [0, 1]", l.MinApplied)
+	}
 	names := make(map[string]bool, len(l.Scenarios))
 	for i, s := range l.Scenarios {
 		where := fmt.Sprintf("scenarios[%d] %q", i, s.Name)
@@ -136,7 +139,8 @@ func validateLoad(l *Load, bad func(string, ...any)) {
 			bad("%s: duplicate name", where)
 		}
 		names[s.Name] = true
-		if s.Iterations < 0 || s.Expected < 0 || s.Failed < 0 || s.Dropped < 0 || s.Throttled < 0 || s.Duration < 0 {
+		if s.Iterations < 0 || s.Expected < 0 || s.Failed < 0 || s.Dropped < 0 || s.Throttled < 0 || s.Unavailable < 0 ||
+			s.Duration < 0 || s.Scheduled < 0 || s.Paused < 0 {
 			bad("%s: negative counter or duration", where)
 		}
 		if s.Failed > s.Iterations {

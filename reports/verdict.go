@@ -3,8 +3,10 @@ package reports
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Status is a verdict in the terms of the exit-status contract every
@@ -37,7 +39,10 @@ type Verdict struct {
 	// Thresholds are the plan's thresholds evaluated on the record's data.
 	Thresholds []ThresholdResult
 	// Checks are the load generator's measurement checks, as recorded.
-	Checks  []ThresholdResult
+	Checks []ThresholdResult
+	// Applied says, per scenario with a schedule, whether it applied at
+	// least the plan's min_applied share of it.
+	Applied []ThresholdResult
 	Aborted string
 	// Segment is set when the record is one execution segment of a split
 	// plan: its thresholds are shown on its share but not judged — a
@@ -106,12 +111,17 @@ func legacyLoad(l *Load) *Load {
 }
 
 // JudgeLoad judges a load result: it evaluates l.PlanThresholds on l's data
-// (see Judge).
+// (see Judge). A run that did not apply its load is not judged, whatever
+// its thresholds say: one stopped by a signal (interrupted), by a
+// Retry-After beyond the plan's cap or by sustained throttling, or with a
+// scenario that sent less of its schedule than l.MinApplied. Otherwise it
+// fails when a threshold or a measurement check failed, or it was aborted
+// for another reason (records before v1.2).
 func JudgeLoad(l *Load) Verdict {
 	if l == nil {
 		return Verdict{Status: StatusNotJudged, Reason: "no load result"}
 	}
-	v := Verdict{Checks: l.Checks, Aborted: l.Aborted}
+	v := Verdict{Checks: append(slices.Clone(l.Checks), anySucceeded(l)...), Aborted: l.Aborted}
 	if seg, err := ParseSegment(l.Segment); err == nil && !seg.Whole() {
 		v.Segment = l.Segment
 	}
@@ -131,15 +141,17 @@ func JudgeLoad(l *Load) Verdict {
 		v.Thresholds = append(v.Thresholds, res)
 	}
 	checksFailed := 0
-	for _, c := range l.Checks {
+	for _, c := range v.Checks {
 		if !c.Passed {
 			checksFailed++
 		}
 	}
 	var why []string
-	if l.Aborted != "" {
+	if stopOf(l) == StopAborted {
 		why = append(why, "aborted: "+oneLine(l.Aborted))
 	}
+	var notJudged []string
+	v.Applied, notJudged = notApplied(l)
 	if failed > 0 {
 		why = append(why, fmt.Sprintf("%d of %d thresholds failed", failed, len(l.PlanThresholds)))
 	}
@@ -147,6 +159,11 @@ func JudgeLoad(l *Load) Verdict {
 		why = append(why, fmt.Sprintf("%d measurement checks failed", checksFailed))
 	}
 	switch {
+	case len(notJudged) > 0:
+		v.Status, v.Reason = StatusNotJudged, strings.Join(notJudged, "; ")
+		if len(why) > 0 {
+			v.Reason += " (also, on the load that was applied: " + strings.Join(why, "; ") + ")"
+		}
 	case len(why) > 0:
 		v.Status, v.Reason = StatusFailed, strings.Join(why, "; ")
 	case len(unreadable) > 0 && v.Segment == "":
@@ -155,6 +172,56 @@ func JudgeLoad(l *Load) Verdict {
 		v.Status = StatusPassed
 	}
 	return v
+}
+
+// anySucceeded is the check every load run gets, thresholds or none: a
+// scenario none of whose iterations succeeded did not measure the target's
+// flow, it measured its failure, and is never a pass.
+func anySucceeded(l *Load) []ThresholdResult {
+	var out []ThresholdResult
+	for _, s := range l.Scenarios {
+		if s.Iterations > 0 && s.Failed >= s.Iterations {
+			out = append(out, ThresholdResult{Expr: s.Name + ": some iteration succeeds",
+				Actual: fmt.Sprintf("every iteration failed (%d of %d)", s.Failed, s.Iterations)})
+		}
+	}
+	return out
+}
+
+// notApplied says why a load run did not apply its load, if it did not:
+// interrupted, stopped by a Retry-After beyond the cap or by sustained
+// throttling, or a scenario below min_applied; rows are the "load applied"
+// rows of the verdict.
+func notApplied(l *Load) (rows []ThresholdResult, causes []string) {
+	rows, short := judgeApplied(l)
+	switch stopOf(l) {
+	case StopInterrupted:
+		// An interrupted run fell short of its schedule because it was
+		// interrupted: saying so is enough.
+		return rows, []string{"interrupted: " + strings.TrimPrefix(oneLine(l.Aborted), "interrupted: ")}
+	case StopRetryAfter, StopThrottled:
+		short = append([]string{oneLine(l.Aborted)}, short...)
+	}
+	if len(short) > 0 {
+		return rows, []string{"load not applied: " + strings.Join(short, "; ")}
+	}
+	return rows, nil
+}
+
+// stopOf is the kind of the run's early stop. A record before v1.2 names
+// none: its interruption is known by the words the load generator wrote,
+// and any other abort keeps the kind "aborted", which fails the run as it
+// did then.
+func stopOf(l *Load) StopKind {
+	switch {
+	case l.Stop != "":
+		return l.Stop
+	case strings.HasPrefix(l.Aborted, "interrupted"):
+		return StopInterrupted
+	case l.Aborted != "":
+		return StopAborted
+	}
+	return ""
 }
 
 // WriteVerdict writes the verdict as text: each threshold and check with
@@ -166,7 +233,7 @@ func WriteVerdict(w io.Writer, v Verdict) error {
 	for _, part := range []struct {
 		title string
 		rows  []ThresholdResult
-	}{{"thresholds", v.Thresholds}, {"checks", v.Checks}} {
+	}{{"load applied", v.Applied}, {"thresholds", v.Thresholds}, {"checks", v.Checks}} {
 		if len(part.rows) == 0 {
 			continue
 		}
@@ -175,14 +242,14 @@ func WriteVerdict(w io.Writer, v Verdict) error {
 		}
 		fmt.Fprintf(&b, "\n%s\n", part.title)
 		for _, t := range part.rows {
-			fmt.Fprintf(&b, "  %s  %s  (actual %s)\n", passFail(t.Passed), t.Expr, t.Actual)
+			b.WriteString(wrapText(fmt.Sprintf("%s  %s  (actual %s)", passFail(t.Passed), t.Expr, t.Actual), LineWidth, "  ", "        "))
 		}
 	}
-	fmt.Fprintf(&b, "\nresult: %s", v.Status)
+	result := "result: " + v.Status.String()
 	if v.Reason != "" {
-		fmt.Fprintf(&b, " (%s)", oneLine(v.Reason))
+		result += " (" + oneLine(v.Reason) + ")"
 	}
-	b.WriteString("\n")
+	b.WriteString("\n" + wrapText(result, LineWidth, "", "  "))
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write verdict: %w", err)
 	}
@@ -202,4 +269,49 @@ func schemaMinor(s string) int {
 		return 0
 	}
 	return n
+}
+
+// LineWidth is the width the load summary and the verdict keep to, so a
+// CI log shows them unwrapped.
+const LineWidth = 120
+
+// wrapText breaks s at spaces into lines of at most width runes, the first
+// prefixed by first and the others by rest, each ending in a newline; s
+// is kept as it is when it fits on one line. A word longer than a line is
+// cut.
+func wrapText(s string, width int, first, rest string) string {
+	if utf8.RuneCountInString(first+s) <= width && !strings.Contains(s, "\n") {
+		return first + s + "\n"
+	}
+	var b strings.Builder
+	line, prefix := "", first
+	flush := func() {
+		b.WriteString(prefix + line + "\n")
+		line, prefix = "", rest
+	}
+	for _, word := range strings.Fields(s) {
+		for {
+			room := width - utf8.RuneCountInString(prefix)
+			switch {
+			case line == "" && utf8.RuneCountInString(word) <= room:
+				line = word
+			case line != "" && utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) <= room:
+				line += " " + word
+			case line != "":
+				flush()
+				continue
+			default:
+				// A word wider than a line: cut it.
+				r := []rune(word)
+				line, word = string(r[:room]), string(r[room:])
+				flush()
+				continue
+			}
+			break
+		}
+	}
+	if line != "" || prefix == first {
+		flush()
+	}
+	return b.String()
 }

@@ -188,3 +188,19 @@ func TestCouldNotJudge(t *testing.T) {
 		}
 	}
 }
+
+// A load run whose every iteration failed is no pass, thresholds or none.
+func TestJudgeLoadEveryIterationFailed(t *testing.T) {
+	l := &Load{Scenarios: []ScenarioResult{{Name: "signin", Iterations: 10, Failed: 10}, {Name: "signup", Iterations: 10, Failed: 3}}}
+	v := JudgeLoad(l)
+	if v.Status != StatusFailed || !strings.Contains(v.Reason, "1 measurement checks failed") {
+		t.Fatalf("verdict %+v, want failed on the measurement check", v)
+	}
+	if len(v.Checks) != 1 || v.Checks[0].Expr != "signin: some iteration succeeds" || v.Checks[0].Actual != "every iteration failed (10 of 10)" {
+		t.Errorf("checks %+v", v.Checks)
+	}
+	l.Scenarios[0].Failed = 9
+	if v := JudgeLoad(l); v.Status != StatusPassed {
+		t.Errorf("one success among ten: %+v, want passed", v)
+	}
+}

@@ -116,7 +116,7 @@ func (o OutcomeCount) Label() string {
 	var parts []string
 	switch {
 	case o.Transport:
-		parts = append(parts, "transport error")
+		parts = append(parts, o.statusLabel())
 	case o.HTTPStatus != 0:
 		parts = append(parts, fmt.Sprint(o.HTTPStatus))
 	}
@@ -179,7 +179,7 @@ func buildView(r *Record) (*view, error) {
 	if r.Load != nil {
 		verdict := Judge(r)
 		l := &loadView{Verdict: verdict, Aborted: r.Load.Aborted, Passed: verdict.Passed(), Result: verdict.Status.String()}
-		l.Thresholds = append(slices.Clone(verdict.Thresholds), verdict.Checks...)
+		l.Thresholds = slices.Concat(verdict.Applied, verdict.Thresholds, verdict.Checks)
 		l.Notes = loadNotes(r.Load)
 		for _, s := range r.Load.Scenarios {
 			sv := scenarioView{ScenarioResult: s}
@@ -313,6 +313,8 @@ func (o OutcomeCount) StatusLabel() string {
 
 func (o OutcomeCount) statusLabel() string {
 	switch {
+	case o.Transport && o.TransportClass != "":
+		return "transport error (" + o.TransportClass + ")"
 	case o.Transport:
 		return "transport error"
 	case o.Redirect && o.HTTPStatus != 0:

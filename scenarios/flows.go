@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -82,6 +83,14 @@ type Config struct {
 	MaxPolls int
 	// SetupConcurrency is how many sign-ups Setup runs at once (default 4).
 	SetupConcurrency int
+	// MaxRetryAfter is the longest wait Setup accepts before retrying a
+	// sign-up answered 429 or 503 (the Retry-After asked for, or its own
+	// backoff without one); a longer Retry-After fails the setup. Default
+	// 30s; a load plan passes its max_retry_after.
+	MaxRetryAfter time.Duration
+	// SetupRetries is how often Setup retries one sign-up answered 429 or
+	// 503 before it gives up (default 5).
+	SetupRetries int
 }
 
 // DefaultChallengeTypes is what each flow advertises, as the reference
@@ -189,6 +198,12 @@ func New(name string, cfg Config) (Flow, error) {
 	if cfg.SetupConcurrency <= 0 {
 		cfg.SetupConcurrency = 4
 	}
+	if cfg.MaxRetryAfter <= 0 {
+		cfg.MaxRetryAfter = 30 * time.Second
+	}
+	if cfg.SetupRetries <= 0 {
+		cfg.SetupRetries = 5
+	}
 	if cfg.Pool == nil {
 		cfg.Pool = NewUserPool()
 	}
@@ -225,6 +240,45 @@ func (r *iter) waitOTP(ctx context.Context, w *Walker, p *Progress) (nativeauth.
 	return code, err
 }
 
+// setupBackoff is the first wait before retrying a sign-up answered 429 or
+// 503 without a Retry-After; it doubles with each retry, up to the cap.
+var setupBackoff = time.Second
+
+// signUpRetrying runs one sign-up of the setup, retrying it (with a new
+// user) when the tenant answers 429 or 503: after the Retry-After it asks
+// for, or a doubling backoff without one, both within cfg.MaxRetryAfter,
+// at most cfg.SetupRetries times. Setup is not measured, so waiting costs
+// nothing but time, and a tenant that throttles a burst of sign-ups should
+// not end the run before it starts.
+func signUpRetrying(ctx context.Context, cfg *Config, su Flow) error {
+	backoff := setupBackoff
+	for attempt := 0; ; attempt++ {
+		err := su.Run(ctx, Iteration{})
+		resp := nativeauth.ResponseOf(err)
+		if err == nil || resp == nil || (resp.HTTPStatus != http.StatusTooManyRequests && resp.HTTPStatus != http.StatusServiceUnavailable) {
+			return err
+		}
+		if attempt == cfg.SetupRetries {
+			return fmt.Errorf("answered %d %d times in a row: %w", resp.HTTPStatus, attempt+1, err)
+		}
+		wait := min(backoff, cfg.MaxRetryAfter)
+		if ra, ok := nativeauth.RetryAfter(err); ok {
+			if ra > cfg.MaxRetryAfter {
+				return fmt.Errorf("the target asked to wait %s (Retry-After of a %d answer), longer than max_retry_after %s: %w", ra, resp.HTTPStatus, cfg.MaxRetryAfter, err)
+			}
+			wait = ra
+		}
+		backoff *= 2
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (while waiting to retry after: %w)", ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}
+
 // setupPool fills the pool to n users by running sign-up, unobserved.
 func setupPool(ctx context.Context, cfg *Config, signUpFlow string, n int) error {
 	need := n - cfg.Pool.Total()
@@ -253,7 +307,7 @@ func setupPool(ctx context.Context, cfg *Config, signUpFlow string, n int) error
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := su.Run(ctx, Iteration{}); err != nil {
+			if err := signUpRetrying(ctx, cfg, su); err != nil {
 				mu.Lock()
 				if firstErr == nil {
 					firstErr = err

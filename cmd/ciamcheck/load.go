@@ -70,6 +70,20 @@ at the end. At the end a summary table per scenario and step is printed, the
 plan's thresholds are evaluated, and the run record is written; the record
 carries the thresholds, so "ciamcheck report" judges it again the same way
 (and "ciamcheck report merge" judges records of several workers as one run).
+A plan holds two settings that decide whether the run can be judged at all:
+min_applied (default 95%) is the share of its schedule every scenario must
+apply — arrivals sent for the open model, time run for the closed model — and
+max_retry_after (default 30s) is the longest Retry-After the run honours by
+pausing new iterations. A run held back by Retry-After, dropping arrivals at
+max_in_flight or stopped early below min_applied, a run that receives a
+Retry-After longer than max_retry_after (it ends at once), and a run aborted
+for sustained throttling (abort_on_throttle; by default a ratio of 0.5 over a
+third of the plan's length, 1s to 30s) are "NOT JUDGED": their thresholds are
+shown but decide nothing. A 503's Retry-After is honoured too and counted as
+unavailable, not throttled. The setup (unmeasured sign-ups filling user pools)
+retries sign-ups answered 429 or 503 after their Retry-After, within
+max_retry_after, up to 5 times.
+
 --segment i/n runs one worker's share of a plan split between n workers
 (arrivals i-1, i-1+n, ... of every schedule; VUs, iterations, users and
 max_rate split, remainders to the first segments); its record is judged on
@@ -77,10 +91,18 @@ its own measurement only, and "report merge" of all n judges the plan.
 --start-at makes the workers begin together; --record-stdout frames the
 record into the output for "report collect" (Kubernetes: kubectl logs);
 --metrics-addr serves live Prometheus metrics.
-Ctrl-C stops gracefully (in-flight flows get the plan's graceful_stop; the
-record and the .hlog are still written); a second Ctrl-C quits at once.
-Exit status: 0 when every threshold passed, 1 when one failed or the run was
-aborted (e.g. sustained throttling), 2 when the run could not start.`,
+
+Ctrl-C or SIGTERM stops gracefully (in-flight flows get the plan's
+graceful_stop; the record and the .hlog are still written, the record saying
+"interrupted"); a second Ctrl-C quits at once.
+
+Transport failures (no HTTP answer) are counted per step by class — dns,
+refused, timeout, tls, reset, other — with one example message each.
+
+Exit status: 0 the load was applied and every threshold and measurement check
+passed; 1 a threshold or a measurement check failed; 2 could not judge: the
+run could not start (plan, profile, target, setup), was interrupted, or did
+not apply its load (see above).`,
 		Example: `  ciamcheck load
   ciamcheck load --plan baseline --out load.json --hlog load.hlog
   ciamcheck load --target staging.yaml --plan my-plan.yaml --users users.csv
@@ -272,7 +294,7 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	if !f.quiet {
 		opts.Progress = stdout
 	}
-	result, err := loadgen.Run(ctx, plan, flowFactory(tgt, shared, f.pollInterval), opts)
+	result, err := loadgen.Run(ctx, plan, flowFactory(tgt, shared, f.pollInterval, plan.MaxRetryAfter), opts)
 	if err != nil {
 		return startFail(err)
 	}
@@ -312,7 +334,7 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 // scenario gets its own user pool, filled by its setup, unless users came
 // from a file: then all scenarios share that pool, which hands each user to
 // one iteration at a time.
-func flowFactory(tgt *profile.Target, shared *scenarios.UserPool, pollInterval time.Duration) loadgen.FlowFactory {
+func flowFactory(tgt *profile.Target, shared *scenarios.UserPool, pollInterval, maxRetryAfter time.Duration) loadgen.FlowFactory {
 	pp := tgt.Expect.PasswordPolicy
 	return func(name string) (scenarios.Flow, error) {
 		pool := shared
@@ -329,6 +351,8 @@ func flowFactory(tgt *profile.Target, shared *scenarios.UserPool, pollInterval t
 			Password:     scenarios.PasswordPolicy{MinLength: pp.MinLength, MaxLength: pp.MaxLength, Banned: pp.Banned},
 			PollInterval: pollInterval,
 			SignUpMethod: tgt.Expect.SignUpMethod,
+			// The setup honours Retry-After within the plan's cap.
+			MaxRetryAfter: maxRetryAfter,
 		})
 	}
 }

@@ -185,7 +185,8 @@ func TestLoadUsersFile(t *testing.T) {
 }
 
 // Ctrl-C (the context) stops the run the graceful way: the record is still
-// written, says the run was interrupted, and the exit status is 1.
+// written, says the run was interrupted, and the exit status is 2: an
+// interrupted run could not be judged.
 func TestLoadInterruptedStillWritesRecord(t *testing.T) {
 	t.Setenv(reports.RecordKeyEnv, "")
 	out := filepath.Join(t.TempDir(), "load.json")
@@ -198,8 +199,8 @@ func TestLoadInterruptedStillWritesRecord(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	start := time.Now()
 	err := runLoad(ctx, &stdout, &stderr, loadFlags{plan: plan, out: out, interval: time.Second, quiet: true})
-	if exitCode(err) != 1 {
-		t.Fatalf("err = %v, want exit 1\n%s", err, stdout.String())
+	if exitCode(err) != exitCouldNotRun {
+		t.Fatalf("err = %v, want exit 2\n%s", err, stdout.String())
 	}
 	if took := time.Since(start); took > 20*time.Second {
 		t.Errorf("the interrupted run took %s to stop", took)
@@ -208,7 +209,7 @@ func TestLoadInterruptedStillWritesRecord(t *testing.T) {
 	if rerr != nil {
 		t.Fatal(rerr)
 	}
-	if rec.Load.Aborted == "" || rec.Load.Scenarios[0].Iterations == 0 {
+	if rec.Load.Stop != reports.StopInterrupted || rec.Load.Aborted == "" || rec.Load.Scenarios[0].Iterations == 0 {
 		t.Errorf("record: aborted %q, %d iterations", rec.Load.Aborted, rec.Load.Scenarios[0].Iterations)
 	}
 }
