@@ -4,7 +4,7 @@ PKGS := ./...
 # Packages whose code runs concurrently: tested again under the race detector.
 RACE_PKGS := ./nativeauth/... ./emulator/... ./loadgen/... ./scenarios/... ./otp/... ./profile/... ./reports/... ./suites/evidence/...
 
-.PHONY: build test race lint bench fuzz demo clean gate-calibration distributed-demo
+.PHONY: build test race lint bench fuzz demo clean gate-calibration browser-test distributed-demo
 
 build:
 	$(GO) build -o bin/ciamcheck ./cmd/ciamcheck
@@ -54,6 +54,26 @@ demo:
 	$(GO) run ./cmd/ciamcheck report $(DEMO)/load.json --format html --out $(DEMO)/load.html
 	@echo "demo: records, JUnit, .hlog and HTML reports in $(DEMO)/"
 
+# The HTML reports of real runs against the emulator, checked in headless
+# Chromium (cmd/ciamcheck/browser_test.go): no console error, no request
+# but the file, every chart drawn, the conformance filter working.
+# Screenshots and the reports go to $(ARTIFACTS). Chromium is installed from
+# the distribution's packages when missing and we are root with apt-get;
+# without a browser the test fails, it never skips. BROWSER names one.
+ARTIFACTS ?= artifacts/browser
+browser-test:
+	@if [ -z "$(BROWSER)" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 \
+		&& ! command -v google-chrome >/dev/null 2>&1 && ! command -v google-chrome-stable >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "browser-test: installing chromium"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null || exit 1; \
+		else echo "browser-test: no Chromium on PATH and cannot install it (needs root and apt-get); set BROWSER=/path/to/chromium"; fi; \
+	fi
+	@mkdir -p $(ARTIFACTS)
+	CIAMCHECK_BROWSER_TEST=1 CIAMCHECK_BROWSER="$(BROWSER)" CIAMCHECK_BROWSER_ARTIFACTS="$(abspath $(ARTIFACTS))" \
+		$(GO) test -count=1 -run '^TestReportsInBrowser$$' -v ./cmd/ciamcheck
+	@echo "browser-test: screenshots and reports in $(ARTIFACTS)/"
+
 # Distributed load on this machine: one emulator, the plan split into 4
 # segment processes that start together, merged and judged as one run, beside
 # a single process running the same plan (about a minute; records under
@@ -62,4 +82,4 @@ distributed-demo:
 	bash ci/distributed/demo.sh
 
 clean:
-	rm -rf bin demo
+	rm -rf bin demo artifacts

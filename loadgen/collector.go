@@ -23,6 +23,11 @@ type cumSeries struct {
 	outcomes              map[outcomeKey]int64
 	examples              map[outcomeKey]string
 	serviceTag, responseT string
+	// The current interval of the record's timeline, which may span
+	// several collector intervals (see recordTicks): response times, and
+	// failed and 429 outcomes.
+	rResponse           *hdrhistogram.Histogram
+	rErrors, rThrottled int64
 }
 
 // collector swaps the recorder's lanes every interval, merges them into
@@ -42,13 +47,23 @@ type collector struct {
 	hlogErr  error
 	progress progressSink
 	lastIter []int64
+	// intervals is each scenario's timeline for the record; lastCounts
+	// the scenario counters at the last cut, to take differences. A
+	// timeline interval is recordTicks collector intervals; pending of
+	// them are collected since recStart (wall clock) and recStartMono.
+	intervals              [][]reports.Interval
+	lastCounts             []scenarioCounts
+	recordTicks, pending   int
+	recStart, recStartMono time.Time
 
 	mergeDropped, clamped, invalid int64
 }
 
 // newCollector takes the interval log file, nil for none; close closes it.
 func newCollector(r *run, hlog *os.File) *collector {
-	c := &collector{r: r, series: map[seriesKey]*cumSeries{}, lastIter: make([]int64, len(r.scs))}
+	c := &collector{r: r, series: map[seriesKey]*cumSeries{}, lastIter: make([]int64, len(r.scs)),
+		intervals: make([][]reports.Interval, len(r.scs)), lastCounts: make([]scenarioCounts, len(r.scs)),
+		recordTicks: recordTicks(r.plan, r.opts.Interval)}
 	if hlog != nil {
 		c.file, c.buf = hlog, bufio.NewWriter(hlog)
 		c.hlog = hdrhistogram.NewHistogramLogWriter(c.buf)
@@ -59,6 +74,7 @@ func newCollector(r *run, hlog *os.File) *collector {
 
 func (c *collector) start(now time.Time) {
 	c.last, c.lastMono = now, time.Now()
+	c.recStart, c.recStartMono = c.last, c.lastMono
 	if c.hlog == nil {
 		return
 	}
@@ -131,6 +147,12 @@ func (c *collector) collect(now time.Time) {
 			c.mergeDropped += s.response.MergeInto(cs.iResponse)
 			for o, n := range s.outcomes {
 				cs.outcomes[o] += n
+				if o.status == 429 {
+					cs.rThrottled += n
+				}
+				if o.failure() {
+					cs.rErrors += n
+				}
 			}
 			for o, e := range s.examples {
 				if _, ok := cs.examples[o]; !ok {
@@ -162,8 +184,83 @@ func (c *collector) collect(now time.Time) {
 	for _, k := range c.order {
 		cs := c.series[k]
 		c.mergeDropped += cs.response.Merge(cs.iResponse) + cs.service.Merge(cs.iService)
+		c.mergeDropped += cs.rResponse.Merge(cs.iResponse)
 		cs.iResponse.Reset()
 		cs.iService.Reset()
+	}
+	if c.pending++; c.pending >= c.recordTicks {
+		c.cutIntervals()
+	}
+}
+
+// maxRecordIntervals bounds a scenario's timeline in the record: a long
+// run gets longer intervals rather than an ever larger record (a 2-hour
+// soak at the default 1s interval is cut every 10s).
+const maxRecordIntervals = 720
+
+// recordTicks is how many collector intervals make one interval of the
+// record's timeline: 1 unless the plan's longest scenario would give more
+// than maxRecordIntervals.
+func recordTicks(p *Plan, every time.Duration) int {
+	var longest time.Duration
+	for i := range p.Scenarios {
+		longest = max(longest, p.Scenarios[i].length())
+	}
+	if every <= 0 || longest <= 0 {
+		return 1
+	}
+	n := longest / every
+	return int(max(1, (n+maxRecordIntervals-1)/maxRecordIntervals))
+}
+
+// scenarioCounts are a scenario's counters at one instant.
+type scenarioCounts struct{ failed, dropped, throttled, unavailable int64 }
+
+// cutIntervals appends the record interval pending since recStart (wall
+// clock, for the record; recStartMono to the last collection on the
+// monotonic clock, for its span and schedule) to each scenario's timeline,
+// and starts the next. A scenario that recorded nothing in the interval
+// still gets it, so a stall shows as a gap in the achieved rate.
+func (c *collector) cutIntervals() {
+	start, startMono, endMono := c.recStart, c.recStartMono, c.lastMono
+	c.recStart, c.recStartMono, c.pending = c.last, c.lastMono, 0
+	span := endMono.Sub(startMono)
+	if span <= 0 {
+		return
+	}
+	defer func() {
+		for _, cs := range c.series {
+			cs.rResponse.Reset()
+			cs.rErrors, cs.rThrottled = 0, 0
+		}
+	}()
+	for i, sc := range c.r.scs {
+		now := scenarioCounts{sc.failed.Load(), sc.dropped.Load(), sc.throttled.Load(), sc.unavailable.Load()}
+		last := c.lastCounts[i]
+		c.lastCounts[i] = now
+		iv := reports.Interval{
+			Start: start, Span: span,
+			TargetRate: sc.cfg.targetRate(startMono.Sub(c.r.begin), endMono.Sub(c.r.begin)),
+			Failed:     now.failed - last.failed, Dropped: now.dropped - last.dropped, Throttled: now.throttled - last.throttled,
+			Unavailable: now.unavailable - last.unavailable,
+			Steps:       []reports.IntervalStep{},
+		}
+		for _, k := range c.order {
+			cs := c.series[k]
+			if k.scenario != i || (cs.rResponse.TotalCount() == 0 && cs.rErrors == 0 && cs.rThrottled == 0) {
+				continue
+			}
+			st := reports.IntervalStep{Step: string(k.step), Count: cs.rResponse.TotalCount(), Errors: cs.rErrors, Throttled: cs.rThrottled}
+			if k.flow {
+				st.Step = reports.FlowStep
+				iv.Iterations = st.Count
+			}
+			if h := cs.rResponse; h.TotalCount() > 0 {
+				st.P50, st.P90, st.P99, st.Max = h.ValueAtQuantile(50), h.ValueAtQuantile(90), h.ValueAtQuantile(99), h.Max()
+			}
+			iv.Steps = append(iv.Steps, st)
+		}
+		c.intervals[i] = append(c.intervals[i], iv)
 	}
 }
 
@@ -219,7 +316,8 @@ func (c *collector) get(k seriesKey) *cumSeries {
 	}
 	cs := &cumSeries{
 		key: k, service: newHistogram(), response: newHistogram(),
-		iService: newHistogram(), iResponse: newHistogram(), outcomes: map[outcomeKey]int64{}, examples: map[outcomeKey]string{},
+		iService: newHistogram(), iResponse: newHistogram(), rResponse: newHistogram(),
+		outcomes: map[outcomeKey]int64{}, examples: map[outcomeKey]string{},
 		serviceTag: name + "/" + step + "/service", responseT: name + "/" + step + "/response",
 	}
 	c.series[k] = cs
@@ -257,8 +355,14 @@ func (c *collector) close() error {
 	return err
 }
 
-// scenarioResult builds one scenario's part of the record.
+// scenarioResult builds one scenario's part of the record, after the last
+// collection.
 func (c *collector) scenarioResult(sc *scenarioRun) (reports.ScenarioResult, error) {
+	c.mu.Lock()
+	if c.pending > 0 {
+		c.cutIntervals()
+	}
+	c.mu.Unlock()
 	res := reports.ScenarioResult{
 		Name: sc.cfg.Name, Flow: sc.cfg.Flow, Executor: sc.cfg.Executor,
 		Iterations: sc.iterations.Load(), Expected: sc.cfg.expected(),
@@ -267,6 +371,7 @@ func (c *collector) scenarioResult(sc *scenarioRun) (reports.ScenarioResult, err
 		Duration:    time.Duration(sc.duration.Load()),
 		Scheduled:   sc.cfg.length(),
 		Steps:       []reports.StepStats{},
+		Intervals:   c.intervals[sc.idx],
 	}
 	res.Paused = c.r.pauses.within(min(res.Duration, res.Scheduled))
 	keys := slices.Clone(c.order)
@@ -400,4 +505,52 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// failure is whether the outcome is a failure as the record counts it.
+func (k outcomeKey) failure() bool {
+	return reports.OutcomeCount{HTTPStatus: k.status, Error: k.err, Suberror: k.suberror,
+		Redirect: k.redirect, Transport: k.transport, Expected: k.expected}.Failure()
+}
+
+// targetRate is the arrival rate the schedule asks for between two
+// instants of the run (arrivals due in [from, to) per second): 0 for the
+// closed model, and 0 once the schedule has ended.
+func (sc *ScenarioConfig) targetRate(from, to time.Duration) float64 {
+	if !sc.isOpen() || to <= from {
+		return 0
+	}
+	due := sc.dueBy(to) - sc.dueBy(from)
+	return due / (to - from).Seconds()
+}
+
+// dueBy is H(t), the integral of the schedule's rate up to t (capped at the
+// schedule's length and the iteration limit): the arrivals due by t.
+func (sc *ScenarioConfig) dueBy(t time.Duration) float64 {
+	if sc.whole != nil {
+		// A segment is due its share of the whole schedule.
+		return sc.whole.dueBy(t) / float64(sc.seg.Count)
+	}
+	t = min(max(t, 0), sc.length())
+	var due float64
+	if sc.Executor == ExecConstantArrivalRate {
+		due = t.Seconds() * sc.Rate
+	} else {
+		r0 := sc.StartRate
+		for _, st := range sc.Stages {
+			if t <= 0 {
+				break
+			}
+			d := min(t, st.Duration)
+			// The rate at d into the stage, then the trapezoid under it.
+			r1 := rampValue(r0, []Stage{st}, d)
+			due += (r0 + r1) / 2 * d.Seconds()
+			t -= d
+			r0 = st.Target
+		}
+	}
+	if sc.Iterations > 0 {
+		due = min(due, float64(sc.Iterations))
+	}
+	return due
 }

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -152,5 +153,22 @@ func TestRemaindersGoToTheFirstSegments(t *testing.T) {
 	}
 	if want := []int64{2, 2, 2, 1}; !slices.Equal(gotIters, want) {
 		t.Errorf("7 iterations in 4 segments: want %v, got %v", want, gotIters)
+	}
+}
+
+func TestSegmentTargetRatesAddUpToTheWhole(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 14))
+	for c := range 100 {
+		sc := randomOpenScenario(t, rng)
+		n := 1 + rng.IntN(6)
+		from := time.Duration(rng.Int64N(int64(sc.length())))
+		to := from + time.Duration(1+rng.Int64N(int64(time.Second)))
+		var sum float64
+		for i := 1; i <= n; i++ {
+			sum += sc.segment(reports.Segment{Index: i, Count: n}).targetRate(from, to)
+		}
+		if want := sc.targetRate(from, to); math.Abs(sum-want) > 1e-9*max(1, want) {
+			t.Errorf("case %d, %d segments: target rates add up to %g, want the whole's %g", c, n, sum, want)
+		}
 	}
 }

@@ -33,7 +33,7 @@ func TestCompareConformance(t *testing.T) {
 	for name, tc := range map[string]struct{ got, want string }{
 		"regressions":       {ids(c.Regressions), "signup.start.ok"},
 		"fixed":             {ids(c.Fixed), "was.failing"},
-		"newly skipped":     {ids(c.NewlySkipped), "signup.start.user_already_exists"},
+		"newly skipped":     {ids(c.NewlySkipped), "signup.start.error.user_already_exists"},
 		"no longer skipped": {ids(c.NoLongerSkipped), "was.skipped"},
 		"added":             {ids(c.Added), "new"},
 		"removed":           {ids(c.Removed), "gone"},

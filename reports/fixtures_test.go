@@ -24,17 +24,19 @@ func conformanceRecord() *Record {
 	r.Conformance.Focus = []string{"signup"}
 	r.Conformance.Entries = []EntryResult{
 		{ID: "signup.start.ok", Source: "native-auth-email-password-api.txt#sign-up-start", Outcome: OutcomePassed,
+			Sources: []SourceRef{NewSourceRef("", "native-auth-email-password-api", "Sign-up API reference / Sign-up start", "Sign-up start"), {Text: "signup-error-codes § 50181"}},
+			Flows:   []string{"signup"}, Endpoint: "signup.start", EntryKind: "success",
 			Specs: []string{"sign-up start answers a continuation token"}, Duration: 120 * time.Millisecond,
 			Evidence: []Exchange{{Method: "POST", Path: "/contoso.onmicrosoft.com/signup/v1.0/start",
 				Form:   map[string]string{"client_id": "00000000-0000-0000-0000-000000000001", "username": "a@b.example", "password": RedactedValue, "challenge_type": "oob password redirect"},
 				Status: 200, Headers: map[string]string{"Content-Type": "application/json"},
 				Body: `{"continuation_token":"[redacted]"}`, DurationNS: 3 * time.Millisecond}}},
-		{ID: "signup.start.user_already_exists", Source: "signup-error-codes.txt#user_already_exists", Outcome: OutcomeFailed,
+		{ID: "signup.start.error.user_already_exists", Source: "signup-error-codes.txt#user_already_exists", Outcome: OutcomeFailed,
 			Reason:   "status: want 400, got 500 <script>alert(1)</script>",
 			Duration: 80 * time.Millisecond,
 			Evidence: []Exchange{{Method: "POST", Path: "/contoso.onmicrosoft.com/signup/v1.0/start", Status: 500,
 				Body: `{"error":"server_error","error_description":"AADSTS500011 & <oops><script>alert('evidence')</script>"}`, DurationNS: 2 * time.Millisecond}}},
-		{ID: "signup.challenge.expired", Source: "native-auth-email-otp-api.txt#expired-token", Outcome: OutcomeSkipped,
+		{ID: "signup.challenge.error.expired_token", Source: "native-auth-email-otp-api.txt#expired-token", Outcome: OutcomeSkipped,
 			Reason: "needs the emulator clock backdoor"},
 	}
 	return r
@@ -77,6 +79,7 @@ func loadRecord(t testing.TB, scale int64) *Record {
 				ServiceTime: hist(t, 3000*scale, 2000*scale, 497), ResponseTime: hist(t, 3100*scale, 2000*scale, 497)},
 		},
 	}}
+	r.Load.Scenarios[0].Intervals = intervals(t0, 10, scale)
 	r.Load.PlanThresholds = []string{"signup signup.start p99 < 5ms", "signup error_rate < 1%"}
 	r.Load.Thresholds = JudgeLoad(r.Load).Thresholds
 	return r
@@ -96,4 +99,24 @@ func part(t testing.TB, source string, r *Record) Part {
 	}
 	sum := sha256.Sum256(b)
 	return Part{Source: source, SHA256: hex.EncodeToString(sum[:]), Record: back}
+}
+
+// intervals is a timeline of n one-second intervals from start at 50/s,
+// with a slow, failing, throttled patch in the middle; scale multiplies
+// latencies as loadRecord's does.
+func intervals(start time.Time, n int, scale int64) []Interval {
+	out := make([]Interval, n)
+	for i := range out {
+		slow := int64(1)
+		iv := Interval{Start: start.Add(time.Duration(i) * time.Second), Span: time.Second, TargetRate: 50, Iterations: 50}
+		if i == n/2 {
+			slow, iv.Iterations, iv.Failed, iv.Dropped, iv.Throttled = 3, 43, 7, 2, 3
+		}
+		iv.Steps = []IntervalStep{
+			{Step: FlowStep, Count: iv.Iterations, Errors: iv.Failed, P50: 11000 * scale * slow, P90: 12500 * scale * slow, P99: 13400 * scale * slow, Max: 13500 * scale * slow},
+			{Step: "signup.start", Count: iv.Iterations, Throttled: iv.Throttled, P50: 2600 * scale * slow, P90: 3000 * scale * slow, P99: 3090 * scale * slow, Max: 3100 * scale * slow},
+		}
+		out[i] = iv
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Part is one record given to Merge, with where it came from.
@@ -209,10 +210,14 @@ type scenarioSum struct {
 }
 
 type scenarioAcc struct {
-	res   ScenarioResult
-	flow  *stepAcc
-	steps map[string]*stepAcc
-	order []string
+	res       ScenarioResult
+	flow      *stepAcc
+	steps     map[string]*stepAcc
+	order     []string
+	intervals [][]Interval // each part's timeline
+	// untimed: a part had no timeline (a record before schema v1.2), so
+	// a merged one would show only some workers' load.
+	untimed bool
 }
 
 func (s *scenarioSum) add(sc ScenarioResult) error {
@@ -238,6 +243,11 @@ func (s *scenarioSum) add(sc ScenarioResult) error {
 	// The parts ran one schedule at once: the longest pause of any of
 	// them is the one the merged run can vouch for.
 	a.res.Paused = max(a.res.Paused, sc.Paused)
+	if len(sc.Intervals) > 0 {
+		a.intervals = append(a.intervals, sc.Intervals)
+	} else {
+		a.untimed = true
+	}
 	if sc.FlowStats != nil {
 		if a.flow == nil {
 			a.flow = &stepAcc{name: sc.FlowStats.Step}
@@ -270,6 +280,9 @@ func (s *scenarioSum) results() ([]ScenarioResult, error) {
 				return nil, fmt.Errorf("scenario %q flow: %w", n, err)
 			}
 			a.res.FlowStats = &fs
+		}
+		if !a.untimed {
+			a.res.Intervals = mergeIntervals(a.intervals)
 		}
 		a.res.Steps = []StepStats{}
 		for _, sn := range a.order {
@@ -334,4 +347,91 @@ func (a *stepAcc) result() (StepStats, error) {
 		return st, err
 	}
 	return st, nil
+}
+
+// mergeIntervals merges the timelines of one scenario from several records
+// by wall clock. One timeline is kept as it is. Otherwise time is cut into
+// buckets as long as the longest of the parts' typical (median) intervals,
+// from the earliest start; each interval goes to the bucket holding its
+// midpoint. A bucket's counts are the sums of its intervals', its target
+// rate and achieved rate those of the arrivals due and iterations done in
+// it over its length, each step's Max the highest; its percentiles are the
+// highest of its intervals' (an upper bound; see Interval.Merged), since
+// the record keeps no interval histograms to merge exactly.
+func mergeIntervals(parts [][]Interval) []Interval {
+	switch len(parts) {
+	case 0:
+		return nil
+	case 1:
+		return parts[0]
+	}
+	var width time.Duration
+	var origin time.Time
+	for _, p := range parts {
+		spans := make([]time.Duration, len(p))
+		for i, iv := range p {
+			spans[i] = iv.Span
+			if origin.IsZero() || iv.Start.Before(origin) {
+				origin = iv.Start
+			}
+		}
+		slices.Sort(spans)
+		width = max(width, spans[len(spans)/2])
+	}
+	if width <= 0 {
+		width = time.Second
+	}
+	type bucket struct {
+		iv    Interval
+		due   float64
+		steps map[string]*IntervalStep
+		order []string
+	}
+	buckets := map[int64]*bucket{}
+	for _, p := range parts {
+		for _, iv := range p {
+			mid := iv.Start.Add(iv.Span / 2).Sub(origin)
+			k := int64(mid / width)
+			b := buckets[k]
+			if b == nil {
+				b = &bucket{iv: Interval{Start: origin.Add(time.Duration(k) * width), Span: width}, steps: map[string]*IntervalStep{}}
+				buckets[k] = b
+			}
+			b.iv.Merged += max(iv.Merged, 1)
+			b.due += iv.TargetRate * iv.Span.Seconds()
+			b.iv.Iterations += iv.Iterations
+			b.iv.Failed += iv.Failed
+			b.iv.Dropped += iv.Dropped
+			b.iv.Throttled += iv.Throttled
+			b.iv.Unavailable += iv.Unavailable
+			for _, st := range iv.Steps {
+				m := b.steps[st.Step]
+				if m == nil {
+					m = &IntervalStep{Step: st.Step}
+					b.steps[st.Step] = m
+					b.order = append(b.order, st.Step)
+				}
+				m.Count += st.Count
+				m.Errors += st.Errors
+				m.Throttled += st.Throttled
+				m.P50, m.P90, m.P99, m.Max = max(m.P50, st.P50), max(m.P90, st.P90), max(m.P99, st.P99), max(m.Max, st.Max)
+			}
+		}
+	}
+	keys := make([]int64, 0, len(buckets))
+	for k := range buckets {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]Interval, 0, len(keys))
+	for _, k := range keys {
+		b := buckets[k]
+		b.iv.TargetRate = b.due / width.Seconds()
+		b.iv.Steps = make([]IntervalStep, 0, len(b.order))
+		for _, n := range b.order {
+			b.iv.Steps = append(b.iv.Steps, *b.steps[n])
+		}
+		out = append(out, b.iv)
+	}
+	return out
 }

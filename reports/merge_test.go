@@ -145,3 +145,58 @@ func TestMergeKeepsChecksAndAborts(t *testing.T) {
 		t.Errorf("verdict = %+v", v)
 	}
 }
+
+// TestMergeIntervals: timelines of two workers, one started 300ms after the
+// other, merge into one-second buckets by wall clock: counts and rates
+// summed, Max exact, percentiles the upper bound and marked merged.
+func TestMergeIntervals(t *testing.T) {
+	a, b := loadRecord(t, 1), loadRecord(t, 2)
+	b.Load.Scenarios[0].Intervals = intervals(t0.Add(300*time.Millisecond), 10, 2)
+	a.Load.Segment, b.Load.Segment = "1/2", "2/2"
+	m, err := Merge(part(t, "a.json", a), part(t, "b.json", b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := m.Load.Scenarios[0].Intervals
+	if len(got) != 10 {
+		t.Fatalf("merged intervals: want 10, got %d", len(got))
+	}
+	var iters int64
+	for i, iv := range got {
+		iters += iv.Iterations
+		if want := t0.Add(time.Duration(i) * time.Second); !iv.Start.Equal(want) || iv.Span != time.Second {
+			t.Errorf("intervals[%d]: want start %v span 1s, got %v %v", i, want, iv.Start, iv.Span)
+		}
+		if iv.Merged != 2 {
+			t.Errorf("intervals[%d] merged: want 2, got %d", i, iv.Merged)
+		}
+		if iv.TargetRate != 100 {
+			t.Errorf("intervals[%d] target rate: want 100/s (two workers at 50/s), got %v", i, iv.TargetRate)
+		}
+	}
+	if iters != 2*(9*50+43) {
+		t.Errorf("iterations over merged intervals: want %d, got %d", 2*(9*50+43), iters)
+	}
+	mid := got[5]
+	if mid.Failed != 14 || mid.Dropped != 4 || mid.Throttled != 6 {
+		t.Errorf("slow interval counters: want failed 14, dropped 4, throttled 6, got %d, %d, %d", mid.Failed, mid.Dropped, mid.Throttled)
+	}
+	if fl := mid.Steps[0]; fl.Step != FlowStep || fl.P99 != 13400*2*3 || fl.Max != 13500*2*3 || fl.Count != 86 {
+		t.Errorf("slow interval flow: want p99 %d max %d count 86, got %+v", 13400*2*3, 13500*2*3, fl)
+	}
+	// A record without a timeline leaves the merged run without one: the
+	// others' would understate its rates.
+	b.Load.Scenarios[0].Intervals = nil
+	if m, err := Merge(part(t, "a.json", a), part(t, "b.json", b)); err != nil || len(m.Load.Scenarios[0].Intervals) != 0 {
+		t.Errorf("merged with an untimed record: want no timeline, got %d intervals (%v)", len(m.Load.Scenarios[0].Intervals), err)
+	}
+	// One record alone keeps its timeline as written (a lone segment of a
+	// split plan merges only when partial merges are allowed).
+	one, err := MergeWith(MergeOptions{AllowPartial: true}, part(t, "a.json", a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := one.Load.Scenarios[0].Intervals; len(g) != 10 || g[3].Merged != 0 || g[3].Steps[1].P50 != 2600 {
+		t.Errorf("single record's intervals changed: %+v", g[3])
+	}
+}

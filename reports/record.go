@@ -26,9 +26,16 @@ import (
 // unavailable, scheduled_ns and paused_ns, and to outcomes transport_class
 // and example; a record without them is judged as before (no "load
 // applied" check, an abort that is not an interruption fails the run).
-// v1.3 added to load records start_at, began_at, partial and
+//
+// v1.3 added to load scenarios their interval series (Intervals: per
+// interval counts and response-time percentiles, target and achieved
+// rate), and to conformance entries their flows, endpoint, kind and links
+// to the reference page sections they quote (Sources); a record without
+// them renders without a timeline, its entries placed by their IDs.
+//
+// v1.4 added to load records start_at, began_at, partial and
 // merge_warnings (execution segments).
-const SchemaVersion = "ciamcheck.run/v1.3"
+const SchemaVersion = "ciamcheck.run/v1.4"
 
 // Kind says what produced a record.
 type Kind string
@@ -152,13 +159,23 @@ type Conformance struct {
 
 // EntryResult is the verdict on one catalog entry.
 type EntryResult struct {
-	ID       string        `json:"id"`
-	Source   string        `json:"source"`
-	Outcome  Outcome       `json:"outcome"`
-	Reason   string        `json:"reason,omitempty"` // failure message or skip reason
-	Specs    []string      `json:"specs,omitempty"`  // spec texts that cover the entry
-	Duration time.Duration `json:"duration_ns"`
-	Evidence []Exchange    `json:"evidence,omitempty"`
+	ID     string `json:"id"`
+	Source string `json:"source"`
+	// Sources are the reference page sections Source names, each with a
+	// link to the text it quotes (build them with NewSourceRef); Flows,
+	// Endpoint and EntryKind are the catalog entry's, for the report's
+	// summary matrix and table of contents. All four are schema v1.3; a
+	// report of an older record shows Source as text and derives the last
+	// three from the ID (see entryPlace).
+	Sources   []SourceRef   `json:"sources,omitempty"`
+	Flows     []string      `json:"flows,omitempty"`
+	Endpoint  string        `json:"endpoint,omitempty"`
+	EntryKind string        `json:"entry_kind,omitempty"`
+	Outcome   Outcome       `json:"outcome"`
+	Reason    string        `json:"reason,omitempty"` // failure message or skip reason
+	Specs     []string      `json:"specs,omitempty"`  // spec texts that cover the entry
+	Duration  time.Duration `json:"duration_ns"`
+	Evidence  []Exchange    `json:"evidence,omitempty"`
 }
 
 // Exchange is one recorded HTTP request and answer, redacted.
@@ -262,6 +279,67 @@ type ScenarioResult struct {
 	Paused    time.Duration `json:"paused_ns,omitempty"`
 	FlowStats *StepStats    `json:"flow_stats,omitempty"`
 	Steps     []StepStats   `json:"steps"`
+	// Intervals is the scenario's timeline (schema v1.3), oldest first: one
+	// entry per interval the load generator cut (every --interval; a run
+	// longer than 720 intervals is cut in whole multiples of it, so the
+	// record stays small).
+	Intervals []Interval `json:"intervals,omitempty"`
+}
+
+// Interval is one scenario's figures over one interval of the run, compact
+// enough to keep every interval of a long run: counts, and a few
+// response-time percentiles per step, not histograms.
+type Interval struct {
+	Start time.Time     `json:"start"`
+	Span  time.Duration `json:"span_ns"`
+	// TargetRate is the arrival rate the plan's schedule asked for over
+	// the interval (arrivals due in it per second); 0 for the closed
+	// model, whose rate the target's speed decides.
+	TargetRate float64 `json:"target_rate,omitempty"`
+	// Iterations is the number of flows that ended in the interval: the
+	// achieved rate is Iterations over Span.
+	Iterations int64 `json:"iterations"`
+	Failed     int64 `json:"failed,omitempty"`
+	Dropped    int64 `json:"dropped,omitempty"`
+	Throttled  int64 `json:"throttled,omitempty"` // arrivals held back by a 429's Retry-After
+	// Unavailable counts arrivals held back by a 503's Retry-After.
+	Unavailable int64 `json:"unavailable,omitempty"`
+	// Merged is how many intervals of different records report merge
+	// combined into this one, 0 for a single run. When it is above 1, each
+	// step's percentiles are the highest of the parts' percentiles, an
+	// upper bound of the merged run's (a merged q-quantile lies between
+	// the parts' smallest and largest); Max and the counts stay exact.
+	Merged int            `json:"merged,omitempty"`
+	Steps  []IntervalStep `json:"steps"`
+}
+
+// SourceRef is one reference page section an entry quotes: as a reader
+// names it ("page § section") and a link to the quoted text.
+type SourceRef struct {
+	Text string `json:"text"`
+	URL  string `json:"url,omitempty"`
+}
+
+// IntervalStep is one step (or FlowStep) within an Interval.
+type IntervalStep struct {
+	Step   string `json:"step"`
+	Count  int64  `json:"count"`
+	Errors int64  `json:"errors,omitempty"` // outcomes that are Failure()
+	// Throttled counts 429 answers.
+	Throttled int64 `json:"throttled,omitempty"`
+	// Response time percentiles in microseconds.
+	P50 int64 `json:"p50_us"`
+	P90 int64 `json:"p90_us"`
+	P99 int64 `json:"p99_us"`
+	Max int64 `json:"max_us"`
+}
+
+// AchievedRate is the interval's completed iterations per second.
+func (iv Interval) AchievedRate() float64 {
+	if iv.Span <= 0 {
+		return 0
+	}
+	return float64(iv.Iterations) / iv.Span.Seconds()
 }
 
 // StepStats is one step's counters and histograms. Histograms are the

@@ -9,27 +9,55 @@ import (
 )
 
 // RenderHTML writes r as one self-contained HTML page for an auditor: inline
-// CSS, no script and no external asset (the only links are to anchors in
-// the page), every value escaped by html/template. A conformance run lists
-// its failed and skipped entries with their reasons first, then every entry
-// with catalog ID, source, specs and its redacted HTTP evidence in a
-// collapsible <details> (open for failures). A load run shows the gate's
-// verdict and thresholds first, then per scenario and step the counts, the
-// response- and service-time percentiles and the errors by status, error and
-// suberror.
-func RenderHTML(w io.Writer, r *Record) error { return renderHTML(w, r, nil) }
+// CSS and inline SVG charts, no external asset and no network (the only
+// links are to anchors in the page and to the reference pages the entries
+// quote), every value escaped by html/template. The one script-free
+// control is the conformance filter, a CSS radio group.
+//
+// A conformance run opens with a summary matrix (endpoint × kind, cells
+// coloured by the worst outcome, with counts), then the failed and skipped
+// entries with their reasons, then every entry by flow and endpoint (failed
+// first) behind a table of contents and a filter (all, failed, skipped):
+// catalog ID, kind, the source linked to the section it quotes, specs and
+// its redacted HTTP evidence, collapsed. A load run shows the gate's verdict
+// and thresholds first, then per scenario its timeline (achieved against
+// target rate, the flow's p50 and p99, errors, throttled and dropped per
+// interval), each step's latency percentile spectrum (response and service
+// time), and the tables of counts, percentiles and errors.
+func RenderHTML(w io.Writer, r *Record) error { return RenderHTMLWith(w, r, HTMLOptions{}) }
 
 // RenderHTMLComparison writes r as RenderHTML does, with what changed since
 // the previous run (c, from Compare) at the top of the page.
-func RenderHTMLComparison(w io.Writer, r *Record, c Comparison) error { return renderHTML(w, r, &c) }
+func RenderHTMLComparison(w io.Writer, r *Record, c Comparison) error {
+	return RenderHTMLWith(w, r, HTMLOptions{Comparison: &c})
+}
 
-func renderHTML(w io.Writer, r *Record, c *Comparison) error {
+// HTMLOptions are what RenderHTMLWith adds to the page of one record.
+type HTMLOptions struct {
+	// Comparison, from Compare, is shown at the top of the page.
+	Comparison *Comparison
+	// Previous is the record compared with: its load figures are drawn,
+	// dashed, on the same axes as this run's.
+	Previous *Record
+}
+
+// RenderHTMLWith writes r as RenderHTML does, with what opts adds.
+func RenderHTMLWith(w io.Writer, r *Record, opts HTMLOptions) error {
 	v, err := buildView(r)
 	if err != nil {
 		return err
 	}
+	if v.Load != nil {
+		charts, err := buildCharts(r, opts.Previous)
+		if err != nil {
+			return fmt.Errorf("render html: %w", err)
+		}
+		for i := range v.Load.Scenarios {
+			v.Load.Scenarios[i].Charts = &charts[i]
+		}
+	}
 	bw := bufio.NewWriter(w)
-	if err := htmlTemplate.Execute(bw, htmlPage{view: v, Cmp: c, Legend: latencyLegend}); err != nil {
+	if err := htmlTemplate.Execute(bw, htmlPage{view: v, Cmp: opts.Comparison, Legend: latencyLegend, HasPrevious: opts.Previous != nil}); err != nil {
 		return fmt.Errorf("render html: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
@@ -40,8 +68,9 @@ func renderHTML(w io.Writer, r *Record, c *Comparison) error {
 
 type htmlPage struct {
 	*view
-	Cmp    *Comparison
-	Legend string
+	Cmp         *Comparison
+	Legend      string
+	HasPrevious bool
 }
 
 func timeOf(t time.Time) string { return timeOrUnknown(t) }
@@ -81,7 +110,28 @@ details summary{cursor:pointer;color:#0969da}
 a{color:#0969da}
 .meta th{width:10em}
 .legend{color:#57606a;font-size:12px;white-space:pre-line}
-@media print{details>*{display:block}}
+.matrix{width:auto}.matrix td{text-align:center;min-width:6.5em;font-variant-numeric:tabular-nums}.matrix th a{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
+.cell-failed{background:#ffebe9;color:#a40e26;font-weight:600}.cell-skipped{background:#fff8c5;color:#7d4e00}.cell-passed{background:#dafbe1;color:#116329}.cell-none{background:#fff;color:#8c959f}
+.matrix-legend{color:#57606a;font-size:12px}
+input.show{position:absolute;opacity:0;pointer-events:none}
+.filterbar{position:sticky;top:0;background:#fff;padding:.5em 0;border-bottom:1px solid #d0d7de;z-index:1}
+.filterbar label{display:inline-block;cursor:pointer;border:1px solid #d0d7de;border-radius:2em;padding:.15em .9em;margin-right:.4em;user-select:none}
+#show-all:checked~.filterbar label[for=show-all],#show-failed:checked~.filterbar label[for=show-failed],#show-skipped:checked~.filterbar label[for=show-skipped]{background:#0969da;border-color:#0969da;color:#fff}
+input.show:focus-visible~.filterbar{outline:2px solid #0969da}
+#show-failed:checked~.groups tr.entry:not(.o-failed),#show-skipped:checked~.groups tr.entry:not(.o-skipped){display:none}
+#show-failed:checked~.groups section:not(.has-failed),#show-skipped:checked~.groups section:not(.has-skipped){display:none}
+#show-failed:checked~.groups .empty-failed,#show-skipped:checked~.groups .empty-skipped{display:block}
+.groups .empty-failed,.groups .empty-skipped{display:none;color:#57606a}
+nav.toc{columns:3 16em;background:#f6f8fa;padding:.6em 1em;margin:.8em 0;font-size:13px}
+nav.toc ul{margin:0;padding-left:1.1em}nav.toc>ul{padding-left:0;list-style:none}nav.toc>ul>li{break-inside:avoid;margin-bottom:.4em}
+.count{color:#57606a;font-size:12px}.count .failed,.count .skipped{font-weight:600}
+.kind{display:inline-block;font-size:11px;color:#57606a;border:1px solid #d0d7de;border-radius:.3em;padding:0 .35em;margin-left:.4em}
+h4{font-size:1em;margin:1.2em 0 .3em}h4 code{font-size:13px}
+figure{margin:.8em 0}figure.spectrum{display:inline-block;width:calc(50% - .6em);margin-right:.6em;vertical-align:top}
+svg.chart{width:100%;height:auto;display:block}svg.chart text{font-family:"Liberation Sans",Arial,Helvetica,sans-serif!important}
+.chartnote{color:#57606a;font-size:12px}
+@media (max-width:900px){figure.spectrum{width:100%}}
+@media print{details>*{display:block}input.show,.filterbar{display:none}}
 </style>
 </head>
 <body>
@@ -106,25 +156,44 @@ a{color:#0969da}
 <h2>Summary</h2>
 {{if .LabelFilter}}<p>Label filter: <code>{{.LabelFilter}}</code></p>{{end}}{{if .Focus}}<p>Focus: <code>{{.Focus}}</code></p>{{end}}
 <p class="summary"><span>{{.Total}} entries</span><span class="passed">{{.Passed}} passed</span><span class="failed">{{.Failed}} failed</span><span class="skipped">{{.Skipped}} skipped</span></p>
-{{if .FailedEntries}}<h3>Failed</h3>
+{{if .Matrix}}<table class="matrix" id="matrix">
+<tr><th>Endpoint</th>{{range .Kinds}}<th>{{.}}</th>{{end}}</tr>
+{{range .Matrix}}<tr><th><a href="#{{.Anchor}}">{{.Endpoint}}</a></th>{{range .Cells}}<td class="{{.Class}}">{{if .Total}}{{if .Failed}}{{.Failed}} failed{{if or .Passed .Skipped}}<br>{{end}}{{end}}{{if .Skipped}}{{.Skipped}} skipped{{if .Passed}}<br>{{end}}{{end}}{{if .Passed}}{{.Passed}} passed{{end}}{{else}}–{{end}}</td>{{end}}</tr>
+{{end}}</table>
+<p class="matrix-legend">Each cell counts the entries of one endpoint and kind, coloured by the worst outcome: red when any failed, yellow when some were skipped, green when all passed.</p>{{end}}
+{{if .FailedEntries}}<h3>Failed ({{len .FailedEntries}})</h3>
 <table class="entries"><colgroup><col class="entry"><col></colgroup>
 <tr><th>Catalog ID</th><th>Reason</th></tr>
 {{range .FailedEntries}}<tr><td><a href="#{{.Anchor}}"><code>{{.ID}}</code></a></td><td><pre>{{.Reason}}</pre></td></tr>
 {{end}}</table>{{end}}
-{{if .SkippedEntries}}<h3>Skipped</h3>
+{{if .SkippedEntries}}<h3>Skipped ({{len .SkippedEntries}})</h3>
 <table class="entries"><colgroup><col class="entry"><col></colgroup>
 <tr><th>Catalog ID</th><th>Reason</th></tr>
 {{range .SkippedEntries}}<tr><td><a href="#{{.Anchor}}"><code>{{.ID}}</code></a></td><td>{{.Reason}}</td></tr>
 {{end}}</table>{{end}}
-<h2>Entries</h2>
+<h2 id="entries">Entries by flow and endpoint</h2>
+<input type="radio" name="show" id="show-all" class="show" checked>
+<input type="radio" name="show" id="show-failed" class="show">
+<input type="radio" name="show" id="show-skipped" class="show">
+<div class="filterbar">Show: <label for="show-all">all ({{.Total}})</label><label for="show-failed">failed ({{.Failed}})</label><label for="show-skipped">skipped ({{.Skipped}})</label></div>
+<nav class="toc" aria-label="Contents"><ul>
+{{range .Flows}}<li><a href="#{{.Anchor}}"><strong>{{.Flow}}</strong></a> {{template "count" .}}<ul>
+{{range .Endpoints}}<li><a href="#{{.Anchor}}">{{.Endpoint}}</a> {{template "count" .}}</li>
+{{end}}</ul></li>
+{{end}}</ul></nav>
+<div class="groups">
+<p class="empty-failed">{{if not .Failed}}No entry failed.{{end}}</p><p class="empty-skipped">{{if not .Skipped}}No entry was skipped.{{end}}</p>
+{{range .Flows}}<section class="flow{{if .Failed}} has-failed{{end}}{{if .Skipped}} has-skipped{{end}}">
+<h3 id="{{.Anchor}}">Flow {{.Flow}} {{template "count" .}}</h3>
+{{range .Endpoints}}<section class="endpoint{{if .Failed}} has-failed{{end}}{{if .Skipped}} has-skipped{{end}}">
+<h4 id="{{.Anchor}}"><code>{{.Endpoint}}</code> {{template "count" .}}</h4>
 <table class="entries">
 <colgroup><col class="outcome"><col class="entry"><col></colgroup>
-<tr><th>Outcome</th><th>Catalog ID and source</th><th>Reason, specs and evidence</th></tr>
-{{range .Entries}}<tr id="{{.Anchor}}">
+{{range .Entries}}<tr id="{{.Anchor}}" class="entry o-{{.Outcome}}">
 <td class="{{.Outcome}}">{{.Outcome}}</td>
-<td><code>{{.ID}}</code><div class="src">{{orNone .Source}}</div></td>
+<td><code>{{.ID}}</code><span class="kind">{{.Kind}}</span><div class="src">{{if .Sources}}{{range $i, $s := .Sources}}{{if $i}}; {{end}}{{if $s.URL}}<a href="{{$s.URL}}" rel="noreferrer">{{$s.Text}}</a>{{else}}{{$s.Text}}{{end}}{{end}}{{else}}{{orNone .Source}}{{end}}</div></td>
 <td>{{if .Reason}}<pre>{{.Reason}}</pre>{{end}}{{if .Specs}}<ul class="specs">{{range .Specs}}<li>{{.}}</li>{{end}}</ul>{{end}}{{if .Duration}}<div class="src">took {{dur .Duration}}</div>{{end}}{{if .Evidence}}
-<details{{if eq .Outcome "failed"}} open{{end}}><summary>{{len .Evidence}} HTTP exchange(s)</summary>
+<details><summary>{{len .Evidence}} HTTP exchange(s), redacted</summary>
 {{range .Evidence}}<pre>{{.Method}} {{.Path}}{{range $k, $v := .Form}}
   {{$k}}={{$v}}{{end}}
 → {{.Status}} ({{dur .DurationNS}}){{range $k, $v := .Headers}}
@@ -133,7 +202,12 @@ a{color:#0969da}
 {{end}}</details>{{end}}</td>
 </tr>
 {{end}}</table>
+</section>
+{{end}}</section>
+{{end}}</div>
 {{end}}
+
+{{define "count"}}<span class="count">({{.Total}}{{if .Failed}}, <span class="failed">{{.Failed}} failed</span>{{end}}{{if .Skipped}}, <span class="skipped">{{.Skipped}} skipped</span>{{end}})</span>{{end}}
 
 {{define "load"}}
 <h2>Result</h2>
@@ -146,7 +220,14 @@ a{color:#0969da}
 {{range .Scenarios}}
 <h2>Scenario {{.Name}}</h2>
 <p>Flow <code>{{.Flow}}</code>, executor <code>{{.Executor}}</code>, {{dur .Duration}}: {{.Iterations}} iterations{{if .Expected}} of {{.Expected}} expected{{end}}, <span{{if .Failed}} class="failed"{{end}}>{{.Failed}} failed</span>, <span{{if .Dropped}} class="failed"{{end}}>{{.Dropped}} dropped</span>, {{.Throttled}} throttled, {{.Unavailable}} unavailable.</p>
-<table class="load"><colgroup><col class="step"><col><col><col class="errs"><col><col><col><col><col><col></colgroup>
+{{with .Charts}}<h3>Timeline</h3>
+{{range .Timeline}}<figure class="timeline">{{.SVG}}</figure>
+{{else}}<p class="chartnote">{{.NoTimeline}}</p>
+{{end}}{{if .Merged}}<p class="chartnote">Merged from several records: where intervals of different records were combined, the percentiles shown are the highest of theirs, an upper bound of the merged run's.</p>
+{{end}}<h3>Latency by percentile</h3>
+{{range .Spectra}}<figure class="spectrum">{{.SVG}}</figure>{{end}}
+<p class="chartnote">x: percentile on a 1/(1−p) scale, so each step right (90%, 99%, 99.9%, 99.99%) is ten times rarer; the last point is the maximum. Response time runs from the intended start; service time from when the request was sent.{{if .Overlay}} Dashed: the previous run.{{end}}</p>
+{{end}}<table class="load"><colgroup><col class="step"><col><col><col class="errs"><col><col><col><col><col><col></colgroup>
 <tr><th>Step</th><th class="num">Count</th><th class="num">Rate/s</th><th class="num">Errors</th><th>Latency</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">p99.9</th><th class="num">max</th></tr>
 {{range .Steps}}<tr><td rowspan="2"><code>{{.Step}}</code></td><td class="num" rowspan="2">{{.Count}}</td><td class="num" rowspan="2">{{printf "%.1f" .Rate}}</td><td class="num" rowspan="2">{{.Errors}} ({{pct .ErrRate}})</td>
 <td>response</td>{{with .Response}}<td class="num">{{us .P50}}</td><td class="num">{{us .P90}}</td><td class="num">{{us .P99}}</td><td class="num">{{us .P999}}</td><td class="num">{{us .Max}}</td>{{end}}</tr>

@@ -4,81 +4,226 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net/url"
+	"slices"
 	"strings"
 )
 
-// RenderMarkdown writes r as GitHub-flavoured Markdown for a pull-request
-// comment or an audit file: the same content as RenderText, with the target
-// (credentials withheld), tool version, profile hash, times and integrity
-// digest in a header table.
-func RenderMarkdown(w io.Writer, r *Record) error {
+// MarkdownLimit is the most bytes RenderMarkdown writes: GitHub refuses a
+// pull-request comment over 65,536 characters, and a CI template may wrap
+// the report in a few lines of its own.
+const MarkdownLimit = 60_000
+
+// maxMarkdownReason bounds one failure or skip reason in the Markdown; the
+// full reason is in the HTML report.
+const maxMarkdownReason = 300
+
+// MarkdownOptions are what RenderMarkdownWith adds to the Markdown of one
+// record.
+type MarkdownOptions struct {
+	// Comparison, from Compare, is shown right after the verdict.
+	Comparison *Comparison
+	// FullReport is the link or path of the full (HTML) report, named at
+	// the end; empty for none.
+	FullReport string
+}
+
+// RenderMarkdown writes r as GitHub-flavoured Markdown short enough for a
+// pull-request comment (at most MarkdownLimit bytes): the verdict first,
+// then what failed (load: thresholds and checks; conformance: failed
+// entries with their reasons cut to a few lines), then the rest (skipped
+// entries, per-scenario figures) while room is left, then the run's
+// details (target with credentials withheld, tool, profile hash, times,
+// integrity). What does not fit is counted, never silently left out.
+func RenderMarkdown(w io.Writer, r *Record) error { return RenderMarkdownWith(w, r, MarkdownOptions{}) }
+
+// RenderMarkdownWith writes r as RenderMarkdown does, with what opts adds:
+// the comparison's regressions come right after the verdict.
+func RenderMarkdownWith(w io.Writer, r *Record, opts MarkdownOptions) error {
 	v, err := buildView(r)
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriter(w)
+	var head, tail strings.Builder
 	if v.Tampered {
-		fmt.Fprint(bw, "> [!CAUTION]\n> **This record does not match its integrity digest: it was modified after it was written. Do not trust it.**\n\n")
+		fmt.Fprint(&head, "> [!CAUTION]\n> **This record does not match its integrity digest: it was modified after it was written. Do not trust it.**\n\n")
 	}
-	fmt.Fprintf(bw, "## ciamcheck %s run\n\n", v.Kind)
-	if v.NotJudged != "" {
-		fmt.Fprintf(bw, "> [!WARNING]\n> **Not judged — %s.** Nothing below is a verdict on the target.\n\n", mdCell(v.NotJudged))
-	}
-	fmt.Fprintln(bw, "| | |\n| --- | --- |")
+	// The run's details and the link to the full report close the comment
+	// whatever else fits.
+	fmt.Fprintln(&tail, "\n<details><summary>Run details</summary>\n\n| | |\n| --- | --- |")
 	for _, kv := range [][2]string{
 		{"Target", mdCell(v.Target)}, {"Tool", mdCell(v.Tool)}, {"Profile hash", code(v.ProfileHash)},
 		{"Started", v.Started}, {"Ended", mdCell(v.Ended + " (" + orNone(v.Elapsed) + ")")}, {"Integrity", code(v.Integrity)},
 	} {
-		fmt.Fprintf(bw, "| %s | %s |\n", kv[0], kv[1])
+		fmt.Fprintf(&tail, "| %s | %s |\n", kv[0], kv[1])
+	}
+	fmt.Fprintln(&tail, "\n</details>")
+	if opts.FullReport != "" {
+		fmt.Fprintf(&tail, "\nFull report: %s\n", mdLink(opts.FullReport))
+	}
+	var body []string // blocks, most important first
+	var comparison []string
+	if opts.Comparison != nil {
+		var b strings.Builder
+		if err := RenderComparisonMarkdown(&b, shortReasons(*opts.Comparison)); err != nil {
+			return err
+		}
+		comparison = strings.SplitAfter("\n"+b.String(), "\n")
 	}
 	if c := v.Conf; c != nil {
-		fmt.Fprintln(bw)
+		verdict := "PASS"
+		switch {
+		case v.NotJudged != "":
+			verdict = "NOT JUDGED"
+		case c.Failed > 0:
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(&head, "## ciamcheck conformance run: %s\n\n", verdict)
+		notJudged(&head, v)
+		fmt.Fprintf(&head, "**%d entries: %d passed, %d failed, %d skipped**\n", c.Total, c.Passed, c.Failed, c.Skipped)
 		if c.Focus != "" {
-			fmt.Fprintf(bw, "Focus: %s\n\n", code(c.Focus))
+			fmt.Fprintf(&head, "\nFocus: %s\n", code(c.Focus))
 		}
 		if c.LabelFilter != "" {
-			fmt.Fprintf(bw, "Label filter: %s\n\n", code(c.LabelFilter))
+			fmt.Fprintf(&head, "\nLabel filter: %s\n", code(c.LabelFilter))
 		}
-		fmt.Fprintf(bw, "**%d entries: %d passed, %d failed, %d skipped**\n", c.Total, c.Passed, c.Failed, c.Skipped)
+		body = append(body, comparison...)
 		if len(c.FailedEntries) > 0 {
-			fmt.Fprintln(bw, "\n### Failed\n\n| Entry | Source | Reason |\n| --- | --- | --- |")
+			body = append(body, "\n### Failed\n\n| Entry | Source | Reason |\n| --- | --- | --- |\n")
 			for _, e := range c.FailedEntries {
-				fmt.Fprintf(bw, "| %s | %s | %s |\n", code(e.ID), mdCell(e.Source), mdCell(e.Reason))
+				body = append(body, fmt.Sprintf("| %s | %s | %s |\n", code(e.ID), mdSource(e.EntryResult), mdCell(shorten(e.Reason, maxMarkdownReason))))
 			}
 		}
 		if len(c.SkippedEntries) > 0 {
-			fmt.Fprintln(bw, "\n### Skipped\n\n| Entry | Reason |\n| --- | --- |")
+			body = append(body, "\n### Skipped\n\n| Entry | Reason |\n| --- | --- |\n")
 			for _, e := range c.SkippedEntries {
-				fmt.Fprintf(bw, "| %s | %s |\n", code(e.ID), mdCell(e.Reason))
+				body = append(body, fmt.Sprintf("| %s | %s |\n", code(e.ID), mdCell(shorten(e.Reason, maxMarkdownReason))))
 			}
 		}
-		if len(c.Entries) > 0 {
-			// Collapsed, so a pull-request comment stays short; sources and
-			// evidence are in the HTML report.
-			fmt.Fprintf(bw, "\n<details><summary>All %d entries</summary>\n\n| Entry | Outcome | Duration |\n| --- | --- | ---: |\n", c.Total)
-			for _, e := range c.Entries {
-				fmt.Fprintf(bw, "| %s | %s | %s |\n", code(e.ID), e.Outcome, us(e.Duration))
-			}
-			fmt.Fprintln(bw, "\n</details>")
+	}
+	if l := v.Load; l != nil {
+		fmt.Fprintf(&head, "## ciamcheck load run: %s\n", l.Result)
+		if v.NotJudged != "" {
+			fmt.Fprintln(&head)
+			notJudged(&head, v)
 		}
+		if l.Verdict.Reason != "" {
+			fmt.Fprintf(&head, "\n**%s**\n", mdCell(l.Verdict.Reason))
+		}
+		if l.Aborted != "" {
+			fmt.Fprintf(&head, "\n**Aborted:** %s\n", mdCell(l.Aborted))
+		}
+		for _, n := range l.Notes {
+			fmt.Fprintf(&head, "\n> %s\n", mdCell(n))
+		}
+		var b strings.Builder
+		markdownThresholds(&b, l)
+		body = append(body, b.String())
+		body = append(body, comparison...)
+		b.Reset()
+		markdownLoad(&b, l)
+		body = append(body, b.String())
 	}
-	if v.Load != nil {
-		markdownLoad(bw, v.Load)
+	bw := bufio.NewWriter(w)
+	bw.WriteString(head.String())
+	room := MarkdownLimit - head.Len() - tail.Len() - 200 // 200: the note on what was left out
+	left := 0
+	for _, block := range body {
+		if left > 0 || len(block) > room {
+			left += max(strings.Count(block, "\n"), 1)
+			continue
+		}
+		bw.WriteString(block)
+		room -= len(block)
 	}
+	if left > 0 {
+		fmt.Fprintf(bw, "\n_%d more lines left out to keep this under GitHub's comment limit: see the full report._\n", left)
+	}
+	bw.WriteString(tail.String())
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("render markdown: %w", err)
 	}
 	return nil
 }
 
-// markdownLoad writes the load part of RenderMarkdown: the verdict, each
-// scenario's steps and outcomes, and the thresholds.
-func markdownLoad(bw io.Writer, l *loadView) {
-	fmt.Fprintf(bw, "\n**Result: %s**", l.Result)
-	if l.Verdict.Reason != "" {
-		fmt.Fprintf(bw, " (%s)", mdCell(l.Verdict.Reason))
+// notJudged warns that nothing in the report is a verdict, for a record
+// that could not judge.
+func notJudged(w io.Writer, v *view) {
+	if v.NotJudged != "" {
+		fmt.Fprintf(w, "> [!WARNING]\n> **Not judged — %s.** Nothing below is a verdict on the target.\n\n", mdCell(v.NotJudged))
 	}
-	fmt.Fprintln(bw)
+}
+
+// mdSource is an entry's sources, each linked to the section it quotes
+// when the record has the link (schema v1.2), else Source as text.
+func mdSource(e EntryResult) string {
+	if len(e.Sources) == 0 {
+		return mdCell(e.Source)
+	}
+	parts := make([]string, len(e.Sources))
+	for i, s := range e.Sources {
+		parts[i] = mdCell(s.Text)
+		if u, err := url.Parse(s.URL); s.URL != "" && err == nil && (u.Scheme == "" || u.Scheme == "https" || u.Scheme == "http") {
+			parts[i] = "[" + parts[i] + "](" + mdURL(s.URL) + ")"
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// mdLink is a link or path to the full report: a URL as a link, a path as
+// code.
+func mdLink(s string) string {
+	if u, err := url.Parse(s); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+		return "<" + mdURL(s) + ">"
+	}
+	return code(s)
+}
+
+// mdURL keeps a link destination from ending the Markdown link early.
+func mdURL(s string) string {
+	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "|", "%7C", "\n", "", "\r", "").Replace(s)
+}
+
+// shorten is s on one line, cut to at most n bytes at a word with "…".
+func shorten(s string, n int) string {
+	s = oneLine(s)
+	if len(s) <= n {
+		return s
+	}
+	return firstWords(s, n-len("…")) + "…"
+}
+
+// shortReasons is c with every entry's reason cut as the Markdown cuts them.
+func shortReasons(c Comparison) Comparison {
+	for _, list := range []*[]EntryChange{&c.Regressions, &c.Fixed, &c.NewlySkipped, &c.NoLongerSkipped, &c.Added, &c.Removed} {
+		cut := slices.Clone(*list)
+		for i := range cut {
+			cut[i].Reason = shorten(cut[i].Reason, maxMarkdownReason)
+		}
+		*list = cut
+	}
+	return c
+}
+
+// markdownThresholds writes a load run's thresholds and checks, failed
+// first.
+func markdownThresholds(bw io.Writer, l *loadView) {
+	if len(l.Thresholds) == 0 {
+		return
+	}
+	fmt.Fprintln(bw, "\n### Thresholds\n\n| Result | Threshold | Actual |\n| --- | --- | --- |")
+	for _, pass := range []bool{false, true} {
+		for _, t := range l.Thresholds {
+			if t.Passed == pass {
+				fmt.Fprintf(bw, "| %s | %s | %s |\n", passFail(t.Passed), code(t.Expr), mdCell(t.Actual))
+			}
+		}
+	}
+}
+
+// markdownLoad writes each scenario's steps and outcomes for
+// RenderMarkdown.
+func markdownLoad(bw io.Writer, l *loadView) {
 	for _, s := range l.Scenarios {
 		fmt.Fprintf(bw, "\n### Scenario %s\n\n", mdCell(s.Name))
 		fmt.Fprintf(bw, "Flow %s, executor %s, %s: %d iterations", code(s.Flow), code(s.Executor), roundDuration(s.Duration), s.Iterations)
@@ -105,19 +250,6 @@ func markdownLoad(bw io.Writer, l *loadView) {
 		}
 	}
 	fmt.Fprintf(bw, "\n- %s\n- %s\n", mdCell(oneLine(legendLatency)), mdCell(oneLine(legendErrors)))
-	if len(l.Thresholds) > 0 {
-		fmt.Fprintln(bw, "\n### Thresholds\n\n| Result | Threshold | Actual |\n| --- | --- | --- |")
-		for _, t := range l.Thresholds {
-			fmt.Fprintf(bw, "| %s | %s | %s |\n", passFail(t.Passed), code(t.Expr), mdCell(t.Actual))
-		}
-	}
-	if l.Aborted != "" {
-		fmt.Fprintf(bw, "\n**Aborted:** %s\n", mdCell(l.Aborted))
-	}
-	for _, n := range l.Notes {
-		fmt.Fprintf(bw, "\n> %s\n", mdCell(n))
-	}
-	fmt.Fprintf(bw, "\n**Result: %s**\n", l.Result)
 }
 
 // mdEscaper escapes what would otherwise become markup in a table cell.

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/xml"
 	"flag"
+	"html"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -112,7 +114,7 @@ var htmlOut = flag.String("htmlout", "", "write the fixture HTML reports to this
 
 // checkSelfContainedHTML fails when page could fetch anything or run
 // script: no script, no external reference, every in-page link resolves.
-func checkSelfContainedHTML(t *testing.T, page string) {
+func checkSelfContainedHTML(t *testing.T, page string, external ...string) {
 	t.Helper()
 	lower := strings.ToLower(page)
 	for _, s := range []string{"<script", "<link", "<img", "<iframe", "<object", "<embed", "src=", "@import", "url(", "http-equiv", "javascript:"} {
@@ -121,6 +123,9 @@ func checkSelfContainedHTML(t *testing.T, page string) {
 		}
 	}
 	for _, m := range hrefRE.FindAllStringSubmatch(page, -1) {
+		if slices.Contains(external, html.UnescapeString(m[1])) {
+			continue
+		}
 		if !strings.HasPrefix(m[1], "#") {
 			t.Errorf("HTML links outside the page: href=%q", m[1])
 		} else if !strings.Contains(page, `id="`+m[1][1:]+`"`) {
@@ -152,20 +157,37 @@ func TestRenderHTML(t *testing.T) {
 	out := buf.String()
 	writeHTMLOut(t, "conformance.html", out)
 	for _, s := range []string{
-		"<details>", "<details open>", "signup.start.user_already_exists", "needs the emulator clock backdoor", `class="failed"`, "password=[redacted]",
+		"<details>", "signup.start.error.user_already_exists", "needs the emulator clock backdoor", `class="failed"`, "password=[redacted]",
 		// The failure reason and the evidence body, both with markup in
 		// them, shown as text.
 		"&lt;script&gt;alert(1)&lt;/script&gt;",
 		`AADSTS500011 &amp; &lt;oops&gt;&lt;script&gt;alert(&#39;evidence&#39;)&lt;/script&gt;`,
 		// Failed and skipped entries are listed first with their reasons
 		// and link to their evidence.
-		`<h3>Failed</h3>`, `<h3>Skipped</h3>`, `href="#entry-2"`, `id="entry-2"`,
+		`<h3>Failed (1)</h3>`, `<h3>Skipped (1)</h3>`, `href="#entry-2"`, `id="entry-2"`,
+		// The summary matrix: signup.start has one passed success and one
+		// failed error, signup.challenge one skipped error.
+		`<th><a href="#flow-1-1">signup.start</a></th><td class="cell-passed">1 passed</td><td class="cell-none">–</td><td class="cell-failed">1 failed</td>`,
+		`<th><a href="#flow-1-2">signup.challenge</a></th><td class="cell-none">–</td><td class="cell-none">–</td><td class="cell-skipped">1 skipped</td>`,
+		// The filter, the table of contents and the entries by endpoint,
+		// failed first.
+		`<input type="radio" name="show" id="show-failed" class="show">`, `<label for="show-failed">failed (1)</label>`,
+		`<li><a href="#flow-1-1">signup.start</a> <span class="count">(2, <span class="failed">1 failed</span>)</span></li>`,
+		`<tr id="entry-2" class="entry o-failed">`,
+		// The source links to the section it quotes.
+		`<a href="../shared/spec/native-auth-email-password-api.txt#:~:text=Sign%2Dup%20start" rel="noreferrer">native-auth-email-password-api § Sign-up API reference / Sign-up start</a>; signup-error-codes § 50181</div>`,
 	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("HTML lacks %q", s)
 		}
 	}
-	checkSelfContainedHTML(t, out)
+	if strings.Contains(out, "<details open") {
+		t.Error("evidence is open; want it collapsed")
+	}
+	if i, j := strings.Index(out, `id="entry-2"`), strings.Index(out, `id="entry-1"`); i < 0 || j < i {
+		t.Error("the failed entry of signup.start is not listed before the passed one")
+	}
+	checkSelfContainedHTML(t, out, conformanceRecord().Conformance.Entries[0].Sources[0].URL)
 
 	buf.Reset()
 	if err := RenderHTML(&buf, loadRecord(t, 1)); err != nil {
@@ -174,10 +196,18 @@ func TestRenderHTML(t *testing.T) {
 	out = buf.String()
 	writeHTMLOut(t, "load.html", out)
 	for _, s := range []string{"<code>signup.challenge</code>", "NOT SEALED", "<td>response</td>", "<td>service</td>",
-		"<code>invalid_oob_value</code>", "<td>429</td>", "FAIL</span>: 1 of 2 thresholds failed", "<code>signup error_rate &lt; 1%</code>"} {
+		"<code>invalid_oob_value</code>", "<td>429</td>", "FAIL</span>: 1 of 2 thresholds failed", "<code>signup error_rate &lt; 1%</code>",
+		`aria-label="signup: arrival rate: achieved and target"`, `aria-label="signup / signup.challenge: latency by percentile"`, ">99.99%<"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("load HTML lacks %q", s)
 		}
+	}
+	// Three timeline charts and a spectrum for the flow and each step.
+	if n := strings.Count(out, `<svg class="chart"`); n != 6 {
+		t.Errorf("load HTML: want 6 charts, got %d", n)
+	}
+	if strings.Contains(out, "<?xml") || strings.Contains(out, "Dashed: the previous run") {
+		t.Error("load HTML: XML declaration inlined, or a previous run announced that is not there")
 	}
 	checkSelfContainedHTML(t, out)
 }
@@ -201,11 +231,12 @@ func TestRenderHTMLComparison(t *testing.T) {
 			t.Errorf("comparison HTML lacks %q", s)
 		}
 	}
-	checkSelfContainedHTML(t, out)
+	checkSelfContainedHTML(t, out, cur.Conformance.Entries[0].Sources[0].URL)
 
 	buf.Reset()
-	slow := loadRecord(t, 2)
-	if err := RenderHTMLComparison(&buf, slow, Compare(loadRecord(t, 1), slow)); err != nil {
+	slow, fast := loadRecord(t, 2), loadRecord(t, 1)
+	c := Compare(fast, slow)
+	if err := RenderHTMLWith(&buf, slow, HTMLOptions{Comparison: &c, Previous: fast}); err != nil {
 		t.Fatal(err)
 	}
 	out = buf.String()
@@ -214,6 +245,16 @@ func TestRenderHTMLComparison(t *testing.T) {
 		if !strings.Contains(out, s) {
 			t.Errorf("load comparison HTML lacks %q", s)
 		}
+	}
+	// The previous run is drawn on the same charts: its series are in
+	// every chart's legend.
+	for _, s := range []string{">previous response<", ">previous service<", ">previous achieved<", ">previous p99<", ">previous failed iterations<", "Dashed: the previous run"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("load comparison HTML lacks %q", s)
+		}
+	}
+	if n := strings.Count(out, `<svg class="chart"`); n != 6 {
+		t.Errorf("load comparison HTML: want 6 charts, got %d", n)
 	}
 	checkSelfContainedHTML(t, out)
 }

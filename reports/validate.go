@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -43,7 +44,8 @@ func NewRecord(kind Kind, tool Tool, target Target) *Record {
 //     unique within a scenario; counters are not negative, failed does not
 //     exceed iterations; a step's outcome counts sum to its count; each
 //     histogram decodes, holds the count it claims, and counts no more than
-//     its step ran.
+//     its step ran; intervals have no negative span, count or rate, and
+//     their percentiles are ordered (p50 ≤ p90 ≤ p99 ≤ max).
 //
 // All problems are reported, joined.
 func Validate(r *Record) error {
@@ -159,6 +161,26 @@ func validateLoad(l *Load, bad func(string, ...any)) {
 			}
 			steps[st.Step] = true
 			validateStep(w, st, bad)
+		}
+		for j, iv := range s.Intervals {
+			validateInterval(fmt.Sprintf("%s intervals[%d]", where, j), iv, bad)
+		}
+	}
+}
+
+func validateInterval(where string, iv Interval, bad func(string, ...any)) {
+	if iv.Span < 0 || iv.Iterations < 0 || iv.Failed < 0 || iv.Dropped < 0 || iv.Throttled < 0 || iv.Unavailable < 0 || iv.Merged < 0 {
+		bad("%s: negative span or counter", where)
+	}
+	if !(iv.TargetRate >= 0) || math.IsInf(iv.TargetRate, 0) {
+		bad("%s: target rate %v: want a finite number ≥ 0", where, iv.TargetRate)
+	}
+	for k, st := range iv.Steps {
+		if st.Count < 0 || st.Errors < 0 || st.Throttled < 0 {
+			bad("%s steps[%d] %q: negative counter", where, k, st.Step)
+		}
+		if st.P50 < 0 || st.P50 > st.P90 || st.P90 > st.P99 || st.P99 > st.Max {
+			bad("%s steps[%d] %q: percentiles out of order (p50 %d, p90 %d, p99 %d, max %d µs)", where, k, st.Step, st.P50, st.P90, st.P99, st.Max)
 		}
 	}
 }

@@ -37,6 +37,11 @@ type confView struct {
 	FailedEntries           []entryView
 	SkippedEntries          []entryView
 	Entries                 []entryView
+	// The summary matrix (endpoint × kind) and the entries by flow and
+	// endpoint, failed first (see groupEntries).
+	Kinds  []string
+	Matrix []*matrixRow
+	Flows  []*flowGroup
 }
 
 // entryView is an entry with its position, from which the HTML report
@@ -44,7 +49,8 @@ type confView struct {
 // fragment identifiers).
 type entryView struct {
 	EntryResult
-	Anchor string
+	Anchor               string
+	Flow, Endpoint, Kind string // see entryPlace
 }
 
 type loadView struct {
@@ -62,6 +68,8 @@ type loadView struct {
 type scenarioView struct {
 	ScenarioResult
 	Steps []stepView // FlowStats first when present, then Steps
+	// Charts are set by the HTML renderer only.
+	Charts *scenarioCharts
 }
 
 type stepView struct {
@@ -162,6 +170,7 @@ func buildView(r *Record) (*view, error) {
 		c.Entries = make([]entryView, len(r.Conformance.Entries))
 		for i, res := range r.Conformance.Entries {
 			e := entryView{EntryResult: res, Anchor: fmt.Sprintf("entry-%d", i+1)}
+			e.Flow, e.Endpoint, e.Kind = entryPlace(res)
 			c.Entries[i] = e
 			switch e.Outcome {
 			case OutcomePassed:
@@ -174,6 +183,7 @@ func buildView(r *Record) (*view, error) {
 				c.SkippedEntries = append(c.SkippedEntries, e)
 			}
 		}
+		groupEntries(c)
 		v.Conf = c
 	}
 	if r.Load != nil {

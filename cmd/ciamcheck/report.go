@@ -26,6 +26,7 @@ type reportFlags struct {
 	errorTolerance   float64
 	minLatency       time.Duration
 	confidence       float64
+	fullReport       string
 }
 
 // Exit codes of `ciamcheck report` and `report merge`, the contract of
@@ -61,7 +62,11 @@ only carries a digest is refused (exit 2). Ed25519-signed records and audit
 bundles are checked by "report verify --key KEY.pub" (see report bundle).
 
 With --compare, the previous record is read too and what changed is added
-to the report (text, Markdown and HTML; JUnit and JSON print it on stderr).
+to the report (text, Markdown and HTML; JUnit and JSON print it on stderr);
+the HTML report draws the previous run's load figures, dashed, on the same
+charts. Markdown is made for a pull-request comment: verdict, regressions
+and failures first, cut to stay under GitHub's limit, and --full-report
+names where the whole HTML report is.
 Conformance: entries that now fail, are fixed, newly skipped, added or
 removed. Load: per scenario and step, the response-time p50 and p99 (from the
 intended start, from the decoded histograms) and the error rate of both runs.
@@ -104,6 +109,7 @@ of 49ms regresses (+22.5%, and 9ms ≥ 5ms).`,
 	fl.Float64Var(&f.latencyTolerance, "latency-tolerance", reports.DefaultTolerance.Latency, "allowed relative increase of a load step's response-time p50 or p99 (0.1 = 10%)")
 	fl.DurationVar(&f.minLatency, "min-latency", reports.DefaultTolerance.MinLatency, "ignore latency increases smaller than this, whatever the percentage")
 	fl.Float64Var(&f.confidence, "confidence", reports.DefaultTolerance.Confidence, "how sure a regression must be, from 0.5 to 0.9999 (0.99: identical runs regress at most 1% of the time per figure)")
+	fl.StringVar(&f.fullReport, "full-report", "", "Markdown only: link or path of the full HTML report, named at the end of the comment")
 	fl.Float64Var(&f.errorTolerance, "error-tolerance", reports.DefaultTolerance.ErrorRate, "allowed absolute increase of a load step's error rate (0.01 = 1 percentage point)")
 	cmd.AddCommand(newReportMergeCmd())
 	cmd.AddCommand(newReportCollectCmd())
@@ -187,8 +193,9 @@ func runReport(stdout, stderr io.Writer, path string, f reportFlags) error {
 		return err
 	}
 	var cmp *reports.Comparison
+	var prev *reports.Record
 	if f.compare != "" {
-		prev, err := readRecordForReport(f.compare)
+		prev, err = readRecordForReport(f.compare)
 		if err != nil {
 			return err
 		}
@@ -199,9 +206,12 @@ func runReport(stdout, stderr io.Writer, path string, f reportFlags) error {
 		cmp = &c
 	}
 	var buf bytes.Buffer
-	if cmp != nil && f.format == "html" {
-		err = reports.RenderHTMLComparison(&buf, rec, *cmp)
-	} else {
+	switch f.format {
+	case "html":
+		err = reports.RenderHTMLWith(&buf, rec, reports.HTMLOptions{Comparison: cmp, Previous: prev})
+	case "markdown", "md":
+		err = reports.RenderMarkdownWith(&buf, rec, reports.MarkdownOptions{Comparison: cmp, FullReport: f.fullReport})
+	default:
 		err = render(&buf, rec)
 	}
 	if err != nil {
@@ -212,10 +222,7 @@ func runReport(stdout, stderr io.Writer, path string, f reportFlags) error {
 		case "text":
 			buf.WriteString("\n")
 			err = reports.RenderComparisonText(&buf, *cmp)
-		case "markdown", "md":
-			buf.WriteString("\n")
-			err = reports.RenderComparisonMarkdown(&buf, *cmp)
-		case "html":
+		case "markdown", "md", "html":
 		default: // JUnit and JSON have no place for it
 			err = reports.RenderComparisonText(stderr, *cmp)
 		}

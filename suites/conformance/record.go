@@ -172,6 +172,7 @@ func (a *entryAgg) add(sr types.SpecReport) {
 // failed before any spec.
 func (a *entryAgg) row(e EntryRef, notRun bool) reports.EntryResult {
 	row := reports.EntryResult{ID: e.ID, Source: e.Source, Specs: a.specs, Duration: a.duration, Evidence: a.evidence}
+	placeInReport(&row)
 	switch {
 	case notRun:
 		row.Outcome, row.Reason = reports.OutcomeSkipped, "not run: the suite setup failed"
@@ -290,6 +291,24 @@ func FailedIDs(rec reports.Record) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// placeInReport sets what the report navigates by (record schema v1.2):
+// the catalog entry's flows, endpoint and kind, and each source with a
+// link to the text it quotes (reports.DefaultSpecBase, the pages beside
+// the module).
+func placeInReport(row *reports.EntryResult) {
+	c, ok := catalog.ByID(row.ID)
+	if !ok {
+		return
+	}
+	row.Endpoint, row.EntryKind = string(c.Endpoint), string(c.Kind)
+	for _, f := range c.Flows {
+		row.Flows = append(row.Flows, string(f))
+	}
+	for _, s := range c.Source {
+		row.Sources = append(row.Sources, reports.NewSourceRef("", string(s.Page), s.Section, s.Quote))
+	}
 }
 
 // sourceText is where the pages document an entry, for a reader.

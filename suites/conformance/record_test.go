@@ -9,6 +9,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/ciamcheck/ciamcheck/reports"
+	"github.com/ciamcheck/ciamcheck/suites/catalog"
 )
 
 func spec(text string, state types.SpecState, msg string, evidence ...reports.Exchange) types.SpecReport {
@@ -159,5 +160,24 @@ func TestCheckSelectionPlainText(t *testing.T) {
 	err := CheckSelection("flow:((", "")
 	if err == nil || strings.ContainsRune(err.Error(), '\x1b') || !strings.Contains(err.Error(), "Syntax Error") {
 		t.Fatalf("want a plain-text syntax error, got %q", err)
+	}
+}
+
+// TestRecordPlacesEntries: a catalog entry's row carries its flows,
+// endpoint, kind and linked sources, for the report's matrix and links.
+func TestRecordPlacesEntries(t *testing.T) {
+	e, ok := catalog.ByID("signup.start.success")
+	if !ok {
+		t.Fatal("catalog has no signup.start.success")
+	}
+	row := (&entryAgg{}).row(EntryRef{ID: e.ID, Source: sourceText(e.Source)}, false)
+	if row.Endpoint != string(e.Endpoint) || row.EntryKind != "success" || len(row.Flows) == 0 || row.Flows[0] != "signup" {
+		t.Errorf("place: want signup %s success, got %v %s %s", e.Endpoint, row.Flows, row.Endpoint, row.EntryKind)
+	}
+	if len(row.Sources) != len(e.Source) || !strings.Contains(row.Sources[0].URL, string(e.Source[0].Page)+".txt#:~:text=") {
+		t.Errorf("sources: want %d linked, got %+v", len(e.Source), row.Sources)
+	}
+	if other := (&entryAgg{}).row(EntryRef{ID: "NOT-IN-CATALOG"}, false); other.Endpoint != "" || other.Sources != nil {
+		t.Errorf("an ID outside the catalog got a place: %+v", other)
 	}
 }
