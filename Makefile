@@ -4,7 +4,7 @@ PKGS := ./...
 # Packages whose code runs concurrently: tested again under the race detector.
 RACE_PKGS := ./nativeauth/... ./emulator/... ./loadgen/... ./scenarios/... ./otp/... ./profile/... ./reports/... ./suites/evidence/...
 
-.PHONY: build test race lint bench fuzz demo clean gate-calibration browser-test
+.PHONY: build test race lint bench fuzz demo clean gate-calibration browser-test distributed-demo
 
 build:
 	$(GO) build -o bin/ciamcheck ./cmd/ciamcheck
@@ -73,6 +73,13 @@ browser-test:
 	CIAMCHECK_BROWSER_TEST=1 CIAMCHECK_BROWSER="$(BROWSER)" CIAMCHECK_BROWSER_ARTIFACTS="$(abspath $(ARTIFACTS))" \
 		$(GO) test -count=1 -run '^TestReportsInBrowser$$' -v ./cmd/ciamcheck
 	@echo "browser-test: screenshots and reports in $(ARTIFACTS)/"
+
+# Distributed load on this machine: one emulator, the plan split into 4
+# segment processes that start together, merged and judged as one run, beside
+# a single process running the same plan (about a minute; records under
+# demo/distributed/).
+distributed-demo:
+	bash ci/distributed/demo.sh
 
 clean:
 	rm -rf bin demo artifacts

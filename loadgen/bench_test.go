@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"net"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -107,4 +108,95 @@ scenarios:
 		b.ReportMetric(used/inFlight, "B/inflight")
 		b.ReportMetric(used/(1<<20), "MiB/10k")
 	}
+}
+
+// BenchmarkInFlightMemoryHTTP is BenchmarkInFlightMemory with each
+// iteration parked inside an HTTP request: a loopback listener accepts the
+// connections and never answers, so what is measured is the generator plus
+// the HTTP client per in-flight flow (connection, its buffers and
+// goroutines), not a server. It prints the figure beside the parked-flow
+// one of the same run and the goal (16 KiB), as ratios.
+func BenchmarkInFlightMemoryHTTP(b *testing.B) {
+	const inFlight = 2_000
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	var mu sync.Mutex
+	var conns []net.Conn
+	accepted := make(chan struct{}, inFlight)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			accepted <- struct{}{}
+		}
+	}()
+	perFlow := func(parked bool) float64 {
+		client := newClient()
+		defer client.CloseIdleConnections()
+		gate := &gateFlow{release: make(chan struct{})}
+		var flow scenarios.Flow = &httpFlow{name: "gate", url: "http://" + ln.Addr().String() + "/", client: client}
+		if parked {
+			flow = gate
+		}
+		p, err := ParsePlan([]byte(fmt.Sprintf("graceful_stop: 1s\nscenarios:\n  - {flow: gate, executor: constant-arrival-rate, rate: 4000, iterations: %d, max_in_flight: %d}", inFlight, inFlight)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := Run(ctx, p, func(string) (scenarios.Flow, error) { return flow, nil }, Options{TargetURL: "http://127.0.0.1:1"})
+			done <- err
+		}()
+		deadline := time.Now().Add(30 * time.Second)
+		for n := 0; n < inFlight && time.Now().Before(deadline); {
+			if parked {
+				if gate.started.Load() >= inFlight {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			select {
+			case <-accepted:
+				n++
+			case <-time.After(time.Until(deadline)):
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // the last requests reach their read
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		close(gate.release)
+		cancel()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		conns = nil
+		mu.Unlock()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		return float64((after.HeapInuse+after.StackInuse)-(before.HeapInuse+before.StackInuse)) / inFlight
+	}
+	var parked, http float64
+	for b.Loop() {
+		parked += perFlow(true)
+		http += perFlow(false)
+	}
+	n := float64(b.N)
+	b.ReportMetric(parked/n, "B/inflight-parked")
+	b.ReportMetric(http/n, "B/inflight-http")
+	b.ReportMetric(http/n/(16<<10), "http/goal-16KiB")
 }

@@ -527,6 +527,10 @@ func (sc *ScenarioConfig) targetRate(from, to time.Duration) float64 {
 // dueBy is H(t), the integral of the schedule's rate up to t (capped at the
 // schedule's length and the iteration limit): the arrivals due by t.
 func (sc *ScenarioConfig) dueBy(t time.Duration) float64 {
+	if sc.whole != nil {
+		// A segment is due its share of the whole schedule.
+		return sc.whole.dueBy(t) / float64(sc.seg.Count)
+	}
 	t = min(max(t, 0), sc.length())
 	var due float64
 	if sc.Executor == ExecConstantArrivalRate {

@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 )
@@ -68,6 +70,38 @@ type Options struct {
 	Logger *slog.Logger
 	// Lanes is the number of recording lanes; 0 picks 2×GOMAXPROCS+1.
 	Lanes int
+	// Segment is this worker's share of the plan when it is split between
+	// workers; the zero Segment runs the whole plan. The record names it.
+	Segment reports.Segment
+	// Metrics, if set, gets the run's live metrics (see metrics.go) when the
+	// run begins; give each run a registry of its own.
+	Metrics prometheus.Registerer
+	// StartAt, if set, is the wall-clock time the scenarios begin at, after
+	// the setup, so workers of one plan begin together. It may be at most
+	// MaxStartLate in the past and MaxStartAhead in the future when Run is
+	// called.
+	StartAt time.Time
+}
+
+// Bounds of Options.StartAt: a time further in the past is a mistake (a
+// worker started too late would run behind the others), one further ahead
+// would hold a worker idle for too long.
+const (
+	MaxStartLate  = 5 * time.Second
+	MaxStartAhead = time.Hour
+)
+
+// CheckStartAt refuses a start time too far in the past or future of now.
+func CheckStartAt(at, now time.Time) error {
+	switch {
+	case at.IsZero():
+		return nil
+	case at.Before(now.Add(-MaxStartLate)):
+		return fmt.Errorf("start at %s: want at most %s in the past, got %s", at.Format(time.RFC3339), MaxStartLate, now.Sub(at).Round(time.Second))
+	case at.After(now.Add(MaxStartAhead)):
+		return fmt.Errorf("start at %s: want at most %s ahead, got %s", at.Format(time.RFC3339), MaxStartAhead, at.Sub(now).Round(time.Second))
+	}
+	return nil
 }
 
 // ErrUnsafeTarget is returned when a plan would load a non-loopback target
@@ -90,6 +124,12 @@ func Run(ctx context.Context, plan *Plan, flows FlowFactory, opts Options) (*rep
 		return nil, fmt.Errorf("loadgen: %w", err)
 	}
 	opts = opts.withDefaults()
+	if err := opts.Segment.Check(); err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	if err := CheckStartAt(opts.StartAt, opts.Now()); err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
 	loopback, err := isLoopback(opts.TargetURL)
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: %w", err)
@@ -121,8 +161,20 @@ func Run(ctx context.Context, plan *Plan, flows FlowFactory, opts Options) (*rep
 	}
 	col := newCollector(r, f)
 	defer col.close()
+	if opts.Metrics != nil {
+		if err := opts.Metrics.Register(&liveMetrics{r: r, col: col}); err != nil {
+			return nil, fmt.Errorf("loadgen: metrics: %w", err)
+		}
+	}
 	if !loopback || plan.MaxRate > 0 {
+		// max_rate is the plan's total: each segment starts its share.
 		r.rateCap = plan.MaxRate
+		if !opts.Segment.Whole() {
+			r.rateCap /= float64(opts.Segment.Count)
+		}
+	}
+	if !r.waitForStart(ctx) {
+		return nil, fmt.Errorf("loadgen: waiting for the start at %s: %w", opts.StartAt.Format(time.RFC3339), context.Cause(ctx))
 	}
 	r.execute(ctx, col)
 	load, err := r.result(ctx, col, planJSON)
@@ -149,7 +201,11 @@ func (o Options) withDefaults() Options {
 func newRun(plan *Plan, flows FlowFactory, opts Options) (*run, error) {
 	r := &run{plan: plan, opts: opts, log: opts.Logger, rec: newRecorder(opts.Lanes)}
 	for i := range plan.Scenarios {
-		cfg := &plan.Scenarios[i]
+		whole := &plan.Scenarios[i]
+		cfg := whole.segment(opts.Segment)
+		if whole.Setup != nil && whole.Setup.Users > 0 && cfg.Setup.Users == 0 {
+			return nil, fmt.Errorf("scenario %s: segment %s gets none of the plan's %d setup users: split the plan %d ways at most", cfg.Name, opts.Segment, whole.Setup.Users, whole.Setup.Users)
+		}
 		f, err := flows(cfg.Flow)
 		if err != nil {
 			return nil, fmt.Errorf("scenario %s: flow %q: %w", cfg.Name, cfg.Flow, err)
@@ -184,13 +240,39 @@ func (r *run) prepare(ctx context.Context) error {
 	return nil
 }
 
+// waitForStart holds the run until Options.StartAt; false when ctx ended
+// first. A setup that outlasted the start time starts at once, with a
+// warning: the record's began_at shows how late.
+func (r *run) waitForStart(ctx context.Context) bool {
+	at := r.opts.StartAt
+	if at.IsZero() {
+		return true
+	}
+	wait := at.Sub(r.opts.Now())
+	if wait <= 0 {
+		if -wait > MaxStartLate {
+			r.log.Warn("setup ended after the start time; starting late", "start_at", at.Format(time.RFC3339), "late", (-wait).Round(time.Millisecond))
+		}
+		return true
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
 // execute runs every scenario and the collector until all are done.
 func (r *run) execute(ctx context.Context, col *collector) {
 	stopCtx, stopAll := context.WithCancel(ctx)
 	defer stopAll()
 	r.stopAll = stopAll
 	r.begin = time.Now()
-	col.start(r.opts.Now())
+	r.beganAt = r.opts.Now()
+	col.start(r.beganAt)
 	var wg sync.WaitGroup
 	for _, sc := range r.scs {
 		wg.Add(1)
@@ -215,7 +297,8 @@ func (r *run) execute(ctx context.Context, col *collector) {
 // the run stopped early, the plan's thresholds as text and as evaluated,
 // and the measurement checks.
 func (r *run) result(ctx context.Context, col *collector, planJSON []byte) (*reports.Load, error) {
-	load := &reports.Load{Plan: planJSON, MinApplied: float64(r.plan.MinApplied)}
+	load := &reports.Load{Plan: planJSON, MinApplied: float64(r.plan.MinApplied),
+		Segment: r.opts.Segment.String(), StartAt: r.opts.StartAt.UTC(), BeganAt: r.beganAt.UTC()}
 	if stop := r.stop.Load(); stop != nil {
 		load.Stop, load.Aborted = stop.kind, stop.reason
 	} else if ctx.Err() != nil {
@@ -316,6 +399,7 @@ type run struct {
 	scs     []*scenarioRun
 	seq     atomic.Uint64
 	begin   time.Time
+	beganAt time.Time // wall clock of begin, for the record
 	rateCap float64
 	stopAll context.CancelFunc
 	stop    atomic.Pointer[stopCause]

@@ -135,6 +135,11 @@ type ScenarioConfig struct {
 	Iterations int64         `yaml:"iterations,omitempty" json:"iterations,omitempty"`
 
 	Setup *SetupConfig `yaml:"setup,omitempty" json:"setup,omitempty"`
+
+	// whole is the plan's scenario when this one is an execution segment
+	// of it (see segment), nil otherwise.
+	whole *ScenarioConfig
+	seg   reports.Segment
 }
 
 // SetupConfig asks the flow to prepare before measuring (e.g. a user pool).
@@ -436,6 +441,11 @@ func (sc *ScenarioConfig) peakRate() float64 {
 
 // pacer returns the open-model schedule.
 func (sc *ScenarioConfig) pacer() Pacer {
+	if sc.whole != nil {
+		if s, ok := sc.whole.pacer().(Scheduler); ok {
+			return segmentPacer{whole: s, seg: sc.seg}
+		}
+	}
 	if sc.Executor == ExecRampingArrivalRate {
 		return RampingPacer{Start: sc.StartRate, Stages: sc.Stages}
 	}
@@ -445,6 +455,9 @@ func (sc *ScenarioConfig) pacer() Pacer {
 // expected is the number of arrivals the schedule holds (open model), capped
 // by the iteration limit; for the closed model it is the iteration limit.
 func (sc *ScenarioConfig) expected() int64 {
+	if sc.whole != nil {
+		return sc.seg.Share(sc.whole.expected())
+	}
 	if !sc.isOpen() {
 		return sc.Iterations
 	}

@@ -19,6 +19,14 @@ type Users struct {
 	n                 atomic.Uint64
 }
 
+// InSegment marks every username made from now on with the execution
+// segment (e.g. "s2of4"), so workers that split one plan never make the
+// same username and a username in a tenant says which worker made it. Call
+// it before the first New.
+func (u *Users) InSegment(index, count int) {
+	u.run = fmt.Sprintf("%s-s%dof%d", strings.SplitN(u.run, "-", 2)[0], index, count)
+}
+
 // NewUsers returns a generator for {localPart}+{run}-{n}@{domain} with a
 // fresh random run ID.
 func NewUsers(localPart, domain string) (*Users, error) {

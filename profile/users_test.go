@@ -79,3 +79,23 @@ func BenchmarkUsersNew(b *testing.B) {
 		}
 	})
 }
+
+func TestUsersOfSegmentsNeverCollide(t *testing.T) {
+	// Even workers that drew the same random run ID make disjoint names.
+	a := &Users{localPart: "qa", domain: "example.com", run: "0a1b2c3d"}
+	b := &Users{localPart: "qa", domain: "example.com", run: "0a1b2c3d"}
+	a.InSegment(1, 2)
+	b.InSegment(2, 2)
+	seen := map[string]bool{}
+	for range 100 {
+		seen[a.New("signup")] = true
+	}
+	for range 100 {
+		if n := b.New("signup"); seen[n] {
+			t.Fatalf("segment 2/2 made %s, as segment 1/2 did", n)
+		}
+	}
+	if got := b.New(""); !regexp.MustCompile(`^qa\+0a1b2c3d-s2of2-\d+@example\.com$`).MatchString(got) {
+		t.Errorf("segment username: want qa+0a1b2c3d-s2of2-N@example.com, got %s", got)
+	}
+}

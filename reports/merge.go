@@ -45,13 +45,26 @@ func ReadPart(path string) (Part, error) {
 // run spanning the earliest start to the latest end and each scenario
 // lasting its longest part. It refuses what cannot be one run: a record of
 // another kind, plan, profile (hash) or tool version, and the same record
-// twice (same bytes or same run ID) or one execution segment twice. The merged record lists its inputs with
+// twice (same bytes or same run ID) or one execution segment twice, and
+// segments that overlap or leave some missing (see MergeWith). The merged record lists its inputs with
 // their digests, carries the plan's thresholds and each input's measurement
 // checks (prefixed with the input), and its thresholds are evaluated on the
 // merged data: only those say whether the whole run met them. Abort reasons
 // are kept, prefixed likewise. The result is unsealed; Write seals it.
 func Merge(parts ...Part) (*Record, error) {
+	return MergeWith(MergeOptions{}, parts...)
+}
+
+// MergeWith is Merge with options: with AllowPartial, segment records that
+// leave segments missing merge, and the merged record's Load.Partial says
+// which. Inputs whose execution began more than MaxStartSkew apart merge
+// with a warning in Load.MergeWarnings.
+func MergeWith(opts MergeOptions, parts ...Part) (*Record, error) {
 	if err := checkParts(parts); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	partial, err := checkSegments(parts, opts)
+	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 	first := parts[0].Record
@@ -91,6 +104,10 @@ func Merge(parts ...Part) (*Record, error) {
 	}
 	out.Load.Scenarios = scs
 	out.Load.Aborted = strings.Join(aborted, "; ")
+	out.Load.Partial = partial
+	if w := startSkewWarning(parts); w != "" {
+		out.Load.MergeWarnings = append(out.Load.MergeWarnings, w)
+	}
 	out.Load.Thresholds = JudgeLoad(out.Load).Thresholds
 	if err := Validate(out); err != nil {
 		return nil, fmt.Errorf("merge: merged record is invalid: %w", err)

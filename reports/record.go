@@ -34,8 +34,10 @@ import (
 // them renders without a timeline, its entries placed by their IDs.
 //
 // v1.4 added to conformance entries their strength (normative or
-// inferred); a record without it shows no strength counts or marks.
-const SchemaVersion = "ciamcheck.run/v1.4"
+// inferred), a record without it showing no strength counts or marks; and
+// v1.5 to load records start_at, began_at, partial and merge_warnings
+// (execution segments).
+const SchemaVersion = "ciamcheck.run/v1.5"
 
 // Kind says what produced a record.
 type Kind string
@@ -229,10 +231,19 @@ type Load struct {
 	// a record written before, which is judged without that check.
 	MinApplied float64 `json:"min_applied,omitempty"`
 	// Segment is the execution segment the record ran when one plan is
-	// split between workers ("2/4"); empty for the whole plan. Reserved:
-	// no command splits a plan yet, but Merge already refuses one segment
-	// given twice.
+	// split between workers ("2/4", see Segment); empty for the whole plan.
 	Segment string `json:"segment,omitempty"`
+	// StartAt is the wall-clock time the run was told to begin at
+	// (--start-at), so workers of one plan begin together.
+	StartAt time.Time `json:"start_at,omitzero"`
+	// BeganAt is when the scenarios actually began (after setup and any
+	// wait for StartAt); merge compares the inputs' to warn of skew.
+	BeganAt time.Time `json:"began_at,omitzero"`
+	// Partial, in a merged record, says which segments of the plan were
+	// missing when merge was allowed to go on without them.
+	Partial string `json:"partial,omitempty"`
+	// MergeWarnings are what merge noticed but did not refuse (start skew).
+	MergeWarnings []string `json:"merge_warnings,omitempty"`
 	// MergedFrom lists the records a merged record was made of.
 	MergedFrom []MergeInput `json:"merged_from,omitempty"`
 }

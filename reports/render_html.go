@@ -213,6 +213,8 @@ svg.chart{width:100%;height:auto;display:block}svg.chart text{font-family:"Liber
 {{define "load"}}
 <h2>Result</h2>
 <p class="verdict{{if not .Passed}} bad{{end}}"><span class="{{if .Passed}}passed{{else}}failed{{end}}">{{.Result}}</span>{{with .Verdict.Reason}}: {{.}}{{end}}{{if .Aborted}} ({{.Aborted}}){{end}}</p>
+{{range .Notes}}<p class="note">{{.}}</p>
+{{end}}
 {{if .Thresholds}}<table><tr><th>Result</th><th>Threshold</th><th>Actual</th></tr>
 {{range .Thresholds}}<tr><td class="{{if .Passed}}passed{{else}}failed{{end}}">{{passFail .Passed}}</td><td><code>{{.Expr}}</code></td><td>{{.Actual}}</td></tr>
 {{end}}</table>{{end}}

@@ -116,6 +116,9 @@ func RenderMarkdownWith(w io.Writer, r *Record, opts MarkdownOptions) error {
 		if l.Aborted != "" {
 			fmt.Fprintf(&head, "\n**Aborted:** %s\n", mdCell(l.Aborted))
 		}
+		for _, n := range l.Notes {
+			fmt.Fprintf(&head, "\n> %s\n", mdCell(n))
+		}
 		var b strings.Builder
 		markdownThresholds(&b, l)
 		body = append(body, b.String())

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // RenderText writes r for a terminal: a header, then the conformance verdicts
@@ -32,6 +33,23 @@ func RenderText(w io.Writer, r *Record) error {
 	fmt.Fprintf(tw, "  started\t%s\n", v.Started)
 	fmt.Fprintf(tw, "  ended\t%s (%s)\n", v.Ended, orNone(v.Elapsed))
 	fmt.Fprintf(tw, "  integrity\t%s\n", v.Integrity)
+	if l := r.Load; l != nil {
+		if l.Segment != "" {
+			fmt.Fprintf(tw, "  segment\t%s of the plan\n", l.Segment)
+		}
+		if !l.StartAt.IsZero() {
+			fmt.Fprintf(tw, "  start at\t%s (began %s)\n", l.StartAt.Format(time.RFC3339), l.BeganAt.Format(time.RFC3339Nano))
+		}
+		if len(l.MergedFrom) > 0 {
+			fmt.Fprintf(tw, "  merged\tfrom %d records\n", len(l.MergedFrom))
+		}
+		if l.Partial != "" {
+			fmt.Fprintf(tw, "  PARTIAL\t%s\n", l.Partial)
+		}
+		for _, w := range l.MergeWarnings {
+			fmt.Fprintf(tw, "  warning\t%s\n", w)
+		}
+	}
 	tw.Flush()
 	if c := v.Conf; c != nil {
 		fmt.Fprintln(bw)

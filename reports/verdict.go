@@ -44,6 +44,11 @@ type Verdict struct {
 	// least the plan's min_applied share of it.
 	Applied []ThresholdResult
 	Aborted string
+	// Segment is set when the record is one execution segment of a split
+	// plan: its thresholds are shown on its share but not judged — a
+	// share's rate or count says nothing of the plan's — and only the
+	// merged record of every segment is judged on them.
+	Segment string
 	// Reason says why the record failed or could not be judged; empty when
 	// it passed.
 	Reason string
@@ -117,6 +122,9 @@ func JudgeLoad(l *Load) Verdict {
 		return Verdict{Status: StatusNotJudged, Reason: "no load result"}
 	}
 	v := Verdict{Checks: append(slices.Clone(l.Checks), anySucceeded(l)...), Aborted: l.Aborted}
+	if seg, err := ParseSegment(l.Segment); err == nil && !seg.Whole() {
+		v.Segment = l.Segment
+	}
 	var unreadable []string
 	failed := 0
 	for _, expr := range l.PlanThresholds {
@@ -127,7 +135,7 @@ func JudgeLoad(l *Load) Verdict {
 			continue
 		}
 		res := th.Evaluate(l)
-		if !res.Passed {
+		if !res.Passed && v.Segment == "" {
 			failed++
 		}
 		v.Thresholds = append(v.Thresholds, res)
@@ -158,7 +166,7 @@ func JudgeLoad(l *Load) Verdict {
 		}
 	case len(why) > 0:
 		v.Status, v.Reason = StatusFailed, strings.Join(why, "; ")
-	case len(unreadable) > 0:
+	case len(unreadable) > 0 && v.Segment == "":
 		v.Status, v.Reason = StatusNotJudged, "this ciamcheck cannot evaluate the thresholds "+strings.Join(unreadable, ", ")
 	default:
 		v.Status = StatusPassed
@@ -228,6 +236,9 @@ func WriteVerdict(w io.Writer, v Verdict) error {
 	}{{"load applied", v.Applied}, {"thresholds", v.Thresholds}, {"checks", v.Checks}} {
 		if len(part.rows) == 0 {
 			continue
+		}
+		if part.title == "thresholds" && v.Segment != "" {
+			part.title = fmt.Sprintf("thresholds on segment %s's share only (not judged: report merge of every segment judges the plan)", v.Segment)
 		}
 		fmt.Fprintf(&b, "\n%s\n", part.title)
 		for _, t := range part.rows {

@@ -92,6 +92,9 @@ type loadView struct {
 	Aborted    string
 	Passed     bool
 	Result     string // PASS, FAIL or NOT JUDGED
+	// Notes say what part of a split plan the record holds: its segment,
+	// the segments a partial merge lacks, and merge warnings (start skew).
+	Notes []string
 }
 
 type scenarioView struct {
@@ -225,6 +228,7 @@ func buildView(r *Record) (*view, error) {
 		verdict := Judge(r)
 		l := &loadView{Verdict: verdict, Aborted: r.Load.Aborted, Passed: verdict.Passed(), Result: verdict.Status.String()}
 		l.Thresholds = slices.Concat(verdict.Applied, verdict.Thresholds, verdict.Checks)
+		l.Notes = loadNotes(r.Load)
 		for _, s := range r.Load.Scenarios {
 			sv := scenarioView{ScenarioResult: s}
 			all := s.Steps
@@ -381,3 +385,21 @@ func sortedKeys(m map[string]string) []string {
 }
 
 func durationUS(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+
+// loadNotes are the statements about a split plan a report must show.
+func loadNotes(l *Load) []string {
+	var notes []string
+	if l.Segment != "" && len(l.MergedFrom) == 0 {
+		notes = append(notes, "Execution segment "+l.Segment+" of the plan: its thresholds are shown on its share and judged only on the merged record of every segment.")
+	}
+	if len(l.MergedFrom) > 0 {
+		notes = append(notes, fmt.Sprintf("Merged from %d records.", len(l.MergedFrom)))
+	}
+	if l.Partial != "" {
+		notes = append(notes, "PARTIAL: "+l.Partial+".")
+	}
+	for _, w := range l.MergeWarnings {
+		notes = append(notes, "Warning: "+w+".")
+	}
+	return notes
+}

@@ -108,6 +108,13 @@ func (p *UserPool) Total() int {
 // or CSV (username,password; an optional header line "username,password").
 // The format is chosen by the first non-blank character.
 func (p *UserPool) LoadFile(path string) (int, error) {
+	return p.LoadFileShare(path, nil)
+}
+
+// LoadFileShare adds the users of a file (see LoadFile) whose 0-based
+// position in it keep accepts, so workers splitting one plan each take
+// their own users (keep nil takes all). It returns how many it added.
+func (p *UserPool) LoadFileShare(path string, keep func(k int64) bool) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, fmt.Errorf("user pool: %w", err)
@@ -117,10 +124,14 @@ func (p *UserPool) LoadFile(path string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("user pool %s: %w", path, err)
 	}
-	for _, c := range creds {
-		p.Put(c)
+	n := 0
+	for k, c := range creds {
+		if keep == nil || keep(int64(k)) {
+			p.Put(c)
+			n++
+		}
 	}
-	return len(creds), nil
+	return n, nil
 }
 
 // maxUserFile bounds a user file (a million users fit). A variable so a

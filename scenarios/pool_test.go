@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,6 +151,41 @@ func TestLoadFile(t *testing.T) {
 	}
 	if _, err := p.LoadFile(filepath.Join(t.TempDir(), "none.csv")); err == nil || !strings.Contains(err.Error(), "none.csv") {
 		t.Fatalf("missing file err = %v", err)
+	}
+}
+
+func TestLoadFileShareSplitsByPosition(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.csv")
+	var b strings.Builder
+	b.WriteString("username,password\n")
+	for i := range 10 {
+		fmt.Fprintf(&b, "u%d@x.io,Pw-%d\n", i, i)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for seg := range 3 {
+		p := NewUserPool()
+		n, err := p.LoadFileShare(path, func(k int64) bool { return k%3 == int64(seg) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []int{4, 3, 3}[seg]; n != want || p.Len() != want {
+			t.Errorf("share %d of 10 users in 3: want %d, got %d (Len %d)", seg, want, n, p.Len())
+		}
+		for {
+			c, ok := p.Take()
+			if !ok {
+				break
+			}
+			seen[c.Username]++
+		}
+	}
+	for i := range 10 {
+		if u := fmt.Sprintf("u%d@x.io", i); seen[u] != 1 {
+			t.Errorf("%s: want in exactly one share, got %d", u, seen[u])
+		}
 	}
 }
 

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/ciamcheck/ciamcheck/loadgen"
@@ -33,6 +37,11 @@ type loadFlags struct {
 	pollInterval  time.Duration
 	quiet         bool
 	listPlans     bool
+	segment       string
+	segments      int
+	startAt       string
+	recordStdout  bool
+	metricsAddr   string
 }
 
 const defaultPlan = "smoke"
@@ -75,6 +84,14 @@ unavailable, not throttled. The setup (unmeasured sign-ups filling user pools)
 retries sign-ups answered 429 or 503 after their Retry-After, within
 max_retry_after, up to 5 times.
 
+--segment i/n runs one worker's share of a plan split between n workers
+(arrivals i-1, i-1+n, ... of every schedule; VUs, iterations, users and
+max_rate split, remainders to the first segments); its record is judged on
+its own measurement only, and "report merge" of all n judges the plan.
+--start-at makes the workers begin together; --record-stdout frames the
+record into the output for "report collect" (Kubernetes: kubectl logs);
+--metrics-addr serves live Prometheus metrics.
+
 Ctrl-C or SIGTERM stops gracefully (in-flight flows get the plan's
 graceful_stop; the record and the .hlog are still written, the record saying
 "interrupted"); a second Ctrl-C quits at once.
@@ -89,6 +106,7 @@ not apply its load (see above).`,
 		Example: `  ciamcheck load
   ciamcheck load --plan baseline --out load.json --hlog load.hlog
   ciamcheck load --target staging.yaml --plan my-plan.yaml --users users.csv
+  ciamcheck load --plan staging.yaml --segment 2/4 --start-at 2026-11-29T19:00:00Z --out seg-2.json
   ciamcheck load --list-plans
   ciamcheck report load.json --compare previous-load.json --fail-on-regression`,
 		Args: cobra.NoArgs,
@@ -110,7 +128,50 @@ not apply its load (see above).`,
 	fl.DurationVar(&f.pollInterval, "poll-interval", 0, "emulator targets only: poll password-reset completion this often instead of the poll_interval the API asks for")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress")
 	fl.BoolVar(&f.listPlans, "list-plans", false, "print the built-in plans and exit")
+	fl.StringVar(&f.segment, "segment", "", "run execution segment i/n of the plan (e.g. 2/4): its share of every scenario's arrivals, VUs, iterations, max_rate and users; default: from $JOB_COMPLETION_INDEX (0-based) when --segments or $"+envSegments+" gives n")
+	fl.IntVar(&f.segments, "segments", 0, "the number of segments the plan is split into, for the segment taken from $JOB_COMPLETION_INDEX (default $"+envSegments+")")
+	fl.BoolVar(&f.recordStdout, "record-stdout", false, "also write the sealed run record to standard output, framed (begin/end lines, base64) so that \"report collect\" takes it back from the log of a finished pod")
+	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "serve live Prometheus metrics at http://ADDR/metrics while the run lasts (e.g. 127.0.0.1:9090; :9090 in a pod)")
+	fl.StringVar(&f.startAt, "start-at", "", "RFC 3339 wall-clock time to begin the scenarios at, after setup (all workers of a split plan get the same); at most 5s past, 1h ahead")
 	return cmd
+}
+
+// Environment of a worker in a Kubernetes Indexed Job: the pod's
+// completion index, and the number of segments when --segments is not given.
+const (
+	envCompletionIndex = "JOB_COMPLETION_INDEX"
+	envSegments        = "CIAMCHECK_SEGMENTS"
+)
+
+// segmentOf is the segment the flags or the Indexed Job's environment
+// name; the zero Segment (whole plan) when neither does.
+func segmentOf(f loadFlags, getenv func(string) string) (reports.Segment, error) {
+	if f.segment != "" {
+		return reports.ParseSegment(f.segment)
+	}
+	count := f.segments
+	if count == 0 {
+		if v := getenv(envSegments); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return reports.Segment{}, fmt.Errorf("$%s %q: want the number of segments", envSegments, v)
+			}
+			count = n
+		}
+	}
+	idx := getenv(envCompletionIndex)
+	if count == 0 {
+		return reports.Segment{}, nil
+	}
+	if idx == "" {
+		return reports.Segment{}, fmt.Errorf("%d segments asked for, but no --segment and no $%s to say which", count, envCompletionIndex)
+	}
+	i, err := strconv.Atoi(idx)
+	if err != nil {
+		return reports.Segment{}, fmt.Errorf("$%s %q: want a 0-based index", envCompletionIndex, idx)
+	}
+	seg := reports.Segment{Index: i + 1, Count: count}
+	return seg, seg.Check()
 }
 
 func listPlans(w io.Writer) error {
@@ -149,8 +210,21 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	if err != nil {
 		return startFail(err)
 	}
-	if err := reports.CheckSealKeys(); f.out != "" && err != nil {
+	if err := reports.CheckSealKeys(); (f.out != "" || f.recordStdout) && err != nil {
 		return startFail(err)
+	}
+	seg, err := segmentOf(f, os.Getenv)
+	if err != nil {
+		return startFail(err)
+	}
+	var startAt time.Time
+	if f.startAt != "" {
+		if startAt, err = time.Parse(time.RFC3339, f.startAt); err != nil {
+			return startFail(fmt.Errorf("--start-at: want an RFC 3339 time such as 2026-11-29T19:00:00Z: %w", err))
+		}
+		if err := loadgen.CheckStartAt(startAt, time.Now()); err != nil {
+			return startFail(fmt.Errorf("--start-at: %w", err))
+		}
 	}
 	prof := profile.Default()
 	if f.target != "" {
@@ -164,11 +238,24 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	var shared *scenarios.UserPool
 	if f.users != "" {
 		shared = scenarios.NewUserPool()
-		n, err := shared.LoadFile(f.users)
+		n, err := shared.LoadFileShare(f.users, seg.Owns)
 		if err != nil {
 			return startFail(err)
 		}
 		fmt.Fprintf(stderr, "load: %d users from %s\n", n, f.users)
+	}
+
+	var metrics *prometheus.Registry
+	if f.metricsAddr != "" {
+		metrics = prometheus.NewRegistry()
+		labelled := prometheus.WrapRegistererWith(loadgen.MetricLabels(plan, seg), metrics)
+		labelled.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		addr, stop, err := loadgen.ServeMetrics(ctx, f.metricsAddr, metrics)
+		if err != nil {
+			return startFail(err)
+		}
+		defer stop()
+		fmt.Fprintf(stderr, "load: metrics at http://%s/metrics\n", addr)
 	}
 
 	tgt, err := profile.Open(ctx, prof)
@@ -179,6 +266,9 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	if err := tgt.Preflight(ctx); err != nil {
 		return startFail(err)
 	}
+	if !seg.Whole() {
+		tgt.Users.InSegment(seg.Index, seg.Count)
+	}
 
 	s := tgt.Summary()
 	rec := reports.NewRecord(reports.KindLoad,
@@ -186,12 +276,20 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 		reports.Target{Kind: s.Kind, BaseURL: s.BaseURL, Tenant: s.Tenant, ClientID: s.ClientID, ProfileHash: s.ProfileHash})
 
 	fmt.Fprintf(stderr, "load: plan %s against %s (%s)\n", plan.Name, s.BaseURL, s.Kind)
+	if seg != (reports.Segment{}) {
+		fmt.Fprintf(stderr, "load: segment %s of the plan\n", seg)
+	}
 	opts := loadgen.Options{
 		TargetURL:          tgt.BaseURL,
 		HlogPath:           f.hlog,
 		Interval:           f.interval,
 		PlainProgressEvery: f.progressEvery,
 		Logger:             slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Segment:            seg,
+		StartAt:            startAt,
+	}
+	if metrics != nil {
+		opts.Metrics = prometheus.WrapRegistererWith(loadgen.MetricLabels(plan, seg), metrics)
 	}
 	if !f.quiet {
 		opts.Progress = stdout
@@ -216,6 +314,15 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	}
 	if f.hlog != "" {
 		fmt.Fprintf(stdout, "interval histograms: %s\n", f.hlog)
+	}
+	if f.recordStdout {
+		var b bytes.Buffer
+		if err := reports.Write(&b, rec); err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		if err := reports.WriteFramed(stdout, b.Bytes()); err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
 	}
 	if !verdict.Passed() {
 		return &exitError{code: verdict.Status.ExitCode(), err: fmt.Errorf("load: %s", verdict.Reason)}

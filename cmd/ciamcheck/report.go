@@ -112,12 +112,14 @@ of 49ms regresses (+22.5%, and 9ms ≥ 5ms).`,
 	fl.StringVar(&f.fullReport, "full-report", "", "Markdown only: link or path of the full HTML report, named at the end of the comment")
 	fl.Float64Var(&f.errorTolerance, "error-tolerance", reports.DefaultTolerance.ErrorRate, "allowed absolute increase of a load step's error rate (0.01 = 1 percentage point)")
 	cmd.AddCommand(newReportMergeCmd())
+	cmd.AddCommand(newReportCollectCmd())
 	cmd.AddCommand(newReportBundleCmd(), newReportVerifyCmd())
 	return cmd
 }
 
 func newReportMergeCmd() *cobra.Command {
 	var out string
+	var opts reports.MergeOptions
 	cmd := &cobra.Command{
 		Use:   "merge RUN.json RUN.json... --out MERGED.json",
 		Short: "Merge load records of one plan run on several machines, and judge the whole run",
@@ -127,7 +129,11 @@ another geometry is refused, never widened or dropped).
 
 It refuses what cannot be one run: a record that is not a load record, or
 of another plan, target profile (profile hash) or ciamcheck version, and the
-same record given twice (same SHA-256 of its bytes, or same run ID). The
+same record given twice (same SHA-256 of its bytes, or same run ID).
+Records of execution segments (load --segment i/n) must be of one split
+(one n), never the same segment twice, and cover every segment — unless
+--allow-partial, which the merged record states. Inputs whose scenarios
+began more than 1s apart merge with a warning (see load --start-at). The
 merged record lists each input (path, run ID, SHA-256), keeps each input's
 measurement checks and abort reason, and carries the plan's thresholds.
 
@@ -141,10 +147,11 @@ invalid or tampered, or the records cannot be one run.`,
   ciamcheck report merged.json --format html --out merged.html`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runReportMerge(cmd.OutOrStdout(), args, out)
+			return runReportMerge(cmd.OutOrStdout(), args, out, opts)
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "merged record path (required)")
+	cmd.Flags().BoolVar(&opts.AllowPartial, "allow-partial", false, "merge segment records that leave segments missing; the merged record says which")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
 }
@@ -277,7 +284,7 @@ func (f reportFlags) tolerance() (reports.Tolerance, error) {
 
 // runReportMerge merges the records, writes the merged record and judges
 // it: exit 0 or 1 by its thresholds, 2 when the records cannot be one run.
-func runReportMerge(stdout io.Writer, paths []string, out string) error {
+func runReportMerge(stdout io.Writer, paths []string, out string, opts reports.MergeOptions) error {
 	parts := make([]reports.Part, 0, len(paths))
 	for _, p := range paths {
 		part, err := reports.ReadPart(p)
@@ -286,7 +293,7 @@ func runReportMerge(stdout io.Writer, paths []string, out string) error {
 		}
 		parts = append(parts, part)
 	}
-	merged, err := reports.Merge(parts...)
+	merged, err := reports.MergeWith(opts, parts...)
 	if err != nil {
 		return &exitError{code: exitBadRecord, err: err} // "merge: why"
 	}
@@ -295,7 +302,17 @@ func runReportMerge(stdout io.Writer, paths []string, out string) error {
 	}
 	fmt.Fprintf(stdout, "merged %d records into %s\n", len(parts), out)
 	for i, in := range merged.Load.MergedFrom {
-		fmt.Fprintf(stdout, "  %d. %s  sha256 %s\n", i+1, in.Source, in.SHA256)
+		seg := ""
+		if in.Segment != "" {
+			seg = "  segment " + in.Segment
+		}
+		fmt.Fprintf(stdout, "  %d. %s  sha256 %s%s\n", i+1, in.Source, in.SHA256, seg)
+	}
+	if merged.Load.Partial != "" {
+		fmt.Fprintf(stdout, "PARTIAL: %s\n", merged.Load.Partial)
+	}
+	for _, w := range merged.Load.MergeWarnings {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
 	}
 	verdict := reports.Judge(merged)
 	if err := reports.WriteVerdict(stdout, verdict); err != nil {
