@@ -119,7 +119,9 @@ scenarios:
 // memPerFlow is what one in-flight flow holds, in bytes.
 type memPerFlow struct{ heap, stack float64 }
 
-func (m memPerFlow) add(o memPerFlow) memPerFlow { return memPerFlow{m.heap + o.heap, m.stack + o.stack} }
+func (m memPerFlow) add(o memPerFlow) memPerFlow {
+	return memPerFlow{m.heap + o.heap, m.stack + o.stack}
+}
 
 func BenchmarkInFlightMemoryHTTP(b *testing.B) {
 	const inFlight = 2_000
