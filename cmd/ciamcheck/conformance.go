@@ -137,6 +137,7 @@ func runConformance(ctx context.Context, w io.Writer, f conformanceFlags) error 
 		LabelFilter: f.labelFilter,
 		FocusString: f.focus,
 		Verbose:     f.verbose,
+		Progress:    w,
 		NoColor:     !colorTerminal(w),
 		Timeout:     f.timeout,
 	}

@@ -181,3 +181,20 @@ func TestRecordPlacesEntries(t *testing.T) {
 		t.Errorf("an ID outside the catalog got a place: %+v", other)
 	}
 }
+
+// A quiet CLI run writes each failure as it happens and, now and then, how
+// far it is — in catalog terms, without Ginkgo's own spec counts.
+func TestProgressLines(t *testing.T) {
+	var b strings.Builder
+	p := &progress{w: &b, every: time.Hour, last: time.Now(), total: 3}
+	p.spec(spec("[catalog:A] a", types.SpecStatePassed, ""))
+	p.spec(spec("[catalog:B,C] b", types.SpecStateFailed, "[catalog:B] body.error: want invalid_grant, got invalid_request\nmore"))
+	if got := b.String(); got != "  FAIL B, C: [catalog:B] body.error: want invalid_grant, got invalid_request\n" {
+		t.Fatalf("got %q", got)
+	}
+	p.every = 0
+	p.spec(spec("[catalog:D] d", types.SpecStateSkipped, "needs x"))
+	if !strings.HasSuffix(b.String(), "  … 3 of 3 specs run (1 failed, 1 skipped)\n") {
+		t.Fatalf("got %q", b.String())
+	}
+}

@@ -14,6 +14,7 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"regexp"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/formatter"
 	"github.com/onsi/ginkgo/v2/types"
 	"github.com/onsi/gomega"
 
@@ -88,6 +90,10 @@ type Options struct {
 	LabelFilter string
 	FocusString string
 	Verbose     bool
+	// Progress, when set and the run is not verbose, receives a line per
+	// failure and a progress line every 10 s instead of Ginkgo's own
+	// output, which counts specs rather than catalog entries.
+	Progress io.Writer
 	// NoColor turns off ANSI colours (for logs, files and CI).
 	NoColor bool
 	// Timeout bounds the whole run; zero means one hour.
@@ -121,6 +127,13 @@ func Run(opts Options) (reports.Record, bool, error) {
 	repCfg.NoColor = opts.NoColor
 	gomega.RegisterFailHandler(Fail)
 	t := &failRecorder{}
+	if opts.Progress != nil && !opts.Verbose {
+		setProgress(opts.Progress)
+		defer setProgress(nil)
+		stdout := formatter.ColorableStdOut
+		formatter.ColorableStdOut = io.Discard
+		defer func() { formatter.ColorableStdOut = stdout }()
+	}
 	passed := RunSpecs(t, SuiteDescription, suiteCfg, repCfg)
 	cfgMu.Lock()
 	rec, willRun := lastRec, lastWillRun
