@@ -117,6 +117,12 @@ not apply its load (see above).`,
 			return runLoad(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
 		},
 	}
+	f.register(cmd)
+	return cmd
+}
+
+// register declares the flags of `ciamcheck load` on cmd.
+func (f *loadFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.target, "target", "", "target profile YAML (default: the embedded emulator)")
 	fl.StringVar(&f.plan, "plan", defaultPlan, "load plan: a YAML file, or a built-in plan name ("+strings.Join(plans.Names(), ", ")+")")
@@ -133,7 +139,6 @@ not apply its load (see above).`,
 	fl.BoolVar(&f.recordStdout, "record-stdout", false, "also write the sealed run record to standard output, framed (begin/end lines, base64) so that \"report collect\" takes it back from the log of a finished pod")
 	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "serve live Prometheus metrics at http://ADDR/metrics while the run lasts (e.g. 127.0.0.1:9090; :9090 in a pod)")
 	fl.StringVar(&f.startAt, "start-at", "", "RFC 3339 wall-clock time to begin the scenarios at, after setup (all workers of a split plan get the same); at most 5s past, 1h ahead")
-	return cmd
 }
 
 // Environment of a worker in a Kubernetes Indexed Job: the pod's
