@@ -85,9 +85,8 @@ func loadRecord(t testing.TB, scale int64) *Record {
 	return r
 }
 
-// part is r as report merge reads it: written, read back, with the digest
-// of its bytes.
-func part(t testing.TB, source string, r *Record) Part {
+// readBack is r written and read back, with the bytes written.
+func readBack(t testing.TB, r *Record) (*Record, []byte) {
 	t.Helper()
 	b, err := Marshal(r)
 	if err != nil {
@@ -97,6 +96,14 @@ func part(t testing.TB, source string, r *Record) Part {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return back, b
+}
+
+// part is r as report merge reads it: written, read back, with the digest
+// of its bytes.
+func part(t testing.TB, source string, r *Record) Part {
+	t.Helper()
+	back, b := readBack(t, r)
 	sum := sha256.Sum256(b)
 	return Part{Source: source, SHA256: hex.EncodeToString(sum[:]), Record: back}
 }
