@@ -210,7 +210,10 @@ scenarios:
 	}
 }
 
-func TestRetryAfterPausesArrivals(t *testing.T) {
+// firstThrottledServer answers the first request 429 with a Retry-After of
+// 1s, and every later one 200.
+func firstThrottledServer(t *testing.T) *httptest.Server {
+	t.Helper()
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 {
@@ -218,7 +221,12 @@ func TestRetryAfterPausesArrivals(t *testing.T) {
 			w.WriteHeader(http.StatusTooManyRequests)
 		}
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestRetryAfterPausesArrivals(t *testing.T) {
+	srv := firstThrottledServer(t)
 	// A window as long as the run: the abort is not what this test is about.
 	p := mustPlan(t, `
 abort_on_throttle: {window: 2s, ratio: 0.9}
@@ -248,14 +256,7 @@ scenarios:
 // TestRetryAfterPausesEveryScenario: scenarios share the tenant, so a
 // Retry-After one of them receives holds back the others' arrivals too.
 func TestRetryAfterPausesEveryScenario(t *testing.T) {
-	var n atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if n.Add(1) == 1 {
-			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusTooManyRequests)
-		}
-	}))
-	defer srv.Close()
+	srv := firstThrottledServer(t)
 	p := mustPlan(t, `
 scenarios:
   - {flow: probe, executor: constant-arrival-rate, rate: 20, duration: 2s}

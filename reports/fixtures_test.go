@@ -85,13 +85,20 @@ func loadRecord(t testing.TB, scale int64) *Record {
 	return r
 }
 
-// readBack is r written and read back, with the bytes written.
-func readBack(t testing.TB, r *Record) (*Record, []byte) {
+// mustMarshal is r as written to a file.
+func mustMarshal(t testing.TB, r *Record) []byte {
 	t.Helper()
 	b, err := Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// readBack is r written and read back, with the bytes written.
+func readBack(t testing.TB, r *Record) (*Record, []byte) {
+	t.Helper()
+	b := mustMarshal(t, r)
 	back, err := Unmarshal(b)
 	if err != nil {
 		t.Fatal(err)

@@ -218,10 +218,7 @@ func TestSealFromEnv(t *testing.T) {
 	pub, _ := attest.ParsePublicKey(pubPEM)
 	t.Setenv(RecordKeyEnv, "k1")
 	t.Setenv(attest.SigningKeyEnv, string(privPEM))
-	b, err := Marshal(conformanceRecord())
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := mustMarshal(t, conformanceRecord())
 	r, err := UnmarshalTrust(b, Trust{PublicKey: pub})
 	if err != nil || r.Integrity.Algorithm != AlgEd25519 {
 		t.Fatalf("the signing key wins over the HMAC key: %v %+v", err, r.Integrity)
