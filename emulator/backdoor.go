@@ -70,6 +70,15 @@ func (e *Emulator) serveBackdoor(rc *reqCtx, p string) {
 		if method(http.MethodPost) {
 			e.bdCreateUser(rc)
 		}
+	case strings.HasPrefix(p, backdoor.PathUsers+"/") && strings.HasSuffix(p, "/"+backdoor.PathStrongMethods):
+		if method(http.MethodPut) {
+			name, err := url.PathUnescape(strings.TrimSuffix(strings.TrimPrefix(p, backdoor.PathUsers+"/"), "/"+backdoor.PathStrongMethods))
+			if err != nil {
+				rc.fail(badBackdoor(http.StatusBadRequest, "The username in the path is not valid."))
+				return
+			}
+			e.bdSetStrongMethods(rc, name)
+		}
 	case strings.HasPrefix(p, backdoor.PathUsers+"/"):
 		if method(http.MethodGet) {
 			name, err := url.PathUnescape(strings.TrimPrefix(p, backdoor.PathUsers+"/"))
@@ -167,7 +176,29 @@ func (e *Emulator) bdCreateUser(rc *reqCtx) {
 		rc.fail(badBackdoor(http.StatusBadRequest, "username must be an email address."))
 		return
 	}
+	if in.Alias != "" && !aliasRE.MatchString(in.Alias) {
+		rc.fail(badBackdoor(http.StatusBadRequest, "alias must be letters, digits, '.', '_' or '-', not an email address."))
+		return
+	}
+	if err := validStrongMethods(in.StrongMethods); err != nil {
+		rc.fail(badBackdoor(http.StatusBadRequest, err.Error()))
+		return
+	}
+	if in.Alias != "" {
+		if _, taken := rc.d.aliases.get(strings.ToLower(in.Alias)); taken {
+			rc.fail(&apiError{status: http.StatusConflict, Error: nativeauth.ErrUserAlreadyExists,
+				Code: nativeauth.CodeUserAlreadyExists, Message: "The alias is taken."})
+			return
+		}
+	}
 	u, err := e.createUser(rc.d, in.Username, in.Password.Reveal(), in.Attributes)
+	if err == nil && (in.Alias != "" || len(in.StrongMethods) > 0) {
+		if xerr := rc.d.setUserExtras(in.Username, in.Alias, in.StrongMethods); xerr != nil {
+			rc.fail(&apiError{status: http.StatusConflict, Error: nativeauth.ErrUserAlreadyExists,
+				Code: nativeauth.CodeUserAlreadyExists, Message: "The alias is taken."})
+			return
+		}
+	}
 	if err == nil && in.PasswordResetRequired {
 		rc.d.users.update(normalizeUsername(in.Username), func(cur *user, ok bool) (*user, bool) {
 			if !ok {
@@ -193,7 +224,8 @@ func (e *Emulator) bdGetUser(rc *reqCtx, name string) {
 			Code: nativeauth.CodeUserNotFound, Message: "The user does not exist."})
 		return
 	}
-	rc.writeJSON(http.StatusOK, backdoor.User{Username: u.username, ObjectID: u.objectID, Attributes: u.attributes})
+	rc.writeJSON(http.StatusOK, backdoor.User{Username: u.username, ObjectID: u.objectID, Attributes: u.attributes,
+		Alias: u.alias, StrongMethods: backdoorMethods(u.methods)})
 }
 
 func (e *Emulator) bdConfig(rc *reqCtx) {

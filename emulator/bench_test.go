@@ -76,7 +76,65 @@ func benchSteps() []benchStep {
 		ct := ctOf(direct(tb, e, nativeauth.EndpointResetChallenge, vals("client_id", clientID, "continuation_token", resetStart(tb, e))))
 		return ctOf(direct(tb, e, nativeauth.EndpointResetContinue, vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", lastOTP(e, user))))
 	}
+	// The 2026-02 revision's endpoints, on a tenant requiring MFA: the
+	// MFA steps reuse one user with an email method; the registration
+	// steps a user of their own per request, since registering changes it.
+	mfaTenant := func(c *backdoor.Config) {
+		c.MFA = backdoor.MFAConfig{Enabled: true, Methods: []string{"email", "sms"}, RequireRegistration: true}
+		c.Users = append(c.Users, backdoor.SeedUser{Username: "mfa@example.com", Password: goodPass,
+			StrongMethods: []backdoor.StrongMethod{{Channel: "email", Target: "mfa@example.com"}}})
+	}
+	secondFactorCT := func(tb testing.TB, e *Emulator, username string) string {
+		ct := ctOf(direct(tb, e, nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", username,
+			"challenge_type", "password redirect", "capabilities", "mfa_required registration_required")))
+		ct = ctOf(direct(tb, e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct)))
+		return ctOf(direct(tb, e, nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct,
+			"grant_type", "password", "password", goodPass, "scope", "openid")))
+	}
+	mfaIntrospected := func(tb testing.TB, e *Emulator) (ct, id string) {
+		m := direct(tb, e, nativeauth.EndpointSignInIntrospect, vals("client_id", clientID, "continuation_token", secondFactorCT(tb, e, "mfa@example.com")))
+		ms, _ := m["methods"].([]any)
+		if len(ms) == 0 {
+			tb.Fatalf("introspect: %v", m)
+		}
+		id, _ = ms[0].(map[string]any)["id"].(string)
+		return ctOf(m), id
+	}
+	regUser := func(tb testing.TB, e *Emulator, i int) string {
+		u := fmt.Sprintf("reg%d@example.com", i)
+		if _, err := e.createUser(e.data.Load(), u, goodPass, nil); err != nil {
+			tb.Fatal(err)
+		}
+		return u
+	}
+	regIntrospected := func(tb testing.TB, e *Emulator, i int) string {
+		return ctOf(direct(tb, e, nativeauth.EndpointRegisterIntrospect, vals("client_id", clientID, "continuation_token", secondFactorCT(tb, e, regUser(tb, e, i)))))
+	}
 	return []benchStep{
+		{"", nativeauth.EndpointSignInIntrospect, func(tb testing.TB, e *Emulator, i int) url.Values {
+			return vals("client_id", clientID, "continuation_token", secondFactorCT(tb, e, "mfa@example.com"))
+		}, mfaTenant},
+		{"mfa", nativeauth.EndpointSignInChallenge, func(tb testing.TB, e *Emulator, i int) url.Values {
+			ct, id := mfaIntrospected(tb, e)
+			return vals("client_id", clientID, "continuation_token", ct, "id", id)
+		}, mfaTenant},
+		{"mfa_oob", nativeauth.EndpointToken, func(tb testing.TB, e *Emulator, i int) url.Values {
+			ct, id := mfaIntrospected(tb, e)
+			ct = ctOf(direct(tb, e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct, "id", id)))
+			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "mfa_oob", "oob", lastOTP(e, "mfa@example.com"), "scope", "openid offline_access")
+		}, mfaTenant},
+		{"", nativeauth.EndpointRegisterIntrospect, func(tb testing.TB, e *Emulator, i int) url.Values {
+			return vals("client_id", clientID, "continuation_token", secondFactorCT(tb, e, regUser(tb, e, i)))
+		}, mfaTenant},
+		{"", nativeauth.EndpointRegisterChallenge, func(tb testing.TB, e *Emulator, i int) url.Values {
+			return vals("client_id", clientID, "continuation_token", regIntrospected(tb, e, i), "challenge_type", "oob",
+				"challenge_channel", "sms", "challenge_target", fmt.Sprintf("+1555%07d", i))
+		}, mfaTenant},
+		{"", nativeauth.EndpointRegisterContinue, func(tb testing.TB, e *Emulator, i int) url.Values {
+			ct := ctOf(direct(tb, e, nativeauth.EndpointRegisterChallenge, vals("client_id", clientID, "continuation_token", regIntrospected(tb, e, i),
+				"challenge_type", "oob", "challenge_channel", "sms", "challenge_target", fmt.Sprintf("+1555%07d", i))))
+			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", lastOTP(e, fmt.Sprintf("reg%d@example.com", i)))
+		}, mfaTenant},
 		{"", nativeauth.EndpointSignUpStart, func(tb testing.TB, e *Emulator, i int) url.Values {
 			return vals("client_id", clientID, "username", fmt.Sprintf("s%d@example.com", i), "challenge_type", "oob password redirect")
 		}, nil},

@@ -240,6 +240,9 @@ func validateConfig(c backdoor.Config) error {
 			return fmt.Errorf("users[%d] username %q is not an email address", i, u.Username)
 		}
 	}
+	if err := validateMFAConfig(c); err != nil {
+		return err
+	}
 	if err := c.Faults.Validate(); err != nil {
 		return fmt.Errorf("faults: %w", err)
 	}
@@ -253,6 +256,7 @@ func validateConfig(c backdoor.Config) error {
 // emulator routes (the flow endpoints, discovery and keys).
 func servedPath(p string) bool {
 	return slices.Contains(nativeauth.Endpoints, nativeauth.Endpoint(p)) ||
+		slices.Contains(nativeauth.StrongAuthEndpoints, nativeauth.Endpoint(p)) ||
 		p == string(nativeauth.EndpointOpenIDConfiguration) || p == pathJWKS
 }
 

@@ -406,7 +406,7 @@ func TestFaultKeysMustNameServedPaths(t *testing.T) {
 
 func endpointStrings() []string {
 	var out []string
-	for _, ep := range nativeauth.Endpoints {
+	for _, ep := range append(append([]nativeauth.Endpoint(nil), nativeauth.Endpoints...), nativeauth.StrongAuthEndpoints...) {
 		out = append(out, string(ep))
 	}
 	return out

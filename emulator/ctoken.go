@@ -36,6 +36,16 @@ const (
 	stepResetVerified
 	stepResetPolling
 	stepResetDone
+	// The second-factor branch, after a first factor (sign-in) or at the
+	// token call after sign-up or reset; the flow keeps its kind.
+	stepMFARequired     // token answered mfa_required: introspect next
+	stepMFAIntrospected // introspect listed the methods: challenge with an id next
+	stepMFAOOBSent      // a code went to the chosen method: token mfa_oob next
+	stepRegRequired     // token answered registration_required
+	stepRegIntrospected // register introspect listed what may be registered
+	stepRegOOBSent      // register challenge sent a code to the new contact
+	stepRegPreverified  // register challenge found the contact already verified
+	stepRegDone         // register continue registered the method: token next
 )
 
 // Continuation token layout (before base64url): version, kind, step,

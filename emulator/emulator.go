@@ -240,6 +240,9 @@ func (e *Emulator) seed(d *stateData, t *tenant) error {
 		if _, err := e.createUser(d, su.Username, su.Password, su.Attributes); err != nil {
 			return fmt.Errorf("seed user %s: %w", su.Username, err)
 		}
+		if err := d.setUserExtras(su.Username, su.Alias, su.StrongMethods); err != nil {
+			return fmt.Errorf("seed user %s: %w", su.Username, err)
+		}
 	}
 	return nil
 }
@@ -459,6 +462,14 @@ func (e *Emulator) route(endpoint string) (func(*reqCtx), []string) {
 		return e.resetSubmit, postOnly
 	case nativeauth.EndpointResetPollCompletion:
 		return e.resetPoll, postOnly
+	case nativeauth.EndpointSignInIntrospect:
+		return e.signInIntrospect, postOnly
+	case nativeauth.EndpointRegisterIntrospect:
+		return e.registerIntrospect, postOnly
+	case nativeauth.EndpointRegisterChallenge:
+		return e.registerChallenge, postOnly
+	case nativeauth.EndpointRegisterContinue:
+		return e.registerContinue, postOnly
 	case nativeauth.EndpointOpenIDConfiguration:
 		return e.discovery, getOnly
 	case pathJWKS:

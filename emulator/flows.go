@@ -140,13 +140,21 @@ type passwordChallengeBody struct {
 }
 
 // sendOTP mints a fresh code for the flow (the previous one stops working)
-// and delivers it to the outbox.
+// and emails it to the account.
 func (rc *reqCtx) sendOTP(f *flow, label string) {
+	rc.sendCode(f, label, backdoor.StrongMethodEmail, f.username)
+}
+
+// sendCode mints a fresh code for the flow and delivers it on channel to
+// target. Every code lands in the account's outbox, whatever the channel,
+// so one OTP source serves first and second factors alike.
+func (rc *reqCtx) sendCode(f *flow, label, channel, target string) {
 	cfg := rc.t.cfg.OTP
 	code := newOTP(cfg.CodeLength)
 	exp := rc.now.Add(cfg.Lifetime.D())
 	f.otp, f.otpExpires, f.oobFails = code, exp.UnixMilli(), 0
-	msg := backdoor.OutboxMessage{Code: nativeauth.Secret(code), Flow: label, IssuedAt: rc.now, ExpiresAt: exp}
+	msg := backdoor.OutboxMessage{Code: nativeauth.Secret(code), Flow: label, IssuedAt: rc.now, ExpiresAt: exp,
+		Channel: channel, Target: target}
 	rc.d.outbox.update(normalizeUsername(f.username), func(ms []backdoor.OutboxMessage, _ bool) ([]backdoor.OutboxMessage, bool) {
 		if len(ms) >= maxOutbox {
 			ms = append(ms[:0:0], ms[len(ms)-maxOutbox+1:]...)

@@ -89,6 +89,11 @@ func FuzzHandler(f *testing.F) {
 	for _, ep := range nativeauth.Endpoints {
 		f.Add("POST", "/contoso.onmicrosoft.com"+string(ep), form, "client_id="+clientID+"&username=a@b.co&challenge_type=oob+password+redirect&continuation_token=AQAB&grant_type=oob&oob=1&scope=openid")
 	}
+	for _, ep := range nativeauth.StrongAuthEndpoints {
+		f.Add("POST", "/contoso.onmicrosoft.com"+string(ep), form, "client_id="+clientID+"&continuation_token=AQAB&id=email&challenge_type=oob&challenge_channel=sms&challenge_target=%2B15550100&grant_type=mfa_oob&oob=1")
+	}
+	f.Add("POST", "/contoso.onmicrosoft.com/oauth2/v2.0/initiate", form, "client_id="+clientID+"&username=a_b&challenge_type=password+redirect&capabilities=mfa_required+x")
+	f.Add("PUT", "/emulator/v1/users/a%40b.co/strong_methods", "application/json", `[{"channel":"sms","target":"+15550100"}]`)
 	f.Add("GET", "/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration", "", "")
 	f.Add("POST", "/emulator/v1/users", "application/json", `{"username":"x@y.zz","password":"p"}`)
 	f.Add("PUT", "/emulator/v1/config", "application/json", `{"otp":{"code_length":99}}`)

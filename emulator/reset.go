@@ -39,6 +39,10 @@ func (e *Emulator) resetStart(rc *reqCtx) {
 		rc.fail(ae)
 		return
 	}
+	if _, ae := parseCapabilities(rc.f.get(nativeauth.ParamCapabilities)); ae != nil {
+		rc.fail(ae)
+		return
+	}
 	if rc.ssprDisabled() {
 		return
 	}
@@ -51,11 +55,16 @@ func (e *Emulator) resetStart(rc *reqCtx) {
 		rc.fail(errUserNotFound())
 		return
 	}
+	caps, ok := rc.startCapabilities(rc.t.secondFactorNeed(u))
+	if !ok {
+		return
+	}
 	f, tok, ae := rc.newFlow(kindReset, stepResetStarted, u.username, set)
 	if ae != nil {
 		rc.fail(ae)
 		return
 	}
+	f.caps = caps
 	f.mu.Unlock()
 	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
 }
@@ -115,6 +124,7 @@ func (e *Emulator) resetContinue(rc *reqCtx) {
 		rc.fail(ae)
 		return
 	}
+	f.verified = true // register challenge may take this email as preverified
 	tok := rc.issue(f, id, stepResetVerified)
 	in := expiresIn(rc.now, f.expires)
 	if in > maxResetExpiresIn {

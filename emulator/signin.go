@@ -27,7 +27,7 @@ func (e *Emulator) signInInitiate(rc *reqCtx) {
 		return
 	}
 	username := rc.f.get(nativeauth.ParamUsername)
-	if !validUsername(username) {
+	if !rc.t.validSignInName(username) {
 		rc.fail(errInvalidUsername())
 		return
 	}
@@ -36,7 +36,11 @@ func (e *Emulator) signInInitiate(rc *reqCtx) {
 		rc.fail(ae)
 		return
 	}
-	u, ok := rc.d.userSnapshot(normalizeUsername(username))
+	if _, ae := parseCapabilities(rc.f.get(nativeauth.ParamCapabilities)); ae != nil {
+		rc.fail(ae)
+		return
+	}
+	u, ok := rc.resolveSignInName(username)
 	if !ok {
 		rc.fail(errUserNotFound())
 		return
@@ -45,11 +49,16 @@ func (e *Emulator) signInInitiate(rc *reqCtx) {
 		rc.redirect("The challenge_type list does not contain the method this user signs in with.")
 		return
 	}
+	caps, ok := rc.startCapabilities(rc.t.secondFactorNeed(u))
+	if !ok {
+		return
+	}
 	f, tok, ae := rc.newFlow(kindSignIn, stepSignInStarted, u.username, set)
 	if ae != nil {
 		rc.fail(ae)
 		return
 	}
+	f.caps = caps
 	f.mu.Unlock()
 	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
 }
@@ -59,12 +68,22 @@ func (e *Emulator) signInChallenge(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
+	if _, ok := rc.f[string(nativeauth.ParamID)]; ok {
+		e.mfaChallenge(rc)
+		return
+	}
 	f, id, ae := rc.loadFlow(kindSignIn, nativeauth.ErrInvalidGrant)
 	if ae != nil {
 		rc.fail(ae)
 		return
 	}
 	defer f.mu.Unlock()
+	if isSecondFactorStep(f.step) {
+		// A second-factor challenge names the method; without it the call
+		// would restart the first factor.
+		rc.fail(errMissing(nativeauth.ParamID))
+		return
+	}
 	set, ae := rc.challengeList(f)
 	if ae != nil {
 		rc.fail(ae)

@@ -34,6 +34,10 @@ func (e *Emulator) signUpStart(rc *reqCtx) {
 		rc.fail(ae)
 		return
 	}
+	if _, ae := parseCapabilities(rc.f.get(nativeauth.ParamCapabilities)); ae != nil {
+		rc.fail(ae)
+		return
+	}
 	attrs, ae := parseAttributes(rc.f.get(nativeauth.ParamAttributes))
 	if ae != nil {
 		rc.fail(ae)
@@ -63,12 +67,16 @@ func (e *Emulator) signUpStart(rc *reqCtx) {
 		rc.fail(errInvalidAttributes(bad))
 		return
 	}
+	caps, ok := rc.startCapabilities(rc.t.signUpSecondFactorNeed())
+	if !ok {
+		return
+	}
 	f, tok, ae := rc.newFlow(kindSignUp, stepSignUpStarted, username, set)
 	if ae != nil {
 		rc.fail(ae)
 		return
 	}
-	f.password, f.attributes = pw, known
+	f.password, f.attributes, f.caps = pw, known, caps
 	f.mu.Unlock()
 	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
 }

@@ -126,6 +126,8 @@ type user struct {
 	// resetRequired makes a correct password fail with 50142 until the
 	// user resets it (an administrator-forced reset).
 	resetRequired bool
+	alias         string         // sign-in username besides the email, "" when none
+	methods       []strongMethod // registered strong methods; replaced, never changed in place
 }
 
 // flow is the server-side record of one sign-up, sign-in or reset in
@@ -149,6 +151,12 @@ type flow struct {
 	otp        string
 	password   string // sign-up: chosen password; reset: submitted new password
 	attributes map[string]string
+	caps       capSet // capabilities advertised at start
+	mfaDone    bool   // a second factor was proven or a strong method registered
+	// regChannel and regTarget are the strong method a register challenge
+	// sent a code to (or preverified), registered by register continue.
+	regChannel string
+	regTarget  string
 }
 
 // maxOutbox bounds the messages kept per username.
@@ -168,6 +176,7 @@ type stateData struct {
 	flows   *shardedMap[flowID, *flow]
 	outbox  *shardedMap[string, []backdoor.OutboxMessage]
 	refresh *shardedMap[string, *refreshGrant]
+	aliases *shardedMap[string, string] // lower-case alias -> normalized username
 
 	// liveFlows is how many records flows holds, kept beside it because
 	// counting the shards takes every lock.
@@ -181,6 +190,7 @@ type stateData struct {
 
 func newStateData() *stateData {
 	return &stateData{
+		aliases: newShardedMap[string, string](),
 		users:   newShardedMap[string, *user](),
 		flows:   newShardedMap[flowID, *flow](),
 		outbox:  newShardedMap[string, []backdoor.OutboxMessage](),

@@ -119,7 +119,8 @@ func (e *Emulator) token(rc *reqCtx) {
 	case "":
 		rc.fail(errMissing(nativeauth.ParamGrantType))
 		return
-	case nativeauth.GrantTypePassword, nativeauth.GrantTypeOOB, nativeauth.GrantTypeContinuationToken, nativeauth.GrantTypeRefreshToken:
+	case nativeauth.GrantTypePassword, nativeauth.GrantTypeOOB, nativeauth.GrantTypeContinuationToken, nativeauth.GrantTypeRefreshToken,
+		nativeauth.GrantTypeMFAOOB:
 	default:
 		rc.fail(newErr(nativeauth.ErrUnsupportedGrantType, codeUnsupportedGrantType,
 			fmt.Sprintf("The grant type '%s' is not supported.", sanitizeEcho(string(gt)))))
@@ -138,8 +139,8 @@ func (e *Emulator) token(rc *reqCtx) {
 		return
 	}
 	kind := kindSignIn
-	if gt == nativeauth.GrantTypeContinuationToken {
-		kind = 0 // sign-up or reset
+	if gt == nativeauth.GrantTypeContinuationToken || gt == nativeauth.GrantTypeMFAOOB {
+		kind = 0 // sign-up, reset, or the second factor of any flow
 	}
 	f, id, ae := rc.loadFlow(kind, nativeauth.ErrInvalidGrant)
 	if ae != nil {
@@ -160,8 +161,9 @@ func (e *Emulator) token(rc *reqCtx) {
 		}
 		// MSAL iOS adds username to the password grant; the pages do not
 		// list it. Sent, it must be the flow's user, as on the
-		// continuation_token grant: the token stays bound to its user.
-		if un := rc.f.get("username"); un != "" && normalizeUsername(un) != normalizeUsername(f.username) {
+		// continuation_token grant: the token stays bound to its user. The
+		// user may have typed their alias (username sign-in).
+		if un := rc.f.get(nativeauth.ParamUsername); un != "" && !rc.namesUser(un, f.username) {
 			rc.fail(errUsernameMismatch())
 			return
 		}
@@ -194,17 +196,28 @@ func (e *Emulator) token(rc *reqCtx) {
 			rc.fail(ae)
 			return
 		}
+	case nativeauth.GrantTypeMFAOOB:
+		if f.step != stepMFAOOBSent {
+			rc.fail(errWrongGrant(string(gt)))
+			return
+		}
+		if ae := rc.checkOTP(f); ae != nil {
+			rc.fail(ae)
+			return
+		}
+		f.mfaDone = true
 	case nativeauth.GrantTypeContinuationToken:
-		if f.step != stepSignUpDone && f.step != stepResetDone {
+		if f.step != stepSignUpDone && f.step != stepResetDone && f.step != stepRegDone {
 			rc.fail(errWrongGrant(string(gt)))
 			return
 		}
 		un := rc.f.get(nativeauth.ParamUsername)
-		if un == "" {
+		// After registration the JS client sends no username (client-facts).
+		if un == "" && f.step != stepRegDone {
 			rc.fail(errMissing(nativeauth.ParamUsername))
 			return
 		}
-		if normalizeUsername(un) != normalizeUsername(f.username) {
+		if un != "" && normalizeUsername(un) != normalizeUsername(f.username) {
 			rc.fail(errUsernameMismatch())
 			return
 		}
@@ -213,6 +226,9 @@ func (e *Emulator) token(rc *reqCtx) {
 	if !ok {
 		rc.finish(f, id)
 		rc.fail(errUserNotFound())
+		return
+	}
+	if rc.secondFactor(f, id, u) {
 		return
 	}
 	rc.finish(f, id)

@@ -11,7 +11,7 @@ import (
 // The shipped plans must parse, and smoke must fit well under a minute.
 func TestEmbeddedPlans(t *testing.T) {
 	names := plans.Names()
-	if len(names) != 6 {
+	if len(names) != 7 {
 		t.Fatalf("embedded plans %v", names)
 	}
 	for _, n := range names {
@@ -32,7 +32,7 @@ func TestEmbeddedPlans(t *testing.T) {
 		if len(methods) != 1 {
 			t.Errorf("%s mixes sign-up methods %v", n, methods)
 		}
-		if n == "smoke" || n == "smoke-otp" {
+		if n == "smoke" || n == "smoke-otp" || n == "smoke-mfa" {
 			for _, sc := range p.Scenarios {
 				if sc.length()+p.GracefulStop > 45e9 {
 					t.Errorf("smoke scenario %s lasts %s", sc.Name, sc.length())

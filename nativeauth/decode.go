@@ -23,14 +23,16 @@ type wireBody struct {
 	UnverifiedAttributes []AttributeSpec `json:"unverified_attributes"`
 	InvalidAttributes    []AttributeSpec `json:"invalid_attributes"`
 
-	ContinuationToken    Secret        `json:"continuation_token"`
-	ChallengeType        ChallengeType `json:"challenge_type"`
-	RedirectReason       string        `json:"redirect_reason"`
-	BindingMethod        string        `json:"binding_method"`
-	ChallengeChannel     string        `json:"challenge_channel"`
-	ChallengeTargetLabel string        `json:"challenge_target_label"`
-	Interval             *int          `json:"interval"`
-	CodeLength           *int          `json:"code_length"`
+	ContinuationToken    Secret         `json:"continuation_token"`
+	ChallengeType        ChallengeType  `json:"challenge_type"`
+	RedirectReason       string         `json:"redirect_reason"`
+	BindingMethod        string         `json:"binding_method"`
+	ChallengeChannel     string         `json:"challenge_channel"`
+	ChallengeTargetLabel string         `json:"challenge_target_label"`
+	Interval             *int           `json:"interval"`
+	CodeLength           *int           `json:"code_length"`
+	ChallengeTarget      string         `json:"challenge_target"`
+	Methods              []StrongMethod `json:"methods"`
 
 	TokenType    string `json:"token_type"`
 	Scope        string `json:"scope"`

@@ -2,14 +2,17 @@
 // native authentication API, and the one place its wire vocabulary is written.
 //
 // A Client sends form-encoded POSTs to the eleven flow endpoints and token,
-// as the reference pages show them: client_id always, space-separated
-// challenge_type and scope, attributes as a JSON object string, optional
-// parameters only when set. Every typed method returns a result or an error,
-// never both:
+// and to the four the 2026-02 revision adds for multifactor sign-in and
+// strong-method registration (sign-in introspect, register introspect,
+// challenge and continue), as the reference pages show them: client_id
+// always, space-separated challenge_type, capabilities and scope,
+// attributes as a JSON object string, optional parameters only when set.
+// Every typed method returns a result or an error, never both:
 //
-//   - a result, whose Redirect (sign-up, sign-in and reset start and
-//     challenge only) callers must check first: {"challenge_type":"redirect"}
-//     means "fall back to a web flow" and nothing else is filled;
+//   - a result, whose Redirect (the starts, the challenges, both
+//     introspects and, since the 2026-02 revision, token) callers must
+//     check first: {"challenge_type":"redirect"} means "fall back to a web
+//     flow" and nothing else is filled;
 //   - an *Error for an HTTP 4xx/5xx whose body is a JSON object with an
 //     "error" member (match with IsError, errors.Is or errors.As);
 //   - a *ProtocolError for an answer that breaks the contract;

@@ -17,6 +17,10 @@ var decoders = map[string]func(*Response) (any, error){
 	"reset continue": func(r *Response) (any, error) { return nilIfErr(decodeResetContinue(r)) },
 	"reset submit":   func(r *Response) (any, error) { return nilIfErr(decodeResetSubmit(r)) },
 	"poll":           func(r *Response) (any, error) { return nilIfErr(decodePoll(r)) },
+	"introspect":     func(r *Response) (any, error) { return nilIfErr(decodeIntrospect(r)) },
+	"register challenge": func(r *Response) (any, error) {
+		return nilIfErr(decodeRegisterChallenge(r))
+	},
 }
 
 // checkDecode runs every decoder on one answer and checks the invariants:
@@ -77,6 +81,8 @@ func FuzzDecodeError(f *testing.F) {
 	f.Add(500, "text/html", []byte(`<html>oops</html>`))
 	f.Add(401, "application/json", []byte(`{"error":5}`))
 	f.Add(400, "application/json", []byte(`{"error":"invalid_grant","required_attributes":[{"name":1}]}`))
+	f.Add(400, "application/json", []byte(`{"error":"invalid_grant","suberror":"mfa_required","error_codes":[50076],"continuation_token":"CT-SECRET-x9"}`))
+	f.Add(400, "application/json", []byte(`{"error":"access_denied","suberror":"provider_blocked_by_rep","error_codes":[550024]}`))
 	f.Fuzz(checkDecode)
 }
 
@@ -87,5 +93,11 @@ func FuzzDecodeSuccess(f *testing.F) {
 	f.Add(200, "application/json", []byte(`null`))
 	f.Add(302, "", []byte(nil))
 	f.Add(200, "application/json;;", []byte(`{}`))
+	f.Add(200, "application/json", []byte(`{"continuation_token":"a","methods":[{"id":"m1","challenge_type":"oob","challenge_channel":"sms","login_hint":"+1********6"}]}`))
+	f.Add(200, "application/json", []byte(`{"continuation_token":"a","methods":[{"id":""}]}`))
+	f.Add(200, "application/json", []byte(`{"continuation_token":"a","methods":{"id":"x"}}`))
+	f.Add(200, "application/json", []byte(`{"continuation_token":"a","challenge_type":"preverified"}`))
+	f.Add(200, "application/json", []byte(`{"continuation_token":"a","challenge_type":"oob","binding_method":"prompt","challenge_target":"u@contoso.com","challenge_channel":"email","code_length":8}`))
+	f.Add(200, "application/json", []byte(`{"challenge_type":"redirect","redirect_reason":"Client is missing registration_required capability"}`))
 	f.Fuzz(checkDecode)
 }

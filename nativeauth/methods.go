@@ -101,8 +101,11 @@ func (c *Client) SignInChallenge(ctx context.Context, req ChallengeRequest) (*Ch
 }
 
 // Token calls /oauth2/v2.0/token with any grant type: password and oob
-// (sign-in), continuation_token (after sign-up or reset) and refresh_token.
-// The pages define no redirect here; one is a *ProtocolError.
+// (sign-in), mfa_oob (second factor), continuation_token (after sign-up,
+// reset or strong-method registration) and refresh_token. Callers must
+// check result.Redirect first (2026-02 revision). An mfa_required or
+// registration_required answer is an *Error carrying the continuation
+// token to go on with.
 func (c *Client) Token(ctx context.Context, req TokenRequest) (*TokenResult, error) {
 	resp, err := c.send(ctx, EndpointToken, req.Form())
 	if err != nil {
@@ -111,11 +114,15 @@ func (c *Client) Token(ctx context.Context, req TokenRequest) (*TokenResult, err
 	return decodeToken(resp)
 }
 
-// decodeToken allows no redirect: the pages define none for this endpoint.
+// decodeToken allows a redirect: the 2026-02 revision documents one (the
+// older pages define none).
 func decodeToken(resp *Response) (*TokenResult, error) {
-	w, _, err := decode(resp, false)
+	w, redirect, err := decode(resp, true)
 	if err != nil {
 		return nil, err
+	}
+	if redirect != nil {
+		return &TokenResult{Redirect: redirect, Response: resp}, nil
 	}
 	if err := missing(resp,
 		member{"token_type", w.TokenType != ""},

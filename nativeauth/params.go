@@ -27,6 +27,11 @@ const (
 	ParamScope             Param = "scope"
 	ParamRefreshToken      Param = "refresh_token"
 	ParamClientInfo        Param = "client_info"
+	// The 2026-02 revision's.
+	ParamCapabilities     Param = "capabilities"
+	ParamID               Param = "id"
+	ParamChallengeChannel Param = "challenge_channel"
+	ParamChallengeTarget  Param = "challenge_target"
 )
 
 // FormRequest is a typed request that encodes itself as the form the pages
@@ -41,7 +46,8 @@ func (r SignUpStartRequest) Form() url.Values {
 		set(ParamUsername, r.Username).
 		set(ParamChallengeType, joinChallengeTypes(r.ChallengeTypes)).
 		set(ParamPassword, r.Password.Reveal()).
-		set(ParamAttributes, encodeAttributes(r.Attributes)).values()
+		set(ParamAttributes, encodeAttributes(r.Attributes)).
+		set(ParamCapabilities, joinCapabilities(r.Capabilities)).values()
 }
 
 // Form encodes the request.
@@ -65,7 +71,8 @@ func (r SignUpContinueRequest) Form() url.Values {
 func (r InitiateRequest) Form() url.Values {
 	return newForm().
 		set(ParamUsername, r.Username).
-		set(ParamChallengeType, joinChallengeTypes(r.ChallengeTypes)).values()
+		set(ParamChallengeType, joinChallengeTypes(r.ChallengeTypes)).
+		set(ParamCapabilities, joinCapabilities(r.Capabilities)).values()
 }
 
 // Form encodes the request.
@@ -88,7 +95,8 @@ func (r TokenRequest) Form() url.Values {
 func (r ResetStartRequest) Form() url.Values {
 	return newForm().
 		set(ParamUsername, r.Username).
-		set(ParamChallengeType, joinChallengeTypes(r.ChallengeTypes)).values()
+		set(ParamChallengeType, joinChallengeTypes(r.ChallengeTypes)).
+		set(ParamCapabilities, joinCapabilities(r.Capabilities)).values()
 }
 
 // Form encodes the request; the grant type is always oob.

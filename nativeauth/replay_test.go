@@ -192,6 +192,15 @@ func callEndpoint(ctx context.Context, c *Client, ep Endpoint) (any, error) {
 		res, err = nilIfErr(c.ResetSubmit(ctx, ResetSubmitRequest{ContinuationToken: ct, NewPassword: "pw"}))
 	case EndpointResetPollCompletion:
 		res, err = nilIfErr(c.ResetPollCompletion(ctx, PollRequest{ContinuationToken: ct}))
+	case EndpointSignInIntrospect:
+		res, err = nilIfErr(c.SignInIntrospect(ctx, IntrospectRequest{ContinuationToken: ct}))
+	case EndpointRegisterIntrospect:
+		res, err = nilIfErr(c.RegisterIntrospect(ctx, IntrospectRequest{ContinuationToken: ct}))
+	case EndpointRegisterChallenge:
+		res, err = nilIfErr(c.RegisterChallenge(ctx, RegisterChallengeRequest{ContinuationToken: ct, ChallengeType: ChallengeTypeOOB,
+			ChallengeChannel: ChallengeChannelEmail, ChallengeTarget: "u@contoso.com"}))
+	case EndpointRegisterContinue:
+		res, err = nilIfErr(c.RegisterContinue(ctx, RegisterContinueRequest{ContinuationToken: ct, GrantType: GrantTypeOOB, OOB: "12345678"}))
 	default:
 		return nil, errors.New("no method for " + string(ep))
 	}
@@ -326,11 +335,12 @@ func TestReplayPageExamples(t *testing.T) {
 	}
 }
 
-// TestRedirectWhereNoneAllowed: token and the later reset steps define no
-// redirect; the pages' redirect body there is a protocol violation.
+// TestRedirectWhereNoneAllowed: the later reset steps and register continue
+// define no redirect; the pages' redirect body there is a protocol
+// violation. (Token has one since the 2026-02 revision.)
 func TestRedirectWhereNoneAllowed(t *testing.T) {
 	body := []byte(`{"challenge_type":"redirect"}`)
-	for _, ep := range []Endpoint{EndpointToken, EndpointResetContinue, EndpointResetSubmit, EndpointResetPollCompletion} {
+	for _, ep := range []Endpoint{EndpointResetContinue, EndpointResetSubmit, EndpointResetPollCompletion, EndpointRegisterContinue} {
 		t.Run(string(ep), func(t *testing.T) {
 			srv := serveBody(t, 200, "application/json", body)
 			res, err := callEndpoint(t.Context(), testClient(srv), ep)

@@ -103,6 +103,7 @@ type SignUpStartRequest struct {
 	ChallengeTypes []ChallengeType
 	Password       Secret     // optional: the password may come at start
 	Attributes     Attributes // optional
+	Capabilities   []Capability
 }
 
 // ContinuationResult is the answer of calls whose success carries only a
@@ -146,6 +147,7 @@ type SignUpContinueRequest struct {
 type InitiateRequest struct {
 	Username       string
 	ChallengeTypes []ChallengeType
+	Capabilities   []Capability
 }
 
 // TokenRequest is the form of /oauth2/v2.0/token for every grant type.
@@ -154,15 +156,18 @@ type TokenRequest struct {
 	ContinuationToken Secret // continuation_token, password and oob grants
 	Username          string // continuation_token grant
 	Password          Secret // password grant
-	OOB               Secret // oob grant
+	OOB               Secret // oob and mfa_oob grants
 	RefreshToken      Secret // refresh_token grant
 	Scopes            []string
 	// ClientInfo asks for client_info in the answer (client_info=1).
 	ClientInfo bool
 }
 
-// TokenResult is a successful token answer.
+// TokenResult is a successful token answer. Callers must check Redirect
+// first: the 2026-02 revision answers a redirect with redirect_reason when
+// the app lacks a capability the tenant needs.
 type TokenResult struct {
+	Redirect     *Redirect
 	TokenType    string
 	Scope        string
 	ExpiresIn    int
@@ -178,6 +183,7 @@ type TokenResult struct {
 type ResetStartRequest struct {
 	Username       string
 	ChallengeTypes []ChallengeType
+	Capabilities   []Capability
 }
 
 // ResetContinueRequest is the form of /resetpassword/v1.0/continue (grant oob).

@@ -4,7 +4,8 @@ package nativeauth
 // (https://{tenant}.ciamlogin.com/{tenant}.onmicrosoft.com).
 type Endpoint string
 
-// The eleven flow endpoints plus token, as the reference pages name them.
+// The eleven flow endpoints plus token, as the reference pages name them
+// (the 2026-02 revision's four are in strongauth_vocab.go).
 const (
 	EndpointSignUpStart         Endpoint = "/signup/v1.0/start"
 	EndpointSignUpChallenge     Endpoint = "/signup/v1.0/challenge"
@@ -27,6 +28,8 @@ var Endpoints = []Endpoint{
 	EndpointSignInInitiate, EndpointSignInChallenge, EndpointToken,
 	EndpointResetStart, EndpointResetChallenge, EndpointResetContinue,
 	EndpointResetSubmit, EndpointResetPollCompletion,
+	// The 2026-02 revision's (StrongAuthEndpoints).
+	EndpointSignInIntrospect, EndpointRegisterIntrospect, EndpointRegisterChallenge, EndpointRegisterContinue,
 }
 
 // ChallengeType is one value of the space-separated challenge_type list.

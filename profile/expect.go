@@ -19,6 +19,20 @@ type Expectations struct {
 	Attributes     []AttributeSpec         `yaml:"attributes,omitempty" json:"attributes,omitempty"`
 	PasswordPolicy PasswordPolicy          `yaml:"password_policy" json:"password_policy"`
 	CodeLength     int                     `yaml:"code_length" json:"code_length"`
+	// MFA is the tenant's multifactor authentication (2026-02 revision).
+	MFA MFAExpectations `yaml:"mfa" json:"mfa"`
+	// UsernameSignIn: users may sign in with a username (alias) too.
+	UsernameSignIn bool `yaml:"username_sign_in,omitempty" json:"username_sign_in,omitempty"`
+}
+
+// MFAExpectations is what the tenant requires as a second factor.
+type MFAExpectations struct {
+	// Enabled: a Conditional Access policy requires MFA of password users.
+	Enabled bool `yaml:"enabled" json:"enabled"`
+	// Methods are the strong methods enabled: email, sms.
+	Methods []string `yaml:"methods,omitempty" json:"methods,omitempty"`
+	// RequireRegistration: users without a strong method must register one.
+	RequireRegistration bool `yaml:"require_registration" json:"require_registration"`
 }
 
 // AttributeSpec is one attribute the sign-up user flow collects. Value, when
@@ -147,6 +161,9 @@ func expectationsFromEmulator(c backdoor.Config) Expectations {
 			History:   c.PasswordPolicy.History,
 		},
 		CodeLength: c.OTP.CodeLength,
+		MFA: MFAExpectations{Enabled: c.MFA.Enabled, Methods: append([]string(nil), c.MFA.Methods...),
+			RequireRegistration: c.MFA.RequireRegistration},
+		UsernameSignIn: c.UsernameSignIn,
 	}
 	for _, a := range c.Attributes {
 		e.Attributes = append(e.Attributes, AttributeSpec{Name: a.Name, Required: a.Required, Type: a.Type, Regex: a.Regex})

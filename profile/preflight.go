@@ -175,6 +175,14 @@ func compareExpect(x Expectations, cfg backdoor.Config) error {
 		return mismatch("password_policy.min_length", x.PasswordPolicy.MinLength, cfg.PasswordPolicy.MinLength)
 	case cfg.PasswordPolicy.MaxLength != 0 && x.PasswordPolicy.MaxLength != cfg.PasswordPolicy.MaxLength:
 		return mismatch("password_policy.max_length", x.PasswordPolicy.MaxLength, cfg.PasswordPolicy.MaxLength)
+	case x.MFA.Enabled != cfg.MFA.Enabled:
+		return mismatch("mfa.enabled", x.MFA.Enabled, cfg.MFA.Enabled)
+	case x.MFA.Enabled && x.MFA.RequireRegistration != cfg.MFA.RequireRegistration:
+		return mismatch("mfa.require_registration", x.MFA.RequireRegistration, cfg.MFA.RequireRegistration)
+	case x.MFA.Enabled && !sameSet(x.MFA.Methods, cfg.MFA.Methods):
+		return mismatch("mfa.methods", x.MFA.Methods, cfg.MFA.Methods)
+	case x.UsernameSignIn != cfg.UsernameSignIn:
+		return mismatch("username_sign_in", x.UsernameSignIn, cfg.UsernameSignIn)
 	}
 	for _, a := range x.Attributes {
 		i := slices.IndexFunc(cfg.Attributes, func(c backdoor.Attribute) bool { return c.Name == a.Name })
@@ -193,6 +201,14 @@ func compareExpect(x Expectations, cfg backdoor.Config) error {
 		}
 	}
 	return nil
+}
+
+// sameSet reports whether a and b hold the same values, in any order.
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 // probeCodeLength starts a sign-up for a fresh user and asks for the

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,10 @@ func TestPreflight(t *testing.T) {
 			p.OTP = OTPSpec{Source: OTPPrompt}
 		}, "expect.code_length", "code_length 8"},
 		{"wrong sign-up method", func(p *Profile, _ *backdoor.Config) { p.Expect.SignUpMethod = nativeauth.SignUpMethodOTP }, "expect.signup_method", "configured with password"},
+		{"MFA expected, tenant without", func(p *Profile, _ *backdoor.Config) {
+			p.Expect.MFA = MFAExpectations{Enabled: true, Methods: []string{"email"}, RequireRegistration: true}
+		}, "expect.mfa.enabled", "expects true, the target is configured with false"},
+		{"alias sign-in expected, tenant without", func(p *Profile, _ *backdoor.Config) { p.Expect.UsernameSignIn = true }, "expect.username_sign_in", "expects true"},
 		{"required attribute missing from the profile", func(_ *Profile, c *backdoor.Config) {
 			c.Attributes = append(c.Attributes, backdoor.Attribute{Name: "postalCode", Required: true})
 		}, "expect.attributes", "postalCode"},
@@ -111,4 +116,37 @@ func servedEmulatorWithExpect(t *testing.T, cfg backdoor.Config, x Expectations)
 	p := servedEmulator(t, cfg)
 	p.Expect = &x
 	return p
+}
+
+// TestCompareExpectMFA: the MFA keys of expect are compared with the
+// emulator's configuration, methods as a set.
+func TestCompareExpectMFA(t *testing.T) {
+	cfg := emulator.DefaultConfig()
+	cfg.MFA = backdoor.MFAConfig{Enabled: true, Methods: []string{"sms", "email"}, RequireRegistration: true}
+	base := expectationsFromEmulator(cfg)
+	tests := []struct {
+		name string
+		edit func(*Expectations)
+		key  string // "" matches
+	}{
+		{"same, methods in another order", func(x *Expectations) { x.MFA.Methods = []string{"email", "sms"} }, ""},
+		{"a method missing", func(x *Expectations) { x.MFA.Methods = []string{"email"} }, "expect.mfa.methods"},
+		{"registration not expected", func(x *Expectations) { x.MFA.RequireRegistration = false }, "expect.mfa.require_registration"},
+		{"MFA not expected", func(x *Expectations) { x.MFA = MFAExpectations{} }, "expect.mfa.enabled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := base
+			x.MFA.Methods = slices.Clone(base.MFA.Methods)
+			tt.edit(&x)
+			err := compareExpect(x, cfg)
+			var pe *PreflightError
+			switch {
+			case tt.key == "" && err != nil:
+				t.Fatalf("want a match, got %v", err)
+			case tt.key != "" && (!errors.As(err, &pe) || pe.Check != tt.key):
+				t.Fatalf("want preflight %s, got %v", tt.key, err)
+			}
+		})
+	}
 }

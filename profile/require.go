@@ -41,6 +41,12 @@ const (
 	CapScopeUnconsented   Capability = "scope:unconsented" // an API scope the client has no consent for
 	CapOTPDisabledTenant  Capability = "tenant:email-otp-disabled"
 	CapSSPRDisabledTenant Capability = "tenant:sspr-disabled"
+	// CapMFA is a tenant that requires MFA by email of password users and
+	// the registration of a strong method by those without one (2026-02).
+	CapMFA Capability = "tenant:mfa"
+	// CapNoMFA is a tenant that issues tokens after the first factor: the
+	// older pages' flows end there.
+	CapNoMFA Capability = "tenant:no-mfa"
 )
 
 // IsBackdoor reports whether c is offered only by a target with a test
@@ -68,6 +74,11 @@ var needs = map[Capability]struct {
 	CapSignUpOTP:          {func(t *Target) bool { return t.Expect.SignUpMethod == nativeauth.SignUpMethodOTP }, "tenant's sign-up method is not email one-time passcode (expect.signup_method)"},
 	CapSignInOTP:          {func(t *Target) bool { return t.Expect.SignUpMethod == nativeauth.SignUpMethodOTP }, "tenant's users do not sign in with a one-time passcode (expect.signup_method)"},
 	CapSSPR:               {func(t *Target) bool { return t.Expect.SSPR }, "tenant does not have self-service password reset enabled (expect.sspr)"},
+	CapNoMFA: {func(t *Target) bool { return !t.Expect.MFA.Enabled },
+		"the tenant requires MFA (expect.mfa.enabled): tokens come after a second factor, which the older pages' flows do not walk, and there is no backdoor to turn it off"},
+	CapMFA: {func(t *Target) bool {
+		return t.Expect.MFA.Enabled && t.Expect.MFA.RequireRegistration && slices.Contains(t.Expect.MFA.Methods, "email")
+	}, "tenant does not require MFA by email with registration of a strong method (expect.mfa: enabled, methods [email], require_registration) and has no backdoor to turn it on"},
 	CapRequiredAttributes: {func(t *Target) bool { return t.Expect.hasAttr(func(a AttributeSpec) bool { return a.Required }) }, "tenant collects no required attribute at sign-up (expect.attributes)"},
 	CapOptionalAttributes: {func(t *Target) bool { return t.Expect.hasAttr(func(a AttributeSpec) bool { return !a.Required }) }, "tenant collects no optional attribute at sign-up (expect.attributes)"},
 	CapAttributeRegex:     {func(t *Target) bool { return t.Expect.hasAttr(func(a AttributeSpec) bool { return a.Regex != "" }) }, "no attribute has a validation regex (expect.attributes[].regex)"},

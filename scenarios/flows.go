@@ -83,6 +83,9 @@ type Config struct {
 	MaxPolls int
 	// SetupConcurrency is how many sign-ups Setup runs at once (default 4).
 	SetupConcurrency int
+	// Capabilities the MFA flows (and their setup sign-ups) advertise;
+	// nil: DefaultCapabilities. The older flows advertise none.
+	Capabilities []nativeauth.Capability
 	// MaxRetryAfter is the longest wait Setup accepts before retrying a
 	// sign-up answered 429 or 503 (the Retry-After asked for, or its own
 	// backoff without one); a longer Retry-After fails the setup. Default
@@ -281,12 +284,20 @@ func signUpRetrying(ctx context.Context, cfg *Config, su Flow) error {
 
 // setupPool fills the pool to n users by running sign-up, unobserved.
 func setupPool(ctx context.Context, cfg *Config, signUpFlow string, n int) error {
+	return setupPoolWith(ctx, cfg, signUpFlow, n, nil)
+}
+
+// setupPoolWith is setupPool with the sign-up adjusted by tune.
+func setupPoolWith(ctx context.Context, cfg *Config, signUpFlow string, n int, tune func(*signUp)) error {
 	need := n - cfg.Pool.Total()
 	if need <= 0 {
 		return nil
 	}
 	su := constructors[signUpFlow](cfg).(*signUp)
 	su.keep = true
+	if tune != nil {
+		tune(su)
+	}
 	sem := make(chan struct{}, cfg.SetupConcurrency)
 	var (
 		wg       sync.WaitGroup

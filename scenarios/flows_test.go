@@ -82,6 +82,11 @@ func newEmulator(t testing.TB, mutate func(*backdoor.Config)) scenarios.Config {
 
 func otpTenant(c *backdoor.Config) { c.SignUpMethod = nativeauth.SignUpMethodOTP }
 
+// mfaTenant requires MFA by email or SMS and the registration of a method.
+func mfaTenant(c *backdoor.Config) {
+	c.MFA = backdoor.MFAConfig{Enabled: true, Methods: []string{"email", "sms"}, RequireRegistration: true}
+}
+
 func TestFlowsEndToEnd(t *testing.T) {
 	tests := []struct {
 		flow   string
@@ -121,6 +126,19 @@ func TestFlowsEndToEnd(t *testing.T) {
 		{
 			flow:  scenarios.FlowSSPR,
 			steps: []scenarios.StepName{"sspr.start", "sspr.challenge", "otp.wait", "sspr.continue", "sspr.submit", "sspr.poll", "sspr.poll", "sspr.poll", "token.continuation"},
+		},
+		{
+			flow:        scenarios.FlowSignInMFA,
+			tenant:      mfaTenant,
+			steps:       []scenarios.StepName{"signin.initiate", "signin.challenge", "token.password", "signin.introspect", "signin.challenge.mfa", "otp.wait", "token.mfa_oob", "token.refresh"},
+			interrupted: map[scenarios.StepName]nativeauth.ErrorCode{"token.password": nativeauth.ErrInvalidGrant},
+		},
+		{
+			flow:   scenarios.FlowSignInRegister,
+			tenant: mfaTenant,
+			steps: []scenarios.StepName{"signin.initiate", "signin.challenge", "token.password", "register.introspect", "register.challenge", "otp.wait",
+				"register.continue", "token.continuation", "token.refresh"},
+			interrupted: map[scenarios.StepName]nativeauth.ErrorCode{"token.password": nativeauth.ErrInvalidGrant},
 		},
 		{
 			flow:  scenarios.FlowSSPRResend,

@@ -36,6 +36,9 @@ func (w *Walker) Reach(ctx context.Context, ep nativeauth.Endpoint) (*Reached, e
 	case nativeauth.EndpointResetStart, nativeauth.EndpointResetChallenge, nativeauth.EndpointResetContinue,
 		nativeauth.EndpointResetSubmit, nativeauth.EndpointResetPollCompletion:
 		return w.reachReset(ctx, ep)
+	case nativeauth.EndpointSignInIntrospect, nativeauth.EndpointRegisterIntrospect,
+		nativeauth.EndpointRegisterChallenge, nativeauth.EndpointRegisterContinue:
+		return w.reachSecondFactor(ctx, ep)
 	}
 	return nil, fmt.Errorf("reach: no flow leads to %s", ep)
 }
@@ -53,7 +56,7 @@ func (w *Walker) reachSignIn(ctx context.Context, ep nativeauth.Endpoint) (*Reac
 	if ep == nativeauth.EndpointSignInInitiate {
 		p := Progress{Username: user.Username, Password: user.Password}
 		return &Reached{Progress: p, Call: w.Client.Call(ep, nativeauth.InitiateRequest{Username: user.Username,
-			ChallengeTypes: w.ChallengeTypes(ep)})}, nil
+			ChallengeTypes: w.ChallengeTypes(ep), Capabilities: w.Capabilities})}, nil
 	}
 	p, err := w.StartSignIn(ctx, user)
 	if err != nil {
@@ -83,7 +86,7 @@ func (w *Walker) reachReset(ctx context.Context, ep nativeauth.Endpoint) (*Reach
 		}
 		p := Progress{Username: su.Username, Password: su.Password}
 		return &Reached{Progress: p, Call: w.Client.Call(ep, nativeauth.ResetStartRequest{Username: su.Username,
-			ChallengeTypes: w.ChallengeTypes(ep)})}, nil
+			ChallengeTypes: w.ChallengeTypes(ep), Capabilities: w.Capabilities})}, nil
 	}
 	before := map[nativeauth.Endpoint]nativeauth.Endpoint{
 		nativeauth.EndpointResetChallenge:      nativeauth.EndpointResetStart,

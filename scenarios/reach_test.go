@@ -3,6 +3,7 @@ package scenarios_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -16,18 +17,26 @@ import (
 // the same call without its client_id is refused, so the call is what the
 // endpoint judges.
 func TestReachEveryEndpoint(t *testing.T) {
-	for _, method := range nativeauth.SignUpMethods {
+	// The 2026-02 revision's endpoints are reached on a tenant that
+	// requires MFA (password sign-up); the others on both methods.
+	for _, method := range append(nativeauth.SignUpMethods, "mfa") {
 		t.Run(string(method), func(t *testing.T) {
 			var tenant func(*backdoor.Config)
-			if method == nativeauth.SignUpMethodOTP {
+			endpoints := slices.DeleteFunc(slices.Clone(nativeauth.Endpoints), func(ep nativeauth.Endpoint) bool {
+				return slices.Contains(nativeauth.StrongAuthEndpoints, ep)
+			})
+			switch method {
+			case nativeauth.SignUpMethodOTP:
 				tenant = otpTenant
+			case "mfa":
+				tenant, method, endpoints = mfaTenant, nativeauth.SignUpMethodPassword, nativeauth.StrongAuthEndpoints
 			}
 			w := &scenarios.Walker{Config: newEmulator(t, tenant)}
 			w.SignUpMethod = method
 			w.Scopes = []string{nativeauth.ScopeOpenID}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			for _, ep := range nativeauth.Endpoints {
+			for _, ep := range endpoints {
 				r, err := w.Reach(ctx, ep)
 				if err != nil {
 					t.Fatalf("Reach(%s): %v", ep, err)

@@ -50,6 +50,9 @@ type outcome struct {
 	// expected lists API errors that are a documented turn of this flow
 	// rather than a failure (credential_required, attributes_required).
 	expected []nativeauth.ErrorCode
+	// expectedSuberrors are the same for an error whose suberror alone
+	// marks the turn (invalid_grant + mfa_required).
+	expectedSuberrors []nativeauth.Suberror
 }
 
 // do runs one step: call is the request; it returns what it observed. The
@@ -71,6 +74,12 @@ func (r *iter) do(ctx context.Context, step StepName, call func(ctx context.Cont
 		res.Error, res.Suberror = ae.code, ae.sub
 		for _, c := range out.expected {
 			if c == ae.code {
+				err = nil
+				res.Expected = true
+			}
+		}
+		for _, s := range out.expectedSuberrors {
+			if s == ae.sub {
 				err = nil
 				res.Expected = true
 			}

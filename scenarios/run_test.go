@@ -32,7 +32,7 @@ func TestNewValidates(t *testing.T) {
 			t.Fatalf("New(%s) = %v, %v", n, f, err)
 		}
 	}
-	if len(Names()) != 7 {
+	if len(Names()) != 9 {
 		t.Fatalf("Names = %v", Names())
 	}
 }

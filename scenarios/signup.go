@@ -26,6 +26,9 @@ type signUp struct {
 	passwordAtStart    bool
 	passwordAtContinue bool
 	keep               bool // put the new user in the pool (Setup)
+	// registration is what registration_required at the token call means
+	// (a setup sign-up on a tenant that requires MFA).
+	registration registration
 }
 
 func (f *signUp) Name() string { return f.name }
@@ -75,12 +78,22 @@ func (f *signUp) Run(ctx context.Context, it Iteration) error {
 	if err := f.followTurns(ctx, r, w, p, next); err != nil {
 		return err
 	}
+	registered := false
 	err = r.do(ctx, StepTokenContinuation, func(ctx context.Context) (outcome, error) {
 		_, err := w.Token(ctx, p, ContinuationTokenRequest(p, f.cfg.Scopes))
+		if f.registration != registrationFails && nativeauth.IsError(err, nativeauth.ErrInvalidGrant, nativeauth.SuberrorRegistrationRequired) {
+			registered = true
+			return secondFactorTurn(p, err, nativeauth.SuberrorRegistrationRequired)
+		}
 		return p.outcome(err)
 	})
 	if err != nil {
 		return err
+	}
+	if registered && f.registration == registerAfterSignUp {
+		if _, err := registerEmail(ctx, r, w, p); err != nil {
+			return err
+		}
 	}
 	if f.keep {
 		f.cfg.Pool.Put(Credential{Username: p.Username, Password: p.Password})

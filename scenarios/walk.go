@@ -185,7 +185,7 @@ func (w *Walker) since() time.Time { return w.now().Add(-w.Skew) }
 
 func (w *Walker) signUpStartRequest(p *Progress, attrs nativeauth.Attributes) nativeauth.SignUpStartRequest {
 	return nativeauth.SignUpStartRequest{Username: p.Username, ChallengeTypes: w.ChallengeTypes(nativeauth.EndpointSignUpStart),
-		Password: p.Password, Attributes: attrs}
+		Password: p.Password, Attributes: attrs, Capabilities: w.Capabilities}
 }
 
 // Challenge calls the challenge endpoint ep with types (the walk's list for
@@ -307,9 +307,9 @@ func (w *Walker) Token(ctx context.Context, p *Progress, req nativeauth.TokenReq
 	res, err := w.Client.Token(ctx, req)
 	if res != nil {
 		p.record(res.Response, "", nil)
-	} else {
-		p.record(nil, "", err)
+		return res, redirected(res.Redirect)
 	}
+	p.record(nil, "", err)
 	return res, err
 }
 
@@ -317,7 +317,7 @@ func (w *Walker) Token(ctx context.Context, p *Progress, req nativeauth.TokenReq
 func (w *Walker) StartSignIn(ctx context.Context, user Credential) (*Progress, error) {
 	p := &Progress{Username: user.Username, Password: user.Password, Since: w.since()}
 	res, err := w.Client.SignInInitiate(ctx, nativeauth.InitiateRequest{Username: user.Username,
-		ChallengeTypes: w.ChallengeTypes(nativeauth.EndpointSignInInitiate)})
+		ChallengeTypes: w.ChallengeTypes(nativeauth.EndpointSignInInitiate), Capabilities: w.Capabilities})
 	return p, p.continued(res, err)
 }
 
@@ -347,7 +347,7 @@ func (w *Walker) ExistingUser(ctx context.Context) (Credential, error) {
 func (w *Walker) StartReset(ctx context.Context, user Credential) (*Progress, error) {
 	p := &Progress{Username: user.Username, Password: user.Password}
 	res, err := w.Client.ResetStart(ctx, nativeauth.ResetStartRequest{Username: user.Username,
-		ChallengeTypes: w.ChallengeTypes(nativeauth.EndpointResetStart)})
+		ChallengeTypes: w.ChallengeTypes(nativeauth.EndpointResetStart), Capabilities: w.Capabilities})
 	return p, p.continued(res, err)
 }
 

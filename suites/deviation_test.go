@@ -21,6 +21,7 @@ import (
 
 	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
 	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/suites/catalog"
 	"github.com/ciamcheck/ciamcheck/suites/conformance"
@@ -63,7 +64,10 @@ type expectation struct {
 
 var expectations = map[string]expectation{
 	"missing-suberror": {field: "body.suberror", cases: func(c catalog.Entry) bool {
-		return c.Expect.Suberror != ""
+		// The MFA entries' walks need mfa_required or registration_required
+		// to get there: without suberrors their setup fails before the
+		// answer they document.
+		return c.Expect.Suberror != "" && !slices.Contains(c.Needs, profile.CapMFA)
 	}},
 	"wrong-status": {field: "status", cases: func(c catalog.Entry) bool {
 		// The rewrite touches invalid_client answers only; unknown client
@@ -81,8 +85,14 @@ var expectations = map[string]expectation{
 			c.Trigger.Name == catalog.TriggerScopeWithoutOffline || c.Trigger.Name == catalog.TriggerSignUpComplete
 	}},
 	"wrong-otp-accepted": {field: "status", cases: func(c catalog.Entry) bool {
-		return c.Trigger.Name == catalog.TriggerOOBWrong
+		return c.Trigger.Name == catalog.TriggerOOBWrong || c.Trigger.Name == catalog.TriggerMFAOOBWrong
 	}, flows: []string{"signup.new-challenge-invalidates-code"}},
+	"mfa-required-without-token": {field: "body.continuation_token", cases: func(c catalog.Entry) bool {
+		return c.Trigger.Name == catalog.TriggerMFARequired
+	}},
+	"introspect-hint-unmasked": {field: "body.methods", cases: func(c catalog.Entry) bool {
+		return c.ID == "signin.introspect.success"
+	}, flows: []string{"mfa.email", "mfa.sms", "mfa.after-reset"}},
 	"refresh-token-always": {field: "body.refresh_token", cases: func(c catalog.Entry) bool {
 		return c.Trigger.Name == catalog.TriggerScopeWithoutOffline
 	}, flows: []string{"signin.refresh"}},

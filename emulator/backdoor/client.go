@@ -233,6 +233,16 @@ func (c *Client) User(ctx context.Context, username string) (User, error) {
 	return exchange(ctx, c, call{method: http.MethodGet, path: PathUsers + "/" + url.PathEscape(username), want: http.StatusOK}, decodeUser)
 }
 
+// SetStrongMethods replaces the user's registered strong methods (none
+// removes them all); a missing user is an *Error with HTTP 404.
+func (c *Client) SetStrongMethods(ctx context.Context, username string, methods []StrongMethod) (User, error) {
+	if methods == nil {
+		methods = []StrongMethod{}
+	}
+	return exchange(ctx, c, call{method: http.MethodPut, path: PathUsers + "/" + url.PathEscape(username) + "/" + PathStrongMethods,
+		in: methods, want: http.StatusOK}, decodeUser)
+}
+
 // Outbox lists the passcodes sent to username, oldest first.
 func (c *Client) Outbox(ctx context.Context, username string) (Outbox, error) {
 	return exchange(ctx, c, call{method: http.MethodGet, path: PathOutbox, query: url.Values{"username": {username}}, want: http.StatusOK}, DecodeOutbox)

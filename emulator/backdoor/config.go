@@ -29,9 +29,62 @@ type Config struct {
 	// fail with 399279 ("User creation failed during self-service
 	// sign-up", the sign-up error-code page), to rehearse an app's
 	// handling of it.
-	FailUserCreation bool           `json:"fail_user_creation,omitempty" yaml:"fail_user_creation,omitempty"`
-	Faults           Faults         `json:"faults" yaml:"faults"`
-	Backdoor         BackdoorConfig `json:"backdoor" yaml:"backdoor"`
+	FailUserCreation bool `json:"fail_user_creation,omitempty" yaml:"fail_user_creation,omitempty"`
+	// MFA is the tenant's multifactor authentication (the 2026-02
+	// revision): a Conditional Access policy requiring it, the strong
+	// methods enabled, and what happens to users without one.
+	MFA MFAConfig `json:"mfa" yaml:"mfa"`
+	// UsernameSignIn lets users sign in with their username (alias)
+	// besides their email, as the tenant's identifier policy allows.
+	UsernameSignIn bool           `json:"username_sign_in,omitempty" yaml:"username_sign_in,omitempty"`
+	Faults         Faults         `json:"faults" yaml:"faults"`
+	Backdoor       BackdoorConfig `json:"backdoor" yaml:"backdoor"`
+}
+
+// Strong authentication method channels (MFAConfig.Methods,
+// StrongMethod.Channel).
+const (
+	StrongMethodEmail = "email"
+	StrongMethodSMS   = "sms"
+)
+
+// MFAConfig is the tenant's multifactor authentication setting.
+type MFAConfig struct {
+	// Enabled requires a second factor of every user whose first factor
+	// is email with password (the pages: mfa_required "only occurs when
+	// the user's primary authentication method is email with password").
+	Enabled bool `json:"enabled" yaml:"enabled"`
+	// Methods are the strong methods the administrator enabled: email
+	// and/or sms. A user's method on a channel not listed is not offered.
+	Methods []string `json:"methods,omitempty" yaml:"methods,omitempty"`
+	// RequireRegistration makes a user without a strong method register
+	// one just in time (registration_required). Off, such a user signs in
+	// with the first factor alone.
+	RequireRegistration bool `json:"require_registration" yaml:"require_registration"`
+	// BlockedNumbers are phone numbers (E.164) fraud checks block at
+	// register challenge: access_denied + provider_blocked_by_rep.
+	BlockedNumbers []string `json:"blocked_numbers,omitempty" yaml:"blocked_numbers,omitempty"`
+	// BlockedRegions are phone number prefixes ("+999") the administrator
+	// blocked: access_denied + provider_blocked_by_admin.
+	BlockedRegions []string `json:"blocked_regions,omitempty" yaml:"blocked_regions,omitempty"`
+}
+
+// Allows reports whether the strong method channel is enabled.
+func (m MFAConfig) Allows(channel string) bool {
+	for _, c := range m.Methods {
+		if c == channel {
+			return true
+		}
+	}
+	return false
+}
+
+// StrongMethod is one registered strong authentication method of a user:
+// a channel (email or sms) and the email address or phone number (E.164)
+// codes go to.
+type StrongMethod struct {
+	Channel string `json:"channel" yaml:"channel"`
+	Target  string `json:"target" yaml:"target"`
 }
 
 // App is one app registration.
@@ -117,6 +170,9 @@ type SeedUser struct {
 	Username   string            `json:"username" yaml:"username"`
 	Password   string            `json:"password,omitempty" yaml:"password,omitempty"`
 	Attributes map[string]string `json:"attributes,omitempty" yaml:"attributes,omitempty"`
+	// Alias is a username the user may also sign in with (UsernameSignIn).
+	Alias         string         `json:"alias,omitempty" yaml:"alias,omitempty"`
+	StrongMethods []StrongMethod `json:"strong_methods,omitempty" yaml:"strong_methods,omitempty"`
 }
 
 // BackdoorConfig controls the test-only API under /emulator/v1/.

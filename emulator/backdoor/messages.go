@@ -19,6 +19,9 @@ const (
 	PathConfig = "config" // GET, PUT Config
 	PathFaults = "faults" // GET, PUT Faults
 	PathStats  = "stats"  // GET Stats
+	// PathStrongMethods follows users/{username}/: PUT []StrongMethod
+	// replaces the user's registered strong methods.
+	PathStrongMethods = "strong_methods"
 )
 
 // Stats is the answer of GET stats: the emulator's own limits and what
@@ -56,7 +59,9 @@ type NewUser struct {
 	Attributes map[string]string `json:"attributes,omitempty"`
 	// PasswordResetRequired makes password sign-in fail with 50142 until
 	// the user completes a password reset.
-	PasswordResetRequired bool `json:"password_reset_required,omitempty"`
+	PasswordResetRequired bool           `json:"password_reset_required,omitempty"`
+	Alias                 string         `json:"alias,omitempty"`
+	StrongMethods         []StrongMethod `json:"strong_methods,omitempty"`
 }
 
 // wire is u as it is sent: the password in clear, which only the request
@@ -67,14 +72,18 @@ func (u NewUser) wire() any {
 		Password              string            `json:"password"`
 		Attributes            map[string]string `json:"attributes,omitempty"`
 		PasswordResetRequired bool              `json:"password_reset_required,omitempty"`
-	}{u.Username, u.Password.Reveal(), u.Attributes, u.PasswordResetRequired}
+		Alias                 string            `json:"alias,omitempty"`
+		StrongMethods         []StrongMethod    `json:"strong_methods,omitempty"`
+	}{u.Username, u.Password.Reveal(), u.Attributes, u.PasswordResetRequired, u.Alias, u.StrongMethods}
 }
 
 // User is a user as the backdoor shows it: never the password.
 type User struct {
-	Username   string            `json:"username"`
-	ObjectID   string            `json:"object_id"`
-	Attributes map[string]string `json:"attributes,omitempty"`
+	Username      string            `json:"username"`
+	ObjectID      string            `json:"object_id"`
+	Attributes    map[string]string `json:"attributes,omitempty"`
+	Alias         string            `json:"alias,omitempty"`
+	StrongMethods []StrongMethod    `json:"strong_methods,omitempty"`
 }
 
 // Outbox is the answer of GET outbox: the passcodes sent to one user,
@@ -87,9 +96,13 @@ type Outbox struct {
 // OutboxMessage is one passcode "email".
 type OutboxMessage struct {
 	Code      nativeauth.Secret `json:"code"`
-	Flow      string            `json:"flow"` // signup, signin or sspr
+	Flow      string            `json:"flow"` // signup, signin, sspr, mfa or register
 	IssuedAt  time.Time         `json:"issued_at"`
 	ExpiresAt time.Time         `json:"expires_at"`
+	// Channel is email or sms; Target the address or number the code went
+	// to (the account's email unless a strong method says otherwise).
+	Channel string `json:"channel,omitempty"`
+	Target  string `json:"target,omitempty"`
 }
 
 // Newest returns the newest message issued at or after since, if any.
@@ -118,10 +131,12 @@ func (o Outbox) Revealed() any {
 		Flow      string    `json:"flow"`
 		IssuedAt  time.Time `json:"issued_at"`
 		ExpiresAt time.Time `json:"expires_at"`
+		Channel   string    `json:"channel,omitempty"`
+		Target    string    `json:"target,omitempty"`
 	}
 	ms := make([]message, len(o.Messages))
 	for i, m := range o.Messages {
-		ms[i] = message{m.Code.Reveal(), m.Flow, m.IssuedAt, m.ExpiresAt}
+		ms[i] = message{m.Code.Reveal(), m.Flow, m.IssuedAt, m.ExpiresAt, m.Channel, m.Target}
 	}
 	return struct {
 		Username string    `json:"username"`

@@ -31,8 +31,10 @@ func build() {
 	all = append(all, tokenEntries()...)
 	all = append(all, protocolEntries()...)
 	all = append(all, codeEntries()...)
+	all = append(all, strongAuthEntries()...)
 	byID = make(map[string]int, len(all))
 	for i := range all {
+		needFirstFactorTokens(&all[i])
 		finish(&all[i])
 		// A duplicate ID is a catalog bug the self-check reports; the first
 		// entry wins so ByID stays deterministic.
@@ -171,6 +173,9 @@ func deriveLabels(e Entry) []string {
 	}
 	if backdoor {
 		ls = append(ls, "needs:backdoor")
+	}
+	if revision2026Only(e) {
+		ls = append(ls, "revision:2026-02")
 	}
 	if len(e.Expect.AlsoAccept) > 0 || len(e.Normative.Illustrative) > 0 && slices.Contains(e.Normative.Illustrative, AspectError) {
 		ls = append(ls, "normative:partial")

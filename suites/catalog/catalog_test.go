@@ -16,7 +16,7 @@ import (
 	"github.com/ciamcheck/ciamcheck/profile"
 )
 
-var idPattern = regexp.MustCompile(`^(signup|signin|sspr|protocol|codes)(\.[a-z0-9_]+)+$`)
+var idPattern = regexp.MustCompile(`^(signup|signin|sspr|register|protocol|codes)(\.[a-z0-9_]+)+$`)
 
 func TestIDsUniqueAndWellFormed(t *testing.T) {
 	seen := map[string]bool{}
@@ -67,6 +67,11 @@ var suberrorParent = map[nativeauth.Suberror]nativeauth.ErrorCode{
 	nativeauth.SuberrorPasswordBanned:            nativeauth.ErrInvalidGrant,
 	nativeauth.SuberrorPasswordIsInvalid:         nativeauth.ErrInvalidGrant,
 	nativeauth.SuberrorAttributeValidationFailed: nativeauth.ErrInvalidGrant,
+	// The 2026-02 revision's.
+	nativeauth.SuberrorMFARequired:            nativeauth.ErrInvalidGrant,
+	nativeauth.SuberrorRegistrationRequired:   nativeauth.ErrInvalidGrant,
+	nativeauth.SuberrorProviderBlockedByRep:   nativeauth.ErrAccessDenied,
+	nativeauth.SuberrorProviderBlockedByAdmin: nativeauth.ErrAccessDenied,
 }
 
 // documentedErrors are the error values the pages' tables use.
@@ -76,6 +81,8 @@ var documentedErrors = []nativeauth.ErrorCode{
 	nativeauth.ErrExpiredToken, nativeauth.ErrInvalidScope, nativeauth.ErrUserAlreadyExists,
 	nativeauth.ErrUserNotFound, nativeauth.ErrAttributesRequired, nativeauth.ErrCredentialRequired,
 	nativeauth.ErrVerificationRequired,
+	// The 2026-02 revision's.
+	nativeauth.ErrAccessDenied, nativeauth.ErrServerError,
 }
 
 func TestErrorsAndSuberrors(t *testing.T) {

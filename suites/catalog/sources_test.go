@@ -39,13 +39,56 @@ func readPages(t *testing.T) map[Page]string {
 	dir := specDir(t)
 	pages := map[Page]string{}
 	for _, p := range Pages {
-		b, err := os.ReadFile(filepath.Join(dir, string(p)+".txt"))
+		b, err := os.ReadFile(filepath.Join(dir, p.File()))
 		if err != nil {
 			t.Fatalf("page %s: %v", p, err)
 		}
-		pages[p] = string(b)
+		text := string(b)
+		if strings.HasSuffix(p.File(), ".md") {
+			text = plainMarkdown(text)
+		}
+		pages[p] = text
 	}
 	return pages
+}
+
+// mdLevels are the heading levels of the Markdown pages' headings, by
+// their text: "## X" is 1, "### X" 2, "#### X" 3 (the plain-text pages'
+// levels, see headingLevel).
+var mdLevels = map[string]int{}
+
+// plainMarkdown renders a Markdown page as the plain-text pages read:
+// headings without their '#' marks (their levels kept in mdLevels), table
+// rows as their cells joined by a space, `code` and *emphasis* marks and
+// backslash escapes dropped.
+func plainMarkdown(md string) string {
+	clean := strings.NewReplacer("`", "", "**", "", "*", "", `\_`, "_").Replace
+	var b strings.Builder
+	for _, l := range strings.Split(md, "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(t, "#"):
+			n := len(t) - len(strings.TrimLeft(t, "#"))
+			t = clean(strings.TrimSpace(t[n:]))
+			if n >= 2 && !strings.HasPrefix(t, "[") {
+				mdLevels[t] = n - 1
+			}
+		case strings.HasPrefix(t, "|"):
+			var cells []string
+			for _, c := range strings.Split(strings.Trim(t, "|"), "|") {
+				cells = append(cells, clean(strings.TrimSpace(c)))
+			}
+			if strings.Trim(strings.Join(cells, ""), "- :") == "" {
+				continue // the header separator row
+			}
+			t = strings.Join(cells, " ")
+		default:
+			t = clean(t)
+		}
+		b.WriteString(t)
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 // Heading levels of the pages' plain-text rendering: 1 for top sections,
@@ -98,7 +141,10 @@ var errNotFound = errors.New("not found")
 // locate checks that each heading of s.Section is a whole line of the page,
 // in order, each inside the one before (before the next heading of the same
 // or a higher level), and that s.Quote occurs inside the last one.
-func locate(text string, s Source) error {
+func locate(text string, s Source) error { return locateWith(text, s, headingLevel) }
+
+// locateWith is locate with the page's heading levels.
+func locateWith(text string, s Source, headingLevel func(string) int) error {
 	lines := splitLines(text)
 	pos, bound := 0, len(text)
 	for _, comp := range strings.Split(s.Section, " / ") {
@@ -151,7 +197,11 @@ func TestSourcesOccurInPages(t *testing.T) {
 				t.Errorf("%s: source on %s needs a section and a quote", e.ID, s.Page)
 				continue
 			}
-			if err := locate(text, s); err != nil {
+			levels := headingLevel
+			if strings.HasSuffix(s.Page.File(), ".md") {
+				levels = func(l string) int { return mdLevels[l] }
+			}
+			if err := locateWith(text, s, levels); err != nil {
 				t.Errorf("%s: %s: %v", e.ID, s.Page, err)
 			}
 			checked++

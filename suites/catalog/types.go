@@ -49,10 +49,24 @@ const (
 	PagePassword   Page = "native-auth-email-password-api"
 	PageOTP        Page = "native-auth-email-otp-api"
 	PageErrorCodes Page = "signup-error-codes"
+	// The 2026-02 revision (Markdown): the reference of every flow, MFA and
+	// strong-method registration included, and the challenge types and
+	// capabilities page.
+	PageReference2026      Page = "native-auth-api-reference-2026-02"
+	PageChallengeTypes2026 Page = "native-auth-challenge-types-2026-02"
 )
 
 // Pages lists the reference pages the catalog cites.
-var Pages = []Page{PagePassword, PageOTP, PageErrorCodes}
+var Pages = []Page{PagePassword, PageOTP, PageErrorCodes, PageReference2026, PageChallengeTypes2026}
+
+// File is the page's file name in shared/spec: the 2026-02 pages are
+// Markdown, the older ones plain text.
+func (p Page) File() string {
+	if p == PageReference2026 || p == PageChallengeTypes2026 {
+		return string(p) + ".md"
+	}
+	return string(p) + ".txt"
+}
 
 // Source is where a page documents an entry. Section is the path of
 // headings, joined by " / ", each a whole line of the page, in page order

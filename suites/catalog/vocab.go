@@ -196,6 +196,10 @@ var endpointNames = map[nativeauth.Endpoint]string{
 	nativeauth.EndpointResetContinue:       "sspr.continue",
 	nativeauth.EndpointResetSubmit:         "sspr.submit",
 	nativeauth.EndpointResetPollCompletion: "sspr.poll_completion",
+	nativeauth.EndpointSignInIntrospect:    "signin.introspect",
+	nativeauth.EndpointRegisterIntrospect:  "register.introspect",
+	nativeauth.EndpointRegisterChallenge:   "register.challenge",
+	nativeauth.EndpointRegisterContinue:    "register.continue",
 }
 
 // EndpointName is the short name of a flow endpoint ("signup.start"), or ""
@@ -224,6 +228,9 @@ var labelVocabulary = []string{
 	"needs:password-policy-banned", "needs:password-history", "needs:scope-unconsented",
 	"needs:tenant-email-otp-disabled", "needs:tenant-sspr-disabled",
 	"normative:partial",
+	// Added with the 2026-02 revision.
+	"endpoint:signin.introspect", "endpoint:register.introspect", "endpoint:register.challenge", "endpoint:register.continue",
+	"needs:tenant-mfa", "needs:tenant-no-mfa", "revision:2026-02",
 	LabelSlow,
 }
 

@@ -109,6 +109,9 @@ func (b Body) constraint(name, c string, v any, username string) error {
 			errs = append(errs, fail(field, "non-empty", "[]"))
 		}
 	}
+	if has("list of strong methods") {
+		errs = append(errs, strongMethods(field, v, text, username)...)
+	}
 	if has("list of {name") {
 		errs = append(errs, b.AttributeList(name))
 	}
@@ -221,4 +224,38 @@ func (b Body) AbsentErrorCodes(codes []int) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// strongMethods checks a methods list of an introspect answer (2026-02):
+// every method an object with id, challenge_type and challenge_channel
+// strings; with "login_hint masked" every hint present is masked (never
+// the user's email), with "email login_hint unmasked" the email method's
+// hint is the user's email itself, for prefill.
+func strongMethods(field string, v any, text, username string) []error {
+	arr, ok := v.([]any)
+	if !ok || len(arr) == 0 {
+		return []error{fail(field, "a non-empty list of strong methods", short(v))}
+	}
+	var errs []error
+	for i, x := range arr {
+		at := fmt.Sprintf("%s[%d]", field, i)
+		m, ok := x.(map[string]any)
+		if !ok {
+			errs = append(errs, fail(at, "an object", short(x)))
+			continue
+		}
+		for _, k := range []string{"id", "challenge_type", "challenge_channel"} {
+			if s, _ := m[k].(string); s == "" {
+				errs = append(errs, fail(at+"."+k, "a non-empty string", short(m[k])))
+			}
+		}
+		hint, hasHint := m["login_hint"].(string)
+		switch {
+		case strings.Contains(text, "login_hint masked") && hasHint && !IsMasked(hint, username):
+			errs = append(errs, fail(at+".login_hint", "a masked hint", short(hint)))
+		case strings.Contains(text, "email login_hint unmasked") && m["challenge_channel"] == "email" && !strings.EqualFold(hint, username):
+			errs = append(errs, fail(at+".login_hint", fmt.Sprintf("the user's email %q, unmasked", username), short(m["login_hint"])))
+		}
+	}
+	return errs
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
+
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 	"github.com/ciamcheck/ciamcheck/suites/catalog"
@@ -60,6 +62,22 @@ var drivers = map[catalog.TriggerName]Driver{
 	catalog.TriggerScopeNotConsented:            scopeNotConsented,
 	catalog.TriggerScopeWithoutOpenID:           scopeWithout(nativeauth.ScopeOpenID),
 	catalog.TriggerScopeWithoutOffline:          scopeWithout(nativeauth.ScopeOfflineAccess),
+
+	catalog.TriggerMFARequired:          passwordOf(true),
+	catalog.TriggerRegistrationRequired: passwordOf(false),
+	catalog.TriggerMFAChallenge:         challengeStrongMethod,
+	catalog.TriggerSubmitMFAOOB:         submitMFAOOB,
+	catalog.TriggerMFAOOBWrong:          both(submitMFAOOB, wrongOOB),
+	catalog.TriggerRegisterPreverified:  registerVerifiedEmail,
+	catalog.TriggerCapabilityUnknown:    set(nativeauth.ParamCapabilities, string(nativeauth.CapabilityMFARequired)+" teleport"),
+	catalog.TriggerCapabilityMissing:    capabilityMissing,
+	catalog.TriggerContactInvalid:       set(nativeauth.ParamChallengeTarget, "not-an-email"),
+	catalog.TriggerPhoneBlockedByRep: blockedPhone("+15550100666", func(c *backdoor.Config) {
+		c.MFA.BlockedNumbers = append(c.MFA.BlockedNumbers, "+15550100666")
+	}),
+	catalog.TriggerPhoneBlockedByAdmin: blockedPhone("+9995550100", func(c *backdoor.Config) {
+		c.MFA.BlockedRegions = append(c.MFA.BlockedRegions, "+999")
+	}),
 
 	catalog.TriggerTokenMissing:   set(nativeauth.ParamContinuationToken, ""),
 	catalog.TriggerTokenTampered:  tamperedToken,

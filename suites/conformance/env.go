@@ -153,6 +153,7 @@ func (e *Env) Walker() *scenarios.Walker {
 			Attributes:   e.Expect.RequiredAttributes(),
 			Scopes:       e.Target.Profile.Scopes,
 			SignUpMethod: e.Expect.SignUpMethod,
+			Capabilities: walkCapabilities(e.Expect),
 			Password: scenarios.PasswordPolicy{MinLength: e.Expect.PasswordPolicy.MinLength,
 				MaxLength: e.Expect.PasswordPolicy.MaxLength, Banned: e.Expect.PasswordPolicy.Banned},
 		},
@@ -196,6 +197,37 @@ func (e *Env) ExistingUser(ctx context.Context) (scenarios.Credential, error) {
 // backdoor (the emulator) is switched to the one asked for, for the rest of
 // the spec.
 func (e *Env) Has(c profile.Capability) (bool, string) {
+	if c == profile.CapNoMFA {
+		if !e.Expect.MFA.Enabled {
+			return true, ""
+		}
+		if e.Backdoor == nil {
+			return e.Target.Require(c)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := withTenant(ctx, e, func(cfg *backdoor.Config) { cfg.MFA.Enabled = false },
+			func(x *profile.Expectations) { x.MFA.Enabled = false }); err != nil {
+			return false, fmt.Sprintf("the tenant requires MFA; turning it off through the backdoor failed: %v", err)
+		}
+		return true, ""
+	}
+	if c == profile.CapMFA {
+		if e.Expect.MFA.Enabled {
+			// Switched already, by this spec or the profile.
+			return true, ""
+		}
+		has, reason := e.Target.Require(c)
+		if has || e.Backdoor == nil {
+			return has, reason
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := mfaTenant(ctx, e); err != nil {
+			return false, fmt.Sprintf("%s; turning MFA on through the backdoor failed: %v", reason, err)
+		}
+		return true, ""
+	}
 	method, ok := capabilityMethods[c]
 	if !ok {
 		return e.Target.Require(c)
@@ -214,6 +246,30 @@ func (e *Env) Has(c profile.Capability) (bool, string) {
 		return false, fmt.Sprintf("%s; switching the tenant to sign-up method %s through the backdoor failed: %v", reason, method, err)
 	}
 	return true, ""
+}
+
+// walkCapabilities are what walks advertise: both capabilities on a tenant
+// that requires MFA (an app built for it), none otherwise (the apps the
+// older pages describe).
+func walkCapabilities(x profile.Expectations) []nativeauth.Capability {
+	if x.MFA.Enabled {
+		return scenarios.DefaultCapabilities
+	}
+	return nil
+}
+
+// mfaTenant turns on what CapMFA needs: MFA by email or SMS, with the
+// registration of a strong method by users without one.
+func mfaTenant(ctx context.Context, e *Env) error {
+	return withTenant(ctx, e, func(cfg *backdoor.Config) {
+		cfg.SignUpMethod = nativeauth.SignUpMethodPassword
+		cfg.MFA.Enabled, cfg.MFA.RequireRegistration = true, true
+		cfg.MFA.Methods = []string{backdoor.StrongMethodEmail, backdoor.StrongMethodSMS}
+	}, func(x *profile.Expectations) {
+		x.SignUpMethod = nativeauth.SignUpMethodPassword
+		x.MFA = profile.MFAExpectations{Enabled: true, RequireRegistration: true,
+			Methods: []string{backdoor.StrongMethodEmail, backdoor.StrongMethodSMS}}
+	})
 }
 
 // capabilityMethods are the capabilities a tenant of one sign-up method has.

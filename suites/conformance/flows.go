@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 	"github.com/ciamcheck/ciamcheck/suites/check"
 )
@@ -45,7 +46,26 @@ func FlowID(key string) string {
 // and its body gets their IDs for failure messages.
 func flowIt(key, text string, body func(ctx SpecContext, id string)) {
 	ids := flowEntries[key]
-	It(specText(text, ids...), entryLabels(ids...), func(ctx SpecContext) { body(ctx, strings.Join(ids, ",")) })
+	It(specText(text, ids...), entryLabels(ids...), func(ctx SpecContext) {
+		if !strings.HasPrefix(key, "mfa.") {
+			needNoMFA()
+		}
+		body(ctx, strings.Join(ids, ","))
+	})
+}
+
+// needNoMFA turns MFA off for a flow of the older pages, whose walks end
+// in tokens after the first factor, or skips it on a tenant that requires
+// MFA without a backdoor. Only Serial flows may change the tenant; the
+// others stop before a token call, where MFA changes nothing.
+func needNoMFA() {
+	GinkgoHelper()
+	if !env.Expect.MFA.Enabled || !CurrentSpecReport().IsSerial {
+		return
+	}
+	if has, reason := env.Has(profile.CapNoMFA); !has {
+		Skip(fmt.Sprintf("needs %s: %s", profile.CapNoMFA, reason))
+	}
 }
 
 // flowLabels are the labels of a flow container.
@@ -141,6 +161,7 @@ var _ = Describe("flow", func() {
 	describeSignUpTurns()
 	describeSignInFlows()
 	describeResetFlow()
+	describeMFAFlows()
 })
 
 // needEarlier skips a step of an Ordered flow whose earlier step did not

@@ -72,7 +72,7 @@ var tenantWideNeeds = []profile.Capability{
 	profile.CapClock, profile.CapPollControl, profile.CapFaults,
 	profile.CapOTPDisabledTenant, profile.CapSSPRDisabledTenant,
 	profile.CapSignInOTP, profile.CapSignInPassword, profile.CapSignUpOTP, profile.CapSignUpPassword,
-	profile.CapAttributeRegex,
+	profile.CapAttributeRegex, profile.CapMFA, profile.CapNoMFA,
 }
 
 // changesTenant reports whether the entry's spec may change the tenant for

@@ -43,12 +43,14 @@ func All(codeFor CodeFunc) map[string]Middleware {
 		"missing-continuation-token":  MissingContinuationToken,
 		"refresh-token-always":        RefreshTokenAlways,
 		"malformed-client-id-unknown": MalformedClientIDUnknown,
+		"mfa-required-without-token":  MFARequiredWithoutToken,
+		"introspect-hint-unmasked":    IntrospectHintUnmasked,
 	}
 }
 
 // Names lists the deviations, sorted.
 func Names() []string {
-	names := make([]string, 0, 8)
+	names := make([]string, 0, 10)
 	for n := range All(nil) {
 		names = append(names, n)
 	}
@@ -127,6 +129,37 @@ func MissingContinuationToken(next http.Handler) http.Handler {
 		}
 		delete(b, "continuation_token")
 		return true
+	})
+}
+
+// MFARequiredWithoutToken drops the continuation token of every
+// mfa_required answer, leaving the app no way on to introspect.
+func MFARequiredWithoutToken(next http.Handler) http.Handler {
+	return rewrite(next, func(_ *http.Request, status *int, _ http.Header, b map[string]any) bool {
+		if b == nil || *status == http.StatusOK || b["suberror"] != string(nativeauth.SuberrorMFARequired) {
+			return false
+		}
+		delete(b, "continuation_token")
+		return true
+	})
+}
+
+// IntrospectHintUnmasked shows the sign-in introspect hints in clear (the
+// masking marks dropped), as a server that leaks the contact would.
+func IntrospectHintUnmasked(next http.Handler) http.Handler {
+	return rewrite(next, func(r *http.Request, status *int, _ http.Header, b map[string]any) bool {
+		if b == nil || *status != http.StatusOK || !strings.HasSuffix(r.URL.Path, string(nativeauth.EndpointSignInIntrospect)) {
+			return false
+		}
+		ms, _ := b["methods"].([]any)
+		for _, m := range ms {
+			if o, ok := m.(map[string]any); ok {
+				if h, ok := o["login_hint"].(string); ok {
+					o["login_hint"] = strings.ReplaceAll(h, "*", "x")
+				}
+			}
+		}
+		return len(ms) > 0
 	})
 }
 

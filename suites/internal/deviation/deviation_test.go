@@ -118,7 +118,7 @@ func TestWrongOTPAccepted(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	if got := strings.Join(Names(), ","); got != "bad-signature,cors,malformed-client-id-unknown,missing-continuation-token,missing-suberror,refresh-token-always,wrong-otp-accepted,wrong-status" {
+	if got := strings.Join(Names(), ","); got != "bad-signature,cors,introspect-hint-unmasked,malformed-client-id-unknown,mfa-required-without-token,missing-continuation-token,missing-suberror,refresh-token-always,wrong-otp-accepted,wrong-status" {
 		t.Errorf("Names() = %s", got)
 	}
 }

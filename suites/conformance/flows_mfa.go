@@ -1,0 +1,196 @@
+package conformance
+
+import (
+	"fmt"
+	"net/http"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
+	"github.com/ciamcheck/ciamcheck/scenarios"
+	"github.com/ciamcheck/ciamcheck/suites/catalog"
+	"github.com/ciamcheck/ciamcheck/suites/check"
+)
+
+// The 2026-02 revision's branches end to end, on a tenant that requires MFA
+// (the emulator is switched to one through its backdoor).
+
+func init() {
+	for k, ids := range map[string][]string{
+		"mfa.email": {"signin.token.error.invalid_grant.mfa_required", "signin.introspect.success", "signin.challenge.mfa.success",
+			"signin.token.mfa_oob.success"},
+		"mfa.sms":                   {"signin.challenge.mfa.success", "signin.token.mfa_oob.success"},
+		"mfa.register-then-sign-in": {"signin.token.error.invalid_grant.registration_required", "register.introspect.success", "register.challenge.success", "register.continue.success"},
+		"mfa.after-sign-up":         {"register.challenge.preverified", "register.continue.success"},
+		"mfa.after-reset":           {"signin.token.error.invalid_grant.mfa_required", "signin.token.mfa_oob.success"},
+	} {
+		flowEntries[k] = ids
+	}
+}
+
+// needMFA switches the tenant to MFA for the rest of the spec, or skips.
+func needMFA() {
+	GinkgoHelper()
+	if has, reason := env.Has(profile.CapMFA); !has {
+		Skip(fmt.Sprintf("needs %s: %s", profile.CapMFA, reason))
+	}
+}
+
+func describeMFAFlows() {
+	Describe("multifactor authentication", Serial, flowLabels("signin", nativeauth.SignUpMethodPassword), Label("revision:2026-02"), func() {
+		flowIt("mfa.email", "signs in with a password and an emailed second factor", func(ctx SpecContext, id string) {
+			needMFA()
+			w := env.Walker()
+			u, err := w.UserWithStrongMethod(ctx)
+			ok(err)
+			secondFactor(ctx, id, w, u, nativeauth.ChallengeChannelEmail, nil)
+		})
+		flowIt("mfa.sms", "registers a phone number, then signs in with an SMS second factor", func(ctx SpecContext, id string) {
+			needMFA()
+			if has, reason := env.Has(profile.CapOutbox); !has {
+				Skip("SMS codes are read from the emulator outbox only: " + reason)
+			}
+			w := env.Walker()
+			u, err := w.UserWithoutStrongMethod(ctx)
+			ok(err)
+			p, err := w.PasswordUntil(ctx, u, nativeauth.SuberrorRegistrationRequired)
+			ok(err)
+			_, err = w.RegisterIntrospect(ctx, p)
+			ok(err)
+			_, err = w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelSMS, "+15550100123")
+			ok(err)
+			code, err := w.Code(ctx, p.Username, p.Since)
+			ok(err)
+			ok(w.RegisterContinue(ctx, p, code))
+			_, err = w.Token(ctx, p, scenarios.TokenAfterRegistration(p, w.Scopes))
+			ok(err)
+			secondFactor(ctx, id, w, u, nativeauth.ChallengeChannelSMS, []nativeauth.ChallengeType{nativeauth.ChallengeTypeOOB, nativeauth.ChallengeTypeRedirect})
+		})
+		flowIt("mfa.register-then-sign-in", "registers the email just in time, signs in, and is asked for MFA the next time", func(ctx SpecContext, id string) {
+			needMFA()
+			w := env.Walker()
+			u, err := w.UserWithoutStrongMethod(ctx)
+			ok(err)
+			p, err := w.StartSignIn(ctx, u)
+			ok(err)
+			_, err = w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge)
+			ok(err)
+			_, err = w.Token(ctx, p, scenarios.SignInTokenRequest(p, "", w.Scopes))
+			answer(id, p, allowTurn(err), documentedError(check.ErrorWant{HTTPStatus: http.StatusBadRequest, Error: nativeauth.ErrInvalidGrant,
+				Suberror: nativeauth.SuberrorRegistrationRequired}))
+			_, err = w.RegisterIntrospect(ctx, p)
+			answer(id, p, err, continuation)
+			res, err := w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelEmail, u.Username)
+			answer(id, p, err, continuation)
+			if res.ChallengeType != nativeauth.ChallengeTypeOOB {
+				must(id, fmt.Errorf("register challenge after a sign-in: challenge_type: want oob, got %s", res.ChallengeType))
+			}
+			code, err := w.Code(ctx, p.Username, p.Since)
+			ok(err)
+			answer(id, p, w.RegisterContinue(ctx, p, code), continuation)
+			token(ctx, id, w, p, scenarios.TokenAfterRegistration(p, w.ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)))
+			_, err = w.PasswordUntil(ctx, u, nativeauth.SuberrorMFARequired)
+			must(id, err)
+		})
+		flowIt("mfa.after-sign-up", "registers the email the sign-up verified without a code, then signs in", func(ctx SpecContext, id string) {
+			needMFA()
+			w := env.Walker()
+			p, err := w.CompleteSignUp(ctx, "mfa-signup")
+			ok(err)
+			_, err = w.Token(ctx, p, scenarios.ContinuationTokenRequest(p, w.Scopes))
+			if !nativeauth.IsError(err, nativeauth.ErrInvalidGrant, nativeauth.SuberrorRegistrationRequired) {
+				must(id, fmt.Errorf("token after sign-up: want invalid_grant/registration_required, got %v", err))
+			}
+			_, err = w.RegisterIntrospect(ctx, p)
+			ok(err)
+			res, err := w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelEmail, p.Username)
+			ok(err)
+			if res.ChallengeType != nativeauth.ChallengeTypePreverified {
+				must(id, fmt.Errorf("register challenge for the email the sign-up verified: challenge_type: want preverified, got %s", res.ChallengeType))
+			}
+			answer(id, p, w.RegisterContinue(ctx, p, ""), continuation)
+			token(ctx, id, w, p, scenarios.TokenAfterRegistration(p, w.ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)))
+		})
+		flowIt("mfa.after-reset", "resets the password, then the token call asks for MFA", func(ctx SpecContext, id string) {
+			needMFA()
+			if has, reason := env.Has(profile.CapSSPR); !has {
+				Skip("needs sspr: " + reason)
+			}
+			w := env.Walker()
+			u, err := w.UserWithStrongMethod(ctx)
+			ok(err)
+			p, err := w.StartReset(ctx, u)
+			ok(err)
+			_, err = w.Challenge(ctx, p, nativeauth.EndpointResetChallenge)
+			ok(err)
+			code, err := w.Code(ctx, p.Username, p.Since)
+			ok(err)
+			ok(w.ResetContinue(ctx, p, code))
+			pw, err := w.NewPassword()
+			ok(err)
+			ok(w.ResetSubmit(ctx, p, pw))
+			st, err := w.PollUntilFinal(ctx, p, 30)
+			ok(err)
+			if st != nativeauth.PollStatusSucceeded {
+				ok(fmt.Errorf("the reset ended %q", st))
+			}
+			_, err = w.Token(ctx, p, scenarios.ContinuationTokenRequest(p, w.Scopes))
+			answer(id, p, allowTurn(err), documentedError(check.ErrorWant{HTTPStatus: http.StatusBadRequest, Error: nativeauth.ErrInvalidGrant,
+				Suberror: nativeauth.SuberrorMFARequired}))
+			mfaFromIntrospect(ctx, id, w, p, nativeauth.ChallengeChannelEmail, nil)
+		})
+	})
+}
+
+// allowTurn makes a documented turn (an error answer carrying a
+// continuation token) not a setup failure: answer checks its shape.
+func allowTurn(err error) error {
+	if ae, isAPI := nativeauth.AsError(err); isAPI && ae.ContinuationToken != "" {
+		return nil
+	}
+	return err
+}
+
+// secondFactor signs u in with the password and the second factor on
+// channel, checking each answer.
+func secondFactor(ctx SpecContext, id string, w *scenarios.Walker, u scenarios.Credential, channel string, types []nativeauth.ChallengeType) {
+	GinkgoHelper()
+	p, err := w.StartSignIn(ctx, u)
+	answer(id, p, err, continuation)
+	_, err = w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge, scenarios.PasswordTypes...)
+	answer(id, p, err, check.PasswordChallenge)
+	_, err = w.Token(ctx, p, scenarios.SignInTokenRequest(p, "", w.Scopes))
+	answer(id, p, allowTurn(err), documentedError(check.ErrorWant{HTTPStatus: http.StatusBadRequest, Error: nativeauth.ErrInvalidGrant,
+		Suberror: nativeauth.SuberrorMFARequired}))
+	mfaFromIntrospect(ctx, id, w, p, channel, types)
+}
+
+// mfaFromIntrospect runs introspect, the challenge of the method on
+// channel (with types as challenge_type, none when nil) and mfa_oob.
+func mfaFromIntrospect(ctx SpecContext, id string, w *scenarios.Walker, p *scenarios.Progress, channel string, types []nativeauth.ChallengeType) {
+	GinkgoHelper()
+	res, err := w.SignInIntrospect(ctx, p)
+	answer(id, p, err, continuation)
+	intro, _ := catalog.ByID("signin.introspect.success")
+	must(id, Answer(intro, p.Last, p.Username, nil))
+	var method string
+	for _, m := range res.Methods {
+		if m.ChallengeChannel == channel {
+			method = m.ID
+		}
+	}
+	if method == "" {
+		must(id, fmt.Errorf("introspect: methods: want one on channel %s, got %v", channel, res.Methods))
+	}
+	p.Since = env.Now()
+	ch, err := w.Client.SignInChallengeMFA(ctx, nativeauth.MFAChallengeRequest{ContinuationToken: p.ContinuationToken, ID: method, ChallengeTypes: types})
+	ok(err)
+	p.ContinuationToken = ch.ContinuationToken
+	if ch.ChallengeType != nativeauth.ChallengeTypeOOB || ch.ChallengeChannel != channel || !check.IsMasked(ch.ChallengeTargetLabel, p.Username) {
+		must(id, fmt.Errorf("MFA challenge: want oob on %s with a masked label, got %s on %s, label %q", channel, ch.ChallengeType, ch.ChallengeChannel, ch.ChallengeTargetLabel))
+	}
+	code, err := w.Code(ctx, p.Username, p.Since.Add(-w.Skew))
+	ok(err)
+	token(ctx, id, w, p, scenarios.MFAOOBRequest(p, code, w.ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)))
+}
