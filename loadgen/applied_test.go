@@ -2,7 +2,6 @@ package loadgen
 
 import (
 	"bytes"
-	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -38,10 +37,7 @@ max_retry_after: 5s
 scenarios:
   - {flow: probe, executor: constant-arrival-rate, rate: 20, duration: 3s}`)
 	start := time.Now()
-	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}), Options{TargetURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := runProbe(t, p, srv.URL, Options{})
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("run took %s: it should stop at the first Retry-After beyond the cap", took)
 	}
@@ -62,11 +58,7 @@ func TestRetryAfterOf503IsUnavailable(t *testing.T) {
 scenarios:
   - {flow: probe, executor: constant-arrival-rate, rate: 20, duration: 3s}`)
 	var progress bytes.Buffer
-	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}),
-		Options{TargetURL: srv.URL, Progress: &progress, PlainProgressEvery: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := runProbe(t, p, srv.URL, Options{Progress: &progress, PlainProgressEvery: time.Second})
 	if !strings.Contains(progress.String(), "throttled 0  unavailable ") {
 		t.Errorf("progress does not show the unavailable count:\n%s", progress.String())
 	}
@@ -86,10 +78,7 @@ func TestShortRunAbortsOnThrottling(t *testing.T) {
 	p := mustPlan(t, `
 scenarios:
   - {flow: probe, executor: constant-arrival-rate, rate: 20, duration: 3s}`)
-	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}), Options{TargetURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := runProbe(t, p, srv.URL, Options{})
 	if l.Stop != reports.StopThrottled || !strings.Contains(l.Aborted, "sustained throttling") {
 		t.Errorf("stop %q: %q", l.Stop, l.Aborted)
 	}
@@ -106,10 +95,7 @@ func TestClosedModelPauseIsRecorded(t *testing.T) {
 abort_on_throttle: {window: 2s, ratio: 1, min_requests: 1000000}
 scenarios:
   - {flow: probe, executor: constant-vus, vus: 2, duration: 2s}`)
-	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}), Options{TargetURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := runProbe(t, p, srv.URL, Options{})
 	sc := l.Scenarios[0]
 	if sc.Scheduled != 2*time.Second || sc.Paused < 1500*time.Millisecond || sc.Paused > sc.Scheduled {
 		t.Errorf("scheduled %s, paused %s; want 2s and nearly all of it", sc.Scheduled, sc.Paused)
@@ -131,10 +117,7 @@ func TestTransportClassInRecord(t *testing.T) {
 	p := mustPlan(t, `
 scenarios:
   - {flow: probe, executor: constant-arrival-rate, rate: 10, duration: 500ms}`)
-	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: target, client: newClient()}), Options{TargetURL: target})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := runProbe(t, p, target, Options{})
 	st := l.Scenarios[0].Steps[0]
 	if len(st.Outcomes) != 1 {
 		t.Fatalf("outcomes %+v, want one", st.Outcomes)

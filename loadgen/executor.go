@@ -177,12 +177,10 @@ func (sc *scenarioRun) runFlow(ctx context.Context, it scenarios.Iteration) (err
 func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg *sync.WaitGroup) time.Duration {
 	pacer := sc.cfg.pacer()
 	sched, _ := pacer.(Scheduler)
-	end := sc.cfg.length()
+	o := openSchedule{pacer: pacer, sched: sched, begin: sc.begin, end: sc.cfg.length(), clock: newArrivalClock(stop)}
+	defer o.clock.close()
 	limit := uint64(sc.cfg.Iterations)
 	maxInFlight := int64(sc.cfg.MaxInFlight)
-	begin := sc.begin
-	clock := newArrivalClock(stop)
-	defer clock.close()
 	// Arrivals go to a pool of workers that grows when none is idle (never
 	// beyond max_in_flight, which the check below enforces) and lives for
 	// the scenario: a goroutine per arrival would pay for its creation and
@@ -196,43 +194,15 @@ func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg
 			sc.inFlight.Add(-1)
 		}
 	}
-	stopped := func() time.Duration { return time.Since(begin) }
 	hits := uint64(0)
 	for limit == 0 || hits < limit {
-		elapsed := time.Since(begin)
-		var intended time.Time
-		if sched != nil {
-			// The schedule says when each arrival is due. Arrivals due
-			// before the end are started even when the engine runs late, so
-			// every arrival of the window is started, dropped or throttled,
-			// and lateness shows in response times instead of vanishing.
-			at, ok := sched.HitAt(hits)
-			if !ok || at >= end {
-				return end
-			}
-			if at > elapsed && !clock.waitUntil(begin.Add(at)) {
-				return stopped()
-			}
-			intended = begin.Add(at)
-		} else {
-			if elapsed >= end {
-				return end
-			}
-			wait, done := pacer.Pace(elapsed, hits)
-			if done {
-				return elapsed
-			}
-			if wait > 0 {
-				if !clock.waitUntil(begin.Add(min(elapsed+wait, end))) {
-					return stopped()
-				}
-				continue
-			}
-			intended = begin.Add(elapsed)
+		intended, window, ok := o.next(hits)
+		if !ok {
+			return window
 		}
 		select {
 		case <-stop:
-			return stopped()
+			return time.Since(o.begin)
 		default:
 		}
 		hits++
@@ -256,12 +226,58 @@ func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg
 	// The iteration limit ended the schedule: its window runs to when the
 	// next arrival would have been due.
 	if sched != nil {
-		if at, ok := sched.HitAt(hits); ok && at < end {
+		if at, ok := sched.HitAt(hits); ok && at < o.end {
 			return at
 		}
-		return end
+		return o.end
 	}
-	return time.Since(begin)
+	return time.Since(o.begin)
+}
+
+// openSchedule is when the arrivals of an open-model scenario are due: by
+// the Scheduler where the pacer is one, else by asking the pacer.
+type openSchedule struct {
+	pacer Pacer
+	sched Scheduler
+	begin time.Time
+	end   time.Duration
+	clock *arrivalClock
+}
+
+// next waits until arrival number hits is due and returns its intended
+// start; or false, with the window the schedule covered, when the schedule
+// is over or the run stopped (a stopped run covered the time elapsed).
+func (o *openSchedule) next(hits uint64) (intended time.Time, window time.Duration, ok bool) {
+	for {
+		elapsed := time.Since(o.begin)
+		if o.sched != nil {
+			// The schedule says when each arrival is due. Arrivals due
+			// before the end are started even when the engine runs late, so
+			// every arrival of the window is started, dropped or throttled,
+			// and lateness shows in response times instead of vanishing.
+			at, ok := o.sched.HitAt(hits)
+			if !ok || at >= o.end {
+				return time.Time{}, o.end, false
+			}
+			if at > elapsed && !o.clock.waitUntil(o.begin.Add(at)) {
+				return time.Time{}, time.Since(o.begin), false
+			}
+			return o.begin.Add(at), 0, true
+		}
+		if elapsed >= o.end {
+			return time.Time{}, o.end, false
+		}
+		wait, done := o.pacer.Pace(elapsed, hits)
+		if done {
+			return time.Time{}, elapsed, false
+		}
+		if wait <= 0 {
+			return o.begin.Add(elapsed), 0, true
+		}
+		if !o.clock.waitUntil(o.begin.Add(min(elapsed+wait, o.end))) {
+			return time.Time{}, time.Since(o.begin), false
+		}
+	}
 }
 
 // runClosed runs virtual users: each starts its next iteration when the
@@ -269,97 +285,112 @@ func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg
 // highest-numbered ones after their current iteration.
 func (sc *scenarioRun) runClosed(stop <-chan struct{}, flowCtx context.Context, wg *sync.WaitGroup) {
 	cfg := sc.cfg
-	end := cfg.length()
-	maxVUs := cfg.maxVUs()
-	target := func(time.Duration) int { return cfg.VUs }
+	vus := closedVUs{sc: sc, stop: stop, end: cfg.length(), target: func(time.Duration) int { return cfg.VUs }}
 	if cfg.Executor == ExecRampingVUs {
-		target = func(e time.Duration) int {
+		vus.target = func(e time.Duration) int {
 			return int(math.Floor(rampValue(float64(cfg.StartVUs), cfg.Stages, e) + 1e-9))
 		}
 	}
-	var claimed atomic.Int64
-	// vus lets the executor end with its VUs when the iteration limit
+	// running lets the executor end with its VUs when the iteration limit
 	// retires them all before the duration.
-	var vus sync.WaitGroup
-	// sleep waits d or until stop or the end; false means stop.
-	sleep := func(t *time.Timer, d time.Duration) bool {
-		left := end - time.Since(sc.begin)
-		if left <= 0 {
-			return false
-		}
-		t.Reset(min(d, left))
-		select {
-		case <-stop:
-			return false
-		case <-t.C:
-			return true
-		}
-	}
-	for vu := range maxVUs {
+	var running sync.WaitGroup
+	for vu := range cfg.maxVUs() {
 		wg.Add(1)
-		vus.Add(1)
+		running.Add(1)
 		go func() {
 			defer wg.Done()
-			defer vus.Done()
-			t := time.NewTimer(time.Hour)
-			t.Stop()
-			defer t.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				elapsed := time.Since(sc.begin)
-				if elapsed >= end {
-					return
-				}
-				// With the iteration limit reached, a VU the ramp has not
-				// started yet retires too, so the scenario can end.
-				if cfg.Iterations > 0 && claimed.Load() >= cfg.Iterations {
-					return
-				}
-				if vu >= target(elapsed) {
-					if !sleep(t, 50*time.Millisecond) {
-						return
-					}
-					continue
-				}
-				if k := sc.run.paused(); k != notPaused {
-					sc.holdBack(k)
-					if !sleep(t, max(sc.run.pauseLeft(), time.Millisecond)) {
-						return
-					}
-					continue
-				}
-				if d := sc.reserveSlot(); d > 0 {
-					// A slot past the end is not taken: sleep stops at the end.
-					if !sleep(t, d) || time.Since(sc.begin) >= end {
-						return
-					}
-				}
-				if cfg.Iterations > 0 && claimed.Add(1) > cfg.Iterations {
-					return
-				}
-				sc.inFlight.Add(1)
-				sc.iterate(flowCtx, time.Now())
-				sc.inFlight.Add(-1)
-				if cfg.ThinkTime > 0 && !sleep(t, cfg.ThinkTime) {
-					return
-				}
-			}
+			defer running.Done()
+			vus.run(flowCtx, vu)
 		}()
 	}
 	// The executor ends at the end of the scenario, or earlier when every
 	// VU has retired (iteration limit); a VU in its think time is not done.
 	vusDone := make(chan struct{})
-	go func() { vus.Wait(); close(vusDone) }()
-	t := time.NewTimer(end)
+	go func() { running.Wait(); close(vusDone) }()
+	t := time.NewTimer(vus.end)
 	defer t.Stop()
 	select {
 	case <-stop:
 	case <-t.C:
 	case <-vusDone:
+	}
+}
+
+// closedVUs is what the virtual users of one closed-model scenario share.
+type closedVUs struct {
+	sc   *scenarioRun
+	stop <-chan struct{}
+	end  time.Duration
+	// target is how many VUs run at a time since the scenario began.
+	target  func(time.Duration) int
+	claimed atomic.Int64
+}
+
+// sleep waits d or until stop or the end; false means stop.
+func (c *closedVUs) sleep(t *time.Timer, d time.Duration) bool {
+	left := c.end - time.Since(c.sc.begin)
+	if left <= 0 {
+		return false
+	}
+	t.Reset(min(d, left))
+	select {
+	case <-c.stop:
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// run is virtual user number vu, iterating until stop, the end, or the
+// iteration limit.
+func (c *closedVUs) run(flowCtx context.Context, vu int) {
+	sc, cfg := c.sc, c.sc.cfg
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		default:
+		}
+		elapsed := time.Since(sc.begin)
+		if elapsed >= c.end {
+			return
+		}
+		// With the iteration limit reached, a VU the ramp has not
+		// started yet retires too, so the scenario can end.
+		if cfg.Iterations > 0 && c.claimed.Load() >= cfg.Iterations {
+			return
+		}
+		if vu >= c.target(elapsed) {
+			if !c.sleep(t, 50*time.Millisecond) {
+				return
+			}
+			continue
+		}
+		if k := sc.run.paused(); k != notPaused {
+			sc.holdBack(k)
+			if !c.sleep(t, max(sc.run.pauseLeft(), time.Millisecond)) {
+				return
+			}
+			continue
+		}
+		if d := sc.reserveSlot(); d > 0 {
+			// A slot past the end is not taken: sleep stops at the end.
+			if !c.sleep(t, d) || time.Since(sc.begin) >= c.end {
+				return
+			}
+		}
+		if cfg.Iterations > 0 && c.claimed.Add(1) > cfg.Iterations {
+			return
+		}
+		sc.inFlight.Add(1)
+		sc.iterate(flowCtx, time.Now())
+		sc.inFlight.Add(-1)
+		if cfg.ThinkTime > 0 && !c.sleep(t, cfg.ThinkTime) {
+			return
+		}
 	}
 }
 

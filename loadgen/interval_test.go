@@ -1,7 +1,6 @@
 package loadgen
 
 import (
-	"context"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -26,10 +25,7 @@ func TestRecordCarriesIntervals(t *testing.T) {
 	p := mustPlan(t, `
 scenarios:
   - {flow: probe, executor: constant-arrival-rate, rate: 40, duration: 500ms, max_in_flight: 1}`)
-	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}), Options{TargetURL: srv.URL, Interval: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := runProbe(t, p, srv.URL, Options{Interval: 100 * time.Millisecond})
 	sc := l.Scenarios[0]
 	if len(sc.Intervals) < 3 {
 		t.Fatalf("intervals: want at least 3 over 500ms at 100ms, got %d", len(sc.Intervals))

@@ -186,6 +186,34 @@ func ParsePlan(b []byte) (*Plan, error) {
 // Validate checks the plan, fills defaults (scenario names, max_in_flight,
 // graceful_stop) and parses the thresholds.
 func (p *Plan) Validate() error {
+	if err := p.validateSettings(); err != nil {
+		return err
+	}
+	if len(p.Scenarios) == 0 {
+		return errors.New("plan has no scenarios")
+	}
+	flowOf, err := p.validateScenarios()
+	if err != nil {
+		return err
+	}
+	if p.AbortOnThrottle == nil {
+		// Safety toward real tenants: a plan that says nothing still stops
+		// hammering a tenant that throttles it for a sustained period. The
+		// window is a third of the run so a short run can abort too.
+		w := min(defaultThrottleWindow, max(minThrottleWindow, p.length()/3))
+		if w > p.length() {
+			w = max(100*time.Millisecond, p.length())
+		}
+		p.AbortOnThrottle = &ThrottlePolicy{Window: w, Ratio: defaultThrottleRatio, MinRequests: defaultThrottleMn}
+		p.throttleDefaulted = true
+	} else if w := p.AbortOnThrottle.Window; !p.throttleDefaulted && w > p.length() {
+		return fmt.Errorf("abort_on_throttle.window %s is longer than the plan's %s: it could never fill (give a window of at most %s)", w, p.length(), p.length())
+	}
+	return p.parseThresholds(flowOf)
+}
+
+// validateSettings checks the plan-wide settings and fills their defaults.
+func (p *Plan) validateSettings() error {
 	if p.Name != "" && !namePattern.MatchString(p.Name) {
 		return fmt.Errorf("plan name %q: want lower-case letters, digits, '.', '_' or '-'", p.Name)
 	}
@@ -224,48 +252,42 @@ func (p *Plan) Validate() error {
 			t.MinRequests = defaultThrottleMn
 		}
 	}
-	if len(p.Scenarios) == 0 {
-		return errors.New("plan has no scenarios")
-	}
-	seen := map[string]bool{}
-	flowOf := map[string]string{}
+	return nil
+}
+
+// validateScenarios checks every scenario, names those without a name
+// after their flow, and returns each scenario's flow by name.
+func (p *Plan) validateScenarios() (flowOf map[string]string, err error) {
+	flowOf = map[string]string{}
 	for i := range p.Scenarios {
 		sc := &p.Scenarios[i]
 		if sc.Name == "" {
 			sc.Name = sc.Flow
 		}
 		if err := sc.validate(); err != nil {
-			return fmt.Errorf("scenario %d (%s): %w", i+1, sc.Name, err)
+			return nil, fmt.Errorf("scenario %d (%s): %w", i+1, sc.Name, err)
 		}
-		if seen[sc.Name] {
-			return fmt.Errorf("scenario %d: duplicate name %q (give each a name:)", i+1, sc.Name)
+		if _, dup := flowOf[sc.Name]; dup {
+			return nil, fmt.Errorf("scenario %d: duplicate name %q (give each a name:)", i+1, sc.Name)
 		}
-		seen[sc.Name] = true
 		flowOf[sc.Name] = sc.Flow
 		if p.MaxRate > 0 && sc.peakRate() > p.MaxRate {
-			return fmt.Errorf("scenario %s: rate %g/s exceeds the plan's max_rate %g/s", sc.Name, sc.peakRate(), p.MaxRate)
+			return nil, fmt.Errorf("scenario %s: rate %g/s exceeds the plan's max_rate %g/s", sc.Name, sc.peakRate(), p.MaxRate)
 		}
 	}
-	if p.AbortOnThrottle == nil {
-		// Safety toward real tenants: a plan that says nothing still stops
-		// hammering a tenant that throttles it for a sustained period. The
-		// window is a third of the run so a short run can abort too.
-		w := min(defaultThrottleWindow, max(minThrottleWindow, p.length()/3))
-		if w > p.length() {
-			w = max(100*time.Millisecond, p.length())
-		}
-		p.AbortOnThrottle = &ThrottlePolicy{Window: w, Ratio: defaultThrottleRatio, MinRequests: defaultThrottleMn}
-		p.throttleDefaulted = true
-	} else if w := p.AbortOnThrottle.Window; !p.throttleDefaulted && w > p.length() {
-		return fmt.Errorf("abort_on_throttle.window %s is longer than the plan's %s: it could never fill (give a window of at most %s)", w, p.length(), p.length())
-	}
+	return flowOf, nil
+}
+
+// parseThresholds parses the plan's thresholds, refusing those that name a
+// scenario, or a step of its flow, that the plan does not have.
+func (p *Plan) parseThresholds(flowOf map[string]string) error {
 	p.thresholds = p.thresholds[:0]
 	for _, s := range p.Thresholds {
 		th, err := reports.ParseThreshold(s)
 		if err != nil {
 			return fmt.Errorf("thresholds: %w", err)
 		}
-		if th.Scenario != "" && !seen[th.Scenario] {
+		if _, ok := flowOf[th.Scenario]; th.Scenario != "" && !ok {
 			return fmt.Errorf("threshold %q: no scenario named %q", s, th.Scenario)
 		}
 		// A step its flow never records would only fail, with "no
@@ -289,6 +311,35 @@ func (p *Plan) length() time.Duration {
 }
 
 func (sc *ScenarioConfig) validate() error {
+	if err := sc.validateCommon(); err != nil {
+		return err
+	}
+	var err error
+	switch sc.Executor {
+	case ExecConstantArrivalRate:
+		err = sc.validateConstantArrivalRate()
+	case ExecRampingArrivalRate:
+		err = sc.validateRampingArrivalRate()
+	case ExecConstantVUs:
+		err = sc.validateConstantVUs()
+	case ExecRampingVUs:
+		err = sc.validateRampingVUs()
+	case "":
+		return fmt.Errorf("executor is required (%s, %s, %s or %s)", ExecConstantArrivalRate, ExecRampingArrivalRate, ExecConstantVUs, ExecRampingVUs)
+	default:
+		return fmt.Errorf("unknown executor %q (want %s, %s, %s or %s)", sc.Executor, ExecConstantArrivalRate, ExecRampingArrivalRate, ExecConstantVUs, ExecRampingVUs)
+	}
+	if err != nil {
+		return err
+	}
+	if sc.isOpen() && sc.MaxInFlight == 0 {
+		sc.MaxInFlight = defaultInFlight
+	}
+	return nil
+}
+
+// validateCommon checks the settings every executor reads the same way.
+func (sc *ScenarioConfig) validateCommon() error {
 	if sc.Flow == "" {
 		return errors.New("flow is required")
 	}
@@ -323,76 +374,73 @@ func (sc *ScenarioConfig) validate() error {
 	if total > maxPlanDuration {
 		return fmt.Errorf("stages last %s: want <= %s", total, maxPlanDuration)
 	}
-	forbid := func(set bool, key string) error {
-		if set {
-			return fmt.Errorf("%s does not apply to executor %s", key, sc.Executor)
-		}
-		return nil
-	}
-	var errs []error
-	switch sc.Executor {
-	case ExecConstantArrivalRate:
-		if !(sc.Rate > 0) || sc.Rate > maxPlanRate || math.IsInf(sc.Rate, 0) {
-			return fmt.Errorf("rate %g: want > 0 and <= %d iterations/s", sc.Rate, maxPlanRate)
-		}
-		if sc.Duration == 0 && sc.Iterations == 0 {
-			return errors.New("constant-arrival-rate needs duration or iterations")
-		}
-		if sc.Duration == 0 {
-			// Bound the loop by time even when only iterations were asked for.
-			sc.Duration = min(maxPlanDuration, secondsToDuration(float64(sc.Iterations)/sc.Rate)+time.Second)
-		}
-		errs = append(errs, forbid(len(sc.Stages) > 0, "stages"), forbid(sc.StartRate != 0, "start_rate"),
-			forbid(sc.VUs != 0, "vus"), forbid(sc.StartVUs != 0, "start_vus"), forbid(sc.ThinkTime != 0, "think_time"))
-	case ExecRampingArrivalRate:
-		if len(sc.Stages) == 0 {
-			return errors.New("ramping-arrival-rate needs stages")
-		}
-		if !finiteNonNeg(sc.StartRate) || sc.StartRate > maxPlanRate {
-			return fmt.Errorf("start_rate %g: want 0..%d", sc.StartRate, maxPlanRate)
-		}
-		for i, st := range sc.Stages {
-			if st.Target > maxPlanRate {
-				return fmt.Errorf("stage %d: target %g: want <= %d iterations/s", i+1, st.Target, maxPlanRate)
-			}
-		}
-		errs = append(errs, forbid(sc.Duration != 0, "duration (the stages set it)"), forbid(sc.Rate != 0, "rate"),
-			forbid(sc.VUs != 0, "vus"), forbid(sc.StartVUs != 0, "start_vus"), forbid(sc.ThinkTime != 0, "think_time"))
-	case ExecConstantVUs:
-		if sc.VUs <= 0 || sc.VUs > maxPlanVUs {
-			return fmt.Errorf("vus %d: want 1..%d", sc.VUs, maxPlanVUs)
-		}
-		if sc.Duration == 0 {
-			return errors.New("constant-vus needs duration (iterations may also cap it)")
-		}
-		errs = append(errs, forbid(len(sc.Stages) > 0, "stages"), forbid(sc.Rate != 0, "rate"),
-			forbid(sc.StartRate != 0, "start_rate"), forbid(sc.StartVUs != 0, "start_vus"), forbid(sc.MaxInFlight != 0, "max_in_flight"))
-	case ExecRampingVUs:
-		if len(sc.Stages) == 0 {
-			return errors.New("ramping-vus needs stages")
-		}
-		if sc.StartVUs < 0 || sc.StartVUs > maxPlanVUs {
-			return fmt.Errorf("start_vus %d: want 0..%d", sc.StartVUs, maxPlanVUs)
-		}
-		for i, st := range sc.Stages {
-			if st.Target > maxPlanVUs || st.Target != math.Trunc(st.Target) {
-				return fmt.Errorf("stage %d: target %g: want a whole number of VUs <= %d", i+1, st.Target, maxPlanVUs)
-			}
-		}
-		errs = append(errs, forbid(sc.Duration != 0, "duration (the stages set it)"), forbid(sc.Rate != 0, "rate"),
-			forbid(sc.StartRate != 0, "start_rate"), forbid(sc.VUs != 0, "vus"), forbid(sc.MaxInFlight != 0, "max_in_flight"))
-	case "":
-		return fmt.Errorf("executor is required (%s, %s, %s or %s)", ExecConstantArrivalRate, ExecRampingArrivalRate, ExecConstantVUs, ExecRampingVUs)
-	default:
-		return fmt.Errorf("unknown executor %q (want %s, %s, %s or %s)", sc.Executor, ExecConstantArrivalRate, ExecRampingArrivalRate, ExecConstantVUs, ExecRampingVUs)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	if sc.isOpen() && sc.MaxInFlight == 0 {
-		sc.MaxInFlight = defaultInFlight
+	return nil
+}
+
+// forbid refuses a setting the scenario's executor does not read.
+func (sc *ScenarioConfig) forbid(set bool, key string) error {
+	if set {
+		return fmt.Errorf("%s does not apply to executor %s", key, sc.Executor)
 	}
 	return nil
+}
+
+func (sc *ScenarioConfig) validateConstantArrivalRate() error {
+	if !(sc.Rate > 0) || sc.Rate > maxPlanRate || math.IsInf(sc.Rate, 0) {
+		return fmt.Errorf("rate %g: want > 0 and <= %d iterations/s", sc.Rate, maxPlanRate)
+	}
+	if sc.Duration == 0 && sc.Iterations == 0 {
+		return errors.New("constant-arrival-rate needs duration or iterations")
+	}
+	if sc.Duration == 0 {
+		// Bound the loop by time even when only iterations were asked for.
+		sc.Duration = min(maxPlanDuration, secondsToDuration(float64(sc.Iterations)/sc.Rate)+time.Second)
+	}
+	return errors.Join(sc.forbid(len(sc.Stages) > 0, "stages"), sc.forbid(sc.StartRate != 0, "start_rate"),
+		sc.forbid(sc.VUs != 0, "vus"), sc.forbid(sc.StartVUs != 0, "start_vus"), sc.forbid(sc.ThinkTime != 0, "think_time"))
+}
+
+func (sc *ScenarioConfig) validateRampingArrivalRate() error {
+	if len(sc.Stages) == 0 {
+		return errors.New("ramping-arrival-rate needs stages")
+	}
+	if !finiteNonNeg(sc.StartRate) || sc.StartRate > maxPlanRate {
+		return fmt.Errorf("start_rate %g: want 0..%d", sc.StartRate, maxPlanRate)
+	}
+	for i, st := range sc.Stages {
+		if st.Target > maxPlanRate {
+			return fmt.Errorf("stage %d: target %g: want <= %d iterations/s", i+1, st.Target, maxPlanRate)
+		}
+	}
+	return errors.Join(sc.forbid(sc.Duration != 0, "duration (the stages set it)"), sc.forbid(sc.Rate != 0, "rate"),
+		sc.forbid(sc.VUs != 0, "vus"), sc.forbid(sc.StartVUs != 0, "start_vus"), sc.forbid(sc.ThinkTime != 0, "think_time"))
+}
+
+func (sc *ScenarioConfig) validateConstantVUs() error {
+	if sc.VUs <= 0 || sc.VUs > maxPlanVUs {
+		return fmt.Errorf("vus %d: want 1..%d", sc.VUs, maxPlanVUs)
+	}
+	if sc.Duration == 0 {
+		return errors.New("constant-vus needs duration (iterations may also cap it)")
+	}
+	return errors.Join(sc.forbid(len(sc.Stages) > 0, "stages"), sc.forbid(sc.Rate != 0, "rate"),
+		sc.forbid(sc.StartRate != 0, "start_rate"), sc.forbid(sc.StartVUs != 0, "start_vus"), sc.forbid(sc.MaxInFlight != 0, "max_in_flight"))
+}
+
+func (sc *ScenarioConfig) validateRampingVUs() error {
+	if len(sc.Stages) == 0 {
+		return errors.New("ramping-vus needs stages")
+	}
+	if sc.StartVUs < 0 || sc.StartVUs > maxPlanVUs {
+		return fmt.Errorf("start_vus %d: want 0..%d", sc.StartVUs, maxPlanVUs)
+	}
+	for i, st := range sc.Stages {
+		if st.Target > maxPlanVUs || st.Target != math.Trunc(st.Target) {
+			return fmt.Errorf("stage %d: target %g: want a whole number of VUs <= %d", i+1, st.Target, maxPlanVUs)
+		}
+	}
+	return errors.Join(sc.forbid(sc.Duration != 0, "duration (the stages set it)"), sc.forbid(sc.Rate != 0, "rate"),
+		sc.forbid(sc.StartRate != 0, "start_rate"), sc.forbid(sc.VUs != 0, "vus"), sc.forbid(sc.MaxInFlight != 0, "max_in_flight"))
 }
 
 func (sc *ScenarioConfig) isOpen() bool {

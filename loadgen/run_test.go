@@ -89,6 +89,17 @@ func decode(t *testing.T, h reports.Histogram) *hdrhistogram.Histogram {
 	return d
 }
 
+// runProbe runs p with a probe flow getting url, the run's target.
+func runProbe(t *testing.T, p *Plan, url string, opts Options) *reports.Load {
+	t.Helper()
+	opts.TargetURL = url
+	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: url, client: newClient()}), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 func newClient() *http.Client {
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1000}}
 }
@@ -199,7 +210,10 @@ scenarios:
 	}
 }
 
-func TestRetryAfterPausesArrivals(t *testing.T) {
+// firstThrottledServer answers the first request 429 with a Retry-After of
+// 1s, and every later one 200.
+func firstThrottledServer(t *testing.T) *httptest.Server {
+	t.Helper()
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 {
@@ -207,16 +221,18 @@ func TestRetryAfterPausesArrivals(t *testing.T) {
 			w.WriteHeader(http.StatusTooManyRequests)
 		}
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestRetryAfterPausesArrivals(t *testing.T) {
+	srv := firstThrottledServer(t)
 	// A window as long as the run: the abort is not what this test is about.
 	p := mustPlan(t, `
 abort_on_throttle: {window: 2s, ratio: 0.9}
 scenarios:
   - {flow: probe, executor: constant-arrival-rate, rate: 20, duration: 2s}`)
-	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}), Options{TargetURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := runProbe(t, p, srv.URL, Options{})
 	sc := l.Scenarios[0]
 	// The first answer (t≈0) pauses arrivals for 1s: those at 50..~950ms
 	// are throttled, never started.
@@ -240,14 +256,7 @@ scenarios:
 // TestRetryAfterPausesEveryScenario: scenarios share the tenant, so a
 // Retry-After one of them receives holds back the others' arrivals too.
 func TestRetryAfterPausesEveryScenario(t *testing.T) {
-	var n atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if n.Add(1) == 1 {
-			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusTooManyRequests)
-		}
-	}))
-	defer srv.Close()
+	srv := firstThrottledServer(t)
 	p := mustPlan(t, `
 scenarios:
   - {flow: probe, executor: constant-arrival-rate, rate: 20, duration: 2s}
@@ -277,10 +286,7 @@ abort_on_throttle: {window: 500ms, ratio: 0.5, min_requests: 10}
 scenarios:
   - {flow: probe, executor: constant-arrival-rate, rate: 100, duration: 20s}`)
 	start := time.Now()
-	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}), Options{TargetURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := runProbe(t, p, srv.URL, Options{})
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("run took %s; it should abort after about 0.5s", took)
 	}
@@ -305,10 +311,7 @@ abort_on_throttle: {window: 1s, ratio: 0.5, min_requests: 10}
 scenarios:
   - {flow: probe, executor: constant-arrival-rate, rate: 20, duration: 20s}`)
 	start := time.Now()
-	l, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}), Options{TargetURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := runProbe(t, p, srv.URL, Options{})
 	if took := time.Since(start); took > 6*time.Second {
 		t.Errorf("run took %s; it should abort after about a window: %q %+v", took, l.Aborted, l.Scenarios[0].Steps[0].Outcomes)
 	}
@@ -653,9 +656,7 @@ scenarios:
   - {flow: probe, executor: constant-arrival-rate, rate: 20, duration: 300ms}`)
 	base, t0 := time.UnixMilli(1_700_000_000_789), time.Now()
 	now := func() time.Time { return base.Add(time.Since(t0)) }
-	if _, err := Run(context.Background(), p, factoryFor(&httpFlow{name: "probe", url: srv.URL, client: newClient()}), Options{TargetURL: srv.URL, HlogPath: path, Interval: 100 * time.Millisecond, Now: now}); err != nil {
-		t.Fatal(err)
-	}
+	runProbe(t, p, srv.URL, Options{HlogPath: path, Interval: 100 * time.Millisecond, Now: now})
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

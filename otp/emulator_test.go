@@ -13,17 +13,24 @@ import (
 	"github.com/ciamcheck/ciamcheck/otp"
 )
 
+// serveEmulator serves an emulator of cfg on loopback until the test ends,
+// with a client of its default tenant.
+func serveEmulator(tb testing.TB, cfg backdoor.Config) (*httptest.Server, *nativeauth.Client) {
+	tb.Helper()
+	emu, err := emulator.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { emu.Close() })
+	srv := httptest.NewServer(emu)
+	tb.Cleanup(srv.Close)
+	return srv, &nativeauth.Client{Tenant: "contoso", ClientID: emulator.DefaultNativeClientID, BaseURL: srv.URL + "/contoso.onmicrosoft.com", HTTPClient: srv.Client()}
+}
+
 // TestOutboxAgainstEmulator reads codes the real emulator sends: a resend
 // replaces the code, and the newest is the one returned.
 func TestOutboxAgainstEmulator(t *testing.T) {
-	emu, err := emulator.New(emulator.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer emu.Close()
-	srv := httptest.NewServer(emu)
-	defer srv.Close()
-	c := &nativeauth.Client{Tenant: "contoso", ClientID: emulator.DefaultNativeClientID, BaseURL: srv.URL + "/contoso.onmicrosoft.com", HTTPClient: srv.Client()}
+	srv, c := serveEmulator(t, emulator.DefaultConfig())
 	ob := &otp.Outbox{Backdoor: &backdoor.Client{BaseURL: srv.URL, HTTPClient: srv.Client()}, CodeLength: 8}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -67,30 +74,17 @@ func TestOutboxAgainstEmulator(t *testing.T) {
 func TestOutboxBackdoorDisabled(t *testing.T) {
 	cfg := emulator.DefaultConfig()
 	cfg.Backdoor.Disabled = true
-	emu, err := emulator.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer emu.Close()
-	srv := httptest.NewServer(emu)
-	defer srv.Close()
+	srv, _ := serveEmulator(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err = (&otp.Outbox{Backdoor: &backdoor.Client{BaseURL: srv.URL}}).Code(ctx, "a@example.com", time.Now())
+	_, err := (&otp.Outbox{Backdoor: &backdoor.Client{BaseURL: srv.URL}}).Code(ctx, "a@example.com", time.Now())
 	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "HTTP 404") {
 		t.Fatalf("err = %v, want an immediate HTTP 404 error", err)
 	}
 }
 
 func BenchmarkOutboxCode(b *testing.B) {
-	emu, err := emulator.New(emulator.DefaultConfig())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer emu.Close()
-	srv := httptest.NewServer(emu)
-	defer srv.Close()
-	c := &nativeauth.Client{Tenant: "contoso", ClientID: emulator.DefaultNativeClientID, BaseURL: srv.URL + "/contoso.onmicrosoft.com", HTTPClient: srv.Client()}
+	srv, c := serveEmulator(b, emulator.DefaultConfig())
 	types := []nativeauth.ChallengeType{nativeauth.ChallengeTypeOOB, nativeauth.ChallengeTypePassword, nativeauth.ChallengeTypeRedirect}
 	ctx := context.Background()
 	start, err := c.SignUpStart(ctx, nativeauth.SignUpStartRequest{Username: "bench@example.com", ChallengeTypes: types, Password: "Xy7!kLm9#pQr2"})

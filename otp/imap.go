@@ -276,20 +276,7 @@ func (m *IMAP) search(ctx context.Context, username string, after time.Time) (st
 	if err := c.Noop().Wait(); err != nil {
 		return "", 0, fmt.Errorf("noop: %w", err)
 	}
-	// SINCE is a date without time or zone: a day earlier covers any zone;
-	// the exact cut is made on INTERNALDATE below.
-	criteria := &imap.SearchCriteria{
-		Since:   after.UTC().AddDate(0, 0, -1),
-		NotFlag: []imap.Flag{imap.FlagSeen, imap.FlagDeleted},
-		Or: [][2]imap.SearchCriteria{{
-			{Header: []imap.SearchCriteriaHeaderField{{Key: "To", Value: username}}},
-			{Or: [][2]imap.SearchCriteria{{
-				{Header: []imap.SearchCriteriaHeaderField{{Key: "Delivered-To", Value: username}}},
-				{Header: []imap.SearchCriteriaHeaderField{{Key: "Cc", Value: username}}},
-			}}},
-		}},
-	}
-	data, err := c.UIDSearch(criteria, nil).Wait()
+	data, err := c.UIDSearch(searchCriteria(username, after), nil).Wait()
 	if err != nil {
 		return "", 0, fmt.Errorf("search: %w", err)
 	}
@@ -306,8 +293,50 @@ func (m *IMAP) search(ctx context.Context, username string, after time.Time) (st
 	if err != nil {
 		return "", 0, fmt.Errorf("fetch: %w", err)
 	}
-	var candidates []found
-	noCode := 0
+	candidates, noCode := m.candidates(msgs, username, after)
+	for i, f := range candidates {
+		if f.code == "" {
+			continue
+		}
+		// This one and every older message to the user: the tenant
+		// replaced their codes with this one.
+		var set imap.UIDSet
+		for _, g := range candidates[i:] {
+			set.AddNum(g.uid)
+		}
+		if err := m.markUsed(set); err != nil {
+			return "", 0, fmt.Errorf("mark message used (%s): %w", cmp.Or(m.AfterUse, AfterUseSeen), err)
+		}
+		for _, g := range candidates[i:] {
+			m.used[g.uid] = true
+		}
+		return f.code, 0, nil
+	}
+	return "", noCode, nil
+}
+
+// searchCriteria asks for the unseen messages to username that may have
+// been received at or after after.
+func searchCriteria(username string, after time.Time) *imap.SearchCriteria {
+	// SINCE is a date without time or zone: a day earlier covers any zone;
+	// the exact cut is made on INTERNALDATE in candidates.
+	return &imap.SearchCriteria{
+		Since:   after.UTC().AddDate(0, 0, -1),
+		NotFlag: []imap.Flag{imap.FlagSeen, imap.FlagDeleted},
+		Or: [][2]imap.SearchCriteria{{
+			{Header: []imap.SearchCriteriaHeaderField{{Key: "To", Value: username}}},
+			{Or: [][2]imap.SearchCriteria{{
+				{Header: []imap.SearchCriteriaHeaderField{{Key: "Delivered-To", Value: username}}},
+				{Header: []imap.SearchCriteriaHeaderField{{Key: "Cc", Value: username}}},
+			}}},
+		}},
+	}
+}
+
+// candidates are the fetched messages not used yet, received at or after
+// after and addressed to username exactly, newest first; noCode counts
+// those in which no code was found.
+func (m *IMAP) candidates(msgs []*imapclient.FetchMessageBuffer, username string, after time.Time) (candidates []found, noCode int) {
 	for _, msg := range msgs {
 		if m.used[msg.UID] || msg.InternalDate.Before(after) || len(msg.BodySection) == 0 {
 			continue
@@ -331,25 +360,7 @@ func (m *IMAP) search(ctx context.Context, username string, after time.Time) (st
 		}
 		return cmp.Compare(b.uid, a.uid)
 	})
-	for i, f := range candidates {
-		if f.code == "" {
-			continue
-		}
-		// This one and every older message to the user: the tenant
-		// replaced their codes with this one.
-		var set imap.UIDSet
-		for _, g := range candidates[i:] {
-			set.AddNum(g.uid)
-		}
-		if err := m.markUsed(set); err != nil {
-			return "", 0, fmt.Errorf("mark message used (%s): %w", cmp.Or(m.AfterUse, AfterUseSeen), err)
-		}
-		for _, g := range candidates[i:] {
-			m.used[g.uid] = true
-		}
-		return f.code, 0, nil
-	}
-	return "", noCode, nil
+	return candidates, noCode
 }
 
 // markUsed applies AfterUse to the messages.

@@ -247,38 +247,7 @@ func (p *Profile) Validate() error {
 			bad("capabilities.backdoor_token_env", "not used with kind emulator (its backdoor is on loopback); use kind tenant for an emulator elsewhere")
 		}
 	case KindTenant:
-		if p.EmulatorConfig != "" {
-			bad("emulator_config", "only used with kind emulator")
-		}
-		if p.BaseURL == "" {
-			bad("base_url", "required for kind tenant")
-		} else if u, err := url.Parse(p.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			bad("base_url", "want an absolute http(s) URL such as https://contoso.ciamlogin.com/contoso.onmicrosoft.com")
-		} else if u.RawQuery != "" || u.Fragment != "" {
-			bad("base_url", "must not have a query or fragment")
-		}
-		if p.Tenant == "" {
-			bad("tenant", "required for kind tenant")
-		} else if !tenantRE.MatchString(p.Tenant) {
-			bad("tenant", "%q is not a tenant subdomain (lower-case letters, digits, hyphens)", p.Tenant)
-		}
-		if p.ClientID == "" {
-			bad("client_id", "required for kind tenant")
-		}
-		if p.Expect == nil {
-			bad("expect", "required for kind tenant: the specs need the tenant's configuration")
-		}
-		if p.OTP.Source == OTPOutbox && !p.Capabilities.Backdoor {
-			bad("otp.source", "outbox needs capabilities.backdoor: true (an emulator elsewhere)")
-		}
-		if env := p.Capabilities.BackdoorTokenEnv; env != "" {
-			if !p.Capabilities.Backdoor {
-				bad("capabilities.backdoor_token_env", "only used with capabilities.backdoor: true")
-			}
-			if !envNameRE.MatchString(env) {
-				bad("capabilities.backdoor_token_env", "%q is not an environment variable name (the token itself never goes in the profile)", env)
-			}
-		}
+		p.validateTenant(bad)
 	default:
 		bad("kind", "%q is not %q or %q", p.Kind, KindEmulator, KindTenant)
 	}
@@ -287,6 +256,51 @@ func (p *Profile) Validate() error {
 			bad(fmt.Sprintf("scopes[%d]", i), "%q is not a scope token", s)
 		}
 	}
+	p.validateUsers(bad)
+	p.validateOTP(bad)
+	if p.Expect != nil {
+		errs = append(errs, p.Expect.validate("expect")...)
+	}
+	return errors.Join(errs...)
+}
+
+// validateTenant checks what a profile of kind tenant must say, and may.
+func (p *Profile) validateTenant(bad func(field, format string, args ...any)) {
+	if p.EmulatorConfig != "" {
+		bad("emulator_config", "only used with kind emulator")
+	}
+	if p.BaseURL == "" {
+		bad("base_url", "required for kind tenant")
+	} else if u, err := url.Parse(p.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("base_url", "want an absolute http(s) URL such as https://contoso.ciamlogin.com/contoso.onmicrosoft.com")
+	} else if u.RawQuery != "" || u.Fragment != "" {
+		bad("base_url", "must not have a query or fragment")
+	}
+	if p.Tenant == "" {
+		bad("tenant", "required for kind tenant")
+	} else if !tenantRE.MatchString(p.Tenant) {
+		bad("tenant", "%q is not a tenant subdomain (lower-case letters, digits, hyphens)", p.Tenant)
+	}
+	if p.ClientID == "" {
+		bad("client_id", "required for kind tenant")
+	}
+	if p.Expect == nil {
+		bad("expect", "required for kind tenant: the specs need the tenant's configuration")
+	}
+	if p.OTP.Source == OTPOutbox && !p.Capabilities.Backdoor {
+		bad("otp.source", "outbox needs capabilities.backdoor: true (an emulator elsewhere)")
+	}
+	if env := p.Capabilities.BackdoorTokenEnv; env != "" {
+		if !p.Capabilities.Backdoor {
+			bad("capabilities.backdoor_token_env", "only used with capabilities.backdoor: true")
+		}
+		if !envNameRE.MatchString(env) {
+			bad("capabilities.backdoor_token_env", "%q is not an environment variable name (the token itself never goes in the profile)", env)
+		}
+	}
+}
+
+func (p *Profile) validateUsers(bad func(field, format string, args ...any)) {
 	if !domainRE.MatchString(p.Users.Domain) {
 		bad("users.domain", "%q is not a domain name", p.Users.Domain)
 	}
@@ -302,6 +316,9 @@ func (p *Profile) Validate() error {
 			bad(field+".password_env", "%q is not an environment variable name (the password itself never goes in the profile)", u.PasswordEnv)
 		}
 	}
+}
+
+func (p *Profile) validateOTP(bad func(field, format string, args ...any)) {
 	switch p.OTP.Source {
 	case OTPOutbox, OTPPrompt, OTPIMAP:
 		if len(p.OTP.Command) > 0 {
@@ -318,10 +335,6 @@ func (p *Profile) Validate() error {
 	if p.OTP.Timeout < 0 {
 		bad("otp.timeout", "must be positive")
 	}
-	if p.Expect != nil {
-		errs = append(errs, p.Expect.validate("expect")...)
-	}
-	return errors.Join(errs...)
 }
 
 // Hash is the hex sha256 of the profile's canonical form (defaults applied,

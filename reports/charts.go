@@ -200,120 +200,132 @@ func (percentileTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ts
 }
 
+// timelineLine is one series of a timeline panel: y of an interval, or
+// false where the interval has no value.
+type timelineLine struct {
+	name   string
+	col    color.Color
+	dashed bool
+	y      func(Interval) (float64, bool)
+}
+
+type timelinePanel struct {
+	title, ylabel string
+	lines         []timelineLine
+}
+
+// timelineRun is one run's intervals on a timeline: the current run, or the
+// previous one drawn dashed with its lines' names prefixed.
+type timelineRun struct {
+	ivs    []Interval
+	from   time.Time
+	prefix string
+	dashed bool
+}
+
+// timelinePanels are the panels of every scenario's timeline.
+var timelinePanels = []timelinePanel{
+	{"arrival rate: achieved and target", "iterations/s", []timelineLine{
+		{"achieved", colResponse, false, func(iv Interval) (float64, bool) { return iv.AchievedRate(), true }},
+		{"target", colTarget, false, func(iv Interval) (float64, bool) { return iv.TargetRate, iv.TargetRate > 0 }},
+	}},
+	{"flow response time", "latency (ms)", []timelineLine{
+		{"p50", colResponse, false, flowPercentile(func(st IntervalStep) int64 { return st.P50 })},
+		{"p99", colP99, false, flowPercentile(func(st IntervalStep) int64 { return st.P99 })},
+	}},
+	{"errors, throttled and dropped", "per second", []timelineLine{
+		{"failed iterations", colErrors, false, perSecond(func(iv Interval) int64 { return iv.Failed })},
+		{"429 answers", colThrottle, false, perSecond(func(iv Interval) int64 {
+			var n int64
+			for _, st := range iv.Steps {
+				if st.Step != FlowStep {
+					n += st.Throttled
+				}
+			}
+			return n
+		})},
+		{"held back (429 Retry-After)", colService, false, perSecond(func(iv Interval) int64 { return iv.Throttled })},
+		{"held back (503 Retry-After)", colTarget, false, perSecond(func(iv Interval) int64 { return iv.Unavailable })},
+		{"dropped", colDropped, false, perSecond(func(iv Interval) int64 { return iv.Dropped })},
+	}},
+}
+
+// flowPercentile is a percentile of the whole flow in an interval that
+// counted any.
+func flowPercentile(pick func(IntervalStep) int64) func(Interval) (float64, bool) {
+	return func(iv Interval) (float64, bool) {
+		for _, st := range iv.Steps {
+			if st.Step == FlowStep && st.Count > 0 {
+				return ms(pick(st)), true
+			}
+		}
+		return 0, false
+	}
+}
+
+// perSecond is a count of an interval as a rate.
+func perSecond(n func(Interval) int64) func(Interval) (float64, bool) {
+	return func(iv Interval) (float64, bool) {
+		if iv.Span <= 0 {
+			return 0, false
+		}
+		return float64(n(iv)) / iv.Span.Seconds(), true
+	}
+}
+
 // timelineCharts are a scenario's interval series against seconds since the
 // run began: achieved against target rate, the flow's p50 and p99 response
 // time, and errors, throttled, unavailable and dropped per interval; the
 // previous run's dashed, aligned on its own start.
 func timelineCharts(s ScenarioResult, start time.Time, prev []Interval, prevStart time.Time) ([]chart, error) {
-	at := func(iv Interval, from time.Time) float64 { return iv.Start.Add(iv.Span / 2).Sub(from).Seconds() }
-	type line struct {
-		name   string
-		col    color.Color
-		dashed bool
-		y      func(Interval) (float64, bool)
-	}
-	flowPct := func(pick func(IntervalStep) int64) func(Interval) (float64, bool) {
-		return func(iv Interval) (float64, bool) {
-			for _, st := range iv.Steps {
-				if st.Step == FlowStep && st.Count > 0 {
-					return ms(pick(st)), true
-				}
-			}
-			return 0, false
-		}
-	}
-	perSec := func(n func(Interval) int64) func(Interval) (float64, bool) {
-		return func(iv Interval) (float64, bool) {
-			if iv.Span <= 0 {
-				return 0, false
-			}
-			return float64(n(iv)) / iv.Span.Seconds(), true
-		}
-	}
-	panels := []struct {
-		title, ylabel string
-		lines         []line
-	}{
-		{"arrival rate: achieved and target", "iterations/s", []line{
-			{"achieved", colResponse, false, func(iv Interval) (float64, bool) { return iv.AchievedRate(), true }},
-			{"target", colTarget, false, func(iv Interval) (float64, bool) { return iv.TargetRate, iv.TargetRate > 0 }},
-		}},
-		{"flow response time", "latency (ms)", []line{
-			{"p50", colResponse, false, flowPct(func(st IntervalStep) int64 { return st.P50 })},
-			{"p99", colP99, false, flowPct(func(st IntervalStep) int64 { return st.P99 })},
-		}},
-		{"errors, throttled and dropped", "per second", []line{
-			{"failed iterations", colErrors, false, perSec(func(iv Interval) int64 { return iv.Failed })},
-			{"429 answers", colThrottle, false, perSec(func(iv Interval) int64 {
-				var n int64
-				for _, st := range iv.Steps {
-					if st.Step != FlowStep {
-						n += st.Throttled
-					}
-				}
-				return n
-			})},
-			{"held back (429 Retry-After)", colService, false, perSec(func(iv Interval) int64 { return iv.Throttled })},
-			{"held back (503 Retry-After)", colTarget, false, perSec(func(iv Interval) int64 { return iv.Unavailable })},
-			{"dropped", colDropped, false, perSec(func(iv Interval) int64 { return iv.Dropped })},
-		}},
+	runs := []timelineRun{{s.Intervals, start, "", false}}
+	if len(prev) > 0 {
+		runs = append(runs, timelineRun{prev, prevStart, "previous ", true})
 	}
 	// Every panel spans the whole run, both runs when compared, so their
 	// x axes line up.
 	var xmax float64
-	for _, run := range []struct {
-		ivs  []Interval
-		from time.Time
-	}{{s.Intervals, start}, {prev, prevStart}} {
+	for _, run := range runs {
 		for _, iv := range run.ivs {
 			xmax = max(xmax, iv.Start.Add(iv.Span).Sub(run.from).Seconds())
 		}
 	}
 	var out []chart
-	for _, pn := range panels {
-		title := fmt.Sprintf("%s: %s", s.Name, pn.title)
-		p := newPlot(title, "seconds since start", pn.ylabel)
-		p.X.Min, p.Y.Min = 0, 0
-		runs := []struct {
-			ivs    []Interval
-			from   time.Time
-			prefix string
-			dashed bool
-		}{{s.Intervals, start, "", false}}
-		if len(prev) > 0 {
-			runs = append(runs, struct {
-				ivs    []Interval
-				from   time.Time
-				prefix string
-				dashed bool
-			}{prev, prevStart, "previous ", true})
-		}
-		for _, run := range runs {
-			for _, l := range pn.lines {
-				var xys plotter.XYs
-				for _, iv := range run.ivs {
-					if y, ok := l.y(iv); ok {
-						xys = append(xys, plotter.XY{X: at(iv, run.from), Y: y})
-					}
-				}
-				if len(xys) == 0 {
-					continue
-				}
-				if err := addLine(p, run.prefix+l.name, xys, l.col, run.dashed); err != nil {
-					return nil, err
-				}
-			}
-		}
-		// Headroom above the highest line for the legend.
-		p.Y.Max = max(p.Y.Max*1.4, 1)
-		p.X.Min, p.X.Max = min(p.X.Min, 0), max(p.X.Max, xmax)
-		c, err := renderChart(p, title, timelineW, timelineH)
+	for _, pn := range timelinePanels {
+		c, err := timelineChart(fmt.Sprintf("%s: %s", s.Name, pn.title), pn, runs, xmax)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// timelineChart draws one panel of the runs, its x axis from 0 to xmax.
+func timelineChart(title string, pn timelinePanel, runs []timelineRun, xmax float64) (chart, error) {
+	at := func(iv Interval, from time.Time) float64 { return iv.Start.Add(iv.Span / 2).Sub(from).Seconds() }
+	p := newPlot(title, "seconds since start", pn.ylabel)
+	p.X.Min, p.Y.Min = 0, 0
+	for _, run := range runs {
+		for _, l := range pn.lines {
+			var xys plotter.XYs
+			for _, iv := range run.ivs {
+				if y, ok := l.y(iv); ok {
+					xys = append(xys, plotter.XY{X: at(iv, run.from), Y: y})
+				}
+			}
+			if len(xys) == 0 {
+				continue
+			}
+			if err := addLine(p, run.prefix+l.name, xys, l.col, run.dashed); err != nil {
+				return chart{}, err
+			}
+		}
+	}
+	// Headroom above the highest line for the legend.
+	p.Y.Max = max(p.Y.Max*1.4, 1)
+	p.X.Min, p.X.Max = min(p.X.Min, 0), max(p.X.Max, xmax)
+	return renderChart(p, title, timelineW, timelineH)
 }
 
 // newPlot is a plot in the report's style: sans-serif text, a light grid

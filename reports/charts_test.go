@@ -75,14 +75,7 @@ func TestOlderRecordHasNoTimeline(t *testing.T) {
 	r := loadRecord(t, 1)
 	r.Schema = "ciamcheck.run/v1.1"
 	r.Load.Scenarios[0].Intervals = nil
-	b, err := Marshal(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := Unmarshal(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back, _ := readBack(t, r)
 	var buf bytes.Buffer
 	if err := RenderHTML(&buf, back); err != nil {
 		t.Fatal(err)

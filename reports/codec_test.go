@@ -67,10 +67,7 @@ func TestWriteFileAtomic(t *testing.T) {
 
 func TestReadTampered(t *testing.T) {
 	t.Setenv(RecordKeyEnv, "")
-	b, err := Marshal(conformanceRecord())
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := mustMarshal(t, conformanceRecord())
 	forged := bytes.Replace(b, []byte(`"outcome": "failed"`), []byte(`"outcome": "passed"`), 1)
 	if bytes.Equal(forged, b) {
 		t.Fatal("fixture has no failed entry to forge")
@@ -94,10 +91,7 @@ func TestReadTampered(t *testing.T) {
 
 func TestHMAC(t *testing.T) {
 	t.Setenv(RecordKeyEnv, "k1")
-	b, err := Marshal(conformanceRecord())
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := mustMarshal(t, conformanceRecord())
 	r, err := Unmarshal(b)
 	if err != nil || r.Integrity.Algorithm != AlgHMACSHA256 {
 		t.Fatalf("HMAC round trip: %v %+v", err, r)
@@ -121,10 +115,7 @@ func TestHMAC(t *testing.T) {
 
 func TestReadUnknownFieldsAndSchema(t *testing.T) {
 	t.Setenv(RecordKeyEnv, "")
-	b, err := Marshal(loadRecord(t, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := mustMarshal(t, loadRecord(t, 1))
 	var generic map[string]any
 	if err := json.Unmarshal(b, &generic); err != nil {
 		t.Fatal(err)

@@ -340,19 +340,33 @@ func RenderComparisonMarkdown(w io.Writer, c Comparison) error {
 	return renderComparison(w, c, true)
 }
 
+// comparisonStyle is how renderComparison writes for a terminal or as
+// Markdown.
+type comparisonStyle struct {
+	md bool
+	// cell escapes a table cell, id marks an entry or step name.
+	cell, id func(string) string
+}
+
+func (st comparisonStyle) heading(w io.Writer, s string) {
+	if st.md {
+		fmt.Fprintf(w, "\n#### %s\n\n", s)
+	} else {
+		fmt.Fprintf(w, "\n%s\n", s)
+	}
+}
+
 func renderComparison(w io.Writer, c Comparison, md bool) error {
 	bw := bufio.NewWriter(w)
-	cell, id := func(s string) string { return oneLine(s) }, func(s string) string { return s }
-	heading := func(s string) { fmt.Fprintf(bw, "\n%s\n", s) }
+	st := comparisonStyle{md: md, cell: func(s string) string { return oneLine(s) }, id: func(s string) string { return s }}
 	if md {
-		cell, id = mdCell, code
-		heading = func(s string) { fmt.Fprintf(bw, "\n#### %s\n\n", s) }
+		st.cell, st.id = mdCell, code
 		fmt.Fprintln(bw, "### Comparison with the previous run")
 	} else {
 		fmt.Fprintln(bw, "comparison with the previous run")
 	}
 	if c.Problem != "" {
-		fmt.Fprintf(bw, "\ncannot compare: %s\n", cell(c.Problem))
+		fmt.Fprintf(bw, "\ncannot compare: %s\n", st.cell(c.Problem))
 		return bw.Flush()
 	}
 	verdict := "no regression"
@@ -364,6 +378,18 @@ func renderComparison(w io.Writer, c Comparison, md bool) error {
 	} else {
 		fmt.Fprintf(bw, "  %s\n", verdict)
 	}
+	comparisonEntries(bw, st, c)
+	if c.Kind == KindLoad {
+		comparisonSteps(bw, st, c)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("render comparison: %w", err)
+	}
+	return nil
+}
+
+// comparisonEntries lists the entries whose result changed, by change.
+func comparisonEntries(bw io.Writer, st comparisonStyle, c Comparison) {
 	for _, group := range []struct {
 		title string
 		list  []EntryChange
@@ -374,65 +400,64 @@ func renderComparison(w io.Writer, c Comparison, md bool) error {
 		if len(group.list) == 0 {
 			continue
 		}
-		heading(fmt.Sprintf("%s (%d)", group.title, len(group.list)))
-		if md {
+		st.heading(bw, fmt.Sprintf("%s (%d)", group.title, len(group.list)))
+		if st.md {
 			fmt.Fprintln(bw, "| Entry | Was | Now | Reason |\n| --- | --- | --- | --- |")
 		}
 		for _, e := range group.list {
 			was, now := orDash(string(e.Old)), orDash(string(e.New))
-			if md {
-				fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", id(e.ID), was, now, cell(e.Reason))
+			if st.md {
+				fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", st.id(e.ID), was, now, st.cell(e.Reason))
 			} else {
 				fmt.Fprintf(bw, "  %s: %s → %s", e.ID, was, now)
 				if e.Reason != "" {
-					fmt.Fprintf(bw, " (%s)", cell(e.Reason))
+					fmt.Fprintf(bw, " (%s)", st.cell(e.Reason))
 				}
 				fmt.Fprintln(bw)
 			}
 		}
 	}
-	if c.Kind == KindLoad {
-		if md {
-			fmt.Fprintf(bw, "\nTolerance: %s.\n", cell(c.Tolerance.String()))
+}
+
+// comparisonSteps is the load comparison: the tolerance, then every step's
+// percentiles and error rate, old → new, with its verdict.
+func comparisonSteps(bw io.Writer, st comparisonStyle, c Comparison) {
+	if st.md {
+		fmt.Fprintf(bw, "\nTolerance: %s.\n", st.cell(c.Tolerance.String()))
+	} else {
+		fmt.Fprintf(bw, "  tolerance: %s\n", c.Tolerance)
+	}
+	if c.PlanChanged {
+		fmt.Fprintln(bw, "\nnote: the load plans differ, so figures may not be comparable")
+	}
+	st.heading(bw, "Steps")
+	if st.md {
+		fmt.Fprintln(bw, "| Step | p50 | p99 | Error rate | Verdict |\n| --- | --- | --- | --- | --- |")
+	}
+	for _, s := range c.Steps {
+		verdict := "ok"
+		if len(s.Regressions) > 0 {
+			verdict = "REGRESSED: " + joinSemi(s.Regressions)
+		}
+		if len(s.Unjudged) > 0 {
+			verdict += " (" + joinSemi(s.Unjudged) + ")"
+		}
+		name := s.Scenario + "/" + s.Step
+		p50 := fmt.Sprintf("%s → %s", us(s.OldP50), us(s.NewP50))
+		p99 := fmt.Sprintf("%s → %s", us(s.OldP99), us(s.NewP99))
+		er := fmt.Sprintf("%s → %s", pct(s.OldErrRate), pct(s.NewErrRate))
+		if st.md {
+			fmt.Fprintf(bw, "| %s | %s | %s | %s | %s |\n", st.id(name), p50, p99, er, st.cell(verdict))
 		} else {
-			fmt.Fprintf(bw, "  tolerance: %s\n", c.Tolerance)
-		}
-		if c.PlanChanged {
-			fmt.Fprintln(bw, "\nnote: the load plans differ, so figures may not be comparable")
-		}
-		heading("Steps")
-		if md {
-			fmt.Fprintln(bw, "| Step | p50 | p99 | Error rate | Verdict |\n| --- | --- | --- | --- | --- |")
-		}
-		for _, s := range c.Steps {
-			verdict := "ok"
-			if len(s.Regressions) > 0 {
-				verdict = "REGRESSED: " + joinSemi(s.Regressions)
-			}
-			if len(s.Unjudged) > 0 {
-				verdict += " (" + joinSemi(s.Unjudged) + ")"
-			}
-			name := s.Scenario + "/" + s.Step
-			p50 := fmt.Sprintf("%s → %s", us(s.OldP50), us(s.NewP50))
-			p99 := fmt.Sprintf("%s → %s", us(s.OldP99), us(s.NewP99))
-			er := fmt.Sprintf("%s → %s", pct(s.OldErrRate), pct(s.NewErrRate))
-			if md {
-				fmt.Fprintf(bw, "| %s | %s | %s | %s | %s |\n", id(name), p50, p99, er, cell(verdict))
-			} else {
-				fmt.Fprintf(bw, "  %s  p50 %s  p99 %s  errors %s  %s\n", name, p50, p99, er, verdict)
-			}
-		}
-		for _, s := range c.AddedSteps {
-			fmt.Fprintf(bw, "\nstep only in the new run: %s\n", s)
-		}
-		for _, s := range c.RemovedSteps {
-			fmt.Fprintf(bw, "\nstep only in the previous run: %s\n", s)
+			fmt.Fprintf(bw, "  %s  p50 %s  p99 %s  errors %s  %s\n", name, p50, p99, er, verdict)
 		}
 	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("render comparison: %w", err)
+	for _, s := range c.AddedSteps {
+		fmt.Fprintf(bw, "\nstep only in the new run: %s\n", s)
 	}
-	return nil
+	for _, s := range c.RemovedSteps {
+		fmt.Fprintf(bw, "\nstep only in the previous run: %s\n", s)
+	}
 }
 
 func orDash(s string) string {

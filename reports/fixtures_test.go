@@ -85,18 +85,32 @@ func loadRecord(t testing.TB, scale int64) *Record {
 	return r
 }
 
-// part is r as report merge reads it: written, read back, with the digest
-// of its bytes.
-func part(t testing.TB, source string, r *Record) Part {
+// mustMarshal is r as written to a file.
+func mustMarshal(t testing.TB, r *Record) []byte {
 	t.Helper()
 	b, err := Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// readBack is r written and read back, with the bytes written.
+func readBack(t testing.TB, r *Record) (*Record, []byte) {
+	t.Helper()
+	b := mustMarshal(t, r)
 	back, err := Unmarshal(b)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return back, b
+}
+
+// part is r as report merge reads it: written, read back, with the digest
+// of its bytes.
+func part(t testing.TB, source string, r *Record) Part {
+	t.Helper()
+	back, b := readBack(t, r)
 	sum := sha256.Sum256(b)
 	return Part{Source: source, SHA256: hex.EncodeToString(sum[:]), Record: back}
 }

@@ -126,7 +126,7 @@ func withIntegrity(t *testing.T, b []byte, f func(map[string]any)) []byte {
 	return out
 }
 
-func newKey(t *testing.T) (ed25519.PrivateKey, ed25519.PublicKey) {
+func newKey(t testing.TB) (ed25519.PrivateKey, ed25519.PublicKey) {
 	t.Helper()
 	privPEM, pubPEM, err := attest.GenerateKey()
 	if err != nil {
@@ -218,10 +218,7 @@ func TestSealFromEnv(t *testing.T) {
 	pub, _ := attest.ParsePublicKey(pubPEM)
 	t.Setenv(RecordKeyEnv, "k1")
 	t.Setenv(attest.SigningKeyEnv, string(privPEM))
-	b, err := Marshal(conformanceRecord())
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := mustMarshal(t, conformanceRecord())
 	r, err := UnmarshalTrust(b, Trust{PublicKey: pub})
 	if err != nil || r.Integrity.Algorithm != AlgEd25519 {
 		t.Fatalf("the signing key wins over the HMAC key: %v %+v", err, r.Integrity)
@@ -238,12 +235,7 @@ func TestSealFromEnv(t *testing.T) {
 // FuzzVerifySignedRecord: whatever a verification with the public key
 // accepts has exactly the content that was signed; it never panics.
 func FuzzVerifySignedRecord(f *testing.F) {
-	privPEM, pubPEM, err := attest.GenerateKey()
-	if err != nil {
-		f.Fatal(err)
-	}
-	priv, _ := attest.ParsePrivateKey(privPEM)
-	pub, _ := attest.ParsePublicKey(pubPEM)
+	priv, pub := newKey(f)
 	r := conformanceRecord()
 	if err := SealWith(r, SealKeys{Signing: priv}); err != nil {
 		f.Fatal(err)

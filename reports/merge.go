@@ -205,15 +205,34 @@ func checkParts(parts []Part) error {
 // scenarioSum accumulates scenarios by name across records, in the order
 // they first appear.
 type scenarioSum struct {
-	byName map[string]*scenarioAcc
-	names  []string
+	scenarios ordered[scenarioAcc]
+}
+
+// ordered holds values by key, in the order their keys first came.
+type ordered[V any] struct {
+	byKey map[string]*V
+	keys  []string
+}
+
+// get is the value of key; the first time key comes, a new one made by mk,
+// and true.
+func (o *ordered[V]) get(key string, mk func() *V) (*V, bool) {
+	if v := o.byKey[key]; v != nil {
+		return v, false
+	}
+	if o.byKey == nil {
+		o.byKey = map[string]*V{}
+	}
+	v := mk()
+	o.byKey[key] = v
+	o.keys = append(o.keys, key)
+	return v, true
 }
 
 type scenarioAcc struct {
 	res       ScenarioResult
 	flow      *stepAcc
-	steps     map[string]*stepAcc
-	order     []string
+	steps     ordered[stepAcc]
 	intervals [][]Interval // each part's timeline
 	// untimed: a part had no timeline (a record before schema v1.2), so
 	// a merged one would show only some workers' load.
@@ -221,15 +240,10 @@ type scenarioAcc struct {
 }
 
 func (s *scenarioSum) add(sc ScenarioResult) error {
-	if s.byName == nil {
-		s.byName = map[string]*scenarioAcc{}
-	}
-	a := s.byName[sc.Name]
-	if a == nil {
-		a = &scenarioAcc{res: ScenarioResult{Name: sc.Name, Flow: sc.Flow, Executor: sc.Executor}, steps: map[string]*stepAcc{}}
-		s.byName[sc.Name] = a
-		s.names = append(s.names, sc.Name)
-	} else if a.res.Flow != sc.Flow || a.res.Executor != sc.Executor {
+	a, added := s.scenarios.get(sc.Name, func() *scenarioAcc {
+		return &scenarioAcc{res: ScenarioResult{Name: sc.Name, Flow: sc.Flow, Executor: sc.Executor}}
+	})
+	if !added && (a.res.Flow != sc.Flow || a.res.Executor != sc.Executor) {
 		return fmt.Errorf("scenario %q runs flow %q with %q, earlier records %q with %q", sc.Name, sc.Flow, sc.Executor, a.res.Flow, a.res.Executor)
 	}
 	a.res.Iterations += sc.Iterations
@@ -257,12 +271,7 @@ func (s *scenarioSum) add(sc ScenarioResult) error {
 		}
 	}
 	for _, st := range sc.Steps {
-		sa := a.steps[st.Step]
-		if sa == nil {
-			sa = &stepAcc{name: st.Step}
-			a.steps[st.Step] = sa
-			a.order = append(a.order, st.Step)
-		}
+		sa, _ := a.steps.get(st.Step, func() *stepAcc { return &stepAcc{name: st.Step} })
 		if err := sa.add(st); err != nil {
 			return fmt.Errorf("scenario %q step %q: %w", sc.Name, st.Step, err)
 		}
@@ -272,8 +281,8 @@ func (s *scenarioSum) add(sc ScenarioResult) error {
 
 func (s *scenarioSum) results() ([]ScenarioResult, error) {
 	out := []ScenarioResult{}
-	for _, n := range s.names {
-		a := s.byName[n]
+	for _, n := range s.scenarios.keys {
+		a := s.scenarios.byKey[n]
 		if a.flow != nil {
 			fs, err := a.flow.result()
 			if err != nil {
@@ -285,8 +294,8 @@ func (s *scenarioSum) results() ([]ScenarioResult, error) {
 			a.res.Intervals = mergeIntervals(a.intervals)
 		}
 		a.res.Steps = []StepStats{}
-		for _, sn := range a.order {
-			st, err := a.steps[sn].result()
+		for _, sn := range a.steps.keys {
+			st, err := a.steps.byKey[sn].result()
 			if err != nil {
 				return nil, fmt.Errorf("scenario %q step %q: %w", n, sn, err)
 			}
@@ -384,8 +393,7 @@ func mergeIntervals(parts [][]Interval) []Interval {
 	type bucket struct {
 		iv    Interval
 		due   float64
-		steps map[string]*IntervalStep
-		order []string
+		steps ordered[IntervalStep]
 	}
 	buckets := map[int64]*bucket{}
 	for _, p := range parts {
@@ -394,7 +402,7 @@ func mergeIntervals(parts [][]Interval) []Interval {
 			k := int64(mid / width)
 			b := buckets[k]
 			if b == nil {
-				b = &bucket{iv: Interval{Start: origin.Add(time.Duration(k) * width), Span: width}, steps: map[string]*IntervalStep{}}
+				b = &bucket{iv: Interval{Start: origin.Add(time.Duration(k) * width), Span: width}}
 				buckets[k] = b
 			}
 			b.iv.Merged += max(iv.Merged, 1)
@@ -405,12 +413,7 @@ func mergeIntervals(parts [][]Interval) []Interval {
 			b.iv.Throttled += iv.Throttled
 			b.iv.Unavailable += iv.Unavailable
 			for _, st := range iv.Steps {
-				m := b.steps[st.Step]
-				if m == nil {
-					m = &IntervalStep{Step: st.Step}
-					b.steps[st.Step] = m
-					b.order = append(b.order, st.Step)
-				}
+				m, _ := b.steps.get(st.Step, func() *IntervalStep { return &IntervalStep{Step: st.Step} })
 				m.Count += st.Count
 				m.Errors += st.Errors
 				m.Throttled += st.Throttled
@@ -427,9 +430,9 @@ func mergeIntervals(parts [][]Interval) []Interval {
 	for _, k := range keys {
 		b := buckets[k]
 		b.iv.TargetRate = b.due / width.Seconds()
-		b.iv.Steps = make([]IntervalStep, 0, len(b.order))
-		for _, n := range b.order {
-			b.iv.Steps = append(b.iv.Steps, *b.steps[n])
+		b.iv.Steps = make([]IntervalStep, 0, len(b.steps.keys))
+		for _, n := range b.steps.keys {
+			b.iv.Steps = append(b.iv.Steps, *b.steps.byKey[n])
 		}
 		out = append(out, b.iv)
 	}

@@ -44,12 +44,35 @@ func RenderMarkdownWith(w io.Writer, r *Record, opts MarkdownOptions) error {
 	if err != nil {
 		return err
 	}
-	var head, tail strings.Builder
+	var head strings.Builder
 	if v.Tampered {
 		fmt.Fprint(&head, "> [!CAUTION]\n> **This record does not match its integrity digest: it was modified after it was written. Do not trust it.**\n\n")
 	}
-	// The run's details and the link to the full report close the comment
-	// whatever else fits.
+	var comparison []string
+	if opts.Comparison != nil {
+		var b strings.Builder
+		if err := RenderComparisonMarkdown(&b, shortReasons(*opts.Comparison)); err != nil {
+			return err
+		}
+		comparison = strings.SplitAfter("\n"+b.String(), "\n")
+	}
+	var body []string // blocks, most important first
+	if v.Conf != nil {
+		body = append(body, markdownConformance(&head, v, comparison)...)
+	}
+	if v.Load != nil {
+		body = append(body, markdownLoadRun(&head, v, comparison)...)
+	}
+	if err := writeMarkdownWithin(w, head.String(), body, markdownTail(v, opts)); err != nil {
+		return fmt.Errorf("render markdown: %w", err)
+	}
+	return nil
+}
+
+// markdownTail is the run's details and the link to the full report, which
+// close the comment whatever else fits.
+func markdownTail(v *view, opts MarkdownOptions) string {
+	var tail strings.Builder
 	fmt.Fprintln(&tail, "\n<details><summary>Run details</summary>\n\n| | |\n| --- | --- |")
 	for _, kv := range [][2]string{
 		{"Target", mdCell(v.Target)}, {"Tool", mdCell(v.Tool)}, {"Profile hash", code(v.ProfileHash)},
@@ -61,75 +84,82 @@ func RenderMarkdownWith(w io.Writer, r *Record, opts MarkdownOptions) error {
 	if opts.FullReport != "" {
 		fmt.Fprintf(&tail, "\nFull report: %s\n", mdLink(opts.FullReport))
 	}
-	var body []string // blocks, most important first
-	var comparison []string
-	if opts.Comparison != nil {
-		var b strings.Builder
-		if err := RenderComparisonMarkdown(&b, shortReasons(*opts.Comparison)); err != nil {
-			return err
-		}
-		comparison = strings.SplitAfter("\n"+b.String(), "\n")
+	return tail.String()
+}
+
+// markdownConformance writes a conformance run's verdict to head and
+// returns its blocks: the comparison, then failed and skipped entries.
+func markdownConformance(head io.Writer, v *view, comparison []string) []string {
+	c := v.Conf
+	verdict := "PASS"
+	switch {
+	case v.NotJudged != "":
+		verdict = "NOT JUDGED"
+	case c.Failed > 0:
+		verdict = "FAIL"
 	}
-	if c := v.Conf; c != nil {
-		verdict := "PASS"
-		switch {
-		case v.NotJudged != "":
-			verdict = "NOT JUDGED"
-		case c.Failed > 0:
-			verdict = "FAIL"
-		}
-		fmt.Fprintf(&head, "## ciamcheck conformance run: %s\n\n", verdict)
-		notJudged(&head, v)
-		fmt.Fprintf(&head, "**%d entries: %d passed, %d failed, %d skipped**\n", c.Total, c.Passed, c.Failed, c.Skipped)
-		if s := c.StrengthLine(); s != "" {
-			fmt.Fprintf(&head, "\nStrength: %s\n", mdCell(s))
-		}
-		if c.Focus != "" {
-			fmt.Fprintf(&head, "\nFocus: %s\n", code(c.Focus))
-		}
-		if c.LabelFilter != "" {
-			fmt.Fprintf(&head, "\nLabel filter: %s\n", code(c.LabelFilter))
-		}
-		body = append(body, comparison...)
-		if len(c.FailedEntries) > 0 {
-			body = append(body, "\n### Failed\n\n| Entry | Source | Reason |\n| --- | --- | --- |\n")
-			for _, e := range c.FailedEntries {
-				body = append(body, fmt.Sprintf("| %s | %s | %s |\n", e.marked(code(e.ID)), mdSource(e.EntryResult), mdCell(shorten(e.Reason, maxMarkdownReason))))
-			}
-		}
-		if len(c.SkippedEntries) > 0 {
-			body = append(body, "\n### Skipped\n\n| Entry | Reason |\n| --- | --- |\n")
-			for _, e := range c.SkippedEntries {
-				body = append(body, fmt.Sprintf("| %s | %s |\n", e.marked(code(e.ID)), mdCell(shorten(e.Reason, maxMarkdownReason))))
-			}
+	fmt.Fprintf(head, "## ciamcheck conformance run: %s\n\n", verdict)
+	notJudged(head, v)
+	fmt.Fprintf(head, "**%d entries: %d passed, %d failed, %d skipped**\n", c.Total, c.Passed, c.Failed, c.Skipped)
+	if s := c.StrengthLine(); s != "" {
+		fmt.Fprintf(head, "\nStrength: %s\n", mdCell(s))
+	}
+	if c.Focus != "" {
+		fmt.Fprintf(head, "\nFocus: %s\n", code(c.Focus))
+	}
+	if c.LabelFilter != "" {
+		fmt.Fprintf(head, "\nLabel filter: %s\n", code(c.LabelFilter))
+	}
+	body := slices.Clone(comparison)
+	if len(c.FailedEntries) > 0 {
+		body = append(body, "\n### Failed\n\n| Entry | Source | Reason |\n| --- | --- | --- |\n")
+		for _, e := range c.FailedEntries {
+			body = append(body, fmt.Sprintf("| %s | %s | %s |\n", e.marked(code(e.ID)), mdSource(e.EntryResult), mdCell(shorten(e.Reason, maxMarkdownReason))))
 		}
 	}
-	if l := v.Load; l != nil {
-		fmt.Fprintf(&head, "## ciamcheck load run: %s\n", l.Result)
-		if v.NotJudged != "" {
-			fmt.Fprintln(&head)
-			notJudged(&head, v)
+	if len(c.SkippedEntries) > 0 {
+		body = append(body, "\n### Skipped\n\n| Entry | Reason |\n| --- | --- |\n")
+		for _, e := range c.SkippedEntries {
+			body = append(body, fmt.Sprintf("| %s | %s |\n", e.marked(code(e.ID)), mdCell(shorten(e.Reason, maxMarkdownReason))))
 		}
-		if l.Verdict.Reason != "" {
-			fmt.Fprintf(&head, "\n**%s**\n", mdCell(l.Verdict.Reason))
-		}
-		if l.Aborted != "" {
-			fmt.Fprintf(&head, "\n**Aborted:** %s\n", mdCell(l.Aborted))
-		}
-		for _, n := range l.Notes {
-			fmt.Fprintf(&head, "\n> %s\n", mdCell(n))
-		}
-		var b strings.Builder
-		markdownThresholds(&b, l)
-		body = append(body, b.String())
-		body = append(body, comparison...)
-		b.Reset()
-		markdownLoad(&b, l)
-		body = append(body, b.String())
 	}
+	return body
+}
+
+// markdownLoadRun writes a load run's verdict to head and returns its
+// blocks: thresholds, the comparison, then the per-scenario figures.
+func markdownLoadRun(head io.Writer, v *view, comparison []string) []string {
+	l := v.Load
+	fmt.Fprintf(head, "## ciamcheck load run: %s\n", l.Result)
+	if v.NotJudged != "" {
+		fmt.Fprintln(head)
+		notJudged(head, v)
+	}
+	if l.Verdict.Reason != "" {
+		fmt.Fprintf(head, "\n**%s**\n", mdCell(l.Verdict.Reason))
+	}
+	if l.Aborted != "" {
+		fmt.Fprintf(head, "\n**Aborted:** %s\n", mdCell(l.Aborted))
+	}
+	for _, n := range l.Notes {
+		fmt.Fprintf(head, "\n> %s\n", mdCell(n))
+	}
+	var b strings.Builder
+	markdownThresholds(&b, l)
+	body := []string{b.String()}
+	body = append(body, comparison...)
+	b.Reset()
+	markdownLoad(&b, l)
+	return append(body, b.String())
+}
+
+// writeMarkdownWithin writes head, the blocks of body that fit under
+// MarkdownLimit with tail, and counts the lines of those left out; once a
+// block is left out, so are all after it, keeping the order of importance.
+func writeMarkdownWithin(w io.Writer, head string, body []string, tail string) error {
 	bw := bufio.NewWriter(w)
-	bw.WriteString(head.String())
-	room := MarkdownLimit - head.Len() - tail.Len() - 200 // 200: the note on what was left out
+	bw.WriteString(head)
+	room := MarkdownLimit - len(head) - len(tail) - 200 // 200: the note on what was left out
 	left := 0
 	for _, block := range body {
 		if left > 0 || len(block) > room {
@@ -142,11 +172,8 @@ func RenderMarkdownWith(w io.Writer, r *Record, opts MarkdownOptions) error {
 	if left > 0 {
 		fmt.Fprintf(bw, "\n_%d more lines left out to keep this under GitHub's comment limit: see the full report._\n", left)
 	}
-	bw.WriteString(tail.String())
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("render markdown: %w", err)
-	}
-	return nil
+	bw.WriteString(tail)
+	return bw.Flush()
 }
 
 // notJudged warns that nothing in the report is a verdict, for a record

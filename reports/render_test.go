@@ -89,10 +89,7 @@ func TestRenderFiguresComeFromHistograms(t *testing.T) {
 
 func TestRenderTamperedIsLoud(t *testing.T) {
 	t.Setenv(RecordKeyEnv, "")
-	b, err := Marshal(conformanceRecord())
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := mustMarshal(t, conformanceRecord())
 	r, err := Unmarshal(bytes.Replace(b, []byte("needs the emulator"), []byte("needs an emulator"), 1))
 	if err == nil {
 		t.Fatal("forgery not detected")

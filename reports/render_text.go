@@ -19,6 +19,28 @@ func RenderText(w io.Writer, r *Record) error {
 		return err
 	}
 	bw := bufio.NewWriter(w)
+	textHeader(bw, v, r.Load)
+	if c := v.Conf; c != nil {
+		textConformance(bw, c)
+	}
+	if l := v.Load; l != nil {
+		for _, s := range l.Scenarios {
+			textScenario(bw, s)
+		}
+		fmt.Fprintln(bw, "\n"+latencyLegend)
+		if err := WriteVerdict(bw, l.Verdict); err != nil {
+			return err
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("render text: %w", err)
+	}
+	return nil
+}
+
+// textHeader is the run's kind and details, with those of a load segment
+// or merge.
+func textHeader(bw io.Writer, v *view, l *Load) {
 	if v.Tampered {
 		fmt.Fprintln(bw, "!!! WARNING: THIS RECORD DOES NOT MATCH ITS INTEGRITY DIGEST; IT WAS MODIFIED AFTER IT WAS WRITTEN !!!")
 	}
@@ -33,7 +55,7 @@ func RenderText(w io.Writer, r *Record) error {
 	fmt.Fprintf(tw, "  started\t%s\n", v.Started)
 	fmt.Fprintf(tw, "  ended\t%s (%s)\n", v.Ended, orNone(v.Elapsed))
 	fmt.Fprintf(tw, "  integrity\t%s\n", v.Integrity)
-	if l := r.Load; l != nil {
+	if l != nil {
 		if l.Segment != "" {
 			fmt.Fprintf(tw, "  segment\t%s of the plan\n", l.Segment)
 		}
@@ -51,70 +73,67 @@ func RenderText(w io.Writer, r *Record) error {
 		}
 	}
 	tw.Flush()
-	if c := v.Conf; c != nil {
-		fmt.Fprintln(bw)
-		if c.Focus != "" {
-			fmt.Fprintf(bw, "focus: %s\n", c.Focus)
+}
+
+// textConformance is the counts, then every failure and skip with its
+// reason.
+func textConformance(bw io.Writer, c *confView) {
+	fmt.Fprintln(bw)
+	if c.Focus != "" {
+		fmt.Fprintf(bw, "focus: %s\n", c.Focus)
+	}
+	if c.LabelFilter != "" {
+		fmt.Fprintf(bw, "label filter: %s\n", c.LabelFilter)
+	}
+	fmt.Fprintf(bw, "%d entries: %d passed, %d failed, %d skipped\n", c.Total, c.Passed, c.Failed, c.Skipped)
+	if s := c.StrengthLine(); s != "" {
+		fmt.Fprintf(bw, "strength: %s\n", s)
+	}
+	if len(c.FailedEntries) > 0 {
+		fmt.Fprintln(bw, "\nFAILED")
+		for _, e := range c.FailedEntries {
+			fmt.Fprintf(bw, "  %s  (%s)\n", e.marked(e.ID), orNone(e.Source))
+			fmt.Fprintf(bw, "%s\n", indent(e.Reason, "      "))
 		}
-		if c.LabelFilter != "" {
-			fmt.Fprintf(bw, "label filter: %s\n", c.LabelFilter)
+	}
+	if len(c.SkippedEntries) > 0 {
+		fmt.Fprintln(bw, "\nSKIPPED")
+		for _, e := range c.SkippedEntries {
+			fmt.Fprintf(bw, "  %s: %s\n", e.marked(e.ID), oneLine(e.Reason))
 		}
-		fmt.Fprintf(bw, "%d entries: %d passed, %d failed, %d skipped\n", c.Total, c.Passed, c.Failed, c.Skipped)
-		if s := c.StrengthLine(); s != "" {
-			fmt.Fprintf(bw, "strength: %s\n", s)
-		}
-		if len(c.FailedEntries) > 0 {
-			fmt.Fprintln(bw, "\nFAILED")
-			for _, e := range c.FailedEntries {
-				fmt.Fprintf(bw, "  %s  (%s)\n", e.marked(e.ID), orNone(e.Source))
-				fmt.Fprintf(bw, "%s\n", indent(e.Reason, "      "))
-			}
-		}
-		if len(c.SkippedEntries) > 0 {
-			fmt.Fprintln(bw, "\nSKIPPED")
-			for _, e := range c.SkippedEntries {
-				fmt.Fprintf(bw, "  %s: %s\n", e.marked(e.ID), oneLine(e.Reason))
+	}
+}
+
+// textScenario is one scenario's counts, its steps' latencies and its
+// errors and expected answers.
+func textScenario(bw io.Writer, s scenarioView) {
+	fmt.Fprintf(bw, "\nscenario %s (flow %s, %s, %s)\n", s.Name, orNone(s.Flow), orNone(s.Executor), roundDuration(s.Duration))
+	fmt.Fprintf(bw, "  iterations %d", s.Iterations)
+	if s.Expected > 0 {
+		fmt.Fprintf(bw, " of %d expected", s.Expected)
+	}
+	fmt.Fprintf(bw, ", failed %d, dropped %d, throttled %d, unavailable %d\n", s.Failed, s.Dropped, s.Throttled, s.Unavailable)
+	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "  step\tcount\trate/s\terrors\tlatency\tp50\tp90\tp99\tp99.9\tmax\t")
+	for _, st := range s.Steps {
+		fmt.Fprintf(tw, "  %s\t%d\t%.1f\t%d (%s)\tresponse\t%s\t\n", st.Step, st.Count, st.Rate, st.Errors, pct(st.ErrRate), latencyCells(st.Response, "\t"))
+		fmt.Fprintf(tw, "\t\t\t\tservice\t%s\t\n", latencyCells(st.Service, "\t"))
+	}
+	tw.Flush()
+	if !hasOutcomes(s.Steps) {
+		return
+	}
+	fmt.Fprintln(bw, "  errors and expected answers by step, status, error and suberror:")
+	tw = tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+	for _, st := range s.Steps {
+		for _, o := range st.Outcomes {
+			fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t× %d\n", st.Step, o.StatusLabel(), orDash(o.Error), orDash(o.Suberror), o.Count)
+			if o.Example != "" {
+				fmt.Fprintf(tw, "%s\n", cutLine("      e.g. "+oneLine(o.Example), LineWidth))
 			}
 		}
 	}
-	if l := v.Load; l != nil {
-		for _, s := range l.Scenarios {
-			fmt.Fprintf(bw, "\nscenario %s (flow %s, %s, %s)\n", s.Name, orNone(s.Flow), orNone(s.Executor), roundDuration(s.Duration))
-			fmt.Fprintf(bw, "  iterations %d", s.Iterations)
-			if s.Expected > 0 {
-				fmt.Fprintf(bw, " of %d expected", s.Expected)
-			}
-			fmt.Fprintf(bw, ", failed %d, dropped %d, throttled %d, unavailable %d\n", s.Failed, s.Dropped, s.Throttled, s.Unavailable)
-			tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "  step\tcount\trate/s\terrors\tlatency\tp50\tp90\tp99\tp99.9\tmax\t")
-			for _, st := range s.Steps {
-				fmt.Fprintf(tw, "  %s\t%d\t%.1f\t%d (%s)\tresponse\t%s\t\n", st.Step, st.Count, st.Rate, st.Errors, pct(st.ErrRate), latencyCells(st.Response, "\t"))
-				fmt.Fprintf(tw, "\t\t\t\tservice\t%s\t\n", latencyCells(st.Service, "\t"))
-			}
-			tw.Flush()
-			if hasOutcomes(s.Steps) {
-				fmt.Fprintln(bw, "  errors and expected answers by step, status, error and suberror:")
-				tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
-				for _, st := range s.Steps {
-					for _, o := range st.Outcomes {
-						fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t× %d\n", st.Step, o.StatusLabel(), orDash(o.Error), orDash(o.Suberror), o.Count)
-						if o.Example != "" {
-							fmt.Fprintf(tw, "%s\n", cutLine("      e.g. "+oneLine(o.Example), LineWidth))
-						}
-					}
-				}
-				tw.Flush()
-			}
-		}
-		fmt.Fprintln(bw, "\n"+latencyLegend)
-		if err := WriteVerdict(bw, l.Verdict); err != nil {
-			return err
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("render text: %w", err)
-	}
-	return nil
+	tw.Flush()
 }
 
 func passFail(ok bool) string {

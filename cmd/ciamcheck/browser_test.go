@@ -139,10 +139,7 @@ thresholds:
 			if _, _, err := runCLI(args...); exitCode(err) == exitCouldNotRun || exitCode(err) == exitBadRecord {
 				t.Fatalf("report: %v", err)
 			}
-			rec, err := reports.ReadFile(at(pg.record))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rec := readRecord(t, at(pg.record))
 			checkPage(t, browser, at(pg.name+".html"), at(pg.name), rec, pg.failed, pg.skipped)
 		})
 	}
@@ -155,10 +152,7 @@ const failedEntries = 5
 // as a target that broke them would have.
 func failConformance(t *testing.T, src, dst string) {
 	t.Helper()
-	r, err := reports.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := readRecord(t, src)
 	r.RunID += "-failed"
 	for i := range r.Conformance.Entries[:failedEntries] {
 		e := &r.Conformance.Entries[i]

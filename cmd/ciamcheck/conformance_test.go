@@ -45,10 +45,7 @@ func TestConformanceRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("conformance failed: %v\n%s", err, stdout)
 	}
-	rec, err := reports.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := readRecord(t, out)
 	if rec.Kind != reports.KindConformance || rec.Tool.Name != "ciamcheck" || rec.Target.Kind != "emulator" || rec.Target.ProfileHash == "" {
 		t.Errorf("record metadata = %+v %+v", rec.Tool, rec.Target)
 	}

@@ -117,6 +117,12 @@ not apply its load (see above).`,
 			return runLoad(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
 		},
 	}
+	f.register(cmd)
+	return cmd
+}
+
+// register declares the flags of `ciamcheck load` on cmd.
+func (f *loadFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.target, "target", "", "target profile YAML (default: the embedded emulator)")
 	fl.StringVar(&f.plan, "plan", defaultPlan, "load plan: a YAML file, or a built-in plan name ("+strings.Join(plans.Names(), ", ")+")")
@@ -133,7 +139,6 @@ not apply its load (see above).`,
 	fl.BoolVar(&f.recordStdout, "record-stdout", false, "also write the sealed run record to standard output, framed (begin/end lines, base64) so that \"report collect\" takes it back from the log of a finished pod")
 	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "serve live Prometheus metrics at http://ADDR/metrics while the run lasts (e.g. 127.0.0.1:9090; :9090 in a pod)")
 	fl.StringVar(&f.startAt, "start-at", "", "RFC 3339 wall-clock time to begin the scenarios at, after setup (all workers of a split plan get the same); at most 5s past, 1h ahead")
-	return cmd
 }
 
 // Environment of a worker in a Kubernetes Indexed Job: the pod's
@@ -206,59 +211,20 @@ func readPlan(arg string) (*loadgen.Plan, error) {
 
 func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	startFail := func(err error) error { return &exitError{code: 2, err: fmt.Errorf("load: %w", err)} }
-	plan, err := readPlan(f.plan)
+	in, err := readLoadInputs(f, stderr)
 	if err != nil {
 		return startFail(err)
 	}
-	if err := reports.CheckSealKeys(); (f.out != "" || f.recordStdout) && err != nil {
-		return startFail(err)
-	}
-	seg, err := segmentOf(f, os.Getenv)
-	if err != nil {
-		return startFail(err)
-	}
-	var startAt time.Time
-	if f.startAt != "" {
-		if startAt, err = time.Parse(time.RFC3339, f.startAt); err != nil {
-			return startFail(fmt.Errorf("--start-at: want an RFC 3339 time such as 2026-11-29T19:00:00Z: %w", err))
-		}
-		if err := loadgen.CheckStartAt(startAt, time.Now()); err != nil {
-			return startFail(fmt.Errorf("--start-at: %w", err))
-		}
-	}
-	prof := profile.Default()
-	if f.target != "" {
-		if prof, err = profile.Load(f.target); err != nil {
-			return startFail(err)
-		}
-	}
-	if f.pollInterval > 0 && prof.Kind != profile.KindEmulator {
-		return startFail(errors.New("--poll-interval is for emulator targets only: a tenant must be polled no faster than it asks"))
-	}
-	var shared *scenarios.UserPool
-	if f.users != "" {
-		shared = scenarios.NewUserPool()
-		n, err := shared.LoadFileShare(f.users, seg.Owns)
-		if err != nil {
-			return startFail(err)
-		}
-		fmt.Fprintf(stderr, "load: %d users from %s\n", n, f.users)
-	}
-
-	var metrics *prometheus.Registry
+	var metrics prometheus.Registerer
 	if f.metricsAddr != "" {
-		metrics = prometheus.NewRegistry()
-		labelled := prometheus.WrapRegistererWith(loadgen.MetricLabels(plan, seg), metrics)
-		labelled.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		addr, stop, err := loadgen.ServeMetrics(ctx, f.metricsAddr, metrics)
-		if err != nil {
+		var stop func()
+		if metrics, stop, err = serveLoadMetrics(ctx, f.metricsAddr, in, stderr); err != nil {
 			return startFail(err)
 		}
 		defer stop()
-		fmt.Fprintf(stderr, "load: metrics at http://%s/metrics\n", addr)
 	}
 
-	tgt, err := profile.Open(ctx, prof)
+	tgt, err := profile.Open(ctx, in.prof)
 	if err != nil {
 		return startFail(err)
 	}
@@ -266,8 +232,8 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	if err := tgt.Preflight(ctx); err != nil {
 		return startFail(err)
 	}
-	if !seg.Whole() {
-		tgt.Users.InSegment(seg.Index, seg.Count)
+	if !in.seg.Whole() {
+		tgt.Users.InSegment(in.seg.Index, in.seg.Count)
 	}
 
 	s := tgt.Summary()
@@ -275,9 +241,9 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 		tool(),
 		reports.Target{Kind: s.Kind, BaseURL: s.BaseURL, Tenant: s.Tenant, ClientID: s.ClientID, ProfileHash: s.ProfileHash})
 
-	fmt.Fprintf(stderr, "load: plan %s against %s (%s)\n", plan.Name, s.BaseURL, s.Kind)
-	if seg != (reports.Segment{}) {
-		fmt.Fprintf(stderr, "load: segment %s of the plan\n", seg)
+	fmt.Fprintf(stderr, "load: plan %s against %s (%s)\n", in.plan.Name, s.BaseURL, s.Kind)
+	if in.seg != (reports.Segment{}) {
+		fmt.Fprintf(stderr, "load: segment %s of the plan\n", in.seg)
 	}
 	opts := loadgen.Options{
 		TargetURL:          tgt.BaseURL,
@@ -285,16 +251,14 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 		Interval:           f.interval,
 		PlainProgressEvery: f.progressEvery,
 		Logger:             slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Segment:            seg,
-		StartAt:            startAt,
-	}
-	if metrics != nil {
-		opts.Metrics = prometheus.WrapRegistererWith(loadgen.MetricLabels(plan, seg), metrics)
+		Segment:            in.seg,
+		StartAt:            in.startAt,
+		Metrics:            metrics,
 	}
 	if !f.quiet {
 		opts.Progress = stdout
 	}
-	result, err := loadgen.Run(ctx, plan, flowFactory(tgt, shared, f.pollInterval, plan.MaxRetryAfter), opts)
+	result, err := loadgen.Run(ctx, in.plan, flowFactory(tgt, in.shared, f.pollInterval, in.plan.MaxRetryAfter), opts)
 	if err != nil {
 		return startFail(err)
 	}
@@ -306,9 +270,96 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	if err := reports.WriteLoadSummary(stdout, result, verdict); err != nil {
 		return fmt.Errorf("load: summary: %w", err)
 	}
+	if err := writeLoadOutputs(stdout, f, rec); err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	if !verdict.Passed() {
+		return &exitError{code: verdict.Status.ExitCode(), err: fmt.Errorf("load: %s", verdict.Reason)}
+	}
+	return nil
+}
+
+// loadInputs is what the flags of `ciamcheck load` name, read and checked
+// before the target is opened, so a mistake in them costs no setup.
+type loadInputs struct {
+	plan    *loadgen.Plan
+	seg     reports.Segment
+	startAt time.Time
+	prof    *profile.Profile
+	// shared is the user pool read from --users; nil without it.
+	shared *scenarios.UserPool
+}
+
+func readLoadInputs(f loadFlags, stderr io.Writer) (loadInputs, error) {
+	var in loadInputs
+	var err error
+	if in.plan, err = readPlan(f.plan); err != nil {
+		return in, err
+	}
+	if err := reports.CheckSealKeys(); (f.out != "" || f.recordStdout) && err != nil {
+		return in, err
+	}
+	if in.seg, err = segmentOf(f, os.Getenv); err != nil {
+		return in, err
+	}
+	if in.startAt, err = parseStartAt(f.startAt, time.Now()); err != nil {
+		return in, err
+	}
+	in.prof = profile.Default()
+	if f.target != "" {
+		if in.prof, err = profile.Load(f.target); err != nil {
+			return in, err
+		}
+	}
+	if f.pollInterval > 0 && in.prof.Kind != profile.KindEmulator {
+		return in, errors.New("--poll-interval is for emulator targets only: a tenant must be polled no faster than it asks")
+	}
+	if f.users != "" {
+		in.shared = scenarios.NewUserPool()
+		n, err := in.shared.LoadFileShare(f.users, in.seg.Owns)
+		if err != nil {
+			return in, err
+		}
+		fmt.Fprintf(stderr, "load: %d users from %s\n", n, f.users)
+	}
+	return in, nil
+}
+
+// parseStartAt reads --start-at; the zero time when it is not given.
+func parseStartAt(arg string, now time.Time) (time.Time, error) {
+	if arg == "" {
+		return time.Time{}, nil
+	}
+	at, err := time.Parse(time.RFC3339, arg)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--start-at: want an RFC 3339 time such as 2026-11-29T19:00:00Z: %w", err)
+	}
+	if err := loadgen.CheckStartAt(at, now); err != nil {
+		return time.Time{}, fmt.Errorf("--start-at: %w", err)
+	}
+	return at, nil
+}
+
+// serveLoadMetrics serves a registry of the process's own metrics at addr
+// and returns it labelled with the plan and segment, for loadgen's metrics.
+func serveLoadMetrics(ctx context.Context, addr string, in loadInputs, stderr io.Writer) (prometheus.Registerer, func(), error) {
+	metrics := prometheus.NewRegistry()
+	labelled := prometheus.WrapRegistererWith(loadgen.MetricLabels(in.plan, in.seg), metrics)
+	labelled.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	served, stop, err := loadgen.ServeMetrics(ctx, addr, metrics)
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(stderr, "load: metrics at http://%s/metrics\n", served)
+	return labelled, stop, nil
+}
+
+// writeLoadOutputs writes the record where the flags ask for it and names
+// the files written.
+func writeLoadOutputs(stdout io.Writer, f loadFlags, rec *reports.Record) error {
 	if f.out != "" {
 		if err := reports.WriteFile(f.out, rec); err != nil {
-			return fmt.Errorf("load: %w", err)
+			return err
 		}
 		fmt.Fprintf(stdout, "run record: %s\n", f.out)
 	}
@@ -318,14 +369,11 @@ func runLoad(ctx context.Context, stdout, stderr io.Writer, f loadFlags) error {
 	if f.recordStdout {
 		var b bytes.Buffer
 		if err := reports.Write(&b, rec); err != nil {
-			return fmt.Errorf("load: %w", err)
+			return err
 		}
 		if err := reports.WriteFramed(stdout, b.Bytes()); err != nil {
-			return fmt.Errorf("load: %w", err)
+			return err
 		}
-	}
-	if !verdict.Passed() {
-		return &exitError{code: verdict.Status.ExitCode(), err: fmt.Errorf("load: %s", verdict.Reason)}
 	}
 	return nil
 }

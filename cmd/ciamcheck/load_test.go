@@ -55,10 +55,7 @@ func TestLoadRun(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
 	}
-	rec, err := reports.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := readRecord(t, out)
 	if rec.Kind != reports.KindLoad || rec.Load == nil || rec.Target.Kind != "emulator" || rec.Tool.Name != "ciamcheck" {
 		t.Fatalf("record = kind %s target %+v", rec.Kind, rec.Target)
 	}
@@ -107,10 +104,7 @@ func TestLoadThresholdBreachExitsOne(t *testing.T) {
 	if !strings.Contains(stdout, "FAIL") || !strings.Contains(stdout, "token.password p99 < 1us") {
 		t.Errorf("breach not named:\n%s", stdout)
 	}
-	rec, err := reports.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := readRecord(t, out)
 	if len(rec.Load.Thresholds) != 1 || rec.Load.Thresholds[0].Passed {
 		t.Errorf("recorded thresholds = %+v", rec.Load.Thresholds)
 	}

@@ -67,10 +67,7 @@ func TestLoadRetryAfterBeyondCapIsNotJudged(t *testing.T) {
 		}
 	}
 	checkCILog(t, "stdout", stdout)
-	rec, err := reports.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := readRecord(t, out)
 	if rec.Load.Stop != reports.StopRetryAfter || rec.Load.MinApplied != reports.DefaultMinApplied {
 		t.Errorf("record: stop %q, min_applied %v", rec.Load.Stop, rec.Load.MinApplied)
 	}
@@ -100,10 +97,7 @@ func TestLoadInterruptedIsNotJudged(t *testing.T) {
 	if !strings.Contains(o.String(), "result: NOT JUDGED (interrupted: interrupt signal received (also, on the load that was applied: 1 of 1 thresholds") {
 		t.Errorf("summary:\n%s", o.String())
 	}
-	rec, err := reports.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := readRecord(t, out)
 	if rec.Load.Stop != reports.StopInterrupted {
 		t.Errorf("record stop %q (%s)", rec.Load.Stop, rec.Load.Aborted)
 	}
@@ -135,10 +129,7 @@ func TestLoadTransportClass(t *testing.T) {
 		t.Errorf("summary (err %v):\n%s\n%s", err, stdout, stderr)
 	}
 	checkCILog(t, "stdout", stdout)
-	rec, err := reports.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := readRecord(t, out)
 	var found bool
 	for _, st := range rec.Load.Scenarios[0].Steps {
 		for _, o := range st.Outcomes {

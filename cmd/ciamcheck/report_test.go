@@ -62,6 +62,16 @@ func writeRun(t *testing.T, name string, r *reports.Record) string {
 	return p
 }
 
+// readRecord is the run record at path.
+func readRecord(t *testing.T, path string) *reports.Record {
+	t.Helper()
+	rec, err := reports.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
 func runCLI(args ...string) (stdout, stderr string, err error) {
 	var o, e bytes.Buffer
 	root := newRootCmd()
@@ -255,10 +265,7 @@ func TestReportMerge(t *testing.T) {
 	if err != nil || !strings.Contains(stdout, "merged 2 records") || !strings.Contains(stdout, "1. "+a+"  sha256 ") || !strings.Contains(stdout, "result: PASS") {
 		t.Fatalf("merge: %v %q", err, stdout)
 	}
-	m, err := reports.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := readRecord(t, out)
 	st := m.Load.Scenarios[0].Steps[0]
 	if st.Count != 400 || st.ResponseTime.Count != 400 || st.ResponseTime.Max < 5900 {
 		t.Fatalf("merged step: %+v", st)

@@ -44,10 +44,7 @@ func TestSegmentsMergeToTheWholeRun(t *testing.T) {
 		if err != nil {
 			t.Fatalf("load %v: %v\n%s\n%s", args, err, stdout, stderr)
 		}
-		rec, err := reports.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rec := readRecord(t, out)
 		return rec
 	}
 	whole := run(filepath.Join(dir, "whole.json"))
@@ -77,10 +74,7 @@ func TestSegmentsMergeToTheWholeRun(t *testing.T) {
 	if !strings.Contains(stdout, "segment 2/3") || !strings.Contains(stdout, "PASS") {
 		t.Errorf("merge output lacks the segments or the verdict:\n%s", stdout)
 	}
-	m, err := reports.ReadFile(merged)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := readRecord(t, merged)
 	if len(m.Load.Scenarios) != len(whole.Load.Scenarios) {
 		t.Fatalf("scenarios: want %d, got %d", len(whole.Load.Scenarios), len(m.Load.Scenarios))
 	}
@@ -177,10 +171,7 @@ func TestLoadStartAt(t *testing.T) {
 	if _, _, err := runCLI("load", "--plan", plan, "--quiet", "--out", out, "--start-at", at.UTC().Format(time.RFC3339)); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := reports.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := readRecord(t, out)
 	if !rec.Load.StartAt.Equal(at) || rec.Load.BeganAt.Before(at) || rec.Load.BeganAt.Sub(at) > 500*time.Millisecond {
 		t.Errorf("start_at %s began_at %s: want start_at %s and a start within 500ms after it", rec.Load.StartAt, rec.Load.BeganAt, at)
 	}

@@ -162,10 +162,7 @@ func TestBuiltBinaryCarriesRevision(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("ciamcheck load: %v\n%s", err, out)
 	}
-	rec, err := reports.ReadFile(record)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := readRecord(t, record)
 	if rec.Tool.Revision != rev || !rec.Tool.Dirty || rec.Tool.RevisionTime.IsZero() {
 		t.Errorf("record tool: want revision %s, dirty, with a time; got %+v", rev, rec.Tool)
 	}

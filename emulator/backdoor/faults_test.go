@@ -12,6 +12,26 @@ import (
 
 func ms(n int) Duration { return Duration(time.Duration(n) * time.Millisecond) }
 
+// checkValidate: err is nil when want is, else an error mentioning every
+// string of want.
+func checkValidate(t *testing.T, err error, want []string) {
+	t.Helper()
+	if want == nil {
+		if err != nil {
+			t.Fatalf("Validate() = %v, want nil", err)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("Validate() = nil, want an error mentioning %q", want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("Validate() = %q, want it to mention %q", err, w)
+		}
+	}
+}
+
 func TestFaultSpecValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -41,21 +61,7 @@ func TestFaultSpecValidate(t *testing.T) {
 		{"two problems at once", FaultSpec{Latency: ms(-1), Rate429: 2}, []string{"latency", "rate_429"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.spec.Validate()
-			if tc.want == nil {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("Validate() = nil, want an error mentioning %q", tc.want)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("Validate() = %q, want it to mention %q", err, w)
-				}
-			}
+			checkValidate(t, tc.spec.Validate(), tc.want)
 		})
 	}
 }
@@ -80,21 +86,7 @@ func TestFaultsValidate(t *testing.T) {
 		}}, []string{`endpoint "*"`, "drop_rate", `endpoint "/signup/v1.0/start"`, "latency_p99"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.set.Validate()
-			if tc.want == nil {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("Validate() = nil, want an error mentioning %q", tc.want)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("Validate() = %q, want it to mention %q", err, w)
-				}
-			}
+			checkValidate(t, tc.set.Validate(), tc.want)
 		})
 	}
 }

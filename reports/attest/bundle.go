@@ -142,21 +142,64 @@ func (e *NotVerifiedError) Error() string {
 // else is. Any other answer is a *NotVerifiedError listing every problem
 // found (all entries are checked, not only the first bad one).
 func VerifyBundle(raw []byte, pub ed25519.PublicKey) (*Bundle, error) {
-	var problems []string
-	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
-	refuse := func() error { return &NotVerifiedError{Problems: problems} }
+	var p bundleProblems
+	refuse := func() error { return &NotVerifiedError{Problems: p} }
+	contents, names, ok := p.readZip(raw)
+	if !ok {
+		return nil, refuse()
+	}
+	st, out, ok := p.readEnvelope(contents, pub)
+	if !ok {
+		return nil, refuse()
+	}
+	listed := make(map[string]bool, len(st.Subjects))
+	for _, s := range st.Subjects {
+		if !entryName.MatchString(s.Name) || s.Name == EnvelopeName || listed[s.Name] {
+			p.bad("%s: subject %q: not a plain file name, or listed twice", EnvelopeName, s.Name)
+			continue
+		}
+		listed[s.Name] = true
+		b, ok := contents[s.Name]
+		switch got := SHA256Hex(b); {
+		case !ok:
+			p.bad("%s: removed (the signed manifest lists it)", s.Name)
+		case got != s.SHA256:
+			p.bad("%s: changed: sha256 want %s, got %s", s.Name, s.SHA256, got)
+		default:
+			out.Files = append(out.Files, File{Name: s.Name, Data: b})
+		}
+	}
+	for _, n := range names {
+		if n != EnvelopeName && !listed[n] {
+			p.bad("%s: added (not in the signed manifest)", n)
+		}
+	}
+	if len(p) > 0 {
+		return nil, refuse()
+	}
+	return out, nil
+}
 
+// bundleProblems collects what VerifyBundle finds wrong, so that one answer
+// lists them all.
+type bundleProblems []string
+
+func (p *bundleProblems) bad(format string, a ...any) { *p = append(*p, fmt.Sprintf(format, a...)) }
+
+// readZip reads the plain-file entries of the bundle's zip in their order;
+// false when the archive cannot be judged any further (unreadable, too many
+// entries, too large).
+func (p *bundleProblems) readZip(raw []byte) (contents map[string][]byte, names []string, ok bool) {
 	zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // insecure names are judged below
-		bad("not a readable zip archive: %v", err)
-		return nil, refuse()
+		p.bad("not a readable zip archive: %v", err)
+		return nil, nil, false
 	}
 	if len(zr.File) > maxEntries {
-		bad("%d entries, a bundle has at most %d", len(zr.File), maxEntries)
-		return nil, refuse()
+		p.bad("%d entries, a bundle has at most %d", len(zr.File), maxEntries)
+		return nil, nil, false
 	}
-	contents := make(map[string][]byte, len(zr.File))
-	var names []string
+	contents = make(map[string][]byte, len(zr.File))
 	seen := make(map[string]bool, len(zr.File))
 	var total int64
 	for _, zf := range zr.File {
@@ -165,77 +208,59 @@ func VerifyBundle(raw []byte, pub ed25519.PublicKey) (*Bundle, error) {
 		seen[name] = true
 		switch {
 		case !entryName.MatchString(name):
-			bad("%q: not a plain file name (a path that could be unpacked outside the folder)", name)
+			p.bad("%q: not a plain file name (a path that could be unpacked outside the folder)", name)
 			continue
 		case dup:
-			bad("%s: appears twice in the zip", name)
+			p.bad("%s: appears twice in the zip", name)
 			continue
 		case !zf.Mode().IsRegular():
-			bad("%s: not a regular file (%s)", name, zf.Mode().Type())
+			p.bad("%s: not a regular file (%s)", name, zf.Mode().Type())
 			continue
 		case zf.UncompressedSize64 > uint64(maxEntrySize):
-			bad("%s: %d bytes, larger than the %d allowed", name, zf.UncompressedSize64, maxEntrySize)
+			p.bad("%s: %d bytes, larger than the %d allowed", name, zf.UncompressedSize64, maxEntrySize)
 			continue
 		}
 		b, err := readEntry(zf, maxEntrySize)
 		if err != nil {
-			bad("%s: %v", name, err)
+			p.bad("%s: %v", name, err)
 			continue
 		}
 		if total += int64(len(b)); total > maxTotalSize {
-			bad("the files add up to more than the %d bytes allowed", maxTotalSize)
-			return nil, refuse()
+			p.bad("the files add up to more than the %d bytes allowed", maxTotalSize)
+			return nil, nil, false
 		}
 		contents[name] = b
 		names = append(names, name)
 	}
+	return contents, names, true
+}
+
+// readEnvelope verifies the signed statement among contents and decodes its
+// bundle predicate; false when it is missing, unsigned by pub or not a
+// bundle's.
+func (p *bundleProblems) readEnvelope(contents map[string][]byte, pub ed25519.PublicKey) (*Statement, *Bundle, bool) {
 	env, ok := contents[EnvelopeName]
 	if !ok {
-		bad("%s: missing: the bundle is not signed, so it is not evidence", EnvelopeName)
-		return nil, refuse()
+		p.bad("%s: missing: the bundle is not signed, so it is not evidence", EnvelopeName)
+		return nil, nil, false
 	}
 	st, err := VerifyStatement(env, pub)
 	if err != nil {
-		bad("%s: %v", EnvelopeName, err)
-		return nil, refuse()
+		p.bad("%s: %v", EnvelopeName, err)
+		return nil, nil, false
 	}
 	if st.PredicateType != PredicateTypeBundle {
-		bad("%s: predicateType: want %q, got %q", EnvelopeName, PredicateTypeBundle, st.PredicateType)
-		return nil, refuse()
+		p.bad("%s: predicateType: want %q, got %q", EnvelopeName, PredicateTypeBundle, st.PredicateType)
+		return nil, nil, false
 	}
 	out := &Bundle{KeyID: st.KeyID}
 	dec := json.NewDecoder(bytes.NewReader(st.Predicate))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&out.Predicate); err != nil {
-		bad("%s: predicate: %v", EnvelopeName, err)
-		return nil, refuse()
+		p.bad("%s: predicate: %v", EnvelopeName, err)
+		return nil, nil, false
 	}
-	listed := make(map[string]bool, len(st.Subjects))
-	for _, s := range st.Subjects {
-		if !entryName.MatchString(s.Name) || s.Name == EnvelopeName || listed[s.Name] {
-			bad("%s: subject %q: not a plain file name, or listed twice", EnvelopeName, s.Name)
-			continue
-		}
-		listed[s.Name] = true
-		b, ok := contents[s.Name]
-		switch got := SHA256Hex(b); {
-		case !ok:
-			bad("%s: removed (the signed manifest lists it)", s.Name)
-		case got != s.SHA256:
-			bad("%s: changed: sha256 want %s, got %s", s.Name, s.SHA256, got)
-		default:
-			out.Files = append(out.Files, File{Name: s.Name, Data: b})
-		}
-	}
-	for _, n := range names {
-		if n != EnvelopeName && !listed[n] {
-			bad("%s: added (not in the signed manifest)", n)
-		}
-	}
-	if len(problems) > 0 {
-		return nil, refuse()
-	}
-	return out, nil
+	return st, out, true
 }
 
 // readEntry reads one zip entry, at most limit bytes whatever its header

@@ -61,36 +61,31 @@ func GenerateKey() (privatePEM, publicPEM []byte, err error) {
 
 // ParsePrivateKey reads a PEM PKCS #8 Ed25519 private key.
 func ParsePrivateKey(b []byte) (ed25519.PrivateKey, error) {
-	der, err := onePEM(b, pemPrivate)
-	if err != nil {
-		return nil, fmt.Errorf("private key: %w", err)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(der)
-	if err != nil {
-		return nil, fmt.Errorf("private key: %w", err)
-	}
-	priv, ok := k.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("private key: want Ed25519, got %T", k)
-	}
-	return priv, nil
+	return parseKey[ed25519.PrivateKey](b, pemPrivate, "private key", x509.ParsePKCS8PrivateKey)
 }
 
 // ParsePublicKey reads a PEM PKIX Ed25519 public key.
 func ParsePublicKey(b []byte) (ed25519.PublicKey, error) {
-	der, err := onePEM(b, pemPublic)
+	return parseKey[ed25519.PublicKey](b, pemPublic, "public key", x509.ParsePKIXPublicKey)
+}
+
+// parseKey reads the one PEM block of type pemType in b with parse, and
+// refuses a key that is not a K (an Ed25519 key).
+func parseKey[K any](b []byte, pemType, what string, parse func([]byte) (any, error)) (K, error) {
+	var none K
+	der, err := onePEM(b, pemType)
 	if err != nil {
-		return nil, fmt.Errorf("public key: %w", err)
+		return none, fmt.Errorf("%s: %w", what, err)
 	}
-	k, err := x509.ParsePKIXPublicKey(der)
+	k, err := parse(der)
 	if err != nil {
-		return nil, fmt.Errorf("public key: %w", err)
+		return none, fmt.Errorf("%s: %w", what, err)
 	}
-	pub, ok := k.(ed25519.PublicKey)
+	key, ok := k.(K)
 	if !ok {
-		return nil, fmt.Errorf("public key: want Ed25519, got %T", k)
+		return none, fmt.Errorf("%s: want Ed25519, got %T", what, k)
 	}
-	return pub, nil
+	return key, nil
 }
 
 // onePEM is the DER of the single PEM block of type typ in b.
