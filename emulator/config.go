@@ -124,6 +124,19 @@ func isGUID(s string) bool {
 // validateConfig reports the first problem that would make the tenant
 // unusable.
 func validateConfig(c backdoor.Config) error {
+	for _, check := range []func(backdoor.Config) error{
+		validateTenant, validateSSPR, validateAttributes, validatePasswordPolicy,
+		validateLifetimes, validateUsers, validateMFAConfig, validateFaults,
+	} {
+		if err := check(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateTenant checks the tenant's identity, its app registrations and its sign-up method.
+func validateTenant(c backdoor.Config) error {
 	if !tenantNameRE.MatchString(c.Tenant) {
 		return fmt.Errorf("tenant %q: want lower-case letters, digits and '-'", c.Tenant)
 	}
@@ -158,6 +171,11 @@ func validateConfig(c backdoor.Config) error {
 	if !slices.Contains(nativeauth.SignUpMethods, c.SignUpMethod) {
 		return fmt.Errorf("signup_method %q: want %q or %q", c.SignUpMethod, nativeauth.SignUpMethodPassword, nativeauth.SignUpMethodOTP)
 	}
+	return nil
+}
+
+// validateSSPR checks the reset poll: a sequence that ends, once, in a final status.
+func validateSSPR(c backdoor.Config) error {
 	if c.SSPR.PollInterval < 0 {
 		return errors.New("sspr.poll_interval must not be negative")
 	}
@@ -181,6 +199,11 @@ func validateConfig(c backdoor.Config) error {
 	if len(c.SSPR.PollSequence) > 64 {
 		return errors.New("sspr.poll_sequence: at most 64 statuses")
 	}
+	return nil
+}
+
+// validateAttributes checks the user attributes sign-up collects.
+func validateAttributes(c backdoor.Config) error {
 	names := map[string]bool{}
 	for i, a := range c.Attributes {
 		if !attrNameRE.MatchString(a.Name) {
@@ -201,6 +224,11 @@ func validateConfig(c backdoor.Config) error {
 			return fmt.Errorf("attributes[%d] %q input_type %q: want TextBox, SingleRadioSelect or CheckboxMultiSelect", i, a.Name, a.InputType)
 		}
 	}
+	return nil
+}
+
+// validatePasswordPolicy checks the password policy.
+func validatePasswordPolicy(c backdoor.Config) error {
 	p := c.PasswordPolicy
 	switch {
 	case p.MinLength < 1:
@@ -217,6 +245,11 @@ func validateConfig(c backdoor.Config) error {
 			return fmt.Errorf("password_policy.banned_words[%d] is empty", i)
 		}
 	}
+	return nil
+}
+
+// validateLifetimes checks the OTP, continuation-token and token limits.
+func validateLifetimes(c backdoor.Config) error {
 	if c.OTP.CodeLength < 4 || c.OTP.CodeLength > 16 {
 		return errors.New("otp.code_length must be 4..16")
 	}
@@ -235,14 +268,21 @@ func validateConfig(c backdoor.Config) error {
 	if c.Tokens.AccessTokenLifetime <= 0 || c.Tokens.RefreshTokenLifetime <= 0 {
 		return errors.New("tokens lifetimes must be positive")
 	}
+	return nil
+}
+
+// validateUsers checks the seeded users.
+func validateUsers(c backdoor.Config) error {
 	for i, u := range c.Users {
 		if !validUsername(u.Username) {
 			return fmt.Errorf("users[%d] username %q is not an email address", i, u.Username)
 		}
 	}
-	if err := validateMFAConfig(c); err != nil {
-		return err
-	}
+	return nil
+}
+
+// validateFaults checks the fault table.
+func validateFaults(c backdoor.Config) error {
 	if err := c.Faults.Validate(); err != nil {
 		return fmt.Errorf("faults: %w", err)
 	}
