@@ -316,3 +316,49 @@ func expiresIn(now time.Time, t int64) int {
 	}
 	return s
 }
+
+// readStart reads what every start endpoint reads before its own checks:
+// the username (valid by validName), the challenge_type list and the
+// capabilities. It answers the error itself and reports whether the
+// request may go on.
+func (rc *reqCtx) readStart(validName func(string) bool) (string, challengeSet, bool) {
+	if !rc.parse() {
+		return "", 0, false
+	}
+	username := rc.f.get(nativeauth.ParamUsername)
+	if !validName(username) {
+		rc.fail(errInvalidUsername())
+		return "", 0, false
+	}
+	set, ae := parseChallengeTypes(rc.f.get(nativeauth.ParamChallengeType))
+	if ae != nil {
+		rc.fail(ae)
+		return "", 0, false
+	}
+	if _, ae := parseCapabilities(rc.f.get(nativeauth.ParamCapabilities)); ae != nil {
+		rc.fail(ae)
+		return "", 0, false
+	}
+	return username, set, true
+}
+
+// grantStart ends every start endpoint: the capabilities the flow will need
+// (need) are checked, the flow opens at st, fill (may be nil) records what
+// the start collected, and the answer carries the first continuation token.
+func (rc *reqCtx) grantStart(kind flowKind, st step, username string, set challengeSet, need capSet, fill func(*flow)) {
+	caps, ok := rc.startCapabilities(need)
+	if !ok {
+		return
+	}
+	f, tok, ae := rc.newFlow(kind, st, username, set)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	f.caps = caps
+	if fill != nil {
+		fill(f)
+	}
+	f.mu.Unlock()
+	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
+}

@@ -26,21 +26,8 @@ type resetPollBody struct {
 
 // resetStart: /resetpassword/v1.0/start.
 func (e *Emulator) resetStart(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	username := rc.f.get(nativeauth.ParamUsername)
-	if !validUsername(username) {
-		rc.fail(errInvalidUsername())
-		return
-	}
-	set, ae := parseChallengeTypes(rc.f.get(nativeauth.ParamChallengeType))
-	if ae != nil {
-		rc.fail(ae)
-		return
-	}
-	if _, ae := parseCapabilities(rc.f.get(nativeauth.ParamCapabilities)); ae != nil {
-		rc.fail(ae)
+	username, set, ok := rc.readStart(validUsername)
+	if !ok {
 		return
 	}
 	if rc.ssprDisabled() {
@@ -55,18 +42,7 @@ func (e *Emulator) resetStart(rc *reqCtx) {
 		rc.fail(errUserNotFound())
 		return
 	}
-	caps, ok := rc.startCapabilities(rc.t.secondFactorNeed(u))
-	if !ok {
-		return
-	}
-	f, tok, ae := rc.newFlow(kindReset, stepResetStarted, u.username, set)
-	if ae != nil {
-		rc.fail(ae)
-		return
-	}
-	f.caps = caps
-	f.mu.Unlock()
-	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
+	rc.grantStart(kindReset, stepResetStarted, u.username, set, rc.t.secondFactorNeed(u), nil)
 }
 
 // resetChallenge: /resetpassword/v1.0/challenge sends an OTP.

@@ -23,21 +23,8 @@ func errUserNotFound() *apiError {
 
 // signInInitiate: /oauth2/v2.0/initiate.
 func (e *Emulator) signInInitiate(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	username := rc.f.get(nativeauth.ParamUsername)
-	if !rc.t.validSignInName(username) {
-		rc.fail(errInvalidUsername())
-		return
-	}
-	set, ae := parseChallengeTypes(rc.f.get(nativeauth.ParamChallengeType))
-	if ae != nil {
-		rc.fail(ae)
-		return
-	}
-	if _, ae := parseCapabilities(rc.f.get(nativeauth.ParamCapabilities)); ae != nil {
-		rc.fail(ae)
+	username, set, ok := rc.readStart(rc.t.validSignInName)
+	if !ok {
 		return
 	}
 	u, ok := rc.resolveSignInName(username)
@@ -49,18 +36,7 @@ func (e *Emulator) signInInitiate(rc *reqCtx) {
 		rc.redirect("The challenge_type list does not contain the method this user signs in with.")
 		return
 	}
-	caps, ok := rc.startCapabilities(rc.t.secondFactorNeed(u))
-	if !ok {
-		return
-	}
-	f, tok, ae := rc.newFlow(kindSignIn, stepSignInStarted, u.username, set)
-	if ae != nil {
-		rc.fail(ae)
-		return
-	}
-	f.caps = caps
-	f.mu.Unlock()
-	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
+	rc.grantStart(kindSignIn, stepSignInStarted, u.username, set, rc.t.secondFactorNeed(u), nil)
 }
 
 // signInChallenge: /oauth2/v2.0/challenge.

@@ -21,21 +21,8 @@ func (t *tenant) passwordTenant() bool { return t.cfg.SignUpMethod == nativeauth
 
 // signUpStart: /signup/v1.0/start.
 func (e *Emulator) signUpStart(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	username := rc.f.get(nativeauth.ParamUsername)
-	if !validUsername(username) {
-		rc.fail(errInvalidUsername())
-		return
-	}
-	set, ae := parseChallengeTypes(rc.f.get(nativeauth.ParamChallengeType))
-	if ae != nil {
-		rc.fail(ae)
-		return
-	}
-	if _, ae := parseCapabilities(rc.f.get(nativeauth.ParamCapabilities)); ae != nil {
-		rc.fail(ae)
+	username, set, ok := rc.readStart(validUsername)
+	if !ok {
 		return
 	}
 	attrs, ae := parseAttributes(rc.f.get(nativeauth.ParamAttributes))
@@ -67,18 +54,9 @@ func (e *Emulator) signUpStart(rc *reqCtx) {
 		rc.fail(errInvalidAttributes(bad))
 		return
 	}
-	caps, ok := rc.startCapabilities(rc.t.signUpSecondFactorNeed())
-	if !ok {
-		return
-	}
-	f, tok, ae := rc.newFlow(kindSignUp, stepSignUpStarted, username, set)
-	if ae != nil {
-		rc.fail(ae)
-		return
-	}
-	f.password, f.attributes, f.caps = pw, known, caps
-	f.mu.Unlock()
-	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
+	rc.grantStart(kindSignUp, stepSignUpStarted, username, set, rc.t.signUpSecondFactorNeed(), func(f *flow) {
+		f.password, f.attributes = pw, known
+	})
 }
 
 // signUpChallenge: /signup/v1.0/challenge. Before the email is verified it
