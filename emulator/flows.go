@@ -362,3 +362,15 @@ func (rc *reqCtx) grantStart(kind flowKind, st step, username string, set challe
 	f.mu.Unlock()
 	rc.writeJSON(http.StatusOK, continuationBody{ContinuationToken: tok})
 }
+
+// flowUser is the user a flow is for. A user deleted while the flow was
+// open ends the flow with user_not_found; it reports whether the user is
+// still there.
+func (rc *reqCtx) flowUser(f *flow, id flowID) (user, bool) {
+	u, ok := rc.d.userSnapshot(normalizeUsername(f.username))
+	if !ok {
+		rc.finish(f, id)
+		rc.fail(errUserNotFound())
+	}
+	return u, ok
+}

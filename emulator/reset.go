@@ -147,10 +147,8 @@ func (e *Emulator) resetSubmit(rc *reqCtx) {
 		rc.fail(errPassword(sub))
 		return
 	}
-	u, ok := rc.d.userSnapshot(normalizeUsername(f.username))
+	u, ok := rc.flowUser(f, id)
 	if !ok {
-		rc.finish(f, id)
-		rc.fail(errUserNotFound())
 		return
 	}
 	if recentlyUsed(u, np, rc.t.cfg.PasswordPolicy.History) {

@@ -65,10 +65,8 @@ func (e *Emulator) signInChallenge(rc *reqCtx) {
 		rc.fail(ae)
 		return
 	}
-	u, ok := rc.d.userSnapshot(normalizeUsername(f.username))
+	u, ok := rc.flowUser(f, id)
 	if !ok {
-		rc.finish(f, id)
-		rc.fail(errUserNotFound())
 		return
 	}
 	method := rc.t.signInMethod(u)

@@ -203,10 +203,8 @@ func (e *Emulator) signInIntrospect(rc *reqCtx) {
 		return
 	}
 	defer f.mu.Unlock()
-	u, ok := rc.d.userSnapshot(normalizeUsername(f.username))
+	u, ok := rc.flowUser(f, id)
 	if !ok {
-		rc.finish(f, id)
-		rc.fail(errUserNotFound())
 		return
 	}
 	ms := rc.t.offered(u)
@@ -261,10 +259,8 @@ func (e *Emulator) mfaChallenge(rc *reqCtx) {
 			return
 		}
 	}
-	u, ok := rc.d.userSnapshot(normalizeUsername(f.username))
+	u, ok := rc.flowUser(f, id)
 	if !ok {
-		rc.finish(f, id)
-		rc.fail(errUserNotFound())
 		return
 	}
 	want := rc.f.get(nativeauth.ParamID)

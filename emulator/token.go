@@ -148,84 +148,11 @@ func (e *Emulator) token(rc *reqCtx) {
 		return
 	}
 	defer f.mu.Unlock()
-	switch gt {
-	case nativeauth.GrantTypePassword:
-		if f.step != stepSignInPasswordChallenged {
-			rc.fail(errWrongGrant(string(gt)))
-			return
-		}
-		pw := rc.f.get(nativeauth.ParamPassword)
-		if pw == "" {
-			rc.fail(errMissing(nativeauth.ParamPassword))
-			return
-		}
-		// MSAL iOS adds username to the password grant; the pages do not
-		// list it. Sent, it must be the flow's user, as on the
-		// continuation_token grant: the token stays bound to its user. The
-		// user may have typed their alias (username sign-in).
-		if un := rc.f.get(nativeauth.ParamUsername); un != "" && !rc.namesUser(un, f.username) {
-			rc.fail(errUsernameMismatch())
-			return
-		}
-		u, ok := rc.d.userSnapshot(normalizeUsername(f.username))
-		if !ok {
-			rc.finish(f, id)
-			rc.fail(errUserNotFound())
-			return
-		}
-		if !u.hasPassword || !hashPassword(u.salt[:], pw).equal(u.hash) {
-			// The flow stays open: the user may type the password again.
-			rc.fail(newErr(nativeauth.ErrInvalidGrant, nativeauth.CodeInvalidCredentials,
-				"Error validating credentials due to invalid username or password."))
-			return
-		}
-		if u.resetRequired {
-			// invalid_request, not invalid_grant: Microsoft's JS and iOS
-			// clients recognise password-reset-required only as
-			// invalid_request with 50142 (client-facts.md).
-			rc.fail(newErr(nativeauth.ErrInvalidRequest, nativeauth.CodePasswordResetRequired,
-				"The password must be reset before the user can sign in."))
-			return
-		}
-	case nativeauth.GrantTypeOOB:
-		if f.step != stepSignInOOBSent {
-			rc.fail(errWrongGrant(string(gt)))
-			return
-		}
-		if ae := rc.checkOTP(f); ae != nil {
-			rc.fail(ae)
-			return
-		}
-	case nativeauth.GrantTypeMFAOOB:
-		if f.step != stepMFAOOBSent {
-			rc.fail(errWrongGrant(string(gt)))
-			return
-		}
-		if ae := rc.checkOTP(f); ae != nil {
-			rc.fail(ae)
-			return
-		}
-		f.mfaDone = true
-	case nativeauth.GrantTypeContinuationToken:
-		if f.step != stepSignUpDone && f.step != stepResetDone && f.step != stepRegDone {
-			rc.fail(errWrongGrant(string(gt)))
-			return
-		}
-		un := rc.f.get(nativeauth.ParamUsername)
-		// After registration the JS client sends no username (client-facts).
-		if un == "" && f.step != stepRegDone {
-			rc.fail(errMissing(nativeauth.ParamUsername))
-			return
-		}
-		if un != "" && normalizeUsername(un) != normalizeUsername(f.username) {
-			rc.fail(errUsernameMismatch())
-			return
-		}
+	if !rc.redeemGrant(gt, f, id) {
+		return
 	}
-	u, ok := rc.d.userSnapshot(normalizeUsername(f.username))
+	u, ok := rc.flowUser(f, id)
 	if !ok {
-		rc.finish(f, id)
-		rc.fail(errUserNotFound())
 		return
 	}
 	if rc.secondFactor(f, id, u) {
@@ -233,6 +160,100 @@ func (e *Emulator) token(rc *reqCtx) {
 	}
 	rc.finish(f, id)
 	rc.issueTokens(u, scopes)
+}
+
+// redeemGrant checks what the grant gt proves for the flow f at its step
+// (a password, an OTP, a finished sign-up, reset or registration). It
+// answers the error itself and reports whether tokens may follow.
+func (rc *reqCtx) redeemGrant(gt nativeauth.GrantType, f *flow, id flowID) bool {
+	switch gt {
+	case nativeauth.GrantTypePassword:
+		return rc.passwordGrant(gt, f, id)
+	case nativeauth.GrantTypeOOB:
+		return rc.otpGrant(gt, f, stepSignInOOBSent)
+	case nativeauth.GrantTypeMFAOOB:
+		if !rc.otpGrant(gt, f, stepMFAOOBSent) {
+			return false
+		}
+		f.mfaDone = true
+	case nativeauth.GrantTypeContinuationToken:
+		return rc.continuationGrant(gt, f)
+	}
+	return true
+}
+
+// passwordGrant checks the password grant of a sign-in flow.
+func (rc *reqCtx) passwordGrant(gt nativeauth.GrantType, f *flow, id flowID) bool {
+	if f.step != stepSignInPasswordChallenged {
+		rc.fail(errWrongGrant(string(gt)))
+		return false
+	}
+	pw := rc.f.get(nativeauth.ParamPassword)
+	if pw == "" {
+		rc.fail(errMissing(nativeauth.ParamPassword))
+		return false
+	}
+	// MSAL iOS adds username to the password grant; the pages do not
+	// list it. Sent, it must be the flow's user, as on the
+	// continuation_token grant: the token stays bound to its user. The
+	// user may have typed their alias (username sign-in).
+	if un := rc.f.get(nativeauth.ParamUsername); un != "" && !rc.namesUser(un, f.username) {
+		rc.fail(errUsernameMismatch())
+		return false
+	}
+	u, ok := rc.flowUser(f, id)
+	if !ok {
+		return false
+	}
+	if !u.hasPassword || !hashPassword(u.salt[:], pw).equal(u.hash) {
+		// The flow stays open: the user may type the password again.
+		rc.fail(newErr(nativeauth.ErrInvalidGrant, nativeauth.CodeInvalidCredentials,
+			"Error validating credentials due to invalid username or password."))
+		return false
+	}
+	if u.resetRequired {
+		// invalid_request, not invalid_grant: Microsoft's JS and iOS
+		// clients recognise password-reset-required only as
+		// invalid_request with 50142 (client-facts.md).
+		rc.fail(newErr(nativeauth.ErrInvalidRequest, nativeauth.CodePasswordResetRequired,
+			"The password must be reset before the user can sign in."))
+		return false
+	}
+	return true
+}
+
+// otpGrant checks an OTP grant (oob, mfa_oob) of a flow that sent the
+// code at step sent.
+func (rc *reqCtx) otpGrant(gt nativeauth.GrantType, f *flow, sent step) bool {
+	if f.step != sent {
+		rc.fail(errWrongGrant(string(gt)))
+		return false
+	}
+	if ae := rc.checkOTP(f); ae != nil {
+		rc.fail(ae)
+		return false
+	}
+	return true
+}
+
+// continuationGrant checks the continuation_token grant that ends a
+// sign-up, a reset or a registration with tokens.
+func (rc *reqCtx) continuationGrant(gt nativeauth.GrantType, f *flow) bool {
+	if f.step != stepSignUpDone && f.step != stepResetDone && f.step != stepRegDone {
+		rc.fail(errWrongGrant(string(gt)))
+		return false
+	}
+	un := rc.f.get(nativeauth.ParamUsername)
+	// After registration the JS client sends no username (client-facts).
+	if un == "" && f.step != stepRegDone {
+		rc.fail(errMissing(nativeauth.ParamUsername))
+		return false
+	}
+	if un != "" && normalizeUsername(un) != normalizeUsername(f.username) {
+		rc.fail(errUsernameMismatch())
+		return false
+	}
+	return true
 }
 
 func errUsernameMismatch() *apiError {
