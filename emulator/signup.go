@@ -125,76 +125,81 @@ func (e *Emulator) signUpContinue(rc *reqCtx) {
 	case "":
 		rc.fail(errMissing(nativeauth.ParamGrantType))
 	case nativeauth.GrantTypeOOB:
-		if f.step != stepSignUpOOBSent {
-			rc.fail(errWrongGrant(gt))
-			return
-		}
-		if ae := rc.checkOTP(f); ae != nil {
-			rc.fail(ae)
+		if !rc.otpGrant(nativeauth.GrantTypeOOB, f, stepSignUpOOBSent) {
 			return
 		}
 		f.verified = true
 		rc.signUpNext(f, id)
 	case nativeauth.GrantTypePassword:
-		if !rc.t.passwordTenant() {
-			rc.fail(errWrongGrant(gt))
-			return
-		}
-		pw := rc.f.get(nativeauth.ParamPassword)
-		if pw == "" {
-			rc.fail(errMissing(nativeauth.ParamPassword))
-			return
-		}
-		if sub := checkPassword(rc.t.cfg.PasswordPolicy, rc.t.banned, pw); sub != "" {
-			rc.fail(errPassword(sub))
-			return
-		}
-		switch {
-		case !f.verified:
-			f.password = pw
-			rc.verificationRequired(f, id)
-		case f.step == stepSignUpNeedCredential || f.step == stepSignUpPasswordChallenged:
-			f.password = pw
-			rc.signUpNext(f, id)
-		default:
-			rc.fail(errWrongGrant(gt))
-		}
+		rc.signUpPassword(f, id, gt)
 	case nativeauth.GrantTypeAttributes:
-		raw := rc.f.get(nativeauth.ParamAttributes)
-		if raw == "" {
-			rc.fail(errMissing(nativeauth.ParamAttributes))
-			return
-		}
-		attrs, ae := parseAttributes(raw)
-		if ae != nil {
-			rc.fail(ae)
-			return
-		}
-		if f.verified && f.step != stepSignUpNeedAttributes {
-			rc.fail(errWrongGrant(gt))
-			return
-		}
-		// Before the email is verified optional attributes are welcome;
-		// after it, only required ones are (the pages' table).
-		known := rc.t.keepKnown(attrs, f.verified)
-		if bad := rc.t.validateAttributes(known); len(bad) > 0 {
-			rc.fail(errInvalidAttributes(bad))
-			return
-		}
-		if f.attributes == nil && len(known) > 0 {
-			f.attributes = make(map[string]string, len(known))
-		}
-		for k, v := range known {
-			f.attributes[k] = v
-		}
-		if !f.verified {
-			rc.verificationRequired(f, id)
-			return
-		}
+		rc.signUpAttributes(f, id, gt)
+	default:
+		rc.fail(errWrongGrant(gt))
+	}
+}
+
+// signUpPassword is the password grant of /signup/v1.0/continue.
+func (rc *reqCtx) signUpPassword(f *flow, id flowID, gt string) {
+	if !rc.t.passwordTenant() {
+		rc.fail(errWrongGrant(gt))
+		return
+	}
+	pw := rc.f.get(nativeauth.ParamPassword)
+	if pw == "" {
+		rc.fail(errMissing(nativeauth.ParamPassword))
+		return
+	}
+	if sub := checkPassword(rc.t.cfg.PasswordPolicy, rc.t.banned, pw); sub != "" {
+		rc.fail(errPassword(sub))
+		return
+	}
+	switch {
+	case !f.verified:
+		f.password = pw
+		rc.verificationRequired(f, id)
+	case f.step == stepSignUpNeedCredential || f.step == stepSignUpPasswordChallenged:
+		f.password = pw
 		rc.signUpNext(f, id)
 	default:
 		rc.fail(errWrongGrant(gt))
 	}
+}
+
+// signUpAttributes is the attributes grant of /signup/v1.0/continue.
+func (rc *reqCtx) signUpAttributes(f *flow, id flowID, gt string) {
+	raw := rc.f.get(nativeauth.ParamAttributes)
+	if raw == "" {
+		rc.fail(errMissing(nativeauth.ParamAttributes))
+		return
+	}
+	attrs, ae := parseAttributes(raw)
+	if ae != nil {
+		rc.fail(ae)
+		return
+	}
+	if f.verified && f.step != stepSignUpNeedAttributes {
+		rc.fail(errWrongGrant(gt))
+		return
+	}
+	// Before the email is verified optional attributes are welcome;
+	// after it, only required ones are (the pages' table).
+	known := rc.t.keepKnown(attrs, f.verified)
+	if bad := rc.t.validateAttributes(known); len(bad) > 0 {
+		rc.fail(errInvalidAttributes(bad))
+		return
+	}
+	if f.attributes == nil && len(known) > 0 {
+		f.attributes = make(map[string]string, len(known))
+	}
+	for k, v := range known {
+		f.attributes[k] = v
+	}
+	if !f.verified {
+		rc.verificationRequired(f, id)
+		return
+	}
+	rc.signUpNext(f, id)
 }
 
 // verificationRequired keeps what was submitted and tells the app the
