@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -373,4 +374,32 @@ func (rc *reqCtx) flowUser(f *flow, id flowID) (user, bool) {
 		rc.fail(errUserNotFound())
 	}
 	return u, ok
+}
+
+// openFlow is loadFlow for a handler: it answers the error itself and
+// reports whether the flow, locked (caller unlocks), may go on.
+func (rc *reqCtx) openFlow(kind flowKind, badErr nativeauth.ErrorCode) (*flow, flowID, bool) {
+	f, id, ae := rc.loadFlow(kind, badErr)
+	if ae != nil {
+		rc.fail(ae)
+		return nil, flowID{}, false
+	}
+	return f, id, true
+}
+
+// openStep is openFlow for a call that follows one of steps; a token of
+// another step of the flow is answered as an invalid one (badErr, the
+// endpoint table's error). The second-factor calls pass kind 0: their
+// branches follow sign-in, sign-up and reset.
+func (rc *reqCtx) openStep(kind flowKind, badErr nativeauth.ErrorCode, steps ...step) (*flow, flowID, bool) {
+	f, id, ok := rc.openFlow(kind, badErr)
+	if !ok {
+		return nil, flowID{}, false
+	}
+	if !slices.Contains(steps, f.step) {
+		f.mu.Unlock()
+		rc.fail(errBadContinuation(badErr))
+		return nil, flowID{}, false
+	}
+	return f, id, true
 }

@@ -50,16 +50,11 @@ func (e *Emulator) resetChallenge(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	f, id, ae := rc.loadFlow(kindReset, nativeauth.ErrInvalidRequest)
-	if ae != nil {
-		rc.fail(ae)
+	f, id, ok := rc.openStep(kindReset, nativeauth.ErrInvalidRequest, stepResetStarted, stepResetOOBSent)
+	if !ok {
 		return
 	}
 	defer f.mu.Unlock()
-	if f.step != stepResetStarted && f.step != stepResetOOBSent {
-		rc.fail(errBadContinuation(nativeauth.ErrInvalidRequest))
-		return
-	}
 	set, ae := rc.challengeList(f)
 	if ae != nil {
 		rc.fail(ae)
@@ -81,9 +76,8 @@ func (e *Emulator) resetContinue(rc *reqCtx) {
 	if !rc.parse() || rc.ssprDisabled() {
 		return
 	}
-	f, id, ae := rc.loadFlow(kindReset, nativeauth.ErrInvalidRequest)
-	if ae != nil {
-		rc.fail(ae)
+	f, id, ok := rc.openFlow(kindReset, nativeauth.ErrInvalidRequest)
+	if !ok {
 		return
 	}
 	defer f.mu.Unlock()
@@ -128,16 +122,11 @@ func (e *Emulator) resetSubmit(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	f, id, ae := rc.loadFlow(kindReset, nativeauth.ErrInvalidRequest)
-	if ae != nil {
-		rc.fail(ae)
+	f, id, ok := rc.openStep(kindReset, nativeauth.ErrInvalidRequest, stepResetVerified)
+	if !ok {
 		return
 	}
 	defer f.mu.Unlock()
-	if f.step != stepResetVerified {
-		rc.fail(errBadContinuation(nativeauth.ErrInvalidRequest))
-		return
-	}
 	np := rc.f.get(nativeauth.ParamNewPassword)
 	if np == "" {
 		rc.fail(errMissing(nativeauth.ParamNewPassword))
@@ -187,16 +176,11 @@ func (e *Emulator) resetPoll(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	f, id, ae := rc.loadFlow(kindReset, nativeauth.ErrInvalidRequest)
-	if ae != nil {
-		rc.fail(ae)
+	f, id, ok := rc.openStep(kindReset, nativeauth.ErrInvalidRequest, stepResetPolling)
+	if !ok {
 		return
 	}
 	defer f.mu.Unlock()
-	if f.step != stepResetPolling {
-		rc.fail(errBadContinuation(nativeauth.ErrInvalidRequest))
-		return
-	}
 	seq := rc.t.cfg.SSPR.PollSequence
 	i := int(f.pollIdx)
 	if i >= len(seq) {

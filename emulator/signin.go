@@ -48,9 +48,8 @@ func (e *Emulator) signInChallenge(rc *reqCtx) {
 		e.mfaChallenge(rc)
 		return
 	}
-	f, id, ae := rc.loadFlow(kindSignIn, nativeauth.ErrInvalidGrant)
-	if ae != nil {
-		rc.fail(ae)
+	f, id, ok := rc.openFlow(kindSignIn, nativeauth.ErrInvalidGrant)
+	if !ok {
 		return
 	}
 	defer f.mu.Unlock()

@@ -66,9 +66,8 @@ func (e *Emulator) signUpChallenge(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	f, id, ae := rc.loadFlow(kindSignUp, nativeauth.ErrInvalidGrant)
-	if ae != nil {
-		rc.fail(ae)
+	f, id, ok := rc.openFlow(kindSignUp, nativeauth.ErrInvalidGrant)
+	if !ok {
 		return
 	}
 	defer f.mu.Unlock()
@@ -107,9 +106,8 @@ func (e *Emulator) signUpContinue(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	f, id, ae := rc.loadFlow(kindSignUp, nativeauth.ErrInvalidRequest)
-	if ae != nil {
-		rc.fail(ae)
+	f, id, ok := rc.openFlow(kindSignUp, nativeauth.ErrInvalidRequest)
+	if !ok {
 		return
 	}
 	defer f.mu.Unlock()

@@ -157,24 +157,6 @@ func (rc *reqCtx) secondFactor(f *flow, id flowID, u user) bool {
 	return true
 }
 
-// openStep validates the continuation token of a second-factor call (any
-// flow kind: the branches follow sign-in, sign-up and reset) and that it
-// was issued at one of steps. It answers badErr, the endpoint table's
-// error, otherwise; ok reports whether the flow, locked, may go on.
-func (rc *reqCtx) openStep(badErr nativeauth.ErrorCode, steps ...step) (*flow, flowID, bool) {
-	f, id, ae := rc.loadFlow(0, badErr)
-	if ae != nil {
-		rc.fail(ae)
-		return nil, flowID{}, false
-	}
-	if !slices.Contains(steps, f.step) {
-		f.mu.Unlock()
-		rc.fail(errBadContinuation(badErr))
-		return nil, flowID{}, false
-	}
-	return f, id, true
-}
-
 // isSecondFactorStep reports whether st belongs to the MFA or registration
 // branch.
 func isSecondFactorStep(st step) bool { return st >= stepMFARequired && st <= stepRegDone }
@@ -198,7 +180,7 @@ func (e *Emulator) signInIntrospect(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	f, id, ok := rc.openStep(nativeauth.ErrInvalidRequest, stepMFARequired, stepMFAIntrospected, stepMFAOOBSent)
+	f, id, ok := rc.openStep(0, nativeauth.ErrInvalidRequest, stepMFARequired, stepMFAIntrospected, stepMFAOOBSent)
 	if !ok {
 		return
 	}
@@ -243,7 +225,7 @@ func maskPhone(p string) string {
 // challenge_type list is optional (the JS client sends it, the page's
 // example and Android do not).
 func (e *Emulator) mfaChallenge(rc *reqCtx) {
-	f, id, ok := rc.openStep(nativeauth.ErrInvalidGrant, stepMFAIntrospected, stepMFAOOBSent)
+	f, id, ok := rc.openStep(0, nativeauth.ErrInvalidGrant, stepMFAIntrospected, stepMFAOOBSent)
 	if !ok {
 		return
 	}
@@ -290,7 +272,7 @@ func (e *Emulator) registerIntrospect(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	f, id, ok := rc.openStep(nativeauth.ErrInvalidRequest, stepRegRequired, stepRegIntrospected, stepRegOOBSent, stepRegPreverified)
+	f, id, ok := rc.openStep(0, nativeauth.ErrInvalidRequest, stepRegRequired, stepRegIntrospected, stepRegOOBSent, stepRegPreverified)
 	if !ok {
 		return
 	}
@@ -348,7 +330,7 @@ func (e *Emulator) registerChallenge(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	f, id, ok := rc.openStep(nativeauth.ErrInvalidRequest, stepRegIntrospected, stepRegOOBSent)
+	f, id, ok := rc.openStep(0, nativeauth.ErrInvalidRequest, stepRegIntrospected, stepRegOOBSent)
 	if !ok {
 		return
 	}
@@ -419,7 +401,7 @@ func (e *Emulator) registerContinue(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	f, id, ok := rc.openStep(nativeauth.ErrInvalidRequest, stepRegOOBSent, stepRegPreverified)
+	f, id, ok := rc.openStep(0, nativeauth.ErrInvalidRequest, stepRegOOBSent, stepRegPreverified)
 	if !ok {
 		return
 	}

@@ -142,9 +142,8 @@ func (e *Emulator) token(rc *reqCtx) {
 	if gt == nativeauth.GrantTypeContinuationToken || gt == nativeauth.GrantTypeMFAOOB {
 		kind = 0 // sign-up, reset, or the second factor of any flow
 	}
-	f, id, ae := rc.loadFlow(kind, nativeauth.ErrInvalidGrant)
-	if ae != nil {
-		rc.fail(ae)
+	f, id, ok := rc.openFlow(kind, nativeauth.ErrInvalidGrant)
+	if !ok {
 		return
 	}
 	defer f.mu.Unlock()
