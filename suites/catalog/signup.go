@@ -113,7 +113,16 @@ func signUpChallengeEntries() []Entry {
 }
 
 func signUpContinueEntries() []Entry {
-	out := []Entry{
+	out := append(signUpContinueAnswers(), signUpContinueErrors()...)
+	out = append(out, clientIDEntries("signup.continue", suContinue, []Source{pw(pwSUOOB+" / Response", clientIDClause), otp(otpSUOOB+success, clientIDClause)})...)
+	out = append(out, signUpContinueBeyondTables()...)
+	return append(out, signUpContinuePasswordPolicy()...)
+}
+
+// signUpContinueAnswers are the answers /continue gives on the way to a
+// finished sign-up: a token, a redirect, or the next thing it needs.
+func signUpContinueAnswers() []Entry {
+	return []Entry{
 		entry("signup.continue.oob.success", "continue with the right one-time passcode answers a continuation token", KindSuccess, suContinue, TriggerSubmitOOB,
 			src(pw(pwSUOOB, "Microsoft Entra issues a continuation token."),
 				otp(otpSUOOB+success, "the app gets a continuation token without submitting any attributes")),
@@ -140,6 +149,12 @@ func signUpContinueEntries() []Entry {
 			needs(profile.CapRequiredAttributes), codes(nativeauth.CodeAttributesRequired),
 			fields(ctField, arr("required_attributes", "non-empty list of {name, type, required, options.regex}")),
 			note("The pages' examples disagree on attribute types (\"string\" on the password page, \"Text\" and \"Boolean\" on the OTP page), so type is checked as a string only.")),
+	}
+}
+
+// signUpContinueErrors are the rows of the /continue error tables.
+func signUpContinueErrors() []Entry {
+	return []Entry{
 		errEntry("signup.continue.error.invalid_request", "invalid_request without client_id", suContinue, nativeauth.ErrInvalidRequest, "", TriggerMissingClientID,
 			src(pw(pwSUOOB+" / Response", "invalid_request Request parameter validation failed such as a validation of continuation token failed or the request didn't include client_id parameter the client ID value is empty or invalid"),
 				otp(otpSUAttributes+errResp, "invalid_request Request parameter validation failed such as a validation of continuation token failed or the request didn't include client_id parameter the client ID value is empty."))),
@@ -183,8 +198,13 @@ func signUpContinueEntries() []Entry {
 			fields(arr("unverified_attributes", "non-empty list of {name}; only when error is verification_required"), ctField),
 			note("verification_required appears only in the description of unverified_attributes; no error table on either page lists it and no step says what provokes it. Skipping the email verification is the only reading; a target that refuses it as an invalid grant or request is accepted, and the fields are checked only when the error is verification_required.")),
 	}
-	out = append(out, clientIDEntries("signup.continue", suContinue, []Source{pw(pwSUOOB+" / Response", clientIDClause), otp(otpSUOOB+success, clientIDClause)})...)
-	out = append(out,
+}
+
+// signUpContinueBeyondTables are what the pages say of /continue outside
+// its tables: a row that names a parameter it does not take, and the
+// attributes table.
+func signUpContinueBeyondTables() []Entry {
+	return []Entry{
 		entry("signup.continue.error.invalid_request.when_challenge_type_invalid", "an invalid challenge type sent with the password to /continue is refused with invalid_request or ignored", KindProtocol, suContinue, TriggerChallengeTypeInvalid,
 			src(pw(pwSUPassword+errResp, "invalid_request Request parameter validation failed such as when the challenge_type parameter includes an invalid challenge type.")),
 			flows(FlowSignUp), methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignUpPassword),
@@ -197,7 +217,12 @@ func signUpContinueEntries() []Entry {
 				otp(attrTable, "/signup/v1.0/continue endpoint before username verification Yes Yes Yes")),
 			needs(profile.CapRequiredAttributes), fields(ctField),
 			note("The table says required attributes may go to /continue before the username is verified, not what that call answers (the emulator answers verification_required with a new token; see signup.continue.error.verification_required). The spec goes on with the token that answer carries, if any, and checks that the passcode then ends the sign-up, with no attributes_required. The table's other rows: attributes at start are signup.start.success and signup.start.success.with_password_and_attributes; required attributes after verification are signup.continue.attributes.success; optional attributes after verification (\"No\") have no answer the pages describe, so no entry.")),
-	)
+	}
+}
+
+// signUpContinuePasswordPolicy is the password policy's rows on /continue.
+func signUpContinuePasswordPolicy() []Entry {
+	var out []Entry
 	for _, p := range passwordPolicyEntries("signup.continue", suContinue, pwSUPassword+errResp, methods(nativeauth.SignUpMethodPassword), needs(profile.CapSignUpPassword)) {
 		if p.Expect.Suberror == nativeauth.SuberrorPasswordRecentlyUsed {
 			p.Notes = "A new account has no password history; see signup.start.error.invalid_grant.password_recently_used."
