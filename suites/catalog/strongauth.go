@@ -111,6 +111,16 @@ const (
 func strongAuthEntries() []Entry {
 	mfa := needs(profile.CapMFA)
 	pwd := methods(nativeauth.SignUpMethodPassword)
+	out := capabilityStartEntries(mfa, pwd)
+	out = append(out, mfaSignInEntries(mfa, pwd)...)
+	return append(out, registrationEntries(mfa, pwd)...)
+}
+
+// capabilityStartEntries are what the three start endpoints answer for
+// capabilities: one the API does not know, one the tenant needs and the
+// app did not advertise. mfa and pwd are the options every entry of the
+// revision carries.
+func capabilityStartEntries(mfa, pwd opt) []Entry {
 	var out []Entry
 	for _, start := range []struct {
 		ep      nativeauth.Endpoint
@@ -139,7 +149,13 @@ func strongAuthEntries() []Entry {
 					note(revision2026Not+" Where the redirect comes is the tenant's choice (here, or at /token after the password); the suite asks at the start, where the tenant already knows the user needs MFA or registration. redirect_reason is documented at /token and recorded, not required, here."))...),
 		)
 	}
-	out = append(out,
+	return out
+}
+
+// mfaSignInEntries are the second factor of a sign-in: the token errors
+// that ask for it, introspect, the challenge and the mfa_oob grant.
+func mfaSignInEntries(mfa, pwd opt) []Entry {
+	return []Entry{
 		errEntry("signin.token.error.invalid_grant.mfa_required", "invalid_grant/mfa_required with a continuation token for a user with a strong method", nativeauth.EndpointToken,
 			nativeauth.ErrInvalidGrant, nativeauth.SuberrorMFARequired, TriggerMFARequired, mfa, pwd,
 			src(r26(r26SIToken+errResp, "mfa_required MFA is required. The response includes a")),
@@ -177,6 +193,13 @@ func strongAuthEntries() []Entry {
 			fields(ctField, val("challenge_type", string(nativeauth.ChallengeTypeOOB)), val("binding_method", nativeauth.BindingMethodPrompt),
 				val("challenge_channel", nativeauth.ChallengeChannelEmail), strC("challenge_target_label", "masked email of the user"), num("code_length", "integer > 0")),
 			note(revision2026Not+" Without challenge_type, as the page's example and the Android client send it; the JS client adds one (client-facts.md).")),
+	}
+}
+
+// registrationEntries are the just-in-time registration of a strong
+// method: /register/v1.0/introspect, challenge and continue.
+func registrationEntries(mfa, pwd opt) []Entry {
+	return []Entry{
 		entry("register.introspect.success", "register introspect lists the methods the user may register, the email unmasked", KindSuccess, nativeauth.EndpointRegisterIntrospect, TriggerValid, mfa, pwd,
 			src(r26(r26RegIntro+success, "methods A list (of objects) of strong authentication methods available to the user to enroll."),
 				r26(r26RegIntro+success, "This value is used by the client app to prepopulate the email textbox.")),
@@ -222,6 +245,5 @@ func strongAuthEntries() []Entry {
 		errEntry("register.continue.error.invalid_grant.invalid_oob_value", "invalid_grant/invalid_oob_value for a wrong code", nativeauth.EndpointRegisterContinue,
 			nativeauth.ErrInvalidGrant, nativeauth.SuberrorInvalidOOBValue, TriggerOOBWrong, mfa, pwd,
 			src(r26(r26RegCont+errResp, "invalid_oob_value The value of one-time passcode is invalid."))),
-	)
-	return out
+	}
 }
