@@ -39,108 +39,123 @@ func needMFA() {
 
 func describeMFAFlows() {
 	Describe("multifactor authentication", Serial, flowLabels("signin", nativeauth.SignUpMethodPassword), Label("revision:2026-02"), func() {
-		flowIt("mfa.email", "signs in with a password and an emailed second factor", func(ctx SpecContext, id string) {
-			needMFA()
-			w := env.Walker()
-			u, err := w.UserWithStrongMethod(ctx)
-			ok(err)
-			secondFactor(ctx, id, w, u, nativeauth.ChallengeChannelEmail, nil)
-		})
-		flowIt("mfa.sms", "registers a phone number, then signs in with an SMS second factor", func(ctx SpecContext, id string) {
-			needMFA()
-			if has, reason := env.Has(profile.CapOutbox); !has {
-				Skip("SMS codes are read from the emulator outbox only: " + reason)
-			}
-			w := env.Walker()
-			u, err := w.UserWithoutStrongMethod(ctx)
-			ok(err)
-			p, err := w.PasswordUntil(ctx, u, nativeauth.SuberrorRegistrationRequired)
-			ok(err)
-			_, err = w.RegisterIntrospect(ctx, p)
-			ok(err)
-			_, err = w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelSMS, "+15550100123")
-			ok(err)
-			code, err := w.Code(ctx, p.Username, p.Since)
-			ok(err)
-			ok(w.RegisterContinue(ctx, p, code))
-			_, err = w.Token(ctx, p, scenarios.TokenAfterRegistration(p, w.Scopes))
-			ok(err)
-			secondFactor(ctx, id, w, u, nativeauth.ChallengeChannelSMS, []nativeauth.ChallengeType{nativeauth.ChallengeTypeOOB, nativeauth.ChallengeTypeRedirect})
-		})
-		flowIt("mfa.register-then-sign-in", "registers the email just in time, signs in, and is asked for MFA the next time", func(ctx SpecContext, id string) {
-			needMFA()
-			w := env.Walker()
-			u, err := w.UserWithoutStrongMethod(ctx)
-			ok(err)
-			p, err := w.StartSignIn(ctx, u)
-			ok(err)
-			_, err = w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge)
-			ok(err)
-			_, err = w.Token(ctx, p, scenarios.SignInTokenRequest(p, "", w.Scopes))
-			answer(id, p, allowTurn(err), documentedError(check.ErrorWant{HTTPStatus: http.StatusBadRequest, Error: nativeauth.ErrInvalidGrant,
-				Suberror: nativeauth.SuberrorRegistrationRequired}))
-			_, err = w.RegisterIntrospect(ctx, p)
-			answer(id, p, err, continuation)
-			res, err := w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelEmail, u.Username)
-			answer(id, p, err, continuation)
-			if res.ChallengeType != nativeauth.ChallengeTypeOOB {
-				must(id, fmt.Errorf("register challenge after a sign-in: challenge_type: want oob, got %s", res.ChallengeType))
-			}
-			code, err := w.Code(ctx, p.Username, p.Since)
-			ok(err)
-			answer(id, p, w.RegisterContinue(ctx, p, code), continuation)
-			token(ctx, id, w, p, scenarios.TokenAfterRegistration(p, w.ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)))
-			_, err = w.PasswordUntil(ctx, u, nativeauth.SuberrorMFARequired)
-			must(id, err)
-		})
-		flowIt("mfa.after-sign-up", "registers the email the sign-up verified without a code, then signs in", func(ctx SpecContext, id string) {
-			needMFA()
-			w := env.Walker()
-			p, err := w.CompleteSignUp(ctx, "mfa-signup")
-			ok(err)
-			_, err = w.Token(ctx, p, scenarios.ContinuationTokenRequest(p, w.Scopes))
-			if !nativeauth.IsError(err, nativeauth.ErrInvalidGrant, nativeauth.SuberrorRegistrationRequired) {
-				must(id, fmt.Errorf("token after sign-up: want invalid_grant/registration_required, got %v", err))
-			}
-			_, err = w.RegisterIntrospect(ctx, p)
-			ok(err)
-			res, err := w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelEmail, p.Username)
-			ok(err)
-			if res.ChallengeType != nativeauth.ChallengeTypePreverified {
-				must(id, fmt.Errorf("register challenge for the email the sign-up verified: challenge_type: want preverified, got %s", res.ChallengeType))
-			}
-			answer(id, p, w.RegisterContinue(ctx, p, ""), continuation)
-			token(ctx, id, w, p, scenarios.TokenAfterRegistration(p, w.ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)))
-		})
-		flowIt("mfa.after-reset", "resets the password, then the token call asks for MFA", func(ctx SpecContext, id string) {
-			needMFA()
-			if has, reason := env.Has(profile.CapSSPR); !has {
-				Skip("needs sspr: " + reason)
-			}
-			w := env.Walker()
-			u, err := w.UserWithStrongMethod(ctx)
-			ok(err)
-			p, err := w.StartReset(ctx, u)
-			ok(err)
-			_, err = w.Challenge(ctx, p, nativeauth.EndpointResetChallenge)
-			ok(err)
-			code, err := w.Code(ctx, p.Username, p.Since)
-			ok(err)
-			ok(w.ResetContinue(ctx, p, code))
-			pw, err := w.NewPassword()
-			ok(err)
-			ok(w.ResetSubmit(ctx, p, pw))
-			st, err := w.PollUntilFinal(ctx, p, 30)
-			ok(err)
-			if st != nativeauth.PollStatusSucceeded {
-				ok(fmt.Errorf("the reset ended %q", st))
-			}
-			_, err = w.Token(ctx, p, scenarios.ContinuationTokenRequest(p, w.Scopes))
-			answer(id, p, allowTurn(err), documentedError(check.ErrorWant{HTTPStatus: http.StatusBadRequest, Error: nativeauth.ErrInvalidGrant,
-				Suberror: nativeauth.SuberrorMFARequired}))
-			mfaFromIntrospect(ctx, id, w, p, nativeauth.ChallengeChannelEmail, nil)
-		})
+		flowIt("mfa.email", "signs in with a password and an emailed second factor", mfaEmailFlow)
+		flowIt("mfa.sms", "registers a phone number, then signs in with an SMS second factor", mfaSMSFlow)
+		flowIt("mfa.register-then-sign-in", "registers the email just in time, signs in, and is asked for MFA the next time", mfaRegisterThenSignInFlow)
+		flowIt("mfa.after-sign-up", "registers the email the sign-up verified without a code, then signs in", mfaAfterSignUpFlow)
+		flowIt("mfa.after-reset", "resets the password, then the token call asks for MFA", mfaAfterResetFlow)
 	})
+}
+
+// mfaEmailFlow signs in with a password and an emailed second factor.
+func mfaEmailFlow(ctx SpecContext, id string) {
+	needMFA()
+	w := env.Walker()
+	u, err := w.UserWithStrongMethod(ctx)
+	ok(err)
+	secondFactor(ctx, id, w, u, nativeauth.ChallengeChannelEmail, nil)
+}
+
+// mfaSMSFlow registers a phone number, then signs in with an SMS second factor.
+func mfaSMSFlow(ctx SpecContext, id string) {
+	needMFA()
+	if has, reason := env.Has(profile.CapOutbox); !has {
+		Skip("SMS codes are read from the emulator outbox only: " + reason)
+	}
+	w := env.Walker()
+	u, err := w.UserWithoutStrongMethod(ctx)
+	ok(err)
+	p, err := w.PasswordUntil(ctx, u, nativeauth.SuberrorRegistrationRequired)
+	ok(err)
+	_, err = w.RegisterIntrospect(ctx, p)
+	ok(err)
+	_, err = w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelSMS, "+15550100123")
+	ok(err)
+	code, err := w.Code(ctx, p.Username, p.Since)
+	ok(err)
+	ok(w.RegisterContinue(ctx, p, code))
+	_, err = w.Token(ctx, p, scenarios.TokenAfterRegistration(p, w.Scopes))
+	ok(err)
+	secondFactor(ctx, id, w, u, nativeauth.ChallengeChannelSMS, []nativeauth.ChallengeType{nativeauth.ChallengeTypeOOB, nativeauth.ChallengeTypeRedirect})
+}
+
+// mfaRegisterThenSignInFlow registers the email just in time, signs in, and is asked for MFA the next time.
+func mfaRegisterThenSignInFlow(ctx SpecContext, id string) {
+	needMFA()
+	w := env.Walker()
+	u, err := w.UserWithoutStrongMethod(ctx)
+	ok(err)
+	p, err := w.StartSignIn(ctx, u)
+	ok(err)
+	_, err = w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge)
+	ok(err)
+	_, err = w.Token(ctx, p, scenarios.SignInTokenRequest(p, "", w.Scopes))
+	answer(id, p, allowTurn(err), documentedError(check.ErrorWant{HTTPStatus: http.StatusBadRequest, Error: nativeauth.ErrInvalidGrant,
+		Suberror: nativeauth.SuberrorRegistrationRequired}))
+	_, err = w.RegisterIntrospect(ctx, p)
+	answer(id, p, err, continuation)
+	res, err := w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelEmail, u.Username)
+	answer(id, p, err, continuation)
+	if res.ChallengeType != nativeauth.ChallengeTypeOOB {
+		must(id, fmt.Errorf("register challenge after a sign-in: challenge_type: want oob, got %s", res.ChallengeType))
+	}
+	code, err := w.Code(ctx, p.Username, p.Since)
+	ok(err)
+	answer(id, p, w.RegisterContinue(ctx, p, code), continuation)
+	token(ctx, id, w, p, scenarios.TokenAfterRegistration(p, w.ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)))
+	_, err = w.PasswordUntil(ctx, u, nativeauth.SuberrorMFARequired)
+	must(id, err)
+}
+
+// mfaAfterSignUpFlow registers the email the sign-up verified without a code, then signs in.
+func mfaAfterSignUpFlow(ctx SpecContext, id string) {
+	needMFA()
+	w := env.Walker()
+	p, err := w.CompleteSignUp(ctx, "mfa-signup")
+	ok(err)
+	_, err = w.Token(ctx, p, scenarios.ContinuationTokenRequest(p, w.Scopes))
+	if !nativeauth.IsError(err, nativeauth.ErrInvalidGrant, nativeauth.SuberrorRegistrationRequired) {
+		must(id, fmt.Errorf("token after sign-up: want invalid_grant/registration_required, got %v", err))
+	}
+	_, err = w.RegisterIntrospect(ctx, p)
+	ok(err)
+	res, err := w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelEmail, p.Username)
+	ok(err)
+	if res.ChallengeType != nativeauth.ChallengeTypePreverified {
+		must(id, fmt.Errorf("register challenge for the email the sign-up verified: challenge_type: want preverified, got %s", res.ChallengeType))
+	}
+	answer(id, p, w.RegisterContinue(ctx, p, ""), continuation)
+	token(ctx, id, w, p, scenarios.TokenAfterRegistration(p, w.ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)))
+}
+
+// mfaAfterResetFlow resets the password, then the token call asks for MFA.
+func mfaAfterResetFlow(ctx SpecContext, id string) {
+	needMFA()
+	if has, reason := env.Has(profile.CapSSPR); !has {
+		Skip("needs sspr: " + reason)
+	}
+	w := env.Walker()
+	u, err := w.UserWithStrongMethod(ctx)
+	ok(err)
+	p, err := w.StartReset(ctx, u)
+	ok(err)
+	_, err = w.Challenge(ctx, p, nativeauth.EndpointResetChallenge)
+	ok(err)
+	code, err := w.Code(ctx, p.Username, p.Since)
+	ok(err)
+	ok(w.ResetContinue(ctx, p, code))
+	pw, err := w.NewPassword()
+	ok(err)
+	ok(w.ResetSubmit(ctx, p, pw))
+	st, err := w.PollUntilFinal(ctx, p, 30)
+	ok(err)
+	if st != nativeauth.PollStatusSucceeded {
+		ok(fmt.Errorf("the reset ended %q", st))
+	}
+	_, err = w.Token(ctx, p, scenarios.ContinuationTokenRequest(p, w.Scopes))
+	answer(id, p, allowTurn(err), documentedError(check.ErrorWant{HTTPStatus: http.StatusBadRequest, Error: nativeauth.ErrInvalidGrant,
+		Suberror: nativeauth.SuberrorMFARequired}))
+	mfaFromIntrospect(ctx, id, w, p, nativeauth.ChallengeChannelEmail, nil)
 }
 
 // allowTurn makes a documented turn (an error answer carrying a
