@@ -335,7 +335,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// next client-request-id, and MSAL iOS reads a client-request-id
 	// response header as a UUID (client-facts.md). A request without a
 	// usable one gets a fresh UUID.
-	rc.correlationID = correlationID(r)
+	rc.correlationID = faults.ClientRequestID(r)
 	if rc.correlationID == "" {
 		rc.correlationID = uuid.NewString()
 	}
@@ -386,24 +386,6 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.w, rc.r = w, r
 		handler(rc)
 	})
-}
-
-// correlationID is the client's client-request-id (header, or query on
-// token as MSAL sends it), when it is a sane value.
-func correlationID(r *http.Request) string {
-	v := r.Header.Get("client-request-id")
-	if v == "" {
-		v = r.URL.Query().Get("client-request-id")
-	}
-	if v == "" || len(v) > 128 {
-		return ""
-	}
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			return ""
-		}
-	}
-	return v
 }
 
 // tenantPath strips "/{tenant}.onmicrosoft.com" (or "/{tenant ID}") and

@@ -154,7 +154,7 @@ func (in *Injector) answer(w http.ResponseWriter, r *http.Request, status int, r
 	// body's correlation_id matches the header.
 	correlation := h.Get("client-request-id")
 	if correlation == "" {
-		if correlation = clientRequestID(r); correlation == "" {
+		if correlation = ClientRequestID(r); correlation == "" {
 			correlation = uuid.NewString()
 		}
 		h.Set("client-request-id", correlation)
@@ -190,10 +190,11 @@ func retryAfterSeconds(d backdoor.Duration) string {
 	return strconv.FormatInt(int64(secs), 10)
 }
 
-// clientRequestID is the client's client-request-id when it is safe to echo:
-// the header, or the query parameter MSAL puts on token calls, the same
-// sources the emulator reads, so a faulted answer correlates like any other.
-func clientRequestID(r *http.Request) string {
+// ClientRequestID is the client's client-request-id when it is safe to
+// echo: the header, or the query parameter MSAL puts on token calls. The
+// emulator's handlers read it here too, so a faulted answer correlates
+// like any other.
+func ClientRequestID(r *http.Request) string {
 	v := r.Header.Get("client-request-id")
 	if v == "" {
 		v = r.URL.Query().Get("client-request-id")
