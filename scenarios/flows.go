@@ -114,10 +114,12 @@ var constructors = map[string]func(*Config) Flow{
 	FlowSignUpPasswordContinue: func(c *Config) Flow {
 		return &signUp{cfg: c, name: FlowSignUpPasswordContinue, passwordAtContinue: true}
 	},
-	FlowSignInPassword: func(c *Config) Flow { return &signIn{cfg: c, name: FlowSignInPassword, password: true} },
-	FlowSignInOTP:      func(c *Config) Flow { return &signIn{cfg: c, name: FlowSignInOTP} },
-	FlowSSPR:           func(c *Config) Flow { return &sspr{cfg: c, name: FlowSSPR} },
-	FlowSSPRResend:     func(c *Config) Flow { return &sspr{cfg: c, name: FlowSSPRResend, resend: true} },
+	FlowSignInPassword: func(c *Config) Flow {
+		return &signIn{pooledFlow: pooledFlow{cfg: c, name: FlowSignInPassword}, password: true}
+	},
+	FlowSignInOTP:  func(c *Config) Flow { return &signIn{pooledFlow: pooledFlow{cfg: c, name: FlowSignInOTP}} },
+	FlowSSPR:       func(c *Config) Flow { return &sspr{pooledFlow: pooledFlow{cfg: c, name: FlowSSPR}} },
+	FlowSSPRResend: func(c *Config) Flow { return &sspr{pooledFlow: pooledFlow{cfg: c, name: FlowSSPRResend}, resend: true} },
 }
 
 // flowMethods is the sign-up method each flow needs of the tenant. Reset

@@ -37,11 +37,11 @@ func init() {
 	DefaultChallengeTypes[FlowSignInRegister] = []nativeauth.ChallengeType{nativeauth.ChallengeTypePassword, nativeauth.ChallengeTypeRedirect}
 	constructors[FlowSignInMFA] = func(c *Config) Flow {
 		c.defaultCapabilities()
-		return &signInSecondFactor{cfg: c, name: FlowSignInMFA}
+		return &signInSecondFactor{pooledFlow: pooledFlow{cfg: c, name: FlowSignInMFA}}
 	}
 	constructors[FlowSignInRegister] = func(c *Config) Flow {
 		c.defaultCapabilities()
-		return &signInSecondFactor{cfg: c, name: FlowSignInRegister, register: true}
+		return &signInSecondFactor{pooledFlow: pooledFlow{cfg: c, name: FlowSignInRegister}, register: true}
 	}
 	flowMethods[FlowSignInMFA] = nativeauth.SignUpMethodPassword
 	flowMethods[FlowSignInRegister] = nativeauth.SignUpMethodPassword
@@ -56,12 +56,9 @@ func init() {
 // (signin-register). Either branch answered where the other was due is a
 // failure: the flow measures one path.
 type signInSecondFactor struct {
-	cfg      *Config
-	name     string
+	pooledFlow
 	register bool
 }
-
-func (f *signInSecondFactor) Name() string { return f.name }
 
 // Setup fills the pool through sign-up (not measured). For signin-mfa each
 // new account registers its verified email as a strong method (the
@@ -74,8 +71,6 @@ func (f *signInSecondFactor) Setup(ctx context.Context, n int) error {
 	}
 	return setupPoolWith(ctx, f.cfg, FlowSignUpPassword, n, func(su *signUp) { su.registration = mode })
 }
-
-func (f *signInSecondFactor) Ready(concurrency int) error { return f.cfg.Pool.ready(concurrency) }
 
 func (f *signInSecondFactor) Run(ctx context.Context, it Iteration) error {
 	w, r := f.cfg.walker(f.name), newIter(f.name, it)

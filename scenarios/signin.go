@@ -10,12 +10,9 @@ import (
 // (signin-otp), then one refresh when a refresh token was issued. It takes
 // a user from the pool and puts it back.
 type signIn struct {
-	cfg      *Config
-	name     string
+	pooledFlow
 	password bool
 }
-
-func (f *signIn) Name() string { return f.name }
 
 // Setup fills the pool to n users through sign-up (not measured): password
 // users for signin-password, passcode users for signin-otp.
@@ -26,9 +23,18 @@ func (f *signIn) Setup(ctx context.Context, n int) error {
 	return setupPool(ctx, f.cfg, FlowSignUpOTP, n)
 }
 
+// pooledFlow is the name and config of a flow that takes its users from
+// the pool (sign-in, its second factor, reset).
+type pooledFlow struct {
+	cfg  *Config
+	name string
+}
+
+func (f *pooledFlow) Name() string { return f.name }
+
 // Ready fails when the pool has no user, or fewer than concurrency: an
 // iteration without a user fails without sending a request.
-func (f *signIn) Ready(concurrency int) error { return f.cfg.Pool.ready(concurrency) }
+func (f *pooledFlow) Ready(concurrency int) error { return f.cfg.Pool.ready(concurrency) }
 
 func (f *signIn) Run(ctx context.Context, it Iteration) error {
 	w, r := f.cfg.walker(f.name), newIter(f.name, it)

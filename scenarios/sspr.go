@@ -13,21 +13,14 @@ import (
 // poll's continuation token. The user goes back to the pool with the
 // password that is in force.
 type sspr struct {
-	cfg    *Config
-	name   string
+	pooledFlow
 	resend bool
 }
-
-func (f *sspr) Name() string { return f.name }
 
 // Setup fills the pool to n password users through sign-up (not measured).
 func (f *sspr) Setup(ctx context.Context, n int) error {
 	return setupPool(ctx, f.cfg, FlowSignUpPassword, n)
 }
-
-// Ready fails when the pool has no user, or fewer than concurrency: an
-// iteration without a user fails without sending a request.
-func (f *sspr) Ready(concurrency int) error { return f.cfg.Pool.ready(concurrency) }
 
 func (f *sspr) Run(ctx context.Context, it Iteration) error {
 	user, ok := f.cfg.Pool.Take()
