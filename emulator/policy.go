@@ -10,6 +10,22 @@ import (
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
+// newPassword reads the password a call sets (param, required) and holds
+// it to the tenant's policy. It answers the error itself and reports
+// whether the password may be used.
+func (rc *reqCtx) newPassword(param nativeauth.Param) (string, bool) {
+	pw := rc.f.get(param)
+	if pw == "" {
+		rc.fail(errMissing(param))
+		return "", false
+	}
+	if sub := checkPassword(rc.t.cfg.PasswordPolicy, rc.t.banned, pw); sub != "" {
+		rc.fail(errPassword(sub))
+		return "", false
+	}
+	return pw, true
+}
+
 // checkPassword applies the tenant password policy and returns the suberror
 // the pages document for the first rule broken, or "" when the password is
 // acceptable. Rules are checked in a fixed order so one password always

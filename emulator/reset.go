@@ -127,13 +127,8 @@ func (e *Emulator) resetSubmit(rc *reqCtx) {
 		return
 	}
 	defer f.mu.Unlock()
-	np := rc.f.get(nativeauth.ParamNewPassword)
-	if np == "" {
-		rc.fail(errMissing(nativeauth.ParamNewPassword))
-		return
-	}
-	if sub := checkPassword(rc.t.cfg.PasswordPolicy, rc.t.banned, np); sub != "" {
-		rc.fail(errPassword(sub))
+	np, ok := rc.newPassword(nativeauth.ParamNewPassword)
+	if !ok {
 		return
 	}
 	u, ok := rc.flowUser(f, id)

@@ -143,13 +143,8 @@ func (rc *reqCtx) signUpPassword(f *flow, id flowID, gt string) {
 		rc.fail(errWrongGrant(gt))
 		return
 	}
-	pw := rc.f.get(nativeauth.ParamPassword)
-	if pw == "" {
-		rc.fail(errMissing(nativeauth.ParamPassword))
-		return
-	}
-	if sub := checkPassword(rc.t.cfg.PasswordPolicy, rc.t.banned, pw); sub != "" {
-		rc.fail(errPassword(sub))
+	pw, ok := rc.newPassword(nativeauth.ParamPassword)
+	if !ok {
 		return
 	}
 	switch {
