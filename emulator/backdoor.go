@@ -72,21 +72,15 @@ func (e *Emulator) serveBackdoor(rc *reqCtx, p string) {
 		}
 	case strings.HasPrefix(p, backdoor.PathUsers+"/") && strings.HasSuffix(p, "/"+backdoor.PathStrongMethods):
 		if method(http.MethodPut) {
-			name, err := url.PathUnescape(strings.TrimSuffix(strings.TrimPrefix(p, backdoor.PathUsers+"/"), "/"+backdoor.PathStrongMethods))
-			if err != nil {
-				rc.fail(badBackdoor(http.StatusBadRequest, "The username in the path is not valid."))
-				return
+			if name, ok := rc.pathUsername(p, "/"+backdoor.PathStrongMethods); ok {
+				e.bdSetStrongMethods(rc, name)
 			}
-			e.bdSetStrongMethods(rc, name)
 		}
 	case strings.HasPrefix(p, backdoor.PathUsers+"/"):
 		if method(http.MethodGet) {
-			name, err := url.PathUnescape(strings.TrimPrefix(p, backdoor.PathUsers+"/"))
-			if err != nil {
-				rc.fail(badBackdoor(http.StatusBadRequest, "The username in the path is not valid."))
-				return
+			if name, ok := rc.pathUsername(p, ""); ok {
+				e.bdGetUser(rc, name)
 			}
-			e.bdGetUser(rc, name)
 		}
 	case p == backdoor.PathConfig:
 		if method(http.MethodGet, http.MethodPut) {
@@ -217,15 +211,37 @@ func (e *Emulator) bdCreateUser(rc *reqCtx) {
 	rc.writeJSON(http.StatusCreated, backdoor.User{Username: u.username, ObjectID: u.objectID})
 }
 
+// pathUsername is the username of a backdoor path below
+// backdoor.PathUsers (what follows it up to suffix, unescaped); a path that
+// does not unescape is answered 400.
+func (rc *reqCtx) pathUsername(p, suffix string) (string, bool) {
+	name, err := url.PathUnescape(strings.TrimSuffix(strings.TrimPrefix(p, backdoor.PathUsers+"/"), suffix))
+	if err != nil {
+		rc.fail(badBackdoor(http.StatusBadRequest, "The username in the path is not valid."))
+		return "", false
+	}
+	return name, true
+}
+
+// errBackdoorNoUser is the backdoor's 404 for a user it does not hold.
+func errBackdoorNoUser() *apiError {
+	return &apiError{status: http.StatusNotFound, Error: nativeauth.ErrUserNotFound,
+		Code: nativeauth.CodeUserNotFound, Message: "The user does not exist."}
+}
+
+// backdoorUser is how the backdoor shows a user.
+func backdoorUser(u user) backdoor.User {
+	return backdoor.User{Username: u.username, ObjectID: u.objectID, Attributes: u.attributes,
+		Alias: u.alias, StrongMethods: backdoorMethods(u.methods)}
+}
+
 func (e *Emulator) bdGetUser(rc *reqCtx, name string) {
 	u, ok := rc.d.userSnapshot(normalizeUsername(name))
 	if !ok {
-		rc.fail(&apiError{status: http.StatusNotFound, Error: nativeauth.ErrUserNotFound,
-			Code: nativeauth.CodeUserNotFound, Message: "The user does not exist."})
+		rc.fail(errBackdoorNoUser())
 		return
 	}
-	rc.writeJSON(http.StatusOK, backdoor.User{Username: u.username, ObjectID: u.objectID, Attributes: u.attributes,
-		Alias: u.alias, StrongMethods: backdoorMethods(u.methods)})
+	rc.writeJSON(http.StatusOK, backdoorUser(u))
 }
 
 func (e *Emulator) bdConfig(rc *reqCtx) {

@@ -565,12 +565,10 @@ func (e *Emulator) bdSetStrongMethods(rc *reqCtx, name string) {
 		return &nu, true
 	})
 	if !found {
-		rc.fail(&apiError{status: http.StatusNotFound, Error: nativeauth.ErrUserNotFound,
-			Code: nativeauth.CodeUserNotFound, Message: "The user does not exist."})
+		rc.fail(errBackdoorNoUser())
 		return
 	}
-	rc.writeJSON(http.StatusOK, backdoor.User{Username: out.username, ObjectID: out.objectID, Attributes: out.attributes,
-		Alias: out.alias, StrongMethods: backdoorMethods(out.methods)})
+	rc.writeJSON(http.StatusOK, backdoorUser(out))
 }
 
 // validateMFAConfig checks the MFA settings and the seeded users' extras.
