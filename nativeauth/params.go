@@ -42,12 +42,18 @@ type FormRequest interface {
 
 // Form encodes the request; the optional parameters only when set.
 func (r SignUpStartRequest) Form() url.Values {
-	return newForm().
-		set(ParamUsername, r.Username).
-		set(ParamChallengeType, joinChallengeTypes(r.ChallengeTypes)).
+	return startForm(r.Username, r.ChallengeTypes, r.Capabilities).
 		set(ParamPassword, r.Password.Reveal()).
-		set(ParamAttributes, encodeAttributes(r.Attributes)).
-		set(ParamCapabilities, joinCapabilities(r.Capabilities)).values()
+		set(ParamAttributes, encodeAttributes(r.Attributes)).values()
+}
+
+// startForm is what every start endpoint takes: who, the challenge types
+// the app supports and its capabilities.
+func startForm(username string, cts []ChallengeType, caps []Capability) *form {
+	return newForm().
+		set(ParamUsername, username).
+		set(ParamChallengeType, joinChallengeTypes(cts)).
+		set(ParamCapabilities, joinCapabilities(caps))
 }
 
 // Form encodes the request.
@@ -69,10 +75,7 @@ func (r SignUpContinueRequest) Form() url.Values {
 
 // Form encodes the request.
 func (r InitiateRequest) Form() url.Values {
-	return newForm().
-		set(ParamUsername, r.Username).
-		set(ParamChallengeType, joinChallengeTypes(r.ChallengeTypes)).
-		set(ParamCapabilities, joinCapabilities(r.Capabilities)).values()
+	return startForm(r.Username, r.ChallengeTypes, r.Capabilities).values()
 }
 
 // Form encodes the request.
@@ -93,10 +96,7 @@ func (r TokenRequest) Form() url.Values {
 
 // Form encodes the request.
 func (r ResetStartRequest) Form() url.Values {
-	return newForm().
-		set(ParamUsername, r.Username).
-		set(ParamChallengeType, joinChallengeTypes(r.ChallengeTypes)).
-		set(ParamCapabilities, joinCapabilities(r.Capabilities)).values()
+	return startForm(r.Username, r.ChallengeTypes, r.Capabilities).values()
 }
 
 // Form encodes the request; the grant type is always oob.
