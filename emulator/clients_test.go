@@ -18,10 +18,7 @@ import (
 // returns the continuation token for the token grant.
 func (h *harness) resetToToken(u, newPassword string) string {
 	h.t.Helper()
-	ct := wantToken(h.t, "reset start", h.post(nativeauth.EndpointResetStart, vals("client_id", clientID, "username", u, "challenge_type", "oob redirect")))
-	ct = wantToken(h.t, "reset challenge", h.post(nativeauth.EndpointResetChallenge, vals("client_id", clientID, "continuation_token", ct)))
-	ct = wantToken(h.t, "reset continue", h.post(nativeauth.EndpointResetContinue, vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", h.lastCode(u))))
-	ct = wantToken(h.t, "submit", h.post(nativeauth.EndpointResetSubmit, vals("client_id", clientID, "continuation_token", ct, "new_password", newPassword)))
+	ct := h.resetSubmitted(u, newPassword)
 	for i := 0; i < len(h.e.Config().SSPR.PollSequence); i++ {
 		ct = wantToken(h.t, "poll", h.post(nativeauth.EndpointResetPollCompletion, vals("client_id", clientID, "continuation_token", ct)))
 	}
@@ -56,11 +53,7 @@ func TestIOSTokenRequests(t *testing.T) {
 	h := newHarness(t, nil)
 	const u = "ios@example.com"
 	h.createUser(u, goodPass, nil)
-	signIn := func() string {
-		ct := wantToken(t, "initiate", h.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", u, "challenge_type", "password redirect")))
-		return wantToken(t, "challenge", h.post(nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct, "challenge_type", "password redirect")))
-	}
-	ct := signIn()
+	ct := h.passwordChallenged(u)
 	// Another user's name on the grant is refused and leaves the token usable.
 	r := h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass,
 		"username", "someone-else@example.com", "challenge_type", "password redirect", "client_info", "true", "scope", "openid offline_access"))

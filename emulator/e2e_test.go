@@ -205,8 +205,7 @@ func TestSignInPasswordAndRefresh(t *testing.T) {
 	h := newHarness(t, nil)
 	const u = "bob@example.com"
 	h.createUser(u, goodPass, map[string]string{"displayName": "Bob"})
-	ct := wantToken(t, "initiate", h.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", u, "challenge_type", "password redirect")))
-	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct, "challenge_type", "password redirect")))
+	ct := h.passwordChallenged(u)
 	r := h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", "Wr0ng!Password", "scope", "openid"))
 	wantError(t, "wrong password", r, nativeauth.ErrInvalidGrant, "", nativeauth.CodeInvalidCredentials)
 	// The same token still works after a wrong password.
@@ -313,10 +312,7 @@ func TestSSPRPollFailedThenResubmit(t *testing.T) {
 	})
 	const u = "dave@example.com"
 	h.createUser(u, goodPass, nil)
-	ct := wantToken(t, "start", h.post(nativeauth.EndpointResetStart, vals("client_id", clientID, "username", u, "challenge_type", "oob redirect")))
-	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointResetChallenge, vals("client_id", clientID, "continuation_token", ct)))
-	ct = wantToken(t, "continue", h.post(nativeauth.EndpointResetContinue, vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", h.lastCode(u))))
-	ct = wantToken(t, "submit", h.post(nativeauth.EndpointResetSubmit, vals("client_id", clientID, "continuation_token", ct, "new_password", otherPass)))
+	ct := h.resetSubmitted(u, otherPass)
 	r := h.post(nativeauth.EndpointResetPollCompletion, vals("client_id", clientID, "continuation_token", ct))
 	if r.str("status") != "in_progress" {
 		t.Fatalf("poll 1 %s", r.raw)
@@ -344,10 +340,7 @@ func TestPasswordResetRequired(t *testing.T) {
 	wantError(t, "forced reset", h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid")),
 		nativeauth.ErrInvalidRequest, "", nativeauth.CodePasswordResetRequired)
 	// After SSPR the new password signs in.
-	ct = wantToken(t, "reset start", h.post(nativeauth.EndpointResetStart, vals("client_id", clientID, "username", u, "challenge_type", "oob redirect")))
-	ct = wantToken(t, "reset challenge", h.post(nativeauth.EndpointResetChallenge, vals("client_id", clientID, "continuation_token", ct)))
-	ct = wantToken(t, "reset continue", h.post(nativeauth.EndpointResetContinue, vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", h.lastCode(u))))
-	ct = wantToken(t, "submit", h.post(nativeauth.EndpointResetSubmit, vals("client_id", clientID, "continuation_token", ct, "new_password", otherPass)))
+	ct = h.resetSubmitted(u, otherPass)
 	for i := 0; i < 3; i++ {
 		ct = wantToken(t, "poll", h.post(nativeauth.EndpointResetPollCompletion, vals("client_id", clientID, "continuation_token", ct)))
 	}
@@ -360,8 +353,7 @@ func TestAccessTokenForAnAPI(t *testing.T) {
 	h := newHarness(t, nil)
 	const u = "api@example.com"
 	h.createUser(u, goodPass, nil)
-	ct := wantToken(t, "initiate", h.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", u, "challenge_type", "password redirect")))
-	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct, "challenge_type", "password redirect")))
+	ct := h.passwordChallenged(u)
 	api := "api://" + DefaultConfidentialClient + "/read"
 	r := h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid "+api))
 	h.verifyTokens(r, true, false, u)

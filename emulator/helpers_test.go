@@ -151,6 +151,24 @@ func (h *harness) createUser(username, password string, attrs map[string]string)
 	}
 }
 
+// passwordChallenged starts a sign-in for u and runs its challenge, both
+// with "password redirect", and returns the token for the password grant.
+func (h *harness) passwordChallenged(u string) string {
+	h.t.Helper()
+	ct := wantToken(h.t, "initiate", h.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", u, "challenge_type", "password redirect")))
+	return wantToken(h.t, "challenge", h.post(nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct, "challenge_type", "password redirect")))
+}
+
+// resetSubmitted runs a password reset for u up to the submit of
+// newPassword and returns the token for the first poll.
+func (h *harness) resetSubmitted(u, newPassword string) string {
+	h.t.Helper()
+	ct := wantToken(h.t, "reset start", h.post(nativeauth.EndpointResetStart, vals("client_id", clientID, "username", u, "challenge_type", "oob redirect")))
+	ct = wantToken(h.t, "reset challenge", h.post(nativeauth.EndpointResetChallenge, vals("client_id", clientID, "continuation_token", ct)))
+	ct = wantToken(h.t, "reset continue", h.post(nativeauth.EndpointResetContinue, vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", h.lastCode(u))))
+	return wantToken(h.t, "submit", h.post(nativeauth.EndpointResetSubmit, vals("client_id", clientID, "continuation_token", ct, "new_password", newPassword)))
+}
+
 // wantOK fails unless r is a 200 carrying a continuation token.
 func wantToken(t testing.TB, what string, r resp) string {
 	t.Helper()

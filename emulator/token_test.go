@@ -35,8 +35,7 @@ func TestAccessTokenAuthorizedParty(t *testing.T) {
 	h := newHarness(t, nil)
 	const u = "azp@example.com"
 	h.createUser(u, goodPass, nil)
-	ct := wantToken(t, "initiate", h.post(nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", u, "challenge_type", "password redirect")))
-	ct = wantToken(t, "challenge", h.post(nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct, "challenge_type", "password redirect")))
+	ct := h.passwordChallenged(u)
 	api := "api://" + DefaultConfidentialClient + "/read"
 	r := h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid offline_access "+api))
 	if r.status != 200 {
