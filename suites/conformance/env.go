@@ -217,16 +217,7 @@ func (e *Env) Has(c profile.Capability) (bool, string) {
 			// Switched already, by this spec or the profile.
 			return true, ""
 		}
-		has, reason := e.Target.Require(c)
-		if has || e.Backdoor == nil {
-			return has, reason
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := mfaTenant(ctx, e); err != nil {
-			return false, fmt.Sprintf("%s; turning MFA on through the backdoor failed: %v", reason, err)
-		}
-		return true, ""
+		return e.turnOn(c, "turning MFA on", func(ctx context.Context) error { return mfaTenant(ctx, e) })
 	}
 	method, ok := capabilityMethods[c]
 	if !ok {
@@ -236,14 +227,22 @@ func (e *Env) Has(c profile.Capability) (bool, string) {
 		// Switched already, by this spec or the profile.
 		return true, ""
 	}
+	return e.turnOn(c, "switching the tenant to sign-up method "+string(method),
+		func(ctx context.Context) error { return setMethod(ctx, e, method) })
+}
+
+// turnOn is Has for a capability a backdoor can give the tenant: one the
+// target lacks is turned on by change (what it does, for the reason when
+// that fails).
+func (e *Env) turnOn(c profile.Capability, what string, change func(context.Context) error) (bool, string) {
 	has, reason := e.Target.Require(c)
 	if has || e.Backdoor == nil {
 		return has, reason
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := setMethod(ctx, e, method); err != nil {
-		return false, fmt.Sprintf("%s; switching the tenant to sign-up method %s through the backdoor failed: %v", reason, method, err)
+	if err := change(ctx); err != nil {
+		return false, fmt.Sprintf("%s; %s through the backdoor failed: %v", reason, what, err)
 	}
 	return true, ""
 }
