@@ -3,9 +3,9 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -163,14 +163,7 @@ func Steps(flow string) []StepName {
 func Method(flow string) nativeauth.SignUpMethod { return flowMethods[flow] }
 
 // Names lists the known flow names, sorted.
-func Names() []string {
-	out := make([]string, 0, len(constructors))
-	for n := range constructors {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return slices.Sorted(maps.Keys(constructors)) }
 
 // New returns the named flow. Flows that sign in or reset also implement
 // Setup(ctx, n) to fill the pool through sign-up, unmeasured.

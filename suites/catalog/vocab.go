@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -170,14 +171,7 @@ var triggerDescriptions = map[TriggerName]string{
 }
 
 // Triggers returns the trigger vocabulary, sorted.
-func Triggers() []TriggerName {
-	out := make([]TriggerName, 0, len(triggerDescriptions))
-	for n := range triggerDescriptions {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
-}
+func Triggers() []TriggerName { return slices.Sorted(maps.Keys(triggerDescriptions)) }
 
 // TriggerDescription is the default wording of a trigger ("" if unknown).
 func TriggerDescription(n TriggerName) string { return triggerDescriptions[n] }
