@@ -86,18 +86,7 @@ func (f *signInSecondFactor) Run(ctx context.Context, it Iteration) error {
 			f.cfg.Pool.Drop()
 		}
 	}()
-	var p *Progress
-	err := r.do(ctx, StepSignInInitiate, func(ctx context.Context) (outcome, error) {
-		var err error
-		p, err = w.StartSignIn(ctx, user)
-		return p.outcome(err)
-	})
-	if err != nil {
-		return err
-	}
-	err = r.do(ctx, StepSignInChallenge, func(ctx context.Context) (outcome, error) {
-		return p.outcome(challenged(w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge))(nativeauth.ChallengeTypePassword))
-	})
+	p, err := challengedSignIn(ctx, r, w, user, nativeauth.ChallengeTypePassword)
 	if err != nil {
 		return err
 	}

@@ -43,22 +43,11 @@ func (f *signIn) Run(ctx context.Context, it Iteration) error {
 		return &StepError{Flow: f.name, Step: StepSignInInitiate, Err: ErrPoolEmpty}
 	}
 	defer f.cfg.Pool.Put(user)
-	var p *Progress
-	err := r.do(ctx, StepSignInInitiate, func(ctx context.Context) (outcome, error) {
-		var err error
-		p, err = w.StartSignIn(ctx, user)
-		return p.outcome(err)
-	})
-	if err != nil {
-		return err
-	}
 	want := nativeauth.ChallengeTypeOOB
 	if f.password {
 		want = nativeauth.ChallengeTypePassword
 	}
-	err = r.do(ctx, StepSignInChallenge, func(ctx context.Context) (outcome, error) {
-		return p.outcome(challenged(w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge))(want))
-	})
+	p, err := challengedSignIn(ctx, r, w, user, want)
 	if err != nil {
 		return err
 	}
@@ -80,6 +69,24 @@ func (f *signIn) Run(ctx context.Context, it Iteration) error {
 		return err
 	}
 	return refresh(ctx, r, w, p, tok)
+}
+
+// challengedSignIn runs initiate and the challenge for user, measured, and
+// fails unless the challenge answers want.
+func challengedSignIn(ctx context.Context, r *iter, w *Walker, user Credential, want nativeauth.ChallengeType) (*Progress, error) {
+	var p *Progress
+	err := r.do(ctx, StepSignInInitiate, func(ctx context.Context) (outcome, error) {
+		var err error
+		p, err = w.StartSignIn(ctx, user)
+		return p.outcome(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = r.do(ctx, StepSignInChallenge, func(ctx context.Context) (outcome, error) {
+		return p.outcome(challenged(w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge))(want))
+	})
+	return p, err
 }
 
 // refresh redeems the refresh token once, when one was issued (the scopes
