@@ -17,6 +17,13 @@ const (
 func proto(o ...opt) []opt { return append([]opt{flows(FlowProtocol)}, o...) }
 
 func protocolEntries() []Entry {
+	return append(answerShapeEntries(), flowStateEntries()...)
+}
+
+// answerShapeEntries are the rules every answer of a kind follows: its
+// media type, no CORS, the error and redirect bodies, and which tokens the
+// scopes give.
+func answerShapeEntries() []Entry {
 	return []Entry{
 		entry("protocol.content_type_json", "every answer is JSON with Content-Type application/json", KindProtocol, "", TriggerAnyRequest,
 			proto(src(pw(pwTitle, "All responses from the API are in a JSON format."), otp(otpTitle, "All responses from the API are in a JSON format."),
@@ -51,6 +58,13 @@ func protocolEntries() []Entry {
 			proto(src(pw(pwSUToken+tokenOK, "Note: Only issued if offline_access scope was requested."), pw(pwSIToken+tokenOK, "Note: Only issued if offline_access scope is requested.")),
 				flows(FlowSignIn), needs(profile.CapExistingUser), status(http.StatusOK),
 				fields(val("token_type", "Bearer"), strC("access_token", "non-empty")), absent("refresh_token"))...),
+	}
+}
+
+// flowStateEntries are the rules of the state a flow carries: continuation
+// tokens, passcodes and attributes.
+func flowStateEntries() []Entry {
+	return []Entry{
 		entry("protocol.continuation_token.other_flow", "a continuation token of another flow is refused", KindProtocol, "", TriggerTokenOtherFlow,
 			proto(src(pw(ctHead, "can only be used for the subsequent requests within the same flow."), otp(ctHead, "can only be used for the subsequent requests within the same flow.")),
 				errorIs(nativeauth.ErrInvalidRequest, nativeauth.ErrInvalidGrant),
