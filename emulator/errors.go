@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ciamcheck/ciamcheck/emulator/faults"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -49,12 +50,7 @@ type apiError struct {
 
 // errorBody is the JSON of an error answer.
 type errorBody struct {
-	Error                nativeauth.ErrorCode       `json:"error"`
-	ErrorDescription     string                     `json:"error_description"`
-	ErrorCodes           []int                      `json:"error_codes"`
-	Timestamp            string                     `json:"timestamp"`
-	TraceID              string                     `json:"trace_id"`
-	CorrelationID        string                     `json:"correlation_id"`
+	faults.ErrorBody
 	Suberror             nativeauth.Suberror        `json:"suberror,omitempty"`
 	ContinuationToken    string                     `json:"continuation_token,omitempty"`
 	RequiredAttributes   []nativeauth.AttributeSpec `json:"required_attributes,omitempty"`
@@ -62,22 +58,9 @@ type errorBody struct {
 	InvalidAttributes    []nativeauth.AttributeSpec `json:"invalid_attributes,omitempty"`
 }
 
-// timestampLayout is the pages' "yyyy-mm-dd 10:15:00Z".
-const timestampLayout = "2006-01-02 15:04:05Z"
-
 func (e *apiError) body(now time.Time, traceID, correlationID string) errorBody {
-	ts := now.UTC().Format(timestampLayout)
-	// The description carries the trace, correlation and time lines the
-	// same way Entra does, since SDKs and people read them from there.
-	desc := fmt.Sprintf("AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s",
-		e.Code, e.Message, traceID, correlationID, ts)
 	return errorBody{
-		Error:                e.Error,
-		ErrorDescription:     desc,
-		ErrorCodes:           []int{e.Code},
-		Timestamp:            ts,
-		TraceID:              traceID,
-		CorrelationID:        correlationID,
+		ErrorBody:            faults.NewErrorBody(e.Error, e.Code, e.Message, now, traceID, correlationID),
 		Suberror:             e.Suberror,
 		ContinuationToken:    e.ContinuationToken,
 		RequiredAttributes:   e.RequiredAttributes,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
+	"github.com/ciamcheck/ciamcheck/emulator/faults"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
@@ -233,7 +234,7 @@ func TestCorrelationID(t *testing.T) {
 	if !isGUID(r2.str("correlation_id")) || !isGUID(r2.str("trace_id")) || r2.str("trace_id") == r.str("trace_id") {
 		t.Errorf("fresh ids: %s", r2.raw)
 	}
-	if _, err := time.Parse(timestampLayout, r2.str("timestamp")); err != nil {
+	if _, err := time.Parse(faults.TimestampLayout, r2.str("timestamp")); err != nil {
 		t.Errorf("timestamp %q: %v", r2.str("timestamp"), err)
 	}
 }

@@ -125,8 +125,10 @@ func (in *Injector) Wrap(endpoint string, w http.ResponseWriter, r *http.Request
 	}
 }
 
-// errorBody is the pages' error body (see "Error response" in the reference).
-type errorBody struct {
+// ErrorBody is the members every error body of the pages carries (see
+// "Error response" in the reference); the emulator's handlers add the
+// suberror and the rest to it.
+type ErrorBody struct {
 	Error            nativeauth.ErrorCode `json:"error"`
 	ErrorDescription string               `json:"error_description"`
 	ErrorCodes       []int                `json:"error_codes"`
@@ -135,8 +137,24 @@ type errorBody struct {
 	CorrelationID    string               `json:"correlation_id"`
 }
 
-// timestampLayout is the pages' "yyyy-mm-dd 10:15:00Z".
-const timestampLayout = "2006-01-02 15:04:05Z"
+// TimestampLayout is the pages' "yyyy-mm-dd 10:15:00Z".
+const TimestampLayout = "2006-01-02 15:04:05Z"
+
+// NewErrorBody is the body of error e with code and message msg. The
+// description carries the trace, correlation and time lines the same way
+// Entra does, since SDKs and people read them from there.
+func NewErrorBody(e nativeauth.ErrorCode, code int, msg string, now time.Time, traceID, correlationID string) ErrorBody {
+	ts := now.UTC().Format(TimestampLayout)
+	return ErrorBody{
+		Error: e,
+		ErrorDescription: fmt.Sprintf("AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s",
+			code, msg, traceID, correlationID, ts),
+		ErrorCodes:    []int{code},
+		Timestamp:     ts,
+		TraceID:       traceID,
+		CorrelationID: correlationID,
+	}
+}
 
 // defaultRetryAfter is sent when the spec leaves retry_after unset: the
 // header is what clients back off on, so it is never left out.
@@ -159,16 +177,7 @@ func (in *Injector) answer(w http.ResponseWriter, r *http.Request, status int, r
 		}
 		h.Set("client-request-id", correlation)
 	}
-	ts := in.now().UTC().Format(timestampLayout)
-	body, err := json.Marshal(errorBody{
-		Error: nativeauth.ErrTemporarilyUnavailable,
-		ErrorDescription: fmt.Sprintf("AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s",
-			code, msg, traceID, correlation, ts),
-		ErrorCodes:    []int{code},
-		Timestamp:     ts,
-		TraceID:       traceID,
-		CorrelationID: correlation,
-	})
+	body, err := json.Marshal(NewErrorBody(nativeauth.ErrTemporarilyUnavailable, code, msg, in.now(), traceID, correlation))
 	if err != nil {
 		// Unreachable with these field types; answer the status regardless.
 		slog.Error("faults: marshal error body", "err", err)
