@@ -21,7 +21,9 @@ status, error and suberror, and what the target must offer to reach it.
 --format json prints the full entries (trigger, expected fields, page
 sections, normative parts, notes on contradictions) for auditors.
 
-The catalog is built into the binary; it does not contact any target.`,
+The catalog is built into the binary; it does not contact any target.
+Exit status: 0 listed; 2 a flag error (an unknown endpoint, flow, label or
+format).`,
 		Example: `  ciamcheck catalog
   ciamcheck catalog --endpoint signup.start
   ciamcheck catalog --endpoint /oauth2/v2.0/token --format json

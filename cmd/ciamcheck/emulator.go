@@ -50,7 +50,11 @@ it). Stops on SIGINT or SIGTERM.
 
 conformance and load do not need it: with no --target they start the same
 emulator in-process. Serve it to test your own app or SDK, to share one
-emulator between processes, or to watch its request log.`,
+emulator between processes, or to watch its request log.
+
+Exit status: 0 served until SIGINT or SIGTERM; 2 could not serve (a flag or
+configuration error, the address in use, or a backdoor off loopback with
+neither a token nor --backdoor-unprotected).`,
 		Example: `  ciamcheck emulator
   ciamcheck emulator --addr 127.0.0.1:9000 --config tenant.yaml
   ciamcheck emulator --write-profile local.yaml   # then: ciamcheck conformance --target local.yaml
