@@ -116,30 +116,38 @@ func (w *Walker) Code(ctx context.Context, username string, since time.Time) (na
 	return code, nil
 }
 
-// record keeps the answer of a call in p: the response, and the
-// continuation token of a success or of an error that carries one.
-func (p *Progress) record(resp *nativeauth.Response, ct nativeauth.Secret, err error) {
-	if resp == nil {
-		resp = nativeauth.ResponseOf(err)
-	}
+// answered keeps a call's answer in p: the response, and its continuation
+// token when it has one. A redirect is an error, since the walk cannot go
+// on natively.
+func (p *Progress) answered(resp *nativeauth.Response, ct nativeauth.Secret, r *nativeauth.Redirect) error {
 	p.Last = resp
+	p.moveOn(ct)
+	return redirected(r)
+}
+
+// failed keeps in p a call that returned no result: the error answer, and
+// the continuation token an error may carry (credential_required,
+// attributes_required, mfa_required…). It returns err.
+func (p *Progress) failed(err error) error {
+	p.Last = nativeauth.ResponseOf(err)
 	if ae, ok := nativeauth.AsError(err); ok {
-		ct = ae.ContinuationToken
+		p.moveOn(ae.ContinuationToken)
 	}
+	return err
+}
+
+func (p *Progress) moveOn(ct nativeauth.Secret) {
 	if ct != "" {
 		p.Previous, p.ContinuationToken = p.ContinuationToken, ct
 	}
 }
 
-// continued records a ContinuationResult; a redirect is an error, since the
-// walk cannot go on natively.
+// continued keeps a ContinuationResult in p.
 func (p *Progress) continued(res *nativeauth.ContinuationResult, err error) error {
-	if res != nil {
-		p.record(res.Response, res.ContinuationToken, nil)
-		return redirected(res.Redirect)
+	if res == nil {
+		return p.failed(err)
 	}
-	p.record(nil, "", err)
-	return err
+	return p.answered(res.Response, res.ContinuationToken, res.Redirect)
 }
 
 // redirected is the error of a redirect answer: the walk cannot go on
@@ -207,12 +215,10 @@ func (w *Walker) Challenge(ctx context.Context, p *Progress, ep nativeauth.Endpo
 	}
 	p.Since = w.since()
 	res, err := call(ctx, nativeauth.ChallengeRequest{ContinuationToken: p.ContinuationToken, ChallengeTypes: types})
-	if res != nil {
-		p.record(res.Response, res.ContinuationToken, nil)
-		return res, redirected(res.Redirect)
+	if res == nil {
+		return nil, p.failed(err)
 	}
-	p.record(nil, "", err)
-	return nil, err
+	return res, p.answered(res.Response, res.ContinuationToken, res.Redirect)
 }
 
 // ContinueSignUp sends req to sign-up continue with p's token. An error
@@ -305,12 +311,10 @@ func (w *Walker) TokenAfterSignUp(p *Progress, scopes []string) nativeauth.Call 
 // Token sends a token request and records the answer in p.
 func (w *Walker) Token(ctx context.Context, p *Progress, req nativeauth.TokenRequest) (*nativeauth.TokenResult, error) {
 	res, err := w.Client.Token(ctx, req)
-	if res != nil {
-		p.record(res.Response, "", nil)
-		return res, redirected(res.Redirect)
+	if res == nil {
+		return nil, p.failed(err)
 	}
-	p.record(nil, "", err)
-	return res, err
+	return res, p.answered(res.Response, "", res.Redirect)
 }
 
 // StartSignIn sends initiate for user.
@@ -355,34 +359,28 @@ func (w *Walker) StartReset(ctx context.Context, user Credential) (*Progress, er
 func (w *Walker) ResetContinue(ctx context.Context, p *Progress, code nativeauth.Secret) error {
 	res, err := w.Client.ResetContinue(ctx, nativeauth.ResetContinueRequest{ContinuationToken: p.ContinuationToken, OOB: code})
 	if res == nil {
-		p.record(nil, "", err)
-		return err
+		return p.failed(err)
 	}
-	p.record(res.Response, res.ContinuationToken, nil)
-	return nil
+	return p.answered(res.Response, res.ContinuationToken, nil)
 }
 
 // ResetSubmit sends the new password.
 func (w *Walker) ResetSubmit(ctx context.Context, p *Progress, password nativeauth.Secret) error {
 	res, err := w.Client.ResetSubmit(ctx, nativeauth.ResetSubmitRequest{ContinuationToken: p.ContinuationToken, NewPassword: password})
 	if res == nil {
-		p.record(nil, "", err)
-		return err
+		return p.failed(err)
 	}
-	p.record(res.Response, res.ContinuationToken, nil)
 	p.PollInterval = time.Duration(res.PollInterval) * time.Second
-	return nil
+	return p.answered(res.Response, res.ContinuationToken, nil)
 }
 
 // Poll polls once; the status is "" when the answer was not a status.
 func (w *Walker) Poll(ctx context.Context, p *Progress) (nativeauth.PollStatus, error) {
 	res, err := w.Client.ResetPollCompletion(ctx, nativeauth.PollRequest{ContinuationToken: p.ContinuationToken})
 	if res == nil {
-		p.record(nil, "", err)
-		return "", err
+		return "", p.failed(err)
 	}
-	p.record(res.Response, res.ContinuationToken, nil)
-	return res.Status, nil
+	return res.Status, p.answered(res.Response, res.ContinuationToken, nil)
 }
 
 // PollUntilFinal polls, waiting the poll interval between calls as the

@@ -24,12 +24,10 @@ func (w *Walker) RegisterIntrospect(ctx context.Context, p *Progress) (*nativeau
 }
 
 func (p *Progress) introspected(res *nativeauth.IntrospectResult, err error) error {
-	if res != nil {
-		p.record(res.Response, res.ContinuationToken, nil)
-		return redirected(res.Redirect)
+	if res == nil {
+		return p.failed(err)
 	}
-	p.record(nil, "", err)
-	return err
+	return p.answered(res.Response, res.ContinuationToken, res.Redirect)
 }
 
 // ChallengeMFA challenges the strong method id (from SignInIntrospect): a
@@ -37,12 +35,10 @@ func (p *Progress) introspected(res *nativeauth.IntrospectResult, err error) err
 func (w *Walker) ChallengeMFA(ctx context.Context, p *Progress, id string) (*nativeauth.ChallengeResult, error) {
 	p.Since = w.since()
 	res, err := w.Client.SignInChallengeMFA(ctx, nativeauth.MFAChallengeRequest{ContinuationToken: p.ContinuationToken, ID: id})
-	if res != nil {
-		p.record(res.Response, res.ContinuationToken, nil)
-		return res, redirected(res.Redirect)
+	if res == nil {
+		return nil, p.failed(err)
 	}
-	p.record(nil, "", err)
-	return nil, err
+	return res, p.answered(res.Response, res.ContinuationToken, res.Redirect)
 }
 
 // RegisterChallenge asks to register target on channel: a code goes to it,
@@ -51,12 +47,10 @@ func (w *Walker) RegisterChallenge(ctx context.Context, p *Progress, channel, ta
 	p.Since = w.since()
 	res, err := w.Client.RegisterChallenge(ctx, nativeauth.RegisterChallengeRequest{ContinuationToken: p.ContinuationToken,
 		ChallengeType: nativeauth.ChallengeTypeOOB, ChallengeChannel: channel, ChallengeTarget: target})
-	if res != nil {
-		p.record(res.Response, res.ContinuationToken, nil)
-		return res, redirected(res.Redirect)
+	if res == nil {
+		return nil, p.failed(err)
 	}
-	p.record(nil, "", err)
-	return nil, err
+	return res, p.answered(res.Response, res.ContinuationToken, res.Redirect)
 }
 
 // RegisterContinue completes the registration: the code when one was sent,
@@ -117,6 +111,17 @@ func (w *Walker) PasswordUntil(ctx context.Context, user Credential, want native
 	return p, nil
 }
 
+// freshUntil signs in a fresh user (from newUser) with the password until
+// the token call answers want, as PasswordUntil does.
+func (w *Walker) freshUntil(ctx context.Context, newUser func(context.Context) (Credential, error), want nativeauth.Suberror) (Credential, *Progress, error) {
+	user, err := newUser(ctx)
+	if err != nil {
+		return user, nil, err
+	}
+	p, err := w.PasswordUntil(ctx, user, want)
+	return user, p, err
+}
+
 // RegisterEmailMethod registers the user's email as a strong method from
 // p's registration_required token, then takes the tokens.
 func (w *Walker) RegisterEmailMethod(ctx context.Context, p *Progress) error {
@@ -143,11 +148,7 @@ func (w *Walker) RegisterEmailMethod(ctx context.Context, p *Progress) error {
 // UserWithStrongMethod is a fresh user who registered the account's email
 // as a strong method.
 func (w *Walker) UserWithStrongMethod(ctx context.Context) (Credential, error) {
-	user, err := w.UserWithoutStrongMethod(ctx)
-	if err != nil {
-		return user, err
-	}
-	p, err := w.PasswordUntil(ctx, user, nativeauth.SuberrorRegistrationRequired)
+	user, p, err := w.freshUntil(ctx, w.UserWithoutStrongMethod, nativeauth.SuberrorRegistrationRequired)
 	if err != nil {
 		return user, err
 	}
@@ -158,26 +159,15 @@ func (w *Walker) UserWithStrongMethod(ctx context.Context) (Credential, error) {
 // branches, on a tenant that requires MFA.
 func (w *Walker) reachSecondFactor(ctx context.Context, ep nativeauth.Endpoint) (*Reached, error) {
 	w = w.capable()
+	newUser, want := w.UserWithoutStrongMethod, nativeauth.SuberrorRegistrationRequired
 	if ep == nativeauth.EndpointSignInIntrospect {
-		user, err := w.UserWithStrongMethod(ctx)
-		if err != nil {
-			return nil, err
-		}
-		p, err := w.PasswordUntil(ctx, user, nativeauth.SuberrorMFARequired)
-		if err != nil {
-			return nil, err
-		}
-		return &Reached{Progress: *p, Call: w.Client.Call(ep, nativeauth.IntrospectRequest{ContinuationToken: p.ContinuationToken})}, nil
+		newUser, want = w.UserWithStrongMethod, nativeauth.SuberrorMFARequired
 	}
-	user, err := w.UserWithoutStrongMethod(ctx)
+	_, p, err := w.freshUntil(ctx, newUser, want)
 	if err != nil {
 		return nil, err
 	}
-	p, err := w.PasswordUntil(ctx, user, nativeauth.SuberrorRegistrationRequired)
-	if err != nil {
-		return nil, err
-	}
-	if ep == nativeauth.EndpointRegisterIntrospect {
+	if ep == nativeauth.EndpointSignInIntrospect || ep == nativeauth.EndpointRegisterIntrospect {
 		return &Reached{Progress: *p, Call: w.Client.Call(ep, nativeauth.IntrospectRequest{ContinuationToken: p.ContinuationToken})}, nil
 	}
 	if _, err := w.RegisterIntrospect(ctx, p); err != nil {
