@@ -309,9 +309,7 @@ func setupPoolWith(ctx context.Context, cfg *Config, signUpFlow string, n int, t
 		if ctx.Err() != nil {
 			break
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer func() { <-sem }()
 			if err := signUpRetrying(ctx, cfg, su); err != nil {
 				mu.Lock()
@@ -321,7 +319,7 @@ func setupPoolWith(ctx context.Context, cfg *Config, signUpFlow string, n int, t
 				mu.Unlock()
 				cancel()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if firstErr != nil {

@@ -414,9 +414,7 @@ func TestConcurrentResetAndSignIn(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 4 {
 				f := signIn
 				if (w+i)%2 == 0 {
@@ -426,7 +424,7 @@ func TestConcurrentResetAndSignIn(t *testing.T) {
 					errs <- err
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)

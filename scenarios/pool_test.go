@@ -112,9 +112,7 @@ func TestUserPoolConcurrent(t *testing.T) {
 	holding := map[string]bool{}
 	var wg sync.WaitGroup
 	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for range 500 {
 				c, ok := p.Take()
 				if !ok {
@@ -131,7 +129,7 @@ func TestUserPoolConcurrent(t *testing.T) {
 				mu.Unlock()
 				p.Put(c)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if p.Len() != users || p.Total() != users {
