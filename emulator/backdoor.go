@@ -39,63 +39,64 @@ func readJSON(r *http.Request, v any) *apiError {
 	return nil
 }
 
+// backdoorRoute is one backdoor call: the methods it answers and what
+// serves it. A call on one user (users/{username} then suffix) has
+// serveUser, given the username from the path.
+type backdoorRoute struct {
+	methods   []string
+	serve     func(*Emulator, *reqCtx)
+	serveUser func(*Emulator, *reqCtx, string)
+	suffix    string
+}
+
+// The keys of the calls on one user in backdoorRoutes.
+const (
+	bdUserKey              = backdoor.PathUsers + "/{username}"
+	bdUserStrongMethodsKey = bdUserKey + "/" + backdoor.PathStrongMethods
+)
+
+var backdoorRoutes = map[string]backdoorRoute{
+	backdoor.PathOutbox:    {methods: []string{http.MethodGet}, serve: (*Emulator).bdOutbox},
+	backdoor.PathClock:     {methods: []string{http.MethodGet, http.MethodPost}, serve: (*Emulator).bdClock},
+	backdoor.PathReset:     {methods: []string{http.MethodPost}, serve: (*Emulator).bdReset},
+	backdoor.PathUsers:     {methods: []string{http.MethodPost}, serve: (*Emulator).bdCreateUser},
+	bdUserKey:              {methods: []string{http.MethodGet}, serveUser: (*Emulator).bdGetUser},
+	bdUserStrongMethodsKey: {methods: []string{http.MethodPut}, serveUser: (*Emulator).bdSetStrongMethods, suffix: "/" + backdoor.PathStrongMethods},
+	backdoor.PathConfig:    {methods: []string{http.MethodGet, http.MethodPut}, serve: (*Emulator).bdConfig},
+	backdoor.PathFaults:    {methods: []string{http.MethodGet, http.MethodPut}, serve: (*Emulator).bdFaults},
+	backdoor.PathStats:     {methods: []string{http.MethodGet}, serve: (*Emulator).bdStats},
+}
+
+// backdoorRouteKey is the key in backdoorRoutes of the path p below
+// backdoor.Prefix: p itself, or the pattern of a call on one user.
+func backdoorRouteKey(p string) string {
+	if !strings.HasPrefix(p, backdoor.PathUsers+"/") {
+		return p
+	}
+	if strings.HasSuffix(p, "/"+backdoor.PathStrongMethods) {
+		return bdUserStrongMethodsKey
+	}
+	return bdUserKey
+}
+
 func (e *Emulator) serveBackdoor(rc *reqCtx, p string) {
-	m := rc.r.Method
-	method := func(ms ...string) bool {
-		for _, x := range ms {
-			if x == m {
-				return true
-			}
-		}
-		rc.w.Header().Set("Allow", strings.Join(ms, ", "))
+	route, ok := backdoorRoutes[backdoorRouteKey(p)]
+	if !ok {
+		rc.notFound()
+		return
+	}
+	if !allowed(route.methods, rc.r.Method) {
+		rc.w.Header().Set("Allow", strings.Join(route.methods, ", "))
 		rc.fail(&apiError{status: http.StatusMethodNotAllowed, Error: nativeauth.ErrInvalidRequest,
 			Code: codeMethodNotAllowed, Message: "Method not allowed."})
-		return false
+		return
 	}
-	switch {
-	case p == backdoor.PathOutbox:
-		if method(http.MethodGet) {
-			e.bdOutbox(rc)
-		}
-	case p == backdoor.PathClock:
-		if method(http.MethodGet, http.MethodPost) {
-			e.bdClock(rc)
-		}
-	case p == backdoor.PathReset:
-		if method(http.MethodPost) {
-			e.Reset()
-			rc.w.WriteHeader(http.StatusNoContent)
-		}
-	case p == backdoor.PathUsers:
-		if method(http.MethodPost) {
-			e.bdCreateUser(rc)
-		}
-	case strings.HasPrefix(p, backdoor.PathUsers+"/") && strings.HasSuffix(p, "/"+backdoor.PathStrongMethods):
-		if method(http.MethodPut) {
-			if name, ok := rc.pathUsername(p, "/"+backdoor.PathStrongMethods); ok {
-				e.bdSetStrongMethods(rc, name)
-			}
-		}
-	case strings.HasPrefix(p, backdoor.PathUsers+"/"):
-		if method(http.MethodGet) {
-			if name, ok := rc.pathUsername(p, ""); ok {
-				e.bdGetUser(rc, name)
-			}
-		}
-	case p == backdoor.PathConfig:
-		if method(http.MethodGet, http.MethodPut) {
-			e.bdConfig(rc)
-		}
-	case p == backdoor.PathFaults:
-		if method(http.MethodGet, http.MethodPut) {
-			e.bdFaults(rc)
-		}
-	case p == backdoor.PathStats:
-		if method(http.MethodGet) {
-			e.bdStats(rc)
-		}
-	default:
-		rc.notFound()
+	if route.serveUser == nil {
+		route.serve(e, rc)
+		return
+	}
+	if name, ok := rc.pathUsername(p, route.suffix); ok {
+		route.serveUser(e, rc, name)
 	}
 }
 
@@ -158,6 +159,11 @@ func (e *Emulator) Reset() {
 		}
 		return true
 	})
+}
+
+func (e *Emulator) bdReset(rc *reqCtx) {
+	e.Reset()
+	rc.w.WriteHeader(http.StatusNoContent)
 }
 
 func (e *Emulator) bdCreateUser(rc *reqCtx) {

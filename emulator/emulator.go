@@ -425,9 +425,10 @@ func (e *Emulator) route(endpoint string) (func(*reqCtx), []string) {
 	case nativeauth.EndpointSignUpStart:
 		return e.signUpStart, postOnly
 	case nativeauth.EndpointSignUpChallenge:
-		return e.signUpChallenge, postOnly
+		return flowCall{kind: kindSignUp, badErr: nativeauth.ErrInvalidGrant, serve: (*reqCtx).signUpChallenge,
+			steps: []step{stepSignUpStarted, stepSignUpOOBSent, stepSignUpNeedCredential, stepSignUpPasswordChallenged}}.handle, postOnly
 	case nativeauth.EndpointSignUpContinue:
-		return e.signUpContinue, postOnly
+		return flowCall{kind: kindSignUp, badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).signUpContinue}.handle, postOnly
 	case nativeauth.EndpointSignInInitiate:
 		return e.signInInitiate, postOnly
 	case nativeauth.EndpointSignInChallenge:
@@ -437,21 +438,29 @@ func (e *Emulator) route(endpoint string) (func(*reqCtx), []string) {
 	case nativeauth.EndpointResetStart:
 		return e.resetStart, postOnly
 	case nativeauth.EndpointResetChallenge:
-		return e.resetChallenge, postOnly
+		return flowCall{kind: kindReset, badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).resetChallenge,
+			steps: []step{stepResetStarted, stepResetOOBSent}}.handle, postOnly
 	case nativeauth.EndpointResetContinue:
-		return e.resetContinue, postOnly
+		return flowCall{kind: kindReset, badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).resetContinue,
+			refuse: (*reqCtx).ssprDisabled}.handle, postOnly
 	case nativeauth.EndpointResetSubmit:
-		return e.resetSubmit, postOnly
+		return flowCall{kind: kindReset, badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).resetSubmit,
+			steps: []step{stepResetVerified}}.handle, postOnly
 	case nativeauth.EndpointResetPollCompletion:
-		return e.resetPoll, postOnly
+		return flowCall{kind: kindReset, badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).resetPoll,
+			steps: []step{stepResetPolling}}.handle, postOnly
 	case nativeauth.EndpointSignInIntrospect:
-		return e.signInIntrospect, postOnly
+		return flowCall{badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).signInIntrospect,
+			steps: []step{stepMFARequired, stepMFAIntrospected, stepMFAOOBSent}}.handle, postOnly
 	case nativeauth.EndpointRegisterIntrospect:
-		return e.registerIntrospect, postOnly
+		return flowCall{badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).registerIntrospect,
+			steps: []step{stepRegRequired, stepRegIntrospected, stepRegOOBSent, stepRegPreverified}}.handle, postOnly
 	case nativeauth.EndpointRegisterChallenge:
-		return e.registerChallenge, postOnly
+		return flowCall{badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).registerChallenge,
+			steps: []step{stepRegIntrospected, stepRegOOBSent}}.handle, postOnly
 	case nativeauth.EndpointRegisterContinue:
-		return e.registerContinue, postOnly
+		return flowCall{badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).registerContinue,
+			steps: []step{stepRegOOBSent, stepRegPreverified}}.handle, postOnly
 	case nativeauth.EndpointOpenIDConfiguration:
 		return e.discovery, getOnly
 	case pathJWKS:

@@ -387,19 +387,56 @@ func (rc *reqCtx) openFlow(kind flowKind, badErr nativeauth.ErrorCode) (*flow, f
 	return f, id, true
 }
 
-// openStep is openFlow for a call that follows one of steps; a token of
-// another step of the flow is answered as an invalid one (badErr, the
-// endpoint table's error). The second-factor calls pass kind 0: their
-// branches follow sign-in, sign-up and reset.
+// openStep is openFlow for a call that follows one of steps (any step
+// when none is given); a token of another step of the flow is answered as
+// an invalid one (badErr, the endpoint table's error). The second-factor
+// calls pass kind 0: their branches follow sign-in, sign-up and reset.
 func (rc *reqCtx) openStep(kind flowKind, badErr nativeauth.ErrorCode, steps ...step) (*flow, flowID, bool) {
 	f, id, ok := rc.openFlow(kind, badErr)
 	if !ok {
 		return nil, flowID{}, false
 	}
-	if !slices.Contains(steps, f.step) {
+	if len(steps) > 0 && !slices.Contains(steps, f.step) {
 		f.mu.Unlock()
 		rc.fail(errBadContinuation(badErr))
 		return nil, flowID{}, false
 	}
 	return f, id, true
+}
+
+// flowCall is an endpoint that continues a flow. Its handler serve runs
+// with the form parsed and the flow of the continuation token locked at
+// one of steps (any step of the flow when steps is empty); a token of
+// another kind or step is answered with badErr.
+type flowCall struct {
+	kind   flowKind
+	badErr nativeauth.ErrorCode
+	steps  []step
+	// refuse, when set, answers a tenant setting that refuses the call
+	// whatever its token says, before the token is read.
+	refuse func(rc *reqCtx) bool
+	serve  func(rc *reqCtx, f *flow, id flowID)
+}
+
+func (c flowCall) handle(rc *reqCtx) {
+	if !rc.parse() || (c.refuse != nil && c.refuse(rc)) {
+		return
+	}
+	f, id, ok := rc.openStep(c.kind, c.badErr, c.steps...)
+	if !ok {
+		return
+	}
+	defer f.mu.Unlock()
+	c.serve(rc, f, id)
+}
+
+// grantType is the request's grant_type; a request without one is
+// answered (missing parameter) and reports false.
+func (rc *reqCtx) grantType() (nativeauth.GrantType, bool) {
+	gt := nativeauth.GrantType(rc.f.get(nativeauth.ParamGrantType))
+	if gt == "" {
+		rc.fail(errMissing(nativeauth.ParamGrantType))
+		return "", false
+	}
+	return gt, true
 }

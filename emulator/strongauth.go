@@ -176,15 +176,7 @@ type introspectBody struct {
 
 // signInIntrospect: /oauth2/v2.0/introspect lists the user's strong
 // methods, hints masked.
-func (e *Emulator) signInIntrospect(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	f, id, ok := rc.openStep(0, nativeauth.ErrInvalidRequest, stepMFARequired, stepMFAIntrospected, stepMFAOOBSent)
-	if !ok {
-		return
-	}
-	defer f.mu.Unlock()
+func (rc *reqCtx) signInIntrospect(f *flow, id flowID) {
 	u, ok := rc.flowUser(f, id)
 	if !ok {
 		return
@@ -268,15 +260,7 @@ func (e *Emulator) mfaChallenge(rc *reqCtx) {
 // registerIntrospect: /register/v1.0/introspect lists the methods the
 // tenant lets the user register; the email one carries the account's
 // email unmasked, for prefill.
-func (e *Emulator) registerIntrospect(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	f, id, ok := rc.openStep(0, nativeauth.ErrInvalidRequest, stepRegRequired, stepRegIntrospected, stepRegOOBSent, stepRegPreverified)
-	if !ok {
-		return
-	}
-	defer f.mu.Unlock()
+func (rc *reqCtx) registerIntrospect(f *flow, id flowID) {
 	var body introspectBody
 	for _, ch := range []string{backdoor.StrongMethodEmail, backdoor.StrongMethodSMS} {
 		if !rc.t.cfg.MFA.Allows(ch) {
@@ -326,15 +310,7 @@ type preverifiedBody struct {
 // registerChallenge: /register/v1.0/challenge sends a code to the contact
 // the user typed, or answers preverified when it is the email the flow
 // already verified with a code.
-func (e *Emulator) registerChallenge(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	f, id, ok := rc.openStep(0, nativeauth.ErrInvalidRequest, stepRegIntrospected, stepRegOOBSent)
-	if !ok {
-		return
-	}
-	defer f.mu.Unlock()
+func (rc *reqCtx) registerChallenge(f *flow, id flowID) {
 	ct := rc.f.get(nativeauth.ParamChallengeType)
 	if ct == "" {
 		rc.fail(errMissing(nativeauth.ParamChallengeType))
@@ -397,28 +373,19 @@ func (e *Emulator) registerChallenge(rc *reqCtx) {
 
 // registerContinue: /register/v1.0/continue proves the code (or takes the
 // preverified contact) and registers the method.
-func (e *Emulator) registerContinue(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	f, id, ok := rc.openStep(0, nativeauth.ErrInvalidRequest, stepRegOOBSent, stepRegPreverified)
+func (rc *reqCtx) registerContinue(f *flow, id flowID) {
+	gt, ok := rc.grantType()
 	if !ok {
 		return
 	}
-	defer f.mu.Unlock()
-	gt := nativeauth.GrantType(rc.f.get(nativeauth.ParamGrantType))
 	switch {
-	case gt == "":
-		rc.fail(errMissing(nativeauth.ParamGrantType))
-		return
-	case f.step == stepRegOOBSent && gt == nativeauth.GrantTypeOOB:
-		if ae := rc.checkOTP(f); ae != nil {
-			rc.fail(ae)
+	case gt == nativeauth.GrantTypeOOB:
+		if !rc.otpGrant(gt, f, stepRegOOBSent) {
 			return
 		}
 	case f.step == stepRegPreverified && gt == nativeauth.GrantTypeContinuationToken:
 	default:
-		rc.fail(errWrongGrant(string(gt)))
+		rc.fail(errWrongGrant(gt))
 		return
 	}
 	m := strongMethod{id: uuid.NewString(), channel: f.regChannel, target: f.regTarget}
