@@ -21,8 +21,17 @@ func badBackdoor(status int, msg string) *apiError {
 	return &apiError{status: status, Error: nativeauth.ErrInvalidRequest, Code: codeMalformedRequest, Message: msg}
 }
 
-// readJSON decodes a bounded JSON body, refusing unknown fields.
-func readJSON(r *http.Request, v any) *apiError {
+// readJSON decodes a bounded JSON body into v, refusing unknown fields;
+// a body it refuses is answered, and it reports false.
+func (rc *reqCtx) readJSON(v any) bool {
+	if ae := decodeJSON(rc.r, v); ae != nil {
+		rc.fail(ae)
+		return false
+	}
+	return true
+}
+
+func decodeJSON(r *http.Request, v any) *apiError {
 	if r.Body == nil {
 		return badBackdoor(http.StatusBadRequest, "A JSON body is required.")
 	}
@@ -114,8 +123,7 @@ func (e *Emulator) bdOutbox(rc *reqCtx) {
 func (e *Emulator) bdClock(rc *reqCtx) {
 	if rc.r.Method == http.MethodPost {
 		var in backdoor.ClockAdvance
-		if ae := readJSON(rc.r, &in); ae != nil {
-			rc.fail(ae)
+		if !rc.readJSON(&in) {
 			return
 		}
 		d, err := time.ParseDuration(in.Advance)
@@ -168,8 +176,7 @@ func (e *Emulator) bdReset(rc *reqCtx) {
 
 func (e *Emulator) bdCreateUser(rc *reqCtx) {
 	var in backdoor.NewUser
-	if ae := readJSON(rc.r, &in); ae != nil {
-		rc.fail(ae)
+	if !rc.readJSON(&in) {
 		return
 	}
 	if !validUsername(in.Username) {
@@ -253,8 +260,7 @@ func (e *Emulator) bdGetUser(rc *reqCtx, name string) {
 func (e *Emulator) bdConfig(rc *reqCtx) {
 	if rc.r.Method == http.MethodPut {
 		cfg := DefaultConfig()
-		if ae := readJSON(rc.r, &cfg); ae != nil {
-			rc.fail(ae)
+		if !rc.readJSON(&cfg) {
 			return
 		}
 		t, err := compileTenant(cfg)
@@ -290,8 +296,7 @@ func (e *Emulator) bdConfig(rc *reqCtx) {
 func (e *Emulator) bdFaults(rc *reqCtx) {
 	if rc.r.Method == http.MethodPut {
 		var s backdoor.Faults
-		if ae := readJSON(rc.r, &s); ae != nil {
-			rc.fail(ae)
+		if !rc.readJSON(&s) {
 			return
 		}
 		err := validateFaultKeys(s)

@@ -376,6 +376,14 @@ func (rc *reqCtx) flowUser(f *flow, id flowID) (user, bool) {
 	return u, ok
 }
 
+// failAt answers ae with a continuation token that takes the flow on from
+// step st: the errors that ask the app for something more (verification,
+// a credential, attributes, a second factor).
+func (rc *reqCtx) failAt(f *flow, id flowID, st step, ae *apiError) {
+	ae.ContinuationToken = rc.issue(f, id, st)
+	rc.fail(ae)
+}
+
 // openFlow is loadFlow for a handler: it answers the error itself and
 // reports whether the flow, locked (caller unlocks), may go on.
 func (rc *reqCtx) openFlow(kind flowKind, badErr nativeauth.ErrorCode) (*flow, flowID, bool) {

@@ -177,12 +177,10 @@ func (rc *reqCtx) signUpAttributes(f *flow, id flowID, gt nativeauth.GrantType) 
 // verificationRequired keeps what was submitted and tells the app the
 // email must be verified first.
 func (rc *reqCtx) verificationRequired(f *flow, id flowID) {
-	tok := rc.issue(f, id, f.step)
 	ae := newErr(nativeauth.ErrVerificationRequired, codeVerificationRequired,
 		"The username must be verified with a one-time passcode before the account can be created.")
-	ae.ContinuationToken = tok
 	ae.UnverifiedAttributes = []nativeauth.AttributeSpec{{Name: "email"}}
-	rc.fail(ae)
+	rc.failAt(f, id, f.step, ae)
 }
 
 // signUpNext answers what a verified sign-up still lacks, or creates the
@@ -198,18 +196,13 @@ func (rc *reqCtx) signUpNext(f *flow, id flowID) {
 		return
 	}
 	if rc.t.passwordTenant() && f.password == "" {
-		tok := rc.issue(f, id, stepSignUpNeedCredential)
-		ae := newErr(nativeauth.ErrCredentialRequired, nativeauth.CodeCredentialRequired, "Credential required.")
-		ae.ContinuationToken = tok
-		rc.fail(ae)
+		rc.failAt(f, id, stepSignUpNeedCredential, newErr(nativeauth.ErrCredentialRequired, nativeauth.CodeCredentialRequired, "Credential required."))
 		return
 	}
 	if miss := rc.t.missingRequired(f.attributes); len(miss) > 0 {
-		tok := rc.issue(f, id, stepSignUpNeedAttributes)
 		ae := newErr(nativeauth.ErrAttributesRequired, nativeauth.CodeAttributesRequired, "User attributes required.")
-		ae.ContinuationToken = tok
 		ae.RequiredAttributes = miss
-		rc.fail(ae)
+		rc.failAt(f, id, stepSignUpNeedAttributes, ae)
 		return
 	}
 	if rc.t.cfg.FailUserCreation {

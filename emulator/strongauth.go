@@ -145,15 +145,13 @@ func (rc *reqCtx) secondFactor(f *flow, id flowID, u user) bool {
 		ae := newErr(nativeauth.ErrInvalidGrant, codeMFARequired,
 			"Due to a configuration change made by your administrator, you must use multi-factor authentication.")
 		ae.Suberror = nativeauth.SuberrorMFARequired
-		ae.ContinuationToken = rc.issue(f, id, stepMFARequired)
-		rc.fail(ae)
+		rc.failAt(f, id, stepMFARequired, ae)
 		return true
 	}
 	ae := newErr(nativeauth.ErrInvalidGrant, codeRegistrationRequired,
 		"The user must register a strong authentication method before signing in.")
 	ae.Suberror = nativeauth.SuberrorRegistrationRequired
-	ae.ContinuationToken = rc.issue(f, id, stepRegRequired)
-	rc.fail(ae)
+	rc.failAt(f, id, stepRegRequired, ae)
 	return true
 }
 
@@ -511,8 +509,7 @@ func backdoorMethods(ms []strongMethod) []backdoor.StrongMethod {
 // bdSetStrongMethods: PUT users/{username}/strong_methods.
 func (e *Emulator) bdSetStrongMethods(rc *reqCtx, name string) {
 	var in []backdoor.StrongMethod
-	if ae := readJSON(rc.r, &in); ae != nil {
-		rc.fail(ae)
+	if !rc.readJSON(&in) {
 		return
 	}
 	if err := validStrongMethods(in); err != nil {
