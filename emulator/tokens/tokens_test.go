@@ -446,9 +446,7 @@ func TestConcurrentIssue(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*each)
 	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := 0; i < each; i++ {
 				raw, err := is.IDToken(testClaims(), time.Now(), time.Hour)
 				if err == nil {
@@ -458,7 +456,7 @@ func TestConcurrentIssue(t *testing.T) {
 					errs <- err
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)
