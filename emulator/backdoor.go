@@ -94,10 +94,7 @@ func (e *Emulator) serveBackdoor(rc *reqCtx, p string) {
 		rc.notFound()
 		return
 	}
-	if !allowed(route.methods, rc.r.Method) {
-		rc.w.Header().Set("Allow", strings.Join(route.methods, ", "))
-		rc.fail(&apiError{status: http.StatusMethodNotAllowed, Error: nativeauth.ErrInvalidRequest,
-			Code: codeMethodNotAllowed, Message: "Method not allowed."})
+	if !rc.allowMethod(route.methods, "Method not allowed.") {
 		return
 	}
 	if route.serveUser == nil {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -376,10 +377,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.notFound()
 		return
 	}
-	if !allowed(methods, r.Method) {
-		w.Header().Set("Allow", strings.Join(methods, ", "))
-		rc.fail(&apiError{status: http.StatusMethodNotAllowed, Error: nativeauth.ErrInvalidRequest,
-			Code: codeMethodNotAllowed, Message: fmt.Sprintf("The method %s is not allowed on this endpoint.", sanitizeEcho(r.Method))})
+	if !rc.allowMethod(methods, fmt.Sprintf("The method %s is not allowed on this endpoint.", sanitizeEcho(r.Method))) {
 		return
 	}
 	e.injector.Wrap(endpoint, w, r, func(w http.ResponseWriter, r *http.Request) {
@@ -411,12 +409,15 @@ var (
 	getOnly  = []string{http.MethodGet, http.MethodHead}
 )
 
-func allowed(methods []string, m string) bool {
-	for _, x := range methods {
-		if x == m {
-			return true
-		}
+// allowMethod reports whether the request's method is one of methods; a
+// request with another is answered 405 with msg and the Allow header.
+func (rc *reqCtx) allowMethod(methods []string, msg string) bool {
+	if slices.Contains(methods, rc.r.Method) {
+		return true
 	}
+	rc.w.Header().Set("Allow", strings.Join(methods, ", "))
+	rc.fail(&apiError{status: http.StatusMethodNotAllowed, Error: nativeauth.ErrInvalidRequest,
+		Code: codeMethodNotAllowed, Message: msg})
 	return false
 }
 
