@@ -107,17 +107,19 @@ func (rc *reqCtx) finish(f *flow, id flowID) {
 }
 
 // challengeList reads the optional challenge_type of a challenge call; a
-// call without it keeps the list the flow started with.
-func (rc *reqCtx) challengeList(f *flow) (challengeSet, *apiError) {
+// call without it keeps the list the flow started with. A list that does
+// not parse is answered, and it reports false.
+func (rc *reqCtx) challengeList(f *flow) (challengeSet, bool) {
 	if strings.TrimSpace(rc.f.get(nativeauth.ParamChallengeType)) == "" {
-		return f.challenges, nil
+		return f.challenges, true
 	}
 	set, ae := parseChallengeTypes(rc.f.get(nativeauth.ParamChallengeType))
 	if ae != nil {
-		return 0, ae
+		rc.fail(ae)
+		return 0, false
 	}
 	f.challenges = set
-	return set, nil
+	return set, true
 }
 
 // oobChallengeBody is the answer of a challenge that sent an OTP.

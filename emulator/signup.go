@@ -63,9 +63,8 @@ func (e *Emulator) signUpStart(rc *reqCtx) {
 // sends an OTP (oob); after, on a password tenant still lacking a password,
 // it asks for the password.
 func (rc *reqCtx) signUpChallenge(f *flow, id flowID) {
-	set, ae := rc.challengeList(f)
-	if ae != nil {
-		rc.fail(ae)
+	set, ok := rc.challengeList(f)
+	if !ok {
 		return
 	}
 	if !f.verified {
