@@ -21,8 +21,17 @@ func badBackdoor(status int, msg string) *apiError {
 	return &apiError{status: status, Error: nativeauth.ErrInvalidRequest, Code: codeMalformedRequest, Message: msg}
 }
 
-// readJSON decodes a bounded JSON body, refusing unknown fields.
-func readJSON(r *http.Request, v any) *apiError {
+// readJSON decodes a bounded JSON body into v, refusing unknown fields;
+// a body it refuses is answered, and it reports false.
+func (rc *reqCtx) readJSON(v any) bool {
+	if ae := decodeJSON(rc.r, v); ae != nil {
+		rc.fail(ae)
+		return false
+	}
+	return true
+}
+
+func decodeJSON(r *http.Request, v any) *apiError {
 	if r.Body == nil {
 		return badBackdoor(http.StatusBadRequest, "A JSON body is required.")
 	}
@@ -39,63 +48,61 @@ func readJSON(r *http.Request, v any) *apiError {
 	return nil
 }
 
-func (e *Emulator) serveBackdoor(rc *reqCtx, p string) {
-	m := rc.r.Method
-	method := func(ms ...string) bool {
-		for _, x := range ms {
-			if x == m {
-				return true
-			}
-		}
-		rc.w.Header().Set("Allow", strings.Join(ms, ", "))
-		rc.fail(&apiError{status: http.StatusMethodNotAllowed, Error: nativeauth.ErrInvalidRequest,
-			Code: codeMethodNotAllowed, Message: "Method not allowed."})
-		return false
+// backdoorRoute is one backdoor call: the methods it answers and what
+// serves it. A call on one user (users/{username} then suffix) has
+// serveUser, given the username from the path.
+type backdoorRoute struct {
+	methods   []string
+	serve     func(*Emulator, *reqCtx)
+	serveUser func(*Emulator, *reqCtx, string)
+	suffix    string
+}
+
+// The keys of the calls on one user in backdoorRoutes.
+const (
+	bdUserKey              = backdoor.PathUsers + "/{username}"
+	bdUserStrongMethodsKey = bdUserKey + "/" + backdoor.PathStrongMethods
+)
+
+var backdoorRoutes = map[string]backdoorRoute{
+	backdoor.PathOutbox:    {methods: []string{http.MethodGet}, serve: (*Emulator).bdOutbox},
+	backdoor.PathClock:     {methods: []string{http.MethodGet, http.MethodPost}, serve: (*Emulator).bdClock},
+	backdoor.PathReset:     {methods: []string{http.MethodPost}, serve: (*Emulator).bdReset},
+	backdoor.PathUsers:     {methods: []string{http.MethodPost}, serve: (*Emulator).bdCreateUser},
+	bdUserKey:              {methods: []string{http.MethodGet}, serveUser: (*Emulator).bdGetUser},
+	bdUserStrongMethodsKey: {methods: []string{http.MethodPut}, serveUser: (*Emulator).bdSetStrongMethods, suffix: "/" + backdoor.PathStrongMethods},
+	backdoor.PathConfig:    {methods: []string{http.MethodGet, http.MethodPut}, serve: (*Emulator).bdConfig},
+	backdoor.PathFaults:    {methods: []string{http.MethodGet, http.MethodPut}, serve: (*Emulator).bdFaults},
+	backdoor.PathStats:     {methods: []string{http.MethodGet}, serve: (*Emulator).bdStats},
+}
+
+// backdoorRouteKey is the key in backdoorRoutes of the path p below
+// backdoor.Prefix: p itself, or the pattern of a call on one user.
+func backdoorRouteKey(p string) string {
+	if !strings.HasPrefix(p, backdoor.PathUsers+"/") {
+		return p
 	}
-	switch {
-	case p == backdoor.PathOutbox:
-		if method(http.MethodGet) {
-			e.bdOutbox(rc)
-		}
-	case p == backdoor.PathClock:
-		if method(http.MethodGet, http.MethodPost) {
-			e.bdClock(rc)
-		}
-	case p == backdoor.PathReset:
-		if method(http.MethodPost) {
-			e.Reset()
-			rc.w.WriteHeader(http.StatusNoContent)
-		}
-	case p == backdoor.PathUsers:
-		if method(http.MethodPost) {
-			e.bdCreateUser(rc)
-		}
-	case strings.HasPrefix(p, backdoor.PathUsers+"/") && strings.HasSuffix(p, "/"+backdoor.PathStrongMethods):
-		if method(http.MethodPut) {
-			if name, ok := rc.pathUsername(p, "/"+backdoor.PathStrongMethods); ok {
-				e.bdSetStrongMethods(rc, name)
-			}
-		}
-	case strings.HasPrefix(p, backdoor.PathUsers+"/"):
-		if method(http.MethodGet) {
-			if name, ok := rc.pathUsername(p, ""); ok {
-				e.bdGetUser(rc, name)
-			}
-		}
-	case p == backdoor.PathConfig:
-		if method(http.MethodGet, http.MethodPut) {
-			e.bdConfig(rc)
-		}
-	case p == backdoor.PathFaults:
-		if method(http.MethodGet, http.MethodPut) {
-			e.bdFaults(rc)
-		}
-	case p == backdoor.PathStats:
-		if method(http.MethodGet) {
-			e.bdStats(rc)
-		}
-	default:
+	if strings.HasSuffix(p, "/"+backdoor.PathStrongMethods) {
+		return bdUserStrongMethodsKey
+	}
+	return bdUserKey
+}
+
+func (e *Emulator) serveBackdoor(rc *reqCtx, p string) {
+	route, ok := backdoorRoutes[backdoorRouteKey(p)]
+	if !ok {
 		rc.notFound()
+		return
+	}
+	if !rc.allowMethod(route.methods, "Method not allowed.") {
+		return
+	}
+	if route.serveUser == nil {
+		route.serve(e, rc)
+		return
+	}
+	if name, ok := rc.pathUsername(p, route.suffix); ok {
+		route.serveUser(e, rc, name)
 	}
 }
 
@@ -113,8 +120,7 @@ func (e *Emulator) bdOutbox(rc *reqCtx) {
 func (e *Emulator) bdClock(rc *reqCtx) {
 	if rc.r.Method == http.MethodPost {
 		var in backdoor.ClockAdvance
-		if ae := readJSON(rc.r, &in); ae != nil {
-			rc.fail(ae)
+		if !rc.readJSON(&in) {
 			return
 		}
 		d, err := time.ParseDuration(in.Advance)
@@ -160,10 +166,14 @@ func (e *Emulator) Reset() {
 	})
 }
 
+func (e *Emulator) bdReset(rc *reqCtx) {
+	e.Reset()
+	rc.w.WriteHeader(http.StatusNoContent)
+}
+
 func (e *Emulator) bdCreateUser(rc *reqCtx) {
 	var in backdoor.NewUser
-	if ae := readJSON(rc.r, &in); ae != nil {
-		rc.fail(ae)
+	if !rc.readJSON(&in) {
 		return
 	}
 	if !validUsername(in.Username) {
@@ -247,8 +257,7 @@ func (e *Emulator) bdGetUser(rc *reqCtx, name string) {
 func (e *Emulator) bdConfig(rc *reqCtx) {
 	if rc.r.Method == http.MethodPut {
 		cfg := DefaultConfig()
-		if ae := readJSON(rc.r, &cfg); ae != nil {
-			rc.fail(ae)
+		if !rc.readJSON(&cfg) {
 			return
 		}
 		t, err := compileTenant(cfg)
@@ -284,8 +293,7 @@ func (e *Emulator) bdConfig(rc *reqCtx) {
 func (e *Emulator) bdFaults(rc *reqCtx) {
 	if rc.r.Method == http.MethodPut {
 		var s backdoor.Faults
-		if ae := readJSON(rc.r, &s); ae != nil {
-			rc.fail(ae)
+		if !rc.readJSON(&s) {
 			return
 		}
 		err := validateFaultKeys(s)

@@ -67,14 +67,25 @@ func benchSteps() []benchStep {
 	initiate := func(tb testing.TB, e *Emulator) string {
 		return ctOf(direct(tb, e, nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", user, "challenge_type", "password redirect")))
 	}
+	// passwordGrant is the token request of a sign-in of user with the
+	// password, asking for scope.
+	passwordGrant := func(tb testing.TB, e *Emulator, scope string) url.Values {
+		ct := ctOf(direct(tb, e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", initiate(tb, e))))
+		return vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", scope)
+	}
 	resetStart := func(tb testing.TB, e *Emulator) string {
 		return ctOf(direct(tb, e, nativeauth.EndpointResetStart, vals("client_id", clientID, "username", user, "challenge_type", "oob redirect")))
 	}
-	// Reset flows all mail the same user, so each is verified right after
-	// its challenge, while its code is still the newest in the outbox.
-	resetVerified := func(tb testing.TB, e *Emulator) string {
+	// resetOOB is the continue request proving the code of a reset of user
+	// just challenged. Reset flows all mail the same user, so each is
+	// verified right after its challenge, while its code is still the
+	// newest in the outbox.
+	resetOOB := func(tb testing.TB, e *Emulator) url.Values {
 		ct := ctOf(direct(tb, e, nativeauth.EndpointResetChallenge, vals("client_id", clientID, "continuation_token", resetStart(tb, e))))
-		return ctOf(direct(tb, e, nativeauth.EndpointResetContinue, vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", lastOTP(e, user))))
+		return vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", lastOTP(e, user))
+	}
+	resetVerified := func(tb testing.TB, e *Emulator) string {
+		return ctOf(direct(tb, e, nativeauth.EndpointResetContinue, resetOOB(tb, e)))
 	}
 	// The 2026-02 revision's endpoints, on a tenant requiring MFA: the
 	// MFA steps reuse one user with an email method; the registration
@@ -152,20 +163,17 @@ func benchSteps() []benchStep {
 			return vals("client_id", clientID, "continuation_token", initiate(tb, e))
 		}, nil},
 		{"", nativeauth.EndpointToken, func(tb testing.TB, e *Emulator, i int) url.Values {
-			ct := ctOf(direct(tb, e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", initiate(tb, e))))
-			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid offline_access")
+			return passwordGrant(tb, e, "openid offline_access")
 		}, nil},
 		// tokens.key_bits 1024: for load tests of the harness only.
 		{"key1024", nativeauth.EndpointToken, func(tb testing.TB, e *Emulator, i int) url.Values {
-			ct := ctOf(direct(tb, e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", initiate(tb, e))))
-			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid offline_access")
+			return passwordGrant(tb, e, "openid offline_access")
 		}, func(c *backdoor.Config) { c.Tokens.KeyBits = 1024 }},
 		// Access token only: one RS256 signature instead of two. Each
 		// RSA-2048 signature costs ~0.7 ms of CPU on the 2-core reference
 		// machine, which bounds the token rate.
 		{"access_only", nativeauth.EndpointToken, func(tb testing.TB, e *Emulator, i int) url.Values {
-			ct := ctOf(direct(tb, e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", initiate(tb, e))))
-			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", clientID+"/.default")
+			return passwordGrant(tb, e, clientID+"/.default")
 		}, nil},
 		{"", nativeauth.EndpointResetStart, func(tb testing.TB, e *Emulator, i int) url.Values {
 			return vals("client_id", clientID, "username", user, "challenge_type", "oob redirect")
@@ -174,8 +182,7 @@ func benchSteps() []benchStep {
 			return vals("client_id", clientID, "continuation_token", resetStart(tb, e))
 		}, nil},
 		{"", nativeauth.EndpointResetContinue, func(tb testing.TB, e *Emulator, i int) url.Values {
-			ct := ctOf(direct(tb, e, nativeauth.EndpointResetChallenge, vals("client_id", clientID, "continuation_token", resetStart(tb, e))))
-			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", lastOTP(e, user))
+			return resetOOB(tb, e)
 		}, nil},
 		{"", nativeauth.EndpointResetSubmit, func(tb testing.TB, e *Emulator, i int) url.Values {
 			return vals("client_id", clientID, "continuation_token", resetVerified(tb, e), "new_password", otherPass)

@@ -347,26 +347,6 @@ func TestPasswordResetRequired(t *testing.T) {
 	h.signInPassword(u, otherPass)
 }
 
-// An access token for another registered app's API has that API as its
-// audience and this app as azp, as a resource server checks.
-func TestAccessTokenForAnAPI(t *testing.T) {
-	h := newHarness(t, nil)
-	const u = "api@example.com"
-	h.createUser(u, goodPass, nil)
-	ct := h.passwordChallenged(u)
-	api := "api://" + DefaultConfidentialClient + "/read"
-	r := h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid "+api))
-	h.verifyTokens(r, true, false, u)
-	parts := strings.Split(r.str("access_token"), ".")
-	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
-	var at struct {
-		Aud string `json:"aud"`
-	}
-	if err := json.Unmarshal(payload, &at); err != nil || at.Aud == clientID || !strings.Contains(at.Aud, DefaultConfidentialClient) {
-		t.Errorf("access token aud = %q (%v), want the API %s", at.Aud, err, DefaultConfidentialClient)
-	}
-}
-
 // A sign-up begun on a passcode tenant with "oob redirect" that the
 // administrator switches to email with password before the code is
 // submitted falls back to the web at continue: the app never said it

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -376,10 +377,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.notFound()
 		return
 	}
-	if !allowed(methods, r.Method) {
-		w.Header().Set("Allow", strings.Join(methods, ", "))
-		rc.fail(&apiError{status: http.StatusMethodNotAllowed, Error: nativeauth.ErrInvalidRequest,
-			Code: codeMethodNotAllowed, Message: fmt.Sprintf("The method %s is not allowed on this endpoint.", sanitizeEcho(r.Method))})
+	if !rc.allowMethod(methods, fmt.Sprintf("The method %s is not allowed on this endpoint.", sanitizeEcho(r.Method))) {
 		return
 	}
 	e.injector.Wrap(endpoint, w, r, func(w http.ResponseWriter, r *http.Request) {
@@ -411,12 +409,15 @@ var (
 	getOnly  = []string{http.MethodGet, http.MethodHead}
 )
 
-func allowed(methods []string, m string) bool {
-	for _, x := range methods {
-		if x == m {
-			return true
-		}
+// allowMethod reports whether the request's method is one of methods; a
+// request with another is answered 405 with msg and the Allow header.
+func (rc *reqCtx) allowMethod(methods []string, msg string) bool {
+	if slices.Contains(methods, rc.r.Method) {
+		return true
 	}
+	rc.w.Header().Set("Allow", strings.Join(methods, ", "))
+	rc.fail(&apiError{status: http.StatusMethodNotAllowed, Error: nativeauth.ErrInvalidRequest,
+		Code: codeMethodNotAllowed, Message: msg})
 	return false
 }
 
@@ -425,9 +426,10 @@ func (e *Emulator) route(endpoint string) (func(*reqCtx), []string) {
 	case nativeauth.EndpointSignUpStart:
 		return e.signUpStart, postOnly
 	case nativeauth.EndpointSignUpChallenge:
-		return e.signUpChallenge, postOnly
+		return flowCall{kind: kindSignUp, badErr: nativeauth.ErrInvalidGrant, serve: (*reqCtx).signUpChallenge,
+			steps: []step{stepSignUpStarted, stepSignUpOOBSent, stepSignUpNeedCredential, stepSignUpPasswordChallenged}}.handle, postOnly
 	case nativeauth.EndpointSignUpContinue:
-		return e.signUpContinue, postOnly
+		return flowCall{kind: kindSignUp, badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).signUpContinue}.handle, postOnly
 	case nativeauth.EndpointSignInInitiate:
 		return e.signInInitiate, postOnly
 	case nativeauth.EndpointSignInChallenge:
@@ -437,21 +439,29 @@ func (e *Emulator) route(endpoint string) (func(*reqCtx), []string) {
 	case nativeauth.EndpointResetStart:
 		return e.resetStart, postOnly
 	case nativeauth.EndpointResetChallenge:
-		return e.resetChallenge, postOnly
+		return flowCall{kind: kindReset, badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).resetChallenge,
+			steps: []step{stepResetStarted, stepResetOOBSent}}.handle, postOnly
 	case nativeauth.EndpointResetContinue:
-		return e.resetContinue, postOnly
+		return flowCall{kind: kindReset, badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).resetContinue,
+			refuse: (*reqCtx).ssprDisabled}.handle, postOnly
 	case nativeauth.EndpointResetSubmit:
-		return e.resetSubmit, postOnly
+		return flowCall{kind: kindReset, badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).resetSubmit,
+			steps: []step{stepResetVerified}}.handle, postOnly
 	case nativeauth.EndpointResetPollCompletion:
-		return e.resetPoll, postOnly
+		return flowCall{kind: kindReset, badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).resetPoll,
+			steps: []step{stepResetPolling}}.handle, postOnly
 	case nativeauth.EndpointSignInIntrospect:
-		return e.signInIntrospect, postOnly
+		return flowCall{badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).signInIntrospect,
+			steps: []step{stepMFARequired, stepMFAIntrospected, stepMFAOOBSent}}.handle, postOnly
 	case nativeauth.EndpointRegisterIntrospect:
-		return e.registerIntrospect, postOnly
+		return flowCall{badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).registerIntrospect,
+			steps: []step{stepRegRequired, stepRegIntrospected, stepRegOOBSent, stepRegPreverified}}.handle, postOnly
 	case nativeauth.EndpointRegisterChallenge:
-		return e.registerChallenge, postOnly
+		return flowCall{badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).registerChallenge,
+			steps: []step{stepRegIntrospected, stepRegOOBSent}}.handle, postOnly
 	case nativeauth.EndpointRegisterContinue:
-		return e.registerContinue, postOnly
+		return flowCall{badErr: nativeauth.ErrInvalidRequest, serve: (*reqCtx).registerContinue,
+			steps: []step{stepRegOOBSent, stepRegPreverified}}.handle, postOnly
 	case nativeauth.EndpointOpenIDConfiguration:
 		return e.discovery, getOnly
 	case pathJWKS:

@@ -141,9 +141,9 @@ func errOTPAttempts() *apiError {
 	return e
 }
 
-func errWrongGrant(gt string) *apiError {
+func errWrongGrant(gt nativeauth.GrantType) *apiError {
 	return newErr(nativeauth.ErrInvalidGrant, codeInvalidOrExpiredTokens,
-		fmt.Sprintf("The grant_type '%s' is not valid for this step of the flow.", sanitizeEcho(gt)))
+		fmt.Sprintf("The grant_type '%s' is not valid for this step of the flow.", sanitizeEcho(string(gt))))
 }
 
 // sanitizeEcho keeps echoed request values short and printable so an error

@@ -107,17 +107,19 @@ func (rc *reqCtx) finish(f *flow, id flowID) {
 }
 
 // challengeList reads the optional challenge_type of a challenge call; a
-// call without it keeps the list the flow started with.
-func (rc *reqCtx) challengeList(f *flow) (challengeSet, *apiError) {
+// call without it keeps the list the flow started with. A list that does
+// not parse is answered, and it reports false.
+func (rc *reqCtx) challengeList(f *flow) (challengeSet, bool) {
 	if strings.TrimSpace(rc.f.get(nativeauth.ParamChallengeType)) == "" {
-		return f.challenges, nil
+		return f.challenges, true
 	}
 	set, ae := parseChallengeTypes(rc.f.get(nativeauth.ParamChallengeType))
 	if ae != nil {
-		return 0, ae
+		rc.fail(ae)
+		return 0, false
 	}
 	f.challenges = set
-	return set, nil
+	return set, true
 }
 
 // oobChallengeBody is the answer of a challenge that sent an OTP.
@@ -376,6 +378,14 @@ func (rc *reqCtx) flowUser(f *flow, id flowID) (user, bool) {
 	return u, ok
 }
 
+// failAt answers ae with a continuation token that takes the flow on from
+// step st: the errors that ask the app for something more (verification,
+// a credential, attributes, a second factor).
+func (rc *reqCtx) failAt(f *flow, id flowID, st step, ae *apiError) {
+	ae.ContinuationToken = rc.issue(f, id, st)
+	rc.fail(ae)
+}
+
 // openFlow is loadFlow for a handler: it answers the error itself and
 // reports whether the flow, locked (caller unlocks), may go on.
 func (rc *reqCtx) openFlow(kind flowKind, badErr nativeauth.ErrorCode) (*flow, flowID, bool) {
@@ -387,19 +397,56 @@ func (rc *reqCtx) openFlow(kind flowKind, badErr nativeauth.ErrorCode) (*flow, f
 	return f, id, true
 }
 
-// openStep is openFlow for a call that follows one of steps; a token of
-// another step of the flow is answered as an invalid one (badErr, the
-// endpoint table's error). The second-factor calls pass kind 0: their
-// branches follow sign-in, sign-up and reset.
+// openStep is openFlow for a call that follows one of steps (any step
+// when none is given); a token of another step of the flow is answered as
+// an invalid one (badErr, the endpoint table's error). The second-factor
+// calls pass kind 0: their branches follow sign-in, sign-up and reset.
 func (rc *reqCtx) openStep(kind flowKind, badErr nativeauth.ErrorCode, steps ...step) (*flow, flowID, bool) {
 	f, id, ok := rc.openFlow(kind, badErr)
 	if !ok {
 		return nil, flowID{}, false
 	}
-	if !slices.Contains(steps, f.step) {
+	if len(steps) > 0 && !slices.Contains(steps, f.step) {
 		f.mu.Unlock()
 		rc.fail(errBadContinuation(badErr))
 		return nil, flowID{}, false
 	}
 	return f, id, true
+}
+
+// flowCall is an endpoint that continues a flow. Its handler serve runs
+// with the form parsed and the flow of the continuation token locked at
+// one of steps (any step of the flow when steps is empty); a token of
+// another kind or step is answered with badErr.
+type flowCall struct {
+	kind   flowKind
+	badErr nativeauth.ErrorCode
+	steps  []step
+	// refuse, when set, answers a tenant setting that refuses the call
+	// whatever its token says, before the token is read.
+	refuse func(rc *reqCtx) bool
+	serve  func(rc *reqCtx, f *flow, id flowID)
+}
+
+func (c flowCall) handle(rc *reqCtx) {
+	if !rc.parse() || (c.refuse != nil && c.refuse(rc)) {
+		return
+	}
+	f, id, ok := rc.openStep(c.kind, c.badErr, c.steps...)
+	if !ok {
+		return
+	}
+	defer f.mu.Unlock()
+	c.serve(rc, f, id)
+}
+
+// grantType is the request's grant_type; a request without one is
+// answered (missing parameter) and reports false.
+func (rc *reqCtx) grantType() (nativeauth.GrantType, bool) {
+	gt := nativeauth.GrantType(rc.f.get(nativeauth.ParamGrantType))
+	if gt == "" {
+		rc.fail(errMissing(nativeauth.ParamGrantType))
+		return "", false
+	}
+	return gt, true
 }

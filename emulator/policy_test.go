@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
@@ -113,13 +114,8 @@ func TestParseAttributes(t *testing.T) {
 			t.Errorf("parseAttributes(%q) error = %v, want bad=%v", c.in, ae, c.bad)
 			continue
 		}
-		if len(got) != len(c.want) {
+		if !maps.Equal(got, c.want) {
 			t.Errorf("parseAttributes(%q) = %v, want %v", c.in, got, c.want)
-		}
-		for k, v := range c.want {
-			if got[k] != v {
-				t.Errorf("parseAttributes(%q)[%s] = %q, want %q", c.in, k, got[k], v)
-			}
 		}
 	}
 }

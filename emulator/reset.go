@@ -46,18 +46,9 @@ func (e *Emulator) resetStart(rc *reqCtx) {
 }
 
 // resetChallenge: /resetpassword/v1.0/challenge sends an OTP.
-func (e *Emulator) resetChallenge(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	f, id, ok := rc.openStep(kindReset, nativeauth.ErrInvalidRequest, stepResetStarted, stepResetOOBSent)
+func (rc *reqCtx) resetChallenge(f *flow, id flowID) {
+	set, ok := rc.challengeList(f)
 	if !ok {
-		return
-	}
-	defer f.mu.Unlock()
-	set, ae := rc.challengeList(f)
-	if ae != nil {
-		rc.fail(ae)
 		return
 	}
 	if !set.has(chOOB) {
@@ -72,26 +63,16 @@ func (e *Emulator) resetChallenge(rc *reqCtx) {
 }
 
 // resetContinue: /resetpassword/v1.0/continue verifies the OTP.
-func (e *Emulator) resetContinue(rc *reqCtx) {
-	if !rc.parse() || rc.ssprDisabled() {
-		return
-	}
-	f, id, ok := rc.openFlow(kindReset, nativeauth.ErrInvalidRequest)
+func (rc *reqCtx) resetContinue(f *flow, id flowID) {
+	gt, ok := rc.grantType()
 	if !ok {
 		return
 	}
-	defer f.mu.Unlock()
-	gt := rc.f.get(nativeauth.ParamGrantType)
-	if gt == "" {
-		rc.fail(errMissing(nativeauth.ParamGrantType))
-		return
-	}
-	if nativeauth.GrantType(gt) != nativeauth.GrantTypeOOB || f.step != stepResetOOBSent {
+	if gt != nativeauth.GrantTypeOOB {
 		rc.fail(errWrongGrant(gt))
 		return
 	}
-	if ae := rc.checkOTP(f); ae != nil {
-		rc.fail(ae)
+	if !rc.otpGrant(gt, f, stepResetOOBSent) {
 		return
 	}
 	f.verified = true // register challenge may take this email as preverified
@@ -118,15 +99,7 @@ func (rc *reqCtx) ssprDisabled() bool {
 }
 
 // resetSubmit: /resetpassword/v1.0/submit takes the new password.
-func (e *Emulator) resetSubmit(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	f, id, ok := rc.openStep(kindReset, nativeauth.ErrInvalidRequest, stepResetVerified)
-	if !ok {
-		return
-	}
-	defer f.mu.Unlock()
+func (rc *reqCtx) resetSubmit(f *flow, id flowID) {
 	np, ok := rc.newPassword(nativeauth.ParamNewPassword)
 	if !ok {
 		return
@@ -167,15 +140,7 @@ func recentlyUsed(u user, pw string, history int) bool {
 
 // resetPoll: /resetpassword/v1.0/poll_completion walks the configured
 // status sequence, one status per poll.
-func (e *Emulator) resetPoll(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	f, id, ok := rc.openStep(kindReset, nativeauth.ErrInvalidRequest, stepResetPolling)
-	if !ok {
-		return
-	}
-	defer f.mu.Unlock()
+func (rc *reqCtx) resetPoll(f *flow, id flowID) {
 	seq := rc.t.cfg.SSPR.PollSequence
 	i := int(f.pollIdx)
 	if i >= len(seq) {

@@ -59,9 +59,8 @@ func (e *Emulator) signInChallenge(rc *reqCtx) {
 		rc.fail(errMissing(nativeauth.ParamID))
 		return
 	}
-	set, ae := rc.challengeList(f)
-	if ae != nil {
-		rc.fail(ae)
+	set, ok := rc.challengeList(f)
+	if !ok {
 		return
 	}
 	u, ok := rc.flowUser(f, id)

@@ -62,24 +62,9 @@ func (e *Emulator) signUpStart(rc *reqCtx) {
 // signUpChallenge: /signup/v1.0/challenge. Before the email is verified it
 // sends an OTP (oob); after, on a password tenant still lacking a password,
 // it asks for the password.
-func (e *Emulator) signUpChallenge(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	f, id, ok := rc.openFlow(kindSignUp, nativeauth.ErrInvalidGrant)
+func (rc *reqCtx) signUpChallenge(f *flow, id flowID) {
+	set, ok := rc.challengeList(f)
 	if !ok {
-		return
-	}
-	defer f.mu.Unlock()
-	switch f.step {
-	case stepSignUpStarted, stepSignUpOOBSent, stepSignUpNeedCredential, stepSignUpPasswordChallenged:
-	default:
-		rc.fail(errBadContinuation(nativeauth.ErrInvalidGrant))
-		return
-	}
-	set, ae := rc.challengeList(f)
-	if ae != nil {
-		rc.fail(ae)
 		return
 	}
 	if !f.verified {
@@ -102,15 +87,7 @@ func (e *Emulator) signUpChallenge(rc *reqCtx) {
 
 // signUpContinue: /signup/v1.0/continue with grant oob, password or
 // attributes.
-func (e *Emulator) signUpContinue(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	f, id, ok := rc.openFlow(kindSignUp, nativeauth.ErrInvalidRequest)
-	if !ok {
-		return
-	}
-	defer f.mu.Unlock()
+func (rc *reqCtx) signUpContinue(f *flow, id flowID) {
 	if rc.t.cfg.OTP.EmailDisabled {
 		// Both pages' continue tables: invalid_request when "the tenant
 		// administrator hasn't enabled email OTP for all tenant users".
@@ -118,10 +95,11 @@ func (e *Emulator) signUpContinue(rc *reqCtx) {
 			"Email one-time passcode is not enabled for the users of this tenant."))
 		return
 	}
-	gt := rc.f.get(nativeauth.ParamGrantType)
-	switch nativeauth.GrantType(gt) {
-	case "":
-		rc.fail(errMissing(nativeauth.ParamGrantType))
+	gt, ok := rc.grantType()
+	if !ok {
+		return
+	}
+	switch gt {
 	case nativeauth.GrantTypeOOB:
 		if !rc.otpGrant(nativeauth.GrantTypeOOB, f, stepSignUpOOBSent) {
 			return
@@ -138,7 +116,7 @@ func (e *Emulator) signUpContinue(rc *reqCtx) {
 }
 
 // signUpPassword is the password grant of /signup/v1.0/continue.
-func (rc *reqCtx) signUpPassword(f *flow, id flowID, gt string) {
+func (rc *reqCtx) signUpPassword(f *flow, id flowID, gt nativeauth.GrantType) {
 	if !rc.t.passwordTenant() {
 		rc.fail(errWrongGrant(gt))
 		return
@@ -160,7 +138,7 @@ func (rc *reqCtx) signUpPassword(f *flow, id flowID, gt string) {
 }
 
 // signUpAttributes is the attributes grant of /signup/v1.0/continue.
-func (rc *reqCtx) signUpAttributes(f *flow, id flowID, gt string) {
+func (rc *reqCtx) signUpAttributes(f *flow, id flowID, gt nativeauth.GrantType) {
 	raw := rc.f.get(nativeauth.ParamAttributes)
 	if raw == "" {
 		rc.fail(errMissing(nativeauth.ParamAttributes))
@@ -198,12 +176,10 @@ func (rc *reqCtx) signUpAttributes(f *flow, id flowID, gt string) {
 // verificationRequired keeps what was submitted and tells the app the
 // email must be verified first.
 func (rc *reqCtx) verificationRequired(f *flow, id flowID) {
-	tok := rc.issue(f, id, f.step)
 	ae := newErr(nativeauth.ErrVerificationRequired, codeVerificationRequired,
 		"The username must be verified with a one-time passcode before the account can be created.")
-	ae.ContinuationToken = tok
 	ae.UnverifiedAttributes = []nativeauth.AttributeSpec{{Name: "email"}}
-	rc.fail(ae)
+	rc.failAt(f, id, f.step, ae)
 }
 
 // signUpNext answers what a verified sign-up still lacks, or creates the
@@ -219,18 +195,13 @@ func (rc *reqCtx) signUpNext(f *flow, id flowID) {
 		return
 	}
 	if rc.t.passwordTenant() && f.password == "" {
-		tok := rc.issue(f, id, stepSignUpNeedCredential)
-		ae := newErr(nativeauth.ErrCredentialRequired, nativeauth.CodeCredentialRequired, "Credential required.")
-		ae.ContinuationToken = tok
-		rc.fail(ae)
+		rc.failAt(f, id, stepSignUpNeedCredential, newErr(nativeauth.ErrCredentialRequired, nativeauth.CodeCredentialRequired, "Credential required."))
 		return
 	}
 	if miss := rc.t.missingRequired(f.attributes); len(miss) > 0 {
-		tok := rc.issue(f, id, stepSignUpNeedAttributes)
 		ae := newErr(nativeauth.ErrAttributesRequired, nativeauth.CodeAttributesRequired, "User attributes required.")
-		ae.ContinuationToken = tok
 		ae.RequiredAttributes = miss
-		rc.fail(ae)
+		rc.failAt(f, id, stepSignUpNeedAttributes, ae)
 		return
 	}
 	if rc.t.cfg.FailUserCreation {

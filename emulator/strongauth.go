@@ -145,15 +145,13 @@ func (rc *reqCtx) secondFactor(f *flow, id flowID, u user) bool {
 		ae := newErr(nativeauth.ErrInvalidGrant, codeMFARequired,
 			"Due to a configuration change made by your administrator, you must use multi-factor authentication.")
 		ae.Suberror = nativeauth.SuberrorMFARequired
-		ae.ContinuationToken = rc.issue(f, id, stepMFARequired)
-		rc.fail(ae)
+		rc.failAt(f, id, stepMFARequired, ae)
 		return true
 	}
 	ae := newErr(nativeauth.ErrInvalidGrant, codeRegistrationRequired,
 		"The user must register a strong authentication method before signing in.")
 	ae.Suberror = nativeauth.SuberrorRegistrationRequired
-	ae.ContinuationToken = rc.issue(f, id, stepRegRequired)
-	rc.fail(ae)
+	rc.failAt(f, id, stepRegRequired, ae)
 	return true
 }
 
@@ -176,15 +174,7 @@ type introspectBody struct {
 
 // signInIntrospect: /oauth2/v2.0/introspect lists the user's strong
 // methods, hints masked.
-func (e *Emulator) signInIntrospect(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	f, id, ok := rc.openStep(0, nativeauth.ErrInvalidRequest, stepMFARequired, stepMFAIntrospected, stepMFAOOBSent)
-	if !ok {
-		return
-	}
-	defer f.mu.Unlock()
+func (rc *reqCtx) signInIntrospect(f *flow, id flowID) {
 	u, ok := rc.flowUser(f, id)
 	if !ok {
 		return
@@ -268,15 +258,7 @@ func (e *Emulator) mfaChallenge(rc *reqCtx) {
 // registerIntrospect: /register/v1.0/introspect lists the methods the
 // tenant lets the user register; the email one carries the account's
 // email unmasked, for prefill.
-func (e *Emulator) registerIntrospect(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	f, id, ok := rc.openStep(0, nativeauth.ErrInvalidRequest, stepRegRequired, stepRegIntrospected, stepRegOOBSent, stepRegPreverified)
-	if !ok {
-		return
-	}
-	defer f.mu.Unlock()
+func (rc *reqCtx) registerIntrospect(f *flow, id flowID) {
 	var body introspectBody
 	for _, ch := range []string{backdoor.StrongMethodEmail, backdoor.StrongMethodSMS} {
 		if !rc.t.cfg.MFA.Allows(ch) {
@@ -326,15 +308,7 @@ type preverifiedBody struct {
 // registerChallenge: /register/v1.0/challenge sends a code to the contact
 // the user typed, or answers preverified when it is the email the flow
 // already verified with a code.
-func (e *Emulator) registerChallenge(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	f, id, ok := rc.openStep(0, nativeauth.ErrInvalidRequest, stepRegIntrospected, stepRegOOBSent)
-	if !ok {
-		return
-	}
-	defer f.mu.Unlock()
+func (rc *reqCtx) registerChallenge(f *flow, id flowID) {
 	ct := rc.f.get(nativeauth.ParamChallengeType)
 	if ct == "" {
 		rc.fail(errMissing(nativeauth.ParamChallengeType))
@@ -397,28 +371,19 @@ func (e *Emulator) registerChallenge(rc *reqCtx) {
 
 // registerContinue: /register/v1.0/continue proves the code (or takes the
 // preverified contact) and registers the method.
-func (e *Emulator) registerContinue(rc *reqCtx) {
-	if !rc.parse() {
-		return
-	}
-	f, id, ok := rc.openStep(0, nativeauth.ErrInvalidRequest, stepRegOOBSent, stepRegPreverified)
+func (rc *reqCtx) registerContinue(f *flow, id flowID) {
+	gt, ok := rc.grantType()
 	if !ok {
 		return
 	}
-	defer f.mu.Unlock()
-	gt := nativeauth.GrantType(rc.f.get(nativeauth.ParamGrantType))
 	switch {
-	case gt == "":
-		rc.fail(errMissing(nativeauth.ParamGrantType))
-		return
-	case f.step == stepRegOOBSent && gt == nativeauth.GrantTypeOOB:
-		if ae := rc.checkOTP(f); ae != nil {
-			rc.fail(ae)
+	case gt == nativeauth.GrantTypeOOB:
+		if !rc.otpGrant(gt, f, stepRegOOBSent) {
 			return
 		}
 	case f.step == stepRegPreverified && gt == nativeauth.GrantTypeContinuationToken:
 	default:
-		rc.fail(errWrongGrant(string(gt)))
+		rc.fail(errWrongGrant(gt))
 		return
 	}
 	m := strongMethod{id: uuid.NewString(), channel: f.regChannel, target: f.regTarget}
@@ -544,8 +509,7 @@ func backdoorMethods(ms []strongMethod) []backdoor.StrongMethod {
 // bdSetStrongMethods: PUT users/{username}/strong_methods.
 func (e *Emulator) bdSetStrongMethods(rc *reqCtx, name string) {
 	var in []backdoor.StrongMethod
-	if ae := readJSON(rc.r, &in); ae != nil {
-		rc.fail(ae)
+	if !rc.readJSON(&in) {
 		return
 	}
 	if err := validStrongMethods(in); err != nil {

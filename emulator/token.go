@@ -114,11 +114,11 @@ func (e *Emulator) token(rc *reqCtx) {
 	if !rc.parse() {
 		return
 	}
-	gt := nativeauth.GrantType(rc.f.get(nativeauth.ParamGrantType))
-	switch gt {
-	case "":
-		rc.fail(errMissing(nativeauth.ParamGrantType))
+	gt, ok := rc.grantType()
+	if !ok {
 		return
+	}
+	switch gt {
 	case nativeauth.GrantTypePassword, nativeauth.GrantTypeOOB, nativeauth.GrantTypeContinuationToken, nativeauth.GrantTypeRefreshToken,
 		nativeauth.GrantTypeMFAOOB:
 	default:
@@ -184,7 +184,7 @@ func (rc *reqCtx) redeemGrant(gt nativeauth.GrantType, f *flow, id flowID) bool 
 // passwordGrant checks the password grant of a sign-in flow.
 func (rc *reqCtx) passwordGrant(gt nativeauth.GrantType, f *flow, id flowID) bool {
 	if f.step != stepSignInPasswordChallenged {
-		rc.fail(errWrongGrant(string(gt)))
+		rc.fail(errWrongGrant(gt))
 		return false
 	}
 	pw := rc.f.get(nativeauth.ParamPassword)
@@ -225,7 +225,7 @@ func (rc *reqCtx) passwordGrant(gt nativeauth.GrantType, f *flow, id flowID) boo
 // code at step sent.
 func (rc *reqCtx) otpGrant(gt nativeauth.GrantType, f *flow, sent step) bool {
 	if f.step != sent {
-		rc.fail(errWrongGrant(string(gt)))
+		rc.fail(errWrongGrant(gt))
 		return false
 	}
 	if ae := rc.checkOTP(f); ae != nil {
@@ -239,7 +239,7 @@ func (rc *reqCtx) otpGrant(gt nativeauth.GrantType, f *flow, sent step) bool {
 // sign-up, a reset or a registration with tokens.
 func (rc *reqCtx) continuationGrant(gt nativeauth.GrantType, f *flow) bool {
 	if f.step != stepSignUpDone && f.step != stepResetDone && f.step != stepRegDone {
-		rc.fail(errWrongGrant(string(gt)))
+		rc.fail(errWrongGrant(gt))
 		return false
 	}
 	un := rc.f.get(nativeauth.ParamUsername)

@@ -28,16 +28,37 @@ func jwtClaims(t *testing.T, raw string) map[string]any {
 	return m
 }
 
+// apiScope is the read scope of the default confidential client's API.
+const apiScope = "api://" + DefaultConfidentialClient + "/read"
+
+// signInForAPI signs in a new user u with a password, asking for scope and
+// apiScope, and returns the token answer.
+func (h *harness) signInForAPI(u, scope string) resp {
+	h.t.Helper()
+	h.createUser(u, goodPass, nil)
+	ct := h.passwordChallenged(u)
+	return h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", scope+" "+apiScope))
+}
+
+// An access token for another registered app's API has that API as its
+// audience and this app as azp, as a resource server checks.
+func TestAccessTokenForAnAPI(t *testing.T) {
+	h := newHarness(t, nil)
+	const u = "api@example.com"
+	r := h.signInForAPI(u, "openid")
+	h.verifyTokens(r, true, false, u)
+	aud, _ := jwtClaims(t, r.str("access_token"))["aud"].(string)
+	if aud == clientID || !strings.Contains(aud, DefaultConfidentialClient) {
+		t.Errorf("access token aud = %q, want the API %s", aud, DefaultConfidentialClient)
+	}
+}
+
 // Access tokens are v2.0 tokens: the client is "azp" (v1.0's "appid" is
 // absent), on the first answer and on a refreshed one, whatever the
 // audience.
 func TestAccessTokenAuthorizedParty(t *testing.T) {
 	h := newHarness(t, nil)
-	const u = "azp@example.com"
-	h.createUser(u, goodPass, nil)
-	ct := h.passwordChallenged(u)
-	api := "api://" + DefaultConfidentialClient + "/read"
-	r := h.post(nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid offline_access "+api))
+	r := h.signInForAPI("azp@example.com", "openid offline_access")
 	if r.status != 200 {
 		t.Fatalf("token: %d %s", r.status, r.raw)
 	}

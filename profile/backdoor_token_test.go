@@ -45,11 +45,7 @@ func TestBackdoorTokenOnlyOnBackdoorCalls(t *testing.T) {
 		t.Fatalf("open with the variable empty: want an error naming it, got %v", err)
 	}
 	t.Setenv("CIAMCHECK_TEST_BACKDOOR_TOKEN", token)
-	tgt, err := Open(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tgt.Close()
+	tgt := openTarget(t, p)
 	if _, err := tgt.Backdoor.Clock(ctx); err != nil {
 		t.Fatalf("clock: %v", err)
 	}

@@ -13,6 +13,13 @@ import (
 // Expectations is the configuration the tenant is expected to have. Many
 // specs depend on it: which sign-up method, which attributes are required,
 // what the password policy refuses.
+//
+// Its parts are not the emulator's backdoor.Config types although they
+// name the same settings: a profile must refuse the keys only the emulator
+// acts on (mfa.blocked_numbers, attributes[].input_type,
+// password_policy.min_character_classes), which nothing here would check,
+// and profiles already say password_policy.banned where the emulator's
+// file says banned_words. expectationsFromEmulator maps one onto the other.
 type Expectations struct {
 	SignUpMethod   nativeauth.SignUpMethod `yaml:"signup_method" json:"signup_method"`
 	SSPR           bool                    `yaml:"sspr" json:"sspr"`

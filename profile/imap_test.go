@@ -84,11 +84,7 @@ func TestOpenIMAPSource(t *testing.T) {
 		t.Fatalf("unset password: want an error naming the variable, got %v", err)
 	}
 	t.Setenv("CIAM_TEST_MAIL_PASSWORD", "Mailbox-Secret-1")
-	tg, err := Open(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
+	tg := openTarget(t, p)
 	m, ok := tg.OTP.(*otp.IMAP)
 	if !ok {
 		t.Fatalf("OTP source: want *otp.IMAP, got %T", tg.OTP)
@@ -136,13 +132,9 @@ func TestIMAPSourceSignUpAgainstEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tg := openTarget(t, p)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	tg, err := Open(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
 	if tg.Expect.CodeLength != 6 {
 		t.Fatalf("the emulator tenant's code length: want 6, got %d", tg.Expect.CodeLength)
 	}

@@ -31,13 +31,9 @@ func servedEmulator(t *testing.T, cfg backdoor.Config) *Profile {
 
 func preflight(t *testing.T, p *Profile) error {
 	t.Helper()
+	tg := openTarget(t, p)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	tg, err := Open(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
 	return tg.Preflight(ctx)
 }
 

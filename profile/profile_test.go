@@ -106,6 +106,10 @@ func TestParseErrors(t *testing.T) {
 		{"bad regex", strings.Replace(tenant, "expect: {}", "expect: {attributes: [{name: a, regex: \"[\"}]}", 1), "expect.attributes[0].regex"},
 		{"value not matching regex", strings.Replace(tenant, "expect: {}", "expect: {attributes: [{name: a, regex: \"^[0-9]+$\", value: x}]}", 1), "expect.attributes[0].value"},
 		{"duplicate attribute", strings.Replace(tenant, "expect: {}", "expect: {attributes: [{name: a}, {name: a}]}", 1), "expect.attributes[1].name"},
+		// Keys only the emulator's config acts on: no check would read them.
+		{"emulator-only mfa key", strings.Replace(tenant, "expect: {}", "expect: {mfa: {blocked_numbers: [\"+15550100666\"]}}", 1), "field blocked_numbers not found"},
+		{"emulator-only attribute key", strings.Replace(tenant, "expect: {}", "expect: {attributes: [{name: a, input_type: TextBox}]}", 1), "field input_type not found"},
+		{"emulator-only policy key", strings.Replace(tenant, "expect: {}", "expect: {password_policy: {min_character_classes: 3}}", 1), "field min_character_classes not found"},
 		{"backdoor token in place of env", tenant + "capabilities: {backdoor: true, backdoor_token_env: \"s3cret token!\"}", "capabilities.backdoor_token_env"},
 		{"backdoor token env without backdoor", tenant + "capabilities: {backdoor_token_env: TOKEN}", "capabilities.backdoor_token_env"},
 		{"backdoor token env on kind emulator", "kind: emulator\ncapabilities: {backdoor_token_env: TOKEN}", "capabilities.backdoor_token_env"},

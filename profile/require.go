@@ -2,6 +2,7 @@ package profile
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -98,12 +99,7 @@ func (e Expectations) hasAttr(f func(AttributeSpec) bool) bool {
 
 // KnownCapabilities lists every capability Require understands, sorted.
 func KnownCapabilities() []Capability {
-	out := make([]Capability, 0, len(needs))
-	for k := range needs {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(needs))
 }
 
 // Require reports whether the target has every capability named; when it

@@ -14,11 +14,13 @@ import (
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 )
 
-func openDefault(t *testing.T) *Target {
+// openTarget opens p (nil: the default profile) and closes the target
+// when the test ends.
+func openTarget(t *testing.T, p *Profile) *Target {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	tg, err := Open(ctx, nil)
+	tg, err := Open(ctx, p)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -49,7 +51,7 @@ func post(t *testing.T, tg *Target, ep nativeauth.Endpoint, form url.Values) map
 }
 
 func TestOpenEmulator(t *testing.T) {
-	tg := openDefault(t)
+	tg := openTarget(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
@@ -111,7 +113,7 @@ func TestOpenEmulator(t *testing.T) {
 // to the emulator it started (the client itself is tested in
 // emulator/backdoor).
 func TestBackdoorReachesEmbeddedEmulator(t *testing.T) {
-	tg := openDefault(t)
+	tg := openTarget(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cfg, err := tg.Backdoor.Config(ctx)
@@ -155,11 +157,7 @@ func TestOpenTenantNeedsPasswordEnv(t *testing.T) {
 		t.Fatalf("err = %v, want it to name the unset variable", err)
 	}
 	t.Setenv("CIAM_USER1_PASSWORD", "Secret-Passw0rd")
-	tg, err := Open(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
+	tg := openTarget(t, p)
 	if tg.Backdoor != nil || tg.Caps.Backdoor || tg.Caps.DisabledClientID == "" || tg.Expect.CodeLength != 6 {
 		t.Errorf("tenant target = %+v", tg.Caps)
 	}
@@ -176,11 +174,7 @@ func TestOpenEmulatorConfigBesideProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg, err := Open(context.Background(), p)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer tg.Close()
+	tg := openTarget(t, p)
 	if tg.Expect.SignUpMethod != nativeauth.SignUpMethodOTP || tg.Expect.CodeLength != 6 {
 		t.Fatalf("Expect = %+v, want the emulator config's otp sign-up with 6-digit codes", tg.Expect)
 	}

@@ -17,9 +17,7 @@ func TestUsersUniqueUnderConcurrency(t *testing.T) {
 	seen := map[string]bool{}
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			local := make([]string, 0, each)
 			for i := 0; i < each; i++ {
 				local = append(local, u.New("signup"))
@@ -32,7 +30,7 @@ func TestUsersUniqueUnderConcurrency(t *testing.T) {
 				}
 				seen[n] = true
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if len(seen) != workers*each {

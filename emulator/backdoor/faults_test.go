@@ -206,45 +206,37 @@ func FuzzFaultsJSON(f *testing.F) {
 	f.Add([]byte(`{"endpoints":{"x":{"rate_503":-1,"retry_after":"-1s"}}}`))
 	f.Add([]byte(`{"endpoints":null}`))
 	f.Add([]byte(`{"endpoints":{"*":{"latency":50}}}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var s Faults
-		if err := json.Unmarshal(b, &s); err != nil {
-			return
-		}
-		if err := s.Validate(); err != nil {
-			return
-		}
-		for k := range s.Endpoints {
-			sp, ok := s.For(k)
-			if !ok {
-				t.Fatalf("For(%q) missed a key of the set", k)
-			}
-			for _, z := range []float64{-40, 0, 40} {
-				if d := sp.LatencyAt(z); d < 0 || d > MaxFaultLatency {
-					t.Fatalf("latency(%v) = %v for valid spec %+v", z, d, sp)
-				}
-			}
-		}
-	})
+	f.Fuzz(func(t *testing.T, b []byte) { checkDecodedFaults(t, json.Unmarshal, b) })
 }
 
-// FuzzSetYAML is FuzzFaultsJSON for fault files written in YAML.
+// checkDecodedFaults decodes b with unmarshal: a Faults that validates must
+// be usable by For and LatencyAt.
+func checkDecodedFaults(t *testing.T, unmarshal func([]byte, any) error, b []byte) {
+	t.Helper()
+	var s Faults
+	if err := unmarshal(b, &s); err != nil {
+		return
+	}
+	if err := s.Validate(); err != nil {
+		return
+	}
+	for k := range s.Endpoints {
+		sp, ok := s.For(k)
+		if !ok {
+			t.Fatalf("For(%q) missed a key of the set", k)
+		}
+		for _, z := range []float64{-40, 0, 40} {
+			if d := sp.LatencyAt(z); d < 0 || d > MaxFaultLatency {
+				t.Fatalf("latency(%v) = %v for valid spec %+v", z, d, sp)
+			}
+		}
+	}
+}
+
+// FuzzFaultsYAML is FuzzFaultsJSON for fault files written in YAML.
 func FuzzFaultsYAML(f *testing.F) {
 	f.Add([]byte("endpoints:\n  \"*\":\n    latency: 50ms\n    rate_429: 0.1\n"))
 	f.Add([]byte("endpoints:\n  /oauth2/v2.0/token: {latency_p50: 1ms, latency_p99: 2s, retry_after: 3s}\n"))
 	f.Add([]byte("endpoints:\n  x: {latency: [1, 2]}\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var s Faults
-		if err := yaml.Unmarshal(b, &s); err != nil {
-			return
-		}
-		if err := s.Validate(); err != nil {
-			return
-		}
-		for k := range s.Endpoints {
-			if _, ok := s.For(k); !ok {
-				t.Fatalf("For(%q) missed a key of the set", k)
-			}
-		}
-	})
+	f.Fuzz(func(t *testing.T, b []byte) { checkDecodedFaults(t, yaml.Unmarshal, b) })
 }

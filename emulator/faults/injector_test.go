@@ -383,9 +383,7 @@ func TestConcurrentSwap(t *testing.T) {
 	sets := []backdoor.Faults{{}, tokenSet(backdoor.FaultSpec{Rate429: 1}), tokenSet(backdoor.FaultSpec{Rate503: 1}), {Endpoints: map[string]backdoor.FaultSpec{"*": {Latency: ms(1)}}}}
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		for i := 0; ; i++ {
 			select {
 			case <-stop:
@@ -397,13 +395,11 @@ func TestConcurrentSwap(t *testing.T) {
 				return
 			}
 		}
-	}()
+	})
 	var bad sync.Map
 	var workers sync.WaitGroup
 	for range 4 {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
+		workers.Go(func() {
 			for range 500 {
 				w := httptest.NewRecorder()
 				in.Wrap(tokenPath, w, post(tokenPath), ok)
@@ -411,7 +407,7 @@ func TestConcurrentSwap(t *testing.T) {
 					bad.Store(w.Code, true)
 				}
 			}
-		}()
+		})
 	}
 	workers.Wait()
 	close(stop)

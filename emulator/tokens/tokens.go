@@ -135,14 +135,26 @@ func (i *Issuer) JWKS() ([]byte, error) {
 	return append([]byte(nil), i.jwks...), nil
 }
 
+// registeredClaims are the claims every token of an Issuer carries first:
+// its audience, its issuer and when it is valid.
+type registeredClaims struct {
+	Audience  string `json:"aud"`
+	Issuer    string `json:"iss"`
+	IssuedAt  int64  `json:"iat"`
+	NotBefore int64  `json:"nbf"`
+	Expiry    int64  `json:"exp"`
+}
+
+// registered are the registered claims of a token for aud valid from now
+// for ttl.
+func (i *Issuer) registered(aud string, now time.Time, ttl time.Duration) registeredClaims {
+	return registeredClaims{Audience: aud, Issuer: i.issuer, IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: now.Add(ttl).Unix()}
+}
+
 // idClaims is the payload of an ID token. Field order follows what a tenant
 // emits, which only matters to humans reading decoded tokens.
 type idClaims struct {
-	Audience          string `json:"aud"`
-	Issuer            string `json:"iss"`
-	IssuedAt          int64  `json:"iat"`
-	NotBefore         int64  `json:"nbf"`
-	Expiry            int64  `json:"exp"`
+	registeredClaims
 	Email             string `json:"email,omitempty"`
 	Name              string `json:"name,omitempty"`
 	ObjectID          string `json:"oid,omitempty"`
@@ -154,11 +166,7 @@ type idClaims struct {
 
 // accessClaims is the payload of an access token.
 type accessClaims struct {
-	Audience          string `json:"aud"`
-	Issuer            string `json:"iss"`
-	IssuedAt          int64  `json:"iat"`
-	NotBefore         int64  `json:"nbf"`
-	Expiry            int64  `json:"exp"`
+	registeredClaims
 	AuthorizedParty   string `json:"azp,omitempty"`
 	Name              string `json:"name,omitempty"`
 	ObjectID          string `json:"oid,omitempty"`
@@ -177,11 +185,7 @@ func (i *Issuer) IDToken(c Claims, now time.Time, ttl time.Duration) (string, er
 		return "", fmt.Errorf("tokens: id token: %w", err)
 	}
 	return i.sign(idClaims{
-		Audience:          aud,
-		Issuer:            i.issuer,
-		IssuedAt:          now.Unix(),
-		NotBefore:         now.Unix(),
-		Expiry:            now.Add(ttl).Unix(),
+		registeredClaims:  i.registered(aud, now, ttl),
 		Email:             c.Email,
 		Name:              c.Name,
 		ObjectID:          c.ObjectID,
@@ -203,11 +207,7 @@ func (i *Issuer) AccessToken(c Claims, now time.Time, ttl time.Duration) (string
 		return "", fmt.Errorf("tokens: access token: %w", err)
 	}
 	return i.sign(accessClaims{
-		Audience:          aud,
-		Issuer:            i.issuer,
-		IssuedAt:          now.Unix(),
-		NotBefore:         now.Unix(),
-		Expiry:            now.Add(ttl).Unix(),
+		registeredClaims:  i.registered(aud, now, ttl),
 		AuthorizedParty:   firstNonEmpty(c.ClientID, c.Audience),
 		Name:              c.Name,
 		ObjectID:          c.ObjectID,

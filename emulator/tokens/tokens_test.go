@@ -7,8 +7,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -84,14 +86,11 @@ func provider(t *testing.T, is *Issuer) *oidc.Provider {
 	return p
 }
 
-func TestIDTokenVerifiesWithOIDC(t *testing.T) {
-	is, _ := tenantServer(t, testKey())
-	now := time.Now()
-	raw, err := is.IDToken(testClaims(), now, time.Hour)
-	if err != nil {
-		t.Fatalf("IDToken: %v", err)
-	}
-	tok, err := provider(t, is).Verifier(&oidc.Config{ClientID: testClientID}).Verify(context.Background(), raw)
+// verifyClaims verifies raw as go-oidc does for the audience, fails the
+// test for each claim of want it does not carry, and returns its claims.
+func verifyClaims(t *testing.T, is *Issuer, audience, raw string, want map[string]any) map[string]any {
+	t.Helper()
+	tok, err := provider(t, is).Verifier(&oidc.Config{ClientID: audience}).Verify(context.Background(), raw)
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -99,28 +98,36 @@ func TestIDTokenVerifiesWithOIDC(t *testing.T) {
 	if err := tok.Claims(&got); err != nil {
 		t.Fatalf("Claims: %v", err)
 	}
-	c := testClaims()
-	for _, tc := range []struct {
-		claim string
-		want  any
-	}{
-		{"iss", is.Issuer()},
-		{"aud", testClientID},
-		{"sub", c.Subject},
-		{"oid", c.ObjectID},
-		{"tid", c.TenantID},
-		{"preferred_username", c.PreferredUsername},
-		{"email", c.Email},
-		{"name", c.Name},
-		{"ver", "2.0"},
-		{"iat", float64(now.Unix())},
-		{"nbf", float64(now.Unix())},
-		{"exp", float64(now.Add(time.Hour).Unix())},
-	} {
-		if got[tc.claim] != tc.want {
-			t.Errorf("claim %s = %v, want %v", tc.claim, got[tc.claim], tc.want)
+	for _, claim := range slices.Sorted(maps.Keys(want)) {
+		if got[claim] != want[claim] {
+			t.Errorf("claim %s = %v, want %v", claim, got[claim], want[claim])
 		}
 	}
+	return got
+}
+
+func TestIDTokenVerifiesWithOIDC(t *testing.T) {
+	is, _ := tenantServer(t, testKey())
+	now := time.Now()
+	raw, err := is.IDToken(testClaims(), now, time.Hour)
+	if err != nil {
+		t.Fatalf("IDToken: %v", err)
+	}
+	c := testClaims()
+	got := verifyClaims(t, is, testClientID, raw, map[string]any{
+		"iss":                is.Issuer(),
+		"aud":                testClientID,
+		"sub":                c.Subject,
+		"oid":                c.ObjectID,
+		"tid":                c.TenantID,
+		"preferred_username": c.PreferredUsername,
+		"email":              c.Email,
+		"name":               c.Name,
+		"ver":                "2.0",
+		"iat":                float64(now.Unix()),
+		"nbf":                float64(now.Unix()),
+		"exp":                float64(now.Add(time.Hour).Unix()),
+	})
 	if _, ok := got["scp"]; ok {
 		t.Errorf("ID token carries scp %v; scopes belong to the access token", got["scp"])
 	}
@@ -137,33 +144,18 @@ func TestAccessTokenVerifiesWithOIDC(t *testing.T) {
 	if err != nil {
 		t.Fatalf("AccessToken: %v", err)
 	}
-	tok, err := provider(t, is).Verifier(&oidc.Config{ClientID: testResource}).Verify(context.Background(), raw)
-	if err != nil {
-		t.Fatalf("Verify: %v", err)
-	}
-	var got map[string]any
-	if err := tok.Claims(&got); err != nil {
-		t.Fatalf("Claims: %v", err)
-	}
-	for _, tc := range []struct {
-		claim string
-		want  any
-	}{
-		{"iss", is.Issuer()},
-		{"aud", testResource},
-		{"azp", testClientID},
-		{"scp", "openid api://contoso-api/read api://contoso-api/write"},
-		{"sub", c.Subject},
-		{"oid", c.ObjectID},
-		{"tid", c.TenantID},
-		{"iat", float64(now.Unix())},
-		{"nbf", float64(now.Unix())},
-		{"exp", float64(now.Add(30 * time.Minute).Unix())},
-	} {
-		if got[tc.claim] != tc.want {
-			t.Errorf("claim %s = %v, want %v", tc.claim, got[tc.claim], tc.want)
-		}
-	}
+	verifyClaims(t, is, testResource, raw, map[string]any{
+		"iss": is.Issuer(),
+		"aud": testResource,
+		"azp": testClientID,
+		"scp": "openid api://contoso-api/read api://contoso-api/write",
+		"sub": c.Subject,
+		"oid": c.ObjectID,
+		"tid": c.TenantID,
+		"iat": float64(now.Unix()),
+		"nbf": float64(now.Unix()),
+		"exp": float64(now.Add(30 * time.Minute).Unix()),
+	})
 }
 
 // TestAccessTokenOpenIDOnly checks that with only OpenID scopes the access
@@ -454,9 +446,7 @@ func TestConcurrentIssue(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*each)
 	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := 0; i < each; i++ {
 				raw, err := is.IDToken(testClaims(), time.Now(), time.Hour)
 				if err == nil {
@@ -466,7 +456,7 @@ func TestConcurrentIssue(t *testing.T) {
 					errs <- err
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)
