@@ -62,6 +62,12 @@ func pw(section, quote string) Source {
 	return Source{Page: PagePassword, Section: section, Quote: quote}
 }
 func otp(section, quote string) Source { return Source{Page: PageOTP, Section: section, Quote: quote} }
+
+// bothPages cites a quote the password page and the OTP page share, each
+// under its own section.
+func bothPages(pwSection, otpSection, quote string) opt {
+	return src(pw(pwSection, quote), otp(otpSection, quote))
+}
 func codePage(section, quote string) Source {
 	return Source{Page: PageErrorCodes, Section: section, Quote: quote}
 }
