@@ -22,10 +22,7 @@ var decoders = map[string]func(*Response) (any, error){
 	"register challenge":        decoder[RegisterChallengeResult](redirectAllowed),
 }
 
-func decoder[T any, P interface {
-	*T
-	answer
-}](r redirects) func(*Response) (any, error) {
+func decoder[T any, P answerOf[T]](r redirects) func(*Response) (any, error) {
 	return func(resp *Response) (any, error) { return nilIfErr(decodeAnswer[T, P](resp, r)) }
 }
 

@@ -14,6 +14,13 @@ type answer interface {
 	fill(w *wireBody, redirect *Redirect, resp *Response)
 }
 
+// answerOf is a pointer to a result type T, the receiver of its answer
+// methods.
+type answerOf[T any] interface {
+	*T
+	answer
+}
+
 // redirects says whether the pages define a redirect answer for an
 // endpoint; where they define none, one is a *ProtocolError.
 type redirects bool
@@ -24,10 +31,7 @@ const (
 )
 
 // call is every typed method: send req to ep, decode the answer into a T.
-func call[T any, P interface {
-	*T
-	answer
-}](ctx context.Context, c *Client, ep Endpoint, req FormRequest, r redirects) (*T, error) {
+func call[T any, P answerOf[T]](ctx context.Context, c *Client, ep Endpoint, req FormRequest, r redirects) (*T, error) {
 	resp, err := c.send(ctx, ep, req.Form())
 	if err != nil {
 		return nil, err
@@ -36,10 +40,7 @@ func call[T any, P interface {
 }
 
 // decodeAnswer returns a result or an error, never both.
-func decodeAnswer[T any, P interface {
-	*T
-	answer
-}](resp *Response, r redirects) (*T, error) {
+func decodeAnswer[T any, P answerOf[T]](resp *Response, r redirects) (*T, error) {
 	w, redirect, err := decode(resp, bool(r))
 	if err != nil {
 		return nil, err
