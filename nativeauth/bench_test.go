@@ -38,7 +38,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.Run("token", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := decodeToken(token); err != nil {
+			if _, err := decodeAnswer[TokenResult](token, redirectAllowed); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -46,7 +46,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.Run("error", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := decodeContinuation(attrs); !IsError(err, ErrAttributesRequired) {
+			if _, err := decodeAnswer[ContinuationResult](attrs, redirectAllowed); !IsError(err, ErrAttributesRequired) {
 				b.Fatal(err)
 			}
 		}

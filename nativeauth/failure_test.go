@@ -359,3 +359,30 @@ func TestPollSucceededWithoutToken(t *testing.T) {
 		}
 	}
 }
+
+// TestRedirectOnlyWherePagesDefineOne sends a redirect answer to every typed
+// method: the four endpoints whose pages define no redirect must report a
+// *ProtocolError, the others a result carrying the Redirect.
+func TestRedirectOnlyWherePagesDefineOne(t *testing.T) {
+	none := map[Endpoint]bool{
+		EndpointResetContinue: true, EndpointResetSubmit: true,
+		EndpointResetPollCompletion: true, EndpointRegisterContinue: true,
+	}
+	srv := serveBody(t, 200, "application/json", []byte(`{"challenge_type":"redirect","redirect_reason":"r"}`))
+	for _, ep := range Endpoints {
+		res, err := callEndpoint(t.Context(), testClient(srv), ep)
+		var pe *ProtocolError
+		switch {
+		case none[ep] && !errors.As(err, &pe):
+			t.Errorf("%s: want *ProtocolError for a redirect, got %v %v", ep, res, err)
+		case none[ep]:
+			continue
+		case err != nil:
+			t.Errorf("%s: want a redirect result, got error %v", ep, err)
+		default:
+			if r, ok := res.(interface{ IsRedirect() bool }); !ok || !r.IsRedirect() {
+				t.Errorf("%s: result is not a redirect: %+v", ep, res)
+			}
+		}
+	}
+}

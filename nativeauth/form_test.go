@@ -65,80 +65,44 @@ func TestRequestForms(t *testing.T) {
 		ep   Endpoint
 		want url.Values
 	}{
-		{"signup start minimal", func(ctx context.Context, c *Client) error {
-			_, err := c.SignUpStart(ctx, SignUpStartRequest{Username: "contoso-consumer@contoso.com", ChallengeTypes: oobPwRedirect})
-			return err
-		}, EndpointSignUpStart, url.Values{"client_id": {cid}, "username": {"contoso-consumer@contoso.com"}, "challenge_type": {"oob password redirect"}}},
-		{"signup start with password and attributes", func(ctx context.Context, c *Client) error {
-			_, err := c.SignUpStart(ctx, SignUpStartRequest{Username: "u@contoso.com", ChallengeTypes: oobPwRedirect, Password: "S3cret!pw",
-				Attributes: Attributes{"name": "Ann", "extension_2588abcdwhtfeehjjeeqwertc_age": "30"}})
-			return err
-		}, EndpointSignUpStart, url.Values{"client_id": {cid}, "username": {"u@contoso.com"}, "challenge_type": {"oob password redirect"},
-			"password": {"S3cret!pw"}, "attributes": {`{"extension_2588abcdwhtfeehjjeeqwertc_age":"30","name":"Ann"}`}}},
-		{"signup challenge", func(ctx context.Context, c *Client) error {
-			_, err := c.SignUpChallenge(ctx, ChallengeRequest{ContinuationToken: "AQABAAEAAA…", ChallengeTypes: oobPwRedirect})
-			return err
-		}, EndpointSignUpChallenge, url.Values{"client_id": {cid}, "continuation_token": {"AQABAAEAAA…"}, "challenge_type": {"oob password redirect"}}},
-		{"signup challenge without challenge types", func(ctx context.Context, c *Client) error {
-			_, err := c.SignUpChallenge(ctx, ChallengeRequest{ContinuationToken: "ct"})
-			return err
-		}, EndpointSignUpChallenge, url.Values{"client_id": {cid}, "continuation_token": {"ct"}}},
-		{"signup continue oob", func(ctx context.Context, c *Client) error {
-			_, err := c.SignUpContinue(ctx, SignUpContinueRequest{ContinuationToken: "ct", GrantType: GrantTypeOOB, OOB: "12345678"})
-			return err
-		}, EndpointSignUpContinue, url.Values{"client_id": {cid}, "continuation_token": {"ct"}, "grant_type": {"oob"}, "oob": {"12345678"}}},
-		{"signup continue password", func(ctx context.Context, c *Client) error {
-			_, err := c.SignUpContinue(ctx, SignUpContinueRequest{ContinuationToken: "ct", GrantType: GrantTypePassword, Password: "p w&="})
-			return err
-		}, EndpointSignUpContinue, url.Values{"client_id": {cid}, "continuation_token": {"ct"}, "grant_type": {"password"}, "password": {"p w&="}}},
-		{"signup continue attributes", func(ctx context.Context, c *Client) error {
-			_, err := c.SignUpContinue(ctx, SignUpContinueRequest{ContinuationToken: "ct", GrantType: GrantTypeAttributes, Attributes: Attributes{"city": `Zürich "HB"`}})
-			return err
-		}, EndpointSignUpContinue, url.Values{"client_id": {cid}, "continuation_token": {"ct"}, "grant_type": {"attributes"}, "attributes": {`{"city":"Zürich \"HB\""}`}}},
-		{"initiate", func(ctx context.Context, c *Client) error {
-			_, err := c.SignInInitiate(ctx, InitiateRequest{Username: "u@contoso.com", ChallengeTypes: []ChallengeType{ChallengeTypePassword, ChallengeTypeRedirect}})
-			return err
-		}, EndpointSignInInitiate, url.Values{"client_id": {cid}, "username": {"u@contoso.com"}, "challenge_type": {"password redirect"}}},
-		{"signin challenge", func(ctx context.Context, c *Client) error {
-			_, err := c.SignInChallenge(ctx, ChallengeRequest{ContinuationToken: "ct", ChallengeTypes: []ChallengeType{ChallengeTypeOOB, "", ChallengeTypeRedirect}})
-			return err
-		}, EndpointSignInChallenge, url.Values{"client_id": {cid}, "continuation_token": {"ct"}, "challenge_type": {"oob redirect"}}},
-		{"token continuation_token", func(ctx context.Context, c *Client) error {
-			_, err := c.Token(ctx, TokenRequest{GrantType: GrantTypeContinuationToken, ContinuationToken: "ct", Username: "u@contoso.com", Scopes: []string{ScopeOpenID, ScopeOfflineAccess}})
-			return err
-		}, EndpointToken, url.Values{"client_id": {cid}, "grant_type": {"continuation_token"}, "continuation_token": {"ct"}, "username": {"u@contoso.com"}, "scope": {"openid offline_access"}}},
-		{"token password", func(ctx context.Context, c *Client) error {
-			_, err := c.Token(ctx, TokenRequest{GrantType: GrantTypePassword, ContinuationToken: "ct", Password: "pw", Scopes: []string{ScopeOpenID, ScopeOfflineAccess}})
-			return err
-		}, EndpointToken, url.Values{"client_id": {cid}, "grant_type": {"password"}, "continuation_token": {"ct"}, "password": {"pw"}, "scope": {"openid offline_access"}}},
-		{"token oob with client_info", func(ctx context.Context, c *Client) error {
-			_, err := c.Token(ctx, TokenRequest{GrantType: GrantTypeOOB, ContinuationToken: "ct", OOB: "1234", Scopes: []string{ScopeOpenID}, ClientInfo: true})
-			return err
-		}, EndpointToken, url.Values{"client_id": {cid}, "grant_type": {"oob"}, "continuation_token": {"ct"}, "oob": {"1234"}, "scope": {"openid"}, "client_info": {"1"}}},
-		{"token refresh_token", func(ctx context.Context, c *Client) error {
-			_, err := c.Token(ctx, TokenRequest{GrantType: GrantTypeRefreshToken, RefreshToken: "rt", Scopes: []string{ScopeOpenID}})
-			return err
-		}, EndpointToken, url.Values{"client_id": {cid}, "grant_type": {"refresh_token"}, "refresh_token": {"rt"}, "scope": {"openid"}}},
-		{"reset start", func(ctx context.Context, c *Client) error {
-			_, err := c.ResetStart(ctx, ResetStartRequest{Username: "u@contoso.com", ChallengeTypes: []ChallengeType{ChallengeTypeOOB, ChallengeTypeRedirect}})
-			return err
-		}, EndpointResetStart, url.Values{"client_id": {cid}, "username": {"u@contoso.com"}, "challenge_type": {"oob redirect"}}},
-		{"reset challenge", func(ctx context.Context, c *Client) error {
-			_, err := c.ResetChallenge(ctx, ChallengeRequest{ContinuationToken: "ct", ChallengeTypes: []ChallengeType{ChallengeTypeOOB, ChallengeTypeRedirect}})
-			return err
-		}, EndpointResetChallenge, url.Values{"client_id": {cid}, "continuation_token": {"ct"}, "challenge_type": {"oob redirect"}}},
-		{"reset continue", func(ctx context.Context, c *Client) error {
-			_, err := c.ResetContinue(ctx, ResetContinueRequest{ContinuationToken: "ct", OOB: "1234"})
-			return err
-		}, EndpointResetContinue, url.Values{"client_id": {cid}, "continuation_token": {"ct"}, "grant_type": {"oob"}, "oob": {"1234"}}},
-		{"reset submit", func(ctx context.Context, c *Client) error {
-			_, err := c.ResetSubmit(ctx, ResetSubmitRequest{ContinuationToken: "ct", NewPassword: "n3w!"})
-			return err
-		}, EndpointResetSubmit, url.Values{"client_id": {cid}, "continuation_token": {"ct"}, "new_password": {"n3w!"}}},
-		{"reset poll", func(ctx context.Context, c *Client) error {
-			_, err := c.ResetPollCompletion(ctx, PollRequest{ContinuationToken: "ct"})
-			return err
-		}, EndpointResetPollCompletion, url.Values{"client_id": {cid}, "continuation_token": {"ct"}}},
+		{"signup start minimal", calling((*Client).SignUpStart, SignUpStartRequest{Username: "contoso-consumer@contoso.com", ChallengeTypes: oobPwRedirect}),
+			EndpointSignUpStart, url.Values{"client_id": {cid}, "username": {"contoso-consumer@contoso.com"}, "challenge_type": {"oob password redirect"}}},
+		{"signup start with password and attributes", calling((*Client).SignUpStart, SignUpStartRequest{Username: "u@contoso.com", ChallengeTypes: oobPwRedirect, Password: "S3cret!pw",
+			Attributes: Attributes{"name": "Ann", "extension_2588abcdwhtfeehjjeeqwertc_age": "30"}}),
+			EndpointSignUpStart, url.Values{"client_id": {cid}, "username": {"u@contoso.com"}, "challenge_type": {"oob password redirect"},
+				"password": {"S3cret!pw"}, "attributes": {`{"extension_2588abcdwhtfeehjjeeqwertc_age":"30","name":"Ann"}`}}},
+		{"signup challenge", calling((*Client).SignUpChallenge, ChallengeRequest{ContinuationToken: "AQABAAEAAA…", ChallengeTypes: oobPwRedirect}),
+			EndpointSignUpChallenge, url.Values{"client_id": {cid}, "continuation_token": {"AQABAAEAAA…"}, "challenge_type": {"oob password redirect"}}},
+		{"signup challenge without challenge types", calling((*Client).SignUpChallenge, ChallengeRequest{ContinuationToken: "ct"}),
+			EndpointSignUpChallenge, url.Values{"client_id": {cid}, "continuation_token": {"ct"}}},
+		{"signup continue oob", calling((*Client).SignUpContinue, SignUpContinueRequest{ContinuationToken: "ct", GrantType: GrantTypeOOB, OOB: "12345678"}),
+			EndpointSignUpContinue, url.Values{"client_id": {cid}, "continuation_token": {"ct"}, "grant_type": {"oob"}, "oob": {"12345678"}}},
+		{"signup continue password", calling((*Client).SignUpContinue, SignUpContinueRequest{ContinuationToken: "ct", GrantType: GrantTypePassword, Password: "p w&="}),
+			EndpointSignUpContinue, url.Values{"client_id": {cid}, "continuation_token": {"ct"}, "grant_type": {"password"}, "password": {"p w&="}}},
+		{"signup continue attributes", calling((*Client).SignUpContinue, SignUpContinueRequest{ContinuationToken: "ct", GrantType: GrantTypeAttributes, Attributes: Attributes{"city": `Zürich "HB"`}}),
+			EndpointSignUpContinue, url.Values{"client_id": {cid}, "continuation_token": {"ct"}, "grant_type": {"attributes"}, "attributes": {`{"city":"Zürich \"HB\""}`}}},
+		{"initiate", calling((*Client).SignInInitiate, InitiateRequest{Username: "u@contoso.com", ChallengeTypes: []ChallengeType{ChallengeTypePassword, ChallengeTypeRedirect}}),
+			EndpointSignInInitiate, url.Values{"client_id": {cid}, "username": {"u@contoso.com"}, "challenge_type": {"password redirect"}}},
+		{"signin challenge", calling((*Client).SignInChallenge, ChallengeRequest{ContinuationToken: "ct", ChallengeTypes: []ChallengeType{ChallengeTypeOOB, "", ChallengeTypeRedirect}}),
+			EndpointSignInChallenge, url.Values{"client_id": {cid}, "continuation_token": {"ct"}, "challenge_type": {"oob redirect"}}},
+		{"token continuation_token", calling((*Client).Token, TokenRequest{GrantType: GrantTypeContinuationToken, ContinuationToken: "ct", Username: "u@contoso.com", Scopes: []string{ScopeOpenID, ScopeOfflineAccess}}),
+			EndpointToken, url.Values{"client_id": {cid}, "grant_type": {"continuation_token"}, "continuation_token": {"ct"}, "username": {"u@contoso.com"}, "scope": {"openid offline_access"}}},
+		{"token password", calling((*Client).Token, TokenRequest{GrantType: GrantTypePassword, ContinuationToken: "ct", Password: "pw", Scopes: []string{ScopeOpenID, ScopeOfflineAccess}}),
+			EndpointToken, url.Values{"client_id": {cid}, "grant_type": {"password"}, "continuation_token": {"ct"}, "password": {"pw"}, "scope": {"openid offline_access"}}},
+		{"token oob with client_info", calling((*Client).Token, TokenRequest{GrantType: GrantTypeOOB, ContinuationToken: "ct", OOB: "1234", Scopes: []string{ScopeOpenID}, ClientInfo: true}),
+			EndpointToken, url.Values{"client_id": {cid}, "grant_type": {"oob"}, "continuation_token": {"ct"}, "oob": {"1234"}, "scope": {"openid"}, "client_info": {"1"}}},
+		{"token refresh_token", calling((*Client).Token, TokenRequest{GrantType: GrantTypeRefreshToken, RefreshToken: "rt", Scopes: []string{ScopeOpenID}}),
+			EndpointToken, url.Values{"client_id": {cid}, "grant_type": {"refresh_token"}, "refresh_token": {"rt"}, "scope": {"openid"}}},
+		{"reset start", calling((*Client).ResetStart, ResetStartRequest{Username: "u@contoso.com", ChallengeTypes: []ChallengeType{ChallengeTypeOOB, ChallengeTypeRedirect}}),
+			EndpointResetStart, url.Values{"client_id": {cid}, "username": {"u@contoso.com"}, "challenge_type": {"oob redirect"}}},
+		{"reset challenge", calling((*Client).ResetChallenge, ChallengeRequest{ContinuationToken: "ct", ChallengeTypes: []ChallengeType{ChallengeTypeOOB, ChallengeTypeRedirect}}),
+			EndpointResetChallenge, url.Values{"client_id": {cid}, "continuation_token": {"ct"}, "challenge_type": {"oob redirect"}}},
+		{"reset continue", calling((*Client).ResetContinue, ResetContinueRequest{ContinuationToken: "ct", OOB: "1234"}),
+			EndpointResetContinue, url.Values{"client_id": {cid}, "continuation_token": {"ct"}, "grant_type": {"oob"}, "oob": {"1234"}}},
+		{"reset submit", calling((*Client).ResetSubmit, ResetSubmitRequest{ContinuationToken: "ct", NewPassword: "n3w!"}),
+			EndpointResetSubmit, url.Values{"client_id": {cid}, "continuation_token": {"ct"}, "new_password": {"n3w!"}}},
+		{"reset poll", calling((*Client).ResetPollCompletion, PollRequest{ContinuationToken: "ct"}),
+			EndpointResetPollCompletion, url.Values{"client_id": {cid}, "continuation_token": {"ct"}}},
 	}
 	srv, last := formServer(t)
 	c := testClient(srv)
@@ -169,6 +133,14 @@ func TestRequestForms(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// calling binds a typed method to one request, for a table of calls.
+func calling[R, T any](method func(*Client, context.Context, R) (T, error), req R) func(context.Context, *Client) error {
+	return func(ctx context.Context, c *Client) error {
+		_, err := method(c, ctx, req)
+		return err
 	}
 }
 

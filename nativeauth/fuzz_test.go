@@ -11,16 +11,19 @@ import (
 
 // decoders are every typed decoding path, by name.
 var decoders = map[string]func(*Response) (any, error){
-	"continuation":   func(r *Response) (any, error) { return nilIfErr(decodeContinuation(r)) },
-	"challenge":      func(r *Response) (any, error) { return nilIfErr(decodeChallenge(r)) },
-	"token":          func(r *Response) (any, error) { return nilIfErr(decodeToken(r)) },
-	"reset continue": func(r *Response) (any, error) { return nilIfErr(decodeResetContinue(r)) },
-	"reset submit":   func(r *Response) (any, error) { return nilIfErr(decodeResetSubmit(r)) },
-	"poll":           func(r *Response) (any, error) { return nilIfErr(decodePoll(r)) },
-	"introspect":     func(r *Response) (any, error) { return nilIfErr(decodeIntrospect(r)) },
-	"register challenge": func(r *Response) (any, error) {
-		return nilIfErr(decodeRegisterChallenge(r))
-	},
+	"continuation":              decoder[ContinuationResult](redirectAllowed),
+	"continuation, no redirect": decoder[ContinuationResult](redirectNone),
+	"challenge":                 decoder[ChallengeResult](redirectAllowed),
+	"token":                     decoder[TokenResult](redirectAllowed),
+	"reset continue":            decoder[ResetContinueResult](redirectNone),
+	"reset submit":              decoder[ResetSubmitResult](redirectNone),
+	"poll":                      decoder[PollResult](redirectNone),
+	"introspect":                decoder[IntrospectResult](redirectAllowed),
+	"register challenge":        decoder[RegisterChallengeResult](redirectAllowed),
+}
+
+func decoder[T any, P answerOf[T]](r redirects) func(*Response) (any, error) {
+	return func(resp *Response) (any, error) { return nilIfErr(decodeAnswer[T, P](resp, r)) }
 }
 
 // checkDecode runs every decoder on one answer and checks the invariants:

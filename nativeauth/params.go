@@ -52,15 +52,15 @@ func (r SignUpStartRequest) Form() url.Values {
 func startForm(username string, cts []ChallengeType, caps []Capability) *form {
 	return newForm().
 		set(ParamUsername, username).
-		set(ParamChallengeType, joinChallengeTypes(cts)).
-		set(ParamCapabilities, joinCapabilities(caps))
+		set(ParamChallengeType, joinList(cts)).
+		set(ParamCapabilities, joinList(caps))
 }
 
 // Form encodes the request.
 func (r ChallengeRequest) Form() url.Values {
 	return newForm().
 		set(ParamContinuationToken, r.ContinuationToken.Reveal()).
-		set(ParamChallengeType, joinChallengeTypes(r.ChallengeTypes)).values()
+		set(ParamChallengeType, joinList(r.ChallengeTypes)).values()
 }
 
 // Form encodes the request.
@@ -87,7 +87,7 @@ func (r TokenRequest) Form() url.Values {
 		set(ParamPassword, r.Password.Reveal()).
 		set(ParamOOB, r.OOB.Reveal()).
 		set(ParamRefreshToken, r.RefreshToken.Reveal()).
-		set(ParamScope, joinScopes(r.Scopes))
+		set(ParamScope, joinList(r.Scopes))
 	if r.ClientInfo {
 		f.set(ParamClientInfo, "1")
 	}
@@ -193,11 +193,13 @@ func (f *form) set(p Param, value string) *form {
 
 func (f *form) values() url.Values { return f.v }
 
-func joinChallengeTypes(cts []ChallengeType) string {
-	s := make([]string, 0, len(cts))
-	for _, ct := range cts {
-		if ct != "" {
-			s = append(s, string(ct))
+// joinList writes a space-separated list parameter (challenge types,
+// capabilities, scopes), leaving out empty items.
+func joinList[S ~string](items []S) string {
+	s := make([]string, 0, len(items))
+	for _, it := range items {
+		if it != "" {
+			s = append(s, string(it))
 		}
 	}
 	return strings.Join(s, " ")

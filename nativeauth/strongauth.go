@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strings"
 )
 
 // StrongMethod is one strong authentication method of an introspect
@@ -86,7 +85,7 @@ func (r MFAChallengeRequest) Form() url.Values {
 	return newForm().
 		set(ParamContinuationToken, r.ContinuationToken.Reveal()).
 		set(ParamID, r.ID).
-		set(ParamChallengeType, joinChallengeTypes(r.ChallengeTypes)).values()
+		set(ParamChallengeType, joinList(r.ChallengeTypes)).values()
 }
 
 // Form encodes the request.
@@ -109,97 +108,69 @@ func (r RegisterContinueRequest) Form() url.Values {
 // SignInIntrospect calls /oauth2/v2.0/introspect with the continuation token
 // of an mfa_required answer. Callers must check result.Redirect first.
 func (c *Client) SignInIntrospect(ctx context.Context, req IntrospectRequest) (*IntrospectResult, error) {
-	return c.introspect(ctx, EndpointSignInIntrospect, req)
+	return call[IntrospectResult](ctx, c, EndpointSignInIntrospect, req, redirectAllowed)
 }
 
 // RegisterIntrospect calls /register/v1.0/introspect with the continuation
 // token of a registration_required answer. Callers must check
 // result.Redirect first.
 func (c *Client) RegisterIntrospect(ctx context.Context, req IntrospectRequest) (*IntrospectResult, error) {
-	return c.introspect(ctx, EndpointRegisterIntrospect, req)
+	return call[IntrospectResult](ctx, c, EndpointRegisterIntrospect, req, redirectAllowed)
 }
 
-func (c *Client) introspect(ctx context.Context, ep Endpoint, req IntrospectRequest) (*IntrospectResult, error) {
-	resp, err := c.send(ctx, ep, req.Form())
-	if err != nil {
-		return nil, err
-	}
-	return decodeIntrospect(resp)
-}
-
-// decodeIntrospect requires a non-empty methods list whose every method has
+// An introspect answer needs a non-empty methods list whose every method has
 // id, challenge_type and challenge_channel: Microsoft's clients cannot go on
 // without them (the JS client would send the literal "undefined").
-func decodeIntrospect(resp *Response) (*IntrospectResult, error) {
-	w, redirect, err := decode(resp, true)
-	if err != nil {
-		return nil, err
-	}
-	if redirect != nil {
-		return &IntrospectResult{Redirect: redirect, Response: resp}, nil
-	}
-	if err := missing(resp,
-		member{"continuation_token", w.ContinuationToken != ""},
-		member{"methods", len(w.Methods) > 0},
-	); err != nil {
-		return nil, err
+func (*IntrospectResult) required(w *wireBody) []member {
+	ms := []member{
+		{"continuation_token", w.ContinuationToken != ""},
+		{"methods", len(w.Methods) > 0},
 	}
 	for i, m := range w.Methods {
-		if err := missing(resp,
+		ms = append(ms,
 			member{fmt.Sprintf("methods[%d].id", i), m.ID != ""},
 			member{fmt.Sprintf("methods[%d].challenge_type", i), m.ChallengeType != ""},
 			member{fmt.Sprintf("methods[%d].challenge_channel", i), m.ChallengeChannel != ""},
-		); err != nil {
-			return nil, err
-		}
+		)
 	}
-	return &IntrospectResult{ContinuationToken: w.ContinuationToken, Methods: w.Methods, Response: resp}, nil
+	return ms
+}
+
+func (r *IntrospectResult) fill(w *wireBody, redirect *Redirect, resp *Response) {
+	*r = IntrospectResult{Redirect: redirect, ContinuationToken: w.ContinuationToken, Methods: w.Methods, Response: resp}
 }
 
 // SignInChallengeMFA calls /oauth2/v2.0/challenge with the id of a strong
 // method: the tenant sends a code on the method's channel. Callers must
 // check result.Redirect first (SMS blocked by fraud protection is one).
 func (c *Client) SignInChallengeMFA(ctx context.Context, req MFAChallengeRequest) (*ChallengeResult, error) {
-	resp, err := c.send(ctx, EndpointSignInChallenge, req.Form())
-	if err != nil {
-		return nil, err
-	}
-	return decodeChallenge(resp)
+	return call[ChallengeResult](ctx, c, EndpointSignInChallenge, req, redirectAllowed)
 }
 
 // RegisterChallenge calls /register/v1.0/challenge. Callers must check
 // result.Redirect first, then ChallengeType: oob (enter the code sent) or
 // preverified (continue at once with grant_type continuation_token).
 func (c *Client) RegisterChallenge(ctx context.Context, req RegisterChallengeRequest) (*RegisterChallengeResult, error) {
-	resp, err := c.send(ctx, EndpointRegisterChallenge, req.Form())
-	if err != nil {
-		return nil, err
-	}
-	return decodeRegisterChallenge(resp)
+	return call[RegisterChallengeResult](ctx, c, EndpointRegisterChallenge, req, redirectAllowed)
 }
 
-// decodeRegisterChallenge requires the members the page marks as returned
-// for an oob answer; a preverified answer needs only its continuation token.
-func decodeRegisterChallenge(resp *Response) (*RegisterChallengeResult, error) {
-	w, redirect, err := decode(resp, true)
-	if err != nil {
-		return nil, err
-	}
-	if redirect != nil {
-		return &RegisterChallengeResult{Redirect: redirect, Response: resp}, nil
-	}
+// An oob answer needs the members the page marks as returned; a preverified
+// answer needs only its continuation token.
+func (*RegisterChallengeResult) required(w *wireBody) []member {
 	oob := w.ChallengeType == ChallengeTypeOOB
-	if err := missing(resp,
-		member{"challenge_type", w.ChallengeType != ""},
-		member{"continuation_token", w.ContinuationToken != ""},
-		member{"binding_method", !oob || w.BindingMethod != ""},
-		member{"challenge_target", !oob || w.ChallengeTarget != ""},
-		member{"challenge_channel", !oob || w.ChallengeChannel != ""},
-		member{"code_length", !oob || w.CodeLength != nil},
-	); err != nil {
-		return nil, err
+	return []member{
+		{"challenge_type", w.ChallengeType != ""},
+		{"continuation_token", w.ContinuationToken != ""},
+		{"binding_method", !oob || w.BindingMethod != ""},
+		{"challenge_target", !oob || w.ChallengeTarget != ""},
+		{"challenge_channel", !oob || w.ChallengeChannel != ""},
+		{"code_length", !oob || w.CodeLength != nil},
 	}
-	return &RegisterChallengeResult{
+}
+
+func (r *RegisterChallengeResult) fill(w *wireBody, redirect *Redirect, resp *Response) {
+	*r = RegisterChallengeResult{
+		Redirect:          redirect,
 		ChallengeType:     w.ChallengeType,
 		ContinuationToken: w.ContinuationToken,
 		BindingMethod:     w.BindingMethod,
@@ -208,25 +179,14 @@ func decodeRegisterChallenge(resp *Response) (*RegisterChallengeResult, error) {
 		CodeLength:        intOr0(w.CodeLength),
 		Interval:          intOr0(w.Interval),
 		Response:          resp,
-	}, nil
+	}
 }
 
 // RegisterContinue calls /register/v1.0/continue; its continuation token
 // goes to /token with grant_type continuation_token. The pages define no
 // redirect here; one is a *ProtocolError.
 func (c *Client) RegisterContinue(ctx context.Context, req RegisterContinueRequest) (*ContinuationResult, error) {
-	resp, err := c.send(ctx, EndpointRegisterContinue, req.Form())
-	if err != nil {
-		return nil, err
-	}
-	w, _, err := decode(resp, false)
-	if err != nil {
-		return nil, err
-	}
-	if err := missing(resp, member{"continuation_token", w.ContinuationToken != ""}); err != nil {
-		return nil, err
-	}
-	return &ContinuationResult{ContinuationToken: w.ContinuationToken, Response: resp}, nil
+	return call[ContinuationResult](ctx, c, EndpointRegisterContinue, req, redirectNone)
 }
 
 // IsRedirect reports whether the answer was a redirect to a web-based flow.
@@ -238,16 +198,6 @@ func (r *RegisterChallengeResult) IsRedirect() bool { return r != nil && r.Redir
 // IsRedirect reports whether the token answer was a redirect (2026-02: a
 // capability the tenant needs was not advertised).
 func (r *TokenResult) IsRedirect() bool { return r != nil && r.Redirect != nil }
-
-func joinCapabilities(cs []Capability) string {
-	s := make([]string, 0, len(cs))
-	for _, c := range cs {
-		if c != "" {
-			s = append(s, string(c))
-		}
-	}
-	return strings.Join(s, " ")
-}
 
 // LogValue implements slog.LogValuer without revealing secrets.
 func (r IntrospectRequest) LogValue() slog.Value { return redactedValue(r) }

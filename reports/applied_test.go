@@ -2,7 +2,6 @@ package reports
 
 import (
 	"bytes"
-	"encoding/xml"
 	"strings"
 	"testing"
 	"time"
@@ -136,22 +135,10 @@ func TestWrapText(t *testing.T) {
 // with "metric: want op value, got actual", and the measurement checks;
 // the run's time is the record's.
 func TestRenderLoadJUnit(t *testing.T) {
-	decode := func(r *Record) junitSuites {
-		t.Helper()
-		var buf bytes.Buffer
-		if err := RenderJUnit(&buf, r); err != nil {
-			t.Fatal(err)
-		}
-		var doc junitSuites
-		if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
-			t.Fatalf("not XML: %v\n%s", err, buf.String())
-		}
-		return doc
-	}
 	r := loadRecord(t, 1)
 	r.Load.MinApplied = 0.95
 	r.Load.Checks = []ThresholdResult{{Expr: "integrity: no histogram values lost", Actual: "2 dropped by merge, 0 refused"}}
-	doc := decode(r)
+	doc := renderJUnitDoc(t, r)
 	if len(doc.Suites) != 1 {
 		t.Fatalf("suites: %+v", doc)
 	}
@@ -181,7 +168,7 @@ func TestRenderLoadJUnit(t *testing.T) {
 	r = loadRecord(t, 1)
 	r.Load.MinApplied = 0.95
 	r.Load.Stop, r.Load.Aborted = StopInterrupted, "interrupted: interrupt signal received"
-	doc = decode(r)
+	doc = renderJUnitDoc(t, r)
 	if e := doc.Suites[0].Cases[0].Error; doc.Errors != 1 || e == nil || !strings.HasPrefix(e.Message, "could not judge: interrupted: interrupt signal received") {
 		t.Errorf("interrupted: errors %d, %+v", doc.Errors, e)
 	}

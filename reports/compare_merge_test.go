@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 func TestCompareConformance(t *testing.T) {
@@ -109,20 +107,12 @@ func TestCompareLoadFewSamples(t *testing.T) {
 		s.Steps = s.Steps[:1]
 		st := &s.Steps[0]
 		st.Count, st.Outcomes = 30, []OutcomeCount{{HTTPStatus: 200, Count: 30}}
-		h := hdrhistogram.New(1, 3_600_000_000, 3)
+		values := []int64{slowest}
 		for i := int64(0); i < 29; i++ {
-			if err := h.RecordValue(2000 + 10*i); err != nil {
-				t.Fatal(err)
-			}
+			values = append(values, 2000+10*i)
 		}
-		if err := h.RecordValue(slowest); err != nil {
-			t.Fatal(err)
-		}
-		enc, err := EncodeHistogram(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st.ServiceTime, st.ResponseTime = enc, enc
+		st.ServiceTime = encoded(t, values...)
+		st.ResponseTime = st.ServiceTime
 		return r
 	}
 	old, cur := few(5000), few(50_000) // one slow outlier

@@ -45,9 +45,19 @@ func conformanceRecord() *Record {
 // hist records n values spread from lo to lo+spread microseconds.
 func hist(t testing.TB, lo, spread, n int64) Histogram {
 	t.Helper()
+	values := make([]int64, n)
+	for i := range values {
+		values[i] = lo + (int64(i)*7919)%spread
+	}
+	return encoded(t, values...)
+}
+
+// encoded is the Histogram of values (microseconds).
+func encoded(t testing.TB, values ...int64) Histogram {
+	t.Helper()
 	h := hdrhistogram.New(1, 3_600_000_000, 3)
-	for i := int64(0); i < n; i++ {
-		if err := h.RecordValue(lo + (i*7919)%spread); err != nil {
+	for _, v := range values {
+		if err := h.RecordValue(v); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,23 +12,23 @@ import (
 // JUnit XML, the subset CI systems (GitLab, Jenkins, GitHub test reporters)
 // read: one testsuite, one testcase per catalog entry.
 type junitSuites struct {
-	XMLName  xml.Name   `xml:"testsuites"`
-	Name     string     `xml:"name,attr"`
-	Tests    int        `xml:"tests,attr"`
-	Failures int        `xml:"failures,attr"`
-	Errors   int        `xml:"errors,attr"`
-	Skipped  int        `xml:"skipped,attr"`
-	Time     string     `xml:"time,attr"`
-	Suites   []junitRun `xml:"testsuite"`
+	XMLName xml.Name `xml:"testsuites"`
+	junitTotals
+	Suites []junitRun `xml:"testsuite"`
+}
+
+// junitTotals are the attributes the document and its testsuite both carry.
+type junitTotals struct {
+	Name     string `xml:"name,attr"`
+	Tests    int    `xml:"tests,attr"`
+	Failures int    `xml:"failures,attr"`
+	Errors   int    `xml:"errors,attr"`
+	Skipped  int    `xml:"skipped,attr"`
+	Time     string `xml:"time,attr"`
 }
 
 type junitRun struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       string          `xml:"time,attr"`
+	junitTotals
 	Timestamp  string          `xml:"timestamp,attr,omitempty"`
 	Properties []junitProperty `xml:"properties>property,omitempty"`
 	Cases      []junitCase     `xml:"testcase"`
@@ -75,10 +75,7 @@ func RenderJUnit(w io.Writer, r *Record) error {
 		return err
 	}
 	run := junitRun{
-		Name:     "ciamcheck conformance",
-		Tests:    v.Conf.Total,
-		Failures: v.Conf.Failed,
-		Skipped:  v.Conf.Skipped,
+		junitTotals: junitTotals{Name: "ciamcheck conformance", Tests: v.Conf.Total, Failures: v.Conf.Failed, Skipped: v.Conf.Skipped},
 		Properties: []junitProperty{
 			{"target", v.Target}, {"tool", v.Tool}, {"profile_hash", v.ProfileHash},
 			{"label_filter", v.Conf.LabelFilter}, {"focus", v.Conf.Focus}, {"integrity", v.Integrity},
@@ -136,12 +133,11 @@ func renderLoadJUnit(w io.Writer, r *Record) error {
 		elapsed = r.EndedAt.Sub(r.StartedAt)
 	}
 	run := junitRun{
-		Name: "ciamcheck load",
+		junitTotals: junitTotals{Name: "ciamcheck load", Time: seconds(elapsed)},
 		Properties: []junitProperty{
 			{"target", v.Target}, {"tool", v.Tool}, {"profile_hash", v.ProfileHash},
 			{"min_applied", percent(r.Load.MinApplied)}, {"result", verdict.Status.String()}, {"integrity", v.Integrity},
 		},
-		Time: seconds(elapsed),
 	}
 	if !r.StartedAt.IsZero() {
 		run.Timestamp = r.StartedAt.UTC().Format("2006-01-02T15:04:05")
@@ -198,7 +194,8 @@ func rowsText(rows []ThresholdResult) string {
 
 // writeJUnit writes the document of one testsuite.
 func writeJUnit(w io.Writer, run junitRun, tampered bool) error {
-	doc := junitSuites{Name: "ciamcheck", Tests: run.Tests, Failures: run.Failures, Errors: run.Errors, Skipped: run.Skipped, Time: run.Time, Suites: []junitRun{run}}
+	doc := junitSuites{junitTotals: run.junitTotals, Suites: []junitRun{run}}
+	doc.Name = "ciamcheck"
 	if tampered {
 		doc.Name = "ciamcheck (TAMPERED RECORD)"
 	}

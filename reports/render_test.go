@@ -256,15 +256,22 @@ func TestRenderHTMLComparison(t *testing.T) {
 	checkSelfContainedHTML(t, out)
 }
 
-func TestRenderJUnit(t *testing.T) {
+// renderJUnitDoc renders r as JUnit and reads the document back.
+func renderJUnitDoc(t *testing.T, r *Record) junitSuites {
+	t.Helper()
 	var buf bytes.Buffer
-	if err := RenderJUnit(&buf, conformanceRecord()); err != nil {
+	if err := RenderJUnit(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	var doc junitSuites
 	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatalf("not XML: %v\n%s", err, buf.String())
 	}
+	return doc
+}
+
+func TestRenderJUnit(t *testing.T) {
+	doc := renderJUnitDoc(t, conformanceRecord())
 	if doc.Tests != 3 || doc.Failures != 1 || doc.Skipped != 1 || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 3 {
 		t.Fatalf("counts: %+v", doc)
 	}

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"bytes"
-	"encoding/xml"
 	"strings"
 	"testing"
 )
@@ -61,14 +60,7 @@ func TestRenderStrength(t *testing.T) {
 }
 
 func TestJUnitStrength(t *testing.T) {
-	var buf bytes.Buffer
-	if err := RenderJUnit(&buf, strengthRecord()); err != nil {
-		t.Fatal(err)
-	}
-	var doc junitSuites
-	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
-		t.Fatalf("not XML: %v\n%s", err, buf.String())
-	}
+	doc := renderJUnitDoc(t, strengthRecord())
 	props := map[string]string{}
 	for _, p := range doc.Suites[0].Properties {
 		props[p.Name] = p.Value

@@ -62,6 +62,12 @@ func pw(section, quote string) Source {
 	return Source{Page: PagePassword, Section: section, Quote: quote}
 }
 func otp(section, quote string) Source { return Source{Page: PageOTP, Section: section, Quote: quote} }
+
+// bothPages cites a quote the password page and the OTP page share, each
+// under its own section.
+func bothPages(pwSection, otpSection, quote string) opt {
+	return src(pw(pwSection, quote), otp(otpSection, quote))
+}
 func codePage(section, quote string) Source {
 	return Source{Page: PageErrorCodes, Section: section, Quote: quote}
 }
@@ -197,6 +203,45 @@ func errEntry(id, title string, ep nativeauth.Endpoint, er nativeauth.ErrorCode,
 	e.Expect.Suberror = sub
 	return e
 }
+
+// tableError is an error row that several endpoints' tables share: its ID
+// suffix, title, error, suberror and trigger are the same wherever it
+// stands; the sources and options are the endpoint's.
+type tableError struct {
+	suffix, title string
+	err           nativeauth.ErrorCode
+	sub           nativeauth.Suberror
+	t             TriggerName
+}
+
+// at is the row's entry on the endpoint ep, whose IDs begin with prefix.
+func (r tableError) at(prefix string, ep nativeauth.Endpoint, opts ...opt) Entry {
+	return errEntry(prefix+".error."+r.suffix, r.title, ep, r.err, r.sub, r.t, opts...)
+}
+
+// The rows most tables share.
+var (
+	missingClientID = tableError{"invalid_request", "invalid_request without client_id",
+		nativeauth.ErrInvalidRequest, "", TriggerMissingClientID}
+	invalidChallengeType = tableError{"invalid_request.when_challenge_type_invalid", "invalid_request for an invalid challenge type",
+		nativeauth.ErrInvalidRequest, "", TriggerChallengeTypeInvalid}
+	noRedirect = tableError{"unsupported_challenge_type", "unsupported_challenge_type when challenge_type lacks redirect",
+		nativeauth.ErrUnsupportedChallengeType, "", TriggerChallengeTypeWithoutRedirect}
+	confidentialClient = tableError{"invalid_client", "invalid_client for a client that is not a public client",
+		nativeauth.ErrInvalidClient, "", TriggerConfidentialClient}
+	disabledClient = tableError{"invalid_client.nativeauthapi_disabled", "invalid_client/nativeauthapi_disabled for a client without native authentication",
+		nativeauth.ErrInvalidClient, nativeauth.SuberrorNativeAuthAPIDisabled, TriggerDisabledClient}
+	unknownClientID = tableError{"unauthorized_client", "unauthorized_client for a well-formed client ID the tenant does not know",
+		nativeauth.ErrUnauthorizedClient, "", TriggerUnknownClientID}
+	expiredToken = tableError{"expired_token", "expired_token for an expired continuation token",
+		nativeauth.ErrExpiredToken, "", TriggerTokenExpired}
+	tamperedToken = tableError{"invalid_grant", "invalid_grant for an invalid continuation token",
+		nativeauth.ErrInvalidGrant, "", TriggerTokenTampered}
+	tamperedTokenRequest = tableError{"invalid_request.continuation_token", "invalid_request for a tampered continuation token",
+		nativeauth.ErrInvalidRequest, "", TriggerTokenTampered}
+	wrongOOB = tableError{"invalid_grant.invalid_oob_value", "invalid_grant/invalid_oob_value for a wrong one-time passcode",
+		nativeauth.ErrInvalidGrant, nativeauth.SuberrorInvalidOOBValue, TriggerOOBWrong}
+)
 
 // passwordSuberrors are the six password-policy suberrors of invalid_grant,
 // with the trigger that provokes each, the capability it needs beyond the

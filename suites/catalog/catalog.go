@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/reports"
 )
 
 // statusBasis is why every error entry expects 400: the tables name no
@@ -146,9 +147,9 @@ func finish(e *Entry) {
 		e.Normative.Normative = []Aspect{}
 	}
 	if e.Normative.Basis == "" {
-		e.Normative.Basis = StrengthNormative
+		e.Normative.Basis = reports.StrengthNormative
 		if len(e.Normative.Inferred) > 0 {
-			e.Normative.Basis = StrengthInferred
+			e.Normative.Basis = reports.StrengthInferred
 		}
 	}
 	e.Labels = deriveLabels(*e)

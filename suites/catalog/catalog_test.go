@@ -14,6 +14,7 @@ import (
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/profile"
+	"github.com/ciamcheck/ciamcheck/reports"
 )
 
 var idPattern = regexp.MustCompile(`^(signup|signin|sspr|register|protocol|codes)(\.[a-z0-9_]+)+$`)
@@ -340,9 +341,9 @@ func TestNormativity(t *testing.T) {
 		if (len(n.Inferred) > 0) != (n.InferredWhy != "") {
 			t.Errorf("%s: inferred aspects %v with reason %q: both or neither", e.ID, n.Inferred, n.InferredWhy)
 		}
-		want := StrengthNormative
+		want := reports.StrengthNormative
 		if len(n.Inferred) > 0 {
-			want = StrengthInferred
+			want = reports.StrengthInferred
 		}
 		if n.Basis != want {
 			t.Errorf("%s: basis %q, want %q for inferred aspects %v", e.ID, n.Basis, want, n.Inferred)

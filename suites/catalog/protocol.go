@@ -31,10 +31,10 @@ func answerShapeEntries() []Entry {
 				headers(Header{Name: "Content-Type", Value: "application/json"}),
 				note("Applies to success, redirect and error answers of every endpoint; the media type is compared, parameters such as charset are allowed."))...),
 		entry("protocol.no_cors", "no CORS headers on answers to a cross-origin request", KindProtocol, "", TriggerCORSOrigin,
-			proto(src(pw(pwTitle+" / Note", noCORS), otp(otpTitle+" / Note", noCORS)),
+			proto(bothPages(pwTitle+" / Note", otpTitle+" / Note", noCORS),
 				headers(Header{Name: "Access-Control-", Absent: true, Prefix: true}))...),
 		entry("protocol.no_cors.preflight", "no CORS headers on a preflight OPTIONS request", KindProtocol, "", TriggerCORSPreflight,
-			proto(src(pw(pwTitle+" / Note", noCORS), otp(otpTitle+" / Note", noCORS)),
+			proto(bothPages(pwTitle+" / Note", otpTitle+" / Note", noCORS),
 				headers(Header{Name: "Access-Control-", Absent: true, Prefix: true}),
 				note("The pages do not say what status a preflight gets; only the absence of Access-Control-* headers is checked, so no browser may call the API."))...),
 		entry("protocol.error_body", "every error body carries error, error_description, error_codes, timestamp, trace_id and correlation_id", KindProtocol, "", TriggerAnyError,
@@ -46,8 +46,7 @@ func answerShapeEntries() []Entry {
 					strC("trace_id", "GUID"), strC("correlation_id", "GUID")),
 				note("The examples elide the GUIDs (\"b386ad47-...-0000\") and write timestamps as \"yyyy-mm-dd 10:15:00Z\" or \"yy-mm-dd 02:37:33Z\"; the GUID format follows the full \"Trace ID: b386ad47-23ae-4092-...\" in the descriptions, and the timestamp is only checked to be a date and time. The OTP page's attributes example has \"error\": \"\", which this entry rejects. What is checked of error is only that it is a non-empty string: which value is right is each endpoint's entries' matter, and the catalog itself expects values no table of that endpoint lists (verification_required; unauthorized_client at sign-up continue) where the pages contradict themselves."))...),
 		entry("protocol.redirect_shape", "a redirect answer is HTTP 200 with challenge_type redirect and no continuation token", KindProtocol, "", TriggerRedirectOnly,
-			proto(src(pw(pwSUStart+success, "This response is considered successful, but the app is required to switch to a web-based authentication flow."),
-				otp(otpSUStart+success, "This response is considered successful, but the app is required to switch to a web-based authentication flow.")),
+			proto(bothPages(pwSUStart+success, otpSUStart+success, "This response is considered successful, but the app is required to switch to a web-based authentication flow."),
 				status(http.StatusOK), fields(redirectFields...), absent("continuation_token", "error"),
 				note("Every redirect example is exactly {\"challenge_type\": \"redirect\"}, so the flow ends there: the Continuation token section's \"the endpoint includes a continuation token in its response\" does not hold for redirects."))...),
 		entry("protocol.token.id_token_only_with_openid", "no id_token without the openid scope", KindProtocol, token, TriggerScopeWithoutOpenID,
@@ -65,29 +64,24 @@ func answerShapeEntries() []Entry {
 // tokens, passcodes and attributes.
 func flowStateEntries() []Entry {
 	return []Entry{
-		entry("protocol.continuation_token.other_flow", "a continuation token of another flow is refused", KindProtocol, "", TriggerTokenOtherFlow,
-			proto(src(pw(ctHead, "can only be used for the subsequent requests within the same flow."), otp(ctHead, "can only be used for the subsequent requests within the same flow.")),
-				errorIs(nativeauth.ErrInvalidRequest, nativeauth.ErrInvalidGrant),
-				inferred("the rule is stated but not the answer: that the refusal is an error of 400 invalid_request or invalid_grant is our reading of the tables", AspectStatus, AspectError),
-				note("The pages say a token is only good within its flow but not which error refuses it; the tables call a token that fails validation invalid_request on most endpoints and invalid_grant on some, so either is accepted. The spec posts a sign-in token to each sign-up and SSPR endpoint and back."))...),
-		entry("protocol.continuation_token.other_step", "a continuation token of another step of the same flow is refused", KindProtocol, "", TriggerTokenOtherStep,
-			proto(src(pw(ctHead, "You must include this token in the subsequent requests in the same flow."), otp(ctHead, "You must include this token in the subsequent requests in the same flow.")),
-				errorIs(nativeauth.ErrInvalidRequest, nativeauth.ErrInvalidGrant),
-				inferred("the pages state no rule for a token of another step and document no error for it; the refusal is our reading of \"the subsequent requests\""),
-				note("Inferred: each answer's token is for \"the subsequent requests\", so a token meant for a later step (for example the reset submit token at /continue, or a sign-up start token at /token) must be refused. The error is not documented; invalid_request and invalid_grant are accepted."))...),
-		entry("protocol.continuation_token.tampered", "a tampered continuation token is refused", KindProtocol, "", TriggerTokenTampered,
-			proto(src(pw(ctHead, "The continuation token is a unique identifier Microsoft Entra ID uses to maintain state between calls to different endpoints within the same flow."),
-				otp(ctHead, "The continuation token is a unique identifier Microsoft Entra ID uses to maintain state between calls to different endpoints within the same flow.")),
-				errorIs(nativeauth.ErrInvalidRequest, nativeauth.ErrInvalidGrant),
-				inferred("the Continuation token section states no rule for a forged token; the per-endpoint entries are the tables' rows, this cross-endpoint rule is our reading of them"),
-				note("Every endpoint that takes a continuation token has a per-endpoint entry for this trigger; this entry states the rule for all of them, so a token is integrity-protected and cannot be forged."))...),
-		entry("protocol.continuation_token.replayed", "a continuation token that was already used is refused", KindProtocol, "", TriggerTokenReplayed,
-			proto(src(pw(ctHead, "can only be used for the subsequent requests within the same flow."), otp(ctHead, "can only be used for the subsequent requests within the same flow.")),
-				errorIs(nativeauth.ErrInvalidRequest, nativeauth.ErrInvalidGrant),
-				inferred("the pages state no rule for a used token and document no error for it; the refusal is our reading of \"the subsequent requests\""),
-				note("Inferred: each answer's token is for \"the subsequent requests\", so the token a step consumed cannot drive that step again. The spec completes sign-up /continue with the code, then posts the same form again. Not every reuse is a replay: posting a start token to /challenge again is how the pages resend a code. The error is not documented; invalid_request and invalid_grant are accepted."))...),
+		tokenRefused("other_flow", "a continuation token of another flow is refused", TriggerTokenOtherFlow,
+			"can only be used for the subsequent requests within the same flow.",
+			inferred("the rule is stated but not the answer: that the refusal is an error of 400 invalid_request or invalid_grant is our reading of the tables", AspectStatus, AspectError),
+			"The pages say a token is only good within its flow but not which error refuses it; the tables call a token that fails validation invalid_request on most endpoints and invalid_grant on some, so either is accepted. The spec posts a sign-in token to each sign-up and SSPR endpoint and back."),
+		tokenRefused("other_step", "a continuation token of another step of the same flow is refused", TriggerTokenOtherStep,
+			"You must include this token in the subsequent requests in the same flow.",
+			inferred("the pages state no rule for a token of another step and document no error for it; the refusal is our reading of \"the subsequent requests\""),
+			"Inferred: each answer's token is for \"the subsequent requests\", so a token meant for a later step (for example the reset submit token at /continue, or a sign-up start token at /token) must be refused. The error is not documented; invalid_request and invalid_grant are accepted."),
+		tokenRefused("tampered", "a tampered continuation token is refused", TriggerTokenTampered,
+			"The continuation token is a unique identifier Microsoft Entra ID uses to maintain state between calls to different endpoints within the same flow.",
+			inferred("the Continuation token section states no rule for a forged token; the per-endpoint entries are the tables' rows, this cross-endpoint rule is our reading of them"),
+			"Every endpoint that takes a continuation token has a per-endpoint entry for this trigger; this entry states the rule for all of them, so a token is integrity-protected and cannot be forged."),
+		tokenRefused("replayed", "a continuation token that was already used is refused", TriggerTokenReplayed,
+			"can only be used for the subsequent requests within the same flow.",
+			inferred("the pages state no rule for a used token and document no error for it; the refusal is our reading of \"the subsequent requests\""),
+			"Inferred: each answer's token is for \"the subsequent requests\", so the token a step consumed cannot drive that step again. The spec completes sign-up /continue with the code, then posts the same form again. Not every reuse is a replay: posting a start token to /challenge again is how the pages resend a code. The error is not documented; invalid_request and invalid_grant are accepted."),
 		entry("protocol.continuation_token.expired", "an expired continuation token gives expired_token", KindProtocol, "", TriggerTokenExpired,
-			proto(src(pw(ctHead, "Each continuation token is valid for a specific period"), otp(ctHead, "Each continuation token is valid for a specific period")),
+			proto(bothPages(ctHead, ctHead, "Each continuation token is valid for a specific period"),
 				needs(profile.CapClock), errorIs(nativeauth.ErrExpiredToken),
 				note("The sign-up /token table is the only continuation-token table without expired_token; the rule is taken to hold there too."))...),
 		entry("protocol.oob.superseded", "a new challenge invalidates the one-time passcode sent before", KindProtocol, token, TriggerOOBSuperseded,
@@ -110,6 +104,14 @@ func flowStateEntries() []Entry {
 			proto(src(pw(pwSUStart, "Microsoft Entra ignores any attributes that you submit, which don't exist.")),
 				flows(FlowSignUp), status(http.StatusOK), fields(ctField))...),
 	}
+}
+
+// tokenRefused is a rule of the pages' Continuation token section whose
+// refusal they do not name: the tables call a token that fails validation
+// invalid_request on most endpoints and invalid_grant on some.
+func tokenRefused(name, title string, t TriggerName, quote string, why opt, notes string) Entry {
+	return entry("protocol.continuation_token."+name, title, KindProtocol, "", t,
+		proto(bothPages(ctHead, ctHead, quote), errorIs(nativeauth.ErrInvalidRequest, nativeauth.ErrInvalidGrant), why, note(notes))...)
 }
 
 func headers(h ...Header) opt {

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/reports"
 )
 
 // ExpectSummary is the expected answer in one short phrase:
@@ -130,7 +131,7 @@ func writeFooter(w io.Writer, entries []Entry, markdown bool) error {
 	var b strings.Builder
 	inferred := 0
 	for _, e := range entries {
-		if e.Normative.Basis == StrengthInferred {
+		if e.Normative.Basis == reports.StrengthInferred {
 			inferred++
 		}
 	}

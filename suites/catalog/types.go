@@ -12,6 +12,7 @@ package catalog
 import (
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/profile"
+	"github.com/ciamcheck/ciamcheck/reports"
 )
 
 // Flow is the API flow an entry belongs to.
@@ -156,33 +157,22 @@ const (
 
 // Normativity says which aspects of an entry the suites check (they fail
 // on them) and which they only record because the pages merely illustrate
-// them, and how strong the checked ones are: Basis is StrengthNormative
-// when a table or a rule of a page states every checked aspect, and
-// StrengthInferred when some checked aspect (listed in Inferred) rests on
-// an example, a logs page or our reading of the pages. An auditor tells
-// "the page says" from "we infer" by Basis; the run record carries it.
+// them, and how strong the checked ones are: Basis is
+// reports.StrengthNormative when a table or a rule of a page states every
+// checked aspect, and reports.StrengthInferred when some checked aspect
+// (listed in Inferred) rests on an example, a logs page or our reading of
+// the pages. An auditor tells "the page says" from "we infer" by Basis;
+// the run record carries it, in the record's own type.
 type Normativity struct {
-	Normative    []Aspect `json:"normative"`
-	Illustrative []Aspect `json:"illustrative,omitempty"`
-	Basis        Strength `json:"basis"`
+	Normative    []Aspect         `json:"normative"`
+	Illustrative []Aspect         `json:"illustrative,omitempty"`
+	Basis        reports.Strength `json:"basis"`
 	// Inferred are the checked aspects (a subset of Normative) that no
 	// table or rule states; InferredWhy says what they rest on.
 	Inferred    []Aspect `json:"inferred,omitempty"`
 	InferredWhy string   `json:"inferred_why,omitempty"`
 	Note        string   `json:"note,omitempty"`
 }
-
-// Strength is how firmly the pages support an entry's checks.
-type Strength string
-
-const (
-	// StrengthNormative: a table or a rule of a page states every checked
-	// aspect.
-	StrengthNormative Strength = "normative"
-	// StrengthInferred: some checked aspect rests on an example, a logs
-	// page, the emulator's documented choice or our reading of the pages.
-	StrengthInferred Strength = "inferred"
-)
 
 // Entry is one documented behaviour.
 type Entry struct {

@@ -397,14 +397,35 @@ func Success(resp *nativeauth.Response) (Body, error) {
 	return b, errors.Join(errs...)
 }
 
-// Continuation checks a success that carries only a continuation token
-// (sign-up start and continue, initiate, reset start).
-func Continuation(resp *nativeauth.Response) (Body, error) {
+// rule checks one member of a success body.
+type rule func(Body) error
+
+// succeeds checks a success answer and, when it has a body, each rule on
+// it, in order.
+func succeeds(resp *nativeauth.Response, rules ...rule) (Body, error) {
 	b, err := Success(resp)
 	if b == nil {
 		return nil, err
 	}
-	return b, errors.Join(err, b.Field("continuation_token", KindString))
+	errs := []error{err}
+	for _, r := range rules {
+		errs = append(errs, r(b))
+	}
+	return b, errors.Join(errs...)
+}
+
+func field(name string, kind Kind) rule { return func(b Body) error { return b.Field(name, kind) } }
+func equals(name, want string) rule     { return func(b Body) error { return b.Equals(name, want) } }
+func intIn(name string, lo, hi int64) rule {
+	return func(b Body) error { return b.positiveInt(name, lo, hi) }
+}
+
+var continuationToken = field("continuation_token", KindString)
+
+// Continuation checks a success that carries only a continuation token
+// (sign-up start and continue, initiate, reset start).
+func Continuation(resp *nativeauth.Response) (Body, error) {
+	return succeeds(resp, continuationToken)
 }
 
 // Redirect checks the {"challenge_type":"redirect"} fallback answer: 200,
@@ -423,26 +444,27 @@ func Redirect(resp *nativeauth.Response) (Body, error) {
 // challenge_target_label that does not reveal username, code_length and, if
 // sent, interval as non-negative integers, and a continuation token.
 func OOBChallenge(resp *nativeauth.Response, username string) (Body, error) {
-	b, err := Success(resp)
-	if b == nil {
-		return nil, err
-	}
-	errs := []error{err,
-		b.Equals("challenge_type", string(nativeauth.ChallengeTypeOOB)),
-		b.Field("continuation_token", KindString),
-		b.Equals("binding_method", nativeauth.BindingMethodPrompt),
-		b.Equals("challenge_channel", nativeauth.ChallengeChannelEmail),
-		b.positiveInt("code_length", 1, 0),
-	}
-	if _, ok := b["interval"]; ok {
-		errs = append(errs, b.positiveInt("interval", 0, 0))
-	}
-	if e := b.Field("challenge_target_label", KindString); e != nil {
-		errs = append(errs, e)
-	} else if label := b.String("challenge_target_label"); !IsMasked(label, username) {
-		errs = append(errs, fail("body.challenge_target_label", "a masked email (with * and not revealing the address)", fmt.Sprintf("%q", label)))
-	}
-	return b, errors.Join(errs...)
+	return succeeds(resp,
+		equals("challenge_type", string(nativeauth.ChallengeTypeOOB)),
+		continuationToken,
+		equals("binding_method", nativeauth.BindingMethodPrompt),
+		equals("challenge_channel", nativeauth.ChallengeChannelEmail),
+		intIn("code_length", 1, 0),
+		func(b Body) error {
+			if _, ok := b["interval"]; !ok {
+				return nil
+			}
+			return b.positiveInt("interval", 0, 0)
+		},
+		func(b Body) error {
+			if err := b.Field("challenge_target_label", KindString); err != nil {
+				return err
+			}
+			if label := b.String("challenge_target_label"); !IsMasked(label, username) {
+				return fail("body.challenge_target_label", "a masked email (with * and not revealing the address)", fmt.Sprintf("%q", label))
+			}
+			return nil
+		})
 }
 
 // IsMasked reports whether label is an obfuscated form of email: it hides
@@ -456,13 +478,7 @@ func IsMasked(label, email string) bool {
 
 // PasswordChallenge checks a challenge answer that selects the password.
 func PasswordChallenge(resp *nativeauth.Response) (Body, error) {
-	b, err := Success(resp)
-	if b == nil {
-		return nil, err
-	}
-	return b, errors.Join(err,
-		b.Equals("challenge_type", string(nativeauth.ChallengeTypePassword)),
-		b.Field("continuation_token", KindString))
+	return succeeds(resp, equals("challenge_type", string(nativeauth.ChallengeTypePassword)), continuationToken)
 }
 
 // positiveInt checks an integer member in [lo, hi] (hi 0: no upper bound).
@@ -487,25 +503,13 @@ const MaxResetExpiresIn = 600
 // ResetContinue checks /resetpassword/v1.0/continue success: a continuation
 // token and expires_in of at most 600 seconds.
 func ResetContinue(resp *nativeauth.Response) (Body, error) {
-	b, err := Success(resp)
-	if b == nil {
-		return nil, err
-	}
-	return b, errors.Join(err,
-		b.Field("continuation_token", KindString),
-		b.positiveInt("expires_in", 1, MaxResetExpiresIn))
+	return succeeds(resp, continuationToken, intIn("expires_in", 1, MaxResetExpiresIn))
 }
 
 // ResetSubmit checks /resetpassword/v1.0/submit success: a continuation
 // token and a non-negative integer poll_interval.
 func ResetSubmit(resp *nativeauth.Response) (Body, error) {
-	b, err := Success(resp)
-	if b == nil {
-		return nil, err
-	}
-	return b, errors.Join(err,
-		b.Field("continuation_token", KindString),
-		b.positiveInt("poll_interval", 0, 0))
+	return succeeds(resp, continuationToken, intIn("poll_interval", 0, 0))
 }
 
 // PollStatuses are the documented values of poll_completion's status.
@@ -518,19 +522,19 @@ var PollStatuses = []nativeauth.PollStatus{
 // continuation token when it succeeded (the pages let the app sign in with
 // it directly).
 func Poll(resp *nativeauth.Response) (Body, error) {
-	b, err := Success(resp)
-	if b == nil {
-		return nil, err
-	}
-	errs := []error{err}
-	if e := b.Field("status", KindString); e != nil {
-		errs = append(errs, e)
-	} else if s := nativeauth.PollStatus(b.String("status")); !slices.Contains(PollStatuses, s) {
-		errs = append(errs, fail("body.status", fmt.Sprintf("one of %v", PollStatuses), fmt.Sprintf("%q", s)))
-	} else if s == nativeauth.PollStatusSucceeded {
-		errs = append(errs, b.Field("continuation_token", KindString))
-	}
-	return b, errors.Join(errs...)
+	return succeeds(resp, func(b Body) error {
+		if err := b.Field("status", KindString); err != nil {
+			return err
+		}
+		s := nativeauth.PollStatus(b.String("status"))
+		switch {
+		case !slices.Contains(PollStatuses, s):
+			return fail("body.status", fmt.Sprintf("one of %v", PollStatuses), fmt.Sprintf("%q", s))
+		case s == nativeauth.PollStatusSucceeded:
+			return continuationToken(b)
+		}
+		return nil
+	})
 }
 
 // AttributeList checks the shape of required_attributes,

@@ -30,35 +30,34 @@ func (w TokenWant) asked(scope string) bool { return slices.Contains(w.Scopes, s
 // exactly when openid was asked and a refresh_token exactly when
 // offline_access was asked.
 func Token(resp *nativeauth.Response, want TokenWant) (Body, error) {
-	b, err := Success(resp)
-	if b == nil {
-		return nil, err
-	}
-	errs := []error{err,
-		b.Equals("token_type", "Bearer"),
-		b.positiveInt("expires_in", 1, 0),
-		b.Field("scope", KindString),
-		b.Field("access_token", KindString),
-	}
-	if cc := resp.Header.Values("Cache-Control"); !hasDirective(cc, "no-store") {
-		errs = append(errs, fail("header Cache-Control", "no-store", fmt.Sprintf("%q", strings.Join(cc, ", "))))
-	}
-	errs = append(errs, presentIff(b, "id_token", want.asked(nativeauth.ScopeOpenID), "openid"))
-	errs = append(errs, presentIff(b, "refresh_token", want.asked(nativeauth.ScopeOfflineAccess), "offline_access"))
-	return b, errors.Join(errs...)
+	return succeeds(resp,
+		equals("token_type", "Bearer"),
+		intIn("expires_in", 1, 0),
+		field("scope", KindString),
+		field("access_token", KindString),
+		func(Body) error {
+			if cc := resp.Header.Values("Cache-Control"); !hasDirective(cc, "no-store") {
+				return fail("header Cache-Control", "no-store", fmt.Sprintf("%q", strings.Join(cc, ", ")))
+			}
+			return nil
+		},
+		presentIff("id_token", want.asked(nativeauth.ScopeOpenID), "openid"),
+		presentIff("refresh_token", want.asked(nativeauth.ScopeOfflineAccess), "offline_access"))
 }
 
-func presentIff(b Body, member string, asked bool, scope string) error {
-	if asked {
-		if err := b.Field(member, KindString); err != nil {
-			return fail("body."+member, "present because "+scope+" was asked", "absent or not a string")
+func presentIff(member string, asked bool, scope string) rule {
+	return func(b Body) error {
+		if asked {
+			if err := b.Field(member, KindString); err != nil {
+				return fail("body."+member, "present because "+scope+" was asked", "absent or not a string")
+			}
+			return nil
+		}
+		if _, ok := b[member]; ok {
+			return fail("body."+member, "absent because "+scope+" was not asked", "present")
 		}
 		return nil
 	}
-	if _, ok := b[member]; ok {
-		return fail("body."+member, "absent because "+scope+" was not asked", "present")
-	}
-	return nil
 }
 
 func hasDirective(values []string, directive string) bool {
