@@ -109,7 +109,11 @@ func (m *IMAP) Code(ctx context.Context, username string, since time.Time) (nati
 		if code != "" {
 			return nativeauth.Secret(code), nil
 		}
-		lastNoCode = noCode
+		if ctx.Err() == nil {
+			// A round the deadline cut short saw nothing: the last whole
+			// round's count stands.
+			lastNoCode = noCode
+		}
 		select {
 		case <-ctx.Done():
 			if lastNoCode > 0 {
