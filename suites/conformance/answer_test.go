@@ -130,3 +130,12 @@ func TestAnswerResetContinueAnotherChallenge(t *testing.T) {
 		}
 	}
 }
+
+// A label filter that does not parse is refused in plain text: Ginkgo
+// colours its parse errors, and ours go to CI logs and files.
+func TestCheckSelectionPlainText(t *testing.T) {
+	err := CheckSelection("flow:((", "")
+	if err == nil || strings.ContainsRune(err.Error(), '\x1b') || !strings.Contains(err.Error(), "Syntax Error") {
+		t.Fatalf("want a plain-text syntax error, got %q", err)
+	}
+}

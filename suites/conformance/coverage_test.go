@@ -10,6 +10,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/ciamcheck/ciamcheck/suites/catalog"
+	"github.com/ciamcheck/ciamcheck/suites/specreport"
 )
 
 // TestCatalogCoverage keeps the catalog and the specs in step: every
@@ -30,9 +31,9 @@ func TestCatalogCoverage(t *testing.T) {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			continue
 		}
-		ids := entryIDs(sr)
+		ids := specreport.IDs(sr)
 		if len(ids) == 0 {
-			t.Errorf("spec %q names no catalog entry (want a %sID label)", sr.FullText(), entryLabelKey)
+			t.Errorf("spec %q names no catalog entry (want a %sID label)", sr.FullText(), specreport.LabelPrefix)
 		}
 		for _, id := range ids {
 			if !catalog[id] {
@@ -44,7 +45,7 @@ func TestCatalogCoverage(t *testing.T) {
 		// Ginkgo's, as stable as the decorator.
 		vocab := append(LabelVocabulary(), "Serial")
 		for _, l := range sr.Labels() {
-			if !slices.Contains(vocab, l) && !strings.HasPrefix(l, entryLabelKey) {
+			if !slices.Contains(vocab, l) && !strings.HasPrefix(l, specreport.LabelPrefix) {
 				t.Errorf("spec %q carries label %q, which is not in the vocabulary", sr.FullText(), l)
 			}
 		}
@@ -100,7 +101,7 @@ func TestIssueFlows(t *testing.T) {
 		}
 		found := false
 		for _, sr := range report.SpecReports {
-			if sr.LeafNodeType == types.NodeTypeIt && slices.Equal(entryIDs(sr), ids) {
+			if sr.LeafNodeType == types.NodeTypeIt && slices.Equal(specreport.IDs(sr), ids) {
 				found = true
 			}
 		}
@@ -143,24 +144,5 @@ func TestRealExpiryTimeout(t *testing.T) {
 func TestRealExpiryContinueOnFailure(t *testing.T) {
 	if !slices.ContainsFunc(realExpiryDecorators, func(d any) bool { return d == ContinueOnFailure }) {
 		t.Error("the real-expiry container is not ContinueOnFailure")
-	}
-}
-
-// TestEntriesCarryStrength: every row of a run record gets its entry's
-// strength from the catalog, so reports can tell the two apart.
-func TestEntriesCarryStrength(t *testing.T) {
-	n := map[string]int{}
-	for _, ref := range Entries() {
-		e, ok := catalog.ByID(ref.ID)
-		if !ok {
-			t.Fatalf("%s: not in the catalog", ref.ID)
-		}
-		if string(ref.Strength) != string(e.Normative.Basis) || ref.Strength == "" {
-			t.Errorf("%s: strength %q, catalog basis %q", ref.ID, ref.Strength, e.Normative.Basis)
-		}
-		n[string(ref.Strength)]++
-	}
-	if n["normative"] == 0 || n["inferred"] == 0 {
-		t.Errorf("strengths %v: want both normative and inferred entries", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 	"github.com/ciamcheck/ciamcheck/suites/catalog"
+	"github.com/ciamcheck/ciamcheck/suites/specreport"
 )
 
 // realExpiry is the variant of an expiry entry for a tenant without a
@@ -54,13 +55,13 @@ func describeRealExpiry(entries []catalog.Entry) {
 			slow := realExpiry(e)
 			// The spec timeout bounds BeforeAll too (it runs as part of the
 			// first spec), so it must hold the whole wait.
-			It(specText(e.Title+" (real expiry)", e.ID), Label(slow.Labels...), entryLabels(e.ID), SpecTimeout(realExpiryTimeout), func(ctx SpecContext) {
+			It(specreport.Text(e.Title+" (real expiry)", e.ID), Label(slow.Labels...), specreport.Labels(e.ID), SpecTimeout(realExpiryTimeout), func(ctx SpecContext) {
 				x := tokens[e.ID]
 				if x == nil {
 					Fail(fmt.Sprintf("[catalog:%s] setup: no token was issued", e.ID))
 				}
 				if len(x.evidence) > 0 {
-					AddReportEntry(reportEntryEvidence, x.evidence, ReportEntryVisibilityNever)
+					AddReportEntry(specreport.EvidenceEntry, x.evidence, ReportEntryVisibilityNever)
 				}
 				if x.skip != "" {
 					Skip(x.skip)

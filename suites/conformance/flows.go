@@ -12,6 +12,7 @@ import (
 	"github.com/ciamcheck/ciamcheck/profile"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 	"github.com/ciamcheck/ciamcheck/suites/check"
+	"github.com/ciamcheck/ciamcheck/suites/specreport"
 )
 
 // flowEntries maps the flow specs' keys to the catalog entries each one
@@ -46,7 +47,7 @@ func FlowID(key string) string {
 // and its body gets their IDs for failure messages.
 func flowIt(key, text string, body func(ctx SpecContext, id string)) {
 	ids := flowEntries[key]
-	It(specText(text, ids...), entryLabels(ids...), func(ctx SpecContext) {
+	It(specreport.Text(text, ids...), specreport.Labels(ids...), func(ctx SpecContext) {
 		if !strings.HasPrefix(key, "mfa.") {
 			needNoMFA()
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/onsi/gomega"
 
 	"github.com/ciamcheck/ciamcheck/reports"
+	"github.com/ciamcheck/ciamcheck/suites/specreport"
 )
 
 // SuiteDescription names the suite in reports and JUnit.
@@ -187,6 +188,15 @@ func selectionError(labelFilter, focus string, willRun int) error {
 	return fmt.Errorf("label filter %q with focus %q selects no spec", labelFilter, focus)
 }
 
+// Entries lists every catalog entry for the run record, in catalog order.
+func Entries() []specreport.EntryRef { return specreport.Entries() }
+
+// Summarize counts a record's entries by outcome.
+func Summarize(rec reports.Record) specreport.Summary { return specreport.Summarize(rec) }
+
+// FailedIDs lists the failed entries' IDs, sorted.
+func FailedIDs(rec reports.Record) []string { return specreport.FailedIDs(rec) }
+
 // LastRecord returns the record of the run that ended in this process, if
 // any (for `go test` callers).
 func LastRecord() (reports.Record, bool) {
@@ -206,7 +216,7 @@ var _ = ReportAfterSuite("ciamcheck run record", func(report types.Report) {
 	if start.IsZero() {
 		start = started
 	}
-	meta := RunMeta{
+	meta := specreport.RunMeta{
 		Tool:        c.Tool,
 		Target:      describeTarget(c),
 		LabelFilter: report.SuiteConfig.LabelFilter,
@@ -221,7 +231,7 @@ var _ = ReportAfterSuite("ciamcheck run record", func(report types.Report) {
 	if meta.EndedAt.IsZero() {
 		meta.EndedAt = time.Now().UTC()
 	}
-	rec := BuildRecord(report, Entries(), meta)
+	rec := specreport.BuildRecord(report, specreport.Entries(), meta)
 	cfgMu.Lock()
 	lastRec, lastWillRun = &rec, report.PreRunStats.SpecsThatWillRun
 	cfgMu.Unlock()
@@ -238,6 +248,6 @@ var _ = AfterEach(func() {
 		return
 	}
 	if ex := env.Recorder.Take(); len(ex) > 0 {
-		AddReportEntry(reportEntryEvidence, ex, ReportEntryVisibilityNever)
+		AddReportEntry(specreport.EvidenceEntry, ex, ReportEntryVisibilityNever)
 	}
 })

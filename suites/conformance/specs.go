@@ -14,6 +14,7 @@ import (
 	"github.com/ciamcheck/ciamcheck/profile"
 	"github.com/ciamcheck/ciamcheck/suites/catalog"
 	"github.com/ciamcheck/ciamcheck/suites/check"
+	"github.com/ciamcheck/ciamcheck/suites/specreport"
 )
 
 // LabelSlow marks specs that may wait minutes in real time.
@@ -40,7 +41,7 @@ var _ = Describe("catalog", func() {
 	for _, ep := range order {
 		args := []any{func(ctx SpecContext, e catalog.Entry) { runEntry(ctx, e) }}
 		for _, e := range byEndpoint[ep] {
-			args = append(args, Entry(specText(e.Title, e.ID), append(decorators(e), e)...))
+			args = append(args, Entry(specreport.Text(e.Title, e.ID), append(decorators(e), e)...))
 		}
 		DescribeTable(string(ep), args...)
 	}
@@ -58,7 +59,7 @@ func decorators(e catalog.Entry) []any {
 	if slices.Contains(e.Labels, LabelSlow) {
 		timeout = 20 * time.Minute
 	}
-	d := []any{Label(e.Labels...), entryLabels(e.ID), SpecTimeout(timeout)}
+	d := []any{Label(e.Labels...), specreport.Labels(e.ID), SpecTimeout(timeout)}
 	if changesTenant(e) {
 		d = append(d, Serial)
 	}

@@ -1,4 +1,9 @@
-package conformance
+// Package specreport turns what Ginkgo reports of the conformance specs
+// into the run record (one row per catalog entry) and into the progress
+// lines of a quiet run. A spec names the catalog entries it proves by
+// labels (Labels) and carries its exchanges as a report entry
+// (EvidenceEntry); both are read back from its SpecReport.
+package specreport
 
 import (
 	"encoding/json"
@@ -7,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/ciamcheck/ciamcheck/reports"
@@ -22,39 +27,38 @@ type EntryRef struct {
 	Strength reports.Strength
 }
 
-// reportEntryEvidence names the report entry that carries a spec's
-// exchanges.
-const reportEntryEvidence = "evidence"
+// EvidenceEntry names the report entry that carries a spec's exchanges.
+const EvidenceEntry = "evidence"
 
-// entryLabelKey is the Ginkgo label set that names the catalog entries a
+// LabelPrefix is the Ginkgo label set that names the catalog entries a
 // spec proves ("catalog:signup.start.success"): each spec carries its
 // entries as data, read back from its SpecReport, for specs that ran, were
 // skipped or were filtered out alike.
-const entryLabelKey = "catalog:"
+const LabelPrefix = "catalog:"
 
-// entryLabels is the decorator naming the catalog entries a spec proves.
-func entryLabels(ids ...string) Labels {
-	ls := make(Labels, 0, len(ids))
+// Labels is the decorator naming the catalog entries a spec proves.
+func Labels(ids ...string) ginkgo.Labels {
+	ls := make(ginkgo.Labels, 0, len(ids))
 	for _, id := range ids {
-		ls = append(ls, entryLabelKey+id)
+		ls = append(ls, LabelPrefix+id)
 	}
 	return ls
 }
 
-// entryIDs returns the catalog entries a spec proves.
-func entryIDs(sr types.SpecReport) []string {
+// IDs returns the catalog entries a spec proves.
+func IDs(sr types.SpecReport) []string {
 	var out []string
 	for _, l := range sr.Labels() {
-		if id, ok := strings.CutPrefix(l, entryLabelKey); ok {
+		if id, ok := strings.CutPrefix(l, LabelPrefix); ok {
 			out = append(out, id)
 		}
 	}
 	return out
 }
 
-// specText is a spec's text: the entries it proves, for people and for
+// Text is a spec's text: the entries it proves, for people and for
 // --focus, and what it shows.
-func specText(text string, ids ...string) string {
+func Text(text string, ids ...string) string {
 	return "[catalog:" + strings.Join(ids, ",") + "] " + text
 }
 
@@ -142,7 +146,7 @@ func aggregate(report types.Report, entries []EntryRef) (byID map[string]*entryA
 		if sr.State.Is(types.SpecStatePassed | types.SpecStateFailed | types.SpecStateTimedout | types.SpecStatePanicked) {
 			ran++
 		}
-		for _, id := range entryIDs(sr) {
+		for _, id := range IDs(sr) {
 			a, ok := byID[id]
 			if !ok {
 				byID[orphanKey].specs = append(byID[orphanKey].specs, id)
@@ -231,7 +235,7 @@ func failReason(sr types.SpecReport) string {
 func specEvidence(sr types.SpecReport) []reports.Exchange {
 	var out []reports.Exchange
 	for _, re := range sr.ReportEntries {
-		if re.Name != reportEntryEvidence {
+		if re.Name != EvidenceEntry {
 			continue
 		}
 		if v, ok := re.Value.GetRawValue().([]reports.Exchange); ok {
@@ -246,7 +250,7 @@ func specEvidence(sr types.SpecReport) []reports.Exchange {
 	return out
 }
 
-// specTitle is a spec text without the entries it names (specText): the
+// specTitle is a spec text without the entries it names (Text): the
 // record's row already says which entry it is.
 func specTitle(text string) string {
 	if rest, ok := strings.CutPrefix(text, "[catalog:"); ok {

@@ -1,4 +1,4 @@
-package conformance
+package specreport
 
 import (
 	"encoding/json"
@@ -19,12 +19,12 @@ func spec(text string, state types.SpecState, msg string, evidence ...reports.Ex
 	if ids, ok := strings.CutPrefix(text, "[catalog:"); ok {
 		ids, _, _ = strings.Cut(ids, "]")
 		for _, id := range strings.Split(ids, ",") {
-			sr.LeafNodeLabels = append(sr.LeafNodeLabels, entryLabelKey+id)
+			sr.LeafNodeLabels = append(sr.LeafNodeLabels, LabelPrefix+id)
 		}
 	}
 	sr.Failure.Message = msg
 	if len(evidence) > 0 {
-		sr.ReportEntries = append(sr.ReportEntries, types.ReportEntry{Name: reportEntryEvidence, Value: types.WrapEntryValue(evidence)})
+		sr.ReportEntries = append(sr.ReportEntries, types.ReportEntry{Name: EvidenceEntry, Value: types.WrapEntryValue(evidence)})
 	}
 	return sr
 }
@@ -154,15 +154,6 @@ func TestSpecEvidenceFromJSON(t *testing.T) {
 	}
 }
 
-// A label filter that does not parse is refused in plain text: Ginkgo
-// colours its parse errors, and ours go to CI logs and files.
-func TestCheckSelectionPlainText(t *testing.T) {
-	err := CheckSelection("flow:((", "")
-	if err == nil || strings.ContainsRune(err.Error(), '\x1b') || !strings.Contains(err.Error(), "Syntax Error") {
-		t.Fatalf("want a plain-text syntax error, got %q", err)
-	}
-}
-
 // TestRecordPlacesEntries: a catalog entry's row carries its flows,
 // endpoint, kind and linked sources, for the report's matrix and links.
 func TestRecordPlacesEntries(t *testing.T) {
@@ -186,15 +177,35 @@ func TestRecordPlacesEntries(t *testing.T) {
 // far it is — in catalog terms, without Ginkgo's own spec counts.
 func TestProgressLines(t *testing.T) {
 	var b strings.Builder
-	p := &progress{w: &b, every: time.Hour, last: time.Now(), total: 3}
-	p.spec(spec("[catalog:A] a", types.SpecStatePassed, ""))
-	p.spec(spec("[catalog:B,C] b", types.SpecStateFailed, "[catalog:B] body.error: want invalid_grant, got invalid_request\nmore"))
+	p := NewProgress(&b, time.Hour)
+	p.Begin(3)
+	p.Spec(spec("[catalog:A] a", types.SpecStatePassed, ""))
+	p.Spec(spec("[catalog:B,C] b", types.SpecStateFailed, "[catalog:B] body.error: want invalid_grant, got invalid_request\nmore"))
 	if got := b.String(); got != "  FAIL B, C: [catalog:B] body.error: want invalid_grant, got invalid_request\n" {
 		t.Fatalf("got %q", got)
 	}
 	p.every = 0
-	p.spec(spec("[catalog:D] d", types.SpecStateSkipped, "needs x"))
+	p.Spec(spec("[catalog:D] d", types.SpecStateSkipped, "needs x"))
 	if !strings.HasSuffix(b.String(), "  … 3 of 3 specs run (1 failed, 1 skipped)\n") {
 		t.Fatalf("got %q", b.String())
+	}
+}
+
+// TestEntriesCarryStrength: every row of a run record gets its entry's
+// strength from the catalog, so reports can tell the two apart.
+func TestEntriesCarryStrength(t *testing.T) {
+	n := map[string]int{}
+	for _, ref := range Entries() {
+		e, ok := catalog.ByID(ref.ID)
+		if !ok {
+			t.Fatalf("%s: not in the catalog", ref.ID)
+		}
+		if string(ref.Strength) != string(e.Normative.Basis) || ref.Strength == "" {
+			t.Errorf("%s: strength %q, catalog basis %q", ref.ID, ref.Strength, e.Normative.Basis)
+		}
+		n[string(ref.Strength)]++
+	}
+	if n["normative"] == 0 || n["inferred"] == 0 {
+		t.Errorf("strengths %v: want both normative and inferred entries", n)
 	}
 }
