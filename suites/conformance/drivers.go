@@ -2,10 +2,12 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
-	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
+	"github.com/google/uuid"
 
+	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 	"github.com/ciamcheck/ciamcheck/suites/catalog"
@@ -17,12 +19,12 @@ import (
 // spec then sends r.Call. A driver that must make the exchange itself
 // (another HTTP method, a whole flow) returns the answer to judge. skip is
 // non-empty when the target cannot reach the case, with the reason.
-type Driver func(ctx context.Context, e *Env, r *scenarios.Reached) (resp *nativeauth.Response, skip string, err error)
+type Driver func(ctx context.Context, e Env, r *scenarios.Reached) (resp *nativeauth.Response, skip string, err error)
 
 // drivers is the one table from the catalog's trigger vocabulary to the
 // code that provokes it; TestDriversMatchVocabulary keeps the two equal.
-// The drivers live with their family: client identity (drivers_client.go),
-// request parameters (drivers_params.go), continuation tokens
+// The drivers live with their family: client identity and request
+// parameters (drivers_params.go), continuation tokens
 // (drivers_tokens.go), credentials and attributes (drivers_credentials.go),
 // tenant changes (drivers_tenant.go) and whole flows and protocol rules
 // (drivers_flows.go).
@@ -42,16 +44,18 @@ var drivers = map[catalog.TriggerName]Driver{
 	catalog.TriggerCORSOrigin:            corsRequest(false),
 	catalog.TriggerCORSPreflight:         corsRequest(true),
 
-	catalog.TriggerAnyError:           withoutClientID,
-	catalog.TriggerMissingClientID:    withoutClientID,
-	catalog.TriggerUnknownClientID:    unknownClient,
-	catalog.TriggerDisabledClient:     disabledClient,
-	catalog.TriggerConfidentialClient: confidentialClient,
-	catalog.TriggerClientIDEmpty:      emptyClientID,
-	catalog.TriggerClientIDMalformed:  malformedClientID,
+	catalog.TriggerAnyError:          clientID(func() string { return "" }, ""),
+	catalog.TriggerMissingClientID:   clientID(func() string { return "" }, ""),
+	catalog.TriggerUnknownClientID:   clientID(uuid.NewString, ""), // well-formed, known to no tenant
+	catalog.TriggerClientIDMalformed: clientID(func() string { return "not-a-client-id" }, ""),
+	catalog.TriggerDisabledClient: clientID(func() string { return opened.Caps.DisabledClientID },
+		"the target profile names no client with native authentication disabled"),
+	catalog.TriggerConfidentialClient: clientID(func() string { return opened.Caps.ConfidentialClientID },
+		"the target profile names no confidential client"),
+	catalog.TriggerClientIDEmpty: emptyClientID,
 
 	catalog.TriggerChallengeTypeWithoutRedirect: challengeTypesWithoutRedirect,
-	catalog.TriggerChallengeTypeInvalid:         challengeTypeInvalid,
+	catalog.TriggerChallengeTypeInvalid:         both(submitPassword, set(nativeauth.ParamChallengeType, invalidChallengeTypes)),
 	catalog.TriggerRedirectOnly:                 set(nativeauth.ParamChallengeType, string(nativeauth.ChallengeTypeRedirect)),
 	catalog.TriggerUsernameUnknown:              unknownUsername,
 	catalog.TriggerUsernameExists:               existingUsername,
@@ -91,11 +95,11 @@ var drivers = map[catalog.TriggerName]Driver{
 	catalog.TriggerOOBSuperseded:        supersededOOB,
 	catalog.TriggerOOBAttemptsExceeded:  oobAttemptsExceeded,
 	catalog.TriggerPasswordWrong:        set(nativeauth.ParamPassword, "Wrong-P4ssword!"),
-	catalog.TriggerPasswordTooShort:     password(func(*Env) string { return "Aa1!" }),
+	catalog.TriggerPasswordTooShort:     password(func(Env) string { return "Aa1!" }),
 	catalog.TriggerPasswordTooLong:      password(tooLong),
 	catalog.TriggerPasswordTooWeak:      password(tooWeak),
 	catalog.TriggerPasswordBanned:       bannedPassword,
-	catalog.TriggerPasswordInvalidChars: password(func(*Env) string { return "Aa1!\x01\x02bcdefgh" }),
+	catalog.TriggerPasswordInvalidChars: password(func(Env) string { return "Aa1!\x01\x02bcdefgh" }),
 	catalog.TriggerPasswordRecentlyUsed: recentlyUsedPassword,
 	catalog.TriggerCredentialNotSent:    credentialNotSubmitted,
 	catalog.TriggerAttributesMissing:    attributesMissing,
@@ -105,7 +109,7 @@ var drivers = map[catalog.TriggerName]Driver{
 	catalog.TriggerAttributesBeforeCode: attributesBeforeVerification,
 
 	catalog.TriggerPollFailed:          pollWith(nativeauth.PollStatusFailed),
-	catalog.TriggerResubmitAfterFailed: resubmitAfterPollFailed,
+	catalog.TriggerResubmitAfterFailed: both(pollWith(nativeauth.PollStatusFailed), resubmitAfterPollFailed),
 	catalog.TriggerPollNotStarted:      pollWith(nativeauth.PollStatusNotStarted, nativeauth.PollStatusSucceeded),
 	catalog.TriggerPollInProgress:      pollWith(nativeauth.PollStatusInProgress, nativeauth.PollStatusSucceeded),
 	catalog.TriggerSSPRDisabled:        ssprDisabled,
@@ -115,15 +119,32 @@ var drivers = map[catalog.TriggerName]Driver{
 }
 
 // valid sends the reached call as it is: the documented success.
-func valid(context.Context, *Env, *scenarios.Reached) (*nativeauth.Response, string, error) {
+func valid(context.Context, Env, *scenarios.Reached) (*nativeauth.Response, string, error) {
 	return nil, "", nil
 }
 
 // set sets one parameter of the reached call ("" removes it).
 func set(p nativeauth.Param, value string) Driver {
-	return func(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	return func(_ context.Context, _ Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 		r.Call.Set(p, value)
 		return nil, "", nil
+	}
+}
+
+// reached is a driver's answer when it walked a flow of its own to p and
+// leaves call, about to be sent, to be judged.
+func reached(r *scenarios.Reached, p *scenarios.Progress, call nativeauth.Call) (*nativeauth.Response, string, error) {
+	r.Progress, r.Call = *p, call
+	return nil, "", nil
+}
+
+// both runs first, then then on what first left in r.
+func both(first, then Driver) Driver {
+	return func(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+		if resp, skip, err := first(ctx, e, r); resp != nil || skip != "" || err != nil {
+			return resp, skip, err
+		}
+		return then(ctx, e, r)
 	}
 }
 
@@ -133,14 +154,23 @@ func skip(reason string) (*nativeauth.Response, string, error) { return nil, rea
 // failed is a driver's answer for a setup that went wrong.
 func failed(err error) (*nativeauth.Response, string, error) { return nil, "", err }
 
+// changed is a driver's answer after a change only a backdoor makes: on a
+// target without one, a skip with the reason noBackdoor.
+func changed(err error, noBackdoor string) (*nativeauth.Response, string, error) {
+	if errors.Is(err, errNoBackdoor) {
+		return skip(noBackdoor)
+	}
+	return failed(err)
+}
+
 // answered is a driver's answer when it made the exchange itself.
 func answered(resp *nativeauth.Response, err error) (*nativeauth.Response, string, error) {
 	return resp, "", err
 }
 
 // needPassword is the skip reason of a case that needs a password tenant.
-func needPassword(e *Env) string {
-	if e.Expect.SignUpMethod == nativeauth.SignUpMethodOTP {
+func needPassword(e Env) string {
+	if e.Expect().SignUpMethod == nativeauth.SignUpMethodOTP {
 		return "the tenant is expected to sign up with email one-time passcode; this case needs a password tenant"
 	}
 	return ""

@@ -20,7 +20,7 @@ import (
 // Credentials and attributes: codes, passwords and user attributes, and
 // the sign-up turns that ask for them.
 
-func wrongOOB(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func wrongOOB(_ context.Context, _ Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	right := r.Call.Get(nativeauth.ParamOOB)
 	wrong := strings.Repeat("0", max(len(right), 8))
 	if wrong == right {
@@ -31,8 +31,8 @@ func wrongOOB(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeauth.Resp
 }
 
 // expiredOOB moves the clock past the code's lifetime.
-func expiredOOB(ctx context.Context, e *Env, _ *scenarios.Reached) (*nativeauth.Response, string, error) {
-	return advanceClock(ctx, e, e.OTPLifetime+time.Second, "the target has no clock backdoor to let the code expire")
+func expiredOOB(ctx context.Context, e Env, _ *scenarios.Reached) (*nativeauth.Response, string, error) {
+	return advanceClock(ctx, e, otpLifetime+time.Second, "the target has no clock backdoor to let the code expire")
 }
 
 // challengeOf is the challenge endpoint of the flow a code-taking endpoint
@@ -49,7 +49,7 @@ func challengeOf(ep nativeauth.Endpoint) nativeauth.Endpoint {
 
 // supersededOOB challenges again, then submits the first code with the new
 // token.
-func supersededOOB(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func supersededOOB(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	first := r.Call.Get(nativeauth.ParamOOB)
 	if first == "" {
 		return skip("the target's sign-in uses a password: no code to supersede")
@@ -57,7 +57,7 @@ func supersededOOB(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeau
 	w := e.Walker()
 	// The second code must be observably later than the first, for the
 	// emulator's clock and a real mailbox alike.
-	since := e.Now()
+	since := e.Walker().Now()
 	p := r.Progress
 	if _, err := w.Challenge(ctx, &p, challengeOf(r.Call.Endpoint)); err != nil {
 		return failed(err)
@@ -73,23 +73,23 @@ func supersededOOB(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeau
 	return nil, "", nil
 }
 
-func tooLong(e *Env) string {
-	return "Aa1!" + strings.Repeat("x", max(e.Expect.PasswordPolicy.MaxLength, 256)+1)
+func tooLong(e Env) string {
+	return "Aa1!" + strings.Repeat("x", max(e.Expect().PasswordPolicy.MaxLength, 256)+1)
 }
 
-func tooWeak(e *Env) string {
-	return strings.Repeat("a", max(e.Expect.PasswordPolicy.MinLength, 8)+4)
+func tooWeak(e Env) string {
+	return strings.Repeat("a", max(e.Expect().PasswordPolicy.MinLength, 8)+4)
 }
 
 // password puts a password into the parameter the endpoint takes it in.
-func password(pw func(*Env) string) Driver {
-	return func(_ context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func password(pw func(Env) string) Driver {
+	return func(_ context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 		switch r.Call.Endpoint {
 		case nativeauth.EndpointResetSubmit:
 			r.Call.Set(nativeauth.ParamNewPassword, pw(e))
 			return nil, "", nil
 		case nativeauth.EndpointSignUpStart, nativeauth.EndpointSignUpContinue:
-			if e.Expect.SignUpMethod == nativeauth.SignUpMethodOTP {
+			if e.Expect().SignUpMethod == nativeauth.SignUpMethodOTP {
 				return skip("the tenant signs up with email OTP: no password to judge")
 			}
 			if r.Call.Endpoint == nativeauth.EndpointSignUpStart {
@@ -104,15 +104,15 @@ func password(pw func(*Env) string) Driver {
 	}
 }
 
-func bannedPassword(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	banned := e.Expect.PasswordPolicy.Banned
+func bannedPassword(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	banned := e.Expect().PasswordPolicy.Banned
 	if len(banned) == 0 {
 		return skip("the target profile names no banned password word")
 	}
-	return password(func(*Env) string { return "Xy1!" + banned[0] + "Qz9" })(ctx, e, r)
+	return password(func(Env) string { return "Xy1!" + banned[0] + "Qz9" })(ctx, e, r)
 }
 
-func recentlyUsedPassword(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func recentlyUsedPassword(_ context.Context, _ Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	switch {
 	case r.Call.Endpoint == nativeauth.EndpointSignUpStart || r.Call.Endpoint == nativeauth.EndpointSignUpContinue:
 		return skip("a user who is signing up has no previous password, so no request can provoke password_recently_used at sign-up (the pages list it there anyway)")
@@ -125,7 +125,7 @@ func recentlyUsedPassword(_ context.Context, _ *Env, r *scenarios.Reached) (*nat
 	return nil, "", nil
 }
 
-func startWithPasswordAndAttributes(_ context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func startWithPasswordAndAttributes(_ context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	if reason := needPassword(e); reason != "" {
 		return skip(reason)
 	}
@@ -137,7 +137,7 @@ func startWithPasswordAndAttributes(_ context.Context, e *Env, r *scenarios.Reac
 	if err != nil {
 		return failed(err)
 	}
-	req.Password, req.Attributes = pw, e.Expect.RequiredAttributes()
+	req.Password, req.Attributes = pw, e.Expect().RequiredAttributes()
 	r.Call.Request = req
 	return nil, "", nil
 }
@@ -145,7 +145,7 @@ func startWithPasswordAndAttributes(_ context.Context, e *Env, r *scenarios.Reac
 // untilCode replaces the reached call with the continue that submits the
 // code of a fresh sign-up started with or without a password and with
 // attrs.
-func untilCode(ctx context.Context, e *Env, r *scenarios.Reached, tag string, password bool, attrs nativeauth.Attributes) error {
+func untilCode(ctx context.Context, e Env, r *scenarios.Reached, tag string, password bool, attrs nativeauth.Attributes) error {
 	reached, err := e.Walker().SignUpUntilCode(ctx, tag, password, attrs)
 	if err != nil {
 		return err
@@ -155,16 +155,16 @@ func untilCode(ctx context.Context, e *Env, r *scenarios.Reached, tag string, pa
 }
 
 // credentialNotSubmitted starts without a password, then submits the code.
-func credentialNotSubmitted(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func credentialNotSubmitted(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	if reason := needPassword(e); reason != "" {
 		return skip(reason)
 	}
-	return nil, "", untilCode(ctx, e, r, "nocred", false, e.Expect.RequiredAttributes())
+	return nil, "", untilCode(ctx, e, r, "nocred", false, e.Expect().RequiredAttributes())
 }
 
 // untilAnswer walks a sign-up to the error answer want after the code, and
 // leaves r at the token it carries.
-func untilAnswer(ctx context.Context, e *Env, r *scenarios.Reached, tag string, password bool, attrs nativeauth.Attributes, want nativeauth.ErrorCode) error {
+func untilAnswer(ctx context.Context, e Env, r *scenarios.Reached, tag string, password bool, attrs nativeauth.Attributes, want nativeauth.ErrorCode) error {
 	if err := untilCode(ctx, e, r, tag, password, attrs); err != nil {
 		return err
 	}
@@ -179,23 +179,23 @@ func untilAnswer(ctx context.Context, e *Env, r *scenarios.Reached, tag string, 
 
 // toCredentialRequired walks a password-at-continue sign-up up to the
 // credential_required answer.
-func toCredentialRequired(ctx context.Context, e *Env, r *scenarios.Reached) error {
-	return untilAnswer(ctx, e, r, "cred", false, e.Expect.RequiredAttributes(), nativeauth.ErrCredentialRequired)
+func toCredentialRequired(ctx context.Context, e Env, r *scenarios.Reached) error {
+	return untilAnswer(ctx, e, r, "cred", false, e.Expect().RequiredAttributes(), nativeauth.ErrCredentialRequired)
 }
 
-func challengeAfterCredentialRequired(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func challengeAfterCredentialRequired(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	if reason := needPassword(e); reason != "" {
 		return skip(reason)
 	}
 	if err := toCredentialRequired(ctx, e, r); err != nil {
 		return failed(err)
 	}
-	r.Call = e.Client.Call(nativeauth.EndpointSignUpChallenge,
+	r.Call = e.Walker().Client.Call(nativeauth.EndpointSignUpChallenge,
 		nativeauth.ChallengeRequest{ContinuationToken: r.ContinuationToken, ChallengeTypes: scenarios.PasswordTypes})
 	return nil, "", nil
 }
 
-func submitPassword(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func submitPassword(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	if r.Call.Endpoint != nativeauth.EndpointSignUpContinue {
 		// Token (password grant) and reset submit: the reached request
 		// already submits the password.
@@ -217,43 +217,41 @@ func submitPassword(ctx context.Context, e *Env, r *scenarios.Reached) (*nativea
 		return failed(err)
 	}
 	// Attributes went at start, so the password is the last step.
-	r.Progress = p
-	r.Call = e.Client.Call(nativeauth.EndpointSignUpContinue,
-		nativeauth.SignUpContinueRequest{ContinuationToken: p.ContinuationToken, GrantType: nativeauth.GrantTypePassword, Password: pw})
-	return nil, "", nil
+	return reached(r, &p, w.Client.Call(nativeauth.EndpointSignUpContinue,
+		nativeauth.SignUpContinueRequest{ContinuationToken: p.ContinuationToken, GrantType: nativeauth.GrantTypePassword, Password: pw}))
 }
 
 const noRequiredAttribute = "the tenant is expected to have no required attribute"
 
 // toAttributesRequired walks a sign-up without attributes to the
 // attributes_required answer.
-func toAttributesRequired(ctx context.Context, e *Env, r *scenarios.Reached) error {
-	return untilAnswer(ctx, e, r, "attrs", e.Expect.SignUpMethod != nativeauth.SignUpMethodOTP, nil, nativeauth.ErrAttributesRequired)
+func toAttributesRequired(ctx context.Context, e Env, r *scenarios.Reached) error {
+	return untilAnswer(ctx, e, r, "attrs", e.Expect().SignUpMethod != nativeauth.SignUpMethodOTP, nil, nativeauth.ErrAttributesRequired)
 }
 
 // attributesCall is the continue that submits attrs with r's token.
-func attributesCall(e *Env, r *scenarios.Reached, attrs nativeauth.Attributes) nativeauth.Call {
-	return e.Client.Call(nativeauth.EndpointSignUpContinue,
+func attributesCall(e Env, r *scenarios.Reached, attrs nativeauth.Attributes) nativeauth.Call {
+	return e.Walker().Client.Call(nativeauth.EndpointSignUpContinue,
 		nativeauth.SignUpContinueRequest{ContinuationToken: r.ContinuationToken, GrantType: nativeauth.GrantTypeAttributes, Attributes: attrs})
 }
 
-func submitAttributes(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if len(e.Expect.RequiredAttributes()) == 0 {
+func submitAttributes(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	if len(e.Expect().RequiredAttributes()) == 0 {
 		return skip(noRequiredAttribute)
 	}
 	if err := toAttributesRequired(ctx, e, r); err != nil {
 		return failed(err)
 	}
-	r.Call = attributesCall(e, r, e.Expect.RequiredAttributes())
+	r.Call = attributesCall(e, r, e.Expect().RequiredAttributes())
 	return nil, "", nil
 }
 
 // attributesMissing is the request whose answer is attributes_required.
-func attributesMissing(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if len(e.Expect.RequiredAttributes()) == 0 {
+func attributesMissing(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	if len(e.Expect().RequiredAttributes()) == 0 {
 		return skip(noRequiredAttribute)
 	}
-	return nil, "", untilCode(ctx, e, r, "attrs", e.Expect.SignUpMethod != nativeauth.SignUpMethodOTP, nil)
+	return nil, "", untilCode(ctx, e, r, "attrs", e.Expect().SignUpMethod != nativeauth.SignUpMethodOTP, nil)
 }
 
 // setAttributes replaces the attributes of the reached sign-up request.
@@ -271,31 +269,28 @@ func setAttributes(r *scenarios.Reached, attrs nativeauth.Attributes) error {
 	return nil
 }
 
-func unknownAttribute(_ context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	attrs := e.Expect.RequiredAttributes()
+func unknownAttribute(_ context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	attrs := e.Expect().RequiredAttributes()
 	attrs["extension_00000000000000000000000000000000_ciamcheckUnknown"] = "x"
 	return nil, "", setAttributes(r, attrs)
 }
 
 // invalidAttribute sends a value its regex refuses, at start or on
 // continue with grant_type=attributes.
-func invalidAttribute(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	i := slices.IndexFunc(e.Expect.Attributes, func(a profile.AttributeSpec) bool { return a.Regex != "" })
+func invalidAttribute(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	i := slices.IndexFunc(e.Expect().Attributes, func(a profile.AttributeSpec) bool { return a.Regex != "" })
 	if i < 0 {
 		return skip("the tenant is expected to have no attribute with a validation regex")
 	}
-	bad := e.Expect.Attributes[i]
+	bad := e.Expect().Attributes[i]
 	if r.Call.Endpoint != nativeauth.EndpointSignUpStart && !bad.Required {
-		if e.Backdoor == nil {
-			return skip("the attribute with a validation regex (" + bad.Name + ") is optional, and the pages' table does not take optional attributes on continue after verification")
-		}
 		// Through the backdoor the attribute becomes required for this
 		// spec, so continue asks for it and validates it.
 		if err := requireAttribute(ctx, e, bad.Name); err != nil {
-			return failed(err)
+			return changed(err, "the attribute with a validation regex ("+bad.Name+") is optional, and the pages' table does not take optional attributes on continue after verification")
 		}
 	}
-	attrs := e.Expect.RequiredAttributes()
+	attrs := e.Expect().RequiredAttributes()
 	attrs[bad.Name] = invalidFor(bad.Regex)
 	if r.Call.Endpoint == nativeauth.EndpointSignUpStart {
 		return nil, "", setAttributes(r, attrs)
@@ -309,8 +304,8 @@ func invalidAttribute(ctx context.Context, e *Env, r *scenarios.Reached) (*nativ
 
 // requireAttribute makes the named attribute required, in the tenant's
 // configuration and the suite's expectations, for the rest of the spec.
-func requireAttribute(ctx context.Context, e *Env, name string) error {
-	return withTenant(ctx, e, func(cfg *backdoor.Config) {
+func requireAttribute(ctx context.Context, e Env, name string) error {
+	return e.ChangeTenant(ctx, func(cfg *backdoor.Config) {
 		for i := range cfg.Attributes {
 			if cfg.Attributes[i].Name == name {
 				cfg.Attributes[i].Required = true
@@ -341,10 +336,10 @@ func invalidFor(regex string) string {
 
 // verificationSkipped sends the password (or attributes) to continue
 // before the code is verified.
-func verificationSkipped(_ context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func verificationSkipped(_ context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	req := nativeauth.SignUpContinueRequest{ContinuationToken: r.ContinuationToken}
-	if e.Expect.SignUpMethod == nativeauth.SignUpMethodOTP {
-		req.GrantType, req.Attributes = nativeauth.GrantTypeAttributes, e.Expect.RequiredAttributes()
+	if e.Expect().SignUpMethod == nativeauth.SignUpMethodOTP {
+		req.GrantType, req.Attributes = nativeauth.GrantTypeAttributes, e.Expect().RequiredAttributes()
 	} else {
 		pw, err := e.Walker().NewPassword()
 		if err != nil {
@@ -360,13 +355,11 @@ func verificationSkipped(_ context.Context, e *Env, r *scenarios.Reached) (*nati
 // reached continuation token, then leaves the reached call, with the right
 // code, to be judged. The pages give no limit; the emulator's backdoor
 // tells its own.
-func oobAttemptsExceeded(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if e.Backdoor == nil {
-		return skip("the pages give no limit on passcode attempts; the case reads the emulator's (otp.max_attempts) through its backdoor")
-	}
-	stats, err := e.Backdoor.Stats(ctx)
+func oobAttemptsExceeded(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	stats, err := e.Stats(ctx)
 	if err != nil {
-		return failed(fmt.Errorf("read the passcode attempt limit: %w", err))
+		return changed(fmt.Errorf("read the passcode attempt limit: %w", err),
+			"the pages give no limit on passcode attempts; the case reads the emulator's (otp.max_attempts) through its backdoor")
 	}
 	limit := stats.OTPMaxAttempts
 	if limit <= 0 {
@@ -377,7 +370,7 @@ func oobAttemptsExceeded(ctx context.Context, e *Env, r *scenarios.Reached) (*na
 		if _, _, err := wrongOOB(ctx, e, &guess); err != nil {
 			return failed(err)
 		}
-		resp, err := e.Client.Send(ctx, guess.Call)
+		resp, err := e.Walker().Client.Send(ctx, guess.Call)
 		if err != nil {
 			return failed(err)
 		}
@@ -391,12 +384,12 @@ func oobAttemptsExceeded(ctx context.Context, e *Env, r *scenarios.Reached) (*na
 // attributesBeforeVerification sends every required attribute to /continue
 // before the passcode, then leaves the passcode submission to be judged,
 // with the token the attributes answer carried if it carried one.
-func attributesBeforeVerification(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	attrs := e.Expect.RequiredAttributes()
+func attributesBeforeVerification(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	attrs := e.Expect().RequiredAttributes()
 	if len(attrs) == 0 {
 		return skip(noRequiredAttribute)
 	}
-	if err := untilCode(ctx, e, r, "attrsfirst", e.Expect.SignUpMethod != nativeauth.SignUpMethodOTP, nil); err != nil {
+	if err := untilCode(ctx, e, r, "attrsfirst", e.Expect().SignUpMethod != nativeauth.SignUpMethodOTP, nil); err != nil {
 		return failed(err)
 	}
 	code, ok := r.Call.Request.(nativeauth.SignUpContinueRequest)

@@ -17,56 +17,52 @@ import (
 // reset, the refresh grant, polling to the end, and requests a form cannot
 // express.
 
-// signInAfter replaces the reached call with the token call that signs in
-// with the token of p.
-func signInAfter(e *Env, r *scenarios.Reached, p *scenarios.Progress) {
-	w := e.Walker()
-	*r = scenarios.Reached{Progress: *p, Call: w.TokenAfterSignUp(p, w.ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess))}
-}
-
-func tokenAfterSignUp(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	p, err := e.Walker().CompleteSignUp(ctx, "tok")
+// signInAfter leaves the token call that signs in with the token of a
+// completed sign-up or reset (p, or err) to be judged.
+func signInAfter(w *scenarios.Walker, r *scenarios.Reached, p *scenarios.Progress, err error) (*nativeauth.Response, string, error) {
 	if err != nil {
 		return failed(err)
 	}
-	signInAfter(e, r, p)
-	return nil, "", nil
+	return reached(r, p, w.TokenAfterSignUp(p, tokenScopes(w)))
 }
 
-func tokenAfterSSPR(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if !e.Expect.SSPR {
+func tokenAfterSignUp(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	w := e.Walker()
+	p, err := w.CompleteSignUp(ctx, "tok")
+	return signInAfter(w, r, p, err)
+}
+
+func tokenAfterSSPR(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	if !e.Expect().SSPR {
 		return skip("the tenant is expected to have self-service password reset disabled")
 	}
-	p, err := e.Walker().ResetToSucceeded(ctx)
-	if err != nil {
-		return failed(err)
-	}
-	signInAfter(e, r, p)
-	return nil, "", nil
+	w := e.Walker()
+	p, err := w.ResetToSucceeded(ctx)
+	return signInAfter(w, r, p, err)
 }
 
 // refreshTokenGrant signs in with offline_access, then sends the refresh
 // token it got.
-func refreshTokenGrant(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func refreshTokenGrant(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	if err := onlyAt(r, catalog.TriggerRefreshToken, nativeauth.EndpointToken); err != nil {
 		return failed(err)
 	}
 	first, _ := r.Call.Request.(nativeauth.TokenRequest)
-	res, err := e.Client.Token(ctx, first)
+	res, err := e.Walker().Client.Token(ctx, first)
 	if err != nil {
 		return failed(fmt.Errorf("setup: token with offline_access: %w", err))
 	}
 	if res.RefreshToken == "" {
 		return failed(fmt.Errorf("setup: token with offline_access answered without a refresh_token"))
 	}
-	r.Call = e.Client.Call(nativeauth.EndpointToken, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeRefreshToken,
+	r.Call = e.Walker().Client.Call(nativeauth.EndpointToken, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeRefreshToken,
 		RefreshToken: res.RefreshToken, Scopes: first.Scopes})
 	return nil, "", nil
 }
 
 // pollUntilFinal polls after submit, waiting poll_interval between calls as
 // the page asks, and returns the final answer (succeeded or failed).
-func pollUntilFinal(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func pollUntilFinal(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	if err := onlyAt(r, catalog.TriggerPollAfterSubmit, nativeauth.EndpointResetPollCompletion); err != nil {
 		return failed(err)
 	}
@@ -81,7 +77,7 @@ func pollUntilFinal(ctx context.Context, e *Env, r *scenarios.Reached) (*nativea
 
 // signUpComplete runs a whole sign-up, then signs the user in; every
 // answer is kept as the spec's evidence (the code entries check them all).
-func signUpComplete(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func signUpComplete(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	w := e.Walker()
 	p, err := w.CompleteSignUp(ctx, "complete")
 	if err != nil {
@@ -89,8 +85,8 @@ func signUpComplete(ctx context.Context, e *Env, r *scenarios.Reached) (*nativea
 	}
 	r.Progress = *p
 	scopes := w.ScopesWith(nativeauth.ScopeOpenID)
-	last, err := e.Client.Send(ctx, w.TokenAfterSignUp(p, scopes))
-	if err != nil || e.Expect.SignUpMethod == nativeauth.SignUpMethodOTP {
+	last, err := e.Walker().Client.Send(ctx, w.TokenAfterSignUp(p, scopes))
+	if err != nil || e.Expect().SignUpMethod == nativeauth.SignUpMethodOTP {
 		return answered(last, err)
 	}
 	si, err := w.StartSignIn(ctx, scenarios.Credential{Username: p.Username, Password: p.Password})
@@ -100,19 +96,19 @@ func signUpComplete(ctx context.Context, e *Env, r *scenarios.Reached) (*nativea
 	if _, err := w.Challenge(ctx, si, nativeauth.EndpointSignInChallenge, scenarios.PasswordTypes...); err != nil {
 		return failed(err)
 	}
-	return answered(e.Client.Send(ctx, e.Client.Call(nativeauth.EndpointToken, nativeauth.TokenRequest{
+	return answered(e.Walker().Client.Send(ctx, e.Walker().Client.Call(nativeauth.EndpointToken, nativeauth.TokenRequest{
 		GrantType: nativeauth.GrantTypePassword, ContinuationToken: si.ContinuationToken, Password: p.Password, Scopes: scopes})))
 }
 
 // corsRequest sends the valid request (or its preflight) with an Origin of
 // another site, as a browser would.
 func corsRequest(preflight bool) Driver {
-	return func(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	return func(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 		method, body := http.MethodPost, io.Reader(strings.NewReader(r.Call.Form().Encode()))
 		if preflight {
 			method, body = http.MethodOptions, nil
 		}
-		req, err := http.NewRequestWithContext(ctx, method, e.Client.EndpointURL(r.Call.Endpoint), body)
+		req, err := http.NewRequestWithContext(ctx, method, e.Walker().Client.EndpointURL(r.Call.Endpoint), body)
 		if err != nil {
 			return failed(err)
 		}
@@ -124,7 +120,7 @@ func corsRequest(preflight bool) Driver {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		start := time.Now()
-		resp, err := e.HTTP.Do(req)
+		resp, err := e.Walker().Client.HTTPClient.Do(req)
 		if err != nil {
 			return failed(err)
 		}

@@ -22,7 +22,7 @@ func tokenScopes(w *scenarios.Walker) []string {
 // without a strong method: the tenant answers mfa_required or
 // registration_required.
 func passwordOf(withMethod bool) Driver {
-	return func(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	return func(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 		w := e.Walker()
 		user, err := w.UserWithoutStrongMethod(ctx)
 		if withMethod {
@@ -38,9 +38,7 @@ func passwordOf(withMethod bool) Driver {
 		if err != nil {
 			return failed(fmt.Errorf("setup: sign in: %w", err))
 		}
-		r.Progress = *p
-		r.Call = w.Client.Call(nativeauth.EndpointToken, scenarios.SignInTokenRequest(p, "", tokenScopes(w)))
-		return nil, "", nil
+		return reached(r, p, w.Client.Call(nativeauth.EndpointToken, scenarios.SignInTokenRequest(p, "", tokenScopes(w))))
 	}
 }
 
@@ -69,19 +67,17 @@ func mfaIntrospected(ctx context.Context, w *scenarios.Walker) (*scenarios.Progr
 }
 
 // challengeStrongMethod is the MFA challenge with the email method's id.
-func challengeStrongMethod(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func challengeStrongMethod(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	w := e.Walker()
 	p, id, err := mfaIntrospected(ctx, w)
 	if err != nil {
 		return failed(err)
 	}
-	r.Progress = *p
-	r.Call = w.Client.Call(nativeauth.EndpointSignInChallenge, nativeauth.MFAChallengeRequest{ContinuationToken: p.ContinuationToken, ID: id})
-	return nil, "", nil
+	return reached(r, p, w.Client.Call(nativeauth.EndpointSignInChallenge, nativeauth.MFAChallengeRequest{ContinuationToken: p.ContinuationToken, ID: id}))
 }
 
 // submitMFAOOB submits the code of the MFA challenge.
-func submitMFAOOB(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func submitMFAOOB(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	w := e.Walker()
 	p, id, err := mfaIntrospected(ctx, w)
 	if err != nil {
@@ -94,14 +90,12 @@ func submitMFAOOB(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeaut
 	if err != nil {
 		return failed(fmt.Errorf("setup: %w", err))
 	}
-	r.Progress = *p
-	r.Call = w.Client.Call(nativeauth.EndpointToken, scenarios.MFAOOBRequest(p, code, tokenScopes(w)))
-	return nil, "", nil
+	return reached(r, p, w.Client.Call(nativeauth.EndpointToken, scenarios.MFAOOBRequest(p, code, tokenScopes(w))))
 }
 
 // registerVerifiedEmail signs a user up, takes registration_required at
 // the token call and registers the email the sign-up verified.
-func registerVerifiedEmail(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func registerVerifiedEmail(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	w := e.Walker()
 	p, err := w.CompleteSignUp(ctx, "preverified")
 	if err != nil {
@@ -113,15 +107,13 @@ func registerVerifiedEmail(ctx context.Context, e *Env, r *scenarios.Reached) (*
 	if _, err := w.RegisterIntrospect(ctx, p); err != nil {
 		return failed(fmt.Errorf("setup: register introspect: %w", err))
 	}
-	r.Progress = *p
-	r.Call = w.Client.Call(nativeauth.EndpointRegisterChallenge, nativeauth.RegisterChallengeRequest{ContinuationToken: p.ContinuationToken,
-		ChallengeType: nativeauth.ChallengeTypeOOB, ChallengeChannel: nativeauth.ChallengeChannelEmail, ChallengeTarget: p.Username})
-	return nil, "", nil
+	return reached(r, p, w.Client.Call(nativeauth.EndpointRegisterChallenge, nativeauth.RegisterChallengeRequest{ContinuationToken: p.ContinuationToken,
+		ChallengeType: nativeauth.ChallengeTypeOOB, ChallengeChannel: nativeauth.ChallengeChannelEmail, ChallengeTarget: p.Username}))
 }
 
 // capabilityMissing starts, without capabilities, for a user the tenant
 // will ask for MFA (sign-in, reset) or registration (sign-up).
-func capabilityMissing(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func capabilityMissing(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	switch r.Call.Endpoint {
 	case nativeauth.EndpointSignInInitiate, nativeauth.EndpointResetStart:
 		user, err := e.Walker().UserWithStrongMethod(ctx)
@@ -138,25 +130,12 @@ func capabilityMissing(ctx context.Context, e *Env, r *scenarios.Reached) (*nati
 // blockedPhone registers a phone number the tenant blocks; edit makes the
 // tenant block it.
 func blockedPhone(number string, edit func(*backdoor.Config)) Driver {
-	return func(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-		if e.Backdoor == nil {
-			return skip("the target has no backdoor to block a phone number; a tenant's fraud checks cannot be provoked on purpose")
-		}
-		if err := withConfig(ctx, e, edit); err != nil {
-			return failed(err)
+	return func(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+		if err := e.ChangeTenant(ctx, edit, nil); err != nil {
+			return changed(err, "the target has no backdoor to block a phone number; a tenant's fraud checks cannot be provoked on purpose")
 		}
 		r.Call.Set(nativeauth.ParamChallengeChannel, nativeauth.ChallengeChannelSMS)
 		r.Call.Set(nativeauth.ParamChallengeTarget, number)
 		return nil, "", nil
-	}
-}
-
-// both runs first, then then on what first left in r.
-func both(first, then Driver) Driver {
-	return func(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-		if resp, skip, err := first(ctx, e, r); resp != nil || skip != "" || err != nil {
-			return resp, skip, err
-		}
-		return then(ctx, e, r)
 	}
 }

@@ -10,9 +10,32 @@ import (
 	"github.com/ciamcheck/ciamcheck/scenarios"
 )
 
-// Request parameters: challenge types, usernames, grant types and scopes.
+// Client identity and request parameters: client_id, challenge types,
+// usernames, grant types and scopes.
 
-func challengeTypesWithoutRedirect(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+// clientID sends the reached call with the client_id id gives ("" leaves
+// the parameter out); missing, when set, is why the target cannot give
+// one.
+func clientID(id func() string, missing string) Driver {
+	return func(_ context.Context, _ Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+		v := id()
+		if v == "" && missing != "" {
+			return skip(missing)
+		}
+		r.Call.ClientID = v
+		return nil, "", nil
+	}
+}
+
+// emptyClientID sends client_id present with an empty value, which the
+// reached call cannot say (an empty ClientID leaves the parameter out).
+func emptyClientID(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	form := r.Call.Form()
+	form.Set(string(nativeauth.ParamClientID), "")
+	return answered(e.Walker().Client.Do(ctx, r.Call.Endpoint, form))
+}
+
+func challengeTypesWithoutRedirect(_ context.Context, _ Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	types := slices.DeleteFunc(strings.Fields(r.Call.Get(nativeauth.ParamChallengeType)), func(t string) bool {
 		return t == string(nativeauth.ChallengeTypeRedirect)
 	})
@@ -21,29 +44,18 @@ func challengeTypesWithoutRedirect(_ context.Context, _ *Env, r *scenarios.Reach
 }
 
 // invalidChallengeTypes is a challenge_type list with an unknown method
-// next to redirect.
+// next to redirect. Sign-up continue takes no challenge_type; the one table
+// that names the case there is the password submission's, so there it
+// goes with the password (submitPassword changes only that endpoint's call).
 const invalidChallengeTypes = "oob carrier_pigeon redirect"
 
-// challengeTypeInvalid sends invalidChallengeTypes. Sign-up continue takes
-// no challenge_type; the one table that names the case there is the
-// password submission's, so there it goes with the password.
-func challengeTypeInvalid(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if r.Call.Endpoint == nativeauth.EndpointSignUpContinue {
-		if resp, reason, err := submitPassword(ctx, e, r); resp != nil || reason != "" || err != nil {
-			return resp, reason, err
-		}
-	}
-	r.Call.Set(nativeauth.ParamChallengeType, invalidChallengeTypes)
+func unknownUsername(_ context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	r.Call.Set(nativeauth.ParamUsername, e.Walker().Users.New("nobody"))
 	return nil, "", nil
 }
 
-func unknownUsername(_ context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	r.Call.Set(nativeauth.ParamUsername, e.Target.Users.New("nobody"))
-	return nil, "", nil
-}
-
-func existingUsername(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	u, err := e.ExistingUser(ctx)
+func existingUsername(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	u, err := e.Walker().ExistingUser(ctx)
 	if err != nil {
 		return failed(err)
 	}
@@ -58,7 +70,7 @@ func (n sameName) New(string) string { return string(n) }
 
 // registeredMeanwhile completes another sign-up of the same email before
 // this flow's request.
-func registeredMeanwhile(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func registeredMeanwhile(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	if r.Username == "" {
 		return failed(fmt.Errorf("username_registered_meanwhile on %s: no username", r.Call.Endpoint))
 	}
@@ -72,7 +84,7 @@ func registeredMeanwhile(ctx context.Context, e *Env, r *scenarios.Reached) (*na
 
 // wrongGrant sends a grant type that exists but is not the one the step
 // takes, with the parameter that grant would carry.
-func wrongGrant(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func wrongGrant(_ context.Context, _ Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	switch nativeauth.GrantType(r.Call.Get(nativeauth.ParamGrantType)) {
 	case nativeauth.GrantTypeOOB:
 		if r.Call.Endpoint == nativeauth.EndpointSignUpContinue {
@@ -96,7 +108,7 @@ func wrongGrant(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeauth.Re
 // scopeWithout asks for the walk's scopes with openid and offline_access,
 // less scope.
 func scopeWithout(scope string) Driver {
-	return func(_ context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	return func(_ context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 		scopes := slices.DeleteFunc(e.Walker().ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess), func(s string) bool { return s == scope })
 		r.Call.Set(nativeauth.ParamScope, strings.Join(scopes, " "))
 		return nil, "", nil
@@ -105,8 +117,8 @@ func scopeWithout(scope string) Driver {
 
 // scopeNotConsented completes a sign-up and asks for tokens with a scope
 // the client has no consent for.
-func scopeNotConsented(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if e.Target.Caps.UnconsentedScope == "" {
+func scopeNotConsented(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	if opened.Caps.UnconsentedScope == "" {
 		return skip("the target profile names no API scope the client has no consent for (unconsented_scope)")
 	}
 	w := e.Walker()
@@ -114,6 +126,5 @@ func scopeNotConsented(ctx context.Context, e *Env, r *scenarios.Reached) (*nati
 	if err != nil {
 		return failed(err)
 	}
-	*r = scenarios.Reached{Progress: *p, Call: w.TokenAfterSignUp(p, []string{nativeauth.ScopeOpenID, e.Target.Caps.UnconsentedScope})}
-	return nil, "", nil
+	return reached(r, p, w.TokenAfterSignUp(p, []string{nativeauth.ScopeOpenID, opened.Caps.UnconsentedScope}))
 }

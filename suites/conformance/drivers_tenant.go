@@ -20,11 +20,8 @@ const noConfigBackdoor = "the case changes the tenant's configuration mid-flow, 
 // editing is a driver that changes the tenant configuration before the
 // reached call is sent.
 func editing(edit func(*backdoor.Config)) Driver {
-	return func(ctx context.Context, e *Env, _ *scenarios.Reached) (*nativeauth.Response, string, error) {
-		if e.Backdoor == nil {
-			return skip(noConfigBackdoor)
-		}
-		return nil, "", withConfig(ctx, e, edit)
+	return func(ctx context.Context, e Env, _ *scenarios.Reached) (*nativeauth.Response, string, error) {
+		return changed(e.ChangeTenant(ctx, edit, nil), noConfigBackdoor)
 	}
 }
 
@@ -44,8 +41,8 @@ var emailOTPDisabled = editing(func(cfg *backdoor.Config) { cfg.OTP.EmailDisable
 
 // ssprDisabled turns self-service password reset off after the flow
 // reached this step (or finds it off on the tenant).
-func ssprDisabled(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if !e.Expect.SSPR {
+func ssprDisabled(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	if !e.Expect().SSPR {
 		return nil, "", nil
 	}
 	return editing(func(cfg *backdoor.Config) { cfg.SSPR.Enabled = false })(ctx, e, r)
@@ -55,28 +52,30 @@ func ssprDisabled(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeaut
 // passcode tenant, verifies the email, then switches the tenant to email
 // with password: at continue the tenant needs a password the app never said
 // it could give, and must fall back to the web.
-func redirectForced(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if e.Backdoor == nil {
-		return skip(noConfigBackdoor)
-	}
+func redirectForced(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	if err := setMethod(ctx, e, nativeauth.SignUpMethodOTP); err != nil {
-		return failed(err)
+		return changed(err, noConfigBackdoor)
 	}
-	if err := untilCode(ctx, e, r, "redirect", false, e.Expect.RequiredAttributes()); err != nil {
+	if err := untilCode(ctx, e, r, "redirect", false, e.Expect().RequiredAttributes()); err != nil {
 		return failed(err)
 	}
 	return nil, "", setMethod(ctx, e, nativeauth.SignUpMethodPassword)
 }
 
-// resubmitAfterPollFailed makes the reset fail, submits the reached new
-// password, polls until failed, then leaves a submit of another password
-// with the failed poll's token to be judged.
-func resubmitAfterPollFailed(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+// setMethod switches the tenant to sign-up method m for the rest of the
+// spec.
+func setMethod(ctx context.Context, e Env, m nativeauth.SignUpMethod) error {
+	s := methodSwitch(m)
+	return e.ChangeTenant(ctx, s.config, s.expect)
+}
+
+// resubmitAfterPollFailed, once the tenant will fail the reset
+// (pollWith), submits the reached new password, polls until failed, then
+// leaves a submit of another password with the failed poll's token to be
+// judged.
+func resubmitAfterPollFailed(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	if err := onlyAt(r, catalog.TriggerResubmitAfterFailed, nativeauth.EndpointResetSubmit); err != nil {
 		return failed(err)
-	}
-	if resp, reason, err := pollWith(nativeauth.PollStatusFailed)(ctx, e, r); resp != nil || reason != "" || err != nil {
-		return resp, reason, err
 	}
 	submit, ok := r.Call.Request.(nativeauth.ResetSubmitRequest)
 	if !ok {
@@ -98,7 +97,5 @@ func resubmitAfterPollFailed(ctx context.Context, e *Env, r *scenarios.Reached) 
 	if err != nil {
 		return failed(err)
 	}
-	r.Progress = p
-	r.Call = e.Client.Call(nativeauth.EndpointResetSubmit, nativeauth.ResetSubmitRequest{ContinuationToken: p.ContinuationToken, NewPassword: pw})
-	return nil, "", nil
+	return reached(r, &p, w.Client.Call(nativeauth.EndpointResetSubmit, nativeauth.ResetSubmitRequest{ContinuationToken: p.ContinuationToken, NewPassword: pw}))
 }

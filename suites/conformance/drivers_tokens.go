@@ -37,7 +37,7 @@ func tamper(tok string) string {
 	return string(b)
 }
 
-func tamperedToken(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func tamperedToken(_ context.Context, _ Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	r.Call.Set(nativeauth.ParamContinuationToken, tamper(r.Call.Get(nativeauth.ParamContinuationToken)))
 	return nil, "", nil
 }
@@ -45,8 +45,8 @@ func tamperedToken(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeauth
 // replayedToken makes the valid request once, then the spec sends the
 // same continuation token to the same call again: the pages make each
 // token good for one subsequent request.
-func replayedToken(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	first, err := e.Client.Send(ctx, r.Call)
+func replayedToken(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	first, err := e.Walker().Client.Send(ctx, r.Call)
 	if err != nil {
 		return failed(fmt.Errorf("setup: first use of the token: %w", err))
 	}
@@ -58,15 +58,15 @@ func replayedToken(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeau
 
 // otherFlowToken sends a valid continuation token issued by another flow:
 // sign-up's for sign-in endpoints, sign-in's for sign-up and reset ones.
-func otherFlowToken(ctx context.Context, e *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func otherFlowToken(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	w := e.Walker()
 	var foreign *scenarios.Progress
 	var err error
 	if strings.HasPrefix(string(r.Call.Endpoint), "/oauth2/") {
-		foreign, err = w.StartSignUp(ctx, "foreign", e.Expect.SignUpMethod != nativeauth.SignUpMethodOTP, w.Attributes)
+		foreign, err = w.StartSignUp(ctx, "foreign", e.Expect().SignUpMethod != nativeauth.SignUpMethodOTP, w.Attributes)
 	} else {
 		var u scenarios.Credential
-		if u, err = e.ExistingUser(ctx); err == nil {
+		if u, err = e.Walker().ExistingUser(ctx); err == nil {
 			foreign, err = w.StartSignIn(ctx, u)
 		}
 	}
@@ -78,7 +78,7 @@ func otherFlowToken(ctx context.Context, e *Env, r *scenarios.Reached) (*nativea
 }
 
 // otherStepToken sends this flow's token of the step before.
-func otherStepToken(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func otherStepToken(_ context.Context, _ Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	if r.Previous == "" {
 		return failed(fmt.Errorf("continuation_token_other_step on %s: no earlier token", r.Call.Endpoint))
 	}
@@ -89,18 +89,12 @@ func otherStepToken(_ context.Context, _ *Env, r *scenarios.Reached) (*nativeaut
 // expiredToken makes the continuation token outlive its lifetime by moving
 // the target's clock. Without a clock backdoor the real-expiry specs (label
 // slow) cover the case: they share one wait (describeRealExpiry).
-func expiredToken(ctx context.Context, e *Env, _ *scenarios.Reached) (*nativeauth.Response, string, error) {
-	return advanceClock(ctx, e, e.ContinuationLifetime+time.Minute,
+func expiredToken(ctx context.Context, e Env, _ *scenarios.Reached) (*nativeauth.Response, string, error) {
+	return advanceClock(ctx, e, defaultContinuationLifetime+time.Minute,
 		"the target has no clock backdoor; the real-expiry variant (label slow) covers this case")
 }
 
 // advanceClock moves the target's clock by d, or skips with noClock.
-func advanceClock(ctx context.Context, e *Env, d time.Duration, noClock string) (*nativeauth.Response, string, error) {
-	if e.Backdoor == nil || !e.Target.Caps.Clock {
-		return skip(noClock)
-	}
-	if err := e.Backdoor.AdvanceClock(ctx, d); err != nil {
-		return failed(fmt.Errorf("advance clock: %w", err))
-	}
-	return nil, "", nil
+func advanceClock(ctx context.Context, e Env, d time.Duration, noClock string) (*nativeauth.Response, string, error) {
+	return changed(e.AdvanceClock(ctx, d), noClock)
 }

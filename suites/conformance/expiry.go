@@ -7,6 +7,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/ciamcheck/ciamcheck/profile"
 	"github.com/ciamcheck/ciamcheck/reports"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 	"github.com/ciamcheck/ciamcheck/suites/catalog"
@@ -67,7 +68,7 @@ func describeRealExpiry(entries []catalog.Entry) {
 					Skip(x.skip)
 				}
 				setup(x.err, "[catalog:%s] setup: reach %s", e.ID, endpointOf(e))
-				resp, err := env.Client.Send(ctx, x.reached.Call)
+				resp, err := env.Walker().Client.Send(ctx, x.reached.Call)
 				setup(err, "[catalog:%s] %s", e.ID, endpointOf(e))
 				must(e.ID, Answer(slow, resp, x.reached.Username, nil))
 			})
@@ -79,7 +80,7 @@ func describeRealExpiry(entries []catalog.Entry) {
 // them all to expire.
 func issueExpiring(ctx SpecContext, entries []catalog.Entry) map[string]*expiring {
 	tokens := map[string]*expiring{}
-	if env.Target.Caps.Clock && env.Backdoor != nil {
+	if has, _ := env.Has(profile.CapClock); has {
 		for _, e := range entries {
 			tokens[e.ID] = &expiring{skip: "the target's clock backdoor covers this case without waiting (the fast spec)"}
 		}
@@ -99,14 +100,14 @@ func issueExpiring(ctx SpecContext, entries []catalog.Entry) map[string]*expirin
 		}
 		x.reached, x.err = env.Walker().Reach(ctx, endpointOf(e))
 		// Each spec shows the exchanges that issued its token.
-		x.evidence = env.Recorder.Take()
+		x.evidence = recorder.Take()
 		wait = wait || x.err == nil
 	}
 	if wait {
 		select {
 		case <-ctx.Done():
 			Fail(fmt.Sprintf("waiting for real expiry: %v", ctx.Err()))
-		case <-time.After(env.ContinuationLifetime + 30*time.Second):
+		case <-time.After(defaultContinuationLifetime + 30*time.Second):
 		}
 	}
 	return tokens
@@ -116,11 +117,6 @@ func issueExpiring(ctx SpecContext, entries []catalog.Entry) map[string]*expirin
 // issues every token once) and ContinueOnFailure: the specs only share the
 // wait, so one tenant deviation must not skip the other entries.
 var realExpiryDecorators = []any{Ordered, ContinueOnFailure}
-
-// defaultContinuationLifetime is how long a continuation token lives; the
-// real-expiry container's timeout is sized from it when the tree is built,
-// before env exists.
-const defaultContinuationLifetime = 10 * time.Minute
 
 // realExpiryTimeout bounds the real-expiry container's setup: issuing
 // every token, then the one wait.

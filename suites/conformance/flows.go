@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -61,12 +62,10 @@ func flowIt(key, text string, body func(ctx SpecContext, id string)) {
 // others stop before a token call, where MFA changes nothing.
 func needNoMFA() {
 	GinkgoHelper()
-	if !env.Expect.MFA.Enabled || !CurrentSpecReport().IsSerial {
+	if !env.Expect().MFA.Enabled || !CurrentSpecReport().IsSerial {
 		return
 	}
-	if has, reason := env.Has(profile.CapNoMFA); !has {
-		Skip(fmt.Sprintf("needs %s: %s", profile.CapNoMFA, reason))
-	}
+	need(profile.CapNoMFA)
 }
 
 // flowLabels are the labels of a flow container.
@@ -183,13 +182,14 @@ func needEarlier(ran bool) {
 // are Serial: the switch holds for the whole tenant.
 func needMethod(method nativeauth.SignUpMethod) {
 	GinkgoHelper()
-	if env.Expect.SignUpMethod == method {
+	if env.Expect().SignUpMethod == method {
 		return
-	}
-	if env.Backdoor == nil {
-		Skip("the tenant is expected to use " + string(env.Expect.SignUpMethod) + " sign-up; this case needs " + string(method))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ok(setMethod(ctx, env, method))
+	err := setMethod(ctx, env, method)
+	if errors.Is(err, errNoBackdoor) {
+		Skip("the tenant is expected to use " + string(env.Expect().SignUpMethod) + " sign-up; this case needs " + string(method))
+	}
+	ok(err)
 }

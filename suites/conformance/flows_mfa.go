@@ -29,14 +29,6 @@ func init() {
 	}
 }
 
-// needMFA switches the tenant to MFA for the rest of the spec, or skips.
-func needMFA() {
-	GinkgoHelper()
-	if has, reason := env.Has(profile.CapMFA); !has {
-		Skip(fmt.Sprintf("needs %s: %s", profile.CapMFA, reason))
-	}
-}
-
 func describeMFAFlows() {
 	Describe("multifactor authentication", Serial, flowLabels("signin", nativeauth.SignUpMethodPassword), Label("revision:2026-02"), func() {
 		flowIt("mfa.email", "signs in with a password and an emailed second factor", mfaEmailFlow)
@@ -49,7 +41,7 @@ func describeMFAFlows() {
 
 // mfaEmailFlow signs in with a password and an emailed second factor.
 func mfaEmailFlow(ctx SpecContext, id string) {
-	needMFA()
+	need(profile.CapMFA)
 	w := env.Walker()
 	u, err := w.UserWithStrongMethod(ctx)
 	ok(err)
@@ -58,10 +50,8 @@ func mfaEmailFlow(ctx SpecContext, id string) {
 
 // mfaSMSFlow registers a phone number, then signs in with an SMS second factor.
 func mfaSMSFlow(ctx SpecContext, id string) {
-	needMFA()
-	if has, reason := env.Has(profile.CapOutbox); !has {
-		Skip("SMS codes are read from the emulator outbox only: " + reason)
-	}
+	need(profile.CapMFA)
+	need(profile.CapOutbox) // SMS codes are read from the emulator outbox only
 	w := env.Walker()
 	u, err := w.UserWithoutStrongMethod(ctx)
 	ok(err)
@@ -81,7 +71,7 @@ func mfaSMSFlow(ctx SpecContext, id string) {
 
 // mfaRegisterThenSignInFlow registers the email just in time, signs in, and is asked for MFA the next time.
 func mfaRegisterThenSignInFlow(ctx SpecContext, id string) {
-	needMFA()
+	need(profile.CapMFA)
 	w := env.Walker()
 	u, err := w.UserWithoutStrongMethod(ctx)
 	ok(err)
@@ -109,7 +99,7 @@ func mfaRegisterThenSignInFlow(ctx SpecContext, id string) {
 
 // mfaAfterSignUpFlow registers the email the sign-up verified without a code, then signs in.
 func mfaAfterSignUpFlow(ctx SpecContext, id string) {
-	needMFA()
+	need(profile.CapMFA)
 	w := env.Walker()
 	p, err := w.CompleteSignUp(ctx, "mfa-signup")
 	ok(err)
@@ -130,10 +120,8 @@ func mfaAfterSignUpFlow(ctx SpecContext, id string) {
 
 // mfaAfterResetFlow resets the password, then the token call asks for MFA.
 func mfaAfterResetFlow(ctx SpecContext, id string) {
-	needMFA()
-	if has, reason := env.Has(profile.CapSSPR); !has {
-		Skip("needs sspr: " + reason)
-	}
+	need(profile.CapMFA)
+	need(profile.CapSSPR)
 	w := env.Walker()
 	u, err := w.UserWithStrongMethod(ctx)
 	ok(err)
@@ -198,7 +186,7 @@ func mfaFromIntrospect(ctx SpecContext, id string, w *scenarios.Walker, p *scena
 	if method == "" {
 		must(id, fmt.Errorf("introspect: methods: want one on channel %s, got %v", channel, res.Methods))
 	}
-	p.Since = env.Now()
+	p.Since = env.Walker().Now()
 	ch, err := w.Client.SignInChallengeMFA(ctx, nativeauth.MFAChallengeRequest{ContinuationToken: p.ContinuationToken, ID: method, ChallengeTypes: types})
 	ok(err)
 	p.ContinuationToken = ch.ContinuationToken

@@ -21,7 +21,7 @@ func describeSignInFlows() {
 		flowIt("signin.otp", "signs in with an email one-time passcode", func(ctx SpecContext, id string) {
 			needMethod(nativeauth.SignUpMethodOTP)
 			w := env.Walker()
-			u, err := env.ExistingUser(ctx)
+			u, err := env.Walker().ExistingUser(ctx)
 			ok(err)
 			p, err := w.StartSignIn(ctx, u)
 			ok(err)
@@ -36,7 +36,7 @@ func describeSignInFlows() {
 
 func refreshOnlyWithOfflineAccess(ctx SpecContext, id string) {
 	needMethod(nativeauth.SignUpMethodPassword)
-	u, err := env.ExistingUser(ctx)
+	u, err := env.Walker().ExistingUser(ctx)
 	ok(err)
 	t := signInWithPassword(ctx, id, u)
 	w := env.Walker()
@@ -77,7 +77,7 @@ func describeResetFlow() {
 		var done *scenarios.Progress
 		BeforeAll(func(ctx SpecContext) {
 			needMethod(nativeauth.SignUpMethodPassword)
-			if !env.Expect.SSPR {
+			if !env.Expect().SSPR {
 				Skip("the tenant is expected to have self-service password reset disabled")
 			}
 			p, err := env.Walker().CompleteSignUp(ctx, "sspr")

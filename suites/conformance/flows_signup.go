@@ -114,10 +114,10 @@ func ignore(err error, code nativeauth.ErrorCode) error {
 }
 
 func attributesAtContinue(ctx SpecContext, id string) {
-	if len(env.Expect.RequiredAttributes()) == 0 {
+	if len(env.Expect().RequiredAttributes()) == 0 {
 		Skip("the tenant is expected to have no required attribute")
 	}
-	w, p, b := untilCodeAnswer(ctx, id, "su-attr", env.Expect.SignUpMethod == nativeauth.SignUpMethodPassword,
+	w, p, b := untilCodeAnswer(ctx, id, "su-attr", env.Expect().SignUpMethod == nativeauth.SignUpMethodPassword,
 		check.ErrorWant{HTTPStatus: http.StatusBadRequest, Error: nativeauth.ErrAttributesRequired})
 	must(id, b.AttributeList("required_attributes"))
 	for name := range w.Attributes {
@@ -129,13 +129,13 @@ func attributesAtContinue(ctx SpecContext, id string) {
 }
 
 func optionalAfterVerification(ctx SpecContext, id string) {
-	i := slices.IndexFunc(env.Expect.Attributes, func(a profile.AttributeSpec) bool { return !a.Required })
+	i := slices.IndexFunc(env.Expect().Attributes, func(a profile.AttributeSpec) bool { return !a.Required })
 	if i < 0 {
 		Skip("the tenant is expected to have no optional attribute")
 	}
-	opt := env.Expect.Attributes[i]
+	opt := env.Expect().Attributes[i]
 	w := env.Walker()
-	p, err := w.StartSignUp(ctx, "su-opt", env.Expect.SignUpMethod == nativeauth.SignUpMethodPassword, w.Attributes)
+	p, err := w.StartSignUp(ctx, "su-opt", env.Expect().SignUpMethod == nativeauth.SignUpMethodPassword, w.Attributes)
 	ok(err)
 	_, err = w.Challenge(ctx, p, nativeauth.EndpointSignUpChallenge)
 	ok(err)
@@ -154,7 +154,7 @@ func optionalAfterVerification(ctx SpecContext, id string) {
 
 func newChallengeVoidsCode(ctx SpecContext, id string) {
 	w := env.Walker()
-	p, err := w.StartSignUp(ctx, "su-rechallenge", env.Expect.SignUpMethod == nativeauth.SignUpMethodPassword, w.Attributes)
+	p, err := w.StartSignUp(ctx, "su-rechallenge", env.Expect().SignUpMethod == nativeauth.SignUpMethodPassword, w.Attributes)
 	ok(err)
 	_, err = w.Challenge(ctx, p, nativeauth.EndpointSignUpChallenge)
 	ok(err)
@@ -162,7 +162,7 @@ func newChallengeVoidsCode(ctx SpecContext, id string) {
 	ok(err)
 	// The emulator's clock and a real mailbox both need the second code to
 	// be observably later.
-	since := env.Now()
+	since := env.Walker().Now()
 	_, err = w.Challenge(ctx, p, nativeauth.EndpointSignUpChallenge)
 	answer(id, p, err, oobChallenge(p.Username))
 	second, err := w.Code(ctx, p.Username, since)

@@ -244,10 +244,10 @@ var _ = ReportAfterSuite("ciamcheck run record", func(report types.Report) {
 
 // Every spec carries the exchanges it made, redacted, as its evidence.
 var _ = AfterEach(func() {
-	if env == nil || env.Recorder == nil {
+	if env == nil || recorder == nil {
 		return
 	}
-	if ex := env.Recorder.Take(); len(ex) > 0 {
+	if ex := recorder.Take(); len(ex) > 0 {
 		AddReportEntry(specreport.EvidenceEntry, ex, ReportEntryVisibilityNever)
 	}
 })

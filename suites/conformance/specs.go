@@ -95,9 +95,10 @@ func mayChangeTenant(what string) error {
 	return nil
 }
 
-// needs skips the spec when the target lacks a capability the entry needs.
-func needs(e catalog.Entry) {
-	for _, c := range e.Needs {
+// need skips the spec when the target lacks one of caps.
+func need(caps ...profile.Capability) {
+	GinkgoHelper()
+	for _, c := range caps {
 		if has, reason := env.Has(c); !has {
 			Skip(fmt.Sprintf("needs %s: %s", c, reason))
 		}
@@ -108,7 +109,7 @@ func needs(e catalog.Entry) {
 // the behaviour with the trigger's driver, and check the answer against the
 // entry.
 func runEntry(ctx SpecContext, e catalog.Entry) {
-	needs(e)
+	need(e.Needs...)
 	drive, found := drivers[e.Trigger.Name]
 	if !found {
 		Fail(fmt.Sprintf("[catalog:%s] no driver for trigger %q", e.ID, e.Trigger.Name))
@@ -122,13 +123,13 @@ func runEntry(ctx SpecContext, e catalog.Entry) {
 	}
 	setup(err, "[catalog:%s] setup: trigger %s", e.ID, e.Trigger.Name)
 	if resp == nil {
-		resp, err = env.Client.Send(ctx, r.Call)
+		resp, err = env.Walker().Client.Send(ctx, r.Call)
 		setup(err, "[catalog:%s] %s", e.ID, r.Call.Endpoint)
 	}
 	must(e.ID, Answer(e, resp, r.Username, scopesOf(r.Call)))
 	if codes := e.Expect.AbsentErrorCodes; len(codes) > 0 {
 		// Codes that are not errors must appear in no answer of the flow.
-		for _, ex := range env.Recorder.Peek() {
+		for _, ex := range recorder.Peek() {
 			if b, err := check.Decode([]byte(ex.Body)); err == nil {
 				must(e.ID, b.AbsentErrorCodes(codes))
 			}
@@ -168,8 +169,8 @@ func challengeAnswer(resp *nativeauth.Response, username string) (check.Body, er
 func verifyIDToken(ctx SpecContext, id string, resp *nativeauth.Response) {
 	GinkgoHelper()
 	b, _ := check.Decode(resp.Body)
-	if raw := b.String("id_token"); raw != "" && env.IDTokens != nil {
-		_, err := env.IDTokens.Verify(ctx, raw)
+	if raw := b.String("id_token"); raw != "" && idTokens != nil {
+		_, err := idTokens.Verify(ctx, raw)
 		must(id, err)
 	}
 }
