@@ -182,15 +182,23 @@ func checkReached(t *testing.T, what string, rec *reports.Record) map[string]boo
 // reached there too.
 func TestReachedOnOTPEmulator(t *testing.T) {
 	skipUnlessOuterRun(t)
-	profile, err := filepath.Abs(filepath.Join("testdata", "emulator-otp.yaml"))
+	checkReached(t, "OTP emulator", runProfile(t, "emulator-otp.yaml", nil))
+}
+
+// runProfile runs the suite, focused on ids (nil for all), against the
+// plain emulator as the profile testdata/name configures it, and returns
+// its run record.
+func runProfile(t *testing.T, name string, ids []string) *reports.Record {
+	t.Helper()
+	profile, err := filepath.Abs(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, _ := runSuiteOn(t, t.TempDir(), profile, "", nil)
+	rec, _ := runSuiteOn(t, t.TempDir(), profile, "", ids)
 	if rec == nil {
-		t.Fatal("the OTP emulator run left no record")
+		t.Fatalf("the run on %s left no record", name)
 	}
-	checkReached(t, "OTP emulator", rec)
+	return rec
 }
 
 func checkDeviation(t *testing.T, dir, name string, exp expectation, ran map[string]bool) {
@@ -313,20 +321,13 @@ func tail(s string) string {
 // for it, so a conforming target passes every one.
 func TestProfileScopesWithoutOfflineAccess(t *testing.T) {
 	skipUnlessOuterRun(t)
-	profile, err := filepath.Abs(filepath.Join("testdata", "emulator-openid-only.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ids []string
 	for _, c := range catalog.All() {
 		if c.Endpoint == nativeauth.EndpointToken {
 			ids = append(ids, c.ID)
 		}
 	}
-	rec, _ := runSuiteOn(t, t.TempDir(), profile, "", ids)
-	if rec == nil {
-		t.Fatal("the run left no record")
-	}
+	rec := runProfile(t, "emulator-openid-only.yaml", ids)
 	passed := 0
 	for _, e := range rec.Conformance.Entries {
 		if !slices.Contains(ids, e.ID) {

@@ -88,6 +88,13 @@ func must(id string, err error) {
 	}
 }
 
+// got is v, failing the spec when the setup step that made it failed.
+func got[T any](v T, err error) T {
+	GinkgoHelper()
+	ok(err)
+	return v
+}
+
 // ok fails the spec when a setup step failed.
 func ok(err error) {
 	GinkgoHelper()

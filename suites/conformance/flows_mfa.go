@@ -43,8 +43,7 @@ func describeMFAFlows() {
 func mfaEmailFlow(ctx SpecContext, id string) {
 	need(profile.CapMFA)
 	w := env.Walker()
-	u, err := w.UserWithStrongMethod(ctx)
-	ok(err)
+	u := got(w.UserWithStrongMethod(ctx))
 	secondFactor(ctx, id, w, u, nativeauth.ChallengeChannelEmail, nil)
 }
 
@@ -53,19 +52,13 @@ func mfaSMSFlow(ctx SpecContext, id string) {
 	need(profile.CapMFA)
 	need(profile.CapOutbox) // SMS codes are read from the emulator outbox only
 	w := env.Walker()
-	u, err := w.UserWithoutStrongMethod(ctx)
-	ok(err)
-	p, err := w.PasswordUntil(ctx, u, nativeauth.SuberrorRegistrationRequired)
-	ok(err)
-	_, err = w.RegisterIntrospect(ctx, p)
-	ok(err)
-	_, err = w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelSMS, "+15550100123")
-	ok(err)
-	code, err := w.Code(ctx, p.Username, p.Since)
-	ok(err)
+	u := got(w.UserWithoutStrongMethod(ctx))
+	p := got(w.PasswordUntil(ctx, u, nativeauth.SuberrorRegistrationRequired))
+	got(w.RegisterIntrospect(ctx, p))
+	got(w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelSMS, "+15550100123"))
+	code := got(w.Code(ctx, p.Username, p.Since))
 	ok(w.RegisterContinue(ctx, p, code))
-	_, err = w.Token(ctx, p, scenarios.TokenAfterRegistration(p, w.Scopes))
-	ok(err)
+	got(w.Token(ctx, p, scenarios.TokenAfterRegistration(p, w.Scopes)))
 	secondFactor(ctx, id, w, u, nativeauth.ChallengeChannelSMS, []nativeauth.ChallengeType{nativeauth.ChallengeTypeOOB, nativeauth.ChallengeTypeRedirect})
 }
 
@@ -73,13 +66,10 @@ func mfaSMSFlow(ctx SpecContext, id string) {
 func mfaRegisterThenSignInFlow(ctx SpecContext, id string) {
 	need(profile.CapMFA)
 	w := env.Walker()
-	u, err := w.UserWithoutStrongMethod(ctx)
-	ok(err)
-	p, err := w.StartSignIn(ctx, u)
-	ok(err)
-	_, err = w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge)
-	ok(err)
-	_, err = w.Token(ctx, p, scenarios.SignInTokenRequest(p, "", w.Scopes))
+	u := got(w.UserWithoutStrongMethod(ctx))
+	p := got(w.StartSignIn(ctx, u))
+	got(w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge))
+	_, err := w.Token(ctx, p, scenarios.SignInTokenRequest(p, "", w.Scopes))
 	answer(id, p, allowTurn(err), documentedError(check.ErrorWant{HTTPStatus: http.StatusBadRequest, Error: nativeauth.ErrInvalidGrant,
 		Suberror: nativeauth.SuberrorRegistrationRequired}))
 	_, err = w.RegisterIntrospect(ctx, p)
@@ -89,8 +79,7 @@ func mfaRegisterThenSignInFlow(ctx SpecContext, id string) {
 	if res.ChallengeType != nativeauth.ChallengeTypeOOB {
 		must(id, fmt.Errorf("register challenge after a sign-in: challenge_type: want oob, got %s", res.ChallengeType))
 	}
-	code, err := w.Code(ctx, p.Username, p.Since)
-	ok(err)
+	code := got(w.Code(ctx, p.Username, p.Since))
 	answer(id, p, w.RegisterContinue(ctx, p, code), continuation)
 	token(ctx, id, w, p, scenarios.TokenAfterRegistration(p, w.ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)))
 	_, err = w.PasswordUntil(ctx, u, nativeauth.SuberrorMFARequired)
@@ -101,16 +90,13 @@ func mfaRegisterThenSignInFlow(ctx SpecContext, id string) {
 func mfaAfterSignUpFlow(ctx SpecContext, id string) {
 	need(profile.CapMFA)
 	w := env.Walker()
-	p, err := w.CompleteSignUp(ctx, "mfa-signup")
-	ok(err)
-	_, err = w.Token(ctx, p, scenarios.ContinuationTokenRequest(p, w.Scopes))
+	p := got(w.CompleteSignUp(ctx, "mfa-signup"))
+	_, err := w.Token(ctx, p, scenarios.ContinuationTokenRequest(p, w.Scopes))
 	if !nativeauth.IsError(err, nativeauth.ErrInvalidGrant, nativeauth.SuberrorRegistrationRequired) {
 		must(id, fmt.Errorf("token after sign-up: want invalid_grant/registration_required, got %v", err))
 	}
-	_, err = w.RegisterIntrospect(ctx, p)
-	ok(err)
-	res, err := w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelEmail, p.Username)
-	ok(err)
+	got(w.RegisterIntrospect(ctx, p))
+	res := got(w.RegisterChallenge(ctx, p, nativeauth.ChallengeChannelEmail, p.Username))
 	if res.ChallengeType != nativeauth.ChallengeTypePreverified {
 		must(id, fmt.Errorf("register challenge for the email the sign-up verified: challenge_type: want preverified, got %s", res.ChallengeType))
 	}
@@ -123,24 +109,18 @@ func mfaAfterResetFlow(ctx SpecContext, id string) {
 	need(profile.CapMFA)
 	need(profile.CapSSPR)
 	w := env.Walker()
-	u, err := w.UserWithStrongMethod(ctx)
-	ok(err)
-	p, err := w.StartReset(ctx, u)
-	ok(err)
-	_, err = w.Challenge(ctx, p, nativeauth.EndpointResetChallenge)
-	ok(err)
-	code, err := w.Code(ctx, p.Username, p.Since)
-	ok(err)
+	u := got(w.UserWithStrongMethod(ctx))
+	p := got(w.StartReset(ctx, u))
+	got(w.Challenge(ctx, p, nativeauth.EndpointResetChallenge))
+	code := got(w.Code(ctx, p.Username, p.Since))
 	ok(w.ResetContinue(ctx, p, code))
-	pw, err := w.NewPassword()
-	ok(err)
+	pw := got(w.NewPassword())
 	ok(w.ResetSubmit(ctx, p, pw))
-	st, err := w.PollUntilFinal(ctx, p, 30)
-	ok(err)
+	st := got(w.PollUntilFinal(ctx, p, 30))
 	if st != nativeauth.PollStatusSucceeded {
 		ok(fmt.Errorf("the reset ended %q", st))
 	}
-	_, err = w.Token(ctx, p, scenarios.ContinuationTokenRequest(p, w.Scopes))
+	_, err := w.Token(ctx, p, scenarios.ContinuationTokenRequest(p, w.Scopes))
 	answer(id, p, allowTurn(err), documentedError(check.ErrorWant{HTTPStatus: http.StatusBadRequest, Error: nativeauth.ErrInvalidGrant,
 		Suberror: nativeauth.SuberrorMFARequired}))
 	mfaFromIntrospect(ctx, id, w, p, nativeauth.ChallengeChannelEmail, nil)
@@ -186,14 +166,12 @@ func mfaFromIntrospect(ctx SpecContext, id string, w *scenarios.Walker, p *scena
 	if method == "" {
 		must(id, fmt.Errorf("introspect: methods: want one on channel %s, got %v", channel, res.Methods))
 	}
-	p.Since = env.Walker().Now()
-	ch, err := w.Client.SignInChallengeMFA(ctx, nativeauth.MFAChallengeRequest{ContinuationToken: p.ContinuationToken, ID: method, ChallengeTypes: types})
-	ok(err)
+	p.Since = w.Now()
+	ch := got(w.Client.SignInChallengeMFA(ctx, nativeauth.MFAChallengeRequest{ContinuationToken: p.ContinuationToken, ID: method, ChallengeTypes: types}))
 	p.ContinuationToken = ch.ContinuationToken
 	if ch.ChallengeType != nativeauth.ChallengeTypeOOB || ch.ChallengeChannel != channel || !check.IsMasked(ch.ChallengeTargetLabel, p.Username) {
 		must(id, fmt.Errorf("MFA challenge: want oob on %s with a masked label, got %s on %s, label %q", channel, ch.ChallengeType, ch.ChallengeChannel, ch.ChallengeTargetLabel))
 	}
-	code, err := w.Code(ctx, p.Username, p.Since.Add(-w.Skew))
-	ok(err)
+	code := got(w.Code(ctx, p.Username, p.Since.Add(-w.Skew)))
 	token(ctx, id, w, p, scenarios.MFAOOBRequest(p, code, w.ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)))
 }

@@ -21,14 +21,11 @@ func describeSignInFlows() {
 		flowIt("signin.otp", "signs in with an email one-time passcode", func(ctx SpecContext, id string) {
 			needMethod(nativeauth.SignUpMethodOTP)
 			w := env.Walker()
-			u, err := env.Walker().ExistingUser(ctx)
-			ok(err)
-			p, err := w.StartSignIn(ctx, u)
-			ok(err)
-			_, err = w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge)
+			u := got(w.ExistingUser(ctx))
+			p := got(w.StartSignIn(ctx, u))
+			_, err := w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge)
 			answer(id, p, err, oobChallenge(u.Username))
-			req, err := w.SignInToken(ctx, p, w.ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess))
-			ok(err)
+			req := got(w.SignInToken(ctx, p, w.ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)))
 			token(ctx, id, w, p, req)
 		})
 	})
@@ -36,22 +33,18 @@ func describeSignInFlows() {
 
 func refreshOnlyWithOfflineAccess(ctx SpecContext, id string) {
 	needMethod(nativeauth.SignUpMethodPassword)
-	u, err := env.Walker().ExistingUser(ctx)
-	ok(err)
-	t := signInWithPassword(ctx, id, u)
 	w := env.Walker()
+	u := got(w.ExistingUser(ctx))
+	t := signInWithPassword(ctx, id, u)
 	p := &scenarios.Progress{Username: u.Username}
 	token(ctx, id, w, p, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeRefreshToken, RefreshToken: t.RefreshToken,
 		Scopes: w.ScopesWith(nativeauth.ScopeOpenID, nativeauth.ScopeOfflineAccess)})
 	// Without offline_access: no refresh token. The profile's scopes
 	// usually hold offline_access, so it is taken out of them.
 	scopes := slices.DeleteFunc(w.ScopesWith(nativeauth.ScopeOpenID), func(s string) bool { return s == nativeauth.ScopeOfflineAccess })
-	p, err = w.StartSignIn(ctx, u)
-	ok(err)
-	_, err = w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge, scenarios.PasswordTypes...)
-	ok(err)
-	req, err := w.SignInToken(ctx, p, scopes)
-	ok(err)
+	p = got(w.StartSignIn(ctx, u))
+	got(w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge, scenarios.PasswordTypes...))
+	req := got(w.SignInToken(ctx, p, scopes))
 	token(ctx, id, w, p, req)
 }
 
@@ -80,8 +73,7 @@ func describeResetFlow() {
 			if !env.Expect().SSPR {
 				Skip("the tenant is expected to have self-service password reset disabled")
 			}
-			p, err := env.Walker().CompleteSignUp(ctx, "sspr")
-			ok(err)
+			p := got(env.Walker().CompleteSignUp(ctx, "sspr"))
 			user = scenarios.Credential{Username: p.Username, Password: p.Password}
 		})
 		flowIt("sspr.reset", "resets to a new password and polls to completion", func(ctx SpecContext, id string) {
@@ -95,13 +87,10 @@ func describeResetFlow() {
 		flowIt("sspr.old-password-rejected", "the old password no longer works, the new one does", func(ctx SpecContext, id string) {
 			needEarlier(newPassword != "")
 			w := env.Walker()
-			p, err := w.StartSignIn(ctx, user)
-			ok(err)
-			_, err = w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge, scenarios.PasswordTypes...)
-			ok(err)
-			req, err := w.SignInToken(ctx, p, w.ScopesWith(nativeauth.ScopeOpenID))
-			ok(err)
-			_, err = w.Token(ctx, p, req)
+			p := got(w.StartSignIn(ctx, user))
+			got(w.Challenge(ctx, p, nativeauth.EndpointSignInChallenge, scenarios.PasswordTypes...))
+			req := got(w.SignInToken(ctx, p, w.ScopesWith(nativeauth.ScopeOpenID)))
+			_, err := w.Token(ctx, p, req)
 			answer(id, p, ignore(err, nativeauth.ErrInvalidGrant), documentedError(check.ErrorWant{HTTPStatus: http.StatusBadRequest, Error: nativeauth.ErrInvalidGrant}))
 			signInWithPassword(ctx, id, scenarios.Credential{Username: user.Username, Password: newPassword})
 		})
@@ -112,15 +101,12 @@ func describeResetFlow() {
 // and returns it with the new password.
 func reset(ctx SpecContext, id string, user scenarios.Credential) (*scenarios.Progress, nativeauth.Secret) {
 	w := env.Walker()
-	p, err := w.StartReset(ctx, user)
-	ok(err)
-	_, err = w.Challenge(ctx, p, nativeauth.EndpointResetChallenge)
+	p := got(w.StartReset(ctx, user))
+	_, err := w.Challenge(ctx, p, nativeauth.EndpointResetChallenge)
 	answer(id, p, err, oobChallenge(user.Username))
-	code, err := w.Code(ctx, p.Username, p.Since)
-	ok(err)
+	code := got(w.Code(ctx, p.Username, p.Since))
 	answer(id, p, w.ResetContinue(ctx, p, code), check.ResetContinue)
-	pw, err := w.NewPassword()
-	ok(err)
+	pw := got(w.NewPassword())
 	answer(id, p, w.ResetSubmit(ctx, p, pw), check.ResetSubmit)
 	deadline := time.Now().Add(30 * time.Second)
 	for {

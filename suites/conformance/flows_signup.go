@@ -75,11 +75,9 @@ func describeSignUpTurns() {
 func untilCodeAnswer(ctx SpecContext, id, tag string, password bool, want check.ErrorWant) (*scenarios.Walker, *scenarios.Progress, check.Body) {
 	GinkgoHelper()
 	w := env.Walker()
-	p, err := w.StartSignUp(ctx, tag, password, nil)
-	ok(err)
-	_, err = w.Challenge(ctx, p, nativeauth.EndpointSignUpChallenge)
-	ok(err)
-	err = w.SubmitSignUpCode(ctx, p)
+	p := got(w.StartSignUp(ctx, tag, password, nil))
+	got(w.Challenge(ctx, p, nativeauth.EndpointSignUpChallenge))
+	err := w.SubmitSignUpCode(ctx, p)
 	return w, p, answer(id, p, ignore(err, want.Error), documentedError(want))
 }
 
@@ -90,8 +88,7 @@ func credentialRequired(ctx SpecContext, id string) {
 	must(id, b.Field("continuation_token", check.KindString))
 	_, err := w.Challenge(ctx, p, nativeauth.EndpointSignUpChallenge, scenarios.PasswordTypes...)
 	answer(id, p, err, check.PasswordChallenge)
-	pw, err := w.NewPassword()
-	ok(err)
+	pw := got(w.NewPassword())
 	p.Password = pw
 	err = w.ContinueSignUp(ctx, p, nativeauth.SignUpContinueRequest{GrantType: nativeauth.GrantTypePassword, Password: pw})
 	if len(w.Attributes) > 0 {
@@ -135,14 +132,12 @@ func optionalAfterVerification(ctx SpecContext, id string) {
 	}
 	opt := env.Expect().Attributes[i]
 	w := env.Walker()
-	p, err := w.StartSignUp(ctx, "su-opt", env.Expect().SignUpMethod == nativeauth.SignUpMethodPassword, w.Attributes)
-	ok(err)
-	_, err = w.Challenge(ctx, p, nativeauth.EndpointSignUpChallenge)
-	ok(err)
+	p := got(w.StartSignUp(ctx, "su-opt", env.Expect().SignUpMethod == nativeauth.SignUpMethodPassword, w.Attributes))
+	got(w.Challenge(ctx, p, nativeauth.EndpointSignUpChallenge))
 	answer(id, p, w.SubmitSignUpCode(ctx, p), continuation)
 	// The table: optional attributes cannot be sent to continue after
 	// username verification.
-	err = w.ContinueSignUp(ctx, p, nativeauth.SignUpContinueRequest{GrantType: nativeauth.GrantTypeAttributes,
+	err := w.ContinueSignUp(ctx, p, nativeauth.SignUpContinueRequest{GrantType: nativeauth.GrantTypeAttributes,
 		Attributes: nativeauth.Attributes{opt.Name: opt.ValidValue()}})
 	if p.Last == nil {
 		ok(err)
@@ -154,19 +149,15 @@ func optionalAfterVerification(ctx SpecContext, id string) {
 
 func newChallengeVoidsCode(ctx SpecContext, id string) {
 	w := env.Walker()
-	p, err := w.StartSignUp(ctx, "su-rechallenge", env.Expect().SignUpMethod == nativeauth.SignUpMethodPassword, w.Attributes)
-	ok(err)
-	_, err = w.Challenge(ctx, p, nativeauth.EndpointSignUpChallenge)
-	ok(err)
-	first, err := w.Code(ctx, p.Username, p.Since)
-	ok(err)
+	p := got(w.StartSignUp(ctx, "su-rechallenge", env.Expect().SignUpMethod == nativeauth.SignUpMethodPassword, w.Attributes))
+	got(w.Challenge(ctx, p, nativeauth.EndpointSignUpChallenge))
+	first := got(w.Code(ctx, p.Username, p.Since))
 	// The emulator's clock and a real mailbox both need the second code to
 	// be observably later.
-	since := env.Walker().Now()
-	_, err = w.Challenge(ctx, p, nativeauth.EndpointSignUpChallenge)
+	since := w.Now()
+	_, err := w.Challenge(ctx, p, nativeauth.EndpointSignUpChallenge)
 	answer(id, p, err, oobChallenge(p.Username))
-	second, err := w.Code(ctx, p.Username, since)
-	ok(err)
+	second := got(w.Code(ctx, p.Username, since))
 	if first == second {
 		Skip("the target sent the same code twice; cannot tell the codes apart")
 	}
