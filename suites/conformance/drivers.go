@@ -9,6 +9,7 @@ import (
 
 	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/profile"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 	"github.com/ciamcheck/ciamcheck/suites/catalog"
 )
@@ -32,10 +33,10 @@ var drivers = map[catalog.TriggerName]Driver{
 	catalog.TriggerValid:                 valid,
 	catalog.TriggerAnyRequest:            valid,
 	catalog.TriggerSubmitOOB:             valid,
-	catalog.TriggerStartWithPasswordAttr: startWithPasswordAndAttributes,
+	catalog.TriggerStartWithPasswordAttr: onlyIf(passwordTenant, needPassword, startWithPasswordAndAttributes),
 	catalog.TriggerSubmitPassword:        submitPassword,
-	catalog.TriggerSubmitAttributes:      submitAttributes,
-	catalog.TriggerChallengeForPassword:  challengeAfterCredentialRequired,
+	catalog.TriggerSubmitAttributes:      onlyIf(attributesTenant, noRequiredAttribute, submitAttributes),
+	catalog.TriggerChallengeForPassword:  onlyIf(passwordTenant, needPassword, challengeAfterCredentialRequired),
 	catalog.TriggerTokenAfterSignUp:      tokenAfterSignUp,
 	catalog.TriggerTokenAfterSSPR:        tokenAfterSSPR,
 	catalog.TriggerRefreshToken:          refreshTokenGrant,
@@ -101,12 +102,12 @@ var drivers = map[catalog.TriggerName]Driver{
 	catalog.TriggerPasswordBanned:       bannedPassword,
 	catalog.TriggerPasswordInvalidChars: password(func(Env) string { return "Aa1!\x01\x02bcdefgh" }),
 	catalog.TriggerPasswordRecentlyUsed: recentlyUsedPassword,
-	catalog.TriggerCredentialNotSent:    credentialNotSubmitted,
-	catalog.TriggerAttributesMissing:    attributesMissing,
+	catalog.TriggerCredentialNotSent:    onlyIf(passwordTenant, needPassword, credentialNotSubmitted),
+	catalog.TriggerAttributesMissing:    onlyIf(attributesTenant, noRequiredAttribute, attributesMissing),
 	catalog.TriggerAttributeUnknown:     unknownAttribute,
 	catalog.TriggerAttributeInvalid:     invalidAttribute,
 	catalog.TriggerVerificationSkipped:  verificationSkipped,
-	catalog.TriggerAttributesBeforeCode: attributesBeforeVerification,
+	catalog.TriggerAttributesBeforeCode: onlyIf(attributesTenant, noRequiredAttribute, attributesBeforeVerification),
 
 	catalog.TriggerPollFailed:          pollWith(nativeauth.PollStatusFailed),
 	catalog.TriggerResubmitAfterFailed: both(pollWith(nativeauth.PollStatusFailed), resubmitAfterPollFailed),
@@ -168,13 +169,27 @@ func answered(resp *nativeauth.Response, err error) (*nativeauth.Response, strin
 	return resp, "", err
 }
 
-// needPassword is the skip reason of a case that needs a password tenant.
-func needPassword(e Env) string {
-	if e.Expect().SignUpMethod == nativeauth.SignUpMethodOTP {
-		return "the tenant is expected to sign up with email one-time passcode; this case needs a password tenant"
+// onlyIf runs d when what the spec expects of the tenant holds, and skips
+// with the reason why otherwise.
+func onlyIf(holds func(profile.Expectations) bool, why string, d Driver) Driver {
+	return func(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+		if !holds(e.Expect()) {
+			return skip(why)
+		}
+		return d(ctx, e, r)
 	}
-	return ""
 }
+
+// passwordTenant holds for a tenant whose users sign up with a password;
+// needPassword is why a case skips on another.
+func passwordTenant(x profile.Expectations) bool { return x.SignUpMethod != nativeauth.SignUpMethodOTP }
+
+const needPassword = "the tenant is expected to sign up with email one-time passcode; this case needs a password tenant"
+
+// attributesTenant holds for a tenant with a required attribute.
+func attributesTenant(x profile.Expectations) bool { return len(x.RequiredAttributes()) > 0 }
+
+const noRequiredAttribute = "the tenant is expected to have no required attribute"
 
 // onlyAt refuses a driver on an endpoint it cannot provoke anything at (a
 // catalog entry that pairs them is a catalog bug).

@@ -126,9 +126,6 @@ func recentlyUsedPassword(_ context.Context, _ Env, r *scenarios.Reached) (*nati
 }
 
 func startWithPasswordAndAttributes(_ context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if reason := needPassword(e); reason != "" {
-		return skip(reason)
-	}
 	if err := onlyAt(r, catalog.TriggerStartWithPasswordAttr, nativeauth.EndpointSignUpStart); err != nil {
 		return failed(err)
 	}
@@ -156,9 +153,6 @@ func untilCode(ctx context.Context, e Env, r *scenarios.Reached, tag string, pas
 
 // credentialNotSubmitted starts without a password, then submits the code.
 func credentialNotSubmitted(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if reason := needPassword(e); reason != "" {
-		return skip(reason)
-	}
 	return nil, "", untilCode(ctx, e, r, "nocred", false, e.Expect().RequiredAttributes())
 }
 
@@ -184,9 +178,6 @@ func toCredentialRequired(ctx context.Context, e Env, r *scenarios.Reached) erro
 }
 
 func challengeAfterCredentialRequired(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if reason := needPassword(e); reason != "" {
-		return skip(reason)
-	}
 	if err := toCredentialRequired(ctx, e, r); err != nil {
 		return failed(err)
 	}
@@ -201,8 +192,8 @@ func submitPassword(ctx context.Context, e Env, r *scenarios.Reached) (*nativeau
 		// already submits the password.
 		return nil, "", nil
 	}
-	if reason := needPassword(e); reason != "" {
-		return skip(reason)
+	if !passwordTenant(e.Expect()) {
+		return skip(needPassword)
 	}
 	if err := toCredentialRequired(ctx, e, r); err != nil {
 		return failed(err)
@@ -221,8 +212,6 @@ func submitPassword(ctx context.Context, e Env, r *scenarios.Reached) (*nativeau
 		nativeauth.SignUpContinueRequest{ContinuationToken: p.ContinuationToken, GrantType: nativeauth.GrantTypePassword, Password: pw}))
 }
 
-const noRequiredAttribute = "the tenant is expected to have no required attribute"
-
 // toAttributesRequired walks a sign-up without attributes to the
 // attributes_required answer.
 func toAttributesRequired(ctx context.Context, e Env, r *scenarios.Reached) error {
@@ -236,9 +225,6 @@ func attributesCall(e Env, r *scenarios.Reached, attrs nativeauth.Attributes) na
 }
 
 func submitAttributes(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if len(e.Expect().RequiredAttributes()) == 0 {
-		return skip(noRequiredAttribute)
-	}
 	if err := toAttributesRequired(ctx, e, r); err != nil {
 		return failed(err)
 	}
@@ -248,9 +234,6 @@ func submitAttributes(ctx context.Context, e Env, r *scenarios.Reached) (*native
 
 // attributesMissing is the request whose answer is attributes_required.
 func attributesMissing(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if len(e.Expect().RequiredAttributes()) == 0 {
-		return skip(noRequiredAttribute)
-	}
 	return nil, "", untilCode(ctx, e, r, "attrs", e.Expect().SignUpMethod != nativeauth.SignUpMethodOTP, nil)
 }
 
@@ -386,9 +369,6 @@ func oobAttemptsExceeded(ctx context.Context, e Env, r *scenarios.Reached) (*nat
 // with the token the attributes answer carried if it carried one.
 func attributesBeforeVerification(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
 	attrs := e.Expect().RequiredAttributes()
-	if len(attrs) == 0 {
-		return skip(noRequiredAttribute)
-	}
 	if err := untilCode(ctx, e, r, "attrsfirst", e.Expect().SignUpMethod != nativeauth.SignUpMethodOTP, nil); err != nil {
 		return failed(err)
 	}

@@ -34,6 +34,12 @@ var flowEntries = map[string][]string{
 		"sspr.poll_completion.status.succeeded"},
 	"sspr.signin-after-reset":    {"sspr.token.success"},
 	"sspr.old-password-rejected": {"signin.token.error.invalid_grant"},
+	"mfa.email": {"signin.token.error.invalid_grant.mfa_required", "signin.introspect.success", "signin.challenge.mfa.success",
+		"signin.token.mfa_oob.success"},
+	"mfa.sms":                   {"signin.challenge.mfa.success", "signin.token.mfa_oob.success"},
+	"mfa.register-then-sign-in": {"signin.token.error.invalid_grant.registration_required", "register.introspect.success", "register.challenge.success", "register.continue.success"},
+	"mfa.after-sign-up":         {"register.challenge.preverified", "register.continue.success"},
+	"mfa.after-reset":           {"signin.token.error.invalid_grant.mfa_required", "signin.token.mfa_oob.success"},
 }
 
 // FlowID is the first catalog ID a flow spec proves, "" for an unknown key.

@@ -16,19 +16,6 @@ import (
 // The 2026-02 revision's branches end to end, on a tenant that requires MFA
 // (the emulator is switched to one through its backdoor).
 
-func init() {
-	for k, ids := range map[string][]string{
-		"mfa.email": {"signin.token.error.invalid_grant.mfa_required", "signin.introspect.success", "signin.challenge.mfa.success",
-			"signin.token.mfa_oob.success"},
-		"mfa.sms":                   {"signin.challenge.mfa.success", "signin.token.mfa_oob.success"},
-		"mfa.register-then-sign-in": {"signin.token.error.invalid_grant.registration_required", "register.introspect.success", "register.challenge.success", "register.continue.success"},
-		"mfa.after-sign-up":         {"register.challenge.preverified", "register.continue.success"},
-		"mfa.after-reset":           {"signin.token.error.invalid_grant.mfa_required", "signin.token.mfa_oob.success"},
-	} {
-		flowEntries[k] = ids
-	}
-}
-
 func describeMFAFlows() {
 	Describe("multifactor authentication", Serial, flowLabels("signin", nativeauth.SignUpMethodPassword), Label("revision:2026-02"), func() {
 		flowIt("mfa.email", "signs in with a password and an emailed second factor", mfaEmailFlow)
