@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
+	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
@@ -18,9 +20,10 @@ import (
 // to the entry's endpoint (r, whose Call a conforming tenant accepts) and
 // changes that call, or replaces it with one a further walk reached; the
 // spec then sends r.Call. A driver that must make the exchange itself
-// (another HTTP method, a whole flow) returns the answer to judge. skip is
-// non-empty when the target cannot reach the case, with the reason.
-type Driver func(ctx context.Context, e Env, r *scenarios.Reached) (resp *nativeauth.Response, skip string, err error)
+// (another HTTP method, a whole flow) returns the answer to judge, nil
+// otherwise. Like a flow, it skips a case the target cannot reach (Skip,
+// with the reason) and fails the spec when its setup fails (got, ok).
+type Driver func(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response
 
 // drivers is the one table from the catalog's trigger vocabulary to the
 // code that provokes it; TestDriversMatchVocabulary keeps the two equal.
@@ -120,61 +123,49 @@ var drivers = map[catalog.TriggerName]Driver{
 }
 
 // valid sends the reached call as it is: the documented success.
-func valid(context.Context, Env, *scenarios.Reached) (*nativeauth.Response, string, error) {
-	return nil, "", nil
-}
+func valid(context.Context, Env, *scenarios.Reached) *nativeauth.Response { return nil }
 
 // set sets one parameter of the reached call ("" removes it).
 func set(p nativeauth.Param, value string) Driver {
-	return func(_ context.Context, _ Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	return func(_ context.Context, _ Env, r *scenarios.Reached) *nativeauth.Response {
 		r.Call.Set(p, value)
-		return nil, "", nil
+		return nil
 	}
 }
 
-// reached is a driver's answer when it walked a flow of its own to p and
-// leaves call, about to be sent, to be judged.
-func reached(r *scenarios.Reached, p *scenarios.Progress, call nativeauth.Call) (*nativeauth.Response, string, error) {
+// reached leaves call, which a driver's own walk to p is about to send, to
+// be judged.
+func reached(r *scenarios.Reached, p *scenarios.Progress, call nativeauth.Call) *nativeauth.Response {
 	r.Progress, r.Call = *p, call
-	return nil, "", nil
+	return nil
 }
 
 // both runs first, then then on what first left in r.
 func both(first, then Driver) Driver {
-	return func(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-		if resp, skip, err := first(ctx, e, r); resp != nil || skip != "" || err != nil {
-			return resp, skip, err
+	return func(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response {
+		if resp := first(ctx, e, r); resp != nil {
+			return resp
 		}
 		return then(ctx, e, r)
 	}
 }
 
-// skip is a driver's answer for a case the target cannot reach.
-func skip(reason string) (*nativeauth.Response, string, error) { return nil, reason, nil }
-
-// failed is a driver's answer for a setup that went wrong.
-func failed(err error) (*nativeauth.Response, string, error) { return nil, "", err }
-
-// changed is a driver's answer after a change only a backdoor makes: on a
-// target without one, a skip with the reason noBackdoor.
-func changed(err error, noBackdoor string) (*nativeauth.Response, string, error) {
+// changed fails the spec when a change only a backdoor makes failed, and
+// skips it, with the reason noBackdoor, on a target without one.
+func changed(err error, noBackdoor string) {
+	GinkgoHelper()
 	if errors.Is(err, errNoBackdoor) {
-		return skip(noBackdoor)
+		Skip(noBackdoor)
 	}
-	return failed(err)
-}
-
-// answered is a driver's answer when it made the exchange itself.
-func answered(resp *nativeauth.Response, err error) (*nativeauth.Response, string, error) {
-	return resp, "", err
+	ok(err)
 }
 
 // onlyIf runs d when what the spec expects of the tenant holds, and skips
 // with the reason why otherwise.
 func onlyIf(holds func(profile.Expectations) bool, why string, d Driver) Driver {
-	return func(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	return func(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response {
 		if !holds(e.Expect()) {
-			return skip(why)
+			Skip(why)
 		}
 		return d(ctx, e, r)
 	}
@@ -191,13 +182,11 @@ func attributesTenant(x profile.Expectations) bool { return len(x.RequiredAttrib
 
 const noRequiredAttribute = "the tenant is expected to have no required attribute"
 
-// onlyAt refuses a driver on an endpoint it cannot provoke anything at (a
+// onlyAt fails a driver on an endpoint it cannot provoke anything at (a
 // catalog entry that pairs them is a catalog bug).
-func onlyAt(r *scenarios.Reached, trigger catalog.TriggerName, eps ...nativeauth.Endpoint) error {
-	for _, ep := range eps {
-		if r.Call.Endpoint == ep {
-			return nil
-		}
+func onlyAt(r *scenarios.Reached, trigger catalog.TriggerName, eps ...nativeauth.Endpoint) {
+	GinkgoHelper()
+	if !slices.Contains(eps, r.Call.Endpoint) {
+		ok(fmt.Errorf("%s on %s", trigger, r.Call.Endpoint))
 	}
-	return fmt.Errorf("%s on %s", trigger, r.Call.Endpoint)
 }

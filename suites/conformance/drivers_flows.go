@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
+
 	"github.com/ciamcheck/ciamcheck/nativeauth"
 	"github.com/ciamcheck/ciamcheck/scenarios"
 	"github.com/ciamcheck/ciamcheck/suites/catalog"
@@ -17,101 +19,78 @@ import (
 // reset, the refresh grant, polling to the end, and requests a form cannot
 // express.
 
-// signInAfter leaves the token call that signs in with the token of a
-// completed sign-up or reset (p, or err) to be judged.
-func signInAfter(w *scenarios.Walker, r *scenarios.Reached, p *scenarios.Progress, err error) (*nativeauth.Response, string, error) {
-	if err != nil {
-		return failed(err)
-	}
+// tokenAfterSignUp leaves the token call that signs in with the token of
+// a completed sign-up to be judged.
+func tokenAfterSignUp(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response {
+	w := e.Walker()
+	p := got(w.CompleteSignUp(ctx, "tok"))
 	return reached(r, p, w.TokenAfterSignUp(p, tokenScopes(w)))
 }
 
-func tokenAfterSignUp(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	w := e.Walker()
-	p, err := w.CompleteSignUp(ctx, "tok")
-	return signInAfter(w, r, p, err)
-}
-
-func tokenAfterSSPR(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func tokenAfterSSPR(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response {
 	if !e.Expect().SSPR {
-		return skip("the tenant is expected to have self-service password reset disabled")
+		Skip("the tenant is expected to have self-service password reset disabled")
 	}
 	w := e.Walker()
-	p, err := w.ResetToSucceeded(ctx)
-	return signInAfter(w, r, p, err)
+	p := got(w.ResetToSucceeded(ctx))
+	return reached(r, p, w.TokenAfterSignUp(p, tokenScopes(w)))
 }
 
 // refreshTokenGrant signs in with offline_access, then sends the refresh
 // token it got.
-func refreshTokenGrant(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if err := onlyAt(r, catalog.TriggerRefreshToken, nativeauth.EndpointToken); err != nil {
-		return failed(err)
-	}
+func refreshTokenGrant(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response {
+	onlyAt(r, catalog.TriggerRefreshToken, nativeauth.EndpointToken)
 	first, _ := r.Call.Request.(nativeauth.TokenRequest)
 	res, err := e.Walker().Client.Token(ctx, first)
-	if err != nil {
-		return failed(fmt.Errorf("setup: token with offline_access: %w", err))
-	}
+	setup(err, "setup: token with offline_access")
 	if res.RefreshToken == "" {
-		return failed(fmt.Errorf("setup: token with offline_access answered without a refresh_token"))
+		ok(fmt.Errorf("token with offline_access answered without a refresh_token"))
 	}
 	r.Call = e.Walker().Client.Call(nativeauth.EndpointToken, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeRefreshToken,
 		RefreshToken: res.RefreshToken, Scopes: first.Scopes})
-	return nil, "", nil
+	return nil
 }
 
 // pollUntilFinal polls after submit, waiting poll_interval between calls as
 // the page asks, and returns the final answer (succeeded or failed).
-func pollUntilFinal(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if err := onlyAt(r, catalog.TriggerPollAfterSubmit, nativeauth.EndpointResetPollCompletion); err != nil {
-		return failed(err)
-	}
+func pollUntilFinal(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response {
+	onlyAt(r, catalog.TriggerPollAfterSubmit, nativeauth.EndpointResetPollCompletion)
 	p := r.Progress
 	_, err := e.Walker().PollUntilFinal(ctx, &p, 30)
 	if p.Last != nil && p.Last.Endpoint == nativeauth.EndpointResetPollCompletion {
 		// An error answer is the answer to judge, not a setup failure.
-		return answered(p.Last, nil)
+		return p.Last
 	}
-	return failed(err)
+	ok(err)
+	return nil
 }
 
 // signUpComplete runs a whole sign-up, then signs the user in; every
 // answer is kept as the spec's evidence (the code entries check them all).
-func signUpComplete(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func signUpComplete(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response {
 	w := e.Walker()
-	p, err := w.CompleteSignUp(ctx, "complete")
-	if err != nil {
-		return failed(err)
-	}
+	p := got(w.CompleteSignUp(ctx, "complete"))
 	r.Progress = *p
 	scopes := w.ScopesWith(nativeauth.ScopeOpenID)
-	last, err := e.Walker().Client.Send(ctx, w.TokenAfterSignUp(p, scopes))
+	last, err := w.Client.Send(ctx, w.TokenAfterSignUp(p, scopes))
 	if err != nil || e.Expect().SignUpMethod == nativeauth.SignUpMethodOTP {
-		return answered(last, err)
+		return got(last, err)
 	}
-	si, err := w.StartSignIn(ctx, scenarios.Credential{Username: p.Username, Password: p.Password})
-	if err != nil {
-		return failed(err)
-	}
-	if _, err := w.Challenge(ctx, si, nativeauth.EndpointSignInChallenge, scenarios.PasswordTypes...); err != nil {
-		return failed(err)
-	}
-	return answered(e.Walker().Client.Send(ctx, e.Walker().Client.Call(nativeauth.EndpointToken, nativeauth.TokenRequest{
+	si := got(w.StartSignIn(ctx, scenarios.Credential{Username: p.Username, Password: p.Password}))
+	got(w.Challenge(ctx, si, nativeauth.EndpointSignInChallenge, scenarios.PasswordTypes...))
+	return got(w.Client.Send(ctx, w.Client.Call(nativeauth.EndpointToken, nativeauth.TokenRequest{
 		GrantType: nativeauth.GrantTypePassword, ContinuationToken: si.ContinuationToken, Password: p.Password, Scopes: scopes})))
 }
 
 // corsRequest sends the valid request (or its preflight) with an Origin of
 // another site, as a browser would.
 func corsRequest(preflight bool) Driver {
-	return func(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+	return func(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response {
 		method, body := http.MethodPost, io.Reader(strings.NewReader(r.Call.Form().Encode()))
 		if preflight {
 			method, body = http.MethodOptions, nil
 		}
-		req, err := http.NewRequestWithContext(ctx, method, e.Walker().Client.EndpointURL(r.Call.Endpoint), body)
-		if err != nil {
-			return failed(err)
-		}
+		req := got(http.NewRequestWithContext(ctx, method, e.Walker().Client.EndpointURL(r.Call.Endpoint), body))
 		req.Header.Set("Origin", "https://app.ciamcheck.example")
 		if preflight {
 			req.Header.Set("Access-Control-Request-Method", http.MethodPost)
@@ -120,13 +99,10 @@ func corsRequest(preflight bool) Driver {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		start := time.Now()
-		resp, err := e.Walker().Client.HTTPClient.Do(req)
-		if err != nil {
-			return failed(err)
-		}
+		resp := got(e.Walker().Client.HTTPClient.Do(req))
 		defer resp.Body.Close()
 		b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		return answered(&nativeauth.Response{Endpoint: r.Call.Endpoint, HTTPStatus: resp.StatusCode, Header: resp.Header, Body: b,
+		return got(&nativeauth.Response{Endpoint: r.Call.Endpoint, HTTPStatus: resp.StatusCode, Header: resp.Header, Body: b,
 			Timing: nativeauth.Timing{Start: start, Done: time.Now()}}, err)
 	}
 }

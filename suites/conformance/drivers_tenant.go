@@ -20,8 +20,9 @@ const noConfigBackdoor = "the case changes the tenant's configuration mid-flow, 
 // editing is a driver that changes the tenant configuration before the
 // reached call is sent.
 func editing(edit func(*backdoor.Config)) Driver {
-	return func(ctx context.Context, e Env, _ *scenarios.Reached) (*nativeauth.Response, string, error) {
-		return changed(e.ChangeTenant(ctx, edit, nil), noConfigBackdoor)
+	return func(ctx context.Context, e Env, _ *scenarios.Reached) *nativeauth.Response {
+		changed(e.ChangeTenant(ctx, edit, nil), noConfigBackdoor)
+		return nil
 	}
 }
 
@@ -41,9 +42,9 @@ var emailOTPDisabled = editing(func(cfg *backdoor.Config) { cfg.OTP.EmailDisable
 
 // ssprDisabled turns self-service password reset off after the flow
 // reached this step (or finds it off on the tenant).
-func ssprDisabled(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func ssprDisabled(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response {
 	if !e.Expect().SSPR {
-		return nil, "", nil
+		return nil
 	}
 	return editing(func(cfg *backdoor.Config) { cfg.SSPR.Enabled = false })(ctx, e, r)
 }
@@ -52,14 +53,11 @@ func ssprDisabled(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth
 // passcode tenant, verifies the email, then switches the tenant to email
 // with password: at continue the tenant needs a password the app never said
 // it could give, and must fall back to the web.
-func redirectForced(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if err := setMethod(ctx, e, nativeauth.SignUpMethodOTP); err != nil {
-		return changed(err, noConfigBackdoor)
-	}
-	if err := untilCode(ctx, e, r, "redirect", false, e.Expect().RequiredAttributes()); err != nil {
-		return failed(err)
-	}
-	return nil, "", setMethod(ctx, e, nativeauth.SignUpMethodPassword)
+func redirectForced(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response {
+	changed(setMethod(ctx, e, nativeauth.SignUpMethodOTP), noConfigBackdoor)
+	untilCode(ctx, e, r, "redirect", false, e.Expect().RequiredAttributes())
+	ok(setMethod(ctx, e, nativeauth.SignUpMethodPassword))
+	return nil
 }
 
 // setMethod switches the tenant to sign-up method m for the rest of the
@@ -73,29 +71,19 @@ func setMethod(ctx context.Context, e Env, m nativeauth.SignUpMethod) error {
 // (pollWith), submits the reached new password, polls until failed, then
 // leaves a submit of another password with the failed poll's token to be
 // judged.
-func resubmitAfterPollFailed(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
-	if err := onlyAt(r, catalog.TriggerResubmitAfterFailed, nativeauth.EndpointResetSubmit); err != nil {
-		return failed(err)
-	}
-	submit, ok := r.Call.Request.(nativeauth.ResetSubmitRequest)
-	if !ok {
-		return failed(fmt.Errorf("setup: the reached reset submit is a %T", r.Call.Request))
+func resubmitAfterPollFailed(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response {
+	onlyAt(r, catalog.TriggerResubmitAfterFailed, nativeauth.EndpointResetSubmit)
+	submit, isSubmit := r.Call.Request.(nativeauth.ResetSubmitRequest)
+	if !isSubmit {
+		ok(fmt.Errorf("the reached reset submit is a %T", r.Call.Request))
 	}
 	w := e.Walker()
 	p := r.Progress
-	if err := w.ResetSubmit(ctx, &p, submit.NewPassword); err != nil {
-		return failed(err)
-	}
-	st, err := w.PollUntilFinal(ctx, &p, 30)
-	if err != nil {
-		return failed(err)
-	}
+	ok(w.ResetSubmit(ctx, &p, submit.NewPassword))
+	st := got(w.PollUntilFinal(ctx, &p, 30))
 	if st != nativeauth.PollStatusFailed {
-		return failed(fmt.Errorf("setup: the poll answered %q, want %q", st, nativeauth.PollStatusFailed))
+		ok(fmt.Errorf("the poll answered %q, want %q", st, nativeauth.PollStatusFailed))
 	}
-	pw, err := w.NewPassword()
-	if err != nil {
-		return failed(err)
-	}
+	pw := got(w.NewPassword())
 	return reached(r, &p, w.Client.Call(nativeauth.EndpointResetSubmit, nativeauth.ResetSubmitRequest{ContinuationToken: p.ContinuationToken, NewPassword: pw}))
 }

@@ -37,64 +37,56 @@ func tamper(tok string) string {
 	return string(b)
 }
 
-func tamperedToken(_ context.Context, _ Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func tamperedToken(_ context.Context, _ Env, r *scenarios.Reached) *nativeauth.Response {
 	r.Call.Set(nativeauth.ParamContinuationToken, tamper(r.Call.Get(nativeauth.ParamContinuationToken)))
-	return nil, "", nil
+	return nil
 }
 
 // replayedToken makes the valid request once, then the spec sends the
 // same continuation token to the same call again: the pages make each
 // token good for one subsequent request.
-func replayedToken(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func replayedToken(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response {
 	first, err := e.Walker().Client.Send(ctx, r.Call)
-	if err != nil {
-		return failed(fmt.Errorf("setup: first use of the token: %w", err))
-	}
+	setup(err, "setup: first use of the token")
 	if first.HTTPStatus != http.StatusOK {
-		return failed(fmt.Errorf("setup: first use of the token answered %d", first.HTTPStatus))
+		ok(fmt.Errorf("first use of the token answered %d", first.HTTPStatus))
 	}
-	return nil, "", nil
+	return nil
 }
 
 // otherFlowToken sends a valid continuation token issued by another flow:
 // sign-up's for sign-in endpoints, sign-in's for sign-up and reset ones.
-func otherFlowToken(ctx context.Context, e Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func otherFlowToken(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response {
 	w := e.Walker()
 	var foreign *scenarios.Progress
-	var err error
 	if strings.HasPrefix(string(r.Call.Endpoint), "/oauth2/") {
-		foreign, err = w.StartSignUp(ctx, "foreign", e.Expect().SignUpMethod != nativeauth.SignUpMethodOTP, w.Attributes)
+		foreign = got(w.StartSignUp(ctx, "foreign", e.Expect().SignUpMethod != nativeauth.SignUpMethodOTP, w.Attributes))
 	} else {
-		var u scenarios.Credential
-		if u, err = e.Walker().ExistingUser(ctx); err == nil {
-			foreign, err = w.StartSignIn(ctx, u)
-		}
-	}
-	if err != nil {
-		return failed(err)
+		foreign = got(w.StartSignIn(ctx, got(w.ExistingUser(ctx))))
 	}
 	r.Call.Set(nativeauth.ParamContinuationToken, foreign.ContinuationToken.Reveal())
-	return nil, "", nil
+	return nil
 }
 
 // otherStepToken sends this flow's token of the step before.
-func otherStepToken(_ context.Context, _ Env, r *scenarios.Reached) (*nativeauth.Response, string, error) {
+func otherStepToken(_ context.Context, _ Env, r *scenarios.Reached) *nativeauth.Response {
 	if r.Previous == "" {
-		return failed(fmt.Errorf("continuation_token_other_step on %s: no earlier token", r.Call.Endpoint))
+		ok(fmt.Errorf("continuation_token_other_step on %s: no earlier token", r.Call.Endpoint))
 	}
 	r.Call.Set(nativeauth.ParamContinuationToken, r.Previous.Reveal())
-	return nil, "", nil
+	return nil
 }
 
 // expiredToken makes the continuation token outlive its lifetime by moving
 // the target's clock. Without a clock backdoor the real-expiry specs (label
 // slow) cover the case: they share one wait (describeRealExpiry).
-func expiredToken(ctx context.Context, e Env, _ *scenarios.Reached) (*nativeauth.Response, string, error) {
+func expiredToken(ctx context.Context, e Env, _ *scenarios.Reached) *nativeauth.Response {
 	return advanceClock(ctx, e, defaultContinuationLifetime+time.Minute,
 		"the target has no clock backdoor; the real-expiry variant (label slow) covers this case")
 }
 
 // advanceClock moves the target's clock by d, or skips with noClock.
-func advanceClock(ctx context.Context, e Env, d time.Duration, noClock string) (*nativeauth.Response, string, error) {
-	return changed(e.AdvanceClock(ctx, d), noClock)
+func advanceClock(ctx context.Context, e Env, d time.Duration, noClock string) *nativeauth.Response {
+	changed(e.AdvanceClock(ctx, d), noClock)
+	return nil
 }
