@@ -289,6 +289,9 @@ func (b *backdoorEnv) ChangeTenant(ctx context.Context, config func(*backdoor.Co
 }
 
 func (b *backdoorEnv) AdvanceClock(ctx context.Context, d time.Duration) error {
+	if !b.target.Caps.Clock {
+		return errNoBackdoor
+	}
 	if err := mayChangeTenant("moving the target's clock"); err != nil {
 		return err
 	}

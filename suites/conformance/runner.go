@@ -7,8 +7,11 @@
 // reaches the entry's endpoint, the driver of the entry's trigger changes
 // the call about to be sent (drivers, one per trigger of the catalog's
 // vocabulary, in files by trigger family), and the answer is checked
-// against the entry. Every spec carries the IDs of the entries it proves
-// as catalog: labels, which the run record reads back.
+// against the entry. A spec sees its target through Env, a small interface
+// with one implementation for a tenant and one for a target with the
+// emulator's backdoor. Every spec carries the IDs of the entries it proves
+// as catalog: labels, which suites/specreport reads back into the run
+// record.
 package conformance
 
 import (
