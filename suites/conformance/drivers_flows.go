@@ -41,12 +41,13 @@ func tokenAfterSSPR(ctx context.Context, e Env, r *scenarios.Reached) *nativeaut
 func refreshTokenGrant(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response {
 	onlyAt(r, catalog.TriggerRefreshToken, nativeauth.EndpointToken)
 	first, _ := r.Call.Request.(nativeauth.TokenRequest)
-	res, err := e.Walker().Client.Token(ctx, first)
+	client := e.Walker().Client
+	res, err := client.Token(ctx, first)
 	setup(err, "setup: token with offline_access")
 	if res.RefreshToken == "" {
 		ok(fmt.Errorf("token with offline_access answered without a refresh_token"))
 	}
-	r.Call = e.Walker().Client.Call(nativeauth.EndpointToken, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeRefreshToken,
+	r.Call = client.Call(nativeauth.EndpointToken, nativeauth.TokenRequest{GrantType: nativeauth.GrantTypeRefreshToken,
 		RefreshToken: res.RefreshToken, Scopes: first.Scopes})
 	return nil
 }
@@ -90,7 +91,8 @@ func corsRequest(preflight bool) Driver {
 		if preflight {
 			method, body = http.MethodOptions, nil
 		}
-		req := got(http.NewRequestWithContext(ctx, method, e.Walker().Client.EndpointURL(r.Call.Endpoint), body))
+		client := e.Walker().Client
+		req := got(http.NewRequestWithContext(ctx, method, client.EndpointURL(r.Call.Endpoint), body))
 		req.Header.Set("Origin", "https://app.ciamcheck.example")
 		if preflight {
 			req.Header.Set("Access-Control-Request-Method", http.MethodPost)
@@ -99,7 +101,7 @@ func corsRequest(preflight bool) Driver {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		start := time.Now()
-		resp := got(e.Walker().Client.HTTPClient.Do(req))
+		resp := got(client.HTTPClient.Do(req))
 		defer resp.Body.Close()
 		b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		return got(&nativeauth.Response{Endpoint: r.Call.Endpoint, HTTPStatus: resp.StatusCode, Header: resp.Header, Body: b,

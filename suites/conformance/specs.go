@@ -115,12 +115,13 @@ func runEntry(ctx SpecContext, e catalog.Entry) {
 		Fail(fmt.Sprintf("[catalog:%s] no driver for trigger %q", e.ID, e.Trigger.Name))
 	}
 	ep := endpointOf(e)
-	r, err := env.Walker().Reach(ctx, ep)
+	w := env.Walker()
+	r, err := w.Reach(ctx, ep)
 	setup(err, "[catalog:%s] setup: reach %s", e.ID, ep)
 	// The driver skips the spec, or fails its setup, itself.
 	resp := drive(ctx, env, r)
 	if resp == nil {
-		resp, err = env.Walker().Client.Send(ctx, r.Call)
+		resp, err = w.Client.Send(ctx, r.Call)
 		setup(err, "[catalog:%s] %s", e.ID, r.Call.Endpoint)
 	}
 	must(e.ID, Answer(e, resp, r.Username, scopesOf(r.Call)))
