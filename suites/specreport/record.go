@@ -331,7 +331,7 @@ func sourceText(src []catalog.Source) string {
 func Entries() []EntryRef {
 	var out []EntryRef
 	for _, e := range catalog.All() {
-		out = append(out, EntryRef{ID: e.ID, Source: sourceText(e.Source), Strength: reports.Strength(e.Normative.Basis)})
+		out = append(out, EntryRef{ID: e.ID, Source: sourceText(e.Source), Strength: e.Normative.Basis})
 	}
 	return out
 }
