@@ -63,11 +63,7 @@ func TestArrivalsKeepTheirIntendedStart(t *testing.T) {
 scenarios:
   - {flow: probe, executor: constant-arrival-rate, rate: 5000, duration: 300ms, max_in_flight: 2000}`)
 	f := newStartFlow(&httpFlow{name: "probe", url: srv.URL, client: newClient()}, 1500)
-	l, err := Run(context.Background(), p, factoryFor(f), Options{TargetURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := l.Scenarios[0]
+	sc := runFlows(t, p, Options{TargetURL: srv.URL}, f).Scenarios[0]
 	if sc.Expected != 1500 || sc.Iterations != 1500 || sc.Dropped != 0 {
 		t.Fatalf("expected/iterations/dropped: want 1500/1500/0, got %d/%d/%d", sc.Expected, sc.Iterations, sc.Dropped)
 	}
@@ -92,11 +88,7 @@ func TestPoolGrowsUnderSlowResponses(t *testing.T) {
 scenarios:
   - {flow: slow, executor: constant-arrival-rate, rate: 1000, duration: 300ms, max_in_flight: 1000}`)
 	f := newStartFlow(&sleepFlow{"slow", 100 * time.Millisecond}, 300)
-	l, err := Run(context.Background(), p, factoryFor(f), Options{TargetURL: "http://127.0.0.1:1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := l.Scenarios[0]
+	sc := runFlows(t, p, Options{}, f).Scenarios[0]
 	if sc.Expected != 300 || sc.Iterations != 300 || sc.Dropped != 0 || sc.Failed != 0 {
 		t.Fatalf("expected/iterations/dropped/failed: want 300/300/0/0, got %d/%d/%d/%d", sc.Expected, sc.Iterations, sc.Dropped, sc.Failed)
 	}
