@@ -62,45 +62,41 @@ func TestParsePlan(t *testing.T) {
 }
 
 func TestParsePlanErrors(t *testing.T) {
-	// A plan is top, then the scenario when there is one; vus1 is a valid
-	// scenario.
-	const vus1 = "flow: a, executor: constant-vus, vus: 1, duration: 1s"
-	cases := []struct{ name, top, scenario, wantErr string }{
-		{"empty", "", "", "empty plan"},
-		{"unknown top key", "nope: 1", vus1, "field nope not found"},
-		{"unknown scenario key", "", vus1 + ", rps: 3", "field rps not found"},
-		{"no scenarios", "name: x", "", "no scenarios"},
-		{"no flow", "", "executor: constant-vus, vus: 1, duration: 1s", "flow is required"},
-		{"no executor", "", "flow: a", "executor is required"},
-		{"bad executor", "", "flow: a, executor: shared-iterations", "unknown executor"},
-		{"zero rate", "", "flow: a, executor: constant-arrival-rate, duration: 1s", "rate 0"},
-		{"no duration", "", "flow: a, executor: constant-arrival-rate, rate: 1", "needs duration or iterations"},
-		{"bad duration", "", "flow: a, executor: constant-vus, vus: 1, duration: soon", "decode plan"},
-		{"negative duration", "", "flow: a, executor: constant-vus, vus: 1, duration: -1s", "duration -1s"},
-		{"vus on open", "", "flow: a, executor: constant-arrival-rate, rate: 1, duration: 1s, vus: 3", "vus does not apply"},
-		{"ramp no stages", "", "flow: a, executor: ramping-arrival-rate", "needs stages"},
-		{"ramp with duration", "", "flow: a, executor: ramping-arrival-rate, duration: 1s, stages: [{duration: 1s, target: 1}]", "stages set it"},
-		{"stage zero", "", "flow: a, executor: ramping-vus, stages: [{duration: 0s, target: 1}]", "stage 1: duration"},
-		{"fractional vus", "", "flow: a, executor: ramping-vus, stages: [{duration: 1s, target: 1.5}]", "whole number of VUs"},
-		{"dup names", "scenarios: [{" + vus1 + "}, {" + vus1 + "}]", "", "duplicate name"},
-		{"bad name", "", "name: Bad Name, " + vus1, "name \"Bad Name\""},
-		{"over max_rate", "max_rate: 10", "flow: a, executor: constant-arrival-rate, rate: 11, duration: 1s", "exceeds the plan's max_rate"},
-		{"ramp over max_rate", "max_rate: 10", "flow: a, executor: ramping-arrival-rate, stages: [{duration: 1s, target: 20}]", "exceeds the plan's max_rate"},
-		{"bad threshold", `thresholds: ["a p99 < soon"]`, vus1, "want a duration"},
-		{"threshold unknown step", `thresholds: ["signin-password token.pasword p99 < 1s"]`, "flow: signin-password, executor: constant-vus, vus: 1, duration: 1s", "has no step \"token.pasword\""},
-		{"threshold unknown scenario", `thresholds: ["b p99 < 1s"]`, vus1, "no scenario named"},
-		{"throttle ratio", "abort_on_throttle: {window: 1s, ratio: 2}", vus1, "ratio"},
-		{"throttle window", "abort_on_throttle: {window: 1ms, ratio: 0.5}", vus1, "window"},
-		{"two docs", "scenarios: [{" + vus1 + "}]\n---\nname: b", "", "more than one"},
-		{"grace too long", "graceful_stop: 1h", vus1, "graceful_stop"},
+	base := func(sc string) string {
+		return "scenarios:\n  - " + strings.ReplaceAll(strings.TrimSpace(sc), "\n", "\n    ") + "\n"
+	}
+	cases := []struct{ name, yaml, wantErr string }{
+		{"empty", "", "empty plan"},
+		{"unknown top key", "nope: 1\n" + base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s"), "field nope not found"},
+		{"unknown scenario key", base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s\nrps: 3"), "field rps not found"},
+		{"no scenarios", "name: x\n", "no scenarios"},
+		{"no flow", base("executor: constant-vus\nvus: 1\nduration: 1s"), "flow is required"},
+		{"no executor", base("flow: a"), "executor is required"},
+		{"bad executor", base("flow: a\nexecutor: shared-iterations"), "unknown executor"},
+		{"zero rate", base("flow: a\nexecutor: constant-arrival-rate\nduration: 1s"), "rate 0"},
+		{"no duration", base("flow: a\nexecutor: constant-arrival-rate\nrate: 1"), "needs duration or iterations"},
+		{"bad duration", base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: soon"), "decode plan"},
+		{"negative duration", base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: -1s"), "duration -1s"},
+		{"vus on open", base("flow: a\nexecutor: constant-arrival-rate\nrate: 1\nduration: 1s\nvus: 3"), "vus does not apply"},
+		{"ramp no stages", base("flow: a\nexecutor: ramping-arrival-rate"), "needs stages"},
+		{"ramp with duration", base("flow: a\nexecutor: ramping-arrival-rate\nduration: 1s\nstages: [{duration: 1s, target: 1}]"), "stages set it"},
+		{"stage zero", base("flow: a\nexecutor: ramping-vus\nstages: [{duration: 0s, target: 1}]"), "stage 1: duration"},
+		{"fractional vus", base("flow: a\nexecutor: ramping-vus\nstages: [{duration: 1s, target: 1.5}]"), "whole number of VUs"},
+		{"dup names", "scenarios:\n  - {flow: a, executor: constant-vus, vus: 1, duration: 1s}\n  - {flow: a, executor: constant-vus, vus: 1, duration: 1s}\n", "duplicate name"},
+		{"bad name", base("name: Bad Name\nflow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s"), "name \"Bad Name\""},
+		{"over max_rate", "max_rate: 10\n" + base("flow: a\nexecutor: constant-arrival-rate\nrate: 11\nduration: 1s"), "exceeds the plan's max_rate"},
+		{"ramp over max_rate", "max_rate: 10\n" + base("flow: a\nexecutor: ramping-arrival-rate\nstages: [{duration: 1s, target: 20}]"), "exceeds the plan's max_rate"},
+		{"bad threshold", base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s") + "thresholds: [\"a p99 < soon\"]", "want a duration"},
+		{"threshold unknown step", "scenarios: [{flow: signin-password, executor: constant-vus, vus: 1, duration: 1s}]\nthresholds: [\"signin-password token.pasword p99 < 1s\"]", "has no step \"token.pasword\""},
+		{"threshold unknown scenario", base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s") + "thresholds: [\"b p99 < 1s\"]", "no scenario named"},
+		{"throttle ratio", "abort_on_throttle: {window: 1s, ratio: 2}\n" + base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s"), "ratio"},
+		{"throttle window", "abort_on_throttle: {window: 1ms, ratio: 0.5}\n" + base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s"), "window"},
+		{"two docs", base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s") + "---\nname: b\n", "more than one"},
+		{"grace too long", "graceful_stop: 1h\n" + base("flow: a\nexecutor: constant-vus\nvus: 1\nduration: 1s"), "graceful_stop"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			yaml := c.top
-			if c.scenario != "" {
-				yaml += "\nscenarios: [{" + c.scenario + "}]"
-			}
-			_, err := ParsePlan([]byte(yaml))
+			_, err := ParsePlan([]byte(c.yaml))
 			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 				t.Fatalf("err = %v, want it to mention %q", err, c.wantErr)
 			}
