@@ -38,17 +38,17 @@ import (
 //
 // What punctuality costs is wake-ups of the process, not the sleep itself:
 // each one passes through the scheduler's idle threads (futex) and the
-// poller. Against a loopback server at 5,000/s on that VM, a fine sleep
-// per arrival cost the process (generator and server) 127 µs of CPU per
-// request with a response-time p50 of 126 µs, Vegeta 65 µs with 650 µs;
-// coalescing arrivals closer than the timers' lateness costs 62-66 µs with
-// a p50 of about 680 µs, as late as Vegeta but measured. At 1,000/s
-// (arrivals 1 ms apart, as late as the timers) fine sleeps cost 221 µs per
-// request against 152 µs coalesced. The clock measured the timers'
-// lateness with a probe goroutine of its own until it cost 20 µs per
-// request at 2,500/s in wake-ups (200 a second); it now measures the
-// timer it sleeps on anyway. BenchmarkVegetaComparison prints these
-// figures side by side.
+// poller. Against a loopback server at 5,000/s on that VM (the process:
+// generator and server), a fine sleep per arrival cost 127 µs of CPU per
+// request for a response-time p50 of 126 µs, against Vegeta's 65 µs and
+// 650 µs; coalesced, ciamcheck costs 58-67 µs against Vegeta's 59-66 µs in
+// the same runs (ratio 0.98-1.08 over three), for a p50 of 660-675 µs:
+// as late as Vegeta, but measured. At 1,000/s (arrivals 1 ms apart, about
+// the timers' lateness) fine sleeps cost 221 µs a request against 152 µs
+// coalesced. The timers' lateness used to be measured by a probe goroutine
+// of the clock's own, whose 200 wake-ups a second cost 20 µs a request at
+// 2,500/s; the clock now measures the timer it sleeps on anyway.
+// BenchmarkVegetaComparison prints these figures side by side.
 const (
 	maxEarly    = 2 * time.Millisecond
 	fineAbove   = 200 * time.Microsecond // timer lateness from which fine sleeps are used
