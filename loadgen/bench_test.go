@@ -110,12 +110,6 @@ scenarios:
 	}
 }
 
-// BenchmarkInFlightMemoryHTTP is BenchmarkInFlightMemory with each
-// iteration parked inside an HTTP request: a loopback listener accepts the
-// connections and never answers, so what is measured is the generator plus
-// the HTTP client per in-flight flow (connection, its buffers and
-// goroutines), not a server. It prints the figure beside the parked-flow
-// one of the same run and the goal (16 KiB), as ratios.
 // memPerFlow is what one in-flight flow holds, in bytes.
 type memPerFlow struct{ heap, stack float64 }
 
@@ -123,6 +117,12 @@ func (m memPerFlow) add(o memPerFlow) memPerFlow {
 	return memPerFlow{m.heap + o.heap, m.stack + o.stack}
 }
 
+// BenchmarkInFlightMemoryHTTP is BenchmarkInFlightMemory with each
+// iteration parked inside an HTTP request: a loopback listener accepts the
+// connections and never answers, so what is measured is the generator plus
+// the HTTP client per in-flight flow (connection, its buffers and
+// goroutines), not a server. It prints the figure beside the parked-flow
+// one of the same run and the goal (16 KiB), as ratios.
 func BenchmarkInFlightMemoryHTTP(b *testing.B) {
 	const inFlight = 2_000
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -531,24 +531,7 @@ func (sc *ScenarioConfig) dueBy(t time.Duration) float64 {
 		// A segment is due its share of the whole schedule.
 		return sc.whole.dueBy(t) / float64(sc.seg.Count)
 	}
-	t = min(max(t, 0), sc.length())
-	var due float64
-	if sc.Executor == ExecConstantArrivalRate {
-		due = t.Seconds() * sc.Rate
-	} else {
-		r0 := sc.StartRate
-		for _, st := range sc.Stages {
-			if t <= 0 {
-				break
-			}
-			d := min(t, st.Duration)
-			// The rate at d into the stage, then the trapezoid under it.
-			r1 := rampValue(r0, []Stage{st}, d)
-			due += (r0 + r1) / 2 * d.Seconds()
-			t -= d
-			r0 = st.Target
-		}
-	}
+	due := sc.rateIntegral(t)
 	if sc.Iterations > 0 {
 		due = min(due, float64(sc.Iterations))
 	}

@@ -242,6 +242,10 @@ type openSchedule struct {
 	begin time.Time
 	end   time.Duration
 	clock *arrivalClock
+	// last is when the previous arrival was due, since begin: the clock
+	// coalesces the wake-ups of arrivals closer together than its
+	// timers' lateness.
+	last time.Duration
 }
 
 // next waits until arrival number hits is due and returns its intended
@@ -259,9 +263,10 @@ func (o *openSchedule) next(hits uint64) (intended time.Time, window time.Durati
 			if !ok || at >= o.end {
 				return time.Time{}, o.end, false
 			}
-			if at > elapsed && !o.clock.waitUntil(o.begin.Add(at)) {
+			if at > elapsed && !o.clock.waitUntil(o.begin.Add(at), at-o.last) {
 				return time.Time{}, time.Since(o.begin), false
 			}
+			o.last = at
 			return o.begin.Add(at), 0, true
 		}
 		if elapsed >= o.end {
@@ -272,9 +277,10 @@ func (o *openSchedule) next(hits uint64) (intended time.Time, window time.Durati
 			return time.Time{}, elapsed, false
 		}
 		if wait <= 0 {
+			o.last = elapsed
 			return o.begin.Add(elapsed), 0, true
 		}
-		if !o.clock.waitUntil(o.begin.Add(min(elapsed+wait, o.end))) {
+		if due := min(elapsed+wait, o.end); !o.clock.waitUntil(o.begin.Add(due), due-o.last) {
 			return time.Time{}, time.Since(o.begin), false
 		}
 	}

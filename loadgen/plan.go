@@ -500,6 +500,30 @@ func (sc *ScenarioConfig) pacer() Pacer {
 	return ConstantPacer{Rate: sc.Rate}
 }
 
+// rateIntegral is H(t), the integral of an open-model schedule's own rate
+// from its start to t (within 0 and its length), in closed form: the
+// arrivals due by t, before any iteration limit.
+func (sc *ScenarioConfig) rateIntegral(t time.Duration) float64 {
+	t = min(max(t, 0), sc.length())
+	if sc.Executor == ExecConstantArrivalRate {
+		return t.Seconds() * sc.Rate
+	}
+	var due float64
+	r0 := sc.StartRate
+	for _, st := range sc.Stages {
+		if t <= 0 {
+			break
+		}
+		d := min(t, st.Duration)
+		// The rate at d into the stage, then the trapezoid under it.
+		r1 := rampValue(r0, []Stage{st}, d)
+		due += (r0 + r1) / 2 * d.Seconds()
+		t -= d
+		r0 = st.Target
+	}
+	return due
+}
+
 // expected is the number of arrivals the schedule holds (open model), capped
 // by the iteration limit; for the closed model it is the iteration limit.
 func (sc *ScenarioConfig) expected() int64 {
@@ -514,17 +538,7 @@ func (sc *ScenarioConfig) expected() int64 {
 	// Arrival n is due before the end exactly when n < H(end), the integral
 	// of the rate; take the closed form, then correct float rounding with
 	// the pacer itself.
-	var due float64
-	if sc.Executor == ExecConstantArrivalRate {
-		due = end.Seconds() * sc.Rate
-	} else {
-		r0 := sc.StartRate
-		for _, st := range sc.Stages {
-			due += (r0 + st.Target) / 2 * st.Duration.Seconds()
-			r0 = st.Target
-		}
-	}
-	n := int64(math.Ceil(due - 1e-9))
+	n := int64(math.Ceil(sc.rateIntegral(end) - 1e-9))
 	for n > 0 {
 		if at, ok := s.HitAt(uint64(n - 1)); ok && at < end {
 			break

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -198,24 +197,6 @@ func endLag(samples []lagSample, window time.Duration) time.Duration {
 	return tail[len(tail)/2]
 }
 
-// startFlow is one GET per iteration that also notes when each iteration
-// was intended and when it started, in a slot per iteration (Seq is unique
-// and dense, so writers never share a slot and need no lock).
-type startFlow struct {
-	httpFlow
-	base     time.Time
-	intended []atomic.Int64 // ns since base
-	started  []atomic.Int64
-}
-
-func (f *startFlow) Run(ctx context.Context, it scenarios.Iteration) error {
-	if i := it.Seq - 1; i < uint64(len(f.intended)) {
-		f.intended[i].Store(int64(it.IntendedStart.Sub(f.base)))
-		f.started[i].Store(int64(time.Since(f.base)))
-	}
-	return f.httpFlow.Run(ctx, it)
-}
-
 func runCiamcheck(url string, rate int, dur time.Duration) (*cmpResult, error) {
 	client := cmpClient()
 	defer client.CloseIdleConnections()
@@ -226,10 +207,8 @@ scenarios:
 		return nil, err
 	}
 	due := p.Scenarios[0].expected()
-	f := &startFlow{httpFlow: httpFlow{name: "probe", url: url, client: client},
-		intended: make([]atomic.Int64, due), started: make([]atomic.Int64, due)}
+	f := newStartFlow(&httpFlow{name: "probe", url: url, client: client}, due)
 	cpu0 := cpuTime()
-	f.base = time.Now()
 	l, err := Run(context.Background(), p, func(string) (scenarios.Flow, error) { return f, nil }, Options{TargetURL: url})
 	if err != nil {
 		return nil, err
@@ -246,16 +225,7 @@ scenarios:
 	if res.response, err = reports.DecodeHistogram(sc.Steps[0].ResponseTime); err != nil {
 		return nil, err
 	}
-	n := min(sc.Iterations, int64(len(f.intended)))
-	samples := make([]lagSample, 0, n)
-	first := time.Duration(1<<63 - 1)
-	for i := range n {
-		first = min(first, time.Duration(f.intended[i].Load()))
-	}
-	for i := range n {
-		in := time.Duration(f.intended[i].Load())
-		samples = append(samples, lagSample{intended: in - first, lag: time.Duration(f.started[i].Load()) - in})
-	}
+	samples := f.samples(sc.Iterations)
 	res.endLag = endLag(samples, dur)
 	return res, nil
 }
@@ -297,9 +267,10 @@ func runVegeta(url string, rate int, dur time.Duration) (*cmpResult, error) {
 // tool: achieved/target, sustained (1 or 0) and in how many rounds, the
 // start lag at the end, p50 and p99 of service and response time in µs, the
 // process's CPU per request, and the ratios ciamcheck/vegeta of each
-// percentile; then the highest sustained rate of each tool. Each rate runs
-// cmpRoundCount rounds of both tools (CIAMCHECK_BENCH_ROUNDS overrides), the
-// order alternating from round to round; figures are medians over rounds.
+// percentile and of CPU per request; then the highest sustained rate of
+// each tool. Each rate runs cmpRoundCount rounds of both tools
+// (CIAMCHECK_BENCH_ROUNDS overrides), the order alternating from round to
+// round; figures are medians over rounds.
 // About a minute on the default ladder (5k-30k/s):
 //
 //	go test -run '^$' -bench VegetaComparison -benchtime 1x ./loadgen/
@@ -385,6 +356,9 @@ func BenchmarkVegetaComparison(b *testing.B) {
 				// late Vegeta sent each request.
 				{"resp/vegeta-latency-p50-ratio", c.pct(true, 50), v.pct(false, 50)},
 				{"resp/vegeta-latency-p99-ratio", c.pct(true, 99), v.pct(false, 99)},
+				// The process's CPU per request (tool and server): the
+				// issue's goal is ≤ 1 at 5,000/s.
+				{"cpu/req-ratio", float64(c.cpuPerRequest()), float64(v.cpuPerRequest())},
 			}
 			table += "\nciamcheck/vegeta:"
 			for _, r := range ratios {
