@@ -75,7 +75,9 @@ func TestExpectationsOf(t *testing.T) {
 			}},
 		{"username_sign_in", func(c *backdoor.Config) { c.UsernameSignIn = true }, func(x *Expectations) { x.UsernameSignIn = true }},
 		{"emulator-only settings change nothing",
-			func(c *backdoor.Config) { c.FailUserCreation, c.SSPR.PollSequence = true, []nativeauth.PollStatus{nativeauth.PollStatusFailed} },
+			func(c *backdoor.Config) {
+				c.FailUserCreation, c.SSPR.PollSequence = true, []nativeauth.PollStatus{nativeauth.PollStatusFailed}
+			},
 			func(*Expectations) {}},
 	}
 	_, base := expectBase()
