@@ -22,7 +22,7 @@ func EmulatorProfile(baseURL string, cfg backdoor.Config) *Profile {
 		Scopes:       []string{"openid", "offline_access"},
 		Users:        UsersSpec{Domain: "example.com", LocalPart: "ciam"},
 		OTP:          OTPSpec{Source: OTPPrompt},
-		Expect:       new(expectationsFromEmulator(cfg)),
+		Expect:       new(ExpectationsOf(cfg)),
 		Capabilities: CapsSpec{Backdoor: !cfg.Backdoor.Disabled},
 	}
 	if p.Capabilities.Backdoor {

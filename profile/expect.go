@@ -8,6 +8,7 @@ import (
 
 	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 	"github.com/ciamcheck/ciamcheck/nativeauth"
+	"github.com/ciamcheck/ciamcheck/scenarios"
 )
 
 // Expectations is the configuration the tenant is expected to have. Many
@@ -19,7 +20,7 @@ import (
 // acts on (mfa.blocked_numbers, attributes[].input_type,
 // password_policy.min_character_classes), which nothing here would check,
 // and profiles already say password_policy.banned where the emulator's
-// file says banned_words. expectationsFromEmulator maps one onto the other.
+// file says banned_words. ExpectationsOf maps one onto the other.
 type Expectations struct {
 	SignUpMethod   nativeauth.SignUpMethod `yaml:"signup_method" json:"signup_method"`
 	SSPR           bool                    `yaml:"sspr" json:"sspr"`
@@ -155,20 +156,22 @@ func (e Expectations) RequiredAttributes() nativeauth.Attributes {
 	return out
 }
 
-// expectationsFromEmulator reads what the embedded emulator is configured
-// to do, so kind emulator needs no expect block.
-func expectationsFromEmulator(c backdoor.Config) Expectations {
+// ExpectationsOf is what a tenant configured as c is expected to do: the
+// embedded emulator's, so kind emulator needs no expect block, and a
+// backdoor's after a spec changed it, so the suites never state a change
+// twice.
+func ExpectationsOf(c backdoor.Config) Expectations {
 	e := Expectations{
 		SignUpMethod: c.SignUpMethod,
 		SSPR:         c.SSPR.Enabled,
 		PasswordPolicy: PasswordPolicy{
 			MinLength: c.PasswordPolicy.MinLength,
 			MaxLength: c.PasswordPolicy.MaxLength,
-			Banned:    append([]string(nil), c.PasswordPolicy.BannedWords...),
+			Banned:    slices.Clone(c.PasswordPolicy.BannedWords),
 			History:   c.PasswordPolicy.History,
 		},
 		CodeLength: c.OTP.CodeLength,
-		MFA: MFAExpectations{Enabled: c.MFA.Enabled, Methods: append([]string(nil), c.MFA.Methods...),
+		MFA: MFAExpectations{Enabled: c.MFA.Enabled, Methods: slices.Clone(c.MFA.Methods),
 			RequireRegistration: c.MFA.RequireRegistration},
 		UsernameSignIn: c.UsernameSignIn,
 	}
@@ -177,4 +180,11 @@ func expectationsFromEmulator(c backdoor.Config) Expectations {
 	}
 	e.applyDefaults()
 	return e
+}
+
+// ForNewPasswords is the part of the policy the scenarios' generated
+// passwords must satisfy (history concerns a user's earlier passwords, which
+// a new one never repeats).
+func (p PasswordPolicy) ForNewPasswords() scenarios.PasswordPolicy {
+	return scenarios.PasswordPolicy{MinLength: p.MinLength, MaxLength: p.MaxLength, Banned: slices.Clone(p.Banned)}
 }

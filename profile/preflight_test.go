@@ -119,7 +119,7 @@ func servedEmulatorWithExpect(t *testing.T, cfg backdoor.Config, x Expectations)
 func TestCompareExpectMFA(t *testing.T) {
 	cfg := emulator.DefaultConfig()
 	cfg.MFA = backdoor.MFAConfig{Enabled: true, Methods: []string{"sms", "email"}, RequireRegistration: true}
-	base := expectationsFromEmulator(cfg)
+	base := ExpectationsOf(cfg)
 	tests := []struct {
 		name string
 		edit func(*Expectations)

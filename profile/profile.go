@@ -1,10 +1,11 @@
 // Package profile reads a target profile, which describes the system under
 // test (the embedded emulator or a real tenant), and opens it: a client for
 // its API, a source of one-time passcodes, what the tenant is expected to do
-// (Expectations, the one shape the suites use) and what the target can do
-// for tests: the Capability vocabulary the catalog's entries need and
-// Require answers. (It was named target/, which build tools and ignore
-// templates read as build output.)
+// (Expectations, the one shape the suites use; ExpectationsOf reads it from
+// a tenant configuration) and what the target can do for tests: the
+// Capability vocabulary the catalog's entries need and Require answers. (It
+// was named target/, which build tools and ignore templates read as build
+// output.)
 package profile
 
 import (

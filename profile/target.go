@@ -214,7 +214,7 @@ func (t *Target) startEmulator(ctx context.Context) error {
 	cfg = emu.Config()
 	t.Tenant, t.ClientID = cfg.Tenant, p.ClientID
 	t.BaseURL = fmt.Sprintf("http://%s/%s.onmicrosoft.com", srv.Addr, cfg.Tenant)
-	t.Expect = expectationsFromEmulator(cfg)
+	t.Expect = ExpectationsOf(cfg)
 	if p.Expect != nil {
 		// A profile may state expectations for the emulator too (a config
 		// file that changes them); they then win, so a mismatch shows.

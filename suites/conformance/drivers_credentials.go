@@ -261,19 +261,13 @@ func invalidAttribute(ctx context.Context, e Env, r *scenarios.Reached) *nativea
 	return nil
 }
 
-// requireAttribute makes the named attribute required, in the tenant's
-// configuration and the suite's expectations, for the rest of the spec.
+// requireAttribute makes the named attribute required for the rest of the
+// spec.
 func requireAttribute(ctx context.Context, e Env, name string) error {
 	return e.ChangeTenant(ctx, func(cfg *backdoor.Config) {
 		for i := range cfg.Attributes {
 			if cfg.Attributes[i].Name == name {
 				cfg.Attributes[i].Required = true
-			}
-		}
-	}, func(x *profile.Expectations) {
-		for i := range x.Attributes {
-			if x.Attributes[i].Name == name {
-				x.Attributes[i].Required = true
 			}
 		}
 	})

@@ -107,7 +107,7 @@ func capabilityMissing(ctx context.Context, e Env, r *scenarios.Reached) *native
 // tenant block it.
 func blockedPhone(number string, edit func(*backdoor.Config)) Driver {
 	return func(ctx context.Context, e Env, r *scenarios.Reached) *nativeauth.Response {
-		changed(e.ChangeTenant(ctx, edit, nil), "the target has no backdoor to block a phone number; a tenant's fraud checks cannot be provoked on purpose")
+		changed(e.ChangeTenant(ctx, edit), "the target has no backdoor to block a phone number; a tenant's fraud checks cannot be provoked on purpose")
 		r.Call.Set(nativeauth.ParamChallengeChannel, nativeauth.ChallengeChannelSMS)
 		r.Call.Set(nativeauth.ParamChallengeTarget, number)
 		return nil

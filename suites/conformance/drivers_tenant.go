@@ -21,7 +21,7 @@ const noConfigBackdoor = "the case changes the tenant's configuration mid-flow, 
 // reached call is sent.
 func editing(edit func(*backdoor.Config)) Driver {
 	return func(ctx context.Context, e Env, _ *scenarios.Reached) *nativeauth.Response {
-		changed(e.ChangeTenant(ctx, edit, nil), noConfigBackdoor)
+		changed(e.ChangeTenant(ctx, edit), noConfigBackdoor)
 		return nil
 	}
 }
@@ -63,8 +63,7 @@ func redirectForced(ctx context.Context, e Env, r *scenarios.Reached) *nativeaut
 // setMethod switches the tenant to sign-up method m for the rest of the
 // spec.
 func setMethod(ctx context.Context, e Env, m nativeauth.SignUpMethod) error {
-	s := methodSwitch(m)
-	return e.ChangeTenant(ctx, s.config, s.expect)
+	return e.ChangeTenant(ctx, methodSwitch(m).config)
 }
 
 // resubmitAfterPollFailed, once the tenant will fail the reset

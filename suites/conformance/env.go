@@ -36,10 +36,10 @@ type Env interface {
 	// Has reports whether the target offers a capability, with the reason
 	// when it does not.
 	Has(profile.Capability) (bool, string)
-	// ChangeTenant edits the tenant configuration, and what the spec
-	// expects of the tenant to match (expect may be nil), for the rest of
-	// the spec; only a Serial spec may.
-	ChangeTenant(ctx context.Context, config func(*backdoor.Config), expect func(*profile.Expectations)) error
+	// ChangeTenant edits the tenant configuration for the rest of the
+	// spec; only a Serial spec may. Expect then reads the configuration
+	// the target holds after the edit.
+	ChangeTenant(ctx context.Context, config func(*backdoor.Config)) error
 	// AdvanceClock moves the target's clock; only a Serial spec may.
 	AdvanceClock(ctx context.Context, d time.Duration) error
 	// Stats reads the target's limits (passcode attempts, live flows) and
@@ -160,8 +160,7 @@ func (t *tenantEnv) Walker() *scenarios.Walker {
 			Scopes:       t.target.Profile.Scopes,
 			SignUpMethod: x.SignUpMethod,
 			Capabilities: walkCapabilities(x),
-			Password: scenarios.PasswordPolicy{MinLength: x.PasswordPolicy.MinLength,
-				MaxLength: x.PasswordPolicy.MaxLength, Banned: x.PasswordPolicy.Banned},
+			Password:     x.PasswordPolicy.ForNewPasswords(),
 		},
 		// A mailbox and the target may date a code a little apart.
 		Skew:     time.Second,
@@ -174,7 +173,7 @@ func (t *tenantEnv) Expect() profile.Expectations { return t.expect }
 
 func (t *tenantEnv) Has(c profile.Capability) (bool, string) { return t.target.Require(c) }
 
-func (t *tenantEnv) ChangeTenant(context.Context, func(*backdoor.Config), func(*profile.Expectations)) error {
+func (t *tenantEnv) ChangeTenant(context.Context, func(*backdoor.Config)) error {
 	return errNoBackdoor
 }
 
@@ -254,38 +253,59 @@ func (b *backdoorEnv) Has(c profile.Capability) (bool, string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := b.ChangeTenant(ctx, s.config, s.expect); err != nil {
+	if err := b.ChangeTenant(ctx, s.config); err != nil {
 		return false, fmt.Sprintf("%s through the backdoor failed: %v", s.what, err)
 	}
 	return true, ""
 }
 
-// ChangeTenant edits the emulator's configuration through the backdoor
-// and e.Expect to match, so the flows reach the endpoint the way the
-// edited tenant wants. Specs in one process run one at a time, and each
-// ginkgo -p process has its own embedded emulator; a target shared by
-// ginkgo -p processes is safe because only Serial specs may edit it
-// (mayChangeTenant).
-func (b *backdoorEnv) ChangeTenant(ctx context.Context, config func(*backdoor.Config), expect func(*profile.Expectations)) error {
+// ChangeTenant edits the emulator's configuration through the backdoor,
+// and expects of the tenant what the configuration it then holds says, so
+// the flows reach the endpoint the way the edited tenant wants. Specs in
+// one process run one at a time, and each ginkgo -p process has its own
+// embedded emulator; a target shared by ginkgo -p processes is safe
+// because only Serial specs may edit it (mayChangeTenant).
+func (b *backdoorEnv) ChangeTenant(ctx context.Context, config func(*backdoor.Config)) error {
 	if err := mayChangeTenant("editing the tenant configuration"); err != nil {
 		return err
 	}
-	restore, err := b.b.EditConfig(ctx, config)
+	undo, err := b.changeTenant(ctx, config)
 	if err != nil {
 		return err
 	}
-	DeferCleanup(func(ctx SpecContext) error { return restore(ctx) })
-	if expect == nil {
-		return nil
+	DeferCleanup(func(ctx SpecContext) error { return undo(ctx) })
+	return nil
+}
+
+// changeTenant is ChangeTenant without the spec around it: it returns the
+// change's undo, which puts back the configuration and the expectations.
+func (b *backdoorEnv) changeTenant(ctx context.Context, config func(*backdoor.Config)) (undo func(context.Context) error, err error) {
+	restore, err := b.b.EditConfig(ctx, config)
+	if err != nil {
+		return nil, err
 	}
 	old := b.expect
-	changed := old
-	changed.Attributes = slices.Clone(old.Attributes)
-	changed.PasswordPolicy.Banned = slices.Clone(old.PasswordPolicy.Banned)
-	expect(&changed)
-	b.expect = changed
-	DeferCleanup(func() { b.expect = old })
-	return nil
+	undo = func(ctx context.Context) error {
+		b.expect = old
+		return restore(ctx)
+	}
+	cfg, err := b.b.Config(ctx)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("read the tenant config back: %w", err), undo(ctx))
+	}
+	b.expect = withValues(profile.ExpectationsOf(cfg), old)
+	return undo, nil
+}
+
+// withValues keeps the attribute values the profile gives test users
+// (expect.attributes[].value), which no tenant configuration holds.
+func withValues(x, profiled profile.Expectations) profile.Expectations {
+	for i, a := range x.Attributes {
+		if j := slices.IndexFunc(profiled.Attributes, func(p profile.AttributeSpec) bool { return p.Name == a.Name }); j >= 0 {
+			x.Attributes[i].Value = profiled.Attributes[j].Value
+		}
+	}
+	return x
 }
 
 func (b *backdoorEnv) AdvanceClock(ctx context.Context, d time.Duration) error {
@@ -310,13 +330,12 @@ type tenantSwitch struct {
 	holds  func(profile.Expectations) bool
 	what   string
 	config func(*backdoor.Config)
-	expect func(*profile.Expectations)
 }
 
 // tenantSwitches are the capabilities Has turns on through a backdoor.
 var tenantSwitches = map[profile.Capability]tenantSwitch{
 	profile.CapNoMFA: {func(x profile.Expectations) bool { return !x.MFA.Enabled }, "the tenant requires MFA; turning it off",
-		func(c *backdoor.Config) { c.MFA.Enabled = false }, func(x *profile.Expectations) { x.MFA.Enabled = false }},
+		func(c *backdoor.Config) { c.MFA.Enabled = false }},
 	// MFA by email or SMS, with the registration of a strong method by
 	// users without one.
 	profile.CapMFA: {func(x profile.Expectations) bool { return x.MFA.Enabled }, "turning MFA on",
@@ -324,10 +343,6 @@ var tenantSwitches = map[profile.Capability]tenantSwitch{
 			c.SignUpMethod = nativeauth.SignUpMethodPassword
 			c.MFA.Enabled, c.MFA.RequireRegistration = true, true
 			c.MFA.Methods = []string{backdoor.StrongMethodEmail, backdoor.StrongMethodSMS}
-		}, func(x *profile.Expectations) {
-			x.SignUpMethod = nativeauth.SignUpMethodPassword
-			x.MFA = profile.MFAExpectations{Enabled: true, RequireRegistration: true,
-				Methods: []string{backdoor.StrongMethodEmail, backdoor.StrongMethodSMS}}
 		}},
 	profile.CapSignUpPassword: methodSwitch(nativeauth.SignUpMethodPassword),
 	profile.CapSignInPassword: methodSwitch(nativeauth.SignUpMethodPassword),
@@ -338,7 +353,7 @@ var tenantSwitches = map[profile.Capability]tenantSwitch{
 // methodSwitch switches the tenant to sign-up method m.
 func methodSwitch(m nativeauth.SignUpMethod) tenantSwitch {
 	return tenantSwitch{func(x profile.Expectations) bool { return x.SignUpMethod == m }, "switching the tenant to sign-up method " + string(m),
-		func(c *backdoor.Config) { c.SignUpMethod = m }, func(x *profile.Expectations) { x.SignUpMethod = m }}
+		func(c *backdoor.Config) { c.SignUpMethod = m }}
 }
 
 // describeTarget is the run record's view of the target, with no secret.
