@@ -383,7 +383,6 @@ func writeLoadOutputs(stdout io.Writer, f loadFlags, rec *reports.Record) error 
 // from a file: then all scenarios share that pool, which hands each user to
 // one iteration at a time.
 func flowFactory(tgt *profile.Target, shared *scenarios.UserPool, pollInterval, maxRetryAfter time.Duration) loadgen.FlowFactory {
-	pp := tgt.Expect.PasswordPolicy
 	return func(name string) (scenarios.Flow, error) {
 		pool := shared
 		if pool == nil {
@@ -396,7 +395,7 @@ func flowFactory(tgt *profile.Target, shared *scenarios.UserPool, pollInterval, 
 			Attributes:   tgt.Expect.RequiredAttributes(),
 			Scopes:       tgt.Profile.Scopes,
 			Pool:         pool,
-			Password:     scenarios.PasswordPolicy{MinLength: pp.MinLength, MaxLength: pp.MaxLength, Banned: pp.Banned},
+			Password:     tgt.Expect.PasswordPolicy.ForNewPasswords(),
 			PollInterval: pollInterval,
 			SignUpMethod: tgt.Expect.SignUpMethod,
 			// The setup honours Retry-After within the plan's cap.
