@@ -56,8 +56,19 @@ type benchStep struct {
 
 func ctOf(m map[string]any) string { s, _ := m["continuation_token"].(string); return s }
 
+// benchSteps lists the steps in benchmark order: the 2026-02 revision's
+// MFA and registration endpoints, then sign-up and sign-in, then reset.
 func benchSteps() []benchStep {
-	const user = "bench@example.com"
+	steps := mfaBenchSteps()
+	steps = append(steps, signUpSignInBenchSteps()...)
+	return append(steps, resetBenchSteps()...)
+}
+
+// benchUser is the user seeded for the sign-in and reset steps.
+const benchUser = "bench@example.com"
+
+func signUpSignInBenchSteps() []benchStep {
+	const user = benchUser
 	signUpStart := func(tb testing.TB, e *Emulator, i int) string {
 		return ctOf(direct(tb, e, nativeauth.EndpointSignUpStart, vals("client_id", clientID, "username", fmt.Sprintf("p%d@example.com", i), "challenge_type", "oob password redirect", "password", goodPass, "attributes", `{"displayName":"B"}`)))
 	}
@@ -73,79 +84,7 @@ func benchSteps() []benchStep {
 		ct := ctOf(direct(tb, e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", initiate(tb, e))))
 		return vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", scope)
 	}
-	resetStart := func(tb testing.TB, e *Emulator) string {
-		return ctOf(direct(tb, e, nativeauth.EndpointResetStart, vals("client_id", clientID, "username", user, "challenge_type", "oob redirect")))
-	}
-	// resetOOB is the continue request proving the code of a reset of user
-	// just challenged. Reset flows all mail the same user, so each is
-	// verified right after its challenge, while its code is still the
-	// newest in the outbox.
-	resetOOB := func(tb testing.TB, e *Emulator) url.Values {
-		ct := ctOf(direct(tb, e, nativeauth.EndpointResetChallenge, vals("client_id", clientID, "continuation_token", resetStart(tb, e))))
-		return vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", lastOTP(e, user))
-	}
-	resetVerified := func(tb testing.TB, e *Emulator) string {
-		return ctOf(direct(tb, e, nativeauth.EndpointResetContinue, resetOOB(tb, e)))
-	}
-	// The 2026-02 revision's endpoints, on a tenant requiring MFA: the
-	// MFA steps reuse one user with an email method; the registration
-	// steps a user of their own per request, since registering changes it.
-	mfaTenant := func(c *backdoor.Config) {
-		c.MFA = backdoor.MFAConfig{Enabled: true, Methods: []string{"email", "sms"}, RequireRegistration: true}
-		c.Users = append(c.Users, backdoor.SeedUser{Username: "mfa@example.com", Password: goodPass,
-			StrongMethods: []backdoor.StrongMethod{{Channel: "email", Target: "mfa@example.com"}}})
-	}
-	secondFactorCT := func(tb testing.TB, e *Emulator, username string) string {
-		ct := ctOf(direct(tb, e, nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", username,
-			"challenge_type", "password redirect", "capabilities", "mfa_required registration_required")))
-		ct = ctOf(direct(tb, e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct)))
-		return ctOf(direct(tb, e, nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct,
-			"grant_type", "password", "password", goodPass, "scope", "openid")))
-	}
-	mfaIntrospected := func(tb testing.TB, e *Emulator) (ct, id string) {
-		m := direct(tb, e, nativeauth.EndpointSignInIntrospect, vals("client_id", clientID, "continuation_token", secondFactorCT(tb, e, "mfa@example.com")))
-		ms, _ := m["methods"].([]any)
-		if len(ms) == 0 {
-			tb.Fatalf("introspect: %v", m)
-		}
-		id, _ = ms[0].(map[string]any)["id"].(string)
-		return ctOf(m), id
-	}
-	regUser := func(tb testing.TB, e *Emulator, i int) string {
-		u := fmt.Sprintf("reg%d@example.com", i)
-		if _, err := e.createUser(e.data.Load(), u, goodPass, nil); err != nil {
-			tb.Fatal(err)
-		}
-		return u
-	}
-	regIntrospected := func(tb testing.TB, e *Emulator, i int) string {
-		return ctOf(direct(tb, e, nativeauth.EndpointRegisterIntrospect, vals("client_id", clientID, "continuation_token", secondFactorCT(tb, e, regUser(tb, e, i)))))
-	}
 	return []benchStep{
-		{"", nativeauth.EndpointSignInIntrospect, func(tb testing.TB, e *Emulator, i int) url.Values {
-			return vals("client_id", clientID, "continuation_token", secondFactorCT(tb, e, "mfa@example.com"))
-		}, mfaTenant},
-		{"mfa", nativeauth.EndpointSignInChallenge, func(tb testing.TB, e *Emulator, i int) url.Values {
-			ct, id := mfaIntrospected(tb, e)
-			return vals("client_id", clientID, "continuation_token", ct, "id", id)
-		}, mfaTenant},
-		{"mfa_oob", nativeauth.EndpointToken, func(tb testing.TB, e *Emulator, i int) url.Values {
-			ct, id := mfaIntrospected(tb, e)
-			ct = ctOf(direct(tb, e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct, "id", id)))
-			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "mfa_oob", "oob", lastOTP(e, "mfa@example.com"), "scope", "openid offline_access")
-		}, mfaTenant},
-		{"", nativeauth.EndpointRegisterIntrospect, func(tb testing.TB, e *Emulator, i int) url.Values {
-			return vals("client_id", clientID, "continuation_token", secondFactorCT(tb, e, regUser(tb, e, i)))
-		}, mfaTenant},
-		{"", nativeauth.EndpointRegisterChallenge, func(tb testing.TB, e *Emulator, i int) url.Values {
-			return vals("client_id", clientID, "continuation_token", regIntrospected(tb, e, i), "challenge_type", "oob",
-				"challenge_channel", "sms", "challenge_target", fmt.Sprintf("+1555%07d", i))
-		}, mfaTenant},
-		{"", nativeauth.EndpointRegisterContinue, func(tb testing.TB, e *Emulator, i int) url.Values {
-			ct := ctOf(direct(tb, e, nativeauth.EndpointRegisterChallenge, vals("client_id", clientID, "continuation_token", regIntrospected(tb, e, i),
-				"challenge_type", "oob", "challenge_channel", "sms", "challenge_target", fmt.Sprintf("+1555%07d", i))))
-			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", lastOTP(e, fmt.Sprintf("reg%d@example.com", i)))
-		}, mfaTenant},
 		{"", nativeauth.EndpointSignUpStart, func(tb testing.TB, e *Emulator, i int) url.Values {
 			return vals("client_id", clientID, "username", fmt.Sprintf("s%d@example.com", i), "challenge_type", "oob password redirect")
 		}, nil},
@@ -175,6 +114,26 @@ func benchSteps() []benchStep {
 		{"access_only", nativeauth.EndpointToken, func(tb testing.TB, e *Emulator, i int) url.Values {
 			return passwordGrant(tb, e, clientID+"/.default")
 		}, nil},
+	}
+}
+
+func resetBenchSteps() []benchStep {
+	const user = benchUser
+	resetStart := func(tb testing.TB, e *Emulator) string {
+		return ctOf(direct(tb, e, nativeauth.EndpointResetStart, vals("client_id", clientID, "username", user, "challenge_type", "oob redirect")))
+	}
+	// resetOOB is the continue request proving the code of a reset of user
+	// just challenged. Reset flows all mail the same user, so each is
+	// verified right after its challenge, while its code is still the
+	// newest in the outbox.
+	resetOOB := func(tb testing.TB, e *Emulator) url.Values {
+		ct := ctOf(direct(tb, e, nativeauth.EndpointResetChallenge, vals("client_id", clientID, "continuation_token", resetStart(tb, e))))
+		return vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", lastOTP(e, user))
+	}
+	resetVerified := func(tb testing.TB, e *Emulator) string {
+		return ctOf(direct(tb, e, nativeauth.EndpointResetContinue, resetOOB(tb, e)))
+	}
+	return []benchStep{
 		{"", nativeauth.EndpointResetStart, func(tb testing.TB, e *Emulator, i int) url.Values {
 			return vals("client_id", clientID, "username", user, "challenge_type", "oob redirect")
 		}, nil},
@@ -191,6 +150,70 @@ func benchSteps() []benchStep {
 			ct := ctOf(direct(tb, e, nativeauth.EndpointResetSubmit, vals("client_id", clientID, "continuation_token", resetVerified(tb, e), "new_password", otherPass)))
 			return vals("client_id", clientID, "continuation_token", ct)
 		}, nil},
+	}
+}
+
+// The 2026-02 revision's endpoints, on a tenant requiring MFA: the
+// MFA steps reuse one user with an email method; the registration
+// steps a user of their own per request, since registering changes it.
+func mfaBenchTenant(c *backdoor.Config) {
+	c.MFA = backdoor.MFAConfig{Enabled: true, Methods: []string{"email", "sms"}, RequireRegistration: true}
+	c.Users = append(c.Users, backdoor.SeedUser{Username: "mfa@example.com", Password: goodPass,
+		StrongMethods: []backdoor.StrongMethod{{Channel: "email", Target: "mfa@example.com"}}})
+}
+
+func mfaBenchSteps() []benchStep {
+	secondFactorCT := func(tb testing.TB, e *Emulator, username string) string {
+		ct := ctOf(direct(tb, e, nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", username,
+			"challenge_type", "password redirect", "capabilities", "mfa_required registration_required")))
+		ct = ctOf(direct(tb, e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct)))
+		return ctOf(direct(tb, e, nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct,
+			"grant_type", "password", "password", goodPass, "scope", "openid")))
+	}
+	mfaIntrospected := func(tb testing.TB, e *Emulator) (ct, id string) {
+		m := direct(tb, e, nativeauth.EndpointSignInIntrospect, vals("client_id", clientID, "continuation_token", secondFactorCT(tb, e, "mfa@example.com")))
+		ms, _ := m["methods"].([]any)
+		if len(ms) == 0 {
+			tb.Fatalf("introspect: %v", m)
+		}
+		id, _ = ms[0].(map[string]any)["id"].(string)
+		return ctOf(m), id
+	}
+	regUser := func(tb testing.TB, e *Emulator, i int) string {
+		u := fmt.Sprintf("reg%d@example.com", i)
+		if _, err := e.createUser(e.data.Load(), u, goodPass, nil); err != nil {
+			tb.Fatal(err)
+		}
+		return u
+	}
+	regIntrospected := func(tb testing.TB, e *Emulator, i int) string {
+		return ctOf(direct(tb, e, nativeauth.EndpointRegisterIntrospect, vals("client_id", clientID, "continuation_token", secondFactorCT(tb, e, regUser(tb, e, i)))))
+	}
+	return []benchStep{
+		{"", nativeauth.EndpointSignInIntrospect, func(tb testing.TB, e *Emulator, i int) url.Values {
+			return vals("client_id", clientID, "continuation_token", secondFactorCT(tb, e, "mfa@example.com"))
+		}, mfaBenchTenant},
+		{"mfa", nativeauth.EndpointSignInChallenge, func(tb testing.TB, e *Emulator, i int) url.Values {
+			ct, id := mfaIntrospected(tb, e)
+			return vals("client_id", clientID, "continuation_token", ct, "id", id)
+		}, mfaBenchTenant},
+		{"mfa_oob", nativeauth.EndpointToken, func(tb testing.TB, e *Emulator, i int) url.Values {
+			ct, id := mfaIntrospected(tb, e)
+			ct = ctOf(direct(tb, e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct, "id", id)))
+			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "mfa_oob", "oob", lastOTP(e, "mfa@example.com"), "scope", "openid offline_access")
+		}, mfaBenchTenant},
+		{"", nativeauth.EndpointRegisterIntrospect, func(tb testing.TB, e *Emulator, i int) url.Values {
+			return vals("client_id", clientID, "continuation_token", secondFactorCT(tb, e, regUser(tb, e, i)))
+		}, mfaBenchTenant},
+		{"", nativeauth.EndpointRegisterChallenge, func(tb testing.TB, e *Emulator, i int) url.Values {
+			return vals("client_id", clientID, "continuation_token", regIntrospected(tb, e, i), "challenge_type", "oob",
+				"challenge_channel", "sms", "challenge_target", fmt.Sprintf("+1555%07d", i))
+		}, mfaBenchTenant},
+		{"", nativeauth.EndpointRegisterContinue, func(tb testing.TB, e *Emulator, i int) url.Values {
+			ct := ctOf(direct(tb, e, nativeauth.EndpointRegisterChallenge, vals("client_id", clientID, "continuation_token", regIntrospected(tb, e, i),
+				"challenge_type", "oob", "challenge_channel", "sms", "challenge_target", fmt.Sprintf("+1555%07d", i))))
+			return vals("client_id", clientID, "continuation_token", ct, "grant_type", "oob", "oob", lastOTP(e, fmt.Sprintf("reg%d@example.com", i)))
+		}, mfaBenchTenant},
 	}
 }
 

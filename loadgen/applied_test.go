@@ -109,27 +109,32 @@ func TestLoadApplied(t *testing.T) {
 		within: 6 * time.Second, stop: reports.StopThrottled, aborted: "held back by Retry-After", verdict: reports.StatusNotJudged,
 	}}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			srv := retryServer(t, tc.first, tc.status, tc.retryAfter)
-			var opts Options
-			if tc.progress != nil {
-				opts = Options{Progress: tc.progress, PlainProgressEvery: time.Second}
-			}
-			start := time.Now()
-			l := runProbe(t, mustPlan(t, tc.plan), srv.URL, opts)
-			if took := time.Since(start); tc.within > 0 && took > tc.within {
-				t.Errorf("run took %s, want within %s: %q", took, tc.within, l.Aborted)
-			}
-			if l.Stop != tc.stop || !strings.Contains(l.Aborted, tc.aborted) {
-				t.Errorf("stop: want %q containing %q, got %q: %q", tc.stop, tc.aborted, l.Stop, l.Aborted)
-			}
-			if v := reports.JudgeLoad(l); v.Status != tc.verdict || !strings.Contains(v.Reason, tc.reason) {
-				t.Errorf("verdict: want %s containing %q, got %s: %q", tc.verdict, tc.reason, v.Status, v.Reason)
-			}
-			if tc.check != nil {
-				tc.check(t, l)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { runAppliedCase(t, tc) })
+	}
+}
+
+// runAppliedCase runs the case's plan against a server answering its
+// status, and checks how the run stopped, how long it took and the
+// verdict on its record.
+func runAppliedCase(t *testing.T, tc appliedCase) {
+	srv := retryServer(t, tc.first, tc.status, tc.retryAfter)
+	var opts Options
+	if tc.progress != nil {
+		opts = Options{Progress: tc.progress, PlainProgressEvery: time.Second}
+	}
+	start := time.Now()
+	l := runProbe(t, mustPlan(t, tc.plan), srv.URL, opts)
+	if took := time.Since(start); tc.within > 0 && took > tc.within {
+		t.Errorf("run took %s, want within %s: %q", took, tc.within, l.Aborted)
+	}
+	if l.Stop != tc.stop || !strings.Contains(l.Aborted, tc.aborted) {
+		t.Errorf("stop: want %q containing %q, got %q: %q", tc.stop, tc.aborted, l.Stop, l.Aborted)
+	}
+	if v := reports.JudgeLoad(l); v.Status != tc.verdict || !strings.Contains(v.Reason, tc.reason) {
+		t.Errorf("verdict: want %s containing %q, got %s: %q", tc.verdict, tc.reason, v.Status, v.Reason)
+	}
+	if tc.check != nil {
+		tc.check(t, l)
 	}
 }
 

@@ -125,85 +125,12 @@ func (m memPerFlow) add(o memPerFlow) memPerFlow {
 // one of the same run and the goal (16 KiB), as ratios.
 func BenchmarkInFlightMemoryHTTP(b *testing.B) {
 	const inFlight = 2_000
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
+	ln := listenSilently(b, inFlight)
 	defer ln.Close()
-	var mu sync.Mutex
-	var conns []net.Conn
-	accepted := make(chan struct{}, inFlight)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			accepted <- struct{}{}
-		}
-	}()
-	perFlow := func(parked bool) memPerFlow {
-		client := newClient()
-		defer client.CloseIdleConnections()
-		gate := &gateFlow{release: make(chan struct{})}
-		var flow scenarios.Flow = &httpFlow{name: "gate", url: "http://" + ln.Addr().String() + "/", client: client}
-		if parked {
-			flow = gate
-		}
-		p, err := ParsePlan([]byte(fmt.Sprintf("graceful_stop: 1s\nscenarios:\n  - {flow: gate, executor: constant-arrival-rate, rate: 4000, iterations: %d, max_in_flight: %d}", inFlight, inFlight)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() {
-			_, err := Run(ctx, p, func(string) (scenarios.Flow, error) { return flow, nil }, Options{TargetURL: "http://127.0.0.1:1"})
-			done <- err
-		}()
-		deadline := time.Now().Add(30 * time.Second)
-		for n := 0; n < inFlight && time.Now().Before(deadline); {
-			if parked {
-				if gate.started.Load() >= inFlight {
-					break
-				}
-				time.Sleep(5 * time.Millisecond)
-				continue
-			}
-			select {
-			case <-accepted:
-				n++
-			case <-time.After(time.Until(deadline)):
-			}
-		}
-		time.Sleep(100 * time.Millisecond) // the last requests reach their read
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		close(gate.release)
-		cancel()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		conns = nil
-		mu.Unlock()
-		if err := <-done; err != nil {
-			b.Fatal(err)
-		}
-		return memPerFlow{
-			heap:  float64(int64(after.HeapInuse)-int64(before.HeapInuse)) / inFlight,
-			stack: float64(int64(after.StackInuse)-int64(before.StackInuse)) / inFlight,
-		}
-	}
 	var parked, http memPerFlow
 	for b.Loop() {
-		parked = parked.add(perFlow(true))
-		http = http.add(perFlow(false))
+		parked = parked.add(measureInFlight(b, ln, inFlight, true))
+		http = http.add(measureInFlight(b, ln, inFlight, false))
 	}
 	n := float64(b.N)
 	// The goal is heap per in-flight flow; goroutine stacks (the
@@ -213,4 +140,104 @@ func BenchmarkInFlightMemoryHTTP(b *testing.B) {
 	b.ReportMetric(http.stack/n, "stackB/inflight-http")
 	b.ReportMetric((http.heap+http.stack)/n, "B/inflight-http")
 	b.ReportMetric(http.heap/n/(16<<10), "heap/goal-16KiB")
+}
+
+// silentListener accepts loopback connections and never answers on them,
+// so each request sent to it stays in flight until dropConns.
+type silentListener struct {
+	net.Listener
+	accepted chan struct{} // one value per accepted connection
+	mu       sync.Mutex
+	conns    []net.Conn
+}
+
+func listenSilently(b *testing.B, backlog int) *silentListener {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &silentListener{Listener: ln, accepted: make(chan struct{}, backlog)}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.conns = append(s.conns, c)
+			s.mu.Unlock()
+			s.accepted <- struct{}{}
+		}
+	}()
+	return s
+}
+
+// dropConns closes every connection accepted so far.
+func (s *silentListener) dropConns() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		c.Close()
+	}
+	s.conns = nil
+}
+
+// measureInFlight runs inFlight iterations that stay in flight, either
+// parked in a gate flow or in an HTTP request to ln, and returns the heap
+// and stack each held once all of them had started.
+func measureInFlight(b *testing.B, ln *silentListener, inFlight int, parked bool) memPerFlow {
+	client := newClient()
+	defer client.CloseIdleConnections()
+	gate := &gateFlow{release: make(chan struct{})}
+	var flow scenarios.Flow = &httpFlow{name: "gate", url: "http://" + ln.Addr().String() + "/", client: client}
+	if parked {
+		flow = gate
+	}
+	p, err := ParsePlan([]byte(fmt.Sprintf("graceful_stop: 1s\nscenarios:\n  - {flow: gate, executor: constant-arrival-rate, rate: 4000, iterations: %d, max_in_flight: %d}", inFlight, inFlight)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, p, func(string) (scenarios.Flow, error) { return flow, nil }, Options{TargetURL: "http://127.0.0.1:1"})
+		done <- err
+	}()
+	awaitInFlight(ln, gate, inFlight, parked)
+	time.Sleep(100 * time.Millisecond) // the last requests reach their read
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	close(gate.release)
+	cancel()
+	ln.dropConns()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	return memPerFlow{
+		heap:  float64(int64(after.HeapInuse)-int64(before.HeapInuse)) / float64(inFlight),
+		stack: float64(int64(after.StackInuse)-int64(before.StackInuse)) / float64(inFlight),
+	}
+}
+
+// awaitInFlight waits, at most 30s, until inFlight iterations have
+// started: in the gate when parked, else as connections ln accepted.
+func awaitInFlight(ln *silentListener, gate *gateFlow, inFlight int, parked bool) {
+	deadline := time.Now().Add(30 * time.Second)
+	for n := 0; n < inFlight && time.Now().Before(deadline); {
+		if parked {
+			if gate.started.Load() >= int64(inFlight) {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		select {
+		case <-ln.accepted:
+			n++
+		case <-time.After(time.Until(deadline)):
+		}
+	}
 }

@@ -283,88 +283,22 @@ func BenchmarkVegetaComparison(b *testing.B) {
 		rounds = n
 	}
 	highest := map[string]int{}
-	flag := func(ok bool) float64 {
-		if ok {
-			return 1
-		}
-		return 0
-	}
-	ratio := func(x, y float64) float64 {
-		if y == 0 {
-			return 0
-		}
-		return x / y
-	}
 	for i, rate := range rates {
 		b.Run(fmt.Sprintf("rate=%d", rate), func(b *testing.B) {
-			var c, v cmpRounds
 			// The whole comparison runs once however large b.N is.
-			for round := range rounds {
-				run := func(into *cmpRounds, tool func(string, int, time.Duration) (*cmpResult, error)) {
-					r, err := tool(srv.URL, rate, cmpDuration)
-					if err != nil {
-						b.Fatal(err)
-					}
-					*into = append(*into, r)
-					srv.CloseClientConnections()
-					runtime.GC()
-					time.Sleep(100 * time.Millisecond)
-				}
-				if (i+round)%2 == 0 {
-					run(&c, runCiamcheck)
-					run(&v, runVegeta)
-				} else {
-					run(&v, runVegeta)
-					run(&c, runCiamcheck)
-				}
-			}
+			c, v := runCmpRounds(b, srv, rate, rounds, i)
 			tools := []struct {
 				name string
 				rs   cmpRounds
 			}{{"ciamcheck", c}, {"vegeta", v}}
 			table := fmt.Sprintf("%-9s %8s %-9s %9s %9s %9s %9s %9s %7s", "tool", "achieved", "sustained", "end lag", "svc p50", "svc p99", "resp p50", "resp p99", "cpu/req")
 			for _, t := range tools {
-				b.ReportMetric(t.rs.achievedShare(), t.name+"-achieved/target")
-				b.ReportMetric(flag(t.rs.sustained()), t.name+"-sustained")
-				b.ReportMetric(float64(t.rs.sustainedIn()), t.name+"-sustained-rounds")
-				b.ReportMetric(float64(micros(t.rs.endLag())), t.name+"-end-lag-µs")
-				b.ReportMetric(float64(t.rs.cpuPerRequest())/1e3, t.name+"-cpu-µs/req")
-				b.ReportMetric(t.rs.pct(false, 50), t.name+"-svc-p50-µs")
-				b.ReportMetric(t.rs.pct(false, 99), t.name+"-svc-p99-µs")
-				b.ReportMetric(t.rs.pct(true, 50), t.name+"-resp-p50-µs")
-				b.ReportMetric(t.rs.pct(true, 99), t.name+"-resp-p99-µs")
+				table += "\n" + reportCmpTool(b, t.name, t.rs)
 				if t.rs.sustained() {
 					highest[t.name] = max(highest[t.name], rate)
 				}
-				us := func(v float64) time.Duration { return time.Duration(v) * time.Microsecond }
-				table += fmt.Sprintf("\n%-9s %8.3f %-9s %9s %9s %9s %9s %9s %7s", t.name,
-					t.rs.achievedShare(), fmt.Sprintf("%v %d/%d", t.rs.sustained(), t.rs.sustainedIn(), len(t.rs)),
-					t.rs.endLag().Round(time.Microsecond),
-					us(t.rs.pct(false, 50)), us(t.rs.pct(false, 99)), us(t.rs.pct(true, 50)), us(t.rs.pct(true, 99)),
-					t.rs.cpuPerRequest().Round(100*time.Nanosecond))
 			}
-			ratios := []struct {
-				name string
-				x, y float64
-			}{
-				{"svc-p50-ratio", c.pct(false, 50), v.pct(false, 50)},
-				{"svc-p99-ratio", c.pct(false, 99), v.pct(false, 99)},
-				{"resp-p50-ratio", c.pct(true, 50), v.pct(true, 50)},
-				{"resp-p99-ratio", c.pct(true, 99), v.pct(true, 99)},
-				// ciamcheck's coordinated-omission-correct response time
-				// against Vegeta's own latency figure, which leaves out how
-				// late Vegeta sent each request.
-				{"resp/vegeta-latency-p50-ratio", c.pct(true, 50), v.pct(false, 50)},
-				{"resp/vegeta-latency-p99-ratio", c.pct(true, 99), v.pct(false, 99)},
-				// The process's CPU per request (tool and server): the
-				// issue's goal is ≤ 1 at 5,000/s.
-				{"cpu/req-ratio", float64(c.cpuPerRequest()), float64(v.cpuPerRequest())},
-			}
-			table += "\nciamcheck/vegeta:"
-			for _, r := range ratios {
-				b.ReportMetric(ratio(r.x, r.y), r.name)
-				table += fmt.Sprintf(" %s %.2f", strings.TrimSuffix(r.name, "-ratio"), ratio(r.x, r.y))
-			}
+			table += "\nciamcheck/vegeta:" + reportCmpRatios(b, c, v)
 			b.Logf("%d/s, %d rounds of %s, medians over rounds\n%s", rate, rounds, cmpDuration, table)
 		})
 	}
@@ -375,4 +309,89 @@ func BenchmarkVegetaComparison(b *testing.B) {
 			b.Logf("highest sustained rate of %v: ciamcheck %d/s, vegeta %d/s", rates, highest["ciamcheck"], highest["vegeta"])
 		}
 	})
+}
+
+// runCmpRounds runs both tools at rate against srv, rounds times each;
+// which goes first alternates by round and by the rate's index i.
+func runCmpRounds(b *testing.B, srv *httptest.Server, rate, rounds, i int) (c, v cmpRounds) {
+	run := func(into *cmpRounds, tool func(string, int, time.Duration) (*cmpResult, error)) {
+		r, err := tool(srv.URL, rate, cmpDuration)
+		if err != nil {
+			b.Fatal(err)
+		}
+		*into = append(*into, r)
+		srv.CloseClientConnections()
+		runtime.GC()
+		time.Sleep(100 * time.Millisecond)
+	}
+	for round := range rounds {
+		if (i+round)%2 == 0 {
+			run(&c, runCiamcheck)
+			run(&v, runVegeta)
+		} else {
+			run(&v, runVegeta)
+			run(&c, runCiamcheck)
+		}
+	}
+	return c, v
+}
+
+// reportCmpTool reports one tool's medians over its rounds and returns
+// its row of the table.
+func reportCmpTool(b *testing.B, name string, rs cmpRounds) string {
+	flag := func(ok bool) float64 {
+		if ok {
+			return 1
+		}
+		return 0
+	}
+	b.ReportMetric(rs.achievedShare(), name+"-achieved/target")
+	b.ReportMetric(flag(rs.sustained()), name+"-sustained")
+	b.ReportMetric(float64(rs.sustainedIn()), name+"-sustained-rounds")
+	b.ReportMetric(float64(micros(rs.endLag())), name+"-end-lag-µs")
+	b.ReportMetric(float64(rs.cpuPerRequest())/1e3, name+"-cpu-µs/req")
+	b.ReportMetric(rs.pct(false, 50), name+"-svc-p50-µs")
+	b.ReportMetric(rs.pct(false, 99), name+"-svc-p99-µs")
+	b.ReportMetric(rs.pct(true, 50), name+"-resp-p50-µs")
+	b.ReportMetric(rs.pct(true, 99), name+"-resp-p99-µs")
+	us := func(v float64) time.Duration { return time.Duration(v) * time.Microsecond }
+	return fmt.Sprintf("%-9s %8.3f %-9s %9s %9s %9s %9s %9s %7s", name,
+		rs.achievedShare(), fmt.Sprintf("%v %d/%d", rs.sustained(), rs.sustainedIn(), len(rs)),
+		rs.endLag().Round(time.Microsecond),
+		us(rs.pct(false, 50)), us(rs.pct(false, 99)), us(rs.pct(true, 50)), us(rs.pct(true, 99)),
+		rs.cpuPerRequest().Round(100*time.Nanosecond))
+}
+
+// reportCmpRatios reports ciamcheck's figures over Vegeta's and returns
+// them as the table's last line.
+func reportCmpRatios(b *testing.B, c, v cmpRounds) string {
+	ratio := func(x, y float64) float64 {
+		if y == 0 {
+			return 0
+		}
+		return x / y
+	}
+	ratios := []struct {
+		name string
+		x, y float64
+	}{
+		{"svc-p50-ratio", c.pct(false, 50), v.pct(false, 50)},
+		{"svc-p99-ratio", c.pct(false, 99), v.pct(false, 99)},
+		{"resp-p50-ratio", c.pct(true, 50), v.pct(true, 50)},
+		{"resp-p99-ratio", c.pct(true, 99), v.pct(true, 99)},
+		// ciamcheck's coordinated-omission-correct response time
+		// against Vegeta's own latency figure, which leaves out how
+		// late Vegeta sent each request.
+		{"resp/vegeta-latency-p50-ratio", c.pct(true, 50), v.pct(false, 50)},
+		{"resp/vegeta-latency-p99-ratio", c.pct(true, 99), v.pct(false, 99)},
+		// The process's CPU per request (tool and server): the
+		// issue's goal is ≤ 1 at 5,000/s.
+		{"cpu/req-ratio", float64(c.cpuPerRequest()), float64(v.cpuPerRequest())},
+	}
+	var line string
+	for _, r := range ratios {
+		b.ReportMetric(ratio(r.x, r.y), r.name)
+		line += fmt.Sprintf(" %s %.2f", strings.TrimSuffix(r.name, "-ratio"), ratio(r.x, r.y))
+	}
+	return line
 }

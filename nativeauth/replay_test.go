@@ -259,79 +259,90 @@ func TestReplayPageExamples(t *testing.T) {
 	for _, path := range files {
 		name := filepath.Base(path)
 		seen[name] = true
-		t.Run(name, func(t *testing.T) {
-			want, ok := replayWants[name]
-			if !ok {
-				t.Fatalf("no expectation for %s", name)
-			}
-			body, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ep, status := endpointOfFile(t, name)
-			srv := serveBody(t, status, "application/json", body)
-			res, err := callEndpoint(t.Context(), testClient(srv), ep)
-			if (res == nil) == (err == nil) {
-				t.Fatalf("want result XOR error, got %v and %v", res, err)
-			}
-			switch {
-			case want.protocol != "":
-				var pe *ProtocolError
-				if !errors.As(err, &pe) {
-					t.Fatalf("want *ProtocolError, got %T %v", err, err)
-				}
-				if !strings.Contains(pe.Error(), want.protocol) {
-					t.Errorf("ProtocolError %q does not say %q", pe.Error(), want.protocol)
-				}
-				if pe.Endpoint != ep || pe.HTTPStatus != status || pe.Response == nil {
-					t.Errorf("ProtocolError names %s %d, want %s %d", pe.Endpoint, pe.HTTPStatus, ep, status)
-				}
-			case want.redirect:
-				if err != nil {
-					t.Fatal(err)
-				}
-				switch r := res.(type) {
-				case *ContinuationResult:
-					if !r.IsRedirect() || r.ContinuationToken != "" || r.Response == nil {
-						t.Errorf("want bare redirect, got %+v", r)
-					}
-				case *ChallengeResult:
-					if !r.IsRedirect() || r.ContinuationToken != "" || r.ChallengeType != "" || r.Response == nil {
-						t.Errorf("want bare redirect, got %+v", r)
-					}
-				default:
-					t.Fatalf("redirect on %s returned %T", ep, res)
-				}
-			case want.apiErr != nil:
-				e, ok := AsError(err)
-				if !ok {
-					t.Fatalf("want *Error, got %T %v", err, err)
-				}
-				if !strings.HasPrefix(e.Description, want.desc) || want.desc == "" {
-					t.Errorf("error_description %q, want prefix %q", e.Description, want.desc)
-				}
-				if e.Response == nil || e.Response.Endpoint != ep || string(e.Response.Body) != string(body) {
-					t.Errorf("Error.Response does not carry the exchange")
-				}
-				got := *e
-				got.Description, got.Response = "", nil
-				if !reflect.DeepEqual(&got, want.apiErr) {
-					t.Errorf("decoded error\n got %#v\nwant %#v", &got, want.apiErr)
-				}
-			default:
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got := clearResponse(res); !reflect.DeepEqual(got, want.result) {
-					t.Errorf("decoded result\n got %#v\nwant %#v", got, want.result)
-				}
-			}
-		})
+		t.Run(name, func(t *testing.T) { replayPageExample(t, path, name) })
 	}
 	for name := range replayWants {
 		if !seen[name] {
 			t.Errorf("expectation for %s but no such file in testdata/pages", name)
 		}
+	}
+}
+
+// replayPageExample serves the page example at path as its endpoint's
+// answer and checks what the client decodes from it against replayWants.
+func replayPageExample(t *testing.T, path, name string) {
+	want, ok := replayWants[name]
+	if !ok {
+		t.Fatalf("no expectation for %s", name)
+	}
+	body, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, status := endpointOfFile(t, name)
+	srv := serveBody(t, status, "application/json", body)
+	res, err := callEndpoint(t.Context(), testClient(srv), ep)
+	if (res == nil) == (err == nil) {
+		t.Fatalf("want result XOR error, got %v and %v", res, err)
+	}
+	switch {
+	case want.protocol != "":
+		var pe *ProtocolError
+		if !errors.As(err, &pe) {
+			t.Fatalf("want *ProtocolError, got %T %v", err, err)
+		}
+		if !strings.Contains(pe.Error(), want.protocol) {
+			t.Errorf("ProtocolError %q does not say %q", pe.Error(), want.protocol)
+		}
+		if pe.Endpoint != ep || pe.HTTPStatus != status || pe.Response == nil {
+			t.Errorf("ProtocolError names %s %d, want %s %d", pe.Endpoint, pe.HTTPStatus, ep, status)
+		}
+	case want.redirect:
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkBareRedirect(t, ep, res)
+	case want.apiErr != nil:
+		e, ok := AsError(err)
+		if !ok {
+			t.Fatalf("want *Error, got %T %v", err, err)
+		}
+		if !strings.HasPrefix(e.Description, want.desc) || want.desc == "" {
+			t.Errorf("error_description %q, want prefix %q", e.Description, want.desc)
+		}
+		if e.Response == nil || e.Response.Endpoint != ep || string(e.Response.Body) != string(body) {
+			t.Errorf("Error.Response does not carry the exchange")
+		}
+		got := *e
+		got.Description, got.Response = "", nil
+		if !reflect.DeepEqual(&got, want.apiErr) {
+			t.Errorf("decoded error\n got %#v\nwant %#v", &got, want.apiErr)
+		}
+	default:
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := clearResponse(res); !reflect.DeepEqual(got, want.result) {
+			t.Errorf("decoded result\n got %#v\nwant %#v", got, want.result)
+		}
+	}
+}
+
+// checkBareRedirect asserts res is a redirect and nothing else: no
+// continuation token, no challenge type.
+func checkBareRedirect(t *testing.T, ep Endpoint, res any) {
+	t.Helper()
+	switch r := res.(type) {
+	case *ContinuationResult:
+		if !r.IsRedirect() || r.ContinuationToken != "" || r.Response == nil {
+			t.Errorf("want bare redirect, got %+v", r)
+		}
+	case *ChallengeResult:
+		if !r.IsRedirect() || r.ContinuationToken != "" || r.ChallengeType != "" || r.Response == nil {
+			t.Errorf("want bare redirect, got %+v", r)
+		}
+	default:
+		t.Fatalf("redirect on %s returned %T", ep, res)
 	}
 }
 

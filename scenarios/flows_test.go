@@ -89,14 +89,25 @@ func mfaTenant(c *backdoor.Config) {
 	c.MFA = backdoor.MFAConfig{Enabled: true, Methods: []string{"email", "sms"}, RequireRegistration: true}
 }
 
+// flowCase is one flow run end to end on its tenant, with the steps it
+// must record.
+type flowCase struct {
+	flow   string
+	tenant func(*backdoor.Config)
+	steps  []scenarios.StepName
+	// status 400 steps: the documented interruptions.
+	interrupted map[scenarios.StepName]nativeauth.ErrorCode
+}
+
 func TestFlowsEndToEnd(t *testing.T) {
-	tests := []struct {
-		flow   string
-		tenant func(*backdoor.Config)
-		steps  []scenarios.StepName
-		// status 400 steps: the documented interruptions.
-		interrupted map[scenarios.StepName]nativeauth.ErrorCode
-	}{
+	for _, tt := range endToEndFlows() {
+		t.Run(tt.flow, func(t *testing.T) { runFlowEndToEnd(t, tt) })
+	}
+}
+
+// endToEndFlows lists every flow with the steps it records, in order.
+func endToEndFlows() []flowCase {
+	return []flowCase{
 		{
 			flow:  scenarios.FlowSignUpPassword,
 			steps: []scenarios.StepName{"signup.start", "signup.challenge", "otp.wait", "signup.continue.oob", "token.continuation"},
@@ -147,61 +158,70 @@ func TestFlowsEndToEnd(t *testing.T) {
 			steps: []scenarios.StepName{"sspr.start", "sspr.challenge", "sspr.challenge", "otp.wait", "sspr.continue", "sspr.submit", "sspr.poll", "sspr.poll", "sspr.poll", "token.continuation"},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.flow, func(t *testing.T) {
-			cfg := newEmulator(t, tt.tenant)
-			cfg.Pool = scenarios.NewUserPool()
-			f, err := scenarios.New(tt.flow, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			if s, ok := f.(interface {
-				Setup(context.Context, int) error
-			}); ok {
-				if err := s.Setup(ctx, 2); err != nil {
-					t.Fatalf("Setup: %v", err)
-				}
-				if cfg.Pool.Len() != 2 {
-					t.Fatalf("Setup left %d users in the pool, want 2", cfg.Pool.Len())
-				}
-			}
-			rec := &recorder{}
-			intended := time.Now().Add(-50 * time.Millisecond) // a late start, as under load
-			if err := f.Run(ctx, scenarios.Iteration{IntendedStart: intended, Seq: 1, Observer: rec}); err != nil {
-				t.Fatalf("Run: %v", err)
-			}
-			if got := rec.names(); !slices.Equal(got, tt.steps) {
-				t.Fatalf("steps\n got %v\nwant %v", got, tt.steps)
-			}
-			// Plans' thresholds are checked against Steps: it must list
-			// every step the flow records.
-			for _, s := range tt.steps {
-				if !slices.Contains(scenarios.Steps(tt.flow), s) {
-					t.Errorf("Steps(%s) = %v lacks %s", tt.flow, scenarios.Steps(tt.flow), s)
-				}
-			}
-			checkTimeline(t, rec.steps, intended)
-			for _, s := range rec.steps {
-				if s.Flow != tt.flow || s.Err != nil || s.Redirect {
-					t.Errorf("%s: %+v", s.Step, s)
-				}
-				want, status := tt.interrupted[s.Step], 200
-				if want != "" {
-					status = 400
-				}
-				if s.Step == scenarios.StepOTPWait {
-					status = 0
-				}
-				if s.HTTPStatus != status || s.Error != want {
-					t.Errorf("%s: HTTP %d error %q, want %d %q", s.Step, s.HTTPStatus, s.Error, status, want)
-				}
-				if s.Expected != (want != "") {
-					t.Errorf("%s: Expected = %v, want %v (a documented interruption is expected, nothing else)", s.Step, s.Expected, want != "")
-				}
-			}
-		})
+}
+
+// runFlowEndToEnd sets the flow up (where it has a Setup), runs one
+// iteration of it and checks the steps it recorded.
+func runFlowEndToEnd(t *testing.T, tt flowCase) {
+	cfg := newEmulator(t, tt.tenant)
+	cfg.Pool = scenarios.NewUserPool()
+	f, err := scenarios.New(tt.flow, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if s, ok := f.(interface {
+		Setup(context.Context, int) error
+	}); ok {
+		if err := s.Setup(ctx, 2); err != nil {
+			t.Fatalf("Setup: %v", err)
+		}
+		if cfg.Pool.Len() != 2 {
+			t.Fatalf("Setup left %d users in the pool, want 2", cfg.Pool.Len())
+		}
+	}
+	rec := &recorder{}
+	intended := time.Now().Add(-50 * time.Millisecond) // a late start, as under load
+	if err := f.Run(ctx, scenarios.Iteration{IntendedStart: intended, Seq: 1, Observer: rec}); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := rec.names(); !slices.Equal(got, tt.steps) {
+		t.Fatalf("steps\n got %v\nwant %v", got, tt.steps)
+	}
+	// Plans' thresholds are checked against Steps: it must list
+	// every step the flow records.
+	for _, s := range tt.steps {
+		if !slices.Contains(scenarios.Steps(tt.flow), s) {
+			t.Errorf("Steps(%s) = %v lacks %s", tt.flow, scenarios.Steps(tt.flow), s)
+		}
+	}
+	checkTimeline(t, rec.steps, intended)
+	checkStepOutcomes(t, tt, rec.steps)
+}
+
+// checkStepOutcomes asserts each recorded step's flow, status and error:
+// 200 everywhere but at the documented interruptions, which alone are
+// Expected.
+func checkStepOutcomes(t *testing.T, tt flowCase, steps []scenarios.StepResult) {
+	t.Helper()
+	for _, s := range steps {
+		if s.Flow != tt.flow || s.Err != nil || s.Redirect {
+			t.Errorf("%s: %+v", s.Step, s)
+		}
+		want, status := tt.interrupted[s.Step], 200
+		if want != "" {
+			status = 400
+		}
+		if s.Step == scenarios.StepOTPWait {
+			status = 0
+		}
+		if s.HTTPStatus != status || s.Error != want {
+			t.Errorf("%s: HTTP %d error %q, want %d %q", s.Step, s.HTTPStatus, s.Error, status, want)
+		}
+		if s.Expected != (want != "") {
+			t.Errorf("%s: Expected = %v, want %v (a documented interruption is expected, nothing else)", s.Step, s.Expected, want != "")
+		}
 	}
 }
 

@@ -64,23 +64,60 @@ func TestReportsInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv(reports.RecordKeyEnv, "")
+	dir := browserArtifacts(t)
+	t.Logf("browser %s; screenshots and reports in %s", exe, dir)
+	at := func(name string) string { return filepath.Join(dir, name) }
+	writeBrowserRecords(t, at)
+
+	pages := []struct {
+		name, record, compare string
+		failed, skipped       int // conformance: entries the filter shows
+	}{
+		{name: "conformance-passed", record: "conformance.json", failed: 0, skipped: -1},
+		{name: "conformance-failed", record: "conformance-failed.json", compare: "conformance.json", failed: failedEntries, skipped: -1},
+		{name: "load-passed", record: "load.json"},
+		{name: "load-failed-compared", record: "load-failed.json", compare: "load.json"},
+	}
+	browser := headlessBrowser(t, exe)
+	checkControlPage(t, browser, at("control.html"))
+	for _, pg := range pages {
+		t.Run(pg.name, func(t *testing.T) {
+			args := []string{"report", at(pg.record), "--format", "html", "--out", at(pg.name + ".html")}
+			if pg.compare != "" {
+				args = append(args, "--compare", at(pg.compare))
+			}
+			if _, _, err := runCLI(args...); exitCode(err) == exitCouldNotRun || exitCode(err) == exitBadRecord {
+				t.Fatalf("report: %v", err)
+			}
+			rec := readRecord(t, at(pg.record))
+			checkPage(t, browser, at(pg.name+".html"), at(pg.name), rec, pg.failed, pg.skipped)
+		})
+	}
+}
+
+// browserArtifacts is the folder for the records, pages and screenshots:
+// $CIAMCHECK_BROWSER_ARTIFACTS when set, else a temporary one.
+func browserArtifacts(t *testing.T) string {
+	t.Helper()
 	dir := os.Getenv(artifactsEnv)
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	dir, err = filepath.Abs(dir)
+	dir, err := filepath.Abs(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("browser %s; screenshots and reports in %s", exe, dir)
-	at := func(name string) string { return filepath.Join(dir, name) }
+	return dir
+}
 
-	// The records: a conformance run, the same run with entries made to
-	// fail, and two load runs, one judged failed by a threshold it cannot
-	// meet.
+// writeBrowserRecords writes the records the pages render: a conformance
+// run, the same run with entries made to fail, and two load runs, one
+// judged failed by a threshold it cannot meet.
+func writeBrowserRecords(t *testing.T, at func(name string) string) {
+	t.Helper()
 	if _, _, err := runCLI("conformance", "--out", at("conformance.json")); err != nil {
 		t.Fatalf("conformance: %v", err)
 	}
@@ -103,45 +140,31 @@ thresholds:
 			t.Fatalf("load %s: want exit %d, got %v", run.name, want, err)
 		}
 	}
+}
 
-	pages := []struct {
-		name, record, compare string
-		failed, skipped       int // conformance: entries the filter shows
-	}{
-		{name: "conformance-passed", record: "conformance.json", failed: 0, skipped: -1},
-		{name: "conformance-failed", record: "conformance-failed.json", compare: "conformance.json", failed: failedEntries, skipped: -1},
-		{name: "load-passed", record: "load.json"},
-		{name: "load-failed-compared", record: "load-failed.json", compare: "load.json"},
-	}
+// headlessBrowser starts Chromium at exe, closed when the test ends.
+func headlessBrowser(t *testing.T, exe string) context.Context {
+	t.Helper()
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1000))
-	defer cancel()
+	t.Cleanup(cancel)
 	browser, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	// The checks can fail: a page with a script error and a request to
-	// the network is caught.
-	control := at("control.html")
+	t.Cleanup(cancel)
+	return browser
+}
+
+// checkControlPage shows the checks can fail: a page with a script error
+// and a request to the network is caught.
+func checkControlPage(t *testing.T, browser context.Context, control string) {
+	t.Helper()
 	if err := os.WriteFile(control, []byte(`<!DOCTYPE html><title>control</title><img src="http://127.0.0.1:9/x.png"><script>console.error("boom")</script>`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(pageProblems(t, browser, control), "\n"); !strings.Contains(got, "console.error") || !strings.Contains(got, "request other than itself: http://127.0.0.1:9/x.png") {
 		t.Errorf("the control page's console error and request went unnoticed: %q", got)
-	}
-	for _, pg := range pages {
-		t.Run(pg.name, func(t *testing.T) {
-			args := []string{"report", at(pg.record), "--format", "html", "--out", at(pg.name + ".html")}
-			if pg.compare != "" {
-				args = append(args, "--compare", at(pg.compare))
-			}
-			if _, _, err := runCLI(args...); exitCode(err) == exitCouldNotRun || exitCode(err) == exitBadRecord {
-				t.Fatalf("report: %v", err)
-			}
-			rec := readRecord(t, at(pg.record))
-			checkPage(t, browser, at(pg.name+".html"), at(pg.name), rec, pg.failed, pg.skipped)
-		})
 	}
 }
 

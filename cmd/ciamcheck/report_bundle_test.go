@@ -106,8 +106,24 @@ func TestReportBundleAndVerify(t *testing.T) {
 		}
 	}
 
-	// Another key, a changed file: judged, exit 1, naming the reason.
-	stdout, _, err = runCLI("report", "verify", "--key", otherPub, out)
+	checkVerifyRefused(t, dir, raw, out, pub, otherPub)
+	checkBundleCouldNotRun(t, dir, rec, out, key, pub)
+
+	// A tampered record is not bundled.
+	rb, _ := os.ReadFile(rec)
+	tampered := filepath.Join(dir, "tampered.json")
+	os.WriteFile(tampered, bytes.Replace(rb, []byte(`"outcome": "failed"`), []byte(`"outcome": "passed"`), 1), 0o644)
+	if _, _, err := runCLI("report", "bundle", tampered, "--out", filepath.Join(dir, "t.zip"), "--key-file", key); exitCode(err) != 2 || !strings.Contains(err.Error(), "tampered") {
+		t.Fatalf("tampered record: want exit 2, got %d %v", exitCode(err), err)
+	}
+}
+
+// checkVerifyRefused verifies the bundle at out with another key, and
+// edited copies of it (raw) with the right one: judged, exit 1, naming the
+// reason.
+func checkVerifyRefused(t *testing.T, dir string, raw []byte, out, pub, otherPub string) {
+	t.Helper()
+	stdout, _, err := runCLI("report", "verify", "--key", otherPub, out)
 	if exitCode(err) != 1 || !strings.Contains(stdout, "signature: want one by key") {
 		t.Fatalf("other key: want exit 1 and the reason, got %d\n%s", exitCode(err), stdout)
 	}
@@ -122,8 +138,12 @@ func TestReportBundleAndVerify(t *testing.T) {
 	if stdout, _, err = runCLI("report", "verify", "--key", pub, garbage); exitCode(err) != 1 || !strings.Contains(stdout, "not a readable zip") {
 		t.Fatalf("truncated bundle: want exit 1, got %d\n%s", exitCode(err), stdout)
 	}
+}
 
-	// Could not verify: exit 2.
+// checkBundleCouldNotRun runs verify and bundle without what they need:
+// could not verify, exit 2, and no bundle written.
+func checkBundleCouldNotRun(t *testing.T, dir, rec, out, key, pub string) {
+	t.Helper()
 	for name, args := range map[string][]string{
 		"no key":          {"report", "verify", out},
 		"missing key":     {"report", "verify", "--key", filepath.Join(dir, "none.pub"), out},
@@ -145,14 +165,6 @@ func TestReportBundleAndVerify(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "b.zip")); !os.IsNotExist(err) {
 		t.Fatal("a refused bundle was written")
-	}
-
-	// A tampered record is not bundled.
-	rb, _ := os.ReadFile(rec)
-	tampered := filepath.Join(dir, "tampered.json")
-	os.WriteFile(tampered, bytes.Replace(rb, []byte(`"outcome": "failed"`), []byte(`"outcome": "passed"`), 1), 0o644)
-	if _, _, err := runCLI("report", "bundle", tampered, "--out", filepath.Join(dir, "t.zip"), "--key-file", key); exitCode(err) != 2 || !strings.Contains(err.Error(), "tampered") {
-		t.Fatalf("tampered record: want exit 2, got %d %v", exitCode(err), err)
 	}
 }
 

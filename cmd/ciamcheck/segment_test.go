@@ -75,6 +75,26 @@ func TestSegmentsMergeToTheWholeRun(t *testing.T) {
 		t.Errorf("merge output lacks the segments or the verdict:\n%s", stdout)
 	}
 	m := readRecord(t, merged)
+	checkMergedMatchesWhole(t, whole, m, segs)
+	if w := whole.Load.Scenarios[0]; w.Expected != 20 || w.Iterations != 20 {
+		t.Errorf("whole signup: want 20 of 20 iterations, got %d of %d", w.Iterations, w.Expected)
+	}
+	// One segment short: refused, or stated with --allow-partial.
+	_, _, err = runCLI("report", "merge", "--out", filepath.Join(dir, "short.json"), paths[0], paths[2])
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "segments 2/3 missing") {
+		t.Errorf("merge without segment 2: want exit 2 naming it, got %v", err)
+	}
+	stdout, _, err = runCLI("report", "merge", "--allow-partial", "--out", filepath.Join(dir, "partial.json"), paths[0], paths[2])
+	if err != nil || !strings.Contains(stdout, "PARTIAL: segments 2/3 missing") {
+		t.Errorf("--allow-partial: %v\n%s", err, stdout)
+	}
+}
+
+// checkMergedMatchesWhole asserts the merged record m counts what the
+// whole run counted, scenario by scenario and step by step, and that each
+// merged p99 lies within the segments' p99s.
+func checkMergedMatchesWhole(t *testing.T, whole, m *reports.Record, segs []*reports.Record) {
+	t.Helper()
 	if len(m.Load.Scenarios) != len(whole.Load.Scenarios) {
 		t.Fatalf("scenarios: want %d, got %d", len(whole.Load.Scenarios), len(m.Load.Scenarios))
 	}
@@ -92,32 +112,27 @@ func TestSegmentsMergeToTheWholeRun(t *testing.T) {
 			if gs.Step != ws.Step || gs.Count != ws.Count || gs.ResponseTime.Count != ws.ResponseTime.Count {
 				t.Errorf("scenario %s step %s: want count %d, got %s %d (histogram %d)", w.Name, ws.Step, ws.Count, gs.Step, gs.Count, gs.ResponseTime.Count)
 			}
-			lo, hi := int64(1<<62), int64(0)
-			for _, s := range segs {
-				for _, st := range s.Load.Scenarios[k].Steps {
-					if st.Step == ws.Step && st.ResponseTime.Count > 0 {
-						lo, hi = min(lo, st.ResponseTime.P99), max(hi, st.ResponseTime.P99)
-					}
-				}
-			}
+			lo, hi := segmentP99Range(segs, k, ws.Step)
 			// HdrHistogram with 3 significant digits: within 0.1%.
 			if p := gs.ResponseTime.P99; float64(p) < float64(lo)*0.999 || float64(p) > float64(hi)*1.001 {
 				t.Errorf("scenario %s step %s: merged p99 %dus outside the segments' [%d, %d]", w.Name, ws.Step, p, lo, hi)
 			}
 		}
 	}
-	if w := whole.Load.Scenarios[0]; w.Expected != 20 || w.Iterations != 20 {
-		t.Errorf("whole signup: want 20 of 20 iterations, got %d of %d", w.Iterations, w.Expected)
+}
+
+// segmentP99Range is the lowest and highest p99 of step in scenario k over
+// the segments that ran it.
+func segmentP99Range(segs []*reports.Record, k int, step string) (lo, hi int64) {
+	lo, hi = int64(1<<62), int64(0)
+	for _, s := range segs {
+		for _, st := range s.Load.Scenarios[k].Steps {
+			if st.Step == step && st.ResponseTime.Count > 0 {
+				lo, hi = min(lo, st.ResponseTime.P99), max(hi, st.ResponseTime.P99)
+			}
+		}
 	}
-	// One segment short: refused, or stated with --allow-partial.
-	_, _, err = runCLI("report", "merge", "--out", filepath.Join(dir, "short.json"), paths[0], paths[2])
-	if exitCode(err) != 2 || !strings.Contains(err.Error(), "segments 2/3 missing") {
-		t.Errorf("merge without segment 2: want exit 2 naming it, got %v", err)
-	}
-	stdout, _, err = runCLI("report", "merge", "--allow-partial", "--out", filepath.Join(dir, "partial.json"), paths[0], paths[2])
-	if err != nil || !strings.Contains(stdout, "PARTIAL: segments 2/3 missing") {
-		t.Errorf("--allow-partial: %v\n%s", err, stdout)
-	}
+	return lo, hi
 }
 
 func TestSegmentOf(t *testing.T) {

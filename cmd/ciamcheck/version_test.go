@@ -96,52 +96,17 @@ func TestBuiltBinaryCarriesRevision(t *testing.T) {
 	if err != nil {
 		t.Skipf("not a git checkout: %v", err)
 	}
-	repo := t.TempDir()
-	for _, f := range strings.Split(strings.TrimSpace(string(src)), "\n") {
-		b, err := os.ReadFile(filepath.Join("../..", f))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // deleted in the working tree
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(filepath.Join(repo, filepath.Dir(f)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(repo, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	git := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"}, args...)...)
-		cmd.Dir = repo
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	git("init", "-q")
-	git("add", "-A")
-	git("commit", "-q", "-m", "snapshot")
-	rev := git("rev-parse", "HEAD")
+	repo := copyCheckout(t, strings.Split(strings.TrimSpace(string(src)), "\n"))
+	gitIn(t, repo, "init", "-q")
+	gitIn(t, repo, "add", "-A")
+	gitIn(t, repo, "commit", "-q", "-m", "snapshot")
+	rev := gitIn(t, repo, "rev-parse", "HEAD")
 
-	build := func(name string) string {
-		t.Helper()
-		bin := filepath.Join(t.TempDir(), name)
-		// -buildvcs=true on the command line overrides GOFLAGS=-buildvcs=false.
-		cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=true", "-o", bin, "./cmd/ciamcheck")
-		cmd.Dir = repo
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build: %v\n%s", err, out)
-		}
-		return bin
-	}
-	clean := build("clean")
+	clean := buildCiamcheck(t, repo, "clean")
 	if err := os.WriteFile(filepath.Join(repo, "README.md"), []byte("changed\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dirty := build("dirty")
+	dirty := buildCiamcheck(t, repo, "dirty")
 
 	for bin, wantDirty := range map[string]bool{clean: false, dirty: true} {
 		out, err := exec.Command(bin, "version").Output()
@@ -156,8 +121,62 @@ func TestBuiltBinaryCarriesRevision(t *testing.T) {
 		}
 	}
 
+	checkRecordRevision(t, dirty, rev)
+}
+
+// copyCheckout copies the files of this checkout (paths from its root)
+// into a new folder and returns it.
+func copyCheckout(t *testing.T, files []string) string {
+	t.Helper()
+	repo := t.TempDir()
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join("../..", f))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted in the working tree
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(repo, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(repo, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return repo
+}
+
+// gitIn runs git in repo as a test user and returns its output.
+func gitIn(t *testing.T, repo string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"}, args...)...)
+	cmd.Dir = repo
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// buildCiamcheck builds ciamcheck from repo with its VCS stamp, as name.
+func buildCiamcheck(t *testing.T, repo, name string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), name)
+	// -buildvcs=true on the command line overrides GOFLAGS=-buildvcs=false.
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=true", "-o", bin, "./cmd/ciamcheck")
+	cmd.Dir = repo
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// checkRecordRevision runs a load with the dirty binary bin and asserts
+// its record names revision rev, dirty, with a time.
+func checkRecordRevision(t *testing.T, bin, rev string) {
+	t.Helper()
 	record := filepath.Join(t.TempDir(), "load.json")
-	cmd := exec.Command(dirty, "load", "--plan", writePlan(t, []string{"signup-password"}), "--out", record, "-q")
+	cmd := exec.Command(bin, "load", "--plan", writePlan(t, []string{"signup-password"}), "--out", record, "-q")
 	cmd.Env = append(os.Environ(), reports.RecordKeyEnv+"=")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("ciamcheck load: %v\n%s", err, out)

@@ -143,14 +143,76 @@ func TestBundleRoundTrip(t *testing.T) {
 
 // TestBundleRefused: every way a bundle can stop being evidence is refused
 // with its reason, naming the file.
+// refusedCase is a bundle VerifyBundle must refuse, and what its reason
+// must say.
+type refusedCase struct {
+	name string
+	raw  []byte
+	pub  ed25519.PublicKey
+	want []string
+}
+
 func TestBundleRefused(t *testing.T) {
 	priv, pub := testKey(t)
 	otherPriv, otherPub := testKey(t)
 	raw := writeBundle(t, testFiles(), priv)
 	good := entries(t, raw)
-	edit := func(f func([]File) []File) []byte {
-		return rezip(t, f(append([]File(nil), good...)))
+	tests := contentEditCases(t, good, pub)
+	tests = append(tests, signatureCases(t, raw, good, pub, otherPriv, otherPub)...)
+	tests = append(tests, archiveCases(t, raw, good, pub)...)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := VerifyBundle(tt.raw, tt.pub)
+			var nv *NotVerifiedError
+			if !errors.As(err, &nv) || b != nil {
+				t.Fatalf("want *NotVerifiedError, got %v (bundle %v)", err, b != nil)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("reason: want %q in %q", w, err)
+				}
+			}
+		})
 	}
+	// The unedited bundle still verifies, so the refusals above are the edits'.
+	if _, err := VerifyBundle(raw, pub); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// editBundle re-zips the entries good after f changed a copy of them.
+func editBundle(t *testing.T, good []File, f func([]File) []File) []byte {
+	t.Helper()
+	return rezip(t, f(append([]File(nil), good...)))
+}
+
+// contentEditCases change, remove or add a file the statement lists.
+func contentEditCases(t *testing.T, good []File, pub ed25519.PublicKey) []refusedCase {
+	edit := func(f func([]File) []File) []byte { return editBundle(t, good, f) }
+	return []refusedCase{
+		{"flipped byte in the record", edit(func(fs []File) []File {
+			fs[0].Data = bytes.Replace(fs[0].Data, []byte("conformance"), []byte("conformancf"), 1)
+			return fs
+		}), pub, []string{"record.json: changed: sha256 want"}},
+		{"flipped byte in the HTML", edit(func(fs []File) []File {
+			fs[1].Data = []byte("<html>passeD</html>")
+			return fs
+		}), pub, []string{"report.html: changed"}},
+		{"empty file filled", edit(func(fs []File) []File {
+			fs[4].Data = []byte("x")
+			return fs
+		}), pub, []string{"empty.txt: changed"}},
+		{"removed file", edit(func(fs []File) []File { return append(fs[:3:3], fs[4:]...) }), pub,
+			[]string{"junit.xml: removed"}},
+		{"added file", edit(func(fs []File) []File { return append(fs, File{"extra.txt", []byte("x")}) }), pub,
+			[]string{"extra.txt: added"}},
+	}
+}
+
+// signatureCases check the key, strip or forge the signature, or edit
+// the signed envelope.
+func signatureCases(t *testing.T, raw []byte, good []File, pub ed25519.PublicKey, otherPriv ed25519.PrivateKey, otherPub ed25519.PublicKey) []refusedCase {
+	edit := func(f func([]File) []File) []byte { return editBundle(t, good, f) }
 	unsignedEnvelope := func() []byte {
 		var env dsse.Envelope
 		if err := json.Unmarshal(good[len(good)-1].Data, &env); err != nil {
@@ -170,29 +232,7 @@ func TestBundleRefused(t *testing.T) {
 		}
 		return buf.Bytes()
 	}()
-
-	tests := []struct {
-		name string
-		raw  []byte
-		pub  ed25519.PublicKey
-		want []string
-	}{
-		{"flipped byte in the record", edit(func(fs []File) []File {
-			fs[0].Data = bytes.Replace(fs[0].Data, []byte("conformance"), []byte("conformancf"), 1)
-			return fs
-		}), pub, []string{"record.json: changed: sha256 want"}},
-		{"flipped byte in the HTML", edit(func(fs []File) []File {
-			fs[1].Data = []byte("<html>passeD</html>")
-			return fs
-		}), pub, []string{"report.html: changed"}},
-		{"empty file filled", edit(func(fs []File) []File {
-			fs[4].Data = []byte("x")
-			return fs
-		}), pub, []string{"empty.txt: changed"}},
-		{"removed file", edit(func(fs []File) []File { return append(fs[:3:3], fs[4:]...) }), pub,
-			[]string{"junit.xml: removed"}},
-		{"added file", edit(func(fs []File) []File { return append(fs, File{"extra.txt", []byte("x")}) }), pub,
-			[]string{"extra.txt: added"}},
+	return []refusedCase{
 		{"wrong key", raw, otherPub, []string{"signature: want one by key " + KeyID(otherPub), "got key(s) " + KeyID(pub)}},
 		{"re-signed by another key", resigned, pub, []string{"want one by key " + KeyID(pub)}},
 		{"signature removed", edit(func(fs []File) []File { return fs[:len(fs)-1] }), pub,
@@ -205,6 +245,14 @@ func TestBundleRefused(t *testing.T) {
 			fs[len(fs)-1].Data = bytes.Replace(fs[len(fs)-1].Data, []byte(`"payload": "`), []byte(`"payload": "e30`), 1)
 			return fs
 		}), pub, []string{EnvelopeName + ": "}},
+	}
+}
+
+// archiveCases are not a readable zip or hold entries that are not plain,
+// unique file names.
+func archiveCases(t *testing.T, raw []byte, good []File, pub ed25519.PublicKey) []refusedCase {
+	edit := func(f func([]File) []File) []byte { return editBundle(t, good, f) }
+	return []refusedCase{
 		{"garbage", []byte("this is not a zip"), pub, []string{"not a readable zip archive"}},
 		{"truncated", raw[:len(raw)/2], pub, []string{"not a readable zip archive"}},
 		{"empty", nil, pub, []string{"not a readable zip archive"}},
@@ -216,24 +264,6 @@ func TestBundleRefused(t *testing.T) {
 			[]string{`"a/b": not a plain file name`}},
 		{"duplicate entry", edit(func(fs []File) []File { return append(fs, File{"report.md", []byte("# failed\n")}) }), pub,
 			[]string{"report.md: appears twice"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b, err := VerifyBundle(tt.raw, tt.pub)
-			var nv *NotVerifiedError
-			if !errors.As(err, &nv) || b != nil {
-				t.Fatalf("want *NotVerifiedError, got %v (bundle %v)", err, b != nil)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("reason: want %q in %q", w, err)
-				}
-			}
-		})
-	}
-	// The unedited bundle still verifies, so the refusals above are the edits'.
-	if _, err := VerifyBundle(raw, pub); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -141,25 +141,36 @@ func TestErrorsAndSuberrors(t *testing.T) {
 // TestRequiredCoverage lists what the pages document and the catalog must
 // hold: every (endpoint, error, suberror) triple of the tables.
 func TestRequiredCoverage(t *testing.T) {
-	type key struct {
-		ep  nativeauth.Endpoint
-		err nativeauth.ErrorCode
-		sub nativeauth.Suberror
-	}
-	have := map[key]bool{}
+	checkRequiredErrors(t)
+	checkRequiredIDs(t)
+	checkTokenSuccesses(t)
+}
+
+// errorKey is one (endpoint, error, suberror) triple of the pages' tables.
+type errorKey struct {
+	ep  nativeauth.Endpoint
+	err nativeauth.ErrorCode
+	sub nativeauth.Suberror
+}
+
+// checkRequiredErrors asserts an error entry for every triple the pages
+// document.
+func checkRequiredErrors(t *testing.T) {
+	t.Helper()
+	have := map[errorKey]bool{}
 	for _, e := range All() {
 		if e.Kind == KindError {
-			have[key{e.Endpoint, e.Expect.Error, e.Expect.Suberror}] = true
+			have[errorKey{e.Endpoint, e.Expect.Error, e.Expect.Suberror}] = true
 		}
 	}
-	E := func(ep nativeauth.Endpoint, errs ...nativeauth.ErrorCode) []key {
-		var out []key
+	E := func(ep nativeauth.Endpoint, errs ...nativeauth.ErrorCode) []errorKey {
+		var out []errorKey
 		for _, er := range errs {
-			out = append(out, key{ep, er, ""})
+			out = append(out, errorKey{ep, er, ""})
 		}
 		return out
 	}
-	var want []key
+	var want []errorKey
 	want = append(want, E(suStart, "invalid_request", "invalid_client", "unauthorized_client", "unsupported_challenge_type", "user_already_exists")...)
 	want = append(want, E(suChallenge, "invalid_request", "invalid_client", "expired_token", "unsupported_challenge_type", "invalid_grant")...)
 	want = append(want, E(suContinue, "credential_required", "invalid_request", "invalid_grant", "expired_token", "attributes_required", "invalid_client", "user_already_exists", "verification_required")...)
@@ -172,23 +183,28 @@ func TestRequiredCoverage(t *testing.T) {
 	want = append(want, E(rsSubmit, "invalid_request", "expired_token")...)
 	want = append(want, E(rsPoll, "invalid_request", "expired_token")...)
 	for _, ep := range []nativeauth.Endpoint{suStart, siInitiate, rsStart} {
-		want = append(want, key{ep, nativeauth.ErrInvalidClient, nativeauth.SuberrorNativeAuthAPIDisabled})
+		want = append(want, errorKey{ep, nativeauth.ErrInvalidClient, nativeauth.SuberrorNativeAuthAPIDisabled})
 	}
 	for _, ep := range []nativeauth.Endpoint{suContinue, token, rsContinue} {
-		want = append(want, key{ep, nativeauth.ErrInvalidGrant, nativeauth.SuberrorInvalidOOBValue})
+		want = append(want, errorKey{ep, nativeauth.ErrInvalidGrant, nativeauth.SuberrorInvalidOOBValue})
 	}
 	for _, ep := range []nativeauth.Endpoint{suStart, suContinue, rsSubmit} {
 		for _, p := range passwordSuberrors {
-			want = append(want, key{ep, nativeauth.ErrInvalidGrant, p.sub})
+			want = append(want, errorKey{ep, nativeauth.ErrInvalidGrant, p.sub})
 		}
 	}
-	want = append(want, key{suContinue, nativeauth.ErrInvalidGrant, nativeauth.SuberrorAttributeValidationFailed})
+	want = append(want, errorKey{suContinue, nativeauth.ErrInvalidGrant, nativeauth.SuberrorAttributeValidationFailed})
 	for _, k := range want {
 		if !have[k] {
 			t.Errorf("no error entry for %s error=%s suberror=%s", k.ep, k.err, k.sub)
 		}
 	}
+}
 
+// checkRequiredIDs asserts the success, redirect, status, code and
+// protocol entries the pages document.
+func checkRequiredIDs(t *testing.T) {
+	t.Helper()
 	ids := []string{
 		"signup.start.success", "signup.start.redirect", "signup.challenge.oob.success", "signup.challenge.password.success",
 		"signup.challenge.redirect", "signup.continue.oob.success", "signup.continue.password.success",
@@ -210,7 +226,12 @@ func TestRequiredCoverage(t *testing.T) {
 			t.Errorf("missing entry %s", id)
 		}
 	}
-	// Token success for every grant type the pages document.
+}
+
+// checkTokenSuccesses asserts a token success for every grant type the
+// pages document, and the reset's bound on expires_in.
+func checkTokenSuccesses(t *testing.T) {
+	t.Helper()
 	grants := map[TriggerName]bool{}
 	for _, e := range All() {
 		if e.Endpoint == token && e.Kind == KindSuccess {
