@@ -43,22 +43,39 @@ func TestClassifyTransport(t *testing.T) {
 	defer plain.Close()
 	untrusted := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer untrusted.Close()
+	// The lookup goes to a name server on loopback that answers NXDOMAIN:
+	// the machine's resolver lost a packet now and then, and its 5 s retry
+	// turned the case into a timeout.
+	nxdomain := nxdomainResolver(t)
 
+	// Only the timeout case's deadline is short: every other case ends as
+	// soon as its failure happens, and a deadline it could reach on a busy
+	// machine (a TLS handshake under -race took over 1 s) would make it a
+	// timeout instead.
+	const never = time.Minute
 	cases := []struct {
 		name, url string
 		timeout   time.Duration
+		resolver  *net.Resolver
 		want      TransportClass
 	}{
-		{"connection refused", closed, time.Second, TransportRefused},
-		{"no such host", "http://ciamcheck-no-such-host.invalid", 5 * time.Second, TransportDNS},
-		{"no answer in time", hang.URL, 50 * time.Millisecond, TransportTimeout},
-		{"closed without an answer", hangup.URL, time.Second, TransportReset},
-		{"https to a plain server", strings.Replace(plain.URL, "http://", "https://", 1), time.Second, TransportTLS},
-		{"untrusted certificate", untrusted.URL, time.Second, TransportTLS},
+		{"connection refused", closed, never, nil, TransportRefused},
+		{"no such host", "http://ciamcheck-no-such-host.invalid", never, nxdomain, TransportDNS},
+		{"no answer in time", hang.URL, 50 * time.Millisecond, nil, TransportTimeout},
+		{"closed without an answer", hangup.URL, never, nil, TransportReset},
+		{"https to a plain server", strings.Replace(plain.URL, "http://", "https://", 1), never, nil, TransportTLS},
+		{"untrusted certificate", untrusted.URL, never, nil, TransportTLS},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &Client{Tenant: "contoso", ClientID: "c", BaseURL: tc.url, HTTPClient: &http.Client{Timeout: tc.timeout}}
+			hc := &http.Client{Timeout: tc.timeout}
+			if tc.resolver != nil {
+				tr := http.DefaultTransport.(*http.Transport).Clone()
+				tr.DialContext = (&net.Dialer{Resolver: tc.resolver}).DialContext
+				defer tr.CloseIdleConnections()
+				hc.Transport = tr
+			}
+			c := &Client{Tenant: "contoso", ClientID: "c", BaseURL: tc.url, HTTPClient: hc}
 			_, err := c.SignInInitiate(context.Background(), InitiateRequest{Username: "u@example.com"})
 			if err == nil {
 				t.Fatal("no error")
@@ -74,4 +91,45 @@ func TestClassifyTransport(t *testing.T) {
 	if got := ClassifyTransport(nil); got != "" {
 		t.Errorf("nil: %q", got)
 	}
+}
+
+// nxdomainResolver is a resolver whose name server, on loopback, answers
+// every query "no such name" (RCODE 3), so a DNS failure is provoked without
+// the machine's resolver.
+func nxdomainResolver(t *testing.T) *net.Resolver {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			// Header (12 bytes), then the question: labels up to the root's
+			// zero, then type and class (4 bytes).
+			end := 12
+			for end < n && buf[end] != 0 {
+				end += int(buf[end]) + 1
+			}
+			end += 5
+			if end > n {
+				continue
+			}
+			answer := append([]byte(nil), buf[:end]...)
+			answer[2] = 0x80 | answer[2]&0x01 // QR, RD as asked
+			answer[3] = 0x80 | 3              // RA, NXDOMAIN
+			clear(answer[6:12])               // no answer, authority or additional records
+			_, _ = pc.WriteTo(answer, from)
+		}
+	}()
+	addr := pc.LocalAddr().String()
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", addr)
+	}}
 }
