@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,10 +38,15 @@ func TestSecondInterruptQuitsAtOnce(t *testing.T) {
 	// A tenant that passes the preflight, then never answers: every flow
 	// stays in flight, so the graceful stop would last its whole 60 s.
 	release := make(chan struct{})
+	// inFlight is closed by the first flow's request: the load has begun,
+	// so the process has its signal handler and a graceful stop to make.
+	inFlight := make(chan struct{})
+	var firstFlow sync.Once
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if answerPreflight(w, r) {
 			return
 		}
+		firstFlow.Do(func() { close(inFlight) })
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -59,7 +65,7 @@ func TestSecondInterruptQuitsAtOnce(t *testing.T) {
 	}
 	cmd := exec.Command(os.Args[0], "load", "--target", profile, "--plan", plan, "-q", "--out", filepath.Join(dir, "run.json"))
 	cmd.Env = append(os.Environ(), mainUnderTest+"=1")
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -72,10 +78,32 @@ func TestSecondInterruptQuitsAtOnce(t *testing.T) {
 			<-done
 		}
 	}()
-	time.Sleep(1500 * time.Millisecond)
+	// Waits for events, not for fixed times: on a busy machine the process
+	// took longer than a sleep to start its load, or to hand the signals
+	// back after the first one (a second SIGINT before that is swallowed).
+	select {
+	case <-inFlight:
+	case err := <-done:
+		t.Fatalf("ciamcheck ended before its load began (%v):\n%s", err, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no flow reached the tenant in 30 s:\n%s", stderr.String())
+	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
+	const stopping = "stopping gracefully (again to quit at once)"
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(stderr.String(), stopping); time.Sleep(10 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("ciamcheck ended after the first interrupt (%v), before the graceful stop of flows that never finish:\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no word on the graceful stop 30 s after the first interrupt:\n%s", stderr.String())
+		}
+	}
+	// A process that wrongly ended its graceful stop early would do so
+	// now: give it the time to.
 	time.Sleep(500 * time.Millisecond)
 	select {
 	case err := <-done:
@@ -97,9 +125,6 @@ func TestSecondInterruptQuitsAtOnce(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatalf("ciamcheck still running 15 s after the second interrupt:\n%s", stderr.String())
-	}
-	if !strings.Contains(stderr.String(), "stopping gracefully (again to quit at once)") {
-		t.Errorf("no word on the graceful stop after the first interrupt:\n%s", stderr.String())
 	}
 }
 
