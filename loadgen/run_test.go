@@ -246,7 +246,7 @@ scenarios:
 	// The first answer (t≈0) pauses arrivals for 1s: those at 50..~950ms
 	// are throttled, never started.
 	if sc.Throttled < 17 || sc.Throttled > 21 {
-		t.Errorf("throttled %d, want about 19", sc.Throttled)
+		t.Errorf("throttled %d, want about 19 (paused %s of the window)", sc.Throttled, sc.Paused)
 	}
 	if sc.Iterations+sc.Throttled+sc.Dropped != sc.Expected || sc.Expected != 40 {
 		t.Errorf("iterations %d + throttled %d + dropped %d != expected %d", sc.Iterations, sc.Throttled, sc.Dropped, sc.Expected)
@@ -278,8 +278,11 @@ scenarios:
 	// The 429 comes at t≈0: each scenario's arrivals of the next second
 	// are held back.
 	for _, sc := range l.Scenarios {
+		// Paused tells a late 429 (a short pause) from an engine that ran
+		// late through the pause (the whole second, few held back): 1 run
+		// in 40 under -race on a loaded machine held back 4 or 14.
 		if sc.Throttled < 16 || sc.Throttled > 21 {
-			t.Errorf("%s: throttled %d, want about 19", sc.Name, sc.Throttled)
+			t.Errorf("%s: throttled %d, want about 19 (paused %s of the window)", sc.Name, sc.Throttled, sc.Paused)
 		}
 	}
 }
