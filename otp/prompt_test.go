@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -77,18 +78,27 @@ func TestPromptUnconfigured(t *testing.T) {
 func TestPromptQueuedCallIsCancellable(t *testing.T) {
 	r, w := io.Pipe()
 	defer w.Close()
-	p := NewPrompt(r, io.Discard, 8)
+	// The first call's question on the terminal says it has taken it (a
+	// sleep did not, on a busy machine).
+	asked := make(chan struct{})
+	var once sync.Once
+	p := NewPrompt(r, questionWatch(func(q string) {
+		if strings.Contains(q, "first@example.com") {
+			once.Do(func() { close(asked) })
+		}
+	}), 8)
 	first := make(chan error, 1)
-	asking := make(chan struct{})
 	ctx1, cancel1 := context.WithCancel(context.Background())
 	defer cancel1()
 	go func() {
-		close(asking)
 		_, err := p.Code(ctx1, "first@example.com", time.Now())
 		first <- err
 	}()
-	<-asking
-	time.Sleep(20 * time.Millisecond) // let the first call take the terminal
+	select {
+	case <-asked:
+	case err := <-first:
+		t.Fatalf("first call ended before asking: %v", err)
+	}
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel2()
 	done := make(chan error, 1)
@@ -98,8 +108,8 @@ func TestPromptQueuedCallIsCancellable(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("queued call: err = %v, want DeadlineExceeded", err)
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "waiting for the terminal") {
+			t.Errorf("queued call: err = %v, want DeadlineExceeded waiting for the terminal", err)
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("a queued call did not end with its ctx")
@@ -108,4 +118,12 @@ func TestPromptQueuedCallIsCancellable(t *testing.T) {
 	if err := <-first; !errors.Is(err, context.Canceled) {
 		t.Errorf("first call: err = %v, want Canceled", err)
 	}
+}
+
+// questionWatch is a terminal's output that hands each write to seen.
+type questionWatch func(string)
+
+func (q questionWatch) Write(b []byte) (int, error) {
+	q(string(b))
+	return len(b), nil
 }
