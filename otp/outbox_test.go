@@ -33,6 +33,12 @@ func (f *fakeOutbox) add(user, code string, at time.Time) {
 	f.msgs[user] = append(f.msgs[user], backdoor.OutboxMessage{Code: secret(code), Flow: "signup", IssuedAt: at, ExpiresAt: at.Add(10 * time.Minute)})
 }
 
+func (f *fakeOutbox) pollCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.polls
+}
+
 func (f *fakeOutbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != backdoor.Prefix+backdoor.PathOutbox || r.Method != http.MethodGet {
 		http.NotFound(w, r)
@@ -55,9 +61,12 @@ func TestOutboxReturnsNewestSinceAndWaits(t *testing.T) {
 	f.add("a@example.com", "11111111", since.Add(-time.Second)) // before since: stale
 	ob := &Outbox{Backdoor: &backdoor.Client{BaseURL: srv.URL + "/"}, CodeLength: 8}
 
-	// Deliver the fresh code only after a few polls, as a slow mailer would.
+	// Deliver the fresh code only after the first poll, as a slow mailer
+	// would (after a fixed 30ms, a late first poll found it at once).
 	go func() {
-		time.Sleep(30 * time.Millisecond)
+		for deadline := time.Now().Add(5 * time.Second); f.pollCount() == 0 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
 		f.add("a@example.com", "22222222", since.Add(time.Millisecond))
 		f.add("a@example.com", "33333333", since.Add(2*time.Millisecond))
 	}()
@@ -70,10 +79,7 @@ func TestOutboxReturnsNewestSinceAndWaits(t *testing.T) {
 	if code.Reveal() != "33333333" && code.Reveal() != "22222222" {
 		t.Fatalf("got a stale code")
 	}
-	f.mu.Lock()
-	polls := f.polls
-	f.mu.Unlock()
-	if polls < 2 {
+	if polls := f.pollCount(); polls < 2 {
 		t.Errorf("polls = %d, want the outbox polled until the code arrived", polls)
 	}
 	// Once both are there, the newest wins.
