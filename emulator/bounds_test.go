@@ -314,3 +314,105 @@ func TestStoreEntrySizes(t *testing.T) {
 	}
 	runtime.KeepAlive(d)
 }
+
+// TestBoundsHoldUnderConcurrency issues and redeems refresh tokens and
+// sends codes from 8 goroutines while sweeps run, with small bounds: under
+// -race this checks the stores' locking, and at the end neither store
+// holds more than its bound nor disagrees with its own count.
+func TestBoundsHoldUnderConcurrency(t *testing.T) {
+	const maxTokens, perUser, maxMessages = 5, 2, 7
+	h := newHarness(t, func(c *backdoor.Config) {
+		c.Tokens.MaxRefreshTokens, c.Outbox.PerUser, c.Outbox.MaxMessages = maxTokens, perUser, maxMessages
+	})
+	h.createUser("conc@example.com", goodPass, nil)
+	stop, swept := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(swept)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				h.e.sweep()
+			}
+		}
+	}()
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for i := range 10 {
+				ct := ctOf(direct(t, h.e, nativeauth.EndpointSignInInitiate, vals("client_id", clientID, "username", "conc@example.com", "challenge_type", "password redirect")))
+				ct = ctOf(direct(t, h.e, nativeauth.EndpointSignInChallenge, vals("client_id", clientID, "continuation_token", ct)))
+				r := direct(t, h.e, nativeauth.EndpointToken, vals("client_id", clientID, "continuation_token", ct, "grant_type", "password", "password", goodPass, "scope", "openid offline_access"))
+				rt, _ := r["refresh_token"].(string)
+				if rt == "" {
+					errs <- fmt.Errorf("goroutine %d, sign-in %d: %v", g, i, r)
+					return
+				}
+				// Evicted meanwhile or not, a refresh answers tokens or invalid_grant.
+				r = direct(t, h.e, nativeauth.EndpointToken, vals("client_id", clientID, "grant_type", "refresh_token", "refresh_token", rt))
+				if r["access_token"] == nil && r["error"] != string(nativeauth.ErrInvalidGrant) {
+					errs <- fmt.Errorf("goroutine %d, refresh %d: %v", g, i, r)
+					return
+				}
+				u := fmt.Sprintf("c%d-%d@example.com", g, i%3)
+				st := direct(t, h.e, nativeauth.EndpointSignUpStart, vals("client_id", clientID, "username", u, "challenge_type", "oob password redirect"))
+				if ctOf(direct(t, h.e, nativeauth.EndpointSignUpChallenge, vals("client_id", clientID, "continuation_token", ctOf(st)))) == "" {
+					errs <- fmt.Errorf("goroutine %d, sign-up %d: no code sent", g, i)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	close(stop)
+	<-swept
+	d := h.e.data.Load()
+	if n := d.refresh.len(); n > maxTokens {
+		t.Errorf("refresh tokens held: want at most %d, got %d", maxTokens, n)
+	}
+	d.outbox.mu.Lock()
+	defer d.outbox.mu.Unlock()
+	held, listed := 0, 0
+	for u, box := range d.outbox.boxes {
+		if len(box) > perUser || len(box) == 0 {
+			t.Errorf("messages of %s: want 1..%d, got %d", u, perUser, len(box))
+		}
+		held += len(box)
+	}
+	for e := d.outbox.oldest; e != nil; e = e.next {
+		listed++
+	}
+	if held != d.outbox.n || listed != d.outbox.n || held > maxMessages {
+		t.Errorf("outbox: want accounts' messages = list = count <= %d, got %d, %d, %d", maxMessages, held, listed, d.outbox.n)
+	}
+}
+
+// Of concurrent redemptions of one refresh token, exactly one gets tokens.
+func TestRefreshTokenRedeemedOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	const u = "once@example.com"
+	h.createUser(u, goodPass, nil)
+	rt := h.signInPassword(u, goodPass).str("refresh_token")
+	wins := make(chan bool, 8)
+	for range 8 {
+		go func() {
+			r := direct(t, h.e, nativeauth.EndpointToken, vals("client_id", clientID, "grant_type", "refresh_token", "refresh_token", rt))
+			wins <- r["access_token"] != nil
+		}()
+	}
+	won := 0
+	for range 8 {
+		if <-wins {
+			won++
+		}
+	}
+	if won != 1 {
+		t.Errorf("concurrent redemptions of one token: want 1 to get tokens, got %d", won)
+	}
+}

@@ -352,11 +352,12 @@ const (
 	DefaultMaxLiveFlows = 100_000
 	// DefaultOTPMaxAttempts is how many wrong oob values one code takes.
 	DefaultOTPMaxAttempts = 10
-	// DefaultMaxRefreshTokens bounds the refresh tokens held (README,
-	// Limits: bytes per token measured by TestStoreEntrySizes).
-	DefaultMaxRefreshTokens = 500_000
+	// DefaultMaxRefreshTokens bounds the refresh tokens held: about 290
+	// bytes each (TestStoreEntrySizes), 72 MB.
+	DefaultMaxRefreshTokens = 250_000
 	// DefaultOutboxPerUser is how many passcode messages an account keeps.
 	DefaultOutboxPerUser = 20
-	// DefaultOutboxMaxMessages bounds the messages of all accounts.
+	// DefaultOutboxMaxMessages bounds the messages of all accounts: about
+	// 220 bytes each, 44 MB.
 	DefaultOutboxMaxMessages = 200_000
 )
