@@ -325,18 +325,7 @@ func TestBoundsHoldUnderConcurrency(t *testing.T) {
 		c.Tokens.MaxRefreshTokens, c.Outbox.PerUser, c.Outbox.MaxMessages = maxTokens, perUser, maxMessages
 	})
 	h.createUser("conc@example.com", goodPass, nil)
-	stop, swept := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(swept)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				h.e.sweep()
-			}
-		}
-	}()
+	stopSweeping := h.sweepContinuously()
 	errs := make(chan error, 8)
 	for g := range 8 {
 		go func() {
@@ -370,8 +359,7 @@ func TestBoundsHoldUnderConcurrency(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	close(stop)
-	<-swept
+	stopSweeping()
 	d := h.e.data.Load()
 	if n := d.refresh.len(); n > maxTokens {
 		t.Errorf("refresh tokens held: want at most %d, got %d", maxTokens, n)

@@ -263,19 +263,7 @@ func TestFaultsApplyToTenantEndpointsOnly(t *testing.T) {
 func TestConcurrentFlowsWithSweeps(t *testing.T) {
 	h := newHarness(t, nil)
 	h.createUser("par@example.com", goodPass, nil)
-	stop := make(chan struct{})
-	swept := make(chan struct{})
-	go func() {
-		defer close(swept)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				h.e.sweep()
-			}
-		}
-	}()
+	stopSweeping := h.sweepContinuously()
 	errs := make(chan error, 8)
 	for g := 0; g < 8; g++ {
 		go func() {
@@ -306,8 +294,7 @@ func TestConcurrentFlowsWithSweeps(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	close(stop)
-	<-swept
+	stopSweeping()
 	if n := h.e.data.Load().flows.len(); n != 0 {
 		t.Errorf("%d finished flows still stored", n)
 	}

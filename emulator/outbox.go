@@ -110,19 +110,13 @@ func (s *outboxStore) messages(user string) []backdoor.OutboxMessage {
 // sweep removes the messages that expired before cut, oldest first, and
 // stops at the first one that did not; it returns how many went.
 func (s *outboxStore) sweep(cut time.Time) int {
-	n := 0
-	for {
-		s.mu.Lock()
-		i := 0
-		for ; i < sweepBatch && s.oldest != nil && s.oldest.msg.ExpiresAt.Before(cut); i++ {
-			s.remove(s.oldest)
+	return sweepOldest(&s.mu, func() bool {
+		if s.oldest == nil || !s.oldest.msg.ExpiresAt.Before(cut) {
+			return false
 		}
-		s.mu.Unlock()
-		n += i
-		if i < sweepBatch {
-			return n
-		}
-	}
+		s.remove(s.oldest)
+		return true
+	})
 }
 
 func (s *outboxStore) len() int {

@@ -100,18 +100,26 @@ func (s *refreshStore) redeem(token string, g *refreshGrant) bool {
 // an older valid one wait for it (lookup refuses them all the same, and
 // they count against the bound).
 func (s *refreshStore) sweep(now int64) int {
+	return sweepOldest(&s.mu, func() bool {
+		if _, g, ok := s.grants.GetOldest(); !ok || g.expires >= now {
+			return false
+		}
+		s.grants.RemoveOldest()
+		return true
+	})
+}
+
+// sweepOldest calls drop under mu until it reports that it dropped
+// nothing, releasing mu every sweepBatch drops; it returns the drops.
+func sweepOldest(mu *sync.Mutex, drop func() bool) int {
 	n := 0
 	for {
-		s.mu.Lock()
+		mu.Lock()
 		i := 0
-		for ; i < sweepBatch; i++ {
-			_, g, ok := s.grants.GetOldest()
-			if !ok || g.expires >= now {
-				break
-			}
-			s.grants.RemoveOldest()
+		for i < sweepBatch && drop() {
+			i++
 		}
-		s.mu.Unlock()
+		mu.Unlock()
 		n += i
 		if i < sweepBatch {
 			return n
