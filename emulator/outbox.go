@@ -83,8 +83,7 @@ func (s *outboxStore) remove(e *outboxEntry) {
 			return
 		}
 	}
-	box[i] = nil // no stale pointer keeps the message alive in the array
-	box = slices.Delete(box, i, i+1)
+	box = slices.Delete(box, i, i+1) // clears the freed slot: no stale pointer
 	if len(box) == 0 {
 		delete(s.boxes, e.user)
 		return

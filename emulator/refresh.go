@@ -50,16 +50,16 @@ func newRefreshStore() *refreshStore {
 }
 
 // issue stores g under a fresh token, which it returns, revoking the
-// oldest tokens past max.
-func (s *refreshStore) issue(g *refreshGrant, max int) string {
+// oldest tokens past bound.
+func (s *refreshStore) issue(g *refreshGrant, bound int) string {
 	var k refreshKey
 	_, _ = rand.Read(k[:]) // never fails (crypto/rand)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if max != s.size {
+	if bound != s.size {
 		// PUT config changed the bound: shrinking revokes the oldest now.
-		s.evicted.Add(int64(s.grants.Resize(max)))
-		s.size = max
+		s.evicted.Add(int64(s.grants.Resize(bound)))
+		s.size = bound
 	}
 	if s.grants.Add(k, g) {
 		s.evicted.Add(1)
