@@ -112,7 +112,7 @@ func (e *Emulator) bdOutbox(rc *reqCtx) {
 		rc.fail(badBackdoor(http.StatusBadRequest, "The username query parameter is required."))
 		return
 	}
-	msgs, _ := rc.d.outbox.get(normalizeUsername(u))
+	msgs := rc.d.outbox.messages(normalizeUsername(u))
 	out := backdoor.Outbox{Username: u, Messages: msgs}
 	rc.writeJSON(http.StatusOK, out.Revealed())
 }

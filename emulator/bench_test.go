@@ -37,7 +37,7 @@ func direct(tb testing.TB, e *Emulator, ep nativeauth.Endpoint, form url.Values)
 }
 
 func lastOTP(e *Emulator, username string) string {
-	ms, _ := e.data.Load().outbox.get(normalizeUsername(username))
+	ms := e.data.Load().outbox.messages(normalizeUsername(username))
 	if len(ms) == 0 {
 		return ""
 	}

@@ -71,9 +71,11 @@ func DefaultConfig() backdoor.Config {
 			MaxAttempts: DefaultOTPMaxAttempts},
 		Continuation: backdoor.Continuation{Lifetime: backdoor.Duration(10 * time.Minute)},
 		MaxLiveFlows: DefaultMaxLiveFlows,
+		Outbox:       backdoor.OutboxConfig{PerUser: DefaultOutboxPerUser, MaxMessages: DefaultOutboxMaxMessages},
 		Tokens: backdoor.TokenConfig{
 			AccessTokenLifetime:  backdoor.Duration(time.Hour),
 			RefreshTokenLifetime: backdoor.Duration(24 * time.Hour),
+			MaxRefreshTokens:     DefaultMaxRefreshTokens,
 		},
 		Faults: backdoor.Faults{},
 	}
@@ -268,7 +270,31 @@ func validateLifetimes(c backdoor.Config) error {
 	if c.Tokens.AccessTokenLifetime <= 0 || c.Tokens.RefreshTokenLifetime <= 0 {
 		return errors.New("tokens lifetimes must be positive")
 	}
-	return nil
+	return validateStoreBounds(c)
+}
+
+// maxStoreBound caps the store bounds a config may set: past it a bound
+// no longer protects the machine (a billion refresh tokens are hundreds
+// of GB), so a larger value is a typo rather than a choice.
+const maxStoreBound = 100_000_000
+
+// maxOutboxPerUser caps outbox.per_user: GET outbox answers a user's
+// whole list in one body.
+const maxOutboxPerUser = 1000
+
+// validateStoreBounds checks the bounds of the refresh-token store and
+// the outbox.
+func validateStoreBounds(c backdoor.Config) error {
+	var errs []error
+	check := func(field string, got, lo, hi int) {
+		if got < lo || got > hi {
+			errs = append(errs, fmt.Errorf("%s: want %d..%d, got %d", field, lo, hi, got))
+		}
+	}
+	check("tokens.max_refresh_tokens", c.Tokens.MaxRefreshTokens, 1, maxStoreBound)
+	check("outbox.per_user", c.Outbox.PerUser, 1, maxOutboxPerUser)
+	check("outbox.max_messages", c.Outbox.MaxMessages, 1, maxStoreBound)
+	return errors.Join(errs...)
 }
 
 // validateUsers checks the seeded users.
@@ -326,4 +352,12 @@ const (
 	DefaultMaxLiveFlows = 100_000
 	// DefaultOTPMaxAttempts is how many wrong oob values one code takes.
 	DefaultOTPMaxAttempts = 10
+	// DefaultMaxRefreshTokens bounds the refresh tokens held: about 290
+	// bytes each (TestStoreEntrySizes), 72 MB.
+	DefaultMaxRefreshTokens = 250_000
+	// DefaultOutboxPerUser is how many passcode messages an account keeps.
+	DefaultOutboxPerUser = 20
+	// DefaultOutboxMaxMessages bounds the messages of all accounts: about
+	// 220 bytes each, 44 MB.
+	DefaultOutboxMaxMessages = 200_000
 )

@@ -74,6 +74,16 @@ func TestParseConfig(t *testing.T) {
 		{"negative live flows", "max_live_flows: -5\n", "max_live_flows"},
 		{"a million live flows", "max_live_flows: 1000000\n", ""},
 		{"odd key size", "tokens:\n  key_bits: 2000\n", "key_bits"},
+		{"no refresh tokens", "tokens:\n  max_refresh_tokens: 0\n", "tokens.max_refresh_tokens: want 1..100000000, got 0"},
+		{"refresh tokens past the ceiling", "tokens:\n  max_refresh_tokens: 100000001\n", "tokens.max_refresh_tokens: want 1..100000000, got 100000001"},
+		{"one refresh token", "tokens:\n  max_refresh_tokens: 1\n", ""},
+		{"refresh tokens not a number", "tokens:\n  max_refresh_tokens: lots\n", "decode"},
+		{"outbox per user zero", "outbox:\n  per_user: 0\n", "outbox.per_user: want 1..1000, got 0"},
+		{"outbox per user too many", "outbox:\n  per_user: 1001\n", "outbox.per_user: want 1..1000, got 1001"},
+		{"outbox negative", "outbox:\n  max_messages: -1\n", "outbox.max_messages: want 1..100000000, got -1"},
+		{"outbox unknown key", "outbox:\n  per_account: 5\n", "per_account"},
+		{"outbox bounds", "outbox:\n  per_user: 1\n  max_messages: 1\n", ""},
+		{"both outbox bounds bad", "outbox:\n  per_user: 0\n  max_messages: 0\n", "outbox.max_messages: want 1..100000000, got 0"},
 	}
 	for _, c := range cases {
 		_, err := ParseConfig([]byte(c.yaml))
@@ -253,19 +263,7 @@ func TestFaultsApplyToTenantEndpointsOnly(t *testing.T) {
 func TestConcurrentFlowsWithSweeps(t *testing.T) {
 	h := newHarness(t, nil)
 	h.createUser("par@example.com", goodPass, nil)
-	stop := make(chan struct{})
-	swept := make(chan struct{})
-	go func() {
-		defer close(swept)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				h.e.sweep()
-			}
-		}
-	}()
+	stopSweeping := h.sweepContinuously()
 	errs := make(chan error, 8)
 	for g := 0; g < 8; g++ {
 		go func() {
@@ -296,8 +294,7 @@ func TestConcurrentFlowsWithSweeps(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	close(stop)
-	<-swept
+	stopSweeping()
 	if n := h.e.data.Load().flows.len(); n != 0 {
 		t.Errorf("%d finished flows still stored", n)
 	}

@@ -94,5 +94,7 @@
 // that carry no new token (a wrong OTP or password) leave the presented
 // token usable. Expiry follows the emulator clock, which the backdoor can
 // advance; a janitor goroutine reclaims expired flows, refresh tokens and
-// old outbox messages, and Close stops it.
+// old outbox messages, and Close stops it. Refresh tokens and outbox
+// messages are also bounded in number (tokens.max_refresh_tokens, outbox),
+// the oldest going first, so a long load run holds bounded memory.
 package emulator

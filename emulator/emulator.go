@@ -224,14 +224,11 @@ func (e *Emulator) sweep() (flows, refresh int) {
 		defer f.mu.Unlock()
 		return f.done || f.expires < now
 	})
-	refresh = d.refresh.sweep(func(g *refreshGrant) bool { return g.expires < now })
+	refresh = d.refresh.sweep(now)
 	// Messages stay readable for one code lifetime past their expiry, so a
 	// test can still fetch a code it deliberately let expire.
 	keep := e.tenant.Load().cfg.OTP.Lifetime.D()
-	cut := e.clock.Now().Add(-keep)
-	d.outbox.sweep(func(ms []backdoor.OutboxMessage) bool {
-		return len(ms) == 0 || ms[len(ms)-1].ExpiresAt.Before(cut)
-	})
+	d.outbox.sweep(e.clock.Now().Add(-keep))
 	return flows, refresh
 }
 

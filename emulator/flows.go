@@ -158,12 +158,7 @@ func (rc *reqCtx) sendCode(f *flow, label, channel, target string) {
 	f.otp, f.otpExpires, f.oobFails = code, exp.UnixMilli(), 0
 	msg := backdoor.OutboxMessage{Code: nativeauth.Secret(code), Flow: label, IssuedAt: rc.now, ExpiresAt: exp,
 		Channel: channel, Target: target}
-	rc.d.outbox.update(normalizeUsername(f.username), func(ms []backdoor.OutboxMessage, _ bool) ([]backdoor.OutboxMessage, bool) {
-		if len(ms) >= maxOutbox {
-			ms = append(ms[:0:0], ms[len(ms)-maxOutbox+1:]...)
-		}
-		return append(ms, msg), true
-	})
+	rc.d.outbox.add(normalizeUsername(f.username), msg, rc.t.cfg.Outbox.PerUser, rc.t.cfg.Outbox.MaxMessages)
 }
 
 // oobBody builds the oob challenge answer.

@@ -73,6 +73,22 @@ func FuzzContinuationToken(f *testing.F) {
 	})
 }
 
+// FuzzRefreshToken: a refresh_token parameter parses to a key only when
+// it is that key's one text, so no second text redeems the same grant.
+func FuzzRefreshToken(f *testing.F) {
+	good := refreshEncoding.EncodeToString(make([]byte, 32))
+	f.Add(good)
+	f.Add("")
+	f.Add(good[:len(good)-1] + "B")
+	f.Add(good + "=")
+	f.Fuzz(func(t *testing.T, tok string) {
+		k, ok := parseRefreshToken(tok)
+		if ok && refreshEncoding.EncodeToString(k[:]) != tok {
+			t.Fatalf("parsed %q, which is not the text of its key", tok)
+		}
+	})
+}
+
 // FuzzHandler throws random methods, paths, content types and bodies at
 // the whole handler: it must never answer 5xx or panic, and every answer
 // must be JSON without CORS headers.

@@ -225,3 +225,24 @@ func isUUID(s string) bool {
 	_, err := uuid.Parse(s)
 	return err == nil && len(s) == 36
 }
+
+// sweepContinuously runs the janitor's sweep back to back until the
+// returned function is called, which waits for the last sweep to end.
+func (h *harness) sweepContinuously() (stop func()) {
+	done, swept := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(swept)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				h.e.sweep()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-swept
+	}
+}

@@ -5,8 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/ciamcheck/ciamcheck/emulator/backdoor"
 )
 
 // shardCount spreads locks so parallel flows rarely contend.
@@ -159,23 +157,12 @@ type flow struct {
 	regTarget  string
 }
 
-// maxOutbox bounds the messages kept per username.
-const maxOutbox = 20
-
-// refreshGrant is what a refresh token stands for.
-type refreshGrant struct {
-	username string // normalized
-	clientID string
-	scopes   []string
-	expires  int64 // unix ms
-}
-
 // stateData is everything reset throws away, swapped as one pointer.
 type stateData struct {
 	users   *shardedMap[string, *user]
 	flows   *shardedMap[flowID, *flow]
-	outbox  *shardedMap[string, []backdoor.OutboxMessage]
-	refresh *shardedMap[string, *refreshGrant]
+	outbox  *outboxStore
+	refresh *refreshStore
 	aliases *shardedMap[string, string] // lower-case alias -> normalized username
 
 	// liveFlows is how many records flows holds, kept beside it because
@@ -193,8 +180,8 @@ func newStateData() *stateData {
 		aliases: newShardedMap[string, string](),
 		users:   newShardedMap[string, *user](),
 		flows:   newShardedMap[flowID, *flow](),
-		outbox:  newShardedMap[string, []backdoor.OutboxMessage](),
-		refresh: newShardedMap[string, *refreshGrant](),
+		outbox:  newOutboxStore(),
+		refresh: newRefreshStore(),
 	}
 }
 

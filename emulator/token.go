@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -271,7 +270,7 @@ func (e *Emulator) refreshGrant(rc *reqCtx) {
 		rc.fail(newErr(nativeauth.ErrInvalidGrant, codeInvalidRefreshToken,
 			"Provided grant is invalid or malformed: the refresh token is unknown, expired, already used or for another client."))
 	}
-	g, ok := rc.d.refresh.get(rt)
+	g, ok := rc.d.refresh.lookup(rt)
 	if !ok || g.expires <= rc.now.UnixMilli() || !strings.EqualFold(g.clientID, rc.app.ClientID) {
 		invalid()
 		return
@@ -299,15 +298,7 @@ func (e *Emulator) refreshGrant(rc *reqCtx) {
 	}
 	// Redeem: rotation removes the grant, and only one of two concurrent
 	// requests with the same token may win it.
-	redeemed := false
-	rc.d.refresh.update(rt, func(v *refreshGrant, ok bool) (*refreshGrant, bool) {
-		if ok && v == g {
-			redeemed = true
-			return nil, false
-		}
-		return v, ok
-	})
-	if !redeemed {
+	if !rc.d.refresh.redeem(rt, g) {
 		invalid()
 		return
 	}
@@ -355,15 +346,12 @@ func (rc *reqCtx) issueTokens(u user, sc scopeSet) {
 		return
 	}
 	if sc.offline {
-		var b [32]byte
-		_, _ = rand.Read(b[:])
-		body.RefreshToken = base64.RawURLEncoding.EncodeToString(b[:])
-		rc.d.refresh.put(body.RefreshToken, &refreshGrant{
+		body.RefreshToken = rc.d.refresh.issue(&refreshGrant{
 			username: normalizeUsername(u.username),
 			clientID: rc.app.ClientID,
 			scopes:   sc.list,
 			expires:  rc.now.Add(rc.t.cfg.Tokens.RefreshTokenLifetime.D()).UnixMilli(),
-		})
+		}, rc.t.cfg.Tokens.MaxRefreshTokens)
 	}
 	if ci := rc.f.get(nativeauth.ParamClientInfo); ci == "1" || strings.EqualFold(ci, "true") {
 		b, _ := json.Marshal(struct {

@@ -22,9 +22,11 @@ type Config struct {
 	Continuation   Continuation            `json:"continuation_token" yaml:"continuation_token"`
 	// MaxLiveFlows bounds the sign-up, sign-in and reset flows held at
 	// once; a start past it answers 429 as a throttled tenant does.
-	MaxLiveFlows int64       `json:"max_live_flows" yaml:"max_live_flows"`
-	Tokens       TokenConfig `json:"tokens" yaml:"tokens"`
-	Users        []SeedUser  `json:"users,omitempty" yaml:"users,omitempty"`
+	MaxLiveFlows int64 `json:"max_live_flows" yaml:"max_live_flows"`
+	// Outbox bounds the passcode messages the backdoor keeps.
+	Outbox OutboxConfig `json:"outbox" yaml:"outbox"`
+	Tokens TokenConfig  `json:"tokens" yaml:"tokens"`
+	Users  []SeedUser   `json:"users,omitempty" yaml:"users,omitempty"`
 	// FailUserCreation makes every account creation at the end of sign-up
 	// fail with 399279 ("User creation failed during self-service
 	// sign-up", the sign-up error-code page), to rehearse an app's
@@ -149,6 +151,17 @@ type OTPConfig struct {
 	MaxAttempts int `json:"max_attempts" yaml:"max_attempts"`
 }
 
+// OutboxConfig bounds the outbox: every passcode sent lands there, so
+// without a bound a long load run grows it by one message a challenge.
+type OutboxConfig struct {
+	// PerUser is how many messages one account keeps, the newest; an
+	// older one goes when a newer one arrives.
+	PerUser int `json:"per_user" yaml:"per_user"`
+	// MaxMessages bounds the messages of all accounts together; past it
+	// the oldest message of all goes.
+	MaxMessages int `json:"max_messages" yaml:"max_messages"`
+}
+
 // Continuation shapes continuation tokens.
 type Continuation struct {
 	Lifetime Duration `json:"lifetime" yaml:"lifetime"`
@@ -163,6 +176,10 @@ type TokenConfig struct {
 	// second for load tests of the harness itself; no tenant issues such
 	// tokens, so conformance results against it say nothing about one.
 	KeyBits int `json:"key_bits,omitempty" yaml:"key_bits,omitempty"`
+	// MaxRefreshTokens bounds the refresh tokens held (issued, not yet
+	// redeemed, not expired); past it the oldest is revoked, as a tenant
+	// revokes a session: redeeming it answers invalid_grant.
+	MaxRefreshTokens int `json:"max_refresh_tokens" yaml:"max_refresh_tokens"`
 }
 
 // SeedUser is a user that exists when the emulator starts or is reset.

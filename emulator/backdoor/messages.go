@@ -37,6 +37,26 @@ type Stats struct {
 	// OTPMaxAttempts wrong values (Config.OTP.MaxAttempts).
 	PasscodeLockouts int64 `json:"passcode_lockouts"`
 	OTPMaxAttempts   int   `json:"otp_max_attempts"`
+	// RefreshTokens is how many refresh tokens are held (issued, not
+	// redeemed, not yet swept); MaxRefreshTokens the bound
+	// (TokenConfig.MaxRefreshTokens); RefreshTokensEvicted counts the
+	// oldest revoked at it.
+	RefreshTokens        int64 `json:"refresh_tokens"`
+	MaxRefreshTokens     int64 `json:"max_refresh_tokens"`
+	RefreshTokensEvicted int64 `json:"refresh_tokens_evicted"`
+	// OutboxMessages is how many passcode messages the outbox holds;
+	// OutboxMaxMessages and OutboxPerUser are its bounds (OutboxConfig).
+	// OutboxTrimmed counts messages an account's newer ones pushed out
+	// past OutboxPerUser; OutboxEvicted counts the oldest of all pushed
+	// out at OutboxMaxMessages (a code may go before it was read).
+	OutboxMessages    int64 `json:"outbox_messages"`
+	OutboxMaxMessages int64 `json:"outbox_max_messages"`
+	OutboxPerUser     int   `json:"outbox_per_user"`
+	OutboxTrimmed     int64 `json:"outbox_trimmed"`
+	OutboxEvicted     int64 `json:"outbox_evicted"`
+	// Users is how many accounts exist (seeded, created through the
+	// backdoor or signed up); they stay until reset.
+	Users int64 `json:"users"`
 }
 
 // Clock is the emulator's clock: its now, and how far it was moved past the
