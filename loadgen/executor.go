@@ -70,9 +70,9 @@ func (sc *scenarioRun) ObserveStep(res scenarios.StepResult) {
 		// apart: the tenant was unavailable, not throttling.
 		from := int64(res.Done.Sub(r.begin))
 		until := from + int64(res.RetryAfter)
-		deadline := &r.throttleUntil
+		deadline, kindLog := &r.throttleUntil, &r.throttlePauses
 		if res.HTTPStatus == http.StatusServiceUnavailable {
-			deadline = &r.unavailableUntil
+			deadline, kindLog = &r.unavailableUntil, &r.unavailablePauses
 		}
 		for {
 			cur := deadline.Load()
@@ -81,6 +81,7 @@ func (sc *scenarioRun) ObserveStep(res scenarios.StepResult) {
 			}
 		}
 		r.pauses.add(from, until)
+		kindLog.add(from, until)
 	}
 }
 
@@ -206,7 +207,7 @@ func (sc *scenarioRun) runOpen(stop <-chan struct{}, flowCtx context.Context, wg
 		default:
 		}
 		hits++
-		if k := sc.run.paused(); k != notPaused {
+		if k := sc.run.pausedAt(intended); k != notPaused {
 			sc.holdBack(k)
 			continue
 		}

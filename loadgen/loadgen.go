@@ -409,7 +409,9 @@ type run struct {
 	// deadlines of a 429 and of a 503, in monotonic ns since begin: no
 	// scenario starts an iteration before them.
 	throttleUntil, unavailableUntil atomic.Int64
-	pauses                          pauseLog
+	// pauses is the union of both kinds; throttlePauses and
+	// unavailablePauses keep them apart for arrivals due in one.
+	pauses, throttlePauses, unavailablePauses pauseLog
 }
 
 // stopCause is why the run stopped before its schedule ended.
@@ -444,6 +446,16 @@ const (
 	pausedUnavailable
 )
 
+func (k pauseKind) String() string {
+	switch k {
+	case pausedThrottled:
+		return "throttled (429)"
+	case pausedUnavailable:
+		return "unavailable (503)"
+	}
+	return "not paused"
+}
+
 // paused says whether a Retry-After holds new iterations back now; a 429's
 // pause names the hold when both apply.
 func (r *run) paused() pauseKind {
@@ -452,6 +464,26 @@ func (r *run) paused() pauseKind {
 	case now < r.throttleUntil.Load():
 		return pausedThrottled
 	case now < r.unavailableUntil.Load():
+		return pausedUnavailable
+	}
+	return notPaused
+}
+
+// pausedAt says whether an arrival due at intended is held back: by a
+// pause now, or by a pause that covered its due time though it has ended
+// since. The second happens when the engine runs late through a pause:
+// starting those arrivals afterwards, all at once, would send the burst
+// the tenant asked not to get. An arrival due before the answer that
+// asked for the pause came is only late, and starts at once.
+func (r *run) pausedAt(intended time.Time) pauseKind {
+	if k := r.paused(); k != notPaused {
+		return k
+	}
+	due := int64(intended.Sub(r.begin))
+	switch {
+	case due < r.throttleUntil.Load() && r.throttlePauses.covers(due):
+		return pausedThrottled
+	case due < r.unavailableUntil.Load() && r.unavailablePauses.covers(due):
 		return pausedUnavailable
 	}
 	return notPaused
@@ -483,6 +515,19 @@ func (p *pauseLog) add(from, until int64) {
 		}
 	}
 	p.spans = append(p.spans, [2]int64{from, until})
+}
+
+// covers says whether a pause held at (ns since the run began). Recent
+// spans are looked at first: arrivals ask about the latest pauses.
+func (p *pauseLog) covers(at int64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range slices.Backward(p.spans) {
+		if s[0] <= at && at < s[1] {
+			return true
+		}
+	}
+	return false
 }
 
 // within is how much of [0, end) the pauses cover.
