@@ -485,18 +485,56 @@ scenarios:
 }
 
 // TestClosedModelRateCap: with max_rate, even fast VUs start at most that.
+// TestClosedModelRateCap: max_rate spaces a closed model's starts 1/rate
+// apart. A start can only be later than its slot, so the i-th start is at
+// least i/rate after Run began however busy the machine; the iteration
+// limit, not a duration, ends the run, so a stall loses no iterations.
 func TestClosedModelRateCap(t *testing.T) {
 	p := mustPlan(t, `
 max_rate: 20
 scenarios:
-  - {flow: fast, executor: constant-vus, vus: 4, duration: 1s}`)
-	l, err := Run(context.Background(), p, factoryFor(&sleepFlow{"fast", time.Millisecond}), Options{TargetURL: "https://tenant.example"})
+  - {flow: fast, executor: constant-vus, vus: 4, iterations: 20, duration: 30s}`)
+	f := &startsFlow{}
+	began := time.Now()
+	l, err := Run(context.Background(), p, factoryFor(f), Options{TargetURL: "https://tenant.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if it := l.Scenarios[0].Iterations; it < 15 || it > 22 {
-		t.Errorf("%d iterations in 1s at max_rate 20", it)
+	if it := l.Scenarios[0].Iterations; it != 20 {
+		t.Fatalf("iterations: want 20, got %d", it)
 	}
+	starts := f.sorted()
+	const step = time.Second / 20
+	for i, at := range starts {
+		if d := at.Sub(began); d < time.Duration(i)*step {
+			t.Errorf("start %d: want at least %s after the run began (max_rate 20), got %s", i, time.Duration(i)*step, d)
+		}
+	}
+	// A cap far stricter than asked would hold the last start back
+	// seconds; 19 slots take 950ms.
+	if d := starts[len(starts)-1].Sub(began); d > 5*time.Second {
+		t.Errorf("last of 20 starts at max_rate 20: want within 5s, got %s", d)
+	}
+}
+
+// startsFlow notes when each iteration started.
+type startsFlow struct {
+	mu     sync.Mutex
+	starts []time.Time
+}
+
+func (f *startsFlow) Name() string { return "fast" }
+func (f *startsFlow) Run(context.Context, scenarios.Iteration) error {
+	f.mu.Lock()
+	f.starts = append(f.starts, time.Now())
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *startsFlow) sorted() []time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.SortedFunc(slices.Values(f.starts), time.Time.Compare)
 }
 
 type setupFlow struct {
