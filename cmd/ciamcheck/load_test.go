@@ -24,7 +24,9 @@ func writePlan(t *testing.T, flows []string, thresholds ...string) string {
 	for _, f := range flows {
 		setup := ""
 		if strings.HasPrefix(f, "signin") {
-			setup = ", setup: {users: 3}"
+			// Each iteration holds a user: a loaded machine's multi-second
+			// flows at 5/s held all of 3, and the next found none free.
+			setup = ", setup: {users: 12}"
 		}
 		b.WriteString("  - {flow: " + f + ", executor: constant-arrival-rate, rate: 5, duration: 2s, max_in_flight: 20" + setup + "}\n")
 	}
