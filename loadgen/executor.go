@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -28,6 +29,7 @@ type scenarioRun struct {
 	nextSlot                        atomic.Int64 // ns since begin; closed-model rate cap
 	maxLag                          atomic.Int64 // worst start delay behind schedule, ns
 	stuck                           atomic.Int64 // flows still running after shutdown
+	noUser                          atomic.Int64 // arrivals dropped for want of a free user (part of dropped)
 
 	begin time.Time
 	// duration is the window the scenario's iterations belong to, in ns:
@@ -142,6 +144,18 @@ func (sc *scenarioRun) iterate(ctx context.Context, intended time.Time) {
 		sc.maxLag.Store(lag) // a racy max is fine: it is a diagnostic
 	}
 	err := sc.runFlow(ctx, scenarios.Iteration{IntendedStart: intended, Seq: seq, Observer: sc})
+	if err != nil && sc.cfg.isOpen() && errors.Is(err, scenarios.ErrPoolEmpty) {
+		// Every user was held by an iteration still running, and no request
+		// was sent. Counted as a failed flow it would read as the tenant's
+		// failure; it is the generator's shortage, so, like an arrival at
+		// max_in_flight, it was not applied. (A closed model's VUs are
+		// checked against the pool before the run: Ready.)
+		sc.dropped.Add(1)
+		if sc.noUser.Add(1) == 1 {
+			sc.run.log.Warn("an arrival found every user of the pool in use; such arrivals are dropped, not sent (raise the scenario's setup.users)", "scenario", sc.cfg.Name)
+		}
+		return
+	}
 	done := time.Now()
 	var o outcomeKey
 	if err != nil {

@@ -34,7 +34,7 @@ var (
 	descIterations = prometheus.NewDesc("ciamcheck_load_iterations_total",
 		"Iterations finished per scenario, by result (ok, failed).", []string{"scenario", "result"}, nil)
 	descDropped = prometheus.NewDesc("ciamcheck_load_dropped_total",
-		"Arrivals dropped because max_in_flight iterations were running.", []string{"scenario"}, nil)
+		"Arrivals dropped, not sent: max_in_flight iterations were running, or every user of the pool was in use.", []string{"scenario"}, nil)
 	descThrottled = prometheus.NewDesc("ciamcheck_load_throttled_total",
 		"Arrivals or VU starts held back by a Retry-After pause.", []string{"scenario"}, nil)
 	descInFlight = prometheus.NewDesc("ciamcheck_load_in_flight",

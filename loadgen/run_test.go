@@ -472,6 +472,32 @@ scenarios:
 	}
 }
 
+// TestArrivalWithoutUserIsDropped: an open-model arrival that finds every
+// user of the pool in use sends nothing; it is the generator's shortage,
+// so it is dropped (not applied), never a failed flow of the tenant's.
+func TestArrivalWithoutUserIsDropped(t *testing.T) {
+	f := &emptyPoolFlow{name: "signin"}
+	f.users.Store(1)
+	p := mustPlan(t, `
+scenarios:
+  - {flow: signin, executor: constant-arrival-rate, rate: 20, duration: 500ms}`)
+	l, err := Run(context.Background(), p, factoryFor(f), Options{TargetURL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := l.Scenarios[0]
+	if f.runs.Load() == 0 {
+		t.Fatal("flow never ran")
+	}
+	if sc.Dropped != f.runs.Load() || sc.Failed != 0 || sc.Iterations != 0 {
+		t.Errorf("%d arrivals without a user: want %d dropped, 0 failed, 0 iterations; got %d dropped, %d failed, %d iterations",
+			f.runs.Load(), f.runs.Load(), sc.Dropped, sc.Failed, sc.Iterations)
+	}
+	if v := reports.JudgeLoad(l); v.Status != reports.StatusNotJudged {
+		t.Errorf("verdict: want not judged (load not applied), got %v: %s", v.Status, v.Reason)
+	}
+}
+
 func TestUnsafeTargetNeedsMaxRate(t *testing.T) {
 	p := mustPlan(t, `
 scenarios:

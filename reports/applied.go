@@ -65,7 +65,7 @@ func heldBack(throttled, unavailable, dropped, never int64, what string) string 
 		parts = append(parts, fmt.Sprintf("%d held back by Retry-After of 503 answers", unavailable))
 	}
 	if dropped > 0 {
-		parts = append(parts, fmt.Sprintf("%d dropped at max_in_flight", dropped))
+		parts = append(parts, fmt.Sprintf("%d dropped (max_in_flight reached, or every user of the pool in use)", dropped))
 	}
 	if never > 0 {
 		parts = append(parts, fmt.Sprintf("%d %s never started: the run stopped early", never, what))

@@ -40,7 +40,7 @@ func TestJudgeLoadApplied(t *testing.T) {
 		{"503s held back", open(func(s *ScenarioResult, _ *Load) { s.Iterations, s.Unavailable = 400, 100 }), StatusNotJudged,
 			"100 held back by Retry-After of 503 answers"},
 		{"dropped and never started", open(func(s *ScenarioResult, _ *Load) { s.Iterations, s.Dropped = 300, 100 }), StatusNotJudged,
-			"300 were sent (100 dropped at max_in_flight, 100 arrivals never started: the run stopped early)"},
+			"300 were sent (100 dropped (max_in_flight reached, or every user of the pool in use), 100 arrivals never started: the run stopped early)"},
 		{"not applied and a threshold failed", open(func(s *ScenarioResult, l *Load) {
 			s.Iterations, s.Throttled = 100, 400
 			l.PlanThresholds = []string{"signup error_rate < 1%"}

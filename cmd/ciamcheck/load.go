@@ -74,8 +74,9 @@ A plan holds two settings that decide whether the run can be judged at all:
 min_applied (default 95%) is the share of its schedule every scenario must
 apply — arrivals sent for the open model, time run for the closed model — and
 max_retry_after (default 30s) is the longest Retry-After the run honours by
-pausing new iterations. A run held back by Retry-After, dropping arrivals at
-max_in_flight or stopped early below min_applied, a run that receives a
+pausing new iterations. A run held back by Retry-After, dropping arrivals
+(at max_in_flight, or finding every user of the pool in use) or stopped early
+below min_applied, a run that receives a
 Retry-After longer than max_retry_after (it ends at once), and a run aborted
 for sustained throttling (abort_on_throttle; by default a ratio of 0.5 over a
 third of the plan's length, 1s to 30s) are "NOT JUDGED": their thresholds are
