@@ -262,22 +262,23 @@ func (c *Client) SetConfig(ctx context.Context, cfg Config) (Config, error) {
 }
 
 // EditConfig reads the tenant's configuration, applies edit to it, puts
-// it, and returns a function that puts the configuration read back, as it
-// was read.
-func (c *Client) EditConfig(ctx context.Context, edit func(*Config)) (restore func(context.Context) error, err error) {
+// it, and returns the configuration the emulator now holds (as SetConfig
+// does) and a function that puts the configuration read back, as it was
+// read.
+func (c *Client) EditConfig(ctx context.Context, edit func(*Config)) (applied Config, restore func(context.Context) error, err error) {
 	var old json.RawMessage
 	cfg, err := exchange(ctx, c, call{method: http.MethodGet, path: PathConfig, want: http.StatusOK}, func(b []byte) (Config, error) {
 		old = append(json.RawMessage(nil), b...)
 		return decodeConfig(b)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read tenant config: %w", err)
+		return Config{}, nil, fmt.Errorf("read tenant config: %w", err)
 	}
 	edit(&cfg)
-	if _, err := c.SetConfig(ctx, cfg); err != nil {
-		return nil, fmt.Errorf("set tenant config: %w", err)
+	if applied, err = c.SetConfig(ctx, cfg); err != nil {
+		return Config{}, nil, fmt.Errorf("set tenant config: %w", err)
 	}
-	return func(ctx context.Context) error {
+	return applied, func(ctx context.Context) error {
 		if err := c.do(ctx, call{method: http.MethodPut, path: PathConfig, in: old, want: http.StatusOK}); err != nil {
 			return fmt.Errorf("restore tenant config: %w", err)
 		}

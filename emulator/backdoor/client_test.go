@@ -197,7 +197,7 @@ func TestEditConfigRestores(t *testing.T) {
 	if before.Users[0].Password != "" {
 		t.Fatal("GET config shows a seeded user's password")
 	}
-	restore, err := bd.EditConfig(ctx, func(c *backdoor.Config) {
+	applied, restore, err := bd.EditConfig(ctx, func(c *backdoor.Config) {
 		c.SSPR.PollSequence = []nativeauth.PollStatus{nativeauth.PollStatusFailed}
 		c.OTP.EmailDisabled = true
 	})
@@ -208,6 +208,9 @@ func TestEditConfigRestores(t *testing.T) {
 	if err != nil || !during.OTP.EmailDisabled || len(during.SSPR.PollSequence) != 1 {
 		t.Fatalf("edited config = %+v, %v", during, err)
 	}
+	if !reflect.DeepEqual(applied, during) {
+		t.Errorf("EditConfig's config: want what GET config then says\n%+v\ngot\n%+v", during, applied)
+	}
 	if err := restore(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +219,7 @@ func TestEditConfigRestores(t *testing.T) {
 		t.Fatalf("restored config differs:\nwant %+v\ngot  %+v (%v)", before, after, err)
 	}
 	// An edit the emulator refuses changes nothing and returns no restore.
-	restore, err = bd.EditConfig(ctx, func(c *backdoor.Config) { c.Tenant = "Not Valid" })
+	_, restore, err = bd.EditConfig(ctx, func(c *backdoor.Config) { c.Tenant = "Not Valid" })
 	if restore != nil {
 		t.Error("a refused edit returned a restore func")
 	}
