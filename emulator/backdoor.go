@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,7 +95,8 @@ func (e *Emulator) serveBackdoor(rc *reqCtx, p string) {
 		rc.notFound()
 		return
 	}
-	if !rc.allowMethod(route.methods, "Method not allowed.") {
+	if !slices.Contains(route.methods, rc.r.Method) {
+		rc.refuseMethod(route.methods, "Method not allowed.")
 		return
 	}
 	if route.serveUser == nil {

@@ -90,6 +90,7 @@ func compileTenant(cfg backdoor.Config) (*tenant, error) {
 // backdoor. Safe for concurrent use.
 type Emulator struct {
 	initial  backdoor.Config
+	routes   map[string]tenantRoute // by path under the tenant; read-only after New
 	tenant   atomic.Pointer[tenant]
 	data     atomic.Pointer[stateData]
 	codec    ctCodec
@@ -138,6 +139,7 @@ func New(cfg backdoor.Config) (*Emulator, error) {
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	e.routes = e.routeTable()
 	e.tenant.Store(t)
 	d := newStateData()
 	if err := e.seed(d, t); err != nil {
@@ -369,14 +371,16 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.notFound()
 		return
 	}
-	handler, methods := e.route(endpoint)
-	if handler == nil {
+	rt, ok := e.routes[endpoint]
+	if !ok {
 		rc.notFound()
 		return
 	}
-	if !rc.allowMethod(methods, fmt.Sprintf("The method %s is not allowed on this endpoint.", sanitizeEcho(r.Method))) {
+	if !slices.Contains(rt.methods, r.Method) {
+		rc.refuseMethod(rt.methods, fmt.Sprintf("The method %s is not allowed on this endpoint.", sanitizeEcho(r.Method)))
 		return
 	}
+	handler := rt.handler
 	e.injector.Wrap(endpoint, w, r, func(w http.ResponseWriter, r *http.Request) {
 		rc.w, rc.r = w, r
 		handler(rc)
@@ -406,16 +410,35 @@ var (
 	getOnly  = []string{http.MethodGet, http.MethodHead}
 )
 
-// allowMethod reports whether the request's method is one of methods; a
-// request with another is answered 405 with msg and the Allow header.
-func (rc *reqCtx) allowMethod(methods []string, msg string) bool {
-	if slices.Contains(methods, rc.r.Method) {
-		return true
-	}
+// refuseMethod answers a request whose method is not one of methods: 405
+// with msg and the Allow header.
+func (rc *reqCtx) refuseMethod(methods []string, msg string) {
 	rc.w.Header().Set("Allow", strings.Join(methods, ", "))
 	rc.fail(&apiError{status: http.StatusMethodNotAllowed, Error: nativeauth.ErrInvalidRequest,
 		Code: codeMethodNotAllowed, Message: msg})
-	return false
+}
+
+// tenantRoute is a tenant endpoint's handler and the methods it takes.
+type tenantRoute struct {
+	handler func(*reqCtx)
+	methods []string
+}
+
+// routeTable is route for every path the tenant serves, built once: the
+// handlers and their step lists would otherwise be made again for every
+// request.
+func (e *Emulator) routeTable() map[string]tenantRoute {
+	paths := []string{string(nativeauth.EndpointOpenIDConfiguration), pathJWKS}
+	for _, ep := range slices.Concat(nativeauth.Endpoints, nativeauth.StrongAuthEndpoints) {
+		paths = append(paths, string(ep))
+	}
+	routes := make(map[string]tenantRoute, len(paths))
+	for _, p := range paths {
+		if h, m := e.route(p); h != nil {
+			routes[p] = tenantRoute{h, m}
+		}
+	}
+	return routes
 }
 
 func (e *Emulator) route(endpoint string) (func(*reqCtx), []string) {
